@@ -1,0 +1,54 @@
+package rpcerr
+
+import (
+	"context"
+	"errors"
+	"net"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// ToStatus converts any error a handler returned into the status the client
+// sees. internal reports whether the cause is ours (to be logged in full on
+// the server): the client then gets a generic message, never the database's.
+func ToStatus(err error) (st *status.Status, internal bool) {
+	if err == nil {
+		return status.New(codes.OK, ""), false
+	}
+	if e, ok := As(err); ok {
+		return e.GRPCStatus(), false
+	}
+	if s, ok := status.FromError(err); ok && s.Code() != codes.Unknown {
+		return s, false
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.New(codes.DeadlineExceeded, "deadline exceeded"), false
+	case errors.Is(err, context.Canceled):
+		return status.New(codes.Canceled, "request canceled"), false
+	case isUnavailable(err):
+		return status.New(codes.Unavailable, "database unavailable, try again"), true
+	}
+	return status.New(codes.Internal, "internal error"), true
+}
+
+// isUnavailable recognises a database that cannot be reached, as opposed to
+// one that refused a statement.
+func isUnavailable(err error) bool {
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return true
+	}
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &connectErr) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// Class 08: connection exception; 57P01-03: admin shutdown, crash, cannot connect now.
+		return pgErr.Code[:2] == "08" || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	}
+	return pgconn.SafeToRetry(err)
+}

@@ -1,0 +1,110 @@
+// Package rpcerr is the one place where errors become gRPC statuses. Stores
+// and handlers return these errors (or wrap them); the server's interceptor
+// turns anything else into Unavailable or Internal without leaking the
+// database's own message to the client.
+package rpcerr
+
+import (
+	"errors"
+	"fmt"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Error is an error meant for the client: a code and a message that says
+// what was wrong, never a field value of victim data.
+type Error struct {
+	Code       codes.Code
+	Msg        string
+	Violations []FieldViolation
+}
+
+// FieldViolation names a request field and what is wrong with it.
+type FieldViolation struct {
+	Field       string
+	Description string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+// GRPCStatus lets status.FromError and the grpc runtime see the code, with
+// field violations attached as google.rpc.BadRequest details.
+func (e *Error) GRPCStatus() *status.Status {
+	st := status.New(e.Code, e.Msg)
+	if len(e.Violations) == 0 {
+		return st
+	}
+	br := &errdetails.BadRequest{}
+	for _, v := range e.Violations {
+		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{
+			Field: v.Field, Description: v.Description,
+		})
+	}
+	if withDetails, err := st.WithDetails(br); err == nil {
+		return withDetails
+	}
+	return st
+}
+
+// InvalidArgument reports one bad request field.
+func InvalidArgument(field, format string, args ...any) error {
+	desc := fmt.Sprintf(format, args...)
+	return &Error{
+		Code:       codes.InvalidArgument,
+		Msg:        fmt.Sprintf("invalid %s: %s", field, desc),
+		Violations: []FieldViolation{{Field: field, Description: desc}},
+	}
+}
+
+// InvalidFields reports several bad request fields at once.
+func InvalidFields(violations []FieldViolation) error {
+	msg := "invalid request:"
+	for i, v := range violations {
+		if i > 0 {
+			msg += ";"
+		}
+		msg += " " + v.Field + ": " + v.Description
+	}
+	return &Error{Code: codes.InvalidArgument, Msg: msg, Violations: violations}
+}
+
+// NotFound reports a resource that does not exist or that the caller may not
+// know exists: both look the same from outside.
+func NotFound(format string, args ...any) error {
+	return &Error{Code: codes.NotFound, Msg: fmt.Sprintf(format, args...)}
+}
+
+// FailedPrecondition reports an illegal state transition or a missing
+// prerequisite (a consent, a key).
+func FailedPrecondition(format string, args ...any) error {
+	return &Error{Code: codes.FailedPrecondition, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Aborted reports a concurrent change: the etag the client sent is stale.
+func Aborted(format string, args ...any) error {
+	return &Error{Code: codes.Aborted, Msg: fmt.Sprintf(format, args...)}
+}
+
+// PermissionDenied reports a role that lacks a permission.
+func PermissionDenied(format string, args ...any) error {
+	return &Error{Code: codes.PermissionDenied, Msg: fmt.Sprintf(format, args...)}
+}
+
+// AlreadyExists reports a create that collides with an existing resource.
+func AlreadyExists(format string, args ...any) error {
+	return &Error{Code: codes.AlreadyExists, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Unauthenticated reports a missing or invalid credential.
+func Unauthenticated(format string, args ...any) error {
+	return &Error{Code: codes.Unauthenticated, Msg: fmt.Sprintf(format, args...)}
+}
+
+// As finds an *Error in err's chain.
+func As(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}

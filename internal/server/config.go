@@ -1,0 +1,83 @@
+package server
+
+import (
+	"errors"
+	"flag"
+	"path/filepath"
+	"time"
+)
+
+// Config is everything the server needs to start. Flags and environment
+// variables fill it (see RegisterFlags); Validate says what is missing.
+type Config struct {
+	Listen      string
+	DatabaseURL string
+	Dev         bool
+	DataDir     string
+
+	Issuer   string
+	Audience string
+	JWKSFile string
+	JWKSURL  string
+
+	TLSCert     string
+	TLSKey      string
+	TLSClientCA string
+
+	KeyringDir string
+	PolicyDir  string
+
+	LogLevel      string
+	LogFormat     string
+	ShutdownGrace time.Duration
+}
+
+// RegisterFlags declares the server's flags on fs with their defaults.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Listen, "listen", "127.0.0.1:7443", "address to serve gRPC on")
+	fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL connection URL")
+	fs.BoolVar(&c.Dev, "dev", false, "laptop demo mode: local token issuer, generated keys, demo data, no TLS. NEVER in production")
+	fs.StringVar(&c.DataDir, "data-dir", ".data/casebridged", "where dev mode keeps its signing key and organisation keys")
+	fs.StringVar(&c.Issuer, "jwt-issuer", "", "expected issuer (iss) of bearer tokens")
+	fs.StringVar(&c.Audience, "jwt-audience", "casebridge", "expected audience (aud) of bearer tokens")
+	fs.StringVar(&c.JWKSFile, "jwks-file", "", "file with the token issuer's public keys (JWKS)")
+	fs.StringVar(&c.JWKSURL, "jwks-url", "", "URL of the token issuer's public keys (JWKS), refreshed periodically")
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "server TLS certificate (PEM)")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "server TLS private key (PEM)")
+	fs.StringVar(&c.TLSClientCA, "tls-client-ca", "", "CA bundle (PEM) to require and verify client certificates")
+	fs.StringVar(&c.KeyringDir, "keyring-dir", "", "directory of organisation age identities (a mounted secret); dev mode default: DATA_DIR/keys")
+	fs.StringVar(&c.PolicyDir, "policy-dir", "", "directory with model.conf, policy.csv and methods.csv; reloaded on change (default: the built-in policy)")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
+	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 20*time.Second, "how long in-flight calls may finish on SIGTERM")
+}
+
+// Validate refuses a configuration that would run without protection.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.DatabaseURL == "" {
+		errs = append(errs, errors.New("--database-url (or DATABASE_URL) is required"))
+	}
+	if c.Dev {
+		if c.DataDir == "" {
+			errs = append(errs, errors.New("--data-dir is required in dev mode"))
+		}
+		if c.KeyringDir == "" {
+			c.KeyringDir = filepath.Join(c.DataDir, "keys")
+		}
+		return errors.Join(errs...)
+	}
+	if c.Issuer == "" || (c.JWKSFile == "" && c.JWKSURL == "") {
+		errs = append(errs, errors.New("token issuer configuration is required outside dev mode: --jwt-issuer and --jwks-file or --jwks-url"))
+	}
+	if c.JWKSFile != "" && c.JWKSURL != "" {
+		errs = append(errs, errors.New("give --jwks-file or --jwks-url, not both"))
+	}
+	if c.TLSCert == "" || c.TLSKey == "" {
+		errs = append(errs, errors.New("TLS is required outside dev mode: --tls-cert and --tls-key"))
+	}
+	if c.KeyringDir == "" {
+		errs = append(errs, errors.New("--keyring-dir is required outside dev mode (the organisation keys, a mounted secret)"))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,166 @@
+// Package server assembles Casebridge's gRPC server: it builds the shared
+// machinery (database, keys, authentication, authorization, validation),
+// registers every implemented service on one port and runs it until told to
+// stop.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/casebridge/casebridge/internal/authn"
+	"github.com/casebridge/casebridge/internal/db"
+	healthwatch "github.com/casebridge/casebridge/internal/health"
+	"github.com/casebridge/casebridge/internal/validation"
+)
+
+// Server is a configured, not yet serving, Casebridge server.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	pool     *pgxpool.Pool
+	grpc     *grpc.Server
+	health   *health.Server
+	services []string
+	closers  []func()
+}
+
+// New connects to PostgreSQL, applies migrations and builds every
+// dependency. Nothing listens yet.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Dev {
+		log.Warn("DEV MODE: local token issuer, generated keys, demo data and no TLS. Never use dev mode with real victim data.",
+			"data_dir", cfg.DataDir)
+	}
+	s := &Server{cfg: cfg, log: log}
+	if err := s.build(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) build(ctx context.Context) error {
+	pool, err := db.Open(ctx, s.cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	s.pool = pool
+	s.closers = append(s.closers, pool.Close)
+	if err := db.Migrate(ctx, pool); err != nil {
+		return err
+	}
+	verifier, err := s.buildVerifier(ctx)
+	if err != nil {
+		return err
+	}
+	creds, err := serverCredentials(s.cfg)
+	if err != nil {
+		return err
+	}
+	validator, err := validation.New()
+	if err != nil {
+		return err
+	}
+	auth := &authenticator{verifier: verifier}
+	opts := []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(observeUnary(s.log), auth.unary(), validator.UnaryInterceptor()),
+		grpc.ChainStreamInterceptor(observeStream(s.log), auth.stream(), validator.StreamInterceptor()),
+	}
+	if creds != nil {
+		opts = append(opts, grpc.Creds(creds))
+	}
+	s.grpc = grpc.NewServer(opts...)
+	if err := s.registerServices(ctx); err != nil {
+		return err
+	}
+	s.health = health.NewServer()
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	reflection.Register(s.grpc)
+	for name := range s.grpc.GetServiceInfo() {
+		s.services = append(s.services, name)
+	}
+	return nil
+}
+
+func (s *Server) buildVerifier(ctx context.Context) (*authn.Verifier, error) {
+	if s.cfg.Dev {
+		issuer, err := authn.LoadOrCreateDevIssuer(s.cfg.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("dev token issuer: %w", err)
+		}
+		return authn.NewDevVerifier(issuer)
+	}
+	v, err := authn.NewVerifier(ctx, authn.Config{
+		Issuer: s.cfg.Issuer, Audience: s.cfg.Audience,
+		JWKSFile: s.cfg.JWKSFile, JWKSURL: s.cfg.JWKSURL,
+		Leeway: 30 * time.Second,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("token verifier: %w", err)
+	}
+	return v, nil
+}
+
+// registerServices registers every implemented service. A service that is
+// not implemented yet is simply absent.
+func (s *Server) registerServices(ctx context.Context) error {
+	return nil
+}
+
+// GRPC exposes the underlying server, for tests that list its methods.
+func (s *Server) GRPC() *grpc.Server { return s.grpc }
+
+// Serve answers calls on lis until ctx ends, then shuts down gracefully:
+// health turns NOT_SERVING, no new calls are accepted, in-flight calls get
+// the grace period to finish.
+func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	watcher := &healthwatch.Watcher{Server: s.health, DB: s.pool, Services: s.services, Log: s.log}
+	go watcher.Run(watchCtx)
+
+	errc := make(chan error, 1)
+	go func() { errc <- s.grpc.Serve(lis) }()
+	s.log.Info("serving", "address", lis.Addr().String(), "tls", s.cfg.TLSCert != "", "services", len(s.services))
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "grace", s.cfg.ShutdownGrace.String())
+	s.health.Shutdown()
+	done := make(chan struct{})
+	go func() { s.grpc.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(s.cfg.ShutdownGrace):
+		s.log.Warn("grace period over, cancelling remaining calls")
+		s.grpc.Stop()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+		return err
+	}
+	return nil
+}
+
+// Close releases what New acquired, in reverse order.
+func (s *Server) Close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+	s.closers = nil
+}

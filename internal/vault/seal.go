@@ -1,0 +1,89 @@
+package vault
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"filippo.io/age"
+)
+
+// sealHeaderOverhead approximates the fixed bytes Seal adds besides the case
+// id and class, to size the output buffer in one allocation.
+const sealHeaderOverhead = 256
+
+// ageChunkSize and ageChunkOverhead describe age's STREAM payload: each
+// 64 KiB chunk carries a 16-byte tag.
+const (
+	ageChunkSize     = 64 << 10
+	ageChunkOverhead = 16
+)
+
+// Seal encrypts one sensitive value of a case as a binary age file that only
+// key can open, bound to caseID and class. The value is unreadable from a
+// database dump or backup, and cannot be opened as another case's or another
+// class's value.
+//
+// caseID must be 1 to 128 printable ASCII characters without spaces (a UUID
+// fits); it is stored in the clear in the ciphertext header. Sealing the same
+// value twice yields different ciphertexts.
+func Seal(key *CaseKey, caseID string, class Class, plaintext []byte) ([]byte, error) {
+	if err := checkBinding(caseID, class); err != nil {
+		return nil, fmt.Errorf("vault: seal: %w", err)
+	}
+	fk, err := newFieldKey(key, caseID, class)
+	if err != nil {
+		return nil, fmt.Errorf("vault: seal %s field: %w", class, err)
+	}
+
+	var buf bytes.Buffer
+	chunks := len(plaintext)/ageChunkSize + 1
+	buf.Grow(sealHeaderOverhead + len(caseID) + len(class) + len(plaintext) + chunks*ageChunkOverhead)
+	w, err := age.Encrypt(&buf, fk)
+	if err != nil {
+		return nil, fmt.Errorf("vault: seal %s field: %w", class, err)
+	}
+	if _, err := w.Write(plaintext); err != nil {
+		return nil, fmt.Errorf("vault: seal %s field: %w", class, err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("vault: seal %s field: %w", class, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Open decrypts a value produced by [Seal] for the same key, caseID and
+// class. It returns an error wrapping [ErrWrongBinding] if the ciphertext
+// belongs to another case or class, and [ErrCorrupt] if it was tampered
+// with, truncated, or sealed under a different case key. No plaintext is
+// returned unless the whole value authenticates.
+func Open(key *CaseKey, caseID string, class Class, ciphertext []byte) ([]byte, error) {
+	if err := checkBinding(caseID, class); err != nil {
+		return nil, fmt.Errorf("vault: open: %w", err)
+	}
+	fk, err := newFieldKey(key, caseID, class)
+	if err != nil {
+		return nil, fmt.Errorf("vault: open %s field: %w", class, err)
+	}
+	r, err := age.Decrypt(bytes.NewReader(ciphertext), fk)
+	if err != nil {
+		return nil, openError(class, err)
+	}
+	var out bytes.Buffer
+	out.Grow(len(ciphertext))
+	if _, err := out.ReadFrom(r); err != nil {
+		clear(out.Bytes())
+		return nil, openError(class, err)
+	}
+	return out.Bytes(), nil
+}
+
+// openError classifies a decryption failure: binding errors and our own
+// corruption errors pass through; everything age reports (bad header, bad
+// MAC, bad payload chunk, truncation) is corruption.
+func openError(class Class, err error) error {
+	if errors.Is(err, ErrWrongBinding) || errors.Is(err, ErrCorrupt) {
+		return fmt.Errorf("vault: open %s field: %w", class, err)
+	}
+	return fmt.Errorf("vault: open %s field: %w: %w", class, ErrCorrupt, err)
+}
