@@ -44,7 +44,7 @@ type Engine struct {
 	cur atomic.Pointer[snapshot]
 
 	reloadMu sync.Mutex
-	rejected string // version of the last refused files, to log them once
+	rejected string // what was last refused (version or read error), to log it once
 
 	startOnce sync.Once
 	closeOnce sync.Once
@@ -100,12 +100,16 @@ func (e *Engine) Reload() error {
 	defer e.reloadMu.Unlock()
 	f, err := readPolicyFiles(e.src)
 	if err != nil {
-		e.log.Error("authz: cannot read policy files; keeping the current policy",
-			"version", e.Version(), "err", err)
+		if msg := err.Error(); msg != e.rejected {
+			e.rejected = msg
+			e.log.Error("authz: cannot read policy files; keeping the current policy",
+				"version", e.Version(), "err", err)
+		}
 		return fmt.Errorf("authz: reload: %w", err)
 	}
 	cur := e.cur.Load()
 	if f.version == cur.version {
+		e.rejected = ""
 		return nil
 	}
 	s, err := compile(f, e.opts.DecisionCacheSize)

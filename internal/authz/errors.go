@@ -1,6 +1,11 @@
 package authz
 
-import "errors"
+import (
+	"errors"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
 
 // Sentinel errors of case-level decisions. The server maps them to gRPC
 // codes NotFound and PermissionDenied; test for them with errors.Is.
@@ -15,3 +20,17 @@ var (
 	// roles allows the requested operation on it.
 	ErrPermissionDenied = errors.New("authz: permission denied")
 )
+
+// StatusError converts the result of CaseAccess into the gRPC error a
+// handler returns: ErrNotFound becomes NotFound (with the same message as a
+// case that does not exist), ErrPermissionDenied becomes PermissionDenied.
+// Other errors are returned unchanged; nil stays nil.
+func StatusError(err error) error {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return status.Error(codes.NotFound, "case not found")
+	case errors.Is(err, ErrPermissionDenied):
+		return status.Error(codes.PermissionDenied, "none of the caller's roles allows this on this case")
+	}
+	return err
+}

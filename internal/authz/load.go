@@ -259,9 +259,9 @@ func (a *rulesAdapter) LoadPolicy(m model.Model) error {
 
 var errReadOnly = errors.New("authz: the policy is read-only; edit the policy files instead")
 
-func (a *rulesAdapter) SavePolicy(model.Model) error                  { return errReadOnly }
-func (a *rulesAdapter) AddPolicy(string, string, []string) error      { return errReadOnly }
-func (a *rulesAdapter) RemovePolicy(string, string, []string) error   { return errReadOnly }
+func (a *rulesAdapter) SavePolicy(model.Model) error                { return errReadOnly }
+func (a *rulesAdapter) AddPolicy(string, string, []string) error    { return errReadOnly }
+func (a *rulesAdapter) RemovePolicy(string, string, []string) error { return errReadOnly }
 func (a *rulesAdapter) RemoveFilteredPolicy(string, string, int, ...string) error {
 	return errReadOnly
 }

@@ -19,9 +19,14 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/casebridge/casebridge/internal/authn"
+	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/db"
 	healthwatch "github.com/casebridge/casebridge/internal/health"
+	"github.com/casebridge/casebridge/internal/keys"
 	"github.com/casebridge/casebridge/internal/validation"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	"github.com/casebridge/casebridge/services/cases"
+	"github.com/casebridge/casebridge/services/organizations"
 )
 
 // Server is a configured, not yet serving, Casebridge server.
@@ -33,6 +38,16 @@ type Server struct {
 	health   *health.Server
 	services []string
 	closers  []func()
+
+	// background lives as long as the server: policy reloads, membership
+	// notifications, key rotations.
+	background context.Context
+	stop       context.CancelFunc
+
+	keys      *keys.Manager
+	authz     *authz.Engine
+	members   *authz.Members
+	validator *validation.Validator
 }
 
 // New connects to PostgreSQL, applies migrations and builds every
@@ -46,6 +61,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 			"data_dir", cfg.DataDir)
 	}
 	s := &Server{cfg: cfg, log: log}
+	s.background, s.stop = context.WithCancel(context.WithoutCancel(ctx))
+	s.closers = append(s.closers, s.stop)
 	if err := s.build(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -63,6 +80,12 @@ func (s *Server) build(ctx context.Context) error {
 	if err := db.Migrate(ctx, pool); err != nil {
 		return err
 	}
+	if err := s.buildKeys(ctx); err != nil {
+		return err
+	}
+	if err := s.buildAuthz(); err != nil {
+		return err
+	}
 	verifier, err := s.buildVerifier(ctx)
 	if err != nil {
 		return err
@@ -71,14 +94,15 @@ func (s *Server) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	validator, err := validation.New()
-	if err != nil {
+	if s.validator, err = validation.New(); err != nil {
 		return err
 	}
 	auth := &authenticator{verifier: verifier}
+	authzUnary, authzStream := authz.Interceptors(s.authz, s.members, subjectOf, publicMethods)
 	opts := []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(observeUnary(s.log), auth.unary(), validator.UnaryInterceptor()),
-		grpc.ChainStreamInterceptor(observeStream(s.log), auth.stream(), validator.StreamInterceptor()),
+		grpc.ChainUnaryInterceptor(observeUnary(s.log), auth.unary(), authzUnary, s.validator.UnaryInterceptor()),
+		grpc.ChainStreamInterceptor(observeStream(s.log), auth.stream(), authzStream,
+			s.validator.StreamInterceptor(cases.ValidatesOwnStream...)),
 	}
 	if creds != nil {
 		opts = append(opts, grpc.Creds(creds))
@@ -117,7 +141,9 @@ func (s *Server) buildVerifier(ctx context.Context) (*authn.Verifier, error) {
 
 // registerServices registers every implemented service. A service that is
 // not implemented yet is simply absent.
-func (s *Server) registerServices(ctx context.Context) error {
+func (s *Server) registerServices(context.Context) error {
+	casebridgev1.RegisterOrganizationServiceServer(s.grpc, organizations.New(s.pool, s.authz, s.keys))
+	casebridgev1.RegisterCaseServiceServer(s.grpc, cases.New(s.pool, s.authz, s.keys, s.validator))
 	return nil
 }
 

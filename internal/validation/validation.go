@@ -65,9 +65,18 @@ func (v *Validator) UnaryInterceptor() grpc.UnaryServerInterceptor {
 	}
 }
 
-// StreamInterceptor validates every message a client streams in.
-func (v *Validator) StreamInterceptor() grpc.StreamServerInterceptor {
-	return func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+// StreamInterceptor validates every message a client streams in, except on
+// the methods listed in own, whose handlers validate each message themselves
+// (a bulk import rejects a bad row, not the whole stream).
+func (v *Validator) StreamInterceptor(own ...string) grpc.StreamServerInterceptor {
+	skip := map[string]bool{}
+	for _, m := range own {
+		skip[m] = true
+	}
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		if skip[info.FullMethod] {
+			return handler(srv, ss)
+		}
 		return handler(srv, &validatingStream{ServerStream: ss, v: v})
 	}
 }

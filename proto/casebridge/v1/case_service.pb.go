@@ -1850,8 +1850,11 @@ type ImportHeader struct {
 	Source string `protobuf:"bytes,1,opt,name=source,proto3" json:"source,omitempty"`
 	// Organisation that will own the imported cases.
 	OrganizationId string `protobuf:"bytes,2,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Status given to the imported cases: open when unspecified; closed for
+	// historic records imported for statistics.
+	Status        CaseStatus `protobuf:"varint,3,opt,name=status,proto3,enum=casebridge.v1.CaseStatus" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ImportHeader) Reset() {
@@ -1896,6 +1899,13 @@ func (x *ImportHeader) GetOrganizationId() string {
 		return x.OrganizationId
 	}
 	return ""
+}
+
+func (x *ImportHeader) GetStatus() CaseStatus {
+	if x != nil {
+		return x.Status
+	}
+	return CaseStatus_CASE_STATUS_UNSPECIFIED
 }
 
 // ImportRow is one line of the source: its coded attributes only.
@@ -2221,11 +2231,12 @@ const file_casebridge_v1_case_service_proto_rawDesc = "" +
 	"\x12ImportCasesRequest\x125\n" +
 	"\x06header\x18\x01 \x01(\v2\x1b.casebridge.v1.ImportHeaderH\x00R\x06header\x12,\n" +
 	"\x03row\x18\x02 \x01(\v2\x18.casebridge.v1.ImportRowH\x00R\x03rowB\x06\n" +
-	"\x04item\"d\n" +
+	"\x04item\"\xa1\x01\n" +
 	"\fImportHeader\x12\"\n" +
 	"\x06source\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x06source\x120\n" +
-	"\x0forganization_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18?R\x0eorganizationId\"\x89\x01\n" +
+	"\x0forganization_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18?R\x0eorganizationId\x12;\n" +
+	"\x06status\x18\x03 \x01(\x0e2\x19.casebridge.v1.CaseStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\"\x89\x01\n" +
 	"\tImportRow\x12\x1b\n" +
 	"\x04line\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x04line\x124\n" +
 	"\x05coded\x18\x02 \x01(\v2\x1e.casebridge.v1.CodedAttributesR\x05coded\x12)\n" +
@@ -2362,45 +2373,46 @@ var file_casebridge_v1_case_service_proto_depIdxs = []int32{
 	46, // 30: casebridge.v1.ListConsentsResponse.consents:type_name -> casebridge.v1.Consent
 	31, // 31: casebridge.v1.ImportCasesRequest.header:type_name -> casebridge.v1.ImportHeader
 	32, // 32: casebridge.v1.ImportCasesRequest.row:type_name -> casebridge.v1.ImportRow
-	47, // 33: casebridge.v1.ImportRow.coded:type_name -> casebridge.v1.CodedAttributes
-	33, // 34: casebridge.v1.ImportCasesResponse.rejections:type_name -> casebridge.v1.ImportRejection
-	0,  // 35: casebridge.v1.CaseService.CreateCase:input_type -> casebridge.v1.CreateCaseRequest
-	2,  // 36: casebridge.v1.CaseService.GetCase:input_type -> casebridge.v1.GetCaseRequest
-	4,  // 37: casebridge.v1.CaseService.ListCases:input_type -> casebridge.v1.ListCasesRequest
-	6,  // 38: casebridge.v1.CaseService.UpdateCase:input_type -> casebridge.v1.UpdateCaseRequest
-	8,  // 39: casebridge.v1.CaseService.StartAssistance:input_type -> casebridge.v1.StartAssistanceRequest
-	10, // 40: casebridge.v1.CaseService.SuspendCase:input_type -> casebridge.v1.SuspendCaseRequest
-	12, // 41: casebridge.v1.CaseService.CloseCase:input_type -> casebridge.v1.CloseCaseRequest
-	14, // 42: casebridge.v1.CaseService.ReopenCase:input_type -> casebridge.v1.ReopenCaseRequest
-	16, // 43: casebridge.v1.CaseService.AssignCase:input_type -> casebridge.v1.AssignCaseRequest
-	18, // 44: casebridge.v1.CaseService.EraseCase:input_type -> casebridge.v1.EraseCaseRequest
-	20, // 45: casebridge.v1.CaseService.AddNote:input_type -> casebridge.v1.AddNoteRequest
-	22, // 46: casebridge.v1.CaseService.ListNotes:input_type -> casebridge.v1.ListNotesRequest
-	24, // 47: casebridge.v1.CaseService.RecordConsent:input_type -> casebridge.v1.RecordConsentRequest
-	26, // 48: casebridge.v1.CaseService.WithdrawConsent:input_type -> casebridge.v1.WithdrawConsentRequest
-	28, // 49: casebridge.v1.CaseService.ListConsents:input_type -> casebridge.v1.ListConsentsRequest
-	30, // 50: casebridge.v1.CaseService.ImportCases:input_type -> casebridge.v1.ImportCasesRequest
-	1,  // 51: casebridge.v1.CaseService.CreateCase:output_type -> casebridge.v1.CreateCaseResponse
-	3,  // 52: casebridge.v1.CaseService.GetCase:output_type -> casebridge.v1.GetCaseResponse
-	5,  // 53: casebridge.v1.CaseService.ListCases:output_type -> casebridge.v1.ListCasesResponse
-	7,  // 54: casebridge.v1.CaseService.UpdateCase:output_type -> casebridge.v1.UpdateCaseResponse
-	9,  // 55: casebridge.v1.CaseService.StartAssistance:output_type -> casebridge.v1.StartAssistanceResponse
-	11, // 56: casebridge.v1.CaseService.SuspendCase:output_type -> casebridge.v1.SuspendCaseResponse
-	13, // 57: casebridge.v1.CaseService.CloseCase:output_type -> casebridge.v1.CloseCaseResponse
-	15, // 58: casebridge.v1.CaseService.ReopenCase:output_type -> casebridge.v1.ReopenCaseResponse
-	17, // 59: casebridge.v1.CaseService.AssignCase:output_type -> casebridge.v1.AssignCaseResponse
-	19, // 60: casebridge.v1.CaseService.EraseCase:output_type -> casebridge.v1.EraseCaseResponse
-	21, // 61: casebridge.v1.CaseService.AddNote:output_type -> casebridge.v1.AddNoteResponse
-	23, // 62: casebridge.v1.CaseService.ListNotes:output_type -> casebridge.v1.ListNotesResponse
-	25, // 63: casebridge.v1.CaseService.RecordConsent:output_type -> casebridge.v1.RecordConsentResponse
-	27, // 64: casebridge.v1.CaseService.WithdrawConsent:output_type -> casebridge.v1.WithdrawConsentResponse
-	29, // 65: casebridge.v1.CaseService.ListConsents:output_type -> casebridge.v1.ListConsentsResponse
-	34, // 66: casebridge.v1.CaseService.ImportCases:output_type -> casebridge.v1.ImportCasesResponse
-	51, // [51:67] is the sub-list for method output_type
-	35, // [35:51] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	37, // 33: casebridge.v1.ImportHeader.status:type_name -> casebridge.v1.CaseStatus
+	47, // 34: casebridge.v1.ImportRow.coded:type_name -> casebridge.v1.CodedAttributes
+	33, // 35: casebridge.v1.ImportCasesResponse.rejections:type_name -> casebridge.v1.ImportRejection
+	0,  // 36: casebridge.v1.CaseService.CreateCase:input_type -> casebridge.v1.CreateCaseRequest
+	2,  // 37: casebridge.v1.CaseService.GetCase:input_type -> casebridge.v1.GetCaseRequest
+	4,  // 38: casebridge.v1.CaseService.ListCases:input_type -> casebridge.v1.ListCasesRequest
+	6,  // 39: casebridge.v1.CaseService.UpdateCase:input_type -> casebridge.v1.UpdateCaseRequest
+	8,  // 40: casebridge.v1.CaseService.StartAssistance:input_type -> casebridge.v1.StartAssistanceRequest
+	10, // 41: casebridge.v1.CaseService.SuspendCase:input_type -> casebridge.v1.SuspendCaseRequest
+	12, // 42: casebridge.v1.CaseService.CloseCase:input_type -> casebridge.v1.CloseCaseRequest
+	14, // 43: casebridge.v1.CaseService.ReopenCase:input_type -> casebridge.v1.ReopenCaseRequest
+	16, // 44: casebridge.v1.CaseService.AssignCase:input_type -> casebridge.v1.AssignCaseRequest
+	18, // 45: casebridge.v1.CaseService.EraseCase:input_type -> casebridge.v1.EraseCaseRequest
+	20, // 46: casebridge.v1.CaseService.AddNote:input_type -> casebridge.v1.AddNoteRequest
+	22, // 47: casebridge.v1.CaseService.ListNotes:input_type -> casebridge.v1.ListNotesRequest
+	24, // 48: casebridge.v1.CaseService.RecordConsent:input_type -> casebridge.v1.RecordConsentRequest
+	26, // 49: casebridge.v1.CaseService.WithdrawConsent:input_type -> casebridge.v1.WithdrawConsentRequest
+	28, // 50: casebridge.v1.CaseService.ListConsents:input_type -> casebridge.v1.ListConsentsRequest
+	30, // 51: casebridge.v1.CaseService.ImportCases:input_type -> casebridge.v1.ImportCasesRequest
+	1,  // 52: casebridge.v1.CaseService.CreateCase:output_type -> casebridge.v1.CreateCaseResponse
+	3,  // 53: casebridge.v1.CaseService.GetCase:output_type -> casebridge.v1.GetCaseResponse
+	5,  // 54: casebridge.v1.CaseService.ListCases:output_type -> casebridge.v1.ListCasesResponse
+	7,  // 55: casebridge.v1.CaseService.UpdateCase:output_type -> casebridge.v1.UpdateCaseResponse
+	9,  // 56: casebridge.v1.CaseService.StartAssistance:output_type -> casebridge.v1.StartAssistanceResponse
+	11, // 57: casebridge.v1.CaseService.SuspendCase:output_type -> casebridge.v1.SuspendCaseResponse
+	13, // 58: casebridge.v1.CaseService.CloseCase:output_type -> casebridge.v1.CloseCaseResponse
+	15, // 59: casebridge.v1.CaseService.ReopenCase:output_type -> casebridge.v1.ReopenCaseResponse
+	17, // 60: casebridge.v1.CaseService.AssignCase:output_type -> casebridge.v1.AssignCaseResponse
+	19, // 61: casebridge.v1.CaseService.EraseCase:output_type -> casebridge.v1.EraseCaseResponse
+	21, // 62: casebridge.v1.CaseService.AddNote:output_type -> casebridge.v1.AddNoteResponse
+	23, // 63: casebridge.v1.CaseService.ListNotes:output_type -> casebridge.v1.ListNotesResponse
+	25, // 64: casebridge.v1.CaseService.RecordConsent:output_type -> casebridge.v1.RecordConsentResponse
+	27, // 65: casebridge.v1.CaseService.WithdrawConsent:output_type -> casebridge.v1.WithdrawConsentResponse
+	29, // 66: casebridge.v1.CaseService.ListConsents:output_type -> casebridge.v1.ListConsentsResponse
+	34, // 67: casebridge.v1.CaseService.ImportCases:output_type -> casebridge.v1.ImportCasesResponse
+	52, // [52:68] is the sub-list for method output_type
+	36, // [36:52] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_casebridge_v1_case_service_proto_init() }

@@ -1,0 +1,119 @@
+package keys
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/casebridge/casebridge/internal/vault"
+)
+
+// rewrapBatch moves up to batchSize case keys of the rotation's organisation
+// from retiring keys to the rotation's target key, in one transaction. It
+// reports blocked when it found nothing to move (everything left, if
+// anything, is locked by other transactions).
+//
+// Readers are never disturbed: each row is replaced by its re-wrapped copy
+// in the same transaction, so a concurrent read sees either the old row
+// (still unwrappable: retiring keys are destroyed only at the very end) or
+// the new one. Rows are taken FOR UPDATE SKIP LOCKED together with their
+// case row, so several workers (replicas) share the work and a case whose
+// keys a caller is changing is simply picked up later.
+//
+// Every row is unwrapped from the database, never taken from the cache:
+// what is stored again must be exactly what was committed.
+func (m *Manager) rewrapBatch(ctx context.Context, id string) (stepOutcome, error) {
+	outcome := blocked
+	err := atomically(ctx, m.pool, func(tx pgx.Tx) error {
+		// FOR SHARE keeps an erasure from retargeting the rotation halfway
+		// through this batch.
+		var orgID, newKeyID string
+		var state RotationState
+		err := tx.QueryRow(ctx,
+			"SELECT organization_id, new_key_id, state FROM key_rotations WHERE id = $1 FOR SHARE", id).
+			Scan(&orgID, &newKeyID, &state)
+		if err != nil {
+			return fmt.Errorf("read rotation: %w", err)
+		}
+		if state != RotationRunning {
+			outcome = finished
+			return nil
+		}
+		recipient, ok := m.keyring.Recipient(newKeyID)
+		if !ok {
+			outcome = notMine
+			return nil
+		}
+
+		rows, err := tx.Query(ctx, `
+			SELECT ck.case_id::text, ck.key_id, ck.wrapped
+			FROM case_keys ck
+			JOIN organization_keys ok ON ok.key_id = ck.key_id
+			JOIN cases c ON c.id = ck.case_id
+			WHERE ok.organization_id = $1 AND ok.state = 2
+			LIMIT $2
+			FOR UPDATE OF ck SKIP LOCKED
+			FOR NO KEY UPDATE OF c SKIP LOCKED`, orgID, m.batchSize)
+		if err != nil {
+			return fmt.Errorf("select case keys: %w", err)
+		}
+		type row struct {
+			caseID, keyID string
+			wrapped       []byte
+		}
+		batch, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+			var x row
+			err := r.Scan(&x.caseID, &x.keyID, &x.wrapped)
+			return x, err
+		})
+		if err != nil {
+			return fmt.Errorf("select case keys: %w", err)
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+
+		caseIDs := make([]string, len(batch))
+		oldKeyIDs := make([]string, len(batch))
+		rewrapped := make([][]byte, len(batch))
+		for i, r := range batch {
+			key, err := m.unwrap(r.wrapped, r.caseID)
+			if err != nil {
+				return fmt.Errorf("unwrap key of case %s from key %s: %w", r.caseID, r.keyID, err)
+			}
+			w, err := vault.WrapCaseKey(key, r.caseID, recipient)
+			key.Wipe()
+			if err != nil {
+				return fmt.Errorf("wrap key of case %s to key %s: %w", r.caseID, newKeyID, err)
+			}
+			caseIDs[i], oldKeyIDs[i], rewrapped[i] = r.caseID, r.keyID, w
+		}
+
+		// A row already on the target key (the case was granted to the
+		// organisation again during the rotation) wraps the same case key.
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO case_keys (case_id, key_id, wrapped)
+			SELECT u.case_id::uuid, $2, u.wrapped
+			FROM unnest($1::text[], $3::bytea[]) AS u(case_id, wrapped)
+			ON CONFLICT (case_id, key_id) DO NOTHING`, caseIDs, newKeyID, rewrapped); err != nil {
+			return fmt.Errorf("insert re-wrapped case keys: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `
+			DELETE FROM case_keys ck
+			USING unnest($1::text[], $2::text[]) AS u(case_id, key_id)
+			WHERE ck.case_id = u.case_id::uuid AND ck.key_id = u.key_id`, caseIDs, oldKeyIDs); err != nil {
+			return fmt.Errorf("delete old case keys: %w", err)
+		}
+		if _, err := tx.Exec(ctx,
+			"UPDATE key_rotations SET done = done + $2 WHERE id = $1", id, len(batch)); err != nil {
+			return fmt.Errorf("record progress: %w", err)
+		}
+		outcome = moved
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("key rotation %s: %w", id, err)
+	}
+	return outcome, nil
+}

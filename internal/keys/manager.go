@@ -1,0 +1,116 @@
+package keys
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/casebridge/casebridge/internal/vault"
+)
+
+// Defaults of the tunables; tests shorten some of them.
+const (
+	// defaultBatchSize bounds how many case keys one rotation transaction
+	// re-wraps, so row locks are held for tens of milliseconds, not minutes.
+	defaultBatchSize = 200
+	// defaultIdleDelay is how long a rotation worker waits before looking
+	// again when the remaining rows are locked by other transactions.
+	defaultIdleDelay = 200 * time.Millisecond
+	// defaultSettle is how long a re-keyed or erased case bypasses the cache
+	// when the commit notification never arrives (the transaction rolled
+	// back, or is still open).
+	defaultSettle = 10 * time.Minute
+)
+
+// Manager keeps case keys wrapped to organisation keys in PostgreSQL,
+// serves them (cached) to the services, and rotates organisation keys in the
+// background. It is safe for concurrent use. Call Close on shutdown to stop
+// its background goroutines.
+type Manager struct {
+	pool    *pgxpool.Pool
+	keyring *vault.Keyring
+	cache   *vault.KeyCache
+	log     *slog.Logger
+
+	coh     coherence
+	workers workerSet
+
+	// ctx is cancelled by Close; every background goroutine runs under it.
+	ctx      context.Context
+	cancel   context.CancelFunc
+	listener sync.WaitGroup
+
+	// participating is set by ResumeRotations: this process works on
+	// rotations, so after a lost notification connection it looks for
+	// running rotations again.
+	participating atomic.Bool
+
+	// Tunables and test hooks, set before use.
+	batchSize  int
+	idleDelay  time.Duration
+	retryDelay time.Duration
+	maxRetries int
+	afterBatch func() // called after each committed rotation batch
+	unwraps    atomic.Int64
+}
+
+// NewManager returns a Manager over pool, wrapping case keys to the
+// organisation keys held by keyring. cache may be nil (or disabled) to
+// unwrap on every read; log may be nil.
+//
+// NewManager subscribes to the notifications that keep caches coherent
+// across transactions and replicas (one dedicated connection taken from the
+// pool). If PostgreSQL cannot be reached it keeps retrying in the
+// background, and the cache stays bypassed until it succeeds.
+func NewManager(pool *pgxpool.Pool, keyring *vault.Keyring, cache *vault.KeyCache, log *slog.Logger) *Manager {
+	if cache == nil {
+		cache = vault.NewKeyCache(0, 0)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &Manager{
+		pool:       pool,
+		keyring:    keyring,
+		cache:      cache,
+		log:        log.With("component", "keys"),
+		ctx:        ctx,
+		cancel:     cancel,
+		batchSize:  defaultBatchSize,
+		idleDelay:  defaultIdleDelay,
+		retryDelay: time.Second,
+		maxRetries: 5,
+	}
+	m.coh.init(defaultSettle)
+	m.startListener()
+	return m
+}
+
+// Close stops the rotation workers (between batches; a stopped rotation is
+// resumed by ResumeRotations) and the notification listener, and waits for
+// them. Key operations called after Close still work, uncached.
+func (m *Manager) Close() {
+	m.cancel()
+	m.workers.close()
+	m.Wait()
+	m.listener.Wait()
+	m.cache.Purge()
+}
+
+// Wait blocks until no rotation worker of this Manager is running, for tests
+// and orderly shutdown.
+func (m *Manager) Wait() {
+	m.workers.wait()
+}
+
+// unwrap unwraps one wrapped case key, counting it so tests can verify that
+// cached reads perform no public-key operation.
+func (m *Manager) unwrap(wrapped []byte, caseID string) (*vault.CaseKey, error) {
+	m.unwraps.Add(1)
+	return m.keyring.UnwrapCaseKey(wrapped, caseID)
+}

@@ -1,0 +1,105 @@
+package keys
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ShredCaseKeys deletes every wrapped key of the case, making its
+// ciphertexts undecryptable (crypto-shredding); deleting the ciphertexts is
+// the caller's job. Every Manager's cache forgets the key when the
+// transaction commits. It returns the organisations whose keys had wrapped
+// the case key.
+//
+// Old backups still hold the wrapped key, readable with those organisations'
+// keys: the erasure is complete only once each of them has been rotated
+// away. Prefer ShredAndRotate, or call RotateAfterShred with the returned
+// organisations in the same transaction.
+func (m *Manager) ShredCaseKeys(ctx context.Context, q Querier, caseID string) ([]string, error) {
+	if err := checkUUID("case id", caseID); err != nil {
+		return nil, fmt.Errorf("shred key of case: %w", err)
+	}
+	var orgs []string
+	err := atomically(ctx, q, func(tx pgx.Tx) error {
+		if err := lockCase(ctx, tx, caseID); err != nil {
+			return err
+		}
+		token := m.cacheHold(caseID)
+		rows, err := tx.Query(ctx, `
+			WITH shredded AS (
+				DELETE FROM case_keys WHERE case_id = $1 RETURNING key_id
+			)
+			SELECT DISTINCT ok.organization_id
+			FROM shredded s JOIN organization_keys ok ON ok.key_id = s.key_id
+			ORDER BY 1`, caseID)
+		if err != nil {
+			return err
+		}
+		if orgs, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return err
+		}
+		return notifyCaseKey(ctx, tx, caseID, token)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("shred key of case %s: %w", caseID, err)
+	}
+	return orgs, nil
+}
+
+// RotateAfterShred makes an erasure reach old backups: it rotates the key of
+// each organisation that wrapped a shredded case key, so the wrapped copies
+// in backups become undecryptable once the old keys are destroyed.
+//
+// Run it in the transaction that shreds, so the erasure and the obligation
+// to rotate commit together: the rotations are recorded in the database and
+// their workers start on commit (or on the next ResumeRotations after a
+// crash). If a rotation of an organisation is already running, its current
+// target key may already wrap the shredded case key (a backup taken
+// mid-rotation would hold it), so the rotation is extended to a fresh key
+// and that target retires too.
+func (m *Manager) RotateAfterShred(ctx context.Context, q Querier, orgIDs ...string) ([]Rotation, error) {
+	if len(orgIDs) == 0 {
+		return nil, nil
+	}
+	orgs, err := orgSet(orgIDs)
+	if err != nil {
+		return nil, fmt.Errorf("rotate keys after erasure: %w", err)
+	}
+	rots := make([]Rotation, 0, len(orgs))
+	err = atomically(ctx, q, func(tx pgx.Tx) error {
+		for _, orgID := range orgs {
+			rot, err := m.beginRotation(ctx, tx, orgID, true)
+			if err != nil {
+				return fmt.Errorf("organisation %s: %w", orgID, err)
+			}
+			rots = append(rots, rot)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rotate keys after erasure: %w", err)
+	}
+	m.startWorkersIfPool(q, rots)
+	return rots, nil
+}
+
+// ShredAndRotate is ShredCaseKeys followed by RotateAfterShred, atomically.
+// It returns the rotations it started or extended.
+func (m *Manager) ShredAndRotate(ctx context.Context, q Querier, caseID string) ([]Rotation, error) {
+	var rots []Rotation
+	err := atomically(ctx, q, func(tx pgx.Tx) error {
+		orgs, err := m.ShredCaseKeys(ctx, tx, caseID)
+		if err != nil {
+			return err
+		}
+		rots, err = m.RotateAfterShred(ctx, tx, orgs...)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.startWorkersIfPool(q, rots)
+	return rots, nil
+}

@@ -1,0 +1,140 @@
+package keys
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/casebridge/casebridge/internal/vault"
+)
+
+// workerSet tracks this process's rotation workers: at most one per
+// rotation (other replicas may run their own; batches skip each other's
+// locked rows, and finishing is idempotent).
+type workerSet struct {
+	mu      sync.Mutex
+	closed  bool
+	running map[string]chan struct{} // by rotation id; closed when the worker ends
+}
+
+// close refuses new workers from now on.
+func (w *workerSet) close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = true
+}
+
+func (w *workerSet) wait() {
+	for {
+		w.mu.Lock()
+		var done chan struct{}
+		for _, ch := range w.running {
+			done = ch
+			break
+		}
+		w.mu.Unlock()
+		if done == nil {
+			return
+		}
+		<-done
+	}
+}
+
+// startWorker runs the rotation in the background unless this Manager
+// already does or is closed.
+func (m *Manager) startWorker(id string) {
+	w := &m.workers
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed || m.ctx.Err() != nil {
+		return
+	}
+	if _, ok := w.running[id]; ok {
+		return
+	}
+	if w.running == nil {
+		w.running = make(map[string]chan struct{})
+	}
+	done := make(chan struct{})
+	w.running[id] = done
+	go func() {
+		defer func() {
+			w.mu.Lock()
+			delete(w.running, id)
+			w.mu.Unlock()
+			close(done)
+		}()
+		m.runRotation(m.ctx, id)
+	}()
+}
+
+// stepOutcome is what one unit of rotation work achieved.
+type stepOutcome int
+
+const (
+	moved    stepOutcome = iota // a batch was re-wrapped; go on
+	blocked                     // rows are left but locked by others; wait
+	finished                    // the rotation is no longer running
+	notMine                     // this keyring cannot do the work; leave it
+)
+
+// runRotation re-wraps batches until the rotation is finished. Transient
+// failures (the database going away) are retried with backoff; failures no
+// retry can cure (a case key that cannot be unwrapped) mark the rotation
+// failed. Close stops it between batches, leaving it running for
+// ResumeRotations.
+func (m *Manager) runRotation(ctx context.Context, id string) {
+	log := m.log.With("rotation_id", id)
+	failures := 0
+	for ctx.Err() == nil {
+		outcome, err := m.rotationStep(ctx, id)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			failures++
+			if permanent(err) || failures > m.maxRetries {
+				m.failRotation(id, err)
+				return
+			}
+			log.Warn("key rotation batch failed; retrying", "error", err, "attempt", failures)
+			if !sleep(ctx, m.retryDelay<<(failures-1)) {
+				return
+			}
+			continue
+		}
+		failures = 0
+		switch outcome {
+		case moved:
+			if m.afterBatch != nil {
+				m.afterBatch()
+			}
+		case blocked:
+			if !sleep(ctx, m.idleDelay) {
+				return
+			}
+		case finished:
+			return
+		case notMine:
+			log.Warn("key rotation cannot progress with this server's keyring; leaving it to others")
+			return
+		}
+	}
+}
+
+// rotationStep moves one batch or, if none is left (or the rotation was
+// finished elsewhere), finishes.
+func (m *Manager) rotationStep(ctx context.Context, id string) (stepOutcome, error) {
+	outcome, err := m.rewrapBatch(ctx, id)
+	if err != nil || outcome == moved || outcome == notMine {
+		return outcome, err
+	}
+	return m.finishRotation(ctx, id)
+}
+
+// permanent reports errors that retrying cannot fix.
+func permanent(err error) bool {
+	return errors.Is(err, vault.ErrNoKey) || errors.Is(err, vault.ErrCorrupt) ||
+		errors.Is(err, vault.ErrWrongBinding) || errors.Is(err, vault.ErrInvalidCaseID) ||
+		errors.Is(err, ErrKeyNotHeld)
+}

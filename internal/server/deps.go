@@ -1,0 +1,83 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/casebridge/casebridge/internal/authn"
+	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/devworld"
+	"github.com/casebridge/casebridge/internal/keys"
+	"github.com/casebridge/casebridge/internal/vault"
+	"github.com/casebridge/casebridge/policies"
+)
+
+// publicMethods need neither a token nor a permission.
+var publicMethods = []string{
+	"/grpc.health.v1.Health/",
+	"/grpc.reflection.v1.ServerReflection/",
+	"/grpc.reflection.v1alpha.ServerReflection/",
+}
+
+// Case keys stay unwrapped in memory for at most this long, and at most
+// this many: hot reads then perform no public-key operation.
+const (
+	caseKeyCacheSize = 50_000
+	caseKeyCacheTTL  = 10 * time.Minute
+)
+
+func subjectOf(ctx context.Context) (string, bool) {
+	c, ok := authn.CallerFrom(ctx)
+	return c.Subject, ok
+}
+
+// buildKeys loads the organisation keyring, seeds the dev world and resumes
+// key rotations a previous run left unfinished.
+func (s *Server) buildKeys(ctx context.Context) error {
+	keyring, err := vault.LoadKeyring(s.cfg.KeyringDir)
+	if err != nil {
+		return fmt.Errorf("load keyring: %w", err)
+	}
+	s.keys = keys.NewManager(s.pool, keyring, vault.NewKeyCache(caseKeyCacheSize, caseKeyCacheTTL), s.log)
+	s.closers = append(s.closers, s.keys.Close)
+	if s.cfg.Dev {
+		seeded, err := devworld.Seed(ctx, s.pool, func(ctx context.Context, tx pgx.Tx, org string) error {
+			_, err := s.keys.EnsureOrgKey(ctx, tx, org)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if seeded {
+			s.log.Warn("DEV MODE: seeded the demo world (shelter-a, legal-b, cso-c, network)")
+		}
+	}
+	if _, err := s.keys.ResumeRotations(s.background); err != nil {
+		return fmt.Errorf("resume key rotations: %w", err)
+	}
+	return nil
+}
+
+// buildAuthz loads the policy (built in, or --policy-dir, reloaded on
+// change) and starts following membership changes.
+func (s *Server) buildAuthz() error {
+	opts := authz.EngineOptions{Logger: s.log}
+	var err error
+	if s.cfg.PolicyDir != "" {
+		s.authz, err = authz.NewEngineFromDir(s.cfg.PolicyDir, opts)
+	} else {
+		s.authz, err = authz.NewEngine(policies.Files(), opts)
+	}
+	if err != nil {
+		return err
+	}
+	s.authz.Start(s.background)
+	s.closers = append(s.closers, s.authz.Close)
+	s.members = authz.NewMembers(s.pool, authz.MembersOptions{Logger: s.log})
+	s.members.Start(s.background)
+	s.closers = append(s.closers, s.members.Close)
+	return nil
+}

@@ -1,0 +1,282 @@
+package cases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/pagetoken"
+	"github.com/casebridge/casebridge/internal/rpcerr"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+const consentColumns = `id, case_id, purpose, decision, organization_id, organization_kind, state,
+	given_time, expire_time, withdraw_time, recorded_by, method, create_time`
+
+// RecordConsent records the person's decision about sharing their case or
+// its statistical use.
+func (s *Service) RecordConsent(ctx context.Context, req *casebridgev1.RecordConsentRequest) (*casebridgev1.RecordConsentResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkConsentRecipient(req); err != nil {
+		return nil, err
+	}
+	given := s.now()
+	if req.GetGivenTime() != nil {
+		given = req.GetGivenTime().AsTime()
+	}
+	var expire *time.Time
+	if req.GetExpireTime() != nil {
+		t := req.GetExpireTime().AsTime()
+		expire = &t
+	}
+	var orgID *string
+	var kind *int16
+	switch r := req.GetRecipient().(type) {
+	case *casebridgev1.RecordConsentRequest_OrganizationId:
+		orgID = &r.OrganizationId
+	case *casebridgev1.RecordConsentRequest_OrganizationKind:
+		k := int16(r.OrganizationKind)
+		kind = &k
+	}
+	var requestID *string
+	if req.GetRequestId() != "" {
+		requestID = &req.RequestId
+	}
+	var id string
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := s.access(ctx, tx, p, req.GetCaseId(), "consent", "create", true); err != nil {
+			return err
+		}
+		r, err := getCase(ctx, tx, req.GetCaseId(), false)
+		if err != nil {
+			return err
+		}
+		if r.EraseTime != nil {
+			return rpcerr.FailedPrecondition("case %s is erased", r.ID)
+		}
+		if orgID != nil {
+			if err := requireOrganization(ctx, tx, *orgID); err != nil {
+				return err
+			}
+		}
+		id = uuid.NewString()
+		err = tx.QueryRow(ctx, `INSERT INTO consents (id, case_id, purpose, decision, organization_id, organization_kind,
+				state, given_time, expire_time, recorded_by, method, request_id)
+			VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9, $10, $11)
+			ON CONFLICT (case_id, request_id) DO UPDATE SET request_id = EXCLUDED.request_id
+			RETURNING id`,
+			id, r.ID, int16(req.GetPurpose()), int16(req.GetDecision()), orgID, kind,
+			given, expire, p.Subject, req.GetMethod(), requestID).Scan(&id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	c, err := getConsent(ctx, s.pool, req.GetCaseId(), id, s.now())
+	if err != nil {
+		return nil, err
+	}
+	return &casebridgev1.RecordConsentResponse{Consent: c}, nil
+}
+
+// checkConsentRecipient enforces who a consent may name: sharing purposes
+// need a recipient, statistics must not have one.
+func checkConsentRecipient(req *casebridgev1.RecordConsentRequest) error {
+	hasRecipient := req.GetRecipient() != nil
+	switch req.GetPurpose() {
+	case casebridgev1.ConsentPurpose_CONSENT_PURPOSE_STATISTICS:
+		if hasRecipient {
+			return rpcerr.InvalidArgument("recipient", "a statistics consent covers anonymised use by coordinators and names no organisation")
+		}
+	default:
+		if !hasRecipient {
+			return rpcerr.InvalidArgument("recipient", "organization_id or organization_kind is required for purpose %s", req.GetPurpose())
+		}
+	}
+	if req.GetGivenTime() != nil && req.GetExpireTime() != nil && !req.GetExpireTime().AsTime().After(req.GetGivenTime().AsTime()) {
+		return rpcerr.InvalidArgument("expire_time", "must be after given_time")
+	}
+	return nil
+}
+
+func requireOrganization(ctx context.Context, q caseinfo.Querier, id string) error {
+	var ok bool
+	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM organizations WHERE id = $1)`, id).Scan(&ok); err != nil {
+		return fmt.Errorf("look up organisation %s: %w", id, err)
+	}
+	if !ok {
+		return rpcerr.InvalidArgument("organization_id", "no organisation %q", id)
+	}
+	return nil
+}
+
+// WithdrawConsent withdraws a consent and, at once, ends every sharing of
+// the case that relied on it.
+func (s *Service) WithdrawConsent(ctx context.Context, req *casebridgev1.WithdrawConsentRequest) (*casebridgev1.WithdrawConsentResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := s.access(ctx, tx, p, req.GetCaseId(), "consent", "withdraw", true); err != nil {
+			return err
+		}
+		c, err := getConsent(ctx, tx, req.GetCaseId(), req.GetConsentId(), s.now())
+		if err != nil {
+			return err
+		}
+		if c.GetState() == casebridgev1.ConsentState_CONSENT_STATE_WITHDRAWN {
+			return rpcerr.FailedPrecondition("consent %s is already withdrawn", c.GetId())
+		}
+		if _, err := tx.Exec(ctx, `UPDATE consents SET state = 2, withdraw_time = now() WHERE id = $1`, c.GetId()); err != nil {
+			return fmt.Errorf("withdraw consent %s: %w", c.GetId(), err)
+		}
+		return s.endSharingOf(ctx, tx, req.GetCaseId(), c.GetId())
+	})
+	if err != nil {
+		return nil, err
+	}
+	c, err := getConsent(ctx, s.pool, req.GetCaseId(), req.GetConsentId(), s.now())
+	if err != nil {
+		return nil, err
+	}
+	return &casebridgev1.WithdrawConsentResponse{Consent: c}, nil
+}
+
+// endSharingOf revokes the open referrals that relied on a consent and
+// removes the receivers' wrapped copies of the case key.
+func (s *Service) endSharingOf(ctx context.Context, tx pgx.Tx, caseID, consentID string) error {
+	rows, err := tx.Query(ctx, `UPDATE referrals SET status = 6, end_reason = 'consent withdrawn',
+			revoke_time = now(), update_time = now(), version = version + 1
+		WHERE case_id = $1 AND consent_id = $2 AND status IN (1, 2)
+		RETURNING to_organization`, caseID, consentID)
+	if err != nil {
+		return fmt.Errorf("revoke referrals of consent %s: %w", consentID, err)
+	}
+	orgs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("revoke referrals of consent %s: %w", consentID, err)
+	}
+	for _, org := range orgs {
+		info, err := caseinfo.Load(ctx, tx, caseID, false)
+		if err != nil {
+			return err
+		}
+		if stillShared(info, org) {
+			continue
+		}
+		if err := s.keys.RevokeCaseKey(ctx, tx, caseID, org); err != nil {
+			return fmt.Errorf("revoke key of case %s for %s: %w", caseID, org, err)
+		}
+	}
+	return nil
+}
+
+func stillShared(info authz.CaseInfo, org string) bool {
+	for _, sh := range info.Shares {
+		if sh.Org == org {
+			return true
+		}
+	}
+	return false
+}
+
+// ListConsents lists a case's consents, newest first.
+func (s *Service) ListConsents(ctx context.Context, req *casebridgev1.ListConsentsRequest) (*casebridgev1.ListConsentsResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.access(ctx, s.pool, p, req.GetCaseId(), "consent", authz.ActRead, false); err != nil {
+		return nil, err
+	}
+	fp := pagetoken.Fingerprint(p.Subject, req.GetCaseId())
+	keys, err := pagetoken.Decode(req.GetPageToken(), fp, 2)
+	if err != nil {
+		return nil, rpcerr.InvalidArgument("page_token", "%v", err)
+	}
+	var afterTime *time.Time
+	var afterID *string
+	if keys != nil {
+		t, err := time.Parse(time.RFC3339Nano, keys[0])
+		if err != nil {
+			return nil, rpcerr.InvalidArgument("page_token", "%v", pagetoken.ErrInvalid)
+		}
+		afterTime, afterID = &t, &keys[1]
+	}
+	limit := pagetoken.Size(req.GetPageSize(), 50, 500)
+	rows, err := s.pool.Query(ctx, `SELECT `+consentColumns+` FROM consents
+		WHERE case_id = $1 AND ($2::timestamptz IS NULL OR (create_time, id) < ($2, $3::uuid))
+		ORDER BY create_time DESC, id DESC LIMIT $4`, req.GetCaseId(), afterTime, afterID, limit+1)
+	if err != nil {
+		return nil, fmt.Errorf("list consents of case %s: %w", req.GetCaseId(), err)
+	}
+	defer rows.Close()
+	resp := &casebridgev1.ListConsentsResponse{}
+	var lastCreate time.Time
+	now := s.now()
+	for rows.Next() {
+		if len(resp.Consents) == limit {
+			resp.NextPageToken = pagetoken.Encode(fp, lastCreate.Format(time.RFC3339Nano), resp.Consents[limit-1].GetId())
+			break
+		}
+		c, created, err := scanConsent(rows, now)
+		if err != nil {
+			return nil, err
+		}
+		lastCreate = created
+		resp.Consents = append(resp.Consents, c)
+	}
+	return resp, rows.Err()
+}
+
+func getConsent(ctx context.Context, q caseinfo.Querier, caseID, id string, now time.Time) (*casebridgev1.Consent, error) {
+	c, _, err := scanConsent(q.QueryRow(ctx, `SELECT `+consentColumns+` FROM consents WHERE id = $1 AND case_id = $2`, id, caseID), now)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, rpcerr.NotFound("consent %s not found on case %s", id, caseID)
+	}
+	return c, err
+}
+
+func scanConsent(row pgx.Row, now time.Time) (*casebridgev1.Consent, time.Time, error) {
+	var c casebridgev1.Consent
+	var purpose, decision, state int16
+	var org *string
+	var kind *int16
+	var given, created time.Time
+	var expire, withdraw *time.Time
+	if err := row.Scan(&c.Id, &c.CaseId, &purpose, &decision, &org, &kind, &state,
+		&given, &expire, &withdraw, &c.RecordedBy, &c.Method, &created); err != nil {
+		return nil, time.Time{}, err
+	}
+	c.Purpose = casebridgev1.ConsentPurpose(purpose)
+	c.Decision = casebridgev1.ConsentDecision(decision)
+	c.State = casebridgev1.ConsentState(state)
+	if c.State == casebridgev1.ConsentState_CONSENT_STATE_ACTIVE && expire != nil && !expire.After(now) {
+		c.State = casebridgev1.ConsentState_CONSENT_STATE_EXPIRED
+	}
+	switch {
+	case org != nil:
+		c.Recipient = &casebridgev1.Consent_OrganizationId{OrganizationId: *org}
+	case kind != nil:
+		c.Recipient = &casebridgev1.Consent_OrganizationKind{OrganizationKind: casebridgev1.OrganizationKind(*kind)}
+	}
+	c.GivenTime = timestamppb.New(given)
+	if expire != nil {
+		c.ExpireTime = timestamppb.New(*expire)
+	}
+	if withdraw != nil {
+		c.WithdrawTime = timestamppb.New(*withdraw)
+	}
+	return &c, created, nil
+}

@@ -1,0 +1,151 @@
+package cases
+
+import (
+	"context"
+	"errors"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/dataclass"
+	"github.com/casebridge/casebridge/internal/rpcerr"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// errRetried aborts a create whose request id was taken by a concurrent
+// retry; the create then returns that case instead.
+var errRetried = errors.New("request id already used")
+
+// CreateCase opens a case in one transaction: the row, its data key wrapped
+// to the owner's key, and each sensitive class sealed under it.
+func (s *Service) CreateCase(ctx context.Context, req *casebridgev1.CreateCaseRequest) (*casebridgev1.CreateCaseResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	org, err := s.actingOrg(p, req.GetOrganizationId(), "organization_id", "case", "create")
+	if err != nil {
+		return nil, err
+	}
+	in := req.GetCase()
+	if err := validateCoded(in.GetCoded(), "case.coded"); err != nil {
+		return nil, err
+	}
+	var classes []casebridgev1.DataClass
+	for _, c := range dataclass.All {
+		if getClass(in, c) == nil {
+			continue
+		}
+		if !s.authz.Allowed(p, org, string(dataclass.Name(c)), authz.ActWrite) {
+			return nil, rpcerr.PermissionDenied("your role may not record %s data", dataclass.Name(c))
+		}
+		classes = append(classes, c)
+	}
+	if req.GetRequestId() != "" {
+		if prior, err := caseByRequestID(ctx, s.pool, org, req.GetRequestId()); err != nil || prior != nil {
+			return s.createdAgain(ctx, p, prior, err)
+		}
+	}
+	now := s.now().UTC()
+	prefix, number, err := nextReferences(ctx, s.pool, org, now.Year(), 1)
+	if err != nil {
+		return nil, err
+	}
+	r := &caseRow{
+		ID:        uuid.NewString(),
+		OrgID:     org,
+		Reference: formatReference(prefix, now.Year(), number),
+		Status:    casebridgev1.CaseStatus_CASE_STATUS_OPEN,
+		Assigned:  p.Subject,
+		Coded:     codedOrEmpty(in.GetCoded()),
+	}
+	for _, c := range classes {
+		r.ClassesPresent |= dataclass.Bit(c)
+	}
+	var requestID *string
+	if req.GetRequestId() != "" {
+		requestID = &req.RequestId
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		inserted, err := insertCase(ctx, tx, r, requestID)
+		if err != nil {
+			return err
+		}
+		if !inserted {
+			return errRetried
+		}
+		key, err := s.keys.CreateCaseKey(ctx, tx, r.ID, org)
+		if err != nil {
+			return err
+		}
+		defer key.Wipe()
+		for _, c := range classes {
+			ct, err := sealClass(key, r.ID, c, getClass(in, c))
+			if err != nil {
+				return err
+			}
+			if err := putSecret(ctx, tx, r.ID, c, ct); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errRetried) {
+		prior, err := caseByRequestID(ctx, s.pool, org, req.GetRequestId())
+		return s.createdAgain(ctx, p, prior, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	created, err := getCase(ctx, s.pool, r.ID, false)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.render(ctx, s.pool, s.ownerAccess(p, org), created, casebridgev1.CaseView_CASE_VIEW_FULL)
+	if err != nil {
+		return nil, err
+	}
+	return &casebridgev1.CreateCaseResponse{Case: out}, nil
+}
+
+// createdAgain answers a retried create with the case the first attempt made.
+func (s *Service) createdAgain(ctx context.Context, p authz.Principal, prior *caseRow, err error) (*casebridgev1.CreateCaseResponse, error) {
+	if err != nil {
+		return nil, err
+	}
+	if prior == nil {
+		return nil, errors.New("retried create: first case vanished")
+	}
+	out, err := s.render(ctx, s.pool, s.ownerAccess(p, prior.OrgID), prior, casebridgev1.CaseView_CASE_VIEW_FULL)
+	if err != nil {
+		return nil, err
+	}
+	return &casebridgev1.CreateCaseResponse{Case: out}, nil
+}
+
+// actingOrg picks the organisation a create acts for: the one named, which
+// the caller must hold obj/act in, or the only one where they do.
+func (s *Service) actingOrg(p authz.Principal, named, field, obj, act string) (string, error) {
+	if named != "" {
+		if !s.authz.Allowed(p, named, obj, act) {
+			return "", rpcerr.PermissionDenied("you may not %s %s for organisation %s", act, obj, named)
+		}
+		return named, nil
+	}
+	orgs := s.authz.OrgsAllowed(p, obj, act)
+	switch len(orgs) {
+	case 1:
+		return orgs[0], nil
+	case 0:
+		return "", rpcerr.PermissionDenied("your roles do not allow %s %s in any organisation", act, obj)
+	}
+	return "", rpcerr.InvalidArgument(field, "required: you belong to several organisations (%v)", orgs)
+}
+
+func codedOrEmpty(c *casebridgev1.CodedAttributes) *casebridgev1.CodedAttributes {
+	if c == nil {
+		return &casebridgev1.CodedAttributes{}
+	}
+	return c
+}

@@ -1,0 +1,79 @@
+package cases
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/rpcerr"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// EraseCase crypto-shreds a person's sensitive data: ciphertexts, notes and
+// every wrapped copy of the case key go in one transaction, open sharing
+// ends, and the organisation keys that wrapped the case key are then
+// rotated away, so that a backup taken before the erasure can no longer be
+// decrypted either. Coded attributes stay for statistics.
+func (s *Service) EraseCase(ctx context.Context, req *casebridgev1.EraseCaseRequest) (*casebridgev1.EraseCaseResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var r *caseRow
+	var acc authz.Access
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if acc, err = s.access(ctx, tx, p, req.GetId(), "case", "erase", true); err != nil {
+			return err
+		}
+		if acc.Shared {
+			return rpcerr.PermissionDenied("only the owning organisation may erase case %s", req.GetId())
+		}
+		if r, err = getCase(ctx, tx, req.GetId(), false); err != nil {
+			return err
+		}
+		if r.EraseTime != nil {
+			return rpcerr.FailedPrecondition("case %s is already erased", r.ID)
+		}
+		if err := checkEtag(r, req.GetEtag(), false); err != nil {
+			return err
+		}
+		if err := s.shred(ctx, tx, r.ID); err != nil {
+			return err
+		}
+		now := s.now()
+		r.ClassesPresent = 0
+		r.EraseTime = &now
+		if r.Status != closed {
+			r.Status = closed
+			r.CloseTime = &now
+		}
+		return saveCase(ctx, tx, r, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.render(ctx, s.pool, acc, r, casebridgev1.CaseView_CASE_VIEW_BASIC)
+	return &casebridgev1.EraseCaseResponse{Case: c}, err
+}
+
+// shred deletes the case's ciphertexts and wrapped keys, ends its sharing,
+// and commits the rotation of every organisation key that wrapped the case
+// key together with the erasure.
+func (s *Service) shred(ctx context.Context, tx pgx.Tx, id string) error {
+	for _, sql := range []string{
+		`DELETE FROM case_secrets WHERE case_id = $1`,
+		`DELETE FROM case_notes WHERE case_id = $1`,
+		`UPDATE referrals SET status = 6, end_reason = 'case erased', revoke_time = now(), update_time = now(),
+			version = version + 1 WHERE case_id = $1 AND status IN (1, 2)`,
+	} {
+		if _, err := tx.Exec(ctx, sql, id); err != nil {
+			return fmt.Errorf("erase case %s: %w", id, err)
+		}
+	}
+	if _, err := s.keys.ShredAndRotate(ctx, tx, id); err != nil {
+		return fmt.Errorf("shred keys of case %s: %w", id, err)
+	}
+	return nil
+}

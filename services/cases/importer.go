@@ -1,0 +1,197 @@
+package cases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/rpcerr"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// importBatch is how many rows go to PostgreSQL in one transaction.
+const importBatch = 1000
+
+// importJob is one ImportCases stream after its header.
+type importJob struct {
+	s      *Service
+	org    string
+	source string
+	status casebridgev1.CaseStatus
+	rows   []*casebridgev1.ImportRow
+	resp   *casebridgev1.ImportCasesResponse
+}
+
+// ImportCases imports coded attributes in bulk. Each row is validated on its
+// own: a bad row is rejected with its line number and reason and the good
+// ones are kept. Rows are keyed by (source, line), so a re-run imports
+// nothing twice.
+func (s *Service) ImportCases(stream casebridgev1.CaseService_ImportCasesServer) error {
+	ctx := stream.Context()
+	p, err := principal(ctx)
+	if err != nil {
+		return err
+	}
+	job, err := s.startImport(p, stream)
+	if err != nil {
+		return err
+	}
+	for {
+		msg, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		row := msg.GetRow()
+		if row == nil {
+			return rpcerr.InvalidArgument("header", "only the first message may be a header")
+		}
+		job.add(row)
+		if len(job.rows) >= importBatch {
+			if err := job.flush(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	if err := job.flush(ctx); err != nil {
+		return err
+	}
+	return stream.SendAndClose(job.resp)
+}
+
+func (s *Service) startImport(p authz.Principal, stream casebridgev1.CaseService_ImportCasesServer) (*importJob, error) {
+	first, err := stream.Recv()
+	if errors.Is(err, io.EOF) {
+		return nil, rpcerr.InvalidArgument("header", "the stream is empty: send a header first")
+	}
+	if err != nil {
+		return nil, err
+	}
+	h := first.GetHeader()
+	if h == nil {
+		return nil, rpcerr.InvalidArgument("header", "the first message must be a header naming the source")
+	}
+	if err := s.validator.Check(h); err != nil {
+		return nil, err
+	}
+	org, err := s.actingOrg(p, h.GetOrganizationId(), "header.organization_id", "case", "import")
+	if err != nil {
+		return nil, err
+	}
+	status := h.GetStatus()
+	if status == casebridgev1.CaseStatus_CASE_STATUS_UNSPECIFIED {
+		status = open
+	}
+	return &importJob{s: s, org: org, source: h.GetSource(), status: status, resp: &casebridgev1.ImportCasesResponse{}}, nil
+}
+
+// add validates one row and queues it, or records why it was rejected.
+func (j *importJob) add(row *casebridgev1.ImportRow) {
+	j.resp.Received++
+	reject := func(reason string) {
+		j.resp.Rejections = append(j.resp.Rejections, &casebridgev1.ImportRejection{Line: row.GetLine(), Reason: reason})
+	}
+	if row.GetParseError() != "" {
+		reject(row.GetParseError())
+		return
+	}
+	if err := j.s.validator.Check(row); err != nil {
+		reject(err.Error())
+		return
+	}
+	if err := validateCoded(row.GetCoded(), "coded"); err != nil {
+		reject(err.Error())
+		return
+	}
+	j.rows = append(j.rows, row)
+}
+
+// flush writes the queued rows in one transaction, skipping lines of this
+// source imported before.
+func (j *importJob) flush(ctx context.Context) error {
+	if len(j.rows) == 0 {
+		return nil
+	}
+	rows := j.rows
+	j.rows = nil
+	fresh, err := j.notImported(ctx, rows)
+	if err != nil {
+		return err
+	}
+	j.resp.AlreadyImported += int64(len(rows) - len(fresh))
+	if len(fresh) == 0 {
+		return nil
+	}
+	year := j.s.now().UTC().Year()
+	prefix, first, err := nextReferences(ctx, j.s.pool, j.org, year, len(fresh))
+	if err != nil {
+		return err
+	}
+	var inserted int64
+	err = pgx.BeginFunc(ctx, j.s.pool, func(tx pgx.Tx) error {
+		batch := &pgx.Batch{}
+		for i, row := range fresh {
+			args := append([]any{uuid.NewString(), j.org, formatReference(prefix, year, first+i), int16(j.status)},
+				codedArgs(row.GetCoded())...)
+			args = append(args, j.source, row.GetLine())
+			batch.Queue(`INSERT INTO cases (id, organization_id, reference, status,
+					sex, age_band, child, nationality, country, identification_year, exploitation_forms,
+					identification_status, import_source, import_line, close_time)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+					CASE WHEN $4 = 4 THEN now() END)
+				ON CONFLICT (organization_id, import_source, import_line) DO NOTHING`, args...)
+		}
+		results := tx.SendBatch(ctx, batch)
+		for range fresh {
+			tag, err := results.Exec()
+			if err != nil {
+				results.Close()
+				return fmt.Errorf("import into %s: %w", j.org, err)
+			}
+			inserted += tag.RowsAffected()
+		}
+		return results.Close()
+	})
+	if err != nil {
+		return err
+	}
+	j.resp.Imported += inserted
+	j.resp.AlreadyImported += int64(len(fresh)) - inserted
+	return nil
+}
+
+// notImported drops the rows whose line this source already imported.
+func (j *importJob) notImported(ctx context.Context, rows []*casebridgev1.ImportRow) ([]*casebridgev1.ImportRow, error) {
+	lines := make([]int64, len(rows))
+	for i, r := range rows {
+		lines[i] = r.GetLine()
+	}
+	res, err := j.s.pool.Query(ctx, `SELECT import_line FROM cases
+		WHERE organization_id = $1 AND import_source = $2 AND import_line = ANY($3)`, j.org, j.source, lines)
+	if err != nil {
+		return nil, fmt.Errorf("look up imported lines: %w", err)
+	}
+	done, err := pgx.CollectRows(res, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("look up imported lines: %w", err)
+	}
+	seen := make(map[int64]bool, len(done))
+	for _, l := range done {
+		seen[l] = true
+	}
+	var fresh []*casebridgev1.ImportRow
+	for _, r := range rows {
+		if !seen[r.GetLine()] {
+			seen[r.GetLine()] = true // a line repeated within the stream counts once
+			fresh = append(fresh, r)
+		}
+	}
+	return fresh, nil
+}

@@ -1,0 +1,175 @@
+package cases
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/rpcerr"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// transition is a status change: the states it may start from and the one
+// it leads to. The table is the whole lifecycle:
+//
+//	open → in assistance → (suspended ↔ in assistance) → closed → (reopen) in assistance
+type transition struct {
+	verb string
+	from []casebridgev1.CaseStatus
+	to   casebridgev1.CaseStatus
+}
+
+var (
+	open         = casebridgev1.CaseStatus_CASE_STATUS_OPEN
+	inAssistance = casebridgev1.CaseStatus_CASE_STATUS_IN_ASSISTANCE
+	suspended    = casebridgev1.CaseStatus_CASE_STATUS_SUSPENDED
+	closed       = casebridgev1.CaseStatus_CASE_STATUS_CLOSED
+
+	startAssistance = transition{"start assistance on", []casebridgev1.CaseStatus{open, suspended}, inAssistance}
+	suspend         = transition{"suspend", []casebridgev1.CaseStatus{inAssistance}, suspended}
+	closeCase       = transition{"close", []casebridgev1.CaseStatus{open, inAssistance, suspended}, closed}
+	reopen          = transition{"reopen", []casebridgev1.CaseStatus{closed}, inAssistance}
+)
+
+// check reports whether the transition may start from status, naming both
+// states when it may not.
+func (t transition) check(status casebridgev1.CaseStatus) error {
+	if slices.Contains(t.from, status) {
+		return nil
+	}
+	return rpcerr.FailedPrecondition("cannot %s a case that is %s: %s → %s is not allowed (allowed from: %s)",
+		t.verb, statusWord(status), statusWord(status), statusWord(t.to), statusWords(t.from))
+}
+
+func statusWord(s casebridgev1.CaseStatus) string {
+	return strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(s.String(), "CASE_STATUS_"), "_", " "))
+}
+
+func statusWords(ss []casebridgev1.CaseStatus) string {
+	words := make([]string, len(ss))
+	for i, s := range ss {
+		words[i] = statusWord(s)
+	}
+	return strings.Join(words, ", ")
+}
+
+// StartAssistance moves an open or suspended case to in assistance.
+func (s *Service) StartAssistance(ctx context.Context, req *casebridgev1.StartAssistanceRequest) (*casebridgev1.StartAssistanceResponse, error) {
+	c, err := s.changeStatus(ctx, req.GetId(), req.GetEtag(), "update", startAssistance)
+	return &casebridgev1.StartAssistanceResponse{Case: c}, err
+}
+
+// SuspendCase pauses assistance.
+func (s *Service) SuspendCase(ctx context.Context, req *casebridgev1.SuspendCaseRequest) (*casebridgev1.SuspendCaseResponse, error) {
+	c, err := s.changeStatus(ctx, req.GetId(), req.GetEtag(), "update", suspend)
+	return &casebridgev1.SuspendCaseResponse{Case: c}, err
+}
+
+// CloseCase ends assistance.
+func (s *Service) CloseCase(ctx context.Context, req *casebridgev1.CloseCaseRequest) (*casebridgev1.CloseCaseResponse, error) {
+	c, err := s.changeStatus(ctx, req.GetId(), req.GetEtag(), "close", closeCase)
+	return &casebridgev1.CloseCaseResponse{Case: c}, err
+}
+
+// ReopenCase brings a closed case back into assistance.
+func (s *Service) ReopenCase(ctx context.Context, req *casebridgev1.ReopenCaseRequest) (*casebridgev1.ReopenCaseResponse, error) {
+	c, err := s.changeStatus(ctx, req.GetId(), req.GetEtag(), "reopen", reopen)
+	return &casebridgev1.ReopenCaseResponse{Case: c}, err
+}
+
+// changeStatus applies t to case id in one transaction, if act on the case
+// is allowed and the optional etag is current.
+func (s *Service) changeStatus(ctx context.Context, id, etag, act string, t transition) (*casebridgev1.Case, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var r *caseRow
+	var acc authz.Access
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if acc, err = s.access(ctx, tx, p, id, "case", act, true); err != nil {
+			return err
+		}
+		if r, err = getCase(ctx, tx, id, false); err != nil {
+			return err
+		}
+		if r.EraseTime != nil {
+			return rpcerr.FailedPrecondition("case %s is erased", id)
+		}
+		if err := checkEtag(r, etag, false); err != nil {
+			return err
+		}
+		if err := t.check(r.Status); err != nil {
+			return err
+		}
+		now := s.now()
+		r.Status = t.to
+		switch t.to {
+		case closed:
+			r.CloseTime = &now
+		default:
+			r.CloseTime = nil
+		}
+		return saveCase(ctx, tx, r, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.render(ctx, s.pool, acc, r, casebridgev1.CaseView_CASE_VIEW_BASIC)
+}
+
+// AssignCase gives the case to a caseworker or supervisor of the owning organisation.
+func (s *Service) AssignCase(ctx context.Context, req *casebridgev1.AssignCaseRequest) (*casebridgev1.AssignCaseResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var r *caseRow
+	var acc authz.Access
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if acc, err = s.access(ctx, tx, p, req.GetId(), "case", "assign", true); err != nil {
+			return err
+		}
+		if acc.Shared {
+			return rpcerr.PermissionDenied("only the owning organisation may assign case %s", req.GetId())
+		}
+		if r, err = getCase(ctx, tx, req.GetId(), false); err != nil {
+			return err
+		}
+		if err := editable(r); err != nil {
+			return err
+		}
+		if err := checkEtag(r, req.GetEtag(), false); err != nil {
+			return err
+		}
+		if err := requireCaseworker(ctx, tx, r.OrgID, req.GetCaseworker()); err != nil {
+			return err
+		}
+		r.Assigned = req.GetCaseworker()
+		return saveCase(ctx, tx, r, s.now())
+	})
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.render(ctx, s.pool, acc, r, casebridgev1.CaseView_CASE_VIEW_BASIC)
+	return &casebridgev1.AssignCaseResponse{Case: c}, err
+}
+
+// requireCaseworker checks that subject may carry cases in org.
+func requireCaseworker(ctx context.Context, tx pgx.Tx, org, subject string) error {
+	var ok bool
+	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM memberships
+		WHERE organization_id = $1 AND subject = $2 AND roles && ARRAY['caseworker','supervisor'])`,
+		org, subject).Scan(&ok)
+	if err != nil {
+		return fmt.Errorf("look up member %s: %w", subject, err)
+	}
+	if !ok {
+		return rpcerr.InvalidArgument("caseworker", "%s is not a caseworker or supervisor of %s", subject, org)
+	}
+	return nil
+}

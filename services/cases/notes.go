@@ -1,0 +1,243 @@
+package cases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/dataclass"
+	"github.com/casebridge/casebridge/internal/pagetoken"
+	"github.com/casebridge/casebridge/internal/rpcerr"
+	"github.com/casebridge/casebridge/internal/vault"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// AddNote seals a note under the case key, in the class the caller names.
+func (s *Service) AddNote(ctx context.Context, req *casebridgev1.AddNoteRequest) (*casebridgev1.AddNoteResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	class := req.GetDataClass()
+	note := &casebridgev1.Note{CaseId: req.GetCaseId(), DataClass: class, Text: req.GetText(), Author: p.Subject}
+	var requestID *string
+	if req.GetRequestId() != "" {
+		requestID = &req.RequestId
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		acc, err := s.access(ctx, tx, p, req.GetCaseId(), "note", "create", false)
+		if err != nil {
+			return err
+		}
+		if !s.authz.Allowed(p, acc.Org, string(dataclass.Name(class)), authz.ActWrite) {
+			return rpcerr.PermissionDenied("your role may not write %s notes", dataclass.Name(class))
+		}
+		r, err := getCase(ctx, tx, req.GetCaseId(), false)
+		if err != nil {
+			return err
+		}
+		if r.EraseTime != nil {
+			return rpcerr.FailedPrecondition("case %s is erased", r.ID)
+		}
+		if requestID != nil {
+			if prior, err := noteByRequest(ctx, tx, r.ID, *requestID); err != nil || prior != "" {
+				note.Id = prior
+				return err
+			}
+		}
+		key, err := s.writeKey(ctx, tx, r)
+		if err != nil {
+			return err
+		}
+		defer key.Wipe()
+		note.Id = uuid.NewString()
+		ct, err := vault.Seal(key, noteBinding(r.ID, note.Id), dataclass.Name(class), []byte(req.GetText()))
+		if err != nil {
+			return fmt.Errorf("encrypt note of case %s: %w", r.ID, err)
+		}
+		var created time.Time
+		err = tx.QueryRow(ctx, `INSERT INTO case_notes (id, case_id, class, ciphertext, author, request_id)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING create_time`,
+			note.Id, r.ID, int16(class), ct, p.Subject, requestID).Scan(&created)
+		note.CreateTime = timestamppb.New(created)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if note.CreateTime == nil { // a retried add: return the stored note
+		return s.noteByID(ctx, p, req.GetCaseId(), note.Id)
+	}
+	return &casebridgev1.AddNoteResponse{Note: note}, nil
+}
+
+// noteBinding binds a note's ciphertext to its case and its own id (the
+// class is bound too), so that one note cannot be swapped for another.
+func noteBinding(caseID, noteID string) string {
+	return caseID + "/notes/" + noteID
+}
+
+func noteByRequest(ctx context.Context, tx pgx.Tx, caseID, requestID string) (string, error) {
+	var id string
+	err := tx.QueryRow(ctx, `SELECT id FROM case_notes WHERE case_id = $1 AND request_id = $2`, caseID, requestID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return id, err
+}
+
+func (s *Service) noteByID(ctx context.Context, p authz.Principal, caseID, noteID string) (*casebridgev1.AddNoteResponse, error) {
+	acc, err := s.access(ctx, s.pool, p, caseID, "note", authz.ActRead, false)
+	if err != nil {
+		return nil, err
+	}
+	notes, _, err := s.loadNotes(ctx, acc, caseID, noteFilter{id: noteID, limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(notes) == 0 {
+		return nil, rpcerr.NotFound("note %s not found", noteID)
+	}
+	return &casebridgev1.AddNoteResponse{Note: notes[0]}, nil
+}
+
+// ListNotes lists the notes of the classes the caller may read, newest
+// first; the classes left out are reported as redacted.
+func (s *Service) ListNotes(ctx context.Context, req *casebridgev1.ListNotesRequest) (*casebridgev1.ListNotesResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	acc, err := s.access(ctx, s.pool, p, req.GetCaseId(), "note", authz.ActRead, false)
+	if err != nil {
+		return nil, err
+	}
+	fp := pagetoken.Fingerprint(p.Subject, req.GetCaseId(), req.GetDataClass())
+	keys, err := pagetoken.Decode(req.GetPageToken(), fp, 2)
+	if err != nil {
+		return nil, rpcerr.InvalidArgument("page_token", "%v", err)
+	}
+	f := noteFilter{class: req.GetDataClass(), limit: pagetoken.Size(req.GetPageSize(), 50, 500)}
+	if keys != nil {
+		t, err := time.Parse(time.RFC3339Nano, keys[0])
+		if err != nil {
+			return nil, rpcerr.InvalidArgument("page_token", "%v", pagetoken.ErrInvalid)
+		}
+		f.afterTime, f.afterID = &t, keys[1]
+	}
+	notes, more, err := s.loadNotes(ctx, acc, req.GetCaseId(), f)
+	if err != nil {
+		return nil, err
+	}
+	resp := &casebridgev1.ListNotesResponse{Notes: notes}
+	if more && len(notes) > 0 {
+		last := notes[len(notes)-1]
+		resp.NextPageToken = pagetoken.Encode(fp, last.GetCreateTime().AsTime().Format(time.RFC3339Nano), last.GetId())
+	}
+	if resp.RedactedClasses, err = redactedNoteClasses(ctx, s.pool, req.GetCaseId(), acc); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+type noteFilter struct {
+	id        string
+	class     casebridgev1.DataClass
+	afterTime *time.Time
+	afterID   string
+	limit     int
+}
+
+func (s *Service) loadNotes(ctx context.Context, acc authz.Access, caseID string, f noteFilter) ([]*casebridgev1.Note, bool, error) {
+	var readable []int16
+	for _, c := range dataclass.All {
+		if acc.CanRead(string(dataclass.Name(c))) && (f.class == 0 || f.class == c) {
+			readable = append(readable, int16(c))
+		}
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, class, ciphertext, author, create_time FROM case_notes
+		WHERE case_id = $1 AND class = ANY($2) AND ($3 = '' OR id::text = $3)
+		  AND ($4::timestamptz IS NULL OR (create_time, id) < ($4, $5::uuid))
+		ORDER BY create_time DESC, id DESC LIMIT $6`,
+		caseID, readable, f.id, f.afterTime, nullUUID(f.afterID), f.limit+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("list notes of case %s: %w", caseID, err)
+	}
+	type stored struct {
+		note *casebridgev1.Note
+		ct   []byte
+	}
+	var found []stored
+	for rows.Next() {
+		var n casebridgev1.Note
+		var class int16
+		var ct []byte
+		var created time.Time
+		if err := rows.Scan(&n.Id, &class, &ct, &n.Author, &created); err != nil {
+			rows.Close()
+			return nil, false, fmt.Errorf("scan note of case %s: %w", caseID, err)
+		}
+		n.CaseId, n.DataClass, n.CreateTime = caseID, casebridgev1.DataClass(class), timestamppb.New(created)
+		found = append(found, stored{&n, ct})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("list notes of case %s: %w", caseID, err)
+	}
+	more := len(found) > f.limit
+	if more {
+		found = found[:f.limit]
+	}
+	if len(found) == 0 {
+		return nil, false, nil
+	}
+	key, err := s.keys.CaseKey(ctx, s.pool, caseID)
+	if err != nil {
+		return nil, false, err
+	}
+	defer key.Wipe()
+	notes := make([]*casebridgev1.Note, 0, len(found))
+	for _, st := range found {
+		plain, err := vault.Open(key, noteBinding(caseID, st.note.Id), dataclass.Name(st.note.DataClass), st.ct)
+		if err != nil {
+			return nil, false, fmt.Errorf("decrypt note %s of case %s: %w", st.note.Id, caseID, err)
+		}
+		st.note.Text = string(plain)
+		notes = append(notes, st.note)
+	}
+	return notes, more, nil
+}
+
+func redactedNoteClasses(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, caseID string, acc authz.Access) ([]casebridgev1.DataClass, error) {
+	rows, err := q.Query(ctx, `SELECT DISTINCT class FROM case_notes WHERE case_id = $1 ORDER BY class`, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("note classes of case %s: %w", caseID, err)
+	}
+	classes, err := pgx.CollectRows(rows, pgx.RowTo[int16])
+	if err != nil {
+		return nil, fmt.Errorf("note classes of case %s: %w", caseID, err)
+	}
+	var out []casebridgev1.DataClass
+	for _, c := range classes {
+		dc := casebridgev1.DataClass(c)
+		if !acc.CanRead(string(dataclass.Name(dc))) {
+			out = append(out, dc)
+		}
+	}
+	return out, nil
+}
+
+func nullUUID(id string) *string {
+	if id == "" {
+		return nil
+	}
+	return &id
+}

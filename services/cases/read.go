@@ -1,0 +1,140 @@
+package cases
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/dataclass"
+	"github.com/casebridge/casebridge/internal/iso"
+	"github.com/casebridge/casebridge/internal/pagetoken"
+	"github.com/casebridge/casebridge/internal/rpcerr"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// GetCase returns the case with the classes the caller may read decrypted;
+// the others are listed as redacted, never filled with look-alike data.
+func (s *Service) GetCase(ctx context.Context, req *casebridgev1.GetCaseRequest) (*casebridgev1.GetCaseResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	acc, err := s.access(ctx, s.pool, p, req.GetId(), "case", authz.ActRead, false)
+	if err != nil {
+		return nil, err
+	}
+	r, err := getCase(ctx, s.pool, req.GetId(), false)
+	if err != nil {
+		return nil, err
+	}
+	view := req.GetView()
+	if view == casebridgev1.CaseView_CASE_VIEW_UNSPECIFIED {
+		view = casebridgev1.CaseView_CASE_VIEW_FULL
+	}
+	out, err := s.render(ctx, s.pool, acc, r, view)
+	if err != nil {
+		return nil, err
+	}
+	return &casebridgev1.GetCaseResponse{Case: out}, nil
+}
+
+// ownerAccess is the access of a caller acting in the owning organisation.
+func (s *Service) ownerAccess(p authz.Principal, org string) authz.Access {
+	return authz.Access{Org: org, Classes: s.authz.ReadableClasses(p, org)}
+}
+
+// render turns a row into the API message: plain attributes, the classes
+// acc allows decrypted (FULL view only), the rest listed as redacted.
+func (s *Service) render(ctx context.Context, q caseinfo.Querier, acc authz.Access, r *caseRow, view casebridgev1.CaseView) (*casebridgev1.Case, error) {
+	out := r.toProto()
+	var readable []casebridgev1.DataClass
+	for _, c := range dataclass.All {
+		if !r.has(c) {
+			continue
+		}
+		if view == casebridgev1.CaseView_CASE_VIEW_FULL && acc.CanRead(string(dataclass.Name(c))) {
+			readable = append(readable, c)
+		} else {
+			out.RedactedClasses = append(out.RedactedClasses, c)
+		}
+	}
+	if _, err := s.decryptInto(ctx, q, r, readable, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListCases lists the cases the caller can see — owned by their
+// organisations or shared with them — newest first, by keyset pagination on
+// insertion order so that cases created meanwhile neither repeat nor
+// displace others.
+func (s *Service) ListCases(ctx context.Context, req *casebridgev1.ListCasesRequest) (*casebridgev1.ListCasesResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	orgs := s.authz.OrgsAllowed(p, "case", authz.ActRead)
+	var since *time.Time
+	if req.GetUpdatedSince() != nil {
+		t := req.GetUpdatedSince().AsTime()
+		since = &t
+	}
+	fp := pagetoken.Fingerprint(p.Subject, req.GetStatus(), req.GetAssignedCaseworker(), since,
+		req.GetExploitationForm(), req.GetReference(), req.GetOrganizationId())
+	keys, err := pagetoken.Decode(req.GetPageToken(), fp, 1)
+	if err != nil {
+		return nil, rpcerr.InvalidArgument("page_token", "%v", err)
+	}
+	f := listFilter{
+		orgs: orgs, status: int16(req.GetStatus()), assigned: req.GetAssignedCaseworker(),
+		since: since, form: int16(req.GetExploitationForm()), reference: req.GetReference(),
+		owner: req.GetOrganizationId(), limit: pagetoken.Size(req.GetPageSize(), 50, 500),
+	}
+	if keys != nil {
+		if f.afterSeq, err = strconv.ParseInt(keys[0], 10, 64); err != nil {
+			return nil, rpcerr.InvalidArgument("page_token", "%v", pagetoken.ErrInvalid)
+		}
+	}
+	rows, more, err := listCases(ctx, s.pool, f)
+	if err != nil {
+		return nil, err
+	}
+	view := req.GetView()
+	if view == casebridgev1.CaseView_CASE_VIEW_UNSPECIFIED {
+		view = casebridgev1.CaseView_CASE_VIEW_BASIC
+	}
+	resp := &casebridgev1.ListCasesResponse{}
+	for _, r := range rows {
+		acc, err := s.access(ctx, s.pool, p, r.ID, "case", authz.ActRead, false)
+		if err != nil {
+			// Shared with an organisation where the caller's role cannot read it.
+			continue
+		}
+		c, err := s.render(ctx, s.pool, acc, r, view)
+		if err != nil {
+			return nil, err
+		}
+		resp.Cases = append(resp.Cases, c)
+	}
+	if more && len(rows) > 0 {
+		resp.NextPageToken = pagetoken.Encode(fp, strconv.FormatInt(rows[len(rows)-1].Seq, 10))
+	}
+	return resp, nil
+}
+
+// validateCoded checks what the declared rules cannot: that country codes
+// are real ISO 3166-1 countries.
+func validateCoded(c *casebridgev1.CodedAttributes, path string) error {
+	if c == nil {
+		return nil
+	}
+	if n := c.GetNationality(); n != "" && !iso.ValidCountry(n) {
+		return rpcerr.InvalidArgument(path+".nationality", "%q is not an ISO 3166-1 alpha-2 country code", n)
+	}
+	if n := c.GetCountry(); n != "" && !iso.ValidCountry(n) {
+		return rpcerr.InvalidArgument(path+".country", "%q is not an ISO 3166-1 alpha-2 country code", n)
+	}
+	return nil
+}

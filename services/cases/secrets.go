@@ -1,0 +1,131 @@
+package cases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/dataclass"
+	"github.com/casebridge/casebridge/internal/keys"
+	"github.com/casebridge/casebridge/internal/vault"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// The Case message has one field per sensitive class, named like the class
+// ("identity", "contact", "care", "legal"): each is stored as one
+// ciphertext, sealed under the case key and bound to the case id and class.
+var caseDesc = (&casebridgev1.Case{}).ProtoReflect().Descriptor()
+
+func classField(c casebridgev1.DataClass) protoreflect.FieldDescriptor {
+	return caseDesc.Fields().ByName(protoreflect.Name(dataclass.Name(c)))
+}
+
+// getClass returns the class's message in c, or nil when it is absent or empty.
+func getClass(c *casebridgev1.Case, cl casebridgev1.DataClass) proto.Message {
+	m := c.ProtoReflect()
+	fd := classField(cl)
+	if !m.Has(fd) {
+		return nil
+	}
+	msg := m.Get(fd).Message().Interface()
+	if proto.Size(msg) == 0 {
+		return nil
+	}
+	return msg
+}
+
+func setClass(c *casebridgev1.Case, cl casebridgev1.DataClass, msg proto.Message) {
+	m := c.ProtoReflect()
+	if msg == nil {
+		m.Clear(classField(cl))
+		return
+	}
+	m.Set(classField(cl), protoreflect.ValueOfMessage(msg.ProtoReflect()))
+}
+
+func newClass(cl casebridgev1.DataClass) proto.Message {
+	return (&casebridgev1.Case{}).ProtoReflect().NewField(classField(cl)).Message().Interface()
+}
+
+func sealClass(key *vault.CaseKey, caseID string, cl casebridgev1.DataClass, msg proto.Message) ([]byte, error) {
+	plain, err := proto.Marshal(msg)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s of case %s: %w", dataclass.Name(cl), caseID, err)
+	}
+	ct, err := vault.Seal(key, caseID, dataclass.Name(cl), plain)
+	clear(plain)
+	if err != nil {
+		return nil, fmt.Errorf("encrypt %s of case %s: %w", dataclass.Name(cl), caseID, err)
+	}
+	return ct, nil
+}
+
+func openClass(key *vault.CaseKey, caseID string, cl casebridgev1.DataClass, ct []byte) (proto.Message, error) {
+	plain, err := vault.Open(key, caseID, dataclass.Name(cl), ct)
+	if err != nil {
+		return nil, fmt.Errorf("decrypt %s of case %s: %w", dataclass.Name(cl), caseID, err)
+	}
+	msg := newClass(cl)
+	err = proto.Unmarshal(plain, msg)
+	clear(plain)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s of case %s: %w", dataclass.Name(cl), caseID, err)
+	}
+	return msg, nil
+}
+
+// decryptInto adds to out every class of r listed in want, decrypted, and
+// returns the classes it added.
+func (s *Service) decryptInto(ctx context.Context, q caseinfo.Querier, r *caseRow, want []casebridgev1.DataClass, out *casebridgev1.Case) ([]casebridgev1.DataClass, error) {
+	var stored []int16
+	for _, c := range want {
+		if r.has(c) {
+			stored = append(stored, int16(c))
+		}
+	}
+	if len(stored) == 0 {
+		return nil, nil
+	}
+	cts, err := loadSecrets(ctx, q, r.ID, stored)
+	if err != nil {
+		return nil, err
+	}
+	key, err := s.keys.CaseKey(ctx, q, r.ID)
+	if err != nil {
+		return nil, fmt.Errorf("key of case %s: %w", r.ID, err)
+	}
+	defer key.Wipe()
+	var added []casebridgev1.DataClass
+	for _, c := range want {
+		ct, ok := cts[casebridgev1.DataClass(c)]
+		if !ok {
+			continue
+		}
+		msg, err := openClass(key, r.ID, c, ct)
+		if err != nil {
+			return nil, err
+		}
+		setClass(out, c, msg)
+		added = append(added, c)
+	}
+	return added, nil
+}
+
+// writeKey returns the key to seal new data of case r under. A case imported
+// without sensitive data has no key yet: it gets one now, wrapped to its owner.
+func (s *Service) writeKey(ctx context.Context, tx pgx.Tx, r *caseRow) (*vault.CaseKey, error) {
+	key, err := s.keys.CaseKey(ctx, tx, r.ID)
+	if errors.Is(err, keys.ErrNoCaseKey) && r.EraseTime == nil {
+		return s.keys.CreateCaseKey(ctx, tx, r.ID, r.OrgID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("key of case %s: %w", r.ID, err)
+	}
+	return key, nil
+}

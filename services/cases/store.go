@@ -1,0 +1,257 @@
+package cases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/rpcerr"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+const caseColumns = `id, seq, organization_id, reference, status, assigned_caseworker,
+	sex, age_band, child, nationality, country, identification_year, exploitation_forms,
+	identification_status, classes_present, version, create_time, update_time, close_time, erase_time`
+
+func scanCase(row pgx.Row) (*caseRow, error) {
+	var r caseRow
+	var status, sex, ageBand, child, idStatus int16
+	var forms []int16
+	var nationality, country string
+	var year int32
+	err := row.Scan(&r.ID, &r.Seq, &r.OrgID, &r.Reference, &status, &r.Assigned,
+		&sex, &ageBand, &child, &nationality, &country, &year, &forms,
+		&idStatus, &r.ClassesPresent, &r.Version, &r.CreateTime, &r.UpdateTime, &r.CloseTime, &r.EraseTime)
+	if err != nil {
+		return nil, err
+	}
+	r.Status = casebridgev1.CaseStatus(status)
+	r.Coded = &casebridgev1.CodedAttributes{
+		Sex:                  casebridgev1.Sex(sex),
+		AgeBand:              casebridgev1.AgeBand(ageBand),
+		Child:                casebridgev1.ChildStatus(child),
+		Nationality:          nationality,
+		Country:              country,
+		IdentificationYear:   year,
+		IdentificationStatus: casebridgev1.IdentificationStatus(idStatus),
+	}
+	for _, f := range forms {
+		r.Coded.ExploitationForms = append(r.Coded.ExploitationForms, casebridgev1.ExploitationForm(f))
+	}
+	return &r, nil
+}
+
+// codedArgs are the coded attributes as SQL arguments, in column order.
+func codedArgs(c *casebridgev1.CodedAttributes) []any {
+	forms := make([]int16, 0, len(c.GetExploitationForms()))
+	for _, f := range c.GetExploitationForms() {
+		forms = append(forms, int16(f))
+	}
+	return []any{int16(c.GetSex()), int16(c.GetAgeBand()), int16(c.GetChild()), c.GetNationality(),
+		c.GetCountry(), c.GetIdentificationYear(), forms, int16(c.GetIdentificationStatus())}
+}
+
+// getCase loads a case row; lock takes a row lock for the transaction.
+func getCase(ctx context.Context, q caseinfo.Querier, id string, lock bool) (*caseRow, error) {
+	sql := "SELECT " + caseColumns + " FROM cases WHERE id = $1"
+	if lock {
+		sql += " FOR UPDATE"
+	}
+	r, err := scanCase(q.QueryRow(ctx, sql, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, caseNotFound(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load case %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// caseByRequestID finds a case created earlier with the same request id.
+func caseByRequestID(ctx context.Context, q caseinfo.Querier, org, requestID string) (*caseRow, error) {
+	r, err := scanCase(q.QueryRow(ctx, "SELECT "+caseColumns+
+		" FROM cases WHERE organization_id = $1 AND request_id = $2", org, requestID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up request %s: %w", requestID, err)
+	}
+	return r, nil
+}
+
+// nextReferences reserves n case numbers of org for year and returns the
+// first. It runs in its own short statement, outside the create's
+// transaction, so concurrent intakes do not queue behind each other; a
+// failed create leaves a gap, never a duplicate.
+func nextReferences(ctx context.Context, q caseinfo.Querier, org string, year, n int) (prefix string, first int, err error) {
+	err = q.QueryRow(ctx, `
+		WITH bumped AS (
+			INSERT INTO case_reference_counters (organization_id, year, last_number) VALUES ($1, $2, $3)
+			ON CONFLICT (organization_id, year)
+			DO UPDATE SET last_number = case_reference_counters.last_number + $3
+			RETURNING last_number)
+		SELECT o.reference_prefix, b.last_number FROM organizations o, bumped b WHERE o.id = $1`,
+		org, year, n).Scan(&prefix, &first)
+	if err != nil {
+		return "", 0, fmt.Errorf("reserve case numbers of %s: %w", org, err)
+	}
+	if prefix == "" {
+		prefix = defaultPrefix(org)
+	}
+	return prefix, first - n + 1, nil
+}
+
+func formatReference(prefix string, year, number int) string {
+	return fmt.Sprintf("%s-%d-%04d", prefix, year, number)
+}
+
+// defaultPrefix derives a reference prefix from the organisation id.
+func defaultPrefix(org string) string {
+	var b strings.Builder
+	for _, r := range strings.ToUpper(org) {
+		if (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+		}
+		if b.Len() == 3 {
+			break
+		}
+	}
+	return b.String()
+}
+
+// insertCase writes a new case row; ok is false when a case with the same
+// request id already exists (a concurrent retry won the race).
+func insertCase(ctx context.Context, tx pgx.Tx, r *caseRow, requestID *string) (bool, error) {
+	args := append([]any{r.ID, r.OrgID, r.Reference, int16(r.Status), r.Assigned}, codedArgs(r.Coded)...)
+	args = append(args, r.ClassesPresent, requestID)
+	tag, err := tx.Exec(ctx, `
+		INSERT INTO cases (id, organization_id, reference, status, assigned_caseworker,
+			sex, age_band, child, nationality, country, identification_year, exploitation_forms,
+			identification_status, classes_present, request_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+		ON CONFLICT (organization_id, request_id) DO NOTHING`, args...)
+	if err != nil {
+		return false, fmt.Errorf("insert case %s: %w", r.ID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// saveCase writes the mutable columns of r and bumps its version; the row
+// must be locked by the caller's transaction.
+func saveCase(ctx context.Context, tx pgx.Tx, r *caseRow, now time.Time) error {
+	args := append([]any{r.ID, int16(r.Status), r.Assigned}, codedArgs(r.Coded)...)
+	args = append(args, r.ClassesPresent, now, r.CloseTime, r.EraseTime)
+	err := tx.QueryRow(ctx, `
+		UPDATE cases SET status = $2, assigned_caseworker = $3,
+			sex = $4, age_band = $5, child = $6, nationality = $7, country = $8,
+			identification_year = $9, exploitation_forms = $10, identification_status = $11,
+			classes_present = $12, update_time = $13, close_time = $14, erase_time = $15,
+			version = version + 1
+		WHERE id = $1
+		RETURNING version, update_time`, args...).Scan(&r.Version, &r.UpdateTime)
+	if err != nil {
+		return fmt.Errorf("save case %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// putSecret stores the ciphertext of one class of a case.
+func putSecret(ctx context.Context, tx pgx.Tx, caseID string, class casebridgev1.DataClass, ct []byte) error {
+	_, err := tx.Exec(ctx, `INSERT INTO case_secrets (case_id, class, ciphertext) VALUES ($1, $2, $3)
+		ON CONFLICT (case_id, class) DO UPDATE SET ciphertext = EXCLUDED.ciphertext`, caseID, int16(class), ct)
+	if err != nil {
+		return fmt.Errorf("store %s of case %s: %w", class, caseID, err)
+	}
+	return nil
+}
+
+func deleteSecret(ctx context.Context, tx pgx.Tx, caseID string, class casebridgev1.DataClass) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM case_secrets WHERE case_id = $1 AND class = $2`, caseID, int16(class)); err != nil {
+		return fmt.Errorf("delete %s of case %s: %w", class, caseID, err)
+	}
+	return nil
+}
+
+// loadSecrets returns the ciphertexts of the given classes of a case.
+func loadSecrets(ctx context.Context, q caseinfo.Querier, caseID string, classes []int16) (map[casebridgev1.DataClass][]byte, error) {
+	out := map[casebridgev1.DataClass][]byte{}
+	if len(classes) == 0 {
+		return out, nil
+	}
+	rows, err := q.Query(ctx, `SELECT class, ciphertext FROM case_secrets WHERE case_id = $1 AND class = ANY($2)`, caseID, classes)
+	if err != nil {
+		return nil, fmt.Errorf("load secrets of case %s: %w", caseID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c int16
+		var ct []byte
+		if err := rows.Scan(&c, &ct); err != nil {
+			return nil, fmt.Errorf("scan secret of case %s: %w", caseID, err)
+		}
+		out[casebridgev1.DataClass(c)] = ct
+	}
+	return out, rows.Err()
+}
+
+func errStaleEtag(id string) error {
+	return rpcerr.Aborted("case %s was changed by someone else since you read it (stale etag): read it again and retry", id)
+}
+
+// listFilter is a ListCases query after validation.
+type listFilter struct {
+	orgs      []string
+	status    int16
+	assigned  string
+	since     *time.Time
+	form      int16
+	reference string
+	owner     string
+	afterSeq  int64
+	limit     int
+}
+
+// listCases returns up to f.limit visible cases after f.afterSeq, newest
+// first, and whether more follow.
+func listCases(ctx context.Context, q caseinfo.Querier, f listFilter) ([]*caseRow, bool, error) {
+	rows, err := q.Query(ctx, `
+		SELECT `+caseColumns+` FROM cases c
+		WHERE (c.organization_id = ANY($1) OR EXISTS (
+				SELECT 1 FROM referrals r WHERE r.case_id = c.id AND r.status = 2 AND r.to_organization = ANY($1)))
+		  AND ($2 = 0 OR c.status = $2)
+		  AND ($3 = '' OR c.assigned_caseworker = $3)
+		  AND ($4::timestamptz IS NULL OR c.update_time >= $4)
+		  AND ($5 = 0 OR $5 = ANY(c.exploitation_forms))
+		  AND ($6 = '' OR c.reference = $6)
+		  AND ($7 = '' OR c.organization_id = $7)
+		  AND ($8 = 0 OR c.seq < $8)
+		ORDER BY c.seq DESC
+		LIMIT $9`,
+		f.orgs, f.status, f.assigned, f.since, f.form, f.reference, f.owner, f.afterSeq, f.limit+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("list cases: %w", err)
+	}
+	defer rows.Close()
+	var out []*caseRow
+	for rows.Next() {
+		r, err := scanCase(rows)
+		if err != nil {
+			return nil, false, fmt.Errorf("scan case: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("list cases: %w", err)
+	}
+	more := len(out) > f.limit
+	if more {
+		out = out[:f.limit]
+	}
+	return out, more, nil
+}

@@ -1,0 +1,200 @@
+package cases
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/dataclass"
+	"github.com/casebridge/casebridge/internal/rpcerr"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// maskPath is one validated entry of an update mask: a part of the case
+// ("coded" or a class) and optionally one field inside it.
+type maskPath struct {
+	class casebridgev1.DataClass // unspecified for "coded"
+	part  protoreflect.FieldDescriptor
+	field protoreflect.FieldDescriptor // nil: the whole part
+}
+
+// parseMask accepts "coded", "coded.<field>", "<class>" and "<class>.<field>".
+func parseMask(paths []string) ([]maskPath, error) {
+	if len(paths) == 0 {
+		return nil, rpcerr.InvalidArgument("update_mask", "must name at least one field")
+	}
+	var out []maskPath
+	for _, path := range paths {
+		head, tail, _ := strings.Cut(path, ".")
+		part := caseDesc.Fields().ByName(protoreflect.Name(head))
+		mp := maskPath{part: part}
+		switch {
+		case head == "coded":
+		case dataclass.FromName(head) != casebridgev1.DataClass_DATA_CLASS_UNSPECIFIED:
+			mp.class = dataclass.FromName(head)
+		default:
+			return nil, rpcerr.InvalidArgument("update_mask", "unknown or read-only field %q (allowed: coded, identity, contact, care, legal and their fields)", path)
+		}
+		if tail != "" {
+			mp.field = part.Message().Fields().ByName(protoreflect.Name(tail))
+			if mp.field == nil {
+				return nil, rpcerr.InvalidArgument("update_mask", "unknown field %q", path)
+			}
+		}
+		out = append(out, mp)
+	}
+	return out, nil
+}
+
+// UpdateCase changes the masked fields if the etag is current, in one
+// transaction: a stale etag is Aborted and nothing changes.
+func (s *Service) UpdateCase(ctx context.Context, req *casebridgev1.UpdateCaseRequest) (*casebridgev1.UpdateCaseResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id := req.GetCase().GetId()
+	if err := uuidField("case.id", id); err != nil {
+		return nil, err
+	}
+	mask, err := parseMask(req.GetUpdateMask().GetPaths())
+	if err != nil {
+		return nil, err
+	}
+	if err := validateCoded(req.GetCase().GetCoded(), "case.coded"); err != nil {
+		return nil, err
+	}
+	var out *caseRow
+	var acc authz.Access
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		acc, err = s.access(ctx, tx, p, id, "case", "update", true)
+		if err != nil {
+			return err
+		}
+		r, err := getCase(ctx, tx, id, false)
+		if err != nil {
+			return err
+		}
+		if err := editable(r); err != nil {
+			return err
+		}
+		if err := checkEtag(r, req.GetEtag(), true); err != nil {
+			return err
+		}
+		if err := s.applyMask(ctx, tx, p, acc, r, req.GetCase(), mask); err != nil {
+			return err
+		}
+		out = r
+		return saveCase(ctx, tx, r, s.now())
+	})
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.render(ctx, s.pool, acc, out, casebridgev1.CaseView_CASE_VIEW_FULL)
+	if err != nil {
+		return nil, err
+	}
+	return &casebridgev1.UpdateCaseResponse{Case: c}, nil
+}
+
+// applyMask copies the masked parts of in onto r, re-sealing every class it touches.
+func (s *Service) applyMask(ctx context.Context, tx pgx.Tx, p authz.Principal, acc authz.Access, r *caseRow, in *casebridgev1.Case, mask []maskPath) error {
+	var classes []casebridgev1.DataClass
+	for _, mp := range mask {
+		if mp.class == casebridgev1.DataClass_DATA_CLASS_UNSPECIFIED {
+			copyPart(r.Coded, in.GetCoded(), mp.field)
+			continue
+		}
+		name := string(dataclass.Name(mp.class))
+		if !s.authz.Allowed(p, acc.Org, name, authz.ActWrite) {
+			return rpcerr.PermissionDenied("your role may not change %s data", name)
+		}
+		if !slices.Contains(classes, mp.class) {
+			classes = append(classes, mp.class)
+		}
+	}
+	if len(classes) == 0 {
+		return nil
+	}
+	// Current values of the touched classes, so that a field-level mask keeps the other fields.
+	current := &casebridgev1.Case{}
+	if _, err := s.decryptInto(ctx, tx, r, classes, current); err != nil {
+		return err
+	}
+	key, err := s.writeKey(ctx, tx, r)
+	if err != nil {
+		return err
+	}
+	defer key.Wipe()
+	for _, c := range classes {
+		msg := getClass(current, c)
+		if msg == nil {
+			msg = newClass(c)
+		}
+		for _, mp := range mask {
+			if mp.class == c {
+				copyPart(msg, getClassRaw(in, c), mp.field)
+			}
+		}
+		if proto.Size(msg) == 0 {
+			r.ClassesPresent &^= dataclass.Bit(c)
+			if err := deleteSecret(ctx, tx, r.ID, c); err != nil {
+				return err
+			}
+			continue
+		}
+		ct, err := sealClass(key, r.ID, c, msg)
+		if err != nil {
+			return err
+		}
+		if err := putSecret(ctx, tx, r.ID, c, ct); err != nil {
+			return err
+		}
+		r.ClassesPresent |= dataclass.Bit(c)
+	}
+	return nil
+}
+
+// copyPart copies field fd (or every field, when fd is nil) from src to dst;
+// a field absent from src is cleared in dst.
+func copyPart(dst, src proto.Message, fd protoreflect.FieldDescriptor) {
+	d := dst.ProtoReflect()
+	if fd == nil {
+		proto.Reset(dst)
+		if src != nil && src.ProtoReflect().IsValid() {
+			proto.Merge(dst, src)
+		}
+		return
+	}
+	if src == nil || !src.ProtoReflect().IsValid() || !src.ProtoReflect().Has(fd) {
+		d.Clear(fd)
+		return
+	}
+	d.Set(fd, src.ProtoReflect().Get(fd))
+}
+
+// getClassRaw returns the class's message in c even when empty (nil if unset).
+func getClassRaw(c *casebridgev1.Case, cl casebridgev1.DataClass) proto.Message {
+	m := c.ProtoReflect()
+	fd := classField(cl)
+	if !m.Has(fd) {
+		return nil
+	}
+	return m.Get(fd).Message().Interface()
+}
+
+// editable refuses changes to a case that is erased or closed.
+func editable(r *caseRow) error {
+	if r.EraseTime != nil {
+		return rpcerr.FailedPrecondition("case %s is erased and can no longer be changed", r.ID)
+	}
+	if r.Status == casebridgev1.CaseStatus_CASE_STATUS_CLOSED {
+		return rpcerr.FailedPrecondition("case %s is closed: a supervisor must reopen it before it can be changed", r.ID)
+	}
+	return nil
+}
