@@ -99,7 +99,7 @@ func (a *authorizer) authorize(ctx context.Context, method string) (context.Cont
 	}
 	p := Principal{Subject: sub, Memberships: orgs}
 	if !a.engine.AllowedAnywhere(p, perm.Object, perm.Action) {
-		return nil, status.Error(codes.PermissionDenied, "none of the caller's roles allows this")
+		return nil, status.Errorf(codes.PermissionDenied, "none of your roles allows %s %s", perm.Action, perm.Object)
 	}
 	return WithPrincipal(ctx, p), nil
 }

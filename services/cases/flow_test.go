@@ -33,8 +33,8 @@ func newCase() *casebridgev1.Case {
 		Coded: &casebridgev1.CodedAttributes{
 			Sex: casebridgev1.Sex_SEX_FEMALE, AgeBand: casebridgev1.AgeBand_AGE_BAND_18_20,
 			Child: casebridgev1.ChildStatus_CHILD_STATUS_ADULT, Nationality: "UA", Country: "RS",
-			IdentificationYear: 2025,
-			ExploitationForms:  []casebridgev1.ExploitationForm{casebridgev1.ExploitationForm_EXPLOITATION_FORM_SEXUAL},
+			IdentificationYear:   2025,
+			ExploitationForms:    []casebridgev1.ExploitationForm{casebridgev1.ExploitationForm_EXPLOITATION_FORM_SEXUAL},
 			IdentificationStatus: casebridgev1.IdentificationStatus_IDENTIFICATION_STATUS_PRESUMED,
 		},
 		Identity: &casebridgev1.IdentityData{GivenNames: "Marker-Given-7731", FamilyNames: "Marker-Family-7731"},
