@@ -158,13 +158,19 @@ func (d *DevIssuer) KeyID() string { return d.kid }
 // Mint returns an EdDSA-signed JWT for subject, valid from now for ttl, with
 // iss DevIssuerName, aud DevAudience, a random jti and the key's kid.
 func (d *DevIssuer) Mint(subject string, ttl time.Duration) (string, error) {
+	return d.MintAt(subject, time.Now(), ttl)
+}
+
+// MintAt is Mint for a token issued at now instead of the current time: a
+// token issued two hours ago for one hour is an expired token, which is
+// what tests of expiry need.
+func (d *DevIssuer) MintAt(subject string, now time.Time, ttl time.Duration) (string, error) {
 	if strings.TrimSpace(subject) == "" {
 		return "", errors.New("authn: mint: subject is required")
 	}
 	if ttl <= 0 {
 		return "", errors.New("authn: mint: ttl must be positive")
 	}
-	now := time.Now()
 	tok, err := jwt.NewBuilder().
 		Issuer(DevIssuerName).
 		Audience([]string{DevAudience}).

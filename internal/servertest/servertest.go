@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +33,7 @@ type Env struct {
 	Conn    *grpc.ClientConn
 	Server  *server.Server
 	issuer  *authn.DevIssuer
+	stop    func()
 }
 
 // Option adjusts the server configuration before it starts.
@@ -76,15 +78,34 @@ func Start(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatalf("servertest: dev issuer: %v", err)
 	}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("servertest: serve: %v", err)
+			}
+			srv.Close()
+		})
+	}
 	t.Cleanup(func() {
 		conn.Close()
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("servertest: serve: %v", err)
-		}
-		srv.Close()
+		stop()
 	})
-	return &Env{Addr: lis.Addr().String(), DBURL: dbURL, DataDir: dataDir, Pool: pool, Conn: conn, Server: srv, issuer: issuer}
+	return &Env{Addr: lis.Addr().String(), DBURL: dbURL, DataDir: dataDir, Pool: pool, Conn: conn, Server: srv, issuer: issuer, stop: stop}
+}
+
+// Stop shuts the server down gracefully before the test ends.
+func (e *Env) Stop(t testing.TB) { e.stop() }
+
+// ExpiredToken mints a dev token that expired an hour ago.
+func (e *Env) ExpiredToken(t testing.TB, subject string) string {
+	t.Helper()
+	tok, err := e.issuer.MintAt(subject, time.Now().Add(-2*time.Hour), time.Hour)
+	if err != nil {
+		t.Fatalf("servertest: mint token: %v", err)
+	}
+	return tok
 }
 
 // Token mints a dev token for subject.
@@ -106,7 +127,9 @@ func (e *Env) As(t testing.TB, subject string) context.Context {
 }
 
 // Cases is a CaseService client.
-func (e *Env) Cases() casebridgev1.CaseServiceClient { return casebridgev1.NewCaseServiceClient(e.Conn) }
+func (e *Env) Cases() casebridgev1.CaseServiceClient {
+	return casebridgev1.NewCaseServiceClient(e.Conn)
+}
 
 // Organizations is an OrganizationService client.
 func (e *Env) Organizations() casebridgev1.OrganizationServiceClient {

@@ -1,0 +1,132 @@
+// Package audit records who read or changed which case, and proves that the
+// record was not altered.
+//
+// Every audited call leaves at least one [Event] in the insert-only table
+// audit_events: handlers record reads with [Recorder.Read] (group-committed,
+// durable before it returns) and mutations with [Recorder.InTx] (in the
+// mutation's own transaction); the interceptors from [Recorder.Interceptors]
+// record every failed call (denied, not found, invalid, ...) and a generic
+// event for a successful call whose handler recorded nothing. An event holds
+// ids, names and codes only — never a field value of victim data.
+//
+// A single chainer at a time (a PostgreSQL advisory lock elects it among
+// replicas) links committed events into a hash chain in audit_chain;
+// [Verify] walks the chain and reports the first broken link.
+package audit
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"hash"
+	"time"
+
+	"google.golang.org/grpc/codes"
+)
+
+// Event is one audited call, or one read or change inside a call. It says
+// who, what and which data classes; never the data.
+type Event struct {
+	// ID is a UUID assigned when the event is recorded.
+	ID string
+	// Time is when the event was recorded (microsecond precision).
+	Time time.Time
+	// Subject is the caller's token subject.
+	Subject string
+	// OrgID is the organisation the caller acted for; "" when none applied.
+	OrgID string
+	// Roles are the roles the caller held in OrgID.
+	Roles []string
+	// Method is the full gRPC method, e.g. "/casebridge.v1.CaseService/GetCase".
+	Method string
+	// CaseID is the case concerned; "" when the call concerned no single case.
+	CaseID string
+	// Classes are the names of the sensitive classes read or written
+	// ("identity", "contact", "care", "legal").
+	Classes []string
+	// Code is the gRPC status code name of the result: "OK", "NOT_FOUND", ...
+	Code string
+	// RequestID is the request id of the call.
+	RequestID string
+}
+
+// Linked is an event with its place in the hash chain.
+type Linked struct {
+	Event
+	Position int64
+	PrevHash []byte
+	Hash     []byte
+}
+
+// codeNames are the canonical (upper snake case) names of the gRPC codes,
+// as the API reports them.
+var codeNames = map[codes.Code]string{
+	codes.OK:                 "OK",
+	codes.Canceled:           "CANCELLED",
+	codes.Unknown:            "UNKNOWN",
+	codes.InvalidArgument:    "INVALID_ARGUMENT",
+	codes.DeadlineExceeded:   "DEADLINE_EXCEEDED",
+	codes.NotFound:           "NOT_FOUND",
+	codes.AlreadyExists:      "ALREADY_EXISTS",
+	codes.PermissionDenied:   "PERMISSION_DENIED",
+	codes.ResourceExhausted:  "RESOURCE_EXHAUSTED",
+	codes.FailedPrecondition: "FAILED_PRECONDITION",
+	codes.Aborted:            "ABORTED",
+	codes.OutOfRange:         "OUT_OF_RANGE",
+	codes.Unimplemented:      "UNIMPLEMENTED",
+	codes.Internal:           "INTERNAL",
+	codes.Unavailable:        "UNAVAILABLE",
+	codes.DataLoss:           "DATA_LOSS",
+	codes.Unauthenticated:    "UNAUTHENTICATED",
+}
+
+// CodeName returns the canonical name of c, e.g. "PERMISSION_DENIED".
+func CodeName(c codes.Code) string {
+	if n, ok := codeNames[c]; ok {
+		return n
+	}
+	return "UNKNOWN"
+}
+
+// hashDomain separates this chain's hashes from any other use of SHA-256.
+const hashDomain = "casebridge.audit.v1"
+
+// ChainHash is the hash of the event at position pos whose predecessor's
+// hash is prev: SHA-256 over prev, pos and the event's fields in a
+// canonical encoding (each string length-prefixed, each list
+// count-prefixed, the time as Unix microseconds). Anyone holding the rows
+// can recompute it.
+func ChainHash(prev []byte, pos int64, e Event) []byte {
+	h := sha256.New()
+	h.Write([]byte(hashDomain))
+	writeBytes(h, prev)
+	writeUint(h, uint64(pos))
+	writeBytes(h, []byte(e.ID))
+	writeUint(h, uint64(e.Time.UnixMicro()))
+	writeBytes(h, []byte(e.Subject))
+	writeBytes(h, []byte(e.OrgID))
+	writeList(h, e.Roles)
+	writeBytes(h, []byte(e.Method))
+	writeBytes(h, []byte(e.CaseID))
+	writeList(h, e.Classes)
+	writeBytes(h, []byte(e.Code))
+	writeBytes(h, []byte(e.RequestID))
+	return h.Sum(nil)
+}
+
+func writeUint(h hash.Hash, v uint64) {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], v)
+	h.Write(b[:])
+}
+
+func writeBytes(h hash.Hash, b []byte) {
+	writeUint(h, uint64(len(b)))
+	h.Write(b)
+}
+
+func writeList(h hash.Hash, l []string) {
+	writeUint(h, uint64(len(l)))
+	for _, s := range l {
+		writeBytes(h, []byte(s))
+	}
+}
