@@ -108,3 +108,10 @@ func As(err error) (*Error, bool) {
 	ok := errors.As(err, &e)
 	return e, ok
 }
+
+// DataLoss reports stored data that failed its integrity check: a
+// ciphertext that does not belong where it was found. The request fails
+// rather than return anything from it.
+func DataLoss(format string, args ...any) error {
+	return &Error{Code: codes.DataLoss, Msg: fmt.Sprintf(format, args...)}
+}

@@ -198,3 +198,5 @@ func indexOf(s, sub string) int {
 	}
 	return -1
 }
+
+func fieldMask(paths ...string) *fieldmaskpb.FieldMask { return &fieldmaskpb.FieldMask{Paths: paths} }

@@ -205,6 +205,9 @@ func (s *Service) loadNotes(ctx context.Context, acc authz.Access, caseID string
 	notes := make([]*casebridgev1.Note, 0, len(found))
 	for _, st := range found {
 		plain, err := vault.Open(key, noteBinding(caseID, st.note.Id), dataclass.Name(st.note.DataClass), st.ct)
+		if errors.Is(err, vault.ErrWrongBinding) || errors.Is(err, vault.ErrCorrupt) {
+			return nil, false, rpcerr.DataLoss("note %s of case %s failed its integrity check", st.note.Id, caseID)
+		}
 		if err != nil {
 			return nil, false, fmt.Errorf("decrypt note %s of case %s: %w", st.note.Id, caseID, err)
 		}

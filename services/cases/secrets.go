@@ -13,6 +13,7 @@ import (
 	"github.com/casebridge/casebridge/internal/caseinfo"
 	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/keys"
+	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/vault"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -68,6 +69,9 @@ func sealClass(key *vault.CaseKey, caseID string, cl casebridgev1.DataClass, msg
 
 func openClass(key *vault.CaseKey, caseID string, cl casebridgev1.DataClass, ct []byte) (proto.Message, error) {
 	plain, err := vault.Open(key, caseID, dataclass.Name(cl), ct)
+	if errors.Is(err, vault.ErrWrongBinding) || errors.Is(err, vault.ErrCorrupt) {
+		return nil, rpcerr.DataLoss("the stored %s data of case %s failed its integrity check", dataclass.Name(cl), caseID)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("decrypt %s of case %s: %w", dataclass.Name(cl), caseID, err)
 	}
