@@ -144,8 +144,8 @@ func (j *importJob) flush(ctx context.Context) error {
 			batch.Queue(`INSERT INTO cases (id, organization_id, reference, status,
 					sex, age_band, child, nationality, country, identification_year, exploitation_forms,
 					identification_status, import_source, import_line, close_time)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-					CASE WHEN $4 = 4 THEN now() END)
+				VALUES ($1, $2, $3, $4::smallint, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+					CASE WHEN $4::smallint = 4 THEN now() END)
 				ON CONFLICT (organization_id, import_source, import_line) DO NOTHING`, args...)
 		}
 		results := tx.SendBatch(ctx, batch)
