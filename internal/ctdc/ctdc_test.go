@@ -55,7 +55,7 @@ func readOne(t *testing.T, line string) *casebridgev1.ImportRow {
 	return row
 }
 
-func TestMapping(t *testing.T) {
+func TestCTDCMapping(t *testing.T) {
 	tests := []struct {
 		name string
 		line string
@@ -123,7 +123,7 @@ func TestMapping(t *testing.T) {
 	}
 }
 
-func TestParseErrors(t *testing.T) {
+func TestCTDCParseErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		line string
@@ -174,7 +174,7 @@ func TestParseErrors(t *testing.T) {
 
 // TestBadLineKeepsGoing checks that a bad line in the middle is reported with
 // its own line number and the lines after it are still read.
-func TestBadLineKeepsGoing(t *testing.T) {
+func TestCTDCBadLineKeepsGoing(t *testing.T) {
 	in := header +
 		"2012,Case Management,Female,LK,1,Threats,Other,Forced Labor,Domestic Work,Age 30-38\n" + // line 2
 		"2012,Case Management,Female,LK,1,Threats\n" + // line 3: too few fields
@@ -207,7 +207,7 @@ func TestBadLineKeepsGoing(t *testing.T) {
 	}
 }
 
-func TestParseErrorIsBounded(t *testing.T) {
+func TestCTDCParseErrorIsBounded(t *testing.T) {
 	long := strings.Repeat("é", 300)
 	row := readOne(t, "20x2,"+long+","+long+","+long+",9,,,"+long+",,"+long)
 	if n := len(row.GetParseError()); n == 0 || n > maxParseError {
@@ -221,7 +221,7 @@ func TestParseErrorIsBounded(t *testing.T) {
 	}
 }
 
-func TestHeader(t *testing.T) {
+func TestCTDCHeader(t *testing.T) {
 	tests := []struct {
 		name, in string
 		want     []string // substrings of the error; nil: no error
@@ -266,7 +266,7 @@ type failingReader struct{}
 
 func (failingReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire") }
 
-func TestReadErrorIsAnError(t *testing.T) {
+func TestCTDCReadErrorIsAnError(t *testing.T) {
 	r, err := NewReader(io.MultiReader(strings.NewReader(header), failingReader{}))
 	if err != nil {
 		t.Fatal(err)
@@ -276,7 +276,7 @@ func TestReadErrorIsAnError(t *testing.T) {
 	}
 }
 
-func TestRecord(t *testing.T) {
+func TestCTDCRecord(t *testing.T) {
 	if got := strings.Join(Columns(), ","); got != "yearOfRegistration,gender,citizenship,isForcedLabour,ExploitType,Labor_Type,ageCategories" {
 		t.Fatalf("Columns() = %s", got)
 	}
@@ -325,7 +325,7 @@ func TestRecord(t *testing.T) {
 
 // TestSharedFile reads the whole CTDC-derived fixture: every line maps, and
 // what Record writes reads back to the same coded attributes.
-func TestSharedFile(t *testing.T) {
+func TestCTDCSharedFile(t *testing.T) {
 	f, err := os.Open(sharedFile)
 	if err != nil {
 		t.Fatalf("the shared CTDC fixture must be at %s (relative to internal/ctdc): %v", sharedFile, err)
