@@ -233,9 +233,14 @@ func (r *Recorder) Interceptors(audited func(fullMethod string) bool) (grpc.Unar
 // returns a non-nil error only when a successful call could not be audited.
 func (r *Recorder) finish(ctx context.Context, c *call, err error) error {
 	st, _ := rpcerr.ToStatus(err)
+	c.mu.Lock()
+	if st.Code() == codes.OK && c.durable > 0 {
+		c.mu.Unlock()
+		return nil // the common case: the handler's read is on record
+	}
+	// Writes outlive a cancelled call: its failure is audited too.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.WriteTimeout)
 	defer cancel()
-	c.mu.Lock()
 	if st.Code() != codes.OK {
 		ev := c.event(r, "", "", nil, CodeName(st.Code()))
 		c.mu.Unlock()
@@ -245,11 +250,8 @@ func (r *Recorder) finish(ctx context.Context, c *call, err error) error {
 		}
 		return nil
 	}
-	durable, txIDs := c.durable, append([]string(nil), c.txIDs...)
+	txIDs := append([]string(nil), c.txIDs...)
 	c.mu.Unlock()
-	if durable > 0 {
-		return nil
-	}
 	if len(txIDs) > 0 {
 		var committed bool
 		qerr := r.pool.QueryRow(wctx, `SELECT EXISTS (SELECT 1 FROM audit_events WHERE id = ANY($1::uuid[]))`, txIDs).Scan(&committed)

@@ -39,6 +39,7 @@ func withPrincipal(ctx context.Context, subject string, m map[string][]string) c
 func info(method string) *grpc.UnaryServerInfo { return &grpc.UnaryServerInfo{FullMethod: method} }
 
 func TestFailedCallIsAuditedWithTheRequestsCase(t *testing.T) {
+	t.Parallel()
 	pool := testdb.New(t)
 	rec := startRecorder(t, pool, Options{ChainInterval: -1})
 	unary, _ := rec.Interceptors(Services(DefaultServices...))
@@ -63,6 +64,7 @@ func TestFailedCallIsAuditedWithTheRequestsCase(t *testing.T) {
 }
 
 func TestRolledBackChangeLeavesTheFailureEvent(t *testing.T) {
+	t.Parallel()
 	pool := testdb.New(t)
 	rec := startRecorder(t, pool, Options{ChainInterval: -1})
 	unary, _ := rec.Interceptors(nil)
@@ -95,6 +97,7 @@ func TestRolledBackChangeLeavesTheFailureEvent(t *testing.T) {
 }
 
 func TestDeniedByAuthorizationIsAudited(t *testing.T) {
+	t.Parallel()
 	pool := testdb.New(t)
 	mustExec(t, pool, `INSERT INTO organizations (id, display_name, kind) VALUES ('network', 'Network', 6), ('shelter-a', 'Shelter A', 1)`)
 	mustExec(t, pool, `INSERT INTO memberships (organization_id, subject, roles) VALUES ('network', 'coordinator@network', '{coordinator}'), ('shelter-a', 'caseworker@shelter-a', '{caseworker}')`)
@@ -151,6 +154,7 @@ func TestDeniedByAuthorizationIsAudited(t *testing.T) {
 }
 
 func TestEverySuccessfulCallLeavesAnEvent(t *testing.T) {
+	t.Parallel()
 	pool := testdb.New(t)
 	rec := startRecorder(t, pool, Options{ChainInterval: -1})
 	unary, _ := rec.Interceptors(Services(DefaultServices...))
@@ -230,6 +234,7 @@ func TestEverySuccessfulCallLeavesAnEvent(t *testing.T) {
 }
 
 func TestCancelledCallIsStillAudited(t *testing.T) {
+	t.Parallel()
 	pool := testdb.New(t)
 	rec := startRecorder(t, pool, Options{ChainInterval: -1})
 	unary, _ := rec.Interceptors(nil)
@@ -248,6 +253,7 @@ func TestCancelledCallIsStillAudited(t *testing.T) {
 }
 
 func TestFailureWhenTheAuditLogIsDownFailsTheCall(t *testing.T) {
+	t.Parallel()
 	pool := testdb.New(t)
 	rec := startRecorder(t, pool, Options{ChainInterval: -1, WriteTimeout: 2e9})
 	unary, _ := rec.Interceptors(nil)
@@ -290,6 +296,7 @@ func (s *fakeStream) RecvMsg(m any) error {
 func (s *fakeStream) SetHeader(metadata.MD) error { return nil }
 
 func TestStreamFailureTakesTheCaseFromTheFirstMessage(t *testing.T) {
+	t.Parallel()
 	pool := testdb.New(t)
 	rec := startRecorder(t, pool, Options{ChainInterval: -1})
 	_, stream := rec.Interceptors(nil)
@@ -313,6 +320,7 @@ func TestStreamFailureTakesTheCaseFromTheFirstMessage(t *testing.T) {
 }
 
 func TestRequestCaseID(t *testing.T) {
+	t.Parallel()
 	id := uuid.NewString()
 	upper := "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11"
 	for _, tc := range []struct {

@@ -21,7 +21,9 @@ import (
 // Options tune a [Recorder]. The zero value is ready to use.
 type Options struct {
 	// FlushWorkers is how many group commits of read events may run at
-	// once; zero means 4.
+	// once, each on its own connection (a small pool of the recorder's own,
+	// so that audit writes never wait for — or starve — the handlers'
+	// connections); zero means 2.
 	FlushWorkers int
 	// MaxBatch bounds the events of one group commit; zero means 512.
 	MaxBatch int
@@ -43,6 +45,7 @@ type Options struct {
 // and Close when the server stops (after the gRPC server has drained).
 type Recorder struct {
 	pool    *pgxpool.Pool
+	writers *pgxpool.Pool // the flush workers' own connections; nil before Start
 	log     *slog.Logger
 	opts    Options
 	now     func() time.Time
@@ -80,7 +83,7 @@ func NewRecorder(pool *pgxpool.Pool, log *slog.Logger, opts Options) *Recorder {
 		log = slog.Default()
 	}
 	if opts.FlushWorkers <= 0 {
-		opts.FlushWorkers = 4
+		opts.FlushWorkers = 2
 	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 512
@@ -117,6 +120,14 @@ func (r *Recorder) Start(ctx context.Context) {
 	if r.started || r.closed {
 		return
 	}
+	cfg := r.pool.Config()
+	cfg.MaxConns = int32(r.opts.FlushWorkers)
+	cfg.MinConns = 0
+	if writers, err := pgxpool.NewWithConfig(context.WithoutCancel(ctx), cfg); err == nil {
+		r.writers = writers
+	} else {
+		r.log.Warn("audit: no dedicated connections for the group commit; sharing the pool", "error", err.Error())
+	}
 	r.started = true
 	for range r.opts.FlushWorkers {
 		r.workers.Add(1)
@@ -148,6 +159,9 @@ func (r *Recorder) Close() {
 	if r.stopChain != nil {
 		r.stopChain()
 		<-r.chainDone
+	}
+	if r.writers != nil {
+		r.writers.Close()
 	}
 }
 
@@ -229,6 +243,10 @@ func (r *Recorder) prepare(ctx context.Context, org, caseID string, classes []st
 	return c.event(r, org, cid, cls, CodeName(codes.OK)), c, nil
 }
 
+var classOrder = map[string]int{
+	string(vault.ClassIdentity): 1, string(vault.ClassContact): 2, string(vault.ClassCare): 3, string(vault.ClassLegal): 4,
+}
+
 // normalizeClasses checks class names and returns them once each, in
 // canonical order.
 func normalizeClasses(classes []string) ([]string, error) {
@@ -243,8 +261,7 @@ func normalizeClasses(classes []string) ([]string, error) {
 		}
 		out = append(out, string(c))
 	}
-	order := map[string]int{string(vault.ClassIdentity): 1, string(vault.ClassContact): 2, string(vault.ClassCare): 3, string(vault.ClassLegal): 4}
-	slices.SortFunc(out, func(a, b string) int { return order[a] - order[b] })
+	slices.SortFunc(out, func(a, b string) int { return classOrder[a] - classOrder[b] })
 	return slices.Compact(out), nil
 }
 
@@ -322,7 +339,11 @@ func (r *Recorder) insertDurable(ctx context.Context, events []Event) error {
 	b := &pgx.Batch{}
 	b.Queue(`SELECT set_config('synchronous_commit', 'on', true)`)
 	b.Queue(insertSQL, insertArgs(events)...)
-	br := r.pool.SendBatch(ctx, b)
+	pool := r.pool
+	if r.writers != nil {
+		pool = r.writers
+	}
+	br := pool.SendBatch(ctx, b)
 	_, err1 := br.Exec()
 	_, err2 := br.Exec()
 	err3 := br.Close()

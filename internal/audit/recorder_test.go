@@ -15,6 +15,7 @@ import (
 )
 
 func TestReadIsDurableWhenItReturns(t *testing.T) {
+	t.Parallel()
 	pool := testdb.New(t)
 	rec := startRecorder(t, pool, Options{ChainInterval: -1})
 	caseID := uuid.NewString()
@@ -50,6 +51,7 @@ func TestReadIsDurableWhenItReturns(t *testing.T) {
 }
 
 func TestReadBeforeStartIsStillDurable(t *testing.T) {
+	t.Parallel()
 	pool := testdb.New(t)
 	rec := NewRecorder(pool, quietLog(), Options{ChainInterval: -1})
 	caseID := uuid.NewString()
@@ -66,6 +68,7 @@ func TestReadBeforeStartIsStillDurable(t *testing.T) {
 }
 
 func TestConcurrentReadsShareCommits(t *testing.T) {
+	t.Parallel()
 	pool := testdb.New(t)
 	rec := startRecorder(t, pool, Options{ChainInterval: -1})
 	const goroutines, each = 100, 10
@@ -105,6 +108,7 @@ func TestConcurrentReadsShareCommits(t *testing.T) {
 }
 
 func TestReadRefusesBadArguments(t *testing.T) {
+	t.Parallel()
 	pool := testdb.New(t)
 	rec := startRecorder(t, pool, Options{ChainInterval: -1})
 	if err := rec.Read(context.Background(), "", uuid.NewString(), nil); !errors.Is(err, ErrNoCall) {
@@ -123,6 +127,7 @@ func TestReadRefusesBadArguments(t *testing.T) {
 }
 
 func TestInTxCommitsAndRollsBackWithTheChange(t *testing.T) {
+	t.Parallel()
 	pool := testdb.New(t)
 	rec := startRecorder(t, pool, Options{ChainInterval: -1})
 	ctx := ctxTimeout(t)
@@ -162,6 +167,7 @@ func TestInTxCommitsAndRollsBackWithTheChange(t *testing.T) {
 }
 
 func TestArrayLiteralKeepsShape(t *testing.T) {
+	t.Parallel()
 	pool := testdb.New(t)
 	for _, in := range [][]string{nil, {"a"}, {"a,b", `c"d`, `e\f`, "{g}", "NULL", "", " h "}} {
 		var out []string

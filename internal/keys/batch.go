@@ -3,6 +3,7 @@ package keys
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -18,20 +19,26 @@ import (
 // in the same transaction, so a concurrent read sees either the old row
 // (still unwrappable: retiring keys are destroyed only at the very end) or
 // the new one. Rows are taken FOR UPDATE SKIP LOCKED together with their
-// case row, so several workers (replicas) share the work and a case whose
-// keys a caller is changing is simply picked up later.
+// case row, so a case whose keys a caller is changing is simply picked up
+// later, never waited for.
 //
 // Every row is unwrapped from the database, never taken from the cache:
 // what is stored again must be exactly what was committed.
 func (m *Manager) rewrapBatch(ctx context.Context, id string) (stepOutcome, error) {
 	outcome := blocked
+	start := time.Now()
+	var n int
 	err := atomically(ctx, m.pool, func(tx pgx.Tx) error {
-		// FOR SHARE keeps an erasure from retargeting the rotation halfway
-		// through this batch.
+		// Locking the rotation row first serialises batches (of this and
+		// other replicas) with each other and with an erasure retargeting
+		// the rotation, and always in the same order: rotation row, then
+		// case rows (which are only ever skipped, never waited for). Shared
+		// locks here would deadlock two workers both upgrading them to
+		// record progress.
 		var orgID, newKeyID string
 		var state RotationState
 		err := tx.QueryRow(ctx,
-			"SELECT organization_id, new_key_id, state FROM key_rotations WHERE id = $1 FOR SHARE", id).
+			"SELECT organization_id, new_key_id, state FROM key_rotations WHERE id = $1 FOR NO KEY UPDATE", id).
 			Scan(&orgID, &newKeyID, &state)
 		if err != nil {
 			return fmt.Errorf("read rotation: %w", err)
@@ -109,11 +116,14 @@ func (m *Manager) rewrapBatch(ctx context.Context, id string) (stepOutcome, erro
 			"UPDATE key_rotations SET done = done + $2 WHERE id = $1", id, len(batch)); err != nil {
 			return fmt.Errorf("record progress: %w", err)
 		}
-		outcome = moved
+		outcome, n = moved, len(batch)
 		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("key rotation %s: %w", id, err)
+	}
+	if outcome == moved {
+		m.log.Debug("case keys re-wrapped", "rotation_id", id, "count", n, "duration", time.Since(start))
 	}
 	return outcome, nil
 }

@@ -108,6 +108,7 @@ func TestCreateCaseKeyRollsBackWithCaller(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer tx.Rollback(e.ctx)
 	id := insertCase(t, e.ctx, tx, "shelter-a")
 	if _, err := e.m.CreateCaseKey(e.ctx, tx, id, "shelter-a"); err != nil {
 		t.Fatal(err)

@@ -24,6 +24,10 @@
 //     wrapped it, so that copies of the wrapped key in old backups become
 //     undecryptable once the rotation finishes.
 //
+// Each Manager holds one PostgreSQL connection of its own, listening for
+// those cache invalidations and for rotations started by other transactions
+// or replicas.
+//
 // No key, wrapped key or plaintext ever appears in an error or a log line;
 // case, organisation, key and rotation ids do.
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -52,7 +53,11 @@ func (e *env) loadKeyring(dir string) *vault.Keyring {
 // database is dropped). A nil cache means no caching.
 func (e *env) newManager(kr *vault.Keyring, cache *vault.KeyCache) *Manager {
 	e.t.Helper()
-	m := NewManager(e.pool, kr, cache, nil)
+	var log *slog.Logger
+	if os.Getenv("KEYS_TEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	m := NewManager(e.pool, kr, cache, log)
 	e.t.Cleanup(m.Close)
 	return m
 }
@@ -75,7 +80,7 @@ func insertCase(t testing.TB, ctx context.Context, q Querier, orgID string) stri
 	t.Helper()
 	id := newUUID()
 	if _, err := q.Exec(ctx,
-		"INSERT INTO cases (id, organization_id, reference, status) VALUES ($1, $2, $1, 1)", id, orgID); err != nil {
+		"INSERT INTO cases (id, organization_id, reference, status) VALUES ($1, $2, $3, 1)", id, orgID, id); err != nil {
 		t.Fatalf("insert case: %v", err)
 	}
 	return id
@@ -151,22 +156,24 @@ func keyFileExists(t testing.TB, dir, keyID string) bool {
 	return err == nil
 }
 
-// copyKeyFile copies one organisation key file into a new directory, to
-// build a keyring holding only that key (another server's view).
-func copyKeyFile(t testing.TB, fromDir, keyID string) string {
+// copyKeyFiles copies organisation key files into a new directory, to
+// build a keyring holding only those keys (another server's view).
+func copyKeyFiles(t testing.TB, fromDir string, keyIDs ...string) string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(fromDir, keyID+".agekey"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "only-"+keyID)
+	dir := filepath.Join(t.TempDir(), "copy")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, keyID+".agekey"), data, 0o600); err != nil {
-		t.Fatal(err)
+	for _, keyID := range keyIDs {
+		data, err := os.ReadFile(filepath.Join(fromDir, keyID+".agekey"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, keyID+".agekey"), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		clear(data)
 	}
-	clear(data)
 	return dir
 }
 

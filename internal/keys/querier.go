@@ -5,6 +5,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Querier is what key operations run on: a *pgxpool.Pool, a *pgx.Conn or a
@@ -22,6 +23,13 @@ type Querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 	Begin(ctx context.Context) (pgx.Tx, error)
 }
+
+// The handles callers have must all do.
+var (
+	_ Querier = (*pgxpool.Pool)(nil)
+	_ Querier = (pgx.Tx)(nil)
+	_ Querier = (*pgx.Conn)(nil)
+)
 
 // atomically runs fn in a transaction (on a pool or connection) or a
 // savepoint (inside a transaction), committing or releasing it if fn

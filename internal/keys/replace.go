@@ -16,14 +16,19 @@ import (
 // of each of orgIDs, every old wrapped key is deleted, and reencrypt is
 // called with the old and the new key to re-encrypt the case's ciphertexts.
 //
-// reencrypt must do its writes on the same transaction as q (it runs inside
-// a savepoint of it) and must not keep either key: both are wiped when
-// ReplaceCaseKey returns. If it fails, nothing is changed.
+// reencrypt is given the transaction the re-key runs in (a savepoint of q,
+// or a transaction of its own if q is a pool) and must do its writes on it,
+// so the new key and the re-encrypted ciphertexts commit or roll back
+// together: ciphertexts sealed under a key that was never stored would be
+// lost. It must not keep either key: both are wiped when ReplaceCaseKey
+// returns. If it fails, nothing is changed.
+//
+// Organisations not in orgIDs lose access to the case.
 //
 // Caches of every Manager forget the case when the transaction commits;
 // until then this Manager serves the new key only to reads made through the
 // transaction itself.
-func (m *Manager) ReplaceCaseKey(ctx context.Context, q Querier, caseID string, reencrypt func(old, new *vault.CaseKey) error, orgIDs ...string) error {
+func (m *Manager) ReplaceCaseKey(ctx context.Context, q Querier, caseID string, reencrypt func(tx Querier, old, new *vault.CaseKey) error, orgIDs ...string) error {
 	if err := checkUUID("case id", caseID); err != nil {
 		return fmt.Errorf("replace key of case: %w", err)
 	}
@@ -55,7 +60,7 @@ func (m *Manager) ReplaceCaseKey(ctx context.Context, q Querier, caseID string, 
 		if err := m.wrapToOrgs(ctx, tx, newKey, caseID, orgs, failOnConflict); err != nil {
 			return err
 		}
-		if err := reencrypt(oldKey, newKey); err != nil {
+		if err := reencrypt(tx, oldKey, newKey); err != nil {
 			return fmt.Errorf("re-encrypt: %w", err)
 		}
 		return notifyCaseKey(ctx, tx, caseID, token)

@@ -14,7 +14,7 @@ func TestGrantAndRevoke(t *testing.T) {
 	id, created := e.newKeyedCase("shelter-a")
 
 	// Another server holding only legal-b's key.
-	onlyB := e.newManager(e.loadKeyring(copyKeyFile(t, e.keyDir, keyB)), nil)
+	onlyB := e.newManager(e.loadKeyring(copyKeyFiles(t, e.keyDir, keyB)), nil)
 	if _, err := onlyB.CaseKey(e.ctx, e.pool, id); !errors.Is(err, ErrNoCaseKey) {
 		t.Fatalf("legal-b before the grant: err = %v, want ErrNoCaseKey", err)
 	}
@@ -88,7 +88,8 @@ func TestReplaceCaseKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = e.m.ReplaceCaseKey(e.ctx, tx, id, func(old, new *vault.CaseKey) error {
+	defer tx.Rollback(e.ctx)
+	err = e.m.ReplaceCaseKey(e.ctx, tx, id, func(tx Querier, old, new *vault.CaseKey) error {
 		return reseal(e, tx, id, old, new)
 	}, "shelter-a")
 	if err != nil {
@@ -120,7 +121,8 @@ func TestReplaceCaseKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = e.m.ReplaceCaseKey(e.ctx, tx, id, func(old, new *vault.CaseKey) error {
+	defer tx.Rollback(e.ctx)
+	err = e.m.ReplaceCaseKey(e.ctx, tx, id, func(tx Querier, old, new *vault.CaseKey) error {
 		return reseal(e, tx, id, old, new)
 	}, "shelter-a")
 	if err != nil {
@@ -148,11 +150,52 @@ func TestReplaceCaseKey(t *testing.T) {
 		t.Errorf("case has %d wrapped keys after the re-key, want 1", len(rows))
 	}
 
-	// A failing callback changes nothing.
+	// A failing callback changes nothing, not even its own writes.
 	boom := errors.New("boom")
-	err = e.m.ReplaceCaseKey(e.ctx, e.pool, id, func(old, new *vault.CaseKey) error { return boom }, "shelter-a")
+	tx, err = e.pool.Begin(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(e.ctx)
+	err = e.m.ReplaceCaseKey(e.ctx, tx, id, func(tx Querier, old, new *vault.CaseKey) error {
+		if _, err := tx.Exec(e.ctx, "DELETE FROM case_secrets WHERE case_id = $1", id); err != nil {
+			return err
+		}
+		return boom
+	}, "shelter-a")
 	if !errors.Is(err, boom) {
 		t.Errorf("ReplaceCaseKey with a failing callback: err = %v", err)
+	}
+	if err := tx.Commit(e.ctx); err != nil {
+		t.Fatalf("the caller's transaction is unusable after a failed re-key: %v", err)
+	}
+	if rows := e.wrappedRows(id); len(rows) != 1 || len(mustSecret(e, id)) == 0 {
+		t.Error("a failed re-key changed the case's keys or ciphertexts")
+	}
+	current, err := e.newManager(e.keyring, nil).CaseKey(e.ctx, e.pool, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer current.Wipe()
+	if _, err := vault.Open(current, id, vault.ClassContact, mustSecret(e, id)); err != nil {
+		t.Errorf("after a failed re-key the secret no longer opens: %v", err)
+	}
+
+	// Without a caller transaction the re-key runs in one of its own, which
+	// the callback is given: still atomic. It can also widen access.
+	err = e.m.ReplaceCaseKey(e.ctx, e.pool, id, func(tx Querier, old, new *vault.CaseKey) error {
+		return reseal(e, tx, id, old, new)
+	}, "shelter-a", "legal-b")
+	if err != nil {
+		t.Fatalf("ReplaceCaseKey on the pool: %v", err)
+	}
+	if rows := e.wrappedRows(id); len(rows) != 2 {
+		t.Errorf("case has %d wrapped keys after re-keying to two organisations, want 2", len(rows))
+	}
+	latest := eventuallyNewKey(t, e, e.m, id, current)
+	defer latest.Wipe()
+	if _, err := vault.Open(latest, id, vault.ClassContact, mustSecret(e, id)); err != nil {
+		t.Errorf("secret does not open with the key of the second re-key: %v", err)
 	}
 }
 

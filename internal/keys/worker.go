@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/casebridge/casebridge/internal/vault"
 )
 
 // workerSet tracks this process's rotation workers: at most one per
-// rotation (other replicas may run their own; batches skip each other's
-// locked rows, and finishing is idempotent).
+// rotation. Other replicas may run their own; their batches take turns on
+// the rotation row, and finishing is idempotent.
 type workerSet struct {
 	mu      sync.Mutex
 	closed  bool
@@ -79,10 +82,11 @@ const (
 )
 
 // runRotation re-wraps batches until the rotation is finished. Transient
-// failures (the database going away) are retried with backoff; failures no
-// retry can cure (a case key that cannot be unwrapped) mark the rotation
-// failed. Close stops it between batches, leaving it running for
-// ResumeRotations.
+// failures (the database going away) are retried with backoff for as long
+// as the Manager runs; failures no retry can cure (a case key that cannot
+// be unwrapped) mark the rotation failed, as do other database errors that
+// persist over maxRetries attempts. Close stops it between batches, leaving
+// it running for ResumeRotations.
 func (m *Manager) runRotation(ctx context.Context, id string) {
 	log := m.log.With("rotation_id", id)
 	failures := 0
@@ -93,12 +97,12 @@ func (m *Manager) runRotation(ctx context.Context, id string) {
 				return
 			}
 			failures++
-			if permanent(err) || failures > m.maxRetries {
+			if permanent(err) || (!transient(err) && failures > m.maxRetries) {
 				m.failRotation(id, err)
 				return
 			}
 			log.Warn("key rotation batch failed; retrying", "error", err, "attempt", failures)
-			if !sleep(ctx, m.retryDelay<<(failures-1)) {
+			if !sleep(ctx, min(m.retryDelay<<min(failures-1, 6), maxRetryDelay)) {
 				return
 			}
 			continue
@@ -130,6 +134,28 @@ func (m *Manager) rotationStep(ctx context.Context, id string) (stepOutcome, err
 		return outcome, err
 	}
 	return m.finishRotation(ctx, id)
+}
+
+// maxRetryDelay caps the backoff between failed attempts.
+const maxRetryDelay = time.Minute
+
+// transient reports errors that say nothing about the rotation itself (the
+// database is unreachable, restarting, overloaded, or chose this
+// transaction as a deadlock victim): the worker retries them for as long as
+// it runs, rather than failing a rotation because of an outage.
+func transient(err error) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return !permanent(err) // network errors, closed connections
+	}
+	if len(pgErr.Code) < 2 {
+		return false
+	}
+	switch pgErr.Code[:2] {
+	case "08", "40", "53", "55", "57":
+		return true
+	}
+	return false
 }
 
 // permanent reports errors that retrying cannot fix.

@@ -27,6 +27,9 @@ type Config struct {
 	KeyringDir string
 	PolicyDir  string
 
+	// StatsK is the suppression threshold of statistics; 0 means the default (5).
+	StatsK int
+
 	LogLevel      string
 	LogFormat     string
 	ShutdownGrace time.Duration
@@ -46,6 +49,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TLSKey, "tls-key", "", "server TLS private key (PEM)")
 	fs.StringVar(&c.TLSClientCA, "tls-client-ca", "", "CA bundle (PEM) to require and verify client certificates")
 	fs.StringVar(&c.KeyringDir, "keyring-dir", "", "directory of organisation age identities (a mounted secret); dev mode default: DATA_DIR/keys")
+	fs.IntVar(&c.StatsK, "stats-k", 5, "statistics withhold every count below this threshold (at least 2)")
 	fs.StringVar(&c.PolicyDir, "policy-dir", "", "directory with model.conf, policy.csv and methods.csv; reloaded on change (default: the built-in policy)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
@@ -57,6 +61,9 @@ func (c *Config) Validate() error {
 	var errs []error
 	if c.DatabaseURL == "" {
 		errs = append(errs, errors.New("--database-url (or DATABASE_URL) is required"))
+	}
+	if c.StatsK != 0 && c.StatsK < 2 {
+		errs = append(errs, errors.New("--stats-k must be at least 2: a smaller threshold would publish single cases"))
 	}
 	if c.Dev {
 		if c.DataDir == "" {

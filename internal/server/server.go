@@ -26,7 +26,11 @@ import (
 	"github.com/casebridge/casebridge/internal/validation"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 	"github.com/casebridge/casebridge/services/cases"
+	"github.com/casebridge/casebridge/services/compensation"
 	"github.com/casebridge/casebridge/services/organizations"
+	"github.com/casebridge/casebridge/services/proceedings"
+	"github.com/casebridge/casebridge/services/referrals"
+	"github.com/casebridge/casebridge/services/stats"
 )
 
 // Server is a configured, not yet serving, Casebridge server.
@@ -144,6 +148,10 @@ func (s *Server) buildVerifier(ctx context.Context) (*authn.Verifier, error) {
 func (s *Server) registerServices(context.Context) error {
 	casebridgev1.RegisterOrganizationServiceServer(s.grpc, organizations.New(s.pool, s.authz, s.keys))
 	casebridgev1.RegisterCaseServiceServer(s.grpc, cases.New(s.pool, s.authz, s.keys, s.validator))
+	casebridgev1.RegisterReferralServiceServer(s.grpc, referrals.New(s.background, s.pool, s.authz, s.keys, s.log))
+	casebridgev1.RegisterProceedingServiceServer(s.grpc, proceedings.New(s.pool, s.authz, s.keys))
+	casebridgev1.RegisterCompensationServiceServer(s.grpc, compensation.New(s.pool, s.authz))
+	casebridgev1.RegisterStatsServiceServer(s.grpc, stats.New(s.pool, s.cfg.StatsK))
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/casebridge/casebridge/internal/caseinfo"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/rpcerr"
+	"github.com/casebridge/casebridge/internal/sharing"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -153,42 +154,12 @@ func (s *Service) WithdrawConsent(ctx context.Context, req *casebridgev1.Withdra
 	return &casebridgev1.WithdrawConsentResponse{Consent: c}, nil
 }
 
-// endSharingOf revokes the open referrals that relied on a consent and
-// removes the receivers' wrapped copies of the case key.
+// endSharingOf ends, in the withdrawal's transaction, every sharing of the
+// case that relied on the consent: its open referrals are revoked and the
+// receivers that lose access lose the case key, which is rotated so that
+// later writes are out of their reach (see sharing.EndConsent).
 func (s *Service) endSharingOf(ctx context.Context, tx pgx.Tx, caseID, consentID string) error {
-	rows, err := tx.Query(ctx, `UPDATE referrals SET status = 6, end_reason = 'consent withdrawn',
-			revoke_time = now(), update_time = now(), version = version + 1
-		WHERE case_id = $1 AND consent_id = $2 AND status IN (1, 2)
-		RETURNING to_organization`, caseID, consentID)
-	if err != nil {
-		return fmt.Errorf("revoke referrals of consent %s: %w", consentID, err)
-	}
-	orgs, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return fmt.Errorf("revoke referrals of consent %s: %w", consentID, err)
-	}
-	for _, org := range orgs {
-		info, err := caseinfo.Load(ctx, tx, caseID, false)
-		if err != nil {
-			return err
-		}
-		if stillShared(info, org) {
-			continue
-		}
-		if err := s.keys.RevokeCaseKey(ctx, tx, caseID, org); err != nil {
-			return fmt.Errorf("revoke key of case %s for %s: %w", caseID, org, err)
-		}
-	}
-	return nil
-}
-
-func stillShared(info authz.CaseInfo, org string) bool {
-	for _, sh := range info.Shares {
-		if sh.Org == org {
-			return true
-		}
-	}
-	return false
+	return sharing.EndConsent(ctx, tx, s.keys, caseID, consentID)
 }
 
 // ListConsents lists a case's consents, newest first.

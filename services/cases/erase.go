@@ -8,6 +8,7 @@ import (
 
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/rpcerr"
+	"github.com/casebridge/casebridge/internal/sharing"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -39,7 +40,14 @@ func (s *Service) EraseCase(ctx context.Context, req *casebridgev1.EraseCaseRequ
 		if err := checkEtag(r, req.GetEtag(), false); err != nil {
 			return err
 		}
-		if err := s.shred(ctx, tx, r.ID); err != nil {
+		// The organisations the case is shared with hear that it is closed
+		// (and, from shred, that their referrals are revoked) once the
+		// erasure is done: the events are written last.
+		var events sharing.Outbox
+		if err := events.CaseStatus(ctx, tx, r.ID); err != nil {
+			return err
+		}
+		if err := s.shred(ctx, tx, r.ID, &events); err != nil {
 			return err
 		}
 		now := s.now()
@@ -49,7 +57,10 @@ func (s *Service) EraseCase(ctx context.Context, req *casebridgev1.EraseCaseRequ
 			r.Status = closed
 			r.CloseTime = &now
 		}
-		return saveCase(ctx, tx, r, now)
+		if err := saveCase(ctx, tx, r, now); err != nil {
+			return err
+		}
+		return events.Flush(ctx, tx)
 	})
 	if err != nil {
 		return nil, err
@@ -58,19 +69,20 @@ func (s *Service) EraseCase(ctx context.Context, req *casebridgev1.EraseCaseRequ
 	return &casebridgev1.EraseCaseResponse{Case: c}, err
 }
 
-// shred deletes the case's ciphertexts and wrapped keys, ends its sharing,
-// and commits the rotation of every organisation key that wrapped the case
-// key together with the erasure.
-func (s *Service) shred(ctx context.Context, tx pgx.Tx, id string) error {
+// shred deletes the case's ciphertexts and wrapped keys, ends its sharing
+// (gathering the revocation events in events), and commits the rotation of
+// every organisation key that wrapped the case key together with the erasure.
+func (s *Service) shred(ctx context.Context, tx pgx.Tx, id string, events *sharing.Outbox) error {
 	for _, sql := range []string{
 		`DELETE FROM case_secrets WHERE case_id = $1`,
 		`DELETE FROM case_notes WHERE case_id = $1`,
-		`UPDATE referrals SET status = 6, end_reason = 'case erased', revoke_time = now(), update_time = now(),
-			version = version + 1 WHERE case_id = $1 AND status IN (1, 2)`,
 	} {
 		if _, err := tx.Exec(ctx, sql, id); err != nil {
 			return fmt.Errorf("erase case %s: %w", id, err)
 		}
+	}
+	if err := sharing.EndAll(ctx, tx, events, id, "case erased"); err != nil {
+		return fmt.Errorf("erase case %s: %w", id, err)
 	}
 	if _, err := s.keys.ShredAndRotate(ctx, tx, id); err != nil {
 		return fmt.Errorf("shred keys of case %s: %w", id, err)

@@ -17,6 +17,15 @@ import (
 // importBatch is how many rows go to PostgreSQL in one transaction.
 const importBatch = 1000
 
+// maxListedRejections bounds the rejections listed in the response, so a
+// file of bad rows cannot outgrow a client's message limit.
+const maxListedRejections = 1000
+
+// importYear is the reference counter of imported cases: they are numbered
+// apart from intakes (SHA-IMP-000123), so a large import leaves the year's
+// intake numbering alone.
+const importYear = 0
+
 // importJob is one ImportCases stream after its header.
 type importJob struct {
 	s      *Service
@@ -51,7 +60,7 @@ func (s *Service) ImportCases(stream casebridgev1.CaseService_ImportCasesServer)
 		}
 		row := msg.GetRow()
 		if row == nil {
-			return rpcerr.InvalidArgument("header", "only the first message may be a header")
+			return rpcerr.InvalidArgument("row", "every message after the header must be a row")
 		}
 		job.add(row)
 		if len(job.rows) >= importBatch {
@@ -78,7 +87,7 @@ func (s *Service) startImport(p authz.Principal, stream casebridgev1.CaseService
 	if h == nil {
 		return nil, rpcerr.InvalidArgument("header", "the first message must be a header naming the source")
 	}
-	if err := s.validator.Check(h); err != nil {
+	if err := s.validator.Check(first); err != nil {
 		return nil, err
 	}
 	org, err := s.actingOrg(p, h.GetOrganizationId(), "header.organization_id", "case", "import")
@@ -96,7 +105,10 @@ func (s *Service) startImport(p authz.Principal, stream casebridgev1.CaseService
 func (j *importJob) add(row *casebridgev1.ImportRow) {
 	j.resp.Received++
 	reject := func(reason string) {
-		j.resp.Rejections = append(j.resp.Rejections, &casebridgev1.ImportRejection{Line: row.GetLine(), Reason: reason})
+		j.resp.Rejected++
+		if len(j.resp.Rejections) < maxListedRejections {
+			j.resp.Rejections = append(j.resp.Rejections, &casebridgev1.ImportRejection{Line: row.GetLine(), Reason: reason})
+		}
 	}
 	if row.GetParseError() != "" {
 		reject(row.GetParseError())
@@ -129,8 +141,7 @@ func (j *importJob) flush(ctx context.Context) error {
 	if len(fresh) == 0 {
 		return nil
 	}
-	year := j.s.now().UTC().Year()
-	prefix, first, err := nextReferences(ctx, j.s.pool, j.org, year, len(fresh))
+	prefix, first, err := nextReferences(ctx, j.s.pool, j.org, importYear, len(fresh))
 	if err != nil {
 		return err
 	}
@@ -138,7 +149,7 @@ func (j *importJob) flush(ctx context.Context) error {
 	err = pgx.BeginFunc(ctx, j.s.pool, func(tx pgx.Tx) error {
 		batch := &pgx.Batch{}
 		for i, row := range fresh {
-			args := append([]any{uuid.NewString(), j.org, formatReference(prefix, year, first+i), int16(j.status)},
+			args := append([]any{uuid.NewString(), j.org, fmt.Sprintf("%s-IMP-%06d", prefix, first+i), int16(j.status)},
 				codedArgs(row.GetCoded())...)
 			args = append(args, j.source, row.GetLine())
 			batch.Queue(`INSERT INTO cases (id, organization_id, reference, status,

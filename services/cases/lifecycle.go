@@ -10,6 +10,7 @@ import (
 
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/rpcerr"
+	"github.com/casebridge/casebridge/internal/sharing"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -114,7 +115,11 @@ func (s *Service) changeStatus(ctx context.Context, id, etag, act string, t tran
 		default:
 			r.CloseTime = nil
 		}
-		return saveCase(ctx, tx, r, now)
+		if err := saveCase(ctx, tx, r, now); err != nil {
+			return err
+		}
+		// Organisations working on the case by referral follow its status.
+		return sharing.CaseStatusChanged(ctx, tx, r.ID)
 	})
 	if err != nil {
 		return nil, err

@@ -57,7 +57,7 @@ BEGIN
 END;
 $$;
 -- +goose StatementEnd
-CREATE TRIGGER audit_events_xid
+CREATE TRIGGER audit_events_set_xid
     BEFORE INSERT ON audit_events
     FOR EACH ROW EXECUTE FUNCTION audit_events_set_xid();
 

@@ -2030,10 +2030,13 @@ type ImportCasesResponse struct {
 	Received int64                  `protobuf:"varint,1,opt,name=received,proto3" json:"received,omitempty"`
 	Imported int64                  `protobuf:"varint,2,opt,name=imported,proto3" json:"imported,omitempty"`
 	// Rows of this source imported by an earlier run and skipped now.
-	AlreadyImported int64              `protobuf:"varint,3,opt,name=already_imported,json=alreadyImported,proto3" json:"already_imported,omitempty"`
-	Rejections      []*ImportRejection `protobuf:"bytes,4,rep,name=rejections,proto3" json:"rejections,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	AlreadyImported int64 `protobuf:"varint,3,opt,name=already_imported,json=alreadyImported,proto3" json:"already_imported,omitempty"`
+	// The first 1,000 rejected rows, in order.
+	Rejections []*ImportRejection `protobuf:"bytes,4,rep,name=rejections,proto3" json:"rejections,omitempty"`
+	// All rejected rows, also those beyond the listed ones.
+	Rejected      int64 `protobuf:"varint,5,opt,name=rejected,proto3" json:"rejected,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ImportCasesResponse) Reset() {
@@ -2092,6 +2095,13 @@ func (x *ImportCasesResponse) GetRejections() []*ImportRejection {
 		return x.Rejections
 	}
 	return nil
+}
+
+func (x *ImportCasesResponse) GetRejected() int64 {
+	if x != nil {
+		return x.Rejected
+	}
+	return 0
 }
 
 var File_casebridge_v1_case_service_proto protoreflect.FileDescriptor
@@ -2244,14 +2254,15 @@ const file_casebridge_v1_case_service_proto_rawDesc = "" +
 	"parseError\"=\n" +
 	"\x0fImportRejection\x12\x12\n" +
 	"\x04line\x18\x01 \x01(\x03R\x04line\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xb8\x01\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xd4\x01\n" +
 	"\x13ImportCasesResponse\x12\x1a\n" +
 	"\breceived\x18\x01 \x01(\x03R\breceived\x12\x1a\n" +
 	"\bimported\x18\x02 \x01(\x03R\bimported\x12)\n" +
 	"\x10already_imported\x18\x03 \x01(\x03R\x0falreadyImported\x12>\n" +
 	"\n" +
 	"rejections\x18\x04 \x03(\v2\x1e.casebridge.v1.ImportRejectionR\n" +
-	"rejections2\xd4\n" +
+	"rejections\x12\x1a\n" +
+	"\brejected\x18\x05 \x01(\x03R\brejected2\xd4\n" +
 	"\n" +
 	"\vCaseService\x12Q\n" +
 	"\n" +

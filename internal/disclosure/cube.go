@@ -1,0 +1,168 @@
+package disclosure
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"slices"
+	"strings"
+)
+
+// cellStats is what the primary rules need to know about one cell, beyond
+// its count: how the cases around it fail the filters and through which
+// values the cases in it pass them.
+type cellStats struct {
+	// fails counts the cases a broader query would add to this cell, by
+	// the set of filters they fail.
+	fails map[uint32]int64
+	// via counts, per filter, the cell's cases by the selected value they
+	// pass through.
+	via []map[string]int64
+	// own counts, per filter f, the cases of the cell as counted without
+	// filter f, by their own value of f's attribute.
+	own []map[string]int64
+}
+
+// cube holds every cell of a table — full cells and every level of totals
+// — with the statistics of each.
+type cube struct {
+	opt   Options
+	index map[string]int
+	cells []*Cell
+	stats []*cellStats
+}
+
+func newCube(opt Options) *cube {
+	c := &cube{opt: opt, index: map[string]int{}}
+	// The grand total exists even for an empty population, so that a
+	// query matching nothing is seen as below k rather than as no table.
+	c.cell(0, make([]string, opt.Dims), true)
+	return c
+}
+
+// cellKey identifies a cell by the dimensions it has and their values.
+func cellKey(has uint32, values []string) string {
+	b := binary.AppendUvarint(nil, uint64(has))
+	for i, v := range values {
+		if has&(1<<uint(i)) != 0 {
+			b = binary.AppendUvarint(b, uint64(len(v)))
+			b = append(b, v...)
+		}
+	}
+	return string(b)
+}
+
+// cell returns the index of a cell, creating it when create is set; -1
+// when it does not exist and may not be created.
+func (c *cube) cell(has uint32, values []string, create bool) int {
+	k := cellKey(has, values)
+	if i, ok := c.index[k]; ok {
+		return i
+	}
+	if !create {
+		return -1
+	}
+	i := len(c.cells)
+	c.index[k] = i
+	c.cells = append(c.cells, &Cell{Has: has, Values: slices.Clone(values), Filter: -1})
+	st := &cellStats{}
+	if c.opt.Filters > 0 {
+		st.fails = map[uint32]int64{}
+		st.via = make([]map[string]int64, c.opt.Filters)
+		st.own = make([]map[string]int64, c.opt.Filters)
+		for f := range c.opt.Filters {
+			st.via[f] = map[string]int64{}
+			st.own[f] = map[string]int64{}
+		}
+	}
+	c.stats = append(c.stats, st)
+	return i
+}
+
+// expand calls fn once for every cell a group counts in: for each subset of
+// the dimensions, each combination of the group's values on them. A value
+// listed twice for one dimension is counted once.
+func expand(g *Group, dims int, fn func(has uint32, values []string)) {
+	values := make([]string, dims)
+	var walk func(has uint32, i int)
+	walk = func(has uint32, i int) {
+		if i == dims {
+			fn(has, values)
+			return
+		}
+		if has&(1<<uint(i)) == 0 {
+			values[i] = ""
+			walk(has, i+1)
+			return
+		}
+		for j, v := range g.Values[i] {
+			if slices.Contains(g.Values[i][:j], v) {
+				continue
+			}
+			values[i] = v
+			walk(has, i+1)
+		}
+	}
+	for has := uint32(0); has < 1<<uint(dims); has++ {
+		walk(has, 0)
+	}
+}
+
+// addInside counts a group of the population in every cell it falls in,
+// creating the cells.
+func (c *cube) addInside(g *Group) {
+	expand(g, c.opt.Dims, func(has uint32, values []string) {
+		i := c.cell(has, values, true)
+		c.cells[i].Count += g.Count
+		st := c.stats[i]
+		for f := range c.opt.Filters {
+			st.via[f][g.Via[f]] += g.Count
+			st.own[f][g.Own[f]] += g.Count
+		}
+	})
+}
+
+// addOutside records a group outside the population against the cells it
+// would fall in under a broader query. Cells with no case of the
+// population are not published, so they are not created here.
+func (c *cube) addOutside(g *Group) {
+	single := bits.OnesCount32(g.Fails) == 1
+	f := bits.TrailingZeros32(g.Fails)
+	expand(g, c.opt.Dims, func(has uint32, values []string) {
+		i := c.cell(has, values, false)
+		if i < 0 {
+			return
+		}
+		st := c.stats[i]
+		st.fails[g.Fails] += g.Count
+		if single {
+			st.own[f][g.Own[f]] += g.Count
+		}
+	})
+}
+
+// sort puts the cells in a stable order — grand total first, then by the
+// dimensions they have, then by value — so that the choices of secondary
+// suppression do not depend on the order the groups came in.
+func (c *cube) sort() {
+	order := make([]int, len(c.cells))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		ca, cb := c.cells[a], c.cells[b]
+		if d := bits.OnesCount32(ca.Has) - bits.OnesCount32(cb.Has); d != 0 {
+			return d
+		}
+		if ca.Has != cb.Has {
+			return int(ca.Has) - int(cb.Has)
+		}
+		return slices.CompareFunc(ca.Values, cb.Values, strings.Compare)
+	})
+	cells := make([]*Cell, len(order))
+	stats := make([]*cellStats, len(order))
+	for to, from := range order {
+		cells[to], stats[to] = c.cells[from], c.stats[from]
+		c.index[cellKey(cells[to].Has, cells[to].Values)] = to
+	}
+	c.cells, c.stats = cells, stats
+}

@@ -1,0 +1,59 @@
+// Package disclosure decides which counts of a statistical table may be
+// published without pointing at a person. It knows nothing about gRPC or
+// SQL: it takes groups of identical cases and returns the table's cells and
+// totals, each marked published or suppressed, with the reason.
+//
+// The counts that are published are exact. Nothing is perturbed: a
+// coordinator gets the true number or no number, never a noisy one, so that
+// figures reported to monitoring bodies add up and can be checked against
+// the case files. Protection comes from withholding instead, in two layers.
+//
+// # Primary suppression: no small cell
+//
+// Every cell and every total (row, column, layer and grand total) is
+// withheld when it counts fewer than k cases. The k is the same for every
+// table (5 by default).
+//
+// A filtered table is also compared with the broader tables an attacker
+// could ask for, so that subtracting two answers cannot isolate fewer than k
+// cases (the differencing attack: "count all" minus "count all but one
+// nationality" is that nationality). Within each cell, the cell is withheld
+// when:
+//
+//   - dropping any combination of the filters would add between 1 and k-1
+//     cases to it (the complement rule — with no filter left this is "the
+//     population without the filter, minus the population with it");
+//   - one of the values a filter selects accounts for between 1 and k-1 of
+//     its cases (so a selection that includes a small value cannot be
+//     compared with the same selection without it);
+//   - the values of a filtered attribute that are held by fewer than k cases
+//     add up to between 1 and k-1 cases (otherwise "all" minus the answers
+//     for each common value, one query each, leaves the rare ones).
+//
+// Together these make any two queries that differ only in their filters
+// differ by zero or at least k cases in every published cell: if the
+// narrower query could be subtracted from the broader one to leave fewer
+// than k cases, either the broader one includes a small selected value
+// (refused by the second rule) or the difference is exactly a complement the
+// first rule measured.
+//
+// # Secondary suppression: no recomputable cell
+//
+// Totals are published next to their cells, so a withheld cell could be
+// worked out as "total minus the other cells". After primary suppression,
+// every margin line — a total and the cells that add up to it along one
+// dimension — is examined; a line with exactly one withheld member gets a
+// second one withheld, the smallest remaining cell (or the total, when no
+// cell is left). This repeats until no line has exactly one withheld member,
+// across rows, columns and layers alike: the usual hypercube heuristic.
+//
+// # What remains
+//
+// The guarantees are about pairs of queries and about the lines of one
+// table. Exact answers cannot rule out every attack by many queries (the
+// "tracker" problem): combining several overlapping filtered tables, or
+// tables whose secondary suppression chose different cells, may still
+// narrow a withheld value down. The complement and remainder rules close
+// the common cases; the rest is why statistics are for coordinators only. A withheld cell also says that at least
+// one case is there; a cell that is absent says that none is.
+package disclosure

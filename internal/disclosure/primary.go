@@ -1,0 +1,103 @@
+package disclosure
+
+import (
+	"maps"
+	"math/bits"
+	"slices"
+)
+
+// primary withholds every cell that is small in itself or that a broader
+// query would let an attacker isolate (see the package documentation).
+func (c *cube) primary() {
+	k := c.opt.K
+	for i, cell := range c.cells {
+		if cell.Count < k {
+			cell.suppress(BelowK, -1)
+			continue
+		}
+		if c.opt.Withhold != nil && c.opt.Withhold(cell) {
+			cell.suppress(ByCaller, -1)
+			continue
+		}
+		if c.opt.Filters == 0 {
+			continue
+		}
+		st := c.stats[i]
+		if f, ok := smallComplement(st.fails, c.opt.Required, k); ok {
+			cell.suppress(Complement, f)
+			continue
+		}
+		if f, ok := smallSelection(st.via, k); ok {
+			cell.suppress(SmallSelection, f)
+			continue
+		}
+		if f, ok := smallRemainder(st.own, c.opt.Required, k); ok {
+			cell.suppress(SmallRemainder, f)
+		}
+	}
+}
+
+// small reports whether n is a count that may not be published: between 1
+// and k-1. Zero is harmless: it says that nothing is there.
+func small(n, k int64) bool { return n > 0 && n < k }
+
+// smallComplement checks every broader query: dropping the filters in a set
+// G adds the cases that fail only filters in G. It is enough to try as G
+// each set of filters some case fails, because adding filters to G only
+// adds cases; it returns the lowest filter of the first set that adds 1 to
+// k-1 cases. Sets with a required filter are no query anyone can ask.
+func smallComplement(fails map[uint32]int64, required uint32, k int64) (int, bool) {
+	masks := slices.Sorted(maps.Keys(fails))
+	for _, g := range masks {
+		if g&required != 0 {
+			continue
+		}
+		var added int64
+		for _, m := range masks {
+			if m&^g == 0 {
+				added += fails[m]
+			}
+		}
+		if small(added, k) {
+			return bits.TrailingZeros32(g), true
+		}
+	}
+	return 0, false
+}
+
+// smallSelection finds a filter one of whose selected values accounts for
+// 1 to k-1 of the cell's cases: the query without that value would differ
+// by exactly those.
+func smallSelection(via []map[string]int64, k int64) (int, bool) {
+	for f, counts := range via {
+		for _, n := range counts {
+			if small(n, k) {
+				return f, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// smallRemainder finds a filter whose attribute, counted without that
+// filter, has rare values (1 to k-1 cases each) adding up to 1 to k-1
+// cases: every common value could be asked for on its own and subtracted
+// from the unfiltered count, leaving exactly the rare ones. A required
+// filter has no unfiltered count to subtract from.
+func smallRemainder(own []map[string]int64, required uint32, k int64) (int, bool) {
+	for f, counts := range own {
+		if required&(1<<uint(f)) != 0 {
+			continue
+		}
+		var rare int64
+		for _, n := range counts {
+			if small(n, k) {
+				rare += n
+			}
+		}
+		if small(rare, k) {
+			return f, true
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,71 @@
+package disclosure
+
+// Table is a protected table: every cell with at least one case of the
+// population, every level of totals, and the grand total.
+type Table struct {
+	// Dims is the number of dimensions.
+	Dims int
+	// Cells holds the grand total first, then the totals by how many
+	// dimensions they keep, then the full cells; within a level, by value.
+	Cells []*Cell
+}
+
+// Protect builds the table of the groups and withholds what may not be
+// published: primary suppression by the threshold and the differencing
+// rules, then secondary suppression along every margin line. A withheld
+// cell keeps Count 0 so that a caller cannot leak it by mistake.
+func Protect(groups []Group, opt Options) (*Table, error) {
+	if err := opt.check(); err != nil {
+		return nil, err
+	}
+	c := newCube(opt)
+	for i := range groups {
+		if err := opt.checkGroup(&groups[i]); err != nil {
+			return nil, err
+		}
+		if groups[i].Fails == 0 {
+			c.addInside(&groups[i])
+		}
+	}
+	for i := range groups {
+		if groups[i].Fails != 0 {
+			c.addOutside(&groups[i])
+		}
+	}
+	c.sort()
+	c.primary()
+	c.secondary()
+	for _, cell := range c.cells {
+		if cell.Suppressed {
+			cell.Count = 0
+		}
+	}
+	return &Table{Dims: opt.Dims, Cells: c.cells}, nil
+}
+
+// Total returns the grand total.
+func (t *Table) Total() *Cell { return t.Cells[0] }
+
+// Full returns the cells that have a value for every dimension; none for a
+// table without dimensions, which is its grand total alone.
+func (t *Table) Full() []*Cell {
+	var out []*Cell
+	for _, c := range t.Cells {
+		if t.Dims > 0 && c.Full(t.Dims) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Margins returns the totals: every cell that sums over at least one
+// dimension, the grand total first.
+func (t *Table) Margins() []*Cell {
+	var out []*Cell
+	for _, c := range t.Cells {
+		if t.Dims == 0 || !c.Full(t.Dims) {
+			out = append(out, c)
+		}
+	}
+	return out
+}

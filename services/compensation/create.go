@@ -1,0 +1,89 @@
+package compensation
+
+import (
+	"context"
+	"errors"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// errRetried aborts a create whose request id a concurrent retry took; the
+// create then returns what the retry made.
+var errRetried = errors.New("request id already used")
+
+// CreateClaim records a claim as a draft, in one transaction. Its currency
+// is the one of the amount claimed, or of the first award when the amount
+// claimed is not known yet.
+func (s *Service) CreateClaim(ctx context.Context, req *casebridgev1.CreateClaimRequest) (*casebridgev1.CreateClaimResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in, caseID := req.GetClaim(), req.GetCaseId()
+	if err := checkMoney("claim.amount_claimed", in.GetAmountClaimed()); err != nil {
+		return nil, err
+	}
+	c := &claimRow{
+		ID: uuid.NewString(), CaseID: caseID, ProceedingID: in.GetProceedingId(), Type: in.GetType(),
+		RespondentKind: in.GetRespondent().GetKind(), RespondentName: in.GetRespondent().GetName(),
+		Status: draft, CreatedBy: p.Subject,
+	}
+	if m := in.GetAmountClaimed(); m != nil {
+		amount := m.GetAmountMinor()
+		c.Currency, c.Claimed = m.GetCurrencyCode(), &amount
+	}
+	var requestID *string
+	if req.GetRequestId() != "" {
+		requestID = &req.RequestId
+	}
+	id := c.ID
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		acc, err := s.access(ctx, tx, p, caseID, objClaim, actCreate, true, caseNotFound(caseID))
+		if err != nil {
+			return err
+		}
+		if err := requireLegalWork(ctx, tx, caseID, acc); err != nil {
+			return err
+		}
+		if requestID != nil {
+			if prior, err := claimByRequest(ctx, tx, caseID, *requestID); err != nil || prior != nil {
+				if prior != nil {
+					id = prior.ID
+				}
+				return err
+			}
+		}
+		if err := checkProceeding(ctx, tx, "claim.proceeding_id", caseID, c.ProceedingID); err != nil {
+			return err
+		}
+		inserted, err := insertClaim(ctx, tx, c, requestID)
+		if err != nil {
+			return err
+		}
+		if !inserted {
+			return errRetried
+		}
+		return nil
+	})
+	if errors.Is(err, errRetried) {
+		prior, perr := claimByRequest(ctx, s.pool, caseID, *requestID)
+		if perr != nil {
+			return nil, perr
+		}
+		if prior == nil {
+			return nil, errors.New("retried create: the first claim vanished")
+		}
+		id, err = prior.ID, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out, err := getClaim(ctx, s.pool, id, false)
+	if err != nil {
+		return nil, err
+	}
+	return &casebridgev1.CreateClaimResponse{Claim: out.toProto()}, nil
+}

@@ -1,0 +1,178 @@
+package compensation_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/casebridge/casebridge/internal/servertest"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+const (
+	caseworker = "caseworker@shelter-a"
+	supervisor = "supervisor@shelter-a"
+	lawyer     = "lawyer@legal-b"
+	otherCW    = "caseworker@cso-c"
+)
+
+// world is a running server with a client per service used here.
+type world struct {
+	t   *testing.T
+	env *servertest.Env
+	cs  casebridgev1.CaseServiceClient
+	rs  casebridgev1.ReferralServiceClient
+	ps  casebridgev1.ProceedingServiceClient
+	cc  casebridgev1.CompensationServiceClient
+}
+
+func start(t *testing.T) *world {
+	env := servertest.Start(t)
+	return &world{t: t, env: env,
+		cs: env.Cases(),
+		rs: casebridgev1.NewReferralServiceClient(env.Conn),
+		ps: casebridgev1.NewProceedingServiceClient(env.Conn),
+		cc: casebridgev1.NewCompensationServiceClient(env.Conn),
+	}
+}
+
+func (w *world) as(subject string) context.Context { return w.env.As(w.t, subject) }
+
+// newCase opens a case at shelter-a with a marker in every class.
+func (w *world) newCase() string {
+	w.t.Helper()
+	resp, err := w.cs.CreateCase(w.as(caseworker), &casebridgev1.CreateCaseRequest{Case: &casebridgev1.Case{
+		Coded:    &casebridgev1.CodedAttributes{Nationality: "UA", Country: "RS"},
+		Identity: &casebridgev1.IdentityData{GivenNames: "Marker-Given-5150"},
+		Legal:    &casebridgev1.LegalData{ExploitationAccount: "Marker-Account-5150"},
+	}})
+	if err != nil {
+		w.t.Fatalf("create case: %v", err)
+	}
+	return resp.GetCase().GetId()
+}
+
+// refer shares caseID with legal-b through the real referral flow — the
+// person's consent, the referral, legal-b's acceptance — for service.
+func (w *world) refer(caseID string, service casebridgev1.ServiceKind, classes ...casebridgev1.DataClass) {
+	w.t.Helper()
+	cw := w.as(caseworker)
+	purpose := casebridgev1.ConsentPurpose_CONSENT_PURPOSE_ASSISTANCE
+	if service == casebridgev1.ServiceKind_SERVICE_KIND_LEGAL {
+		purpose = casebridgev1.ConsentPurpose_CONSENT_PURPOSE_LEGAL_REPRESENTATION
+	}
+	if _, err := w.cs.RecordConsent(cw, &casebridgev1.RecordConsentRequest{
+		CaseId: caseID, Purpose: purpose, Decision: casebridgev1.ConsentDecision_CONSENT_DECISION_GRANTED,
+		Recipient: &casebridgev1.RecordConsentRequest_OrganizationId{OrganizationId: "legal-b"},
+	}); err != nil {
+		w.t.Fatalf("record consent: %v", err)
+	}
+	ref, err := w.rs.CreateReferral(cw, &casebridgev1.CreateReferralRequest{
+		CaseId: caseID, ToOrganizationId: "legal-b", Service: service, GrantedClasses: classes,
+	})
+	if err != nil {
+		w.t.Fatalf("create referral: %v", err)
+	}
+	if _, err := w.rs.AcceptReferral(w.as(lawyer), &casebridgev1.AcceptReferralRequest{Id: ref.GetReferral().GetId()}); err != nil {
+		w.t.Fatalf("accept referral: %v", err)
+	}
+}
+
+// referredCase is a shelter-a case that legal-b represents: identity and
+// legal classes shared.
+func (w *world) referredCase() string {
+	w.t.Helper()
+	id := w.newCase()
+	w.refer(id, casebridgev1.ServiceKind_SERVICE_KIND_LEGAL, casebridgev1.DataClass_DATA_CLASS_IDENTITY, casebridgev1.DataClass_DATA_CLASS_LEGAL)
+	return id
+}
+
+// criminal is a proceeding at the Higher Court in Belgrade.
+func criminal() *casebridgev1.Proceeding {
+	return &casebridgev1.Proceeding{
+		Kind:                casebridgev1.ProceedingKind_PROCEEDING_KIND_CRIMINAL,
+		Court:               "Higher Court in Belgrade",
+		DocketNumber:        "K 123/2025",
+		JurisdictionCountry: "RS",
+		CourtTimeZone:       "Europe/Belgrade",
+		VictimRole:          casebridgev1.VictimRole_VICTIM_ROLE_INJURED_PARTY,
+		Charges:             []string{"CC RS Art. 388(1)"},
+		DefendantCount:      2,
+	}
+}
+
+func (w *world) newProceeding(caseID string, p *casebridgev1.Proceeding) *casebridgev1.Proceeding {
+	w.t.Helper()
+	resp, err := w.ps.CreateProceeding(w.as(lawyer), &casebridgev1.CreateProceedingRequest{CaseId: caseID, Proceeding: p})
+	if err != nil {
+		w.t.Fatalf("create proceeding: %v", err)
+	}
+	return resp.GetProceeding()
+}
+
+func wantCode(t *testing.T, err error, want codes.Code) *status.Status {
+	t.Helper()
+	st, _ := status.FromError(err)
+	if st.Code() != want {
+		t.Fatalf("want %v, got %v: %v", want, st.Code(), st.Message())
+	}
+	return st
+}
+
+func wantMessage(t *testing.T, err error, want codes.Code, part string) {
+	t.Helper()
+	if st := wantCode(t, err, want); !strings.Contains(st.Message(), part) {
+		t.Fatalf("message %q does not say %q", st.Message(), part)
+	}
+}
+
+// wantField asserts InvalidArgument with a field violation on field.
+func wantField(t *testing.T, err error, field string) {
+	t.Helper()
+	st, _ := status.FromError(err)
+	if st.Code() != codes.InvalidArgument {
+		t.Fatalf("want InvalidArgument on %s, got %v: %s", field, st.Code(), st.Message())
+	}
+	for _, d := range st.Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			for _, v := range br.GetFieldViolations() {
+				if v.GetField() == field {
+					return
+				}
+			}
+		}
+	}
+	t.Fatalf("InvalidArgument does not name %s: %s (%v)", field, st.Message(), st.Details())
+}
+
+func eur(minor int64) *casebridgev1.Money {
+	return &casebridgev1.Money{CurrencyCode: "EUR", AmountMinor: minor}
+}
+
+// awardedClaim is a claim on caseID of claimed EUR minor units, filed and
+// awarded awardedMinor.
+func (w *world) awardedClaim(caseID string, claimed, awardedMinor int64) *casebridgev1.Claim {
+	w.t.Helper()
+	lw := w.as(lawyer)
+	c, err := w.cc.CreateClaim(lw, &casebridgev1.CreateClaimRequest{CaseId: caseID, Claim: &casebridgev1.Claim{
+		Type:          casebridgev1.ClaimType_CLAIM_TYPE_CIVIL_ACTION,
+		Respondent:    &casebridgev1.ClaimParty{Kind: casebridgev1.ClaimPartyKind_CLAIM_PARTY_KIND_EMPLOYER, Name: "Farm Ltd"},
+		AmountClaimed: eur(claimed),
+	}})
+	if err != nil {
+		w.t.Fatalf("create claim: %v", err)
+	}
+	id := c.GetClaim().GetId()
+	if _, err := w.cc.FileClaim(lw, &casebridgev1.FileClaimRequest{Id: id, FiledDate: "2025-01-15"}); err != nil {
+		w.t.Fatalf("file claim: %v", err)
+	}
+	a, err := w.cc.RecordAward(lw, &casebridgev1.RecordAwardRequest{Id: id, Amount: eur(awardedMinor), DecisionDate: "2025-06-02"})
+	if err != nil {
+		w.t.Fatalf("record award: %v", err)
+	}
+	return a.GetClaim()
+}

@@ -1,0 +1,96 @@
+package compensation
+
+import (
+	"context"
+	"time"
+
+	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/pagetoken"
+	"github.com/casebridge/casebridge/internal/rpcerr"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// GetClaim returns one claim with its amounts: caseworkers of the owner
+// read it as well as the lawyers (the ledger itself is the lawyers').
+func (s *Service) GetClaim(ctx context.Context, req *casebridgev1.GetClaimRequest) (*casebridgev1.GetClaimResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := s.claimAccess(ctx, s.pool, p, req.GetId(), objClaim, authz.ActRead, false); err != nil {
+		return nil, err
+	}
+	c, err := getClaim(ctx, s.pool, req.GetId(), false)
+	if err != nil {
+		return nil, err
+	}
+	return &casebridgev1.GetClaimResponse{Claim: c.toProto()}, nil
+}
+
+// ListClaims lists the claims of the cases the caller can see, most
+// recently changed first.
+func (s *Service) ListClaims(ctx context.Context, req *casebridgev1.ListClaimsRequest) (*casebridgev1.ListClaimsResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if req.GetCaseId() != "" {
+		// A case the caller may not see is NotFound, not an empty list.
+		if _, err := s.access(ctx, s.pool, p, req.GetCaseId(), objClaim, authz.ActRead, false, caseNotFound(req.GetCaseId())); err != nil {
+			return nil, err
+		}
+	}
+	fp := pagetoken.Fingerprint(p.Subject, req.GetCaseId(), req.GetStatus(), req.GetProceedingId())
+	keys, err := pagetoken.Decode(req.GetPageToken(), fp, 2)
+	if err != nil {
+		return nil, rpcerr.InvalidArgument("page_token", "%v", err)
+	}
+	f := claimFilter{
+		orgs:   s.authz.OrgsAllowed(p, objClaim, authz.ActRead),
+		caseID: req.GetCaseId(), status: int16(req.GetStatus()), proceedingID: req.GetProceedingId(),
+		limit: pagetoken.Size(req.GetPageSize(), 50, 500),
+	}
+	if keys != nil {
+		t, err := time.Parse(time.RFC3339Nano, keys[0])
+		if err != nil || len(keys[1]) != 36 {
+			return nil, rpcerr.InvalidArgument("page_token", "%v", pagetoken.ErrInvalid)
+		}
+		f.afterTime, f.afterID = &t, keys[1]
+	}
+	rows, more, err := listClaims(ctx, s.pool, f)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	resp := &casebridgev1.ListClaimsResponse{}
+	for _, c := range rows {
+		ok, known := seen[c.CaseID]
+		if !known {
+			if ok, err = s.canRead(ctx, s.pool, p, c.CaseID); err != nil {
+				return nil, err
+			}
+			seen[c.CaseID] = ok
+		}
+		if ok {
+			resp.Claims = append(resp.Claims, c.toProto())
+		}
+	}
+	if more && len(rows) > 0 {
+		last := rows[len(rows)-1]
+		resp.NextPageToken = pagetoken.Encode(fp, last.UpdateTime.Format(time.RFC3339Nano), last.ID)
+	}
+	return resp, nil
+}
+
+// canRead applies the full case-level policy to a case a list query found
+// through the caller's organisations (the query cannot know the referral
+// ceiling).
+func (s *Service) canRead(ctx context.Context, q caseinfo.Querier, p authz.Principal, caseID string) (bool, error) {
+	info, err := caseinfo.Load(ctx, q, caseID, false)
+	if err != nil {
+		return false, err
+	}
+	_, err = s.authz.CaseAccess(p, info, objClaim, authz.ActRead)
+	return err == nil, nil
+}

@@ -1,0 +1,45 @@
+// Package compensation implements CompensationService: a victim's
+// compensation claims from draft to what was actually paid, with an
+// append-only ledger of payments, and its PostgreSQL store.
+//
+// Money is integer minor units of one ISO 4217 currency per claim; there is
+// no floating point anywhere between the API and the database. The gap
+// between awarded and paid is what monitoring networks report, so the
+// ledger is never changed or deleted (a trigger refuses it): mistakes are
+// fixed by correction entries.
+package compensation
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/rpcerr"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// Service is the CompensationService handler.
+type Service struct {
+	casebridgev1.UnimplementedCompensationServiceServer
+
+	pool  *pgxpool.Pool
+	authz *authz.Engine
+	now   func() time.Time
+}
+
+// New builds the service over its dependencies. Claims hold no sensitive
+// victim data, so it needs no keys.
+func New(pool *pgxpool.Pool, engine *authz.Engine) *Service {
+	return &Service{pool: pool, authz: engine, now: time.Now}
+}
+
+// principal returns the caller resolved by the authorization interceptor.
+func principal(ctx context.Context) (authz.Principal, error) {
+	p, ok := authz.PrincipalFrom(ctx)
+	if !ok {
+		return authz.Principal{}, rpcerr.Unauthenticated("no authenticated caller")
+	}
+	return p, nil
+}

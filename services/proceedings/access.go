@@ -1,0 +1,159 @@
+package proceedings
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/rpcerr"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// Policy objects of this service (policies/methods.csv).
+const (
+	objProceeding = "proceeding"
+	objHearing    = "hearing"
+	objDeadline   = "deadline"
+	actCreate     = "create"
+	actUpdate     = "update"
+)
+
+// access decides whether p may do act on obj of case caseID; lock also
+// locks the case row for the caller's transaction, so that a referral
+// revoked meanwhile cannot slip between the decision and the write. A case
+// the caller may not see is reported as notFound — the not-found error of
+// whatever the request named — so that a proceeding id reveals neither its
+// case nor that it exists.
+func (s *Service) access(ctx context.Context, q caseinfo.Querier, p authz.Principal, caseID, obj, act string, lock bool, notFound error) (authz.Access, error) {
+	info, err := caseinfo.Load(ctx, q, caseID, lock)
+	if errors.Is(err, caseinfo.ErrNoCase) {
+		return authz.Access{}, notFound
+	}
+	if err != nil {
+		return authz.Access{}, err
+	}
+	acc, err := s.authz.CaseAccess(p, info, obj, act)
+	switch {
+	case errors.Is(err, authz.ErrNotFound):
+		return authz.Access{}, notFound
+	case errors.Is(err, authz.ErrPermissionDenied):
+		return authz.Access{}, rpcerr.PermissionDenied("your role may not %s %s on case %s", act, obj, caseID)
+	case err != nil:
+		return authz.Access{}, fmt.Errorf("decide access to case %s: %w", caseID, err)
+	}
+	return acc, nil
+}
+
+// proceedingAccess finds the case of proceeding id and decides p's access
+// to it; a proceeding that does not exist and one the caller may not see
+// are the same NotFound.
+func (s *Service) proceedingAccess(ctx context.Context, q caseinfo.Querier, p authz.Principal, id, obj, act string, lock bool) (string, authz.Access, error) {
+	var caseID string
+	err := q.QueryRow(ctx, `SELECT case_id FROM proceedings WHERE id = $1`, id).Scan(&caseID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", authz.Access{}, proceedingNotFound(id)
+	}
+	if err != nil {
+		return "", authz.Access{}, fmt.Errorf("find case of proceeding %s: %w", id, err)
+	}
+	acc, err := s.access(ctx, q, p, caseID, obj, act, lock, proceedingNotFound(id))
+	return caseID, acc, err
+}
+
+func caseNotFound(id string) error       { return rpcerr.NotFound("case %s not found", id) }
+func proceedingNotFound(id string) error { return rpcerr.NotFound("proceeding %s not found", id) }
+
+// Referral values as stored in the referrals table.
+const (
+	referralAccepted = 2
+	serviceLegal     = int16(casebridgev1.ServiceKind_SERVICE_KIND_LEGAL)
+)
+
+// requireLegalWork checks that the organisation the caller acts for does
+// the legal work on the case: it owns the case, or it received an accepted
+// referral for legal representation. The policy's referral ceiling lets any
+// receiving organisation's lawyers change proceedings, since it does not
+// know what a referral was for; a case referred for medical care must not
+// gain proceedings from the clinic.
+func requireLegalWork(ctx context.Context, q caseinfo.Querier, caseID string, acc authz.Access) error {
+	if !acc.Shared {
+		return nil
+	}
+	var ok bool
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM referrals
+		WHERE case_id = $1 AND to_organization = $2 AND status = $3 AND service = $4)`,
+		caseID, acc.Org, referralAccepted, serviceLegal).Scan(&ok)
+	if err != nil {
+		return fmt.Errorf("look up legal referral of case %s: %w", caseID, err)
+	}
+	if !ok {
+		return rpcerr.PermissionDenied("organisation %s was not referred case %s for legal representation: only the owner or the receiver of an accepted legal referral does legal work on it", acc.Org, caseID)
+	}
+	return nil
+}
+
+// notesReadable decides whether hearing notes are shown. They are the
+// lawyers' working notes in the legal class: the reader needs the legal
+// class on this case (their role's, narrowed by the referral) and the right
+// to work on hearings there. A caseworker of the owner may read the legal
+// class of the case file, yet sees hearing notes redacted.
+func (s *Service) notesReadable(p authz.Principal, acc authz.Access) bool {
+	return acc.CanRead(authz.ClassLegal) && s.authz.Allowed(p, acc.Org, objHearing, actUpdate)
+}
+
+// checkNotesWritable refuses notes from a caller who may not write the
+// legal class, or whose referral does not grant it (they could not read
+// back what they wrote).
+func (s *Service) checkNotesWritable(p authz.Principal, acc authz.Access) error {
+	if acc.CanRead(authz.ClassLegal) && s.authz.Allowed(p, acc.Org, authz.ClassLegal, authz.ActWrite) {
+		return nil
+	}
+	return rpcerr.PermissionDenied("hearing notes are in the legal class, which you may not write on this case")
+}
+
+// isLawyerIn reports whether p holds the lawyer role in org.
+func isLawyerIn(p authz.Principal, org string) bool {
+	return slices.Contains(p.Memberships[org], "lawyer")
+}
+
+// caseFacts is what handlers need to know about a case besides who may see it.
+type caseFacts struct {
+	Owner     string
+	Reference string
+	Erased    bool
+}
+
+func loadCaseFacts(ctx context.Context, q caseinfo.Querier, id string) (caseFacts, error) {
+	var f caseFacts
+	err := q.QueryRow(ctx, `SELECT organization_id, reference, erase_time IS NOT NULL FROM cases WHERE id = $1`, id).
+		Scan(&f.Owner, &f.Reference, &f.Erased)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return f, caseNotFound(id)
+	}
+	if err != nil {
+		return f, fmt.Errorf("load case %s: %w", id, err)
+	}
+	return f, nil
+}
+
+// childAccess finds the case of a hearing or deadline (table names which)
+// and decides p's access to it; one that does not exist and one the caller
+// may not see are the same notFound.
+func (s *Service) childAccess(ctx context.Context, q caseinfo.Querier, p authz.Principal, table, id, obj, act string, lock bool, notFound error) (string, authz.Access, error) {
+	var caseID string
+	// table is one of two constants, never client input.
+	err := q.QueryRow(ctx, `SELECT case_id FROM `+table+` WHERE id = $1`, id).Scan(&caseID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", authz.Access{}, notFound
+	}
+	if err != nil {
+		return "", authz.Access{}, fmt.Errorf("find case of %s %s: %w", table, id, err)
+	}
+	acc, err := s.access(ctx, q, p, caseID, obj, act, lock, notFound)
+	return caseID, acc, err
+}

@@ -1,0 +1,93 @@
+package proceedings
+
+import (
+	"context"
+	"errors"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// errRetried aborts a create whose request id a concurrent retry took; the
+// create then returns what the retry made.
+var errRetried = errors.New("request id already used")
+
+// CreateProceeding records a proceeding on a case in one transaction. The
+// responsible lawyer defaults to the caller when they are a lawyer of the
+// organisation they act for.
+func (s *Service) CreateProceeding(ctx context.Context, req *casebridgev1.CreateProceedingRequest) (*casebridgev1.CreateProceedingResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in, caseID := req.GetProceeding(), req.GetCaseId()
+	if err := checkFields(in, editablePaths, s.now()); err != nil {
+		return nil, err
+	}
+	r := &proceedingRow{ID: uuid.NewString(), CaseID: caseID, Stage: in.GetStage(), CreatedBy: p.Subject}
+	if err := apply(r, in, editablePaths); err != nil {
+		return nil, err
+	}
+	if r.Stage == casebridgev1.ProceedingStage_PROCEEDING_STAGE_UNSPECIFIED {
+		r.Stage = casebridgev1.ProceedingStage_PROCEEDING_STAGE_INVESTIGATION
+	}
+	if err := settleStrategic(r, in.GetStrategicGoal() != ""); err != nil {
+		return nil, err
+	}
+	var requestID *string
+	if req.GetRequestId() != "" {
+		requestID = &req.RequestId
+	}
+	id := r.ID
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		acc, err := s.access(ctx, tx, p, caseID, objProceeding, actCreate, true, caseNotFound(caseID))
+		if err != nil {
+			return err
+		}
+		if err := requireLegalWork(ctx, tx, caseID, acc); err != nil {
+			return err
+		}
+		if requestID != nil {
+			if prior, err := proceedingByRequest(ctx, tx, caseID, *requestID); err != nil || prior != nil {
+				if prior != nil {
+					id = prior.ID
+				}
+				return err
+			}
+		}
+		if r.Lawyer == "" && isLawyerIn(p, acc.Org) {
+			r.Lawyer = p.Subject
+		}
+		if err := checkLawyer(ctx, tx, "proceeding.responsible_lawyer", caseID, r.Lawyer); err != nil {
+			return err
+		}
+		inserted, err := insertProceeding(ctx, tx, r, requestID)
+		if err != nil {
+			return err
+		}
+		if !inserted {
+			return errRetried
+		}
+		return nil
+	})
+	if errors.Is(err, errRetried) {
+		prior, perr := proceedingByRequest(ctx, s.pool, caseID, *requestID)
+		if perr != nil {
+			return nil, perr
+		}
+		if prior == nil {
+			return nil, errors.New("retried create: the first proceeding vanished")
+		}
+		id, err = prior.ID, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out, err := getProceeding(ctx, s.pool, id, false)
+	if err != nil {
+		return nil, err
+	}
+	return &casebridgev1.CreateProceedingResponse{Proceeding: out.toProto()}, nil
+}

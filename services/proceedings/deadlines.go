@@ -1,0 +1,221 @@
+package proceedings
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/casebridge/casebridge/internal/pagetoken"
+	"github.com/casebridge/casebridge/internal/rpcerr"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+var (
+	deadlineOpen      = casebridgev1.DeadlineStatus_DEADLINE_STATUS_OPEN
+	deadlineCancelled = casebridgev1.DeadlineStatus_DEADLINE_STATUS_CANCELLED
+)
+
+// AddDeadline records a procedural deadline, open unless said otherwise.
+func (s *Service) AddDeadline(ctx context.Context, req *casebridgev1.AddDeadlineRequest) (*casebridgev1.AddDeadlineResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in := req.GetDeadline()
+	due, err := instant("deadline.due_time", in.GetDueTime())
+	if err != nil {
+		return nil, err
+	}
+	d := &deadlineRow{
+		ID: uuid.NewString(), ProceedingID: req.GetProceedingId(), Due: due,
+		Kind: in.GetKind(), Description: in.GetDescription(), Status: in.GetStatus(),
+	}
+	if d.Status == casebridgev1.DeadlineStatus_DEADLINE_STATUS_UNSPECIFIED {
+		d.Status = deadlineOpen
+	}
+	var requestID *string
+	if req.GetRequestId() != "" {
+		requestID = &req.RequestId
+	}
+	id := d.ID
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		caseID, acc, err := s.proceedingAccess(ctx, tx, p, d.ProceedingID, objDeadline, actCreate, true)
+		if err != nil {
+			return err
+		}
+		d.CaseID = caseID
+		if err := requireLegalWork(ctx, tx, caseID, acc); err != nil {
+			return err
+		}
+		if requestID != nil {
+			if prior, err := deadlineByRequest(ctx, tx, d.ProceedingID, *requestID); err != nil || prior != nil {
+				if prior != nil {
+					id = prior.ID
+				}
+				return err
+			}
+		}
+		inserted, err := insertDeadline(ctx, tx, d, p.Subject, requestID)
+		if err != nil {
+			return err
+		}
+		if !inserted {
+			return errRetried
+		}
+		return nil
+	})
+	if errors.Is(err, errRetried) {
+		prior, perr := deadlineByRequest(ctx, s.pool, d.ProceedingID, *requestID)
+		if perr != nil {
+			return nil, perr
+		}
+		if prior == nil {
+			return nil, errors.New("retried add: the first deadline vanished")
+		}
+		id, err = prior.ID, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out, err := getDeadline(ctx, s.pool, id, false)
+	if err != nil {
+		return nil, err
+	}
+	return &casebridgev1.AddDeadlineResponse{Deadline: out.toProto()}, nil
+}
+
+// deadlinePaths are the fields UpdateDeadline may change.
+var deadlinePaths = []string{"due_time", "kind", "description", "status"}
+
+// changeDeadline runs fn on deadline id in one transaction, once the caller
+// may update deadlines of its case and does legal work on it.
+func (s *Service) changeDeadline(ctx context.Context, id string, fn func(d *deadlineRow) error) (*deadlineRow, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var d *deadlineRow
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		caseID, acc, err := s.childAccess(ctx, tx, p, "deadlines", id, objDeadline, actUpdate, true, deadlineNotFound(id))
+		if err != nil {
+			return err
+		}
+		if err := requireLegalWork(ctx, tx, caseID, acc); err != nil {
+			return err
+		}
+		if d, err = getDeadline(ctx, tx, id, true); err != nil {
+			return err
+		}
+		if err := fn(d); err != nil {
+			return err
+		}
+		return saveDeadline(ctx, tx, d, s.now())
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// UpdateDeadline changes the masked fields of a deadline that is not
+// cancelled, if the etag is current — including marking it met or missed.
+func (s *Service) UpdateDeadline(ctx context.Context, req *casebridgev1.UpdateDeadlineRequest) (*casebridgev1.UpdateDeadlineResponse, error) {
+	in := req.GetDeadline()
+	id := in.GetId()
+	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
+		return nil, rpcerr.InvalidArgument("deadline.id", "must be a UUID")
+	}
+	paths := req.GetUpdateMask().GetPaths()
+	for _, path := range paths {
+		if !slices.Contains(deadlinePaths, path) {
+			return nil, rpcerr.InvalidArgument("update_mask", "unknown or read-only field %q (allowed: %s)", path, strings.Join(deadlinePaths, ", "))
+		}
+	}
+	var due time.Time
+	if slices.Contains(paths, "due_time") {
+		var err error
+		if due, err = instant("deadline.due_time", in.GetDueTime()); err != nil {
+			return nil, err
+		}
+	}
+	d, err := s.changeDeadline(ctx, id, func(d *deadlineRow) error {
+		if err := checkEtag("deadline", id, d.Version, req.GetEtag(), true); err != nil {
+			return err
+		}
+		if d.Status == deadlineCancelled {
+			return rpcerr.FailedPrecondition("deadline %s is cancelled: add a new deadline instead", id)
+		}
+		for _, path := range paths {
+			switch path {
+			case "due_time":
+				d.Due = due
+			case "kind":
+				d.Kind = in.GetKind()
+			case "description":
+				d.Description = in.GetDescription()
+			case "status":
+				d.Status = in.GetStatus()
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &casebridgev1.UpdateDeadlineResponse{Deadline: d.toProto()}, nil
+}
+
+// CancelDeadline cancels an open deadline that no longer applies; one that
+// was met or missed is history and stays.
+func (s *Service) CancelDeadline(ctx context.Context, req *casebridgev1.CancelDeadlineRequest) (*casebridgev1.CancelDeadlineResponse, error) {
+	d, err := s.changeDeadline(ctx, req.GetId(), func(d *deadlineRow) error {
+		if err := checkEtag("deadline", d.ID, d.Version, req.GetEtag(), false); err != nil {
+			return err
+		}
+		if d.Status != deadlineOpen {
+			return rpcerr.FailedPrecondition("cannot cancel a deadline that is %s: only an open one can be cancelled",
+				strings.ToLower(strings.TrimPrefix(d.Status.String(), "DEADLINE_STATUS_")))
+		}
+		d.Status, d.CancelReason = deadlineCancelled, req.GetReason()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &casebridgev1.CancelDeadlineResponse{Deadline: d.toProto()}, nil
+}
+
+// ListDeadlines lists the deadlines of a proceeding or a case, earliest first.
+func (s *Service) ListDeadlines(ctx context.Context, req *casebridgev1.ListDeadlinesRequest) (*casebridgev1.ListDeadlinesResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.scheduleParent(ctx, p, req.GetProceedingId(), req.GetCaseId(), objDeadline); err != nil {
+		return nil, err
+	}
+	fp := pagetoken.Fingerprint(p.Subject, req.GetProceedingId(), req.GetCaseId(), req.GetStatus())
+	f, err := scheduleQuery(req.GetPageToken(), fp, req.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	f.proceedingID, f.caseID, f.status = req.GetProceedingId(), req.GetCaseId(), int16(req.GetStatus())
+	rows, more, err := listDeadlines(ctx, s.pool, f)
+	if err != nil {
+		return nil, err
+	}
+	resp := &casebridgev1.ListDeadlinesResponse{}
+	for _, d := range rows {
+		resp.Deadlines = append(resp.Deadlines, d.toProto())
+	}
+	if more && len(rows) > 0 {
+		last := rows[len(rows)-1]
+		resp.NextPageToken = pagetoken.Encode(fp, last.Due.Format(time.RFC3339Nano), last.ID)
+	}
+	return resp, nil
+}

@@ -1,0 +1,237 @@
+package proceedings
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/rpcerr"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+var (
+	hearingScheduled = casebridgev1.HearingStatus_HEARING_STATUS_SCHEDULED
+	hearingPostponed = casebridgev1.HearingStatus_HEARING_STATUS_POSTPONED
+	hearingCancelled = casebridgev1.HearingStatus_HEARING_STATUS_CANCELLED
+)
+
+// AddHearing schedules a hearing, or records a past one, in one
+// transaction; its notes are sealed under the case key before they are
+// written.
+func (s *Service) AddHearing(ctx context.Context, req *casebridgev1.AddHearingRequest) (*casebridgev1.AddHearingResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in := req.GetHearing()
+	start, err := instant("hearing.start_time", in.GetStartTime())
+	if err != nil {
+		return nil, err
+	}
+	if err := checkZone("hearing.court_time_zone", in.GetCourtTimeZone()); err != nil {
+		return nil, err
+	}
+	h := &hearingRow{
+		ID: uuid.NewString(), ProceedingID: req.GetProceedingId(), Start: start, Zone: in.GetCourtTimeZone(),
+		Type: in.GetType(), Status: in.GetStatus(), Outcome: in.GetOutcome(),
+	}
+	if h.Status == casebridgev1.HearingStatus_HEARING_STATUS_UNSPECIFIED {
+		h.Status = hearingScheduled
+	}
+	var requestID *string
+	if req.GetRequestId() != "" {
+		requestID = &req.RequestId
+	}
+	id := h.ID
+	var acc authz.Access
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		if h.CaseID, acc, err = s.proceedingAccess(ctx, tx, p, h.ProceedingID, objHearing, actCreate, true); err != nil {
+			return err
+		}
+		if err := requireLegalWork(ctx, tx, h.CaseID, acc); err != nil {
+			return err
+		}
+		if requestID != nil {
+			if prior, err := hearingByRequest(ctx, tx, h.ProceedingID, *requestID); err != nil || prior != nil {
+				if prior != nil {
+					id = prior.ID
+				}
+				return err
+			}
+		}
+		if in.GetNotes() != "" {
+			if err := s.checkNotesWritable(p, acc); err != nil {
+				return err
+			}
+			if err := s.sealNotes(ctx, tx, h, in.GetNotes()); err != nil {
+				return err
+			}
+		}
+		inserted, err := insertHearing(ctx, tx, h, p.Subject, requestID)
+		if err != nil {
+			return err
+		}
+		if !inserted {
+			return errRetried
+		}
+		return nil
+	})
+	if errors.Is(err, errRetried) {
+		prior, perr := hearingByRequest(ctx, s.pool, h.ProceedingID, *requestID)
+		if perr != nil {
+			return nil, perr
+		}
+		if prior == nil {
+			return nil, errors.New("retried add: the first hearing vanished")
+		}
+		id, err = prior.ID, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.hearingView(ctx, p, acc, id, true)
+	return &casebridgev1.AddHearingResponse{Hearing: out}, err
+}
+
+// hearingView reads hearing id back for the response.
+func (s *Service) hearingView(ctx context.Context, p authz.Principal, acc authz.Access, id string, full bool) (*casebridgev1.Hearing, error) {
+	h, err := getHearing(ctx, s.pool, id, false)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.renderHearings(ctx, s.pool, p, acc, []*hearingRow{h}, full)
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// hearingPaths are the fields UpdateHearing may change.
+var hearingPaths = []string{"start_time", "court_time_zone", "type", "status", "outcome", "notes"}
+
+// UpdateHearing changes the masked fields of a hearing that is not
+// cancelled, if the etag is current. A postponed hearing keeps its time:
+// record the new date as a new hearing, so postponements can be counted.
+func (s *Service) UpdateHearing(ctx context.Context, req *casebridgev1.UpdateHearingRequest) (*casebridgev1.UpdateHearingResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in := req.GetHearing()
+	id := in.GetId()
+	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
+		return nil, rpcerr.InvalidArgument("hearing.id", "must be a UUID")
+	}
+	paths := req.GetUpdateMask().GetPaths()
+	for _, path := range paths {
+		if !slices.Contains(hearingPaths, path) {
+			return nil, rpcerr.InvalidArgument("update_mask", "unknown or read-only field %q (allowed: %s)", path, strings.Join(hearingPaths, ", "))
+		}
+	}
+	var start time.Time
+	if slices.Contains(paths, "start_time") {
+		if start, err = instant("hearing.start_time", in.GetStartTime()); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkZone("hearing.court_time_zone", in.GetCourtTimeZone()); err != nil {
+		return nil, err
+	}
+	var acc authz.Access
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		caseID, a, err := s.childAccess(ctx, tx, p, "hearings", id, objHearing, actUpdate, true, hearingNotFound(id))
+		if err != nil {
+			return err
+		}
+		acc = a
+		if err := requireLegalWork(ctx, tx, caseID, acc); err != nil {
+			return err
+		}
+		h, err := getHearing(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if err := checkEtag("hearing", id, h.Version, req.GetEtag(), true); err != nil {
+			return err
+		}
+		if h.Status == hearingCancelled {
+			return rpcerr.FailedPrecondition("hearing %s is cancelled: add a new hearing instead", id)
+		}
+		for _, path := range paths {
+			switch path {
+			case "start_time":
+				h.Start = start
+			case "court_time_zone":
+				h.Zone = in.GetCourtTimeZone()
+			case "type":
+				h.Type = in.GetType()
+			case "status":
+				h.Status = in.GetStatus()
+			case "outcome":
+				h.Outcome = in.GetOutcome()
+			case "notes":
+				if err := s.checkNotesWritable(p, acc); err != nil {
+					return err
+				}
+				if err := s.sealNotes(ctx, tx, h, in.GetNotes()); err != nil {
+					return err
+				}
+			}
+		}
+		return saveHearing(ctx, tx, h, s.now())
+	})
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.hearingView(ctx, p, acc, id, true)
+	return &casebridgev1.UpdateHearingResponse{Hearing: out}, err
+}
+
+// CancelHearing cancels a scheduled or postponed hearing. A hearing that
+// was held happened: it cannot be cancelled afterwards.
+func (s *Service) CancelHearing(ctx context.Context, req *casebridgev1.CancelHearingRequest) (*casebridgev1.CancelHearingResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id := req.GetId()
+	var acc authz.Access
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		caseID, a, err := s.childAccess(ctx, tx, p, "hearings", id, objHearing, actUpdate, true, hearingNotFound(id))
+		if err != nil {
+			return err
+		}
+		acc = a
+		if err := requireLegalWork(ctx, tx, caseID, acc); err != nil {
+			return err
+		}
+		h, err := getHearing(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if err := checkEtag("hearing", id, h.Version, req.GetEtag(), false); err != nil {
+			return err
+		}
+		if h.Status != hearingScheduled && h.Status != hearingPostponed {
+			return rpcerr.FailedPrecondition("cannot cancel a hearing that is %s: only a scheduled or postponed one can be cancelled", hearingWord(h.Status))
+		}
+		h.Status, h.CancelReason = hearingCancelled, req.GetReason()
+		return saveHearing(ctx, tx, h, s.now())
+	})
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.hearingView(ctx, p, acc, id, false)
+	return &casebridgev1.CancelHearingResponse{Hearing: out}, err
+}
+
+func hearingWord(st casebridgev1.HearingStatus) string {
+	return strings.ToLower(strings.TrimPrefix(st.String(), "HEARING_STATUS_"))
+}

@@ -1,0 +1,138 @@
+package proceedings
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/dataclass"
+	"github.com/casebridge/casebridge/internal/keys"
+	"github.com/casebridge/casebridge/internal/rpcerr"
+	"github.com/casebridge/casebridge/internal/vault"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+var legal = casebridgev1.DataClass_DATA_CLASS_LEGAL
+
+// notesBinding binds a hearing's notes to its case and its own id (the
+// class is bound too), so that one hearing's notes cannot be swapped for
+// another's or for a note of the case file.
+func notesBinding(caseID, hearingID string) string {
+	return caseID + "/hearings/" + hearingID
+}
+
+// sealKey returns the key to seal notes of case caseID under. A case that
+// has no key yet (imported without sensitive data) gets one now, wrapped to
+// its owner; an erased case takes nothing new.
+func (s *Service) sealKey(ctx context.Context, tx pgx.Tx, caseID string) (*vault.CaseKey, error) {
+	facts, err := loadCaseFacts(ctx, tx, caseID)
+	if err != nil {
+		return nil, err
+	}
+	if facts.Erased {
+		return nil, rpcerr.FailedPrecondition("case %s is erased: hearing notes can no longer be stored for it", caseID)
+	}
+	key, err := s.keys.CaseKey(ctx, tx, caseID)
+	if errors.Is(err, keys.ErrNoCaseKey) {
+		key, err = s.keys.CreateCaseKey(ctx, tx, caseID, facts.Owner)
+		if errors.Is(err, keys.ErrCaseKeyExists) {
+			// The case has wrapped keys, none of which this server can unwrap.
+			return nil, rpcerr.FailedPrecondition("the key of case %s is not available on this server, so hearing notes cannot be sealed: the case's keys must be granted to a key this server holds", caseID)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("key of case %s: %w", caseID, err)
+	}
+	return key, nil
+}
+
+// sealNotes encrypts notes for hearing h; empty notes are stored as none.
+func (s *Service) sealNotes(ctx context.Context, tx pgx.Tx, h *hearingRow, notes string) error {
+	if notes == "" {
+		h.Notes = nil
+		return nil
+	}
+	key, err := s.sealKey(ctx, tx, h.CaseID)
+	if err != nil {
+		return err
+	}
+	defer key.Wipe()
+	ct, err := vault.Seal(key, notesBinding(h.CaseID, h.ID), dataclass.Name(legal), []byte(notes))
+	if err != nil {
+		return fmt.Errorf("encrypt notes of hearing %s: %w", h.ID, err)
+	}
+	h.Notes = ct
+	return nil
+}
+
+// renderHearings turns rows into API messages. Notes are decrypted only
+// when full is set and the caller may read them; otherwise a hearing that
+// has notes lists the legal class as redacted. An erased case's notes are
+// unreadable by design (its key was shredded) and are reported as redacted
+// too. acc is the caller's access to the rows' case.
+func (s *Service) renderHearings(ctx context.Context, q caseinfo.Querier, p authz.Principal, acc authz.Access, rows []*hearingRow, full bool) ([]*casebridgev1.Hearing, error) {
+	open := full && s.notesReadable(p, acc)
+	opened := map[string]*vault.CaseKey{} // nil value: the case was erased
+	defer func() {
+		for _, k := range opened {
+			if k != nil {
+				k.Wipe()
+			}
+		}
+	}()
+	out := make([]*casebridgev1.Hearing, 0, len(rows))
+	for _, h := range rows {
+		m := h.toProto()
+		out = append(out, m)
+		if h.Notes == nil {
+			continue
+		}
+		if !open {
+			m.RedactedClasses = []casebridgev1.DataClass{legal}
+			continue
+		}
+		key, ok := opened[h.CaseID]
+		if !ok {
+			k, err := s.openKey(ctx, q, h.CaseID)
+			if err != nil {
+				return nil, err
+			}
+			opened[h.CaseID], key = k, k
+		}
+		if key == nil {
+			m.RedactedClasses = []casebridgev1.DataClass{legal}
+			continue
+		}
+		plain, err := vault.Open(key, notesBinding(h.CaseID, h.ID), dataclass.Name(legal), h.Notes)
+		if err != nil {
+			return nil, fmt.Errorf("decrypt notes of hearing %s: %w", h.ID, err)
+		}
+		m.Notes = string(plain)
+		clear(plain)
+	}
+	return out, nil
+}
+
+// openKey returns the case key to open notes with, or nil when the case was
+// erased and its key shredded.
+func (s *Service) openKey(ctx context.Context, q caseinfo.Querier, caseID string) (*vault.CaseKey, error) {
+	key, err := s.keys.CaseKey(ctx, q, caseID)
+	if errors.Is(err, keys.ErrNoCaseKey) {
+		facts, ferr := loadCaseFacts(ctx, q, caseID)
+		if ferr != nil {
+			return nil, ferr
+		}
+		if facts.Erased {
+			return nil, nil
+		}
+		return nil, rpcerr.FailedPrecondition("the key of case %s is not available on this server, so hearing notes cannot be opened", caseID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("key of case %s: %w", caseID, err)
+	}
+	return key, nil
+}

@@ -1,0 +1,125 @@
+package proceedings
+
+import (
+	"context"
+	"time"
+
+	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/pagetoken"
+	"github.com/casebridge/casebridge/internal/rpcerr"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// GetProceeding returns one proceeding: its status is readable by everyone
+// who may read proceedings on the case, caseworkers of the owner included.
+func (s *Service) GetProceeding(ctx context.Context, req *casebridgev1.GetProceedingRequest) (*casebridgev1.GetProceedingResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := s.proceedingAccess(ctx, s.pool, p, req.GetId(), objProceeding, authz.ActRead, false); err != nil {
+		return nil, err
+	}
+	r, err := getProceeding(ctx, s.pool, req.GetId(), false)
+	if err != nil {
+		return nil, err
+	}
+	return &casebridgev1.GetProceedingResponse{Proceeding: r.toProto()}, nil
+}
+
+// ListProceedings lists the proceedings of the cases the caller can see —
+// owned by their organisations or shared with them — most recently changed
+// first.
+func (s *Service) ListProceedings(ctx context.Context, req *casebridgev1.ListProceedingsRequest) (*casebridgev1.ListProceedingsResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if req.GetCaseId() != "" {
+		// A case the caller may not see is NotFound, not an empty list.
+		if _, err := s.access(ctx, s.pool, p, req.GetCaseId(), objProceeding, authz.ActRead, false, caseNotFound(req.GetCaseId())); err != nil {
+			return nil, err
+		}
+	}
+	fp := pagetoken.Fingerprint(p.Subject, req.GetCaseId(), req.GetResponsibleLawyer(), req.GetStrategicOnly())
+	keys, err := pagetoken.Decode(req.GetPageToken(), fp, 2)
+	if err != nil {
+		return nil, rpcerr.InvalidArgument("page_token", "%v", err)
+	}
+	f := listFilter{
+		orgs:   s.authz.OrgsAllowed(p, objProceeding, authz.ActRead),
+		caseID: req.GetCaseId(), lawyer: req.GetResponsibleLawyer(), strategic: req.GetStrategicOnly(),
+		limit: pagetoken.Size(req.GetPageSize(), 50, 500),
+	}
+	if keys != nil {
+		if f.afterTime, f.afterID, err = timeKey(keys); err != nil {
+			return nil, err
+		}
+	}
+	rows, more, err := listProceedings(ctx, s.pool, f)
+	if err != nil {
+		return nil, err
+	}
+	visible := visibility{s: s, p: p, obj: objProceeding}
+	resp := &casebridgev1.ListProceedingsResponse{}
+	for _, r := range rows {
+		ok, err := visible.can(ctx, s.pool, r.CaseID)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			resp.Proceedings = append(resp.Proceedings, r.toProto())
+		}
+	}
+	if more && len(rows) > 0 {
+		last := rows[len(rows)-1]
+		resp.NextPageToken = pagetoken.Encode(fp, last.UpdateTime.Format(time.RFC3339Nano), last.ID)
+	}
+	return resp, nil
+}
+
+// timeKey decodes a (time, id) keyset position.
+func timeKey(keys []string) (*time.Time, string, error) {
+	t, err := time.Parse(time.RFC3339Nano, keys[0])
+	if err != nil || len(keys[1]) != 36 {
+		return nil, "", rpcerr.InvalidArgument("page_token", "%v", pagetoken.ErrInvalid)
+	}
+	return &t, keys[1], nil
+}
+
+// visibility applies the full case-level policy to rows a list query found
+// through the caller's organisations (the query cannot know the referral
+// ceiling), deciding each case once per request.
+type visibility struct {
+	s    *Service
+	p    authz.Principal
+	obj  string
+	seen map[string]*authz.Access
+}
+
+// can reports whether the caller may read obj on the case; access returns
+// how (nil when they may not).
+func (v *visibility) can(ctx context.Context, q caseinfo.Querier, caseID string) (bool, error) {
+	acc, err := v.access(ctx, q, caseID)
+	return acc != nil, err
+}
+
+func (v *visibility) access(ctx context.Context, q caseinfo.Querier, caseID string) (*authz.Access, error) {
+	if v.seen == nil {
+		v.seen = map[string]*authz.Access{}
+	}
+	if acc, ok := v.seen[caseID]; ok {
+		return acc, nil
+	}
+	info, err := caseinfo.Load(ctx, q, caseID, false)
+	if err != nil {
+		return nil, err
+	}
+	var out *authz.Access
+	if acc, err := v.s.authz.CaseAccess(v.p, info, v.obj, authz.ActRead); err == nil {
+		out = &acc
+	}
+	v.seen[caseID] = out
+	return out, nil
+}

@@ -1,0 +1,46 @@
+// Package proceedings implements ProceedingService: the court proceedings a
+// lawyer takes on for the person of a case — stage, charges, protective
+// measures, outcome — with their hearings and deadlines, and the lawyer's
+// calendar across cases; and its PostgreSQL store.
+//
+// A proceeding holds no victim data in plain text. The one sensitive field,
+// a hearing's notes, is in the legal class: sealed under the case key and
+// returned only to those who do the legal work on the case.
+package proceedings
+
+import (
+	"context"
+	"time"
+	_ "time/tzdata" // court time zones are validated against an embedded database, not the host's
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/keys"
+	"github.com/casebridge/casebridge/internal/rpcerr"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// Service is the ProceedingService handler.
+type Service struct {
+	casebridgev1.UnimplementedProceedingServiceServer
+
+	pool  *pgxpool.Pool
+	authz *authz.Engine
+	keys  *keys.Manager
+	now   func() time.Time
+}
+
+// New builds the service over its dependencies.
+func New(pool *pgxpool.Pool, engine *authz.Engine, km *keys.Manager) *Service {
+	return &Service{pool: pool, authz: engine, keys: km, now: time.Now}
+}
+
+// principal returns the caller resolved by the authorization interceptor.
+func principal(ctx context.Context) (authz.Principal, error) {
+	p, ok := authz.PrincipalFrom(ctx)
+	if !ok {
+		return authz.Principal{}, rpcerr.Unauthenticated("no authenticated caller")
+	}
+	return p, nil
+}

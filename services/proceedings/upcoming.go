@@ -1,0 +1,226 @@
+package proceedings
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/pagetoken"
+	"github.com/casebridge/casebridge/internal/rpcerr"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// ListUpcoming is the lawyer's calendar: scheduled hearings starting in the
+// next `days` days and open deadlines due before then, earliest first, so
+// that open deadlines already past due come first.
+//
+// Whose calendar: the proceedings of every case the caller can see — owned
+// by one of their organisations or received by it through an accepted
+// referral — with the policy applied to each case (a hearing needs hearing
+// read there, a deadline deadline read). Being named responsible lawyer
+// grants nothing by itself: a lawyer whose referral ended must stop seeing
+// where and when the person has to appear, even if a proceeding still
+// names them. responsible_lawyer narrows the calendar to one lawyer's
+// proceedings; a lawyer passes their own subject for "mine only".
+//
+// Times are instants (UTC) with the court's zone beside them, so a client
+// shows 09:00 Europe/Belgrade whatever its own zone or daylight saving.
+func (s *Service) ListUpcoming(ctx context.Context, req *casebridgev1.ListUpcomingRequest) (*casebridgev1.ListUpcomingResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	days := req.GetDays()
+	if days == 0 {
+		days = 30
+	}
+	fp := pagetoken.Fingerprint(p.Subject, days, req.GetResponsibleLawyer())
+	keys, err := pagetoken.Decode(req.GetPageToken(), fp, 3)
+	if err != nil {
+		return nil, rpcerr.InvalidArgument("page_token", "%v", err)
+	}
+	now := s.now().UTC()
+	f := upcomingFilter{
+		from: now, until: now.Add(time.Duration(days) * 24 * time.Hour), lawyer: req.GetResponsibleLawyer(),
+		limit: pagetoken.Size(req.GetPageSize(), 50, 500),
+	}
+	if keys != nil {
+		if f.after, err = decodePosition(keys); err != nil {
+			return nil, err
+		}
+	}
+	var items []upcoming
+	if orgs := s.authz.OrgsAllowed(p, objHearing, authz.ActRead); len(orgs) > 0 {
+		f.orgs = orgs
+		hs, err := upcomingHearings(ctx, s.pool, f)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, hs...)
+	}
+	if orgs := s.authz.OrgsAllowed(p, objDeadline, authz.ActRead); len(orgs) > 0 {
+		f.orgs = orgs
+		ds, err := upcomingDeadlines(ctx, s.pool, f)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, ds...)
+	}
+	slices.SortFunc(items, func(a, b upcoming) int { return a.pos.compare(b.pos) })
+	more := len(items) > f.limit
+	if more {
+		items = items[:f.limit]
+	}
+	hearingsVisible := visibility{s: s, p: p, obj: objHearing}
+	deadlinesVisible := visibility{s: s, p: p, obj: objDeadline}
+	resp := &casebridgev1.ListUpcomingResponse{}
+	for _, it := range items {
+		v := &hearingsVisible
+		if it.item.GetDeadline() != nil {
+			v = &deadlinesVisible
+		}
+		ok, err := v.can(ctx, s.pool, it.caseID)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			resp.Items = append(resp.Items, it.item)
+		}
+	}
+	if more && len(items) > 0 {
+		resp.NextPageToken = pagetoken.Encode(fp, items[len(items)-1].pos.encode()...)
+	}
+	return resp, nil
+}
+
+// position orders the calendar: by time, deadlines before hearings at the
+// same instant, then by id.
+type position struct {
+	at   time.Time
+	rank int // 0 deadline, 1 hearing
+	id   string
+}
+
+func (a position) compare(b position) int {
+	if c := a.at.Compare(b.at); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.rank, b.rank); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.id, b.id)
+}
+
+func (a position) encode() []string {
+	return []string{a.at.Format(time.RFC3339Nano), strconv.Itoa(a.rank), a.id}
+}
+
+func decodePosition(keys []string) (*position, error) {
+	t, err := time.Parse(time.RFC3339Nano, keys[0])
+	rank, rerr := strconv.Atoi(keys[1])
+	if err != nil || rerr != nil || (rank != 0 && rank != 1) || len(keys[2]) != 36 {
+		return nil, rpcerr.InvalidArgument("page_token", "%v", pagetoken.ErrInvalid)
+	}
+	return &position{at: t, rank: rank, id: keys[2]}, nil
+}
+
+// upcoming is one calendar entry with what is needed to order and check it.
+type upcoming struct {
+	pos    position
+	caseID string
+	item   *casebridgev1.UpcomingItem
+}
+
+type upcomingFilter struct {
+	orgs        []string
+	from, until time.Time
+	lawyer      string
+	after       *position
+	limit       int
+}
+
+func (f upcomingFilter) afterArgs() (*time.Time, *int, *string) {
+	if f.after == nil {
+		return nil, nil, nil
+	}
+	return &f.after.at, &f.after.rank, &f.after.id
+}
+
+// visibleCases is the SQL condition for cases owned by, or shared by an
+// accepted referral with, one of the organisations in parameter $n.
+func visibleCases(n int) string {
+	return fmt.Sprintf(`(c.organization_id = ANY($%[1]d) OR EXISTS (
+	SELECT 1 FROM referrals r WHERE r.case_id = c.id AND r.status = 2 AND r.to_organization = ANY($%[1]d)))`, n)
+}
+
+// upcomingHearings returns up to f.limit+1 scheduled hearings in [from, until).
+func upcomingHearings(ctx context.Context, q caseinfo.Querier, f upcomingFilter) ([]upcoming, error) {
+	at, rank, id := f.afterArgs()
+	rows, err := q.Query(ctx, "SELECT "+hearingColumns+`, c.reference, p.court, p.docket_number`+hearingFrom+`
+		JOIN cases c ON c.id = h.case_id
+		WHERE h.status = 1 AND h.start_time >= $1 AND h.start_time < $2 AND `+visibleCases(3)+`
+		  AND ($4 = '' OR p.responsible_lawyer = $4)
+		  AND ($5::timestamptz IS NULL OR (h.start_time, 1, h.id) > ($5, $6::int, $7::uuid))
+		ORDER BY h.start_time, h.id
+		LIMIT $8`,
+		f.from, f.until, f.orgs, f.lawyer, at, rank, id, f.limit+1)
+	if err != nil {
+		return nil, fmt.Errorf("list upcoming hearings: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (upcoming, error) {
+		var h hearingRow
+		var typ, status int16
+		it := &casebridgev1.UpcomingItem{}
+		err := row.Scan(&h.ID, &h.ProceedingID, &h.CaseID, &h.Start, &h.Zone, &h.ProcZone,
+			&typ, &status, &h.Outcome, &h.Notes, &h.CancelReason, &h.Version, &h.CreateTime, &h.UpdateTime,
+			&it.CaseReference, &it.Court, &it.DocketNumber)
+		if err != nil {
+			return upcoming{}, fmt.Errorf("scan upcoming hearing: %w", err)
+		}
+		h.Type, h.Status, h.Start = casebridgev1.HearingType(typ), casebridgev1.HearingStatus(status), h.Start.UTC()
+		m := h.toProto() // the BASIC view: notes are never opened for the calendar
+		if h.Notes != nil {
+			m.RedactedClasses = []casebridgev1.DataClass{legal}
+		}
+		it.Item = &casebridgev1.UpcomingItem_Hearing{Hearing: m}
+		return upcoming{pos: position{at: h.Start, rank: 1, id: h.ID}, caseID: h.CaseID, item: it}, nil
+	})
+}
+
+// upcomingDeadlines returns up to f.limit+1 open deadlines due before
+// until, past due ones included.
+func upcomingDeadlines(ctx context.Context, q caseinfo.Querier, f upcomingFilter) ([]upcoming, error) {
+	at, rank, id := f.afterArgs()
+	rows, err := q.Query(ctx, "SELECT "+deadlineColumns+`, c.reference, p.court, p.docket_number`+deadlineFrom+`
+		JOIN cases c ON c.id = d.case_id
+		WHERE d.status = 1 AND d.due_time < $1 AND `+visibleCases(2)+`
+		  AND ($3 = '' OR p.responsible_lawyer = $3)
+		  AND ($4::timestamptz IS NULL OR (d.due_time, 0, d.id) > ($4, $5::int, $6::uuid))
+		ORDER BY d.due_time, d.id
+		LIMIT $7`,
+		f.until, f.orgs, f.lawyer, at, rank, id, f.limit+1)
+	if err != nil {
+		return nil, fmt.Errorf("list upcoming deadlines: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (upcoming, error) {
+		var d deadlineRow
+		var kind, status int16
+		it := &casebridgev1.UpcomingItem{}
+		err := row.Scan(&d.ID, &d.ProceedingID, &d.CaseID, &d.Due, &d.Zone,
+			&kind, &d.Description, &status, &d.CancelReason, &d.Version, &d.CreateTime, &d.UpdateTime,
+			&it.CaseReference, &it.Court, &it.DocketNumber)
+		if err != nil {
+			return upcoming{}, fmt.Errorf("scan upcoming deadline: %w", err)
+		}
+		d.Kind, d.Status, d.Due = casebridgev1.DeadlineKind(kind), casebridgev1.DeadlineStatus(status), d.Due.UTC()
+		it.Item = &casebridgev1.UpcomingItem_Deadline{Deadline: d.toProto()}
+		return upcoming{pos: position{at: d.Due, rank: 0, id: d.ID}, caseID: d.CaseID, item: it}, nil
+	})
+}

@@ -1,0 +1,63 @@
+package referrals
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// GetCaseSharing shows every organisation working on a case — its owner,
+// and each receiver of an accepted or completed referral on it — where the
+// case and each of its referrals stand, so they can coordinate. It carries
+// no sensitive data, no message and no granted classes: a receiver learns
+// who else works on the case, not what they were shown. To anyone else,
+// including a receiver whose referral is pending or ended otherwise, the
+// case does not exist.
+func (s *Service) GetCaseSharing(ctx context.Context, req *casebridgev1.GetCaseSharingRequest) (*casebridgev1.GetCaseSharingResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id := canonical(req.GetCaseId())
+	out := &casebridgev1.CaseSharing{CaseId: id}
+	var status int16
+	err = s.pool.QueryRow(ctx, `SELECT reference, organization_id, status FROM cases WHERE id = $1`, id).
+		Scan(&out.CaseReference, &out.OwnerOrganizationId, &status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, caseNotFound(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load case %s: %w", id, err)
+	}
+	out.CaseStatus = casebridgev1.CaseStatus(status)
+	refs, err := caseReferrals(ctx, s.pool, id)
+	if err != nil {
+		return nil, err
+	}
+	if !worksOn(s.readOrgs(p), out.OwnerOrganizationId, refs) {
+		return nil, caseNotFound(id)
+	}
+	for _, r := range refs {
+		out.Referrals = append(out.Referrals, r.summary())
+	}
+	return &casebridgev1.GetCaseSharingResponse{Sharing: out}, nil
+}
+
+// worksOn reports whether one of orgs owns the case or received one of its
+// referrals and accepted it (whether or not it is completed since).
+func worksOn(orgs []string, owner string, refs []*referralRow) bool {
+	if slices.Contains(orgs, owner) {
+		return true
+	}
+	for _, r := range refs {
+		if (r.Status == accepted || r.Status == completed) && slices.Contains(orgs, r.To) {
+			return true
+		}
+	}
+	return false
+}

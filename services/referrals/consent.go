@@ -1,0 +1,126 @@
+package referrals
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/casebridge/casebridge/internal/rpcerr"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// recipient is the organisation a referral goes to, as a consent can name
+// it: by id or by kind.
+type recipient struct {
+	id   string
+	kind casebridgev1.OrganizationKind
+}
+
+func (r recipient) String() string {
+	return fmt.Sprintf("%s (or any %s organisation)", r.id, kindWord(r.kind))
+}
+
+// findConsent returns the consent a new referral relies on: the one named,
+// which must be active and cover the recipient and purpose, or else the
+// active consent that does (one naming the organisation preferred to one
+// naming its kind, then the most recently given). Without one the referral
+// is FailedPrecondition, saying which consent is missing.
+func findConsent(ctx context.Context, tx pgx.Tx, caseID, named string, to recipient, purpose casebridgev1.ConsentPurpose) (string, error) {
+	if named != "" {
+		return checkNamedConsent(ctx, tx, caseID, named, to, purpose)
+	}
+	var id string
+	err := tx.QueryRow(ctx, `
+		SELECT id FROM consents
+		WHERE case_id = $1 AND purpose = $2 AND decision = 1 AND state = 1
+		  AND (expire_time IS NULL OR expire_time > now())
+		  AND (organization_id = $3 OR organization_kind = $4)
+		ORDER BY organization_id IS NOT NULL DESC, given_time DESC, create_time DESC
+		LIMIT 1`, caseID, int16(purpose), to.id, int16(to.kind)).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", rpcerr.FailedPrecondition("missing consent: case %s has no active consent for %s that covers %s; "+
+			"record the person's consent (purpose %s, recipient %s) before referring",
+			caseID, purposeWord(purpose), to, purposeWord(purpose), to)
+	}
+	if err != nil {
+		return "", fmt.Errorf("find consent of case %s: %w", caseID, err)
+	}
+	return id, nil
+}
+
+// checkNamedConsent verifies the consent the client chose, saying what is
+// wrong with it.
+func checkNamedConsent(ctx context.Context, tx pgx.Tx, caseID, id string, to recipient, purpose casebridgev1.ConsentPurpose) (string, error) {
+	var p, decision, state int16
+	var org *string
+	var kind *int16
+	var expire *time.Time
+	var now time.Time
+	err := tx.QueryRow(ctx, `SELECT purpose, decision, state, organization_id, organization_kind, expire_time, now()
+		FROM consents WHERE id = $1 AND case_id = $2`, id, caseID).Scan(&p, &decision, &state, &org, &kind, &expire, &now)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", rpcerr.FailedPrecondition("missing consent: case %s has no consent %s", caseID, id)
+	}
+	if err != nil {
+		return "", fmt.Errorf("load consent %s: %w", id, err)
+	}
+	var problems []string
+	if why := inactive(state, decision, expire, now); why != "" {
+		problems = append(problems, why)
+	}
+	if casebridgev1.ConsentPurpose(p) != purpose {
+		problems = append(problems, fmt.Sprintf("is for %s, not %s", purposeWord(casebridgev1.ConsentPurpose(p)), purposeWord(purpose)))
+	}
+	switch {
+	case org != nil && *org != to.id:
+		problems = append(problems, fmt.Sprintf("names organisation %s, not %s", *org, to.id))
+	case kind != nil && casebridgev1.OrganizationKind(*kind) != to.kind:
+		problems = append(problems, fmt.Sprintf("names %s organisations, and %s is a %s organisation",
+			kindWord(casebridgev1.OrganizationKind(*kind)), to.id, kindWord(to.kind)))
+	case org == nil && kind == nil:
+		problems = append(problems, "names no recipient")
+	}
+	if len(problems) > 0 {
+		return "", rpcerr.FailedPrecondition("consent %s does not allow this referral: it %s; the referral needs an active consent for %s that covers %s",
+			id, strings.Join(problems, "; it "), purposeWord(purpose), to)
+	}
+	return id, nil
+}
+
+// inactive says why a consent is not in force, or "" when it is.
+func inactive(state, decision int16, expire *time.Time, now time.Time) string {
+	switch {
+	case casebridgev1.ConsentDecision(decision) != casebridgev1.ConsentDecision_CONSENT_DECISION_GRANTED:
+		return "records a refusal"
+	case casebridgev1.ConsentState(state) == casebridgev1.ConsentState_CONSENT_STATE_WITHDRAWN:
+		return "was withdrawn"
+	case expire != nil && !expire.After(now):
+		return "has expired"
+	}
+	return ""
+}
+
+// recipientOf looks up the organisation a referral goes to.
+func recipientOf(ctx context.Context, tx pgx.Tx, id string) (recipient, error) {
+	var kind int16
+	err := tx.QueryRow(ctx, `SELECT kind FROM organizations WHERE id = $1`, id).Scan(&kind)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return recipient{}, rpcerr.InvalidArgument("to_organization_id", "no organisation %q", id)
+	}
+	if err != nil {
+		return recipient{}, fmt.Errorf("look up organisation %s: %w", id, err)
+	}
+	return recipient{id: id, kind: casebridgev1.OrganizationKind(kind)}, nil
+}
+
+func purposeWord(p casebridgev1.ConsentPurpose) string {
+	return strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(p.String(), "CONSENT_PURPOSE_"), "_", " "))
+}
+
+func kindWord(k casebridgev1.OrganizationKind) string {
+	return strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(k.String(), "ORGANIZATION_KIND_"), "_", " "))
+}

@@ -1,0 +1,135 @@
+package referrals
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/casebridge/casebridge/internal/rpcerr"
+	"github.com/casebridge/casebridge/internal/sharing"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// errRetried aborts a create whose request id was taken by a concurrent
+// retry; the create then returns that referral instead.
+var errRetried = errors.New("request id already used")
+
+// CreateReferral asks another organisation to provide a service, in one
+// transaction: the pending referral and the CREATED event for both sides.
+// It needs an active consent covering the receiver and the purpose the
+// service implies. A retry with the same request id returns the referral
+// the first attempt made.
+func (s *Service) CreateReferral(ctx context.Context, req *casebridgev1.CreateReferralRequest) (*casebridgev1.CreateReferralResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	caseID := canonical(req.GetCaseId())
+	n := newReferral{
+		id:        uuid.NewString(),
+		caseID:    caseID,
+		to:        req.GetToOrganizationId(),
+		service:   req.GetService(),
+		purpose:   purposeOf(req.GetService()),
+		classes:   classNumbers(req.GetGrantedClasses()),
+		message:   req.GetMessage(),
+		createdBy: p.Subject,
+	}
+	if req.GetRequestId() != "" {
+		rid := canonical(req.GetRequestId())
+		n.requestID = &rid
+	}
+	id := n.id
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		acc, err := s.caseAccess(ctx, tx, p, caseID, objReferral, "create", true)
+		if err != nil {
+			return err
+		}
+		if acc.Shared {
+			return rpcerr.PermissionDenied("only the organisation that owns case %s may refer it", caseID)
+		}
+		n.from = acc.Org
+		if n.requestID != nil {
+			if prior, err := referralByRequest(ctx, tx, n.from, *n.requestID); err != nil || prior != "" {
+				id = prior
+				return err
+			}
+		}
+		if err := s.referrable(ctx, tx, &n, req.GetConsentId()); err != nil {
+			return err
+		}
+		inserted, err := insertReferral(ctx, tx, n)
+		if err != nil {
+			return err
+		}
+		if !inserted {
+			return errRetried
+		}
+		var events sharing.Outbox
+		if err := events.Referrals(ctx, tx, casebridgev1.ReferralEventType_REFERRAL_EVENT_TYPE_CREATED, n.id); err != nil {
+			return err
+		}
+		return events.Flush(ctx, tx)
+	})
+	if errors.Is(err, errRetried) {
+		id, err = referralByRequest(ctx, s.pool, n.from, *n.requestID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	r, err := getReferral(ctx, s.pool, id, false)
+	if err != nil {
+		return nil, fmt.Errorf("read back referral %s: %w", id, err)
+	}
+	return &casebridgev1.CreateReferralResponse{Referral: r.toProto()}, nil
+}
+
+// referrable checks everything a new referral n needs besides the caller's
+// right to make it, and fills in its consent: a case still in assistance,
+// a real receiver other than the owner, no open referral of the same case
+// to the same receiver for the same service, and the person's consent.
+func (s *Service) referrable(ctx context.Context, tx pgx.Tx, n *newReferral, consentID string) error {
+	var status int16
+	var erased bool
+	if err := tx.QueryRow(ctx, `SELECT status, erase_time IS NOT NULL FROM cases WHERE id = $1`, n.caseID).Scan(&status, &erased); err != nil {
+		return fmt.Errorf("load case %s: %w", n.caseID, err)
+	}
+	switch {
+	case erased:
+		return rpcerr.FailedPrecondition("case %s is erased", n.caseID)
+	case casebridgev1.CaseStatus(status) == casebridgev1.CaseStatus_CASE_STATUS_CLOSED:
+		return rpcerr.FailedPrecondition("case %s is closed: reopen it before referring it", n.caseID)
+	}
+	if n.to == n.from {
+		return rpcerr.InvalidArgument("to_organization_id", "%s owns case %s: a case is referred to another organisation", n.to, n.caseID)
+	}
+	to, err := recipientOf(ctx, tx, n.to)
+	if err != nil {
+		return err
+	}
+	var open string
+	err = tx.QueryRow(ctx, `SELECT id FROM referrals WHERE case_id = $1 AND to_organization = $2 AND service = $3
+		AND status IN (1, 2) LIMIT 1`, n.caseID, n.to, int16(n.service)).Scan(&open)
+	switch {
+	case err == nil:
+		return rpcerr.AlreadyExists("referral %s already asks %s for this service on case %s", open, n.to, n.caseID)
+	case !errors.Is(err, pgx.ErrNoRows):
+		return fmt.Errorf("look up open referrals of case %s: %w", n.caseID, err)
+	}
+	n.consentID, err = findConsent(ctx, tx, n.caseID, canonical(consentID), to, n.purpose)
+	return err
+}
+
+// classNumbers stores the granted classes as their numbers, in order.
+func classNumbers(classes []casebridgev1.DataClass) []int16 {
+	out := make([]int16, 0, len(classes))
+	for _, c := range classes {
+		out = append(out, int16(c))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}

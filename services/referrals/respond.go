@@ -1,0 +1,156 @@
+package referrals
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/rpcerr"
+	"github.com/casebridge/casebridge/internal/sharing"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// AcceptReferral is the receiver agreeing to provide the service: it gains
+// the case key, and through CaseService the classes the referral grants.
+func (s *Service) AcceptReferral(ctx context.Context, req *casebridgev1.AcceptReferralRequest) (*casebridgev1.AcceptReferralResponse, error) {
+	r, err := s.apply(ctx, req.GetId(), req.GetEtag(), accept, "")
+	return &casebridgev1.AcceptReferralResponse{Referral: r}, err
+}
+
+// DeclineReferral is the receiver refusing a pending referral.
+func (s *Service) DeclineReferral(ctx context.Context, req *casebridgev1.DeclineReferralRequest) (*casebridgev1.DeclineReferralResponse, error) {
+	r, err := s.apply(ctx, req.GetId(), req.GetEtag(), decline, req.GetReason())
+	return &casebridgev1.DeclineReferralResponse{Referral: r}, err
+}
+
+// CompleteReferral is the receiver reporting the service provided; its
+// access to the case ends.
+func (s *Service) CompleteReferral(ctx context.Context, req *casebridgev1.CompleteReferralRequest) (*casebridgev1.CompleteReferralResponse, error) {
+	r, err := s.apply(ctx, req.GetId(), req.GetEtag(), complete, "")
+	return &casebridgev1.CompleteReferralResponse{Referral: r}, err
+}
+
+// WithdrawReferral is the referring organisation cancelling its referral;
+// any access it granted ends.
+func (s *Service) WithdrawReferral(ctx context.Context, req *casebridgev1.WithdrawReferralRequest) (*casebridgev1.WithdrawReferralResponse, error) {
+	r, err := s.apply(ctx, req.GetId(), req.GetEtag(), withdraw, req.GetReason())
+	return &casebridgev1.WithdrawReferralResponse{Referral: r}, err
+}
+
+// RevokeSharing is the case's owner ending the access an accepted referral
+// granted, at once.
+func (s *Service) RevokeSharing(ctx context.Context, req *casebridgev1.RevokeSharingRequest) (*casebridgev1.RevokeSharingResponse, error) {
+	r, err := s.apply(ctx, req.GetId(), req.GetEtag(), revoke, req.GetReason())
+	return &casebridgev1.RevokeSharingResponse{Referral: r}, err
+}
+
+// apply makes transition t on referral id in one transaction: the status,
+// the case key the change grants or takes away, and the events for both
+// organisations (written last) commit together.
+func (s *Service) apply(ctx context.Context, id, etag string, t transition, reason string) (*casebridgev1.Referral, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id = canonical(id)
+	var out *referralRow
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		r, err := getReferral(ctx, tx, id, false)
+		if err != nil {
+			return err
+		}
+		if err := s.mayMake(p, r, t); err != nil {
+			return err
+		}
+		// Case first, then referral: the order consent withdrawal and
+		// erasure lock in too.
+		if err := lockCase(ctx, tx, r.CaseID); err != nil {
+			return err
+		}
+		if r, err = getReferral(ctx, tx, id, true); err != nil {
+			return err
+		}
+		if etag != "" && etag != r.etag() {
+			return rpcerr.Aborted("referral %s was changed by someone else since you read it (stale etag): read it again and retry", id)
+		}
+		if err := t.check(r.Status); err != nil {
+			return err
+		}
+		if t.to == accepted {
+			if err := acceptable(ctx, tx, r); err != nil {
+				return err
+			}
+		}
+		if err := saveStatus(ctx, tx, r.ID, t.to, reason); err != nil {
+			return err
+		}
+		switch {
+		case t.to == accepted:
+			err = sharing.Grant(ctx, tx, s.keys, r.CaseID, r.To)
+		case t.endsAccess(r.Status):
+			err = sharing.Revoke(ctx, tx, s.keys, r.CaseID, r.To)
+		}
+		if err != nil {
+			return err
+		}
+		if out, err = getReferral(ctx, tx, id, false); err != nil {
+			return err
+		}
+		var events sharing.Outbox
+		if err := events.Referrals(ctx, tx, t.event, r.ID); err != nil {
+			return err
+		}
+		return events.Flush(ctx, tx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out.toProto(), nil
+}
+
+// mayMake decides whether the caller may make t on r: someone outside both
+// organisations does not learn that r exists (NotFound); someone who can see
+// it but is on the wrong side, or whose role lacks the action, is refused.
+func (s *Service) mayMake(p authz.Principal, r *referralRow, t transition) error {
+	if !s.visible(p, r) {
+		return referralNotFound(r.ID)
+	}
+	org, who := r.To, "receiving"
+	if t.by == sender {
+		org, who = r.From, "referring"
+	}
+	if !p.IsMember(org) {
+		return rpcerr.PermissionDenied("only the %s organisation (%s) may %s referral %s", who, org, t.verb, r.ID)
+	}
+	if !s.authz.Allowed(p, org, objReferral, t.act) {
+		return rpcerr.PermissionDenied("your role in %s may not %s referrals", org, t.verb)
+	}
+	return nil
+}
+
+// acceptable checks what must still hold when a referral is accepted: the
+// case is not erased and the consent it relies on is still in force (it may
+// have expired while the referral was pending).
+func acceptable(ctx context.Context, tx pgx.Tx, r *referralRow) error {
+	if r.CaseErased {
+		return rpcerr.FailedPrecondition("case %s is erased", r.CaseID)
+	}
+	if r.ConsentID == nil {
+		return rpcerr.FailedPrecondition("referral %s relies on no consent", r.ID)
+	}
+	var state, decision int16
+	var expire *time.Time
+	var now time.Time
+	err := tx.QueryRow(ctx, `SELECT state, decision, expire_time, now() FROM consents WHERE id = $1`, *r.ConsentID).
+		Scan(&state, &decision, &expire, &now)
+	if err != nil {
+		return fmt.Errorf("load consent %s of referral %s: %w", *r.ConsentID, r.ID, err)
+	}
+	if why := inactive(state, decision, expire, now); why != "" {
+		return rpcerr.FailedPrecondition("the consent %s that referral %s relies on %s: the referral cannot be accepted", *r.ConsentID, r.ID, why)
+	}
+	return nil
+}

@@ -1,0 +1,131 @@
+// Package referrals implements ReferralService: one organisation asking
+// another to provide a service to the person of a case, and the sharing of
+// the case that an accepted referral grants — within the person's consent,
+// the classes the referral names and the receiver's roles — until it ends.
+// Every change is also written to the referral event outbox, from which
+// WatchReferrals streams it to both organisations.
+package referrals
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/keys"
+	"github.com/casebridge/casebridge/internal/rpcerr"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// Service is the ReferralService handler.
+type Service struct {
+	casebridgev1.UnimplementedReferralServiceServer
+
+	pool  *pgxpool.Pool
+	authz *authz.Engine
+	keys  *keys.Manager
+	hub   *hub
+}
+
+// New builds the service. ctx bounds the background listener that wakes
+// watchers (started on the first WatchReferrals): pass the server's
+// lifetime context.
+func New(ctx context.Context, pool *pgxpool.Pool, engine *authz.Engine, km *keys.Manager, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{pool: pool, authz: engine, keys: km, hub: newHub(ctx, pool, log.With("component", "referrals"))}
+}
+
+// The policy object of every ReferralService permission.
+const objReferral = "referral"
+
+// principal returns the caller resolved by the authorization interceptor.
+func principal(ctx context.Context) (authz.Principal, error) {
+	p, ok := authz.PrincipalFrom(ctx)
+	if !ok {
+		return authz.Principal{}, rpcerr.Unauthenticated("no authenticated caller")
+	}
+	return p, nil
+}
+
+// canonical spells an id the way PostgreSQL returns it: ids are bound into
+// wrapped keys and ciphertexts, where capitals would name another case.
+func canonical(id string) string { return strings.ToLower(id) }
+
+// caseAccess loads who owns case id and decides whether the caller may do
+// act on obj there; a case the caller may not see is NotFound, exactly like
+// one that does not exist. With lock, the case row stays locked for tx.
+func (s *Service) caseAccess(ctx context.Context, q caseinfo.Querier, p authz.Principal, id, obj, act string, lock bool) (authz.Access, error) {
+	info, err := caseinfo.Load(ctx, q, id, lock)
+	if errors.Is(err, caseinfo.ErrNoCase) {
+		return authz.Access{}, caseNotFound(id)
+	}
+	if err != nil {
+		return authz.Access{}, err
+	}
+	acc, err := s.authz.CaseAccess(p, info, obj, act)
+	switch {
+	case errors.Is(err, authz.ErrNotFound):
+		return authz.Access{}, caseNotFound(id)
+	case errors.Is(err, authz.ErrPermissionDenied):
+		return authz.Access{}, rpcerr.PermissionDenied("your role may not %s %s on case %s", act, obj, id)
+	case err != nil:
+		return authz.Access{}, fmt.Errorf("decide access to case %s: %w", id, err)
+	}
+	return acc, nil
+}
+
+// lockCase takes the case row lock that every change to a case's sharing
+// takes first (CaseService's consent withdrawal and erasure too), so that a
+// referral changes with the case standing still and no two changes of its
+// sharing interleave.
+func lockCase(ctx context.Context, tx pgx.Tx, id string) error {
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM cases WHERE id = $1 FOR UPDATE`, id); err != nil {
+		return fmt.Errorf("lock case %s: %w", id, err)
+	}
+	return nil
+}
+
+// readOrgs are the organisations whose referrals the caller may read.
+func (s *Service) readOrgs(p authz.Principal) []string {
+	return s.authz.OrgsAllowed(p, objReferral, authz.ActRead)
+}
+
+// visible reports whether the caller may know that r exists: their
+// organisation sent or received it.
+func (s *Service) visible(p authz.Principal, r *referralRow) bool {
+	orgs := s.readOrgs(p)
+	return slices.Contains(orgs, r.From) || slices.Contains(orgs, r.To)
+}
+
+// callerOrgs resolves the organisations a list or watch is for: the one
+// named, which the caller must be allowed to read referrals of, or else
+// every one where they may. single requires exactly one when none is named.
+func (s *Service) callerOrgs(p authz.Principal, named string, single bool) ([]string, error) {
+	if named != "" {
+		if !s.authz.Allowed(p, named, objReferral, authz.ActRead) {
+			return nil, rpcerr.PermissionDenied("you may not read the referrals of organisation %s", named)
+		}
+		return []string{named}, nil
+	}
+	orgs := s.readOrgs(p)
+	slices.Sort(orgs)
+	switch {
+	case len(orgs) == 0:
+		return nil, rpcerr.PermissionDenied("your roles do not allow reading referrals in any organisation")
+	case single && len(orgs) > 1:
+		return nil, rpcerr.InvalidArgument("organization_id", "required: you belong to several organisations (%s)", strings.Join(orgs, ", "))
+	}
+	return orgs, nil
+}
+
+func caseNotFound(id string) error     { return rpcerr.NotFound("case %s not found", id) }
+func referralNotFound(id string) error { return rpcerr.NotFound("referral %s not found", id) }

@@ -1,0 +1,175 @@
+package referrals
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/pagetoken"
+	"github.com/casebridge/casebridge/internal/rpcerr"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// watchBatch bounds the events read from the outbox at once.
+const watchBatch = 200
+
+var errShuttingDown = status.Error(codes.Unavailable, "the server is shutting down: reconnect with your last cursor")
+
+// cursorFilter stamps cursors, so that a page token of a list is not
+// mistaken for one.
+var cursorFilter = pagetoken.Fingerprint("referral events")
+
+func encodeCursor(seq int64) string {
+	return pagetoken.Encode(cursorFilter, strconv.FormatInt(seq, 10))
+}
+
+func decodeCursor(c string) (int64, error) {
+	keys, err := pagetoken.Decode(c, cursorFilter, 1)
+	if err != nil {
+		return 0, err
+	}
+	seq, err := strconv.ParseInt(keys[0], 10, 64)
+	if err != nil || seq <= 0 {
+		return 0, pagetoken.ErrInvalid
+	}
+	return seq, nil
+}
+
+// WatchReferrals streams the events of the caller's organisations from the
+// outbox, in seq order, which writers make commit order (see
+// internal/sharing): resuming after a cursor misses nothing and repeats
+// nothing. The stream's headers are sent once the starting position is
+// fixed, so a client that waits for them knows every later change reaches it.
+func (s *Service) WatchReferrals(req *casebridgev1.WatchReferralsRequest, stream grpc.ServerStreamingServer[casebridgev1.WatchReferralsResponse]) error {
+	ctx := stream.Context()
+	p, err := principal(ctx)
+	if err != nil {
+		return err
+	}
+	orgs, err := s.callerOrgs(p, req.GetOrganizationId(), false)
+	if err != nil {
+		return err
+	}
+	sub := s.hub.subscribe(orgs)
+	defer sub.close()
+	after, err := startAfter(ctx, s.pool, req.GetAfterCursor())
+	if err != nil {
+		return err
+	}
+	if err := stream.SendHeader(nil); err != nil {
+		return err
+	}
+	for {
+		events, err := loadEvents(ctx, s.pool, orgs, after)
+		if err != nil {
+			return err
+		}
+		for _, e := range events {
+			if err := stream.Send(&casebridgev1.WatchReferralsResponse{Event: e.event}); err != nil {
+				return err
+			}
+			after = e.seq
+		}
+		if len(events) == watchBatch {
+			continue
+		}
+		if err := sub.wait(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// startAfter turns the client's cursor into the seq to stream after: the
+// latest event when there is none (watch from now on).
+func startAfter(ctx context.Context, q caseinfo.Querier, cursor string) (int64, error) {
+	var first, last int64
+	if err := q.QueryRow(ctx, `SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM referral_events`).Scan(&first, &last); err != nil {
+		return 0, fmt.Errorf("referral event positions: %w", err)
+	}
+	if cursor == "" {
+		return last, nil
+	}
+	seq, err := decodeCursor(cursor)
+	if err != nil {
+		return 0, rpcerr.InvalidArgument("after_cursor", "%v", err)
+	}
+	if seq > last {
+		return 0, rpcerr.InvalidArgument("after_cursor", "is not a position in this server's event stream")
+	}
+	if seq < first-1 {
+		return 0, rpcerr.FailedPrecondition("the events after this cursor are no longer kept: resynchronise with ListReferrals and watch from now on")
+	}
+	return seq, nil
+}
+
+type watchEvent struct {
+	seq   int64
+	event *casebridgev1.ReferralEvent
+}
+
+// loadEvents reads the next events of orgs after seq, oldest first.
+func loadEvents(ctx context.Context, q caseinfo.Querier, orgs []string, after int64) ([]watchEvent, error) {
+	rows, err := q.Query(ctx, `
+		SELECT e.seq, e.event_type, e.referral_status, e.case_status, e.event_time,
+			r.id, r.case_id, r.from_organization, r.to_organization, r.service, r.create_time,
+			r.accept_time, r.decline_time, r.complete_time, r.withdraw_time, r.revoke_time
+		FROM referral_events e JOIN referrals r ON r.id = e.referral_id
+		WHERE e.organization_id = ANY($1) AND e.seq > $2
+		ORDER BY e.seq
+		LIMIT $3`, orgs, after, watchBatch)
+	if err != nil {
+		return nil, fmt.Errorf("read referral events: %w", err)
+	}
+	defer rows.Close()
+	var out []watchEvent
+	for rows.Next() {
+		var seq int64
+		var typ, refStatus, caseStatus, svc int16
+		var at time.Time
+		var id, caseID, from, to string
+		var t referralTimes
+		if err := rows.Scan(&seq, &typ, &refStatus, &caseStatus, &at, &id, &caseID, &from, &to, &svc,
+			&t.Create, &t.Accept, &t.Decline, &t.Complete, &t.Withdraw, &t.Revoke); err != nil {
+			return nil, fmt.Errorf("scan referral event: %w", err)
+		}
+		t = t.asOf(at)
+		out = append(out, watchEvent{seq: seq, event: &casebridgev1.ReferralEvent{
+			Cursor:     encodeCursor(seq),
+			Type:       casebridgev1.ReferralEventType(typ),
+			Referral:   summaryOf(id, caseID, from, to, casebridgev1.ServiceKind(svc), casebridgev1.ReferralStatus(refStatus), t),
+			CaseId:     caseID,
+			CaseStatus: casebridgev1.CaseStatus(caseStatus),
+			EventTime:  timestamppb.New(at),
+		}})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read referral events: %w", err)
+	}
+	return out, nil
+}
+
+// asOf is the referral's times as they stood at an event: an event replayed
+// later must not show the referral accepted before it was.
+func (t referralTimes) asOf(at time.Time) referralTimes {
+	t.Update = t.Create
+	for _, p := range []**time.Time{&t.Accept, &t.Decline, &t.Complete, &t.Withdraw, &t.Revoke} {
+		if *p == nil {
+			continue
+		}
+		if (*p).After(at) {
+			*p = nil
+			continue
+		}
+		if (*p).After(t.Update) {
+			t.Update = **p
+		}
+	}
+	return t
+}

@@ -1,0 +1,95 @@
+package stats
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"strconv"
+
+	"github.com/casebridge/casebridge/internal/disclosure"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// chunkSize is the largest piece of file one ExportCasesResponse carries.
+const chunkSize = 64 << 10
+
+// defaultExportDims are the dimensions of a CSV export that names none.
+var defaultExportDims = []casebridgev1.Dimension{
+	casebridgev1.Dimension_DIMENSION_YEAR,
+	casebridgev1.Dimension_DIMENSION_COUNTRY,
+	casebridgev1.Dimension_DIMENSION_SEX,
+	casebridgev1.Dimension_DIMENSION_AGE_BAND,
+	casebridgev1.Dimension_DIMENSION_EXPLOITATION_FORM,
+}
+
+// ExportCases writes the protected cross-table as a CSV file: one row per
+// cell with at least one case, a count column, "<k" for a withheld count.
+// The rows are the cells of the same table CountCases would build (totals
+// are not written), suppressed the same way, so an export never holds a
+// row about one person — not even in the CTDC layout, whose rows are
+// aggregated too.
+func (s *Service) ExportCases(req *casebridgev1.ExportCasesRequest, stream casebridgev1.StatsService_ExportCasesServer) error {
+	ctx := stream.Context()
+	if err := caller(ctx); err != nil {
+		return err
+	}
+	var t *tableSpec
+	var err error
+	switch req.GetFormat() {
+	case casebridgev1.ExportFormat_EXPORT_FORMAT_CTDC:
+		t, err = ctdcTable(req.GetFilter())
+	default:
+		dims := req.GetDimensions()
+		if len(dims) == 0 {
+			dims = defaultExportDims
+		}
+		t, err = tableFor(dims, req.GetFilter())
+	}
+	if err != nil {
+		return err
+	}
+	tab, err := s.count(ctx, t)
+	if err != nil {
+		return err
+	}
+	file, err := s.writeCSV(t, tab)
+	if err != nil {
+		return err
+	}
+	for len(file) > 0 {
+		n := min(len(file), chunkSize)
+		if err := stream.Send(&casebridgev1.ExportCasesResponse{Chunk: file[:n]}); err != nil {
+			return err
+		}
+		file = file[n:]
+	}
+	return nil
+}
+
+// writeCSV lays the full cells of a protected table out as CSV.
+func (s *Service) writeCSV(t *tableSpec, tab *disclosure.Table) ([]byte, error) {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	header := make([]string, 0, len(t.columns)+1)
+	for _, c := range t.columns {
+		header = append(header, c.name)
+	}
+	if err := w.Write(append(header, "count")); err != nil {
+		return nil, fmt.Errorf("write export header: %w", err)
+	}
+	withheld := "<" + strconv.FormatInt(s.k, 10)
+	for _, c := range sortedCells(t, tab.Full()) {
+		count := withheld
+		if !c.Suppressed {
+			count = strconv.FormatInt(c.Count, 10)
+		}
+		if err := w.Write(append(append([]string(nil), c.Values...), count)); err != nil {
+			return nil, fmt.Errorf("write export row: %w", err)
+		}
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return nil, fmt.Errorf("write export: %w", err)
+	}
+	return buf.Bytes(), nil
+}

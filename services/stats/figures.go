@@ -1,0 +1,254 @@
+package stats
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/casebridge/casebridge/internal/disclosure"
+)
+
+// scope is what an indicator table covers: a period and, optionally, one
+// country of identification.
+type scope struct {
+	period  period
+	country string
+}
+
+// total stands for a dimension a figure sums over.
+const total = "\x00total"
+
+// selected are the facts about the events in scope that a count alone does
+// not give: how many persons they concern, and the sum and median of v.
+type selected struct {
+	events, persons int64
+	sum             int64
+	median          *float64
+}
+
+// figureTable is a protected table of events: what may be published and
+// what the events in scope add up to.
+type figureTable struct {
+	cells map[string]*disclosure.Cell
+	facts map[string]selected
+}
+
+func figureKey(values []string) string { return strings.Join(values, "\x1f") }
+
+// cellValues writes a cell's coordinates with total where it sums over a
+// dimension.
+func cellValues(c *disclosure.Cell) []string {
+	out := make([]string, len(c.Values))
+	for i, v := range c.Values {
+		out[i] = total
+		if c.Has&(1<<uint(i)) != 0 {
+			out[i] = v
+		}
+	}
+	return out
+}
+
+// at returns a count and whether it may be published. No event at all is
+// a publishable zero: it says nothing about anyone.
+func (t *figureTable) at(values ...string) (int64, bool) {
+	k := figureKey(values)
+	if t.facts[k].events == 0 {
+		return 0, true
+	}
+	c := t.cells[k]
+	if c == nil || c.Suppressed {
+		return 0, false
+	}
+	return c.Count, true
+}
+
+// median returns the median of v over a publishable, non-empty cell.
+func (t *figureTable) median(values ...string) (float64, bool) {
+	n, ok := t.at(values...)
+	m := t.facts[figureKey(values)].median
+	if !ok || n == 0 || m == nil {
+		return 0, false
+	}
+	return *m, true
+}
+
+// sum returns the sum of v over a publishable cell.
+func (t *figureTable) sum(values ...string) (int64, bool) {
+	if _, ok := t.at(values...); !ok {
+		return 0, false
+	}
+	return t.facts[figureKey(values)].sum, true
+}
+
+// dimColumns lists the classification columns of events: d1, d2, ...
+func dimColumns(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = "d" + strconv.Itoa(i+1)
+	}
+	return out
+}
+
+// figures counts ev in sc and protects the table. Every year and country
+// is read, not just the scope: the differencing rules compare the scope
+// with the wider periods and the other countries. With separate, each
+// value of d1 is a figure of its own that is never added to the others
+// (amounts in different currencies), protected alone.
+func (s *Service) figures(ctx context.Context, tx pgx.Tx, ev events, sc scope, separate bool) (*figureTable, error) {
+	facts, err := selectedFacts(ctx, tx, ev, sc)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := atoms(ctx, tx, ev, sc)
+	if err != nil {
+		return nil, err
+	}
+	t := &figureTable{cells: map[string]*disclosure.Cell{}, facts: facts}
+	opt := disclosure.Options{K: s.k, Dims: ev.dims, Filters: 1, Required: 1}
+	if sc.country != "" {
+		opt.Filters = 2
+	}
+	withhold := func(prefix []string) func(*disclosure.Cell) bool {
+		return func(c *disclosure.Cell) bool {
+			return facts[figureKey(append(prefix, cellValues(c)...))].persons < s.k
+		}
+	}
+	if !separate {
+		opt.Withhold = withhold(nil)
+		return t, t.protect(groups, opt, nil)
+	}
+	byValue := map[string][]disclosure.Group{}
+	for _, g := range groups {
+		v := g.Values[0][0]
+		g.Values = nil
+		byValue[v] = append(byValue[v], g)
+	}
+	opt.Dims = 0
+	for v, gs := range byValue {
+		opt.Withhold = withhold([]string{v})
+		if err := t.protect(gs, opt, []string{v}); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// protect runs disclosure control on groups and files the cells under
+// prefix plus their own coordinates.
+func (t *figureTable) protect(groups []disclosure.Group, opt disclosure.Options, prefix []string) error {
+	tab, err := disclosure.Protect(groups, opt)
+	if err != nil {
+		return fmt.Errorf("protect indicator: %w", err)
+	}
+	for _, c := range tab.Cells {
+		t.cells[figureKey(append(append([]string(nil), prefix...), cellValues(c)...))] = c
+	}
+	return nil
+}
+
+// atoms counts ev by year, country and classification, over all years and
+// countries, as disclosure groups with the scope as filters: the period
+// (always present) and the country (when one is asked for).
+func atoms(ctx context.Context, tx pgx.Tx, ev events, sc scope) ([]disclosure.Group, error) {
+	cols := append([]string{"year", "country"}, dimColumns(ev.dims)...)
+	list := strings.Join(cols, ", ")
+	rows, err := tx.Query(ctx, "SELECT "+list+", count(*) FROM ("+ev.sql+") e GROUP BY "+list)
+	if err != nil {
+		return nil, fmt.Errorf("count events: %w", err)
+	}
+	defer rows.Close()
+	var out []disclosure.Group
+	for rows.Next() {
+		var year *int32
+		var country *string
+		dims := make([]*string, ev.dims)
+		var n int64
+		dest := []any{&year, &country}
+		for i := range dims {
+			dest = append(dest, &dims[i])
+		}
+		if err := rows.Scan(append(dest, &n)...); err != nil {
+			return nil, fmt.Errorf("count events: %w", err)
+		}
+		g := disclosure.Group{Count: n}
+		for _, d := range dims {
+			g.Values = append(g.Values, []string{deref(d)})
+		}
+		y := 0
+		if year != nil {
+			y = int(*year)
+		}
+		ys := strconv.Itoa(y)
+		g.Via, g.Own = []string{ys}, []string{ys}
+		if y < sc.period.from || y > sc.period.to {
+			g.Fails |= 1
+		}
+		if sc.country != "" {
+			c := deref(country)
+			g.Via, g.Own = append(g.Via, c), append(g.Own, c)
+			if c != sc.country {
+				g.Fails |= 2
+			}
+		}
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count events: %w", err)
+	}
+	return out, nil
+}
+
+// selectedFacts reads, for every cell and total of the events in scope,
+// their number, the persons behind them, and the sum and median of v.
+func selectedFacts(ctx context.Context, tx pgx.Tx, ev events, sc scope) (map[string]selected, error) {
+	dims := dimColumns(ev.dims)
+	sql := "SELECT "
+	for _, d := range dims {
+		sql += d + ", "
+	}
+	sql += `count(*), count(DISTINCT case_id), coalesce(sum(v), 0)::bigint,
+		percentile_cont(0.5) WITHIN GROUP (ORDER BY v)
+		FROM (` + ev.sql + `) e WHERE year BETWEEN $1 AND $2 AND ($3 = '' OR country = $3)`
+	if len(dims) > 0 {
+		sql += " GROUP BY CUBE (" + strings.Join(dims, ", ") + ")"
+	}
+	rows, err := tx.Query(ctx, sql, sc.period.from, sc.period.to, sc.country)
+	if err != nil {
+		return nil, fmt.Errorf("measure events: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]selected{}
+	for rows.Next() {
+		values := make([]*string, ev.dims)
+		var f selected
+		var dest []any
+		for i := range values {
+			dest = append(dest, &values[i])
+		}
+		if err := rows.Scan(append(dest, &f.events, &f.persons, &f.sum, &f.median)...); err != nil {
+			return nil, fmt.Errorf("measure events: %w", err)
+		}
+		key := make([]string, ev.dims)
+		for i, v := range values {
+			key[i] = total
+			if v != nil {
+				key[i] = *v
+			}
+		}
+		out[figureKey(key)] = f
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("measure events: %w", err)
+	}
+	return out, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

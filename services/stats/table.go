@@ -1,0 +1,123 @@
+package stats
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/casebridge/casebridge/internal/disclosure"
+	"github.com/casebridge/casebridge/internal/rpcerr"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// column is one dimension of a table: the values a row is counted under,
+// and how those values sort.
+type column struct {
+	name    string
+	values  func(r row) []string
+	compare func(a, b string) int
+}
+
+// tableSpec is a table to count: what to read, how to lay it out, and the
+// filter.
+type tableSpec struct {
+	fields  []*field
+	columns []column
+	sels    []selection
+}
+
+// use returns the position of f among the fields read, adding it.
+func (t *tableSpec) use(f *field) int {
+	if i := slices.Index(t.fields, f); i >= 0 {
+		return i
+	}
+	t.fields = append(t.fields, f)
+	return len(t.fields) - 1
+}
+
+// dimension adds a column that counts by a coded attribute.
+func (t *tableSpec) dimension(f *field) {
+	i := t.use(f)
+	t.columns = append(t.columns, column{
+		name:    f.name,
+		values:  func(r row) []string { return f.values(r.values[i]) },
+		compare: f.compare,
+	})
+}
+
+// tableFor lays out a table by coded attributes with a filter.
+func tableFor(dims []casebridgev1.Dimension, filter *casebridgev1.StatsFilter) (*tableSpec, error) {
+	sels, err := selections(filter)
+	if err != nil {
+		return nil, err
+	}
+	t := &tableSpec{sels: sels}
+	for _, d := range dims {
+		f := fieldOf(d)
+		if f == nil {
+			return nil, rpcerr.InvalidArgument("dimensions", "unknown dimension %v", d)
+		}
+		t.dimension(f)
+	}
+	return t, nil
+}
+
+// count reads the cases, builds the table and protects it. A table whose
+// grand total must be withheld is refused as a whole with
+// FailedPrecondition: it would publish nothing but the shape of a small
+// group, and a refusal says plainly why.
+func (s *Service) count(ctx context.Context, t *tableSpec) (*disclosure.Table, error) {
+	at := make([]int, len(t.sels))
+	for j, sel := range t.sels {
+		at[j] = t.use(sel.field)
+	}
+	rows, err := loadRows(ctx, s.pool, t.fields)
+	if err != nil {
+		return nil, err
+	}
+	groups := make([]disclosure.Group, len(rows))
+	for i, r := range rows {
+		g := &groups[i]
+		g.Count = r.count
+		for _, c := range t.columns {
+			g.Values = append(g.Values, c.values(r))
+		}
+		if len(t.sels) > 0 {
+			g.Via, g.Own = make([]string, len(t.sels)), make([]string, len(t.sels))
+		}
+		for j, sel := range t.sels {
+			pass, via, own := sel.test(r.values[at[j]])
+			if !pass {
+				g.Fails |= 1 << uint(j)
+			}
+			g.Via[j], g.Own[j] = via, own
+		}
+	}
+	tab, err := disclosure.Protect(groups, disclosure.Options{K: s.k, Dims: len(t.columns), Filters: len(t.sels)})
+	if err != nil {
+		return nil, fmt.Errorf("protect table: %w", err)
+	}
+	if total := tab.Total(); total.Reason.Primary() {
+		return nil, s.refusal(total, t.sels)
+	}
+	return tab, nil
+}
+
+// refusal explains why a query cannot be answered, naming the filter at
+// fault but never a count (a refusal must say no more than "fewer than k").
+func (s *Service) refusal(total *disclosure.Cell, sels []selection) error {
+	name := "the filter"
+	if total.Filter >= 0 && total.Filter < len(sels) {
+		name = "filter." + sels[total.Filter].field.name
+	}
+	switch total.Reason {
+	case disclosure.Complement:
+		return rpcerr.FailedPrecondition("%s leaves out fewer than %d of the cases counted without it, so the two answers could be subtracted to single them out: widen or drop it", name, s.k)
+	case disclosure.SmallSelection:
+		return rpcerr.FailedPrecondition("one of the values selected by %s holds fewer than %d cases: leave it out of the selection", name, s.k)
+	case disclosure.SmallRemainder:
+		return rpcerr.FailedPrecondition("the rare values of %s hold fewer than %d cases together, which answers for the other values would reveal by subtraction: count by it as a dimension instead", name, s.k)
+	default:
+		return rpcerr.FailedPrecondition("the query counts fewer than %d cases: widen the filter", s.k)
+	}
+}
