@@ -51,7 +51,7 @@ func NewWithURL(t testing.TB) (*pgxpool.Pool, string) {
 		t.Fatalf("testdb: open %s: %v", name, err)
 	}
 	t.Cleanup(func() {
-		pool.Close()
+		closePool(t, pool)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := exec(ctx, admin, fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", name)); err != nil {
@@ -149,4 +149,17 @@ func randomHex(n int) string {
 		panic(err)
 	}
 	return hex.EncodeToString(b)
+}
+
+// closePool closes pool, but gives up after a few seconds: a test that
+// failed while holding a connection must not hang the suite. The database
+// is dropped WITH (FORCE) afterwards anyway.
+func closePool(t testing.TB, pool *pgxpool.Pool) {
+	done := make(chan struct{})
+	go func() { pool.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Logf("testdb: a connection was still in use when the test ended")
+	}
 }
