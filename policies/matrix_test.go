@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -75,13 +76,16 @@ func (w *world) cases() casebridgev1.CaseServiceClient { return w.env.Cases() }
 func (w *world) orgs() casebridgev1.OrganizationServiceClient {
 	return w.env.Organizations()
 }
+func (w *world) referrals() casebridgev1.ReferralServiceClient {
+	return casebridgev1.NewReferralServiceClient(w.env.Conn)
+}
 func (w *world) as(user string) context.Context { return w.env.As(w.t, user) }
 func (w *world) unique() string                 { return fmt.Sprintf("%d", w.n.Add(1)) }
 
 // fixture is what a call works on: a fresh case of shelter-a (in the state
 // the call needs) and related ids.
 type fixture struct {
-	caseID, etag, consentID, rotationID, subject string
+	caseID, etag, consentID, rotationID, subject, referralID string
 }
 
 func (w *world) newCase(status string) fixture {
@@ -118,6 +122,49 @@ func (w *world) newCase(status string) fixture {
 	return fx
 }
 
+// newReferral refers a fresh case of shelter-a to cso-c (psychosocial
+// support, care class), accepted by cso-c when accepted is true.
+func (w *world) newReferral(accepted bool) fixture {
+	fx := w.newCase("open")
+	r, err := w.referrals().CreateReferral(w.as("caseworker@shelter-a"), &casebridgev1.CreateReferralRequest{
+		CaseId: fx.caseID, ToOrganizationId: "cso-c", Service: casebridgev1.ServiceKind_SERVICE_KIND_PSYCHOSOCIAL,
+		GrantedClasses: []casebridgev1.DataClass{casebridgev1.DataClass_DATA_CLASS_CARE}})
+	if err != nil {
+		w.t.Fatalf("fixture: %v", err)
+	}
+	fx.referralID = r.GetReferral().GetId()
+	if accepted {
+		if _, err := w.referrals().AcceptReferral(w.as("caseworker@cso-c"), &casebridgev1.AcceptReferralRequest{Id: fx.referralID}); err != nil {
+			w.t.Fatalf("fixture: %v", err)
+		}
+	}
+	return fx
+}
+
+func pendingReferral(w *world) fixture { return w.newReferral(false) }
+
+// pendingReferralOf is a case of shelter-a referred to a third
+// organisation, so that the other organisation (cso-c) has no link to it.
+func pendingReferralOf(org string) func(w *world) fixture {
+	return func(w *world) fixture {
+		fx := w.newCase("open")
+		cw := w.as("caseworker@shelter-a")
+		if _, err := w.cases().RecordConsent(cw, &casebridgev1.RecordConsentRequest{CaseId: fx.caseID,
+			Purpose: casebridgev1.ConsentPurpose_CONSENT_PURPOSE_LEGAL_REPRESENTATION, Decision: casebridgev1.ConsentDecision_CONSENT_DECISION_GRANTED,
+			Recipient: &casebridgev1.RecordConsentRequest_OrganizationId{OrganizationId: org}}); err != nil {
+			w.t.Fatalf("fixture: %v", err)
+		}
+		r, err := w.referrals().CreateReferral(cw, &casebridgev1.CreateReferralRequest{CaseId: fx.caseID, ToOrganizationId: org,
+			Service: casebridgev1.ServiceKind_SERVICE_KIND_LEGAL, GrantedClasses: []casebridgev1.DataClass{casebridgev1.DataClass_DATA_CLASS_LEGAL}})
+		if err != nil {
+			w.t.Fatalf("fixture: %v", err)
+		}
+		fx.referralID = r.GetReferral().GetId()
+		return fx
+	}
+}
+func acceptedReferral(w *world) fixture { return w.newReferral(true) }
+
 func (w *world) newMember() fixture {
 	subject := "target-" + w.unique() + "@shelter-a"
 	_, err := w.orgs().AddMember(w.as("admin@shelter-a"), &casebridgev1.AddMemberRequest{OrganizationId: "shelter-a",
@@ -149,6 +196,56 @@ func onCase(status string) func(w *world) fixture {
 func none(*world) fixture { return fixture{} }
 
 var probes = map[string]probe{
+	"ReferralService/CreateReferral": {onCase("open"), func(w *world, ctx context.Context, fx fixture) error {
+		_, err := w.referrals().CreateReferral(ctx, &casebridgev1.CreateReferralRequest{CaseId: fx.caseID, ToOrganizationId: "cso-c",
+			Service: casebridgev1.ServiceKind_SERVICE_KIND_PSYCHOSOCIAL, GrantedClasses: []casebridgev1.DataClass{casebridgev1.DataClass_DATA_CLASS_CARE}})
+		return err
+	}},
+	"ReferralService/GetReferral": {pendingReferralOf("legal-b"), func(w *world, ctx context.Context, fx fixture) error {
+		_, err := w.referrals().GetReferral(ctx, &casebridgev1.GetReferralRequest{Id: fx.referralID})
+		return err
+	}},
+	"ReferralService/ListReferrals": {pendingReferral, func(w *world, ctx context.Context, _ fixture) error {
+		_, err := w.referrals().ListReferrals(ctx, &casebridgev1.ListReferralsRequest{})
+		return err
+	}},
+	"ReferralService/AcceptReferral": {pendingReferral, func(w *world, ctx context.Context, fx fixture) error {
+		_, err := w.referrals().AcceptReferral(ctx, &casebridgev1.AcceptReferralRequest{Id: fx.referralID})
+		return err
+	}},
+	"ReferralService/DeclineReferral": {pendingReferral, func(w *world, ctx context.Context, fx fixture) error {
+		_, err := w.referrals().DeclineReferral(ctx, &casebridgev1.DeclineReferralRequest{Id: fx.referralID, Reason: "no capacity"})
+		return err
+	}},
+	"ReferralService/CompleteReferral": {acceptedReferral, func(w *world, ctx context.Context, fx fixture) error {
+		_, err := w.referrals().CompleteReferral(ctx, &casebridgev1.CompleteReferralRequest{Id: fx.referralID})
+		return err
+	}},
+	"ReferralService/WithdrawReferral": {pendingReferral, func(w *world, ctx context.Context, fx fixture) error {
+		_, err := w.referrals().WithdrawReferral(ctx, &casebridgev1.WithdrawReferralRequest{Id: fx.referralID})
+		return err
+	}},
+	"ReferralService/RevokeSharing": {acceptedReferral, func(w *world, ctx context.Context, fx fixture) error {
+		_, err := w.referrals().RevokeSharing(ctx, &casebridgev1.RevokeSharingRequest{Id: fx.referralID})
+		return err
+	}},
+	"ReferralService/GetCaseSharing": {pendingReferralOf("legal-b"), func(w *world, ctx context.Context, fx fixture) error {
+		_, err := w.referrals().GetCaseSharing(ctx, &casebridgev1.GetCaseSharingRequest{CaseId: fx.caseID})
+		return err
+	}},
+	"ReferralService/WatchReferrals": {none, func(w *world, ctx context.Context, _ fixture) error {
+		ctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		stream, err := w.referrals().WatchReferrals(ctx, &casebridgev1.WatchReferralsRequest{})
+		if err != nil {
+			return err
+		}
+		_, err = stream.Recv()
+		if status.Code(err) == codes.DeadlineExceeded {
+			return nil // open and waiting for events
+		}
+		return err
+	}},
 	"CaseService/CreateCase": {none, func(w *world, ctx context.Context, _ fixture) error {
 		_, err := w.cases().CreateCase(ctx, &casebridgev1.CreateCaseRequest{Case: &casebridgev1.Case{}, OrganizationId: "shelter-a"})
 		return err

@@ -11,16 +11,21 @@ package audit_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/grpc"
 
 	"github.com/casebridge/casebridge/internal/audit"
@@ -42,9 +47,11 @@ import (
 // audited — the audit interceptor around it and the read's event made
 // durable (Recorder.Read) before the response is returned.
 type getCaseBench struct {
-	ids     []string
-	plain   func(ctx context.Context, id string) error
-	audited func(ctx context.Context, id string) error
+	pool       *pgxpool.Pool
+	ids        []string
+	postmaster int // pid, 0 when PostgreSQL does not run on this machine
+	plain      func(ctx context.Context, id string) error
+	audited    func(ctx context.Context, id string) error
 }
 
 func newGetCaseBench(tb testing.TB) *getCaseBench {
@@ -79,7 +86,13 @@ func newGetCaseBench(tb testing.TB) *getCaseBench {
 	authenticated := requestid.With(authn.WithCaller(ctx, authn.Caller{Subject: subject}), "bench")
 	handlerCtx := authz.WithPrincipal(authenticated, principal)
 
-	g := &getCaseBench{}
+	g := &getCaseBench{pool: pool}
+	var backend int
+	if err := pool.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&backend); err == nil {
+		if ppid, _, _, ok := procCPU(backend); ok {
+			g.postmaster = ppid
+		}
+	}
 	for range 200 {
 		resp, err := svc.CreateCase(handlerCtx, &casebridgev1.CreateCaseRequest{
 			OrganizationId: "shelter-a",
@@ -153,13 +166,19 @@ func newGetCaseBench(tb testing.TB) *getCaseBench {
 	return g
 }
 
-// run calls f from 32 goroutines per CPU until d has passed and returns
-// the calls per second.
-func (g *getCaseBench) run(tb testing.TB, f func(context.Context, string) error, d time.Duration) float64 {
+// sample is one measured round.
+type sample struct {
+	perSec       float64 // calls per second (wall clock: disturbed by other load)
+	goCPU, pgCPU float64 // CPU seconds per call in this process and in PostgreSQL
+}
+
+// run calls f from 32 goroutines per CPU until d has passed.
+func (g *getCaseBench) run(tb testing.TB, f func(context.Context, string) error, d time.Duration) sample {
 	workers := 32 * runtime.GOMAXPROCS(0)
 	var calls atomic.Int64
-	deadline := time.Now().Add(d)
+	goBefore, pgBefore := processCPU(tb), g.postgresCPU(tb)
 	start := time.Now()
+	deadline := start.Add(d)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
@@ -173,7 +192,72 @@ func (g *getCaseBench) run(tb testing.TB, f func(context.Context, string) error,
 		})
 	}
 	wg.Wait()
-	return float64(calls.Load()) / time.Since(start).Seconds()
+	elapsed := time.Since(start)
+	n := float64(calls.Load())
+	return sample{
+		perSec: n / elapsed.Seconds(),
+		goCPU:  (processCPU(tb) - goBefore) / n,
+		pgCPU:  (g.postgresCPU(tb) - pgBefore) / n,
+	}
+}
+
+// processCPU is the CPU time this process used so far, in seconds.
+func processCPU(tb testing.TB) float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// postgresCPU is the CPU time the PostgreSQL cluster used so far (the
+// postmaster, its exited children and its live backends), read from /proc:
+// it needs the cluster on this machine, as the project's script runs it.
+func (g *getCaseBench) postgresCPU(tb testing.TB) float64 {
+	if g.postmaster == 0 {
+		return 0
+	}
+	total := 0.0
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		ppid, own, children, ok := procCPU(pid)
+		if !ok {
+			continue
+		}
+		switch {
+		case pid == g.postmaster:
+			total += own + children
+		case ppid == g.postmaster:
+			total += own
+		}
+	}
+	return total
+}
+
+// procCPU reads a process's parent and CPU seconds (its own, and its
+// waited-for children's) from /proc/<pid>/stat.
+func procCPU(pid int) (ppid int, own, children float64, ok bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0, 0, false
+	}
+	s := string(b)
+	k := strings.LastIndexByte(s, ')')
+	if k < 0 {
+		return 0, 0, 0, false
+	}
+	f := strings.Fields(s[k+1:]) // f[0] is field 3 (state)
+	if len(f) < 15 {
+		return 0, 0, 0, false
+	}
+	num := func(i int) float64 { v, _ := strconv.ParseFloat(f[i], 64); return v }
+	ppid = int(num(1))
+	const ticks = 100 // USER_HZ
+	return ppid, (num(11) + num(12)) / ticks, (num(13) + num(14)) / ticks, true
 }
 
 // BenchmarkGetCase measures GetCase plain and audited; compare the two
@@ -199,39 +283,59 @@ func BenchmarkGetCase(b *testing.B) {
 	}
 }
 
-// TestGetCaseAuditOverhead measures GetCase throughput plain and audited in
-// alternating rounds (so that other load on the machine hits both alike)
-// and checks that auditing costs at most 15% of it. It takes about 20 s
-// and runs only with CASEBRIDGE_PERF=1 (and -tags auditperf).
+// TestGetCaseAuditOverhead measures GetCase plain and audited in
+// alternating rounds and checks that auditing costs at most 15% of its
+// throughput. On a machine where the server and PostgreSQL are CPU-bound,
+// throughput is the inverse of the CPU time a call takes (here and in
+// PostgreSQL), which other load on the machine does not disturb the way it
+// disturbs wall-clock rates; both are logged, the CPU-based share is
+// checked. It takes about 35 s and runs only with CASEBRIDGE_PERF=1 (and
+// -tags auditperf).
 func TestGetCaseAuditOverhead(t *testing.T) {
 	if os.Getenv("CASEBRIDGE_PERF") == "" {
 		t.Skip("set CASEBRIDGE_PERF=1 to measure the audit's share of GetCase throughput")
 	}
 	g := newGetCaseBench(t)
+	if g.postmaster == 0 {
+		t.Skip("PostgreSQL does not run on this machine: its CPU time cannot be measured")
+	}
 	g.run(t, g.audited, time.Second) // warm up both paths
 	g.run(t, g.plain, time.Second)
 	const rounds = 8
-	overheads := make([]float64, 0, rounds)
-	var plainSum, auditedSum float64
+	var plain, audited sample
+	var shares []float64
 	for r := range rounds {
-		var plain, audited float64
+		var p, a sample
 		if r%2 == 0 {
-			plain = g.run(t, g.plain, time.Second)
-			audited = g.run(t, g.audited, time.Second)
+			p, a = g.run(t, g.plain, 2*time.Second), g.run(t, g.audited, 2*time.Second)
 		} else {
-			audited = g.run(t, g.audited, time.Second)
-			plain = g.run(t, g.plain, time.Second)
+			a, p = g.run(t, g.audited, 2*time.Second), g.run(t, g.plain, 2*time.Second)
 		}
-		plainSum += plain
-		auditedSum += audited
-		overheads = append(overheads, 1-audited/plain)
-		t.Logf("round %d: plain %.0f/s, audited %.0f/s, cost %.1f%%", r+1, plain, audited, 100*(1-audited/plain))
+		share := 1 - (p.goCPU+p.pgCPU)/(a.goCPU+a.pgCPU)
+		shares = append(shares, share)
+		t.Logf("round %d: plain %5.0f/s %4.0f µs CPU (server %3.0f + postgres %3.0f); audited %5.0f/s %4.0f µs CPU (server %3.0f + postgres %3.0f): audit share %4.1f%%",
+			r+1, p.perSec, 1e6*(p.goCPU+p.pgCPU), 1e6*p.goCPU, 1e6*p.pgCPU,
+			a.perSec, 1e6*(a.goCPU+a.pgCPU), 1e6*a.goCPU, 1e6*a.pgCPU, 100*share)
+		plain.perSec += p.perSec / rounds
+		plain.goCPU += p.goCPU / rounds
+		plain.pgCPU += p.pgCPU / rounds
+		audited.perSec += a.perSec / rounds
+		audited.goCPU += a.goCPU / rounds
+		audited.pgCPU += a.pgCPU / rounds
 	}
-	slices.Sort(overheads)
-	median := (overheads[rounds/2-1] + overheads[rounds/2]) / 2
-	t.Logf("GetCase: plain %.0f/s, audited %.0f/s on average; audit cost: median %.1f%%, overall %.1f%%",
-		plainSum/rounds, auditedSum/rounds, 100*median, 100*(1-auditedSum/plainSum))
+	slices.Sort(shares)
+	median := (shares[rounds/2-1] + shares[rounds/2]) / 2
+	t.Logf("GetCase plain: %.0f/s, %.0f µs CPU per call (server %.0f, postgres %.0f)",
+		plain.perSec, 1e6*(plain.goCPU+plain.pgCPU), 1e6*plain.goCPU, 1e6*plain.pgCPU)
+	t.Logf("GetCase audited: %.0f/s, %.0f µs CPU per call (server %.0f, postgres %.0f)",
+		audited.perSec, 1e6*(audited.goCPU+audited.pgCPU), 1e6*audited.goCPU, 1e6*audited.pgCPU)
+	var events, commits float64
+	if err := g.pool.QueryRow(context.Background(), `SELECT count(*), count(DISTINCT xid) FROM audit_events`).Scan(&events, &commits); err == nil && commits > 0 {
+		t.Logf("group commit: %.0f read events in %.0f commits (%.1f per commit)", events, commits, events/commits)
+	}
+	t.Logf("audit share of GetCase throughput: %.1f%% by CPU (median of %d rounds); %.1f%% by wall-clock rate (noisy)",
+		100*median, rounds, 100*(1-audited.perSec/plain.perSec))
 	if median > 0.15 {
-		t.Errorf("auditing costs %.1f%% of GetCase throughput (median of %d rounds), more than 15%%", 100*median, rounds)
+		t.Errorf("auditing costs %.1f%% of GetCase throughput, more than 15%%", 100*median)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,10 +47,14 @@ type Options struct {
 type Recorder struct {
 	pool    *pgxpool.Pool
 	writers *pgxpool.Pool // the flush workers' own connections; nil before Start
-	log     *slog.Logger
-	opts    Options
-	now     func() time.Time
-	chainer *Chainer
+	// syncByDefault is set once Start has seen that the database commits
+	// synchronously by default; until then (or if it does not) each group
+	// commit turns synchronous_commit on for itself.
+	syncByDefault atomic.Bool
+	log           *slog.Logger
+	opts          Options
+	now           func() time.Time
+	chainer       *Chainer
 
 	mu      sync.RWMutex // guards started, closed and sending on queue
 	started bool
@@ -128,6 +133,12 @@ func (r *Recorder) Start(ctx context.Context) {
 	} else {
 		r.log.Warn("audit: no dedicated connections for the group commit; sharing the pool", "error", err.Error())
 	}
+	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	var sc string
+	if err := r.writer().QueryRow(qctx, `SELECT current_setting('synchronous_commit')`).Scan(&sc); err == nil && sc != "off" {
+		r.syncByDefault.Store(true)
+	}
+	cancel()
 	r.started = true
 	for range r.opts.FlushWorkers {
 		r.workers.Add(1)
@@ -331,19 +342,26 @@ func (r *Recorder) worker() {
 	}
 }
 
-// insertDurable inserts events in one implicit transaction (one round
-// trip) that commits synchronously even where the server's default
-// synchronous_commit is off: a read's event must survive a crash before the
-// read is answered.
+// writer is the pool group commits use.
+func (r *Recorder) writer() *pgxpool.Pool {
+	if r.writers != nil {
+		return r.writers
+	}
+	return r.pool
+}
+
+// insertDurable inserts events with one statement and one commit. Where
+// the database's default synchronous_commit is off it turns it on for that
+// transaction (in the same round trip): a read's event must survive a crash
+// before the read is answered.
 func (r *Recorder) insertDurable(ctx context.Context, events []Event) error {
+	if r.syncByDefault.Load() {
+		return insertEvents(ctx, r.writer(), events)
+	}
 	b := &pgx.Batch{}
 	b.Queue(`SELECT set_config('synchronous_commit', 'on', true)`)
 	b.Queue(insertSQL, insertArgs(events)...)
-	pool := r.pool
-	if r.writers != nil {
-		pool = r.writers
-	}
-	br := pool.SendBatch(ctx, b)
+	br := r.writer().SendBatch(ctx, b)
 	_, err1 := br.Exec()
 	_, err2 := br.Exec()
 	err3 := br.Close()

@@ -79,9 +79,10 @@ func (c *cube) cell(has uint32, values []string, create bool) int {
 }
 
 // expand calls fn once for every cell a group counts in: for each subset of
-// the dimensions, each combination of the group's values on them. A value
-// listed twice for one dimension is counted once.
-func expand(g *Group, dims int, fn func(has uint32, values []string)) {
+// the dimensions (down to levels below all of them, and the empty one),
+// each combination of the group's values on them. A value listed twice for
+// one dimension is counted once.
+func expand(g *Group, dims, levels int, fn func(has uint32, values []string)) {
 	values := make([]string, dims)
 	var walk func(has uint32, i int)
 	walk = func(has uint32, i int) {
@@ -103,14 +104,16 @@ func expand(g *Group, dims int, fn func(has uint32, values []string)) {
 		}
 	}
 	for has := uint32(0); has < 1<<uint(dims); has++ {
-		walk(has, 0)
+		if has == 0 || levels == 0 || bits.OnesCount32(has) >= dims-levels {
+			walk(has, 0)
+		}
 	}
 }
 
 // addInside counts a group of the population in every cell it falls in,
 // creating the cells.
 func (c *cube) addInside(g *Group) {
-	expand(g, c.opt.Dims, func(has uint32, values []string) {
+	expand(g, c.opt.Dims, c.opt.Levels, func(has uint32, values []string) {
 		i := c.cell(has, values, true)
 		c.cells[i].Count += g.Count
 		st := c.stats[i]
@@ -127,7 +130,7 @@ func (c *cube) addInside(g *Group) {
 func (c *cube) addOutside(g *Group) {
 	single := bits.OnesCount32(g.Fails) == 1
 	f := bits.TrailingZeros32(g.Fails)
-	expand(g, c.opt.Dims, func(has uint32, values []string) {
+	expand(g, c.opt.Dims, c.opt.Levels, func(has uint32, values []string) {
 		i := c.cell(has, values, false)
 		if i < 0 {
 			return

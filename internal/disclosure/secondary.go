@@ -28,8 +28,7 @@ func (c *cube) lines() []line {
 			parent[d] = ""
 			p := c.cell(cell.Has&^bit, parent, false)
 			if p < 0 {
-				// Every case of a cell is in its totals, so this cannot
-				// happen; a missing total would only mean a shorter line.
+				// A level of totals left out (Options.Levels): no line.
 				continue
 			}
 			k := [2]int{p, d}
@@ -57,45 +56,63 @@ func (c *cube) lines() []line {
 
 // secondary withholds further cells until no margin line has exactly one
 // withheld member, which the others would give away by subtraction. In
-// such a line it withholds the smallest published cell (the least
-// information lost), or the total when every cell of the line is withheld.
-// Each pass only adds suppressions, so the loop ends.
+// such a line it withholds a published cell: the one that settles most of
+// its other lines (those with exactly one withheld member already) and
+// unsettles fewest (those with none yet), and among equals the smallest —
+// in a one-dimensional table simply the next smallest. When every cell of
+// the line is withheld it withholds the total. Each pass only adds
+// suppressions, so the loop ends.
 func (c *cube) secondary() {
 	lines := c.lines()
+	member := make([][]int, len(c.cells)) // lines each cell belongs to
+	withheld := make([]int, len(lines))   // suppressed members of each line
+	for li, ln := range lines {
+		for _, i := range append([]int{ln.total}, ln.cells...) {
+			member[i] = append(member[i], li)
+			if c.cells[i].Suppressed {
+				withheld[li]++
+			}
+		}
+	}
+	// cost is how many lines suppressing cell i would newly leave with a
+	// single withheld member, less those it would settle.
+	cost := func(i, except int) int {
+		n := 0
+		for _, li := range member[i] {
+			switch {
+			case li == except:
+			case withheld[li] == 0:
+				n++
+			case withheld[li] == 1:
+				n--
+			}
+		}
+		return n
+	}
 	for changed := true; changed; {
 		changed = false
-		for _, ln := range lines {
-			if c.withheld(ln) != 1 {
+		for li, ln := range lines {
+			if withheld[li] != 1 {
 				continue
 			}
-			pick := -1
+			pick, best := -1, 0
 			for _, i := range ln.cells {
 				if c.cells[i].Suppressed {
 					continue
 				}
-				if pick < 0 || c.cells[i].Count < c.cells[pick].Count {
-					pick = i
+				score := cost(i, li)
+				if pick < 0 || score < best || (score == best && c.cells[i].Count < c.cells[pick].Count) {
+					pick, best = i, score
 				}
 			}
 			if pick < 0 {
 				pick = ln.total
 			}
 			c.cells[pick].suppress(Secondary, -1)
+			for _, m := range member[pick] {
+				withheld[m]++
+			}
 			changed = true
 		}
 	}
-}
-
-// withheld counts the suppressed members of a line, total included.
-func (c *cube) withheld(ln line) int {
-	n := 0
-	if c.cells[ln.total].Suppressed {
-		n++
-	}
-	for _, i := range ln.cells {
-		if c.cells[i].Suppressed {
-			n++
-		}
-	}
-	return n
 }

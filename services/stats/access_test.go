@@ -17,7 +17,7 @@ import (
 // organisation admin are refused every StatsService method.
 func TestOnlyCoordinatorsGetStatistics(t *testing.T) {
 	env, _ := startWithCTDC(t)
-	st := stats(env)
+	st := client(env)
 	years := &casebridgev1.GetIndicatorsRequest{Period: &casebridgev1.GetIndicatorsRequest_Years{
 		Years: &casebridgev1.YearRange{StartYear: 2016, EndYear: 2018}}}
 	for _, who := range []string{caseworker, lawyer, orgAdmin} {
@@ -40,12 +40,12 @@ func TestOnlyCoordinatorsGetStatistics(t *testing.T) {
 // coordinator cannot reach records through CaseService.
 func TestCoordinatorNeverSeesARecord(t *testing.T) {
 	env, _ := startWithCTDC(t)
-	st := stats(env)
+	st := client(env)
 	ctx := env.As(t, coordinator)
 
 	// One case created through the API, with every sensitive class.
 	created, err := env.Cases().CreateCase(env.As(t, caseworker), &casebridgev1.CreateCaseRequest{Case: &casebridgev1.Case{
-		Coded: &casebridgev1.CodedAttributes{Sex: casebridgev1.Sex_SEX_FEMALE, Nationality: "UA", Country: "RS", IdentificationYear: 2018},
+		Coded:    &casebridgev1.CodedAttributes{Sex: casebridgev1.Sex_SEX_FEMALE, Nationality: "UA", Country: "RS", IdentificationYear: 2018},
 		Identity: &casebridgev1.IdentityData{GivenNames: "Marker-Given-4242", FamilyNames: "Marker-Family-4242"},
 		Contact:  &casebridgev1.ContactData{CurrentLocation: "Marker-Location-4242"},
 	}})

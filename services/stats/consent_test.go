@@ -15,7 +15,7 @@ import (
 // in no count; a refusal withdrawn or expired, or a grant, changes nothing.
 func TestRefusedStatisticsConsentIsLeftOut(t *testing.T) {
 	env, file := startWithCTDC(t)
-	st := stats(env)
+	st := client(env)
 	ctx := env.As(t, coordinator)
 	bg := context.Background()
 

@@ -24,7 +24,7 @@ const (
 // dimensions, with and without filters.
 func TestCountsMatchTheFile(t *testing.T) {
 	env, file := startWithCTDC(t)
-	st := stats(env)
+	st := client(env)
 	ctx := env.As(t, coordinator)
 
 	for _, dims := range [][]casebridgev1.Dimension{

@@ -39,7 +39,7 @@ func addCase(t *testing.T, pool *pgxpool.Pool, org string, c *casebridgev1.Coded
 // table by fewer than k.
 func TestDifferencingAttackFails(t *testing.T) {
 	env, file := startWithCTDC(t)
-	st := stats(env)
+	st := client(env)
 	ctx := env.As(t, coordinator)
 
 	var nats []string
@@ -104,7 +104,7 @@ func TestDifferencingAttackFails(t *testing.T) {
 // a selection that includes them.
 func TestRareValueCannotBeRecoveredBySubtraction(t *testing.T) {
 	env := servertest.Start(t)
-	st := stats(env)
+	st := client(env)
 	ctx := env.As(t, coordinator)
 	for i := range 60 {
 		sex := casebridgev1.Sex_SEX_FEMALE
@@ -127,7 +127,7 @@ func TestRareValueCannotBeRecoveredBySubtraction(t *testing.T) {
 	female, male := casebridgev1.Sex_SEX_FEMALE, casebridgev1.Sex_SEX_MALE
 	for _, sexes := range [][]casebridgev1.Sex{
 		{female, male, casebridgev1.Sex_SEX_UNSPECIFIED}, // all but them
-		{female},                                         // total - female - male
+		{female}, // total - female - male
 		{male},
 		{female, casebridgev1.Sex_SEX_OTHER}, // (female or them) - female
 	} {
@@ -148,7 +148,7 @@ func TestRareValueCannotBeRecoveredBySubtraction(t *testing.T) {
 // TestNarrowFilterIsRefused: a filter cannot narrow a query below k cases.
 func TestNarrowFilterIsRefused(t *testing.T) {
 	env, _ := startWithCTDC(t)
-	st := stats(env)
+	st := client(env)
 	ctx := env.As(t, coordinator)
 	// Four Afghan cases in the file.
 	_, err := st.CountCases(ctx, &casebridgev1.CountCasesRequest{Filter: &casebridgev1.StatsFilter{Nationalities: []string{"AF"}}})

@@ -10,6 +10,9 @@ import (
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
+// maxCountDims is the most dimensions CountCases takes.
+const maxCountDims = 3
+
 // chunkSize is the largest piece of file one ExportCasesResponse carries.
 const chunkSize = 64 << 10
 
@@ -47,6 +50,15 @@ func (s *Service) ExportCases(req *casebridgev1.ExportCasesRequest, stream caseb
 	}
 	if err != nil {
 		return err
+	}
+	if len(t.columns) > maxCountDims {
+		// CountCases publishes up to three dimensions with every level of
+		// totals, and an export of as many is protected the same way, so
+		// the two agree cell for cell. A wider export publishes its cells
+		// only: it is protected along the lines of its cells and their
+		// direct totals, not as if its deeper totals were out too, which
+		// would withhold most of it for nothing.
+		t.levels = 1
 	}
 	tab, err := s.count(ctx, t)
 	if err != nil {

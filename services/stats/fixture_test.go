@@ -58,7 +58,7 @@ var fixtureOrgs = []struct {
 // that the country dimension has something to count.
 var fixtureCountries = []string{"RS", "RS", "MK", "AL", ""}
 
-func orgOf(line int64) int         { return int(line % int64(len(fixtureOrgs))) }
+func orgOf(line int64) int        { return int(line % int64(len(fixtureOrgs))) }
 func countryOf(line int64) string { return fixtureCountries[line%int64(len(fixtureCountries))] }
 
 // loadCTDC imports the fixture into the server's database the way an
@@ -239,7 +239,7 @@ func startWithCTDC(t *testing.T) (*servertest.Env, []fileCase) {
 	return env, file
 }
 
-func stats(env *servertest.Env) casebridgev1.StatsServiceClient {
+func client(env *servertest.Env) casebridgev1.StatsServiceClient {
 	return casebridgev1.NewStatsServiceClient(env.Conn)
 }
 

@@ -140,7 +140,7 @@ func median(xs []int) int32 {
 // must be withheld.
 func TestIndicators(t *testing.T) {
 	env := servertest.Start(t)
-	st := stats(env)
+	st := client(env)
 	ctx := env.As(t, coordinator)
 	l := litigation{t, env}
 	pcrim := casebridgev1.ProceedingKind_PROCEEDING_KIND_CRIMINAL

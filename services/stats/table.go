@@ -24,6 +24,9 @@ type tableSpec struct {
 	fields  []*field
 	columns []column
 	sels    []selection
+	// levels of totals protected above the full cells; 0 for all (see
+	// disclosure.Options.Levels).
+	levels int
 }
 
 // use returns the position of f among the fields read, adding it.
@@ -93,7 +96,7 @@ func (s *Service) count(ctx context.Context, t *tableSpec) (*disclosure.Table, e
 			g.Via[j], g.Own[j] = via, own
 		}
 	}
-	tab, err := disclosure.Protect(groups, disclosure.Options{K: s.k, Dims: len(t.columns), Filters: len(t.sels)})
+	tab, err := disclosure.Protect(groups, disclosure.Options{K: s.k, Dims: len(t.columns), Filters: len(t.sels), Levels: t.levels})
 	if err != nil {
 		return nil, fmt.Errorf("protect table: %w", err)
 	}

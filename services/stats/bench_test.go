@@ -1,0 +1,113 @@
+package stats_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/ctdc"
+	"github.com/casebridge/casebridge/internal/testdb"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	"github.com/casebridge/casebridge/services/stats"
+)
+
+// BenchmarkCountCases1M counts a million cases by three dimensions. The
+// cases repeat the CTDC file's rows in turn (about seventy times each), so
+// they have its skew — its joint distribution of year, sex, age,
+// nationality and forms — spread over three organisations and five
+// countries by row number. Run it with:
+//
+//	go test -run '^$' -bench CountCases1M -benchtime 10x ./services/stats/
+func BenchmarkCountCases1M(b *testing.B) {
+	const n = 1_000_000
+	pool := testdb.New(b)
+	ctx := context.Background()
+	for _, sql := range []string{
+		`INSERT INTO organizations (id, display_name, kind) VALUES
+			('bench-shelter', 'Shelter', 1), ('bench-legal', 'Legal aid', 2), ('bench-cso', 'CSO', 3)`,
+		`CREATE TABLE bench_ctdc (n int PRIMARY KEY, sex smallint, age_band smallint, child smallint,
+			nationality text, identification_year int, exploitation_forms smallint[], identification_status smallint)`,
+	} {
+		if _, err := pool.Exec(ctx, sql); err != nil {
+			b.Fatal(err)
+		}
+	}
+	f, err := os.Open(ctdcFile(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := ctdc.NewReader(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var rows [][]any
+	for {
+		row, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := row.GetCoded()
+		forms := []int16{}
+		for _, fm := range c.GetExploitationForms() {
+			forms = append(forms, int16(fm))
+		}
+		rows = append(rows, []any{int32(len(rows)), int16(c.GetSex()), int16(c.GetAgeBand()), int16(c.GetChild()),
+			c.GetNationality(), c.GetIdentificationYear(), forms, int16(c.GetIdentificationStatus())})
+	}
+	f.Close()
+	if _, err := pool.CopyFrom(ctx, pgx.Identifier{"bench_ctdc"}, []string{"n", "sex", "age_band", "child",
+		"nationality", "identification_year", "exploitation_forms", "identification_status"}, pgx.CopyFromRows(rows)); err != nil {
+		b.Fatal(err)
+	}
+	for _, st := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO cases (id, organization_id, reference, status, sex, age_band, child, nationality, country,
+				identification_year, exploitation_forms, identification_status)
+			SELECT gen_random_uuid(), (ARRAY['bench-shelter', 'bench-legal', 'bench-cso'])[1 + g % 3], 'B-' || g, 1,
+				r.sex, r.age_band, r.child, r.nationality, (ARRAY['RS', 'RS', 'MK', 'AL', ''])[1 + g % 5],
+				r.identification_year, r.exploitation_forms, r.identification_status
+			FROM generate_series(0, $1 - 1) g JOIN bench_ctdc r ON r.n = g % $2`, []any{n, len(rows)}},
+		// A few hundred refusals of statistical use, as in real data.
+		{`INSERT INTO consents (id, case_id, purpose, decision, state, given_time, recorded_by)
+			SELECT gen_random_uuid(), id, 3, 2, 1, now(), 'bench' FROM cases TABLESAMPLE SYSTEM (0.05)`, nil},
+		{`VACUUM ANALYZE cases`, nil},
+		{`VACUUM ANALYZE consents`, nil},
+	} {
+		if _, err := pool.Exec(ctx, st.sql, st.args...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	svc := stats.New(pool, stats.DefaultK)
+	ctx = authz.WithPrincipal(ctx, authz.Principal{Subject: "coordinator@bench", Memberships: map[string][]string{"network": {"coordinator"}}})
+	for _, bc := range []struct {
+		name string
+		req  *casebridgev1.CountCasesRequest
+	}{
+		{"year-nationality-form", &casebridgev1.CountCasesRequest{Dimensions: []casebridgev1.Dimension{dYear, dNat, dForm}}},
+		{"orgkind-sex-age", &casebridgev1.CountCasesRequest{Dimensions: []casebridgev1.Dimension{dOrgKind, dSex, dAge}}},
+		{"country-year-status-filtered", &casebridgev1.CountCasesRequest{Dimensions: []casebridgev1.Dimension{dCountry, dYear, dStatus},
+			Filter: &casebridgev1.StatsFilter{Sexes: []casebridgev1.Sex{casebridgev1.Sex_SEX_FEMALE}, Years: []int32{2016, 2017, 2018}}}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				resp, err := svc.CountCases(ctx, bc.req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if resp.GetTotals()[0].GetCount() < n*99/100 && bc.req.GetFilter() == nil {
+					b.Fatalf("grand total %d", resp.GetTotals()[0].GetCount())
+				}
+			}
+		})
+	}
+}
