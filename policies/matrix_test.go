@@ -83,9 +83,12 @@ func (w *world) as(user string) context.Context { return w.env.As(w.t, user) }
 func (w *world) unique() string                 { return fmt.Sprintf("%d", w.n.Add(1)) }
 
 // fixture is what a call works on: a fresh case of shelter-a (in the state
-// the call needs) and related ids.
+// the call needs) and related ids. etag is the current etag of the record
+// the call works on: the case, or the proceeding, hearing, deadline or claim
+// of the fixture when it has one.
 type fixture struct {
 	caseID, etag, consentID, rotationID, subject, referralID string
+	proceedingID, hearingID, deadlineID, claimID             string
 }
 
 func (w *world) newCase(status string) fixture {

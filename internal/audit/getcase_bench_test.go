@@ -116,7 +116,14 @@ func newGetCaseBench(tb testing.TB) *getCaseBench {
 		g.ids = append(g.ids, resp.GetCase().GetId())
 	}
 
-	rec := audit.NewRecorder(pool, nil, audit.Options{})
+	opts := audit.Options{}
+	if v, err := strconv.Atoi(os.Getenv("AUDIT_WORKERS")); err == nil {
+		opts.FlushWorkers = v
+	}
+	if v, err := time.ParseDuration(os.Getenv("AUDIT_LINGER")); err == nil {
+		opts.Linger = v
+	}
+	rec := audit.NewRecorder(pool, nil, opts)
 	rctx, cancel := context.WithCancel(ctx)
 	rec.Start(rctx)
 	tb.Cleanup(func() {

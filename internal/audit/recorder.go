@@ -28,6 +28,10 @@ type Options struct {
 	FlushWorkers int
 	// MaxBatch bounds the events of one group commit; zero means 512.
 	MaxBatch int
+	// Linger is how long a flush worker waits for more events after the
+	// first before it commits (fewer, larger commits for a little latency);
+	// zero commits at once whatever is queued.
+	Linger time.Duration
 	// QueueSize bounds the read events waiting for a flush worker; zero
 	// means 8192. A full queue makes Read wait (or fail at its deadline).
 	QueueSize int
@@ -314,6 +318,12 @@ func (r *Recorder) worker() {
 	events := make([]Event, 0, r.opts.MaxBatch)
 	for first := range r.queue {
 		batch = append(batch[:0], first)
+		var linger <-chan time.Time
+		var timer *time.Timer
+		if r.opts.Linger > 0 {
+			timer = time.NewTimer(r.opts.Linger)
+			linger = timer.C
+		}
 	drain:
 		for len(batch) < r.opts.MaxBatch {
 			select {
@@ -322,9 +332,24 @@ func (r *Recorder) worker() {
 					break drain
 				}
 				batch = append(batch, p)
+				continue
 			default:
+			}
+			if linger == nil {
+				break
+			}
+			select {
+			case p, ok := <-r.queue:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, p)
+			case <-linger:
 				break drain
 			}
+		}
+		if timer != nil {
+			timer.Stop()
 		}
 		events = events[:0]
 		for _, p := range batch {

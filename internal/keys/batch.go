@@ -85,7 +85,7 @@ func (m *Manager) rewrapBatch(ctx context.Context, id string) (stepOutcome, erro
 		oldKeyIDs := make([]string, len(batch))
 		rewrapped := make([][]byte, len(batch))
 		for i, r := range batch {
-			key, err := m.unwrap(r.wrapped, r.caseID)
+			key, err := m.unwrap(r.keyID, r.wrapped, r.caseID)
 			if err != nil {
 				return fmt.Errorf("unwrap key of case %s from key %s: %w", r.caseID, r.keyID, err)
 			}

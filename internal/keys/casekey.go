@@ -73,7 +73,7 @@ func (m *Manager) loadCaseKey(ctx context.Context, q Querier, caseID string) (*v
 			if !m.keyring.Has(s.keyID) {
 				continue
 			}
-			key, err := m.unwrap(s.wrapped, caseID)
+			key, err := m.unwrap(s.keyID, s.wrapped, caseID)
 			if err == nil {
 				return key, nil
 			}

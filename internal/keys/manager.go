@@ -110,7 +110,7 @@ func (m *Manager) Wait() {
 
 // unwrap unwraps one wrapped case key, counting it so tests can verify that
 // cached reads perform no public-key operation.
-func (m *Manager) unwrap(wrapped []byte, caseID string) (*vault.CaseKey, error) {
+func (m *Manager) unwrap(keyID string, wrapped []byte, caseID string) (*vault.CaseKey, error) {
 	m.unwraps.Add(1)
-	return m.keyring.UnwrapCaseKey(wrapped, caseID)
+	return m.keyring.UnwrapCaseKeyWith(keyID, wrapped, caseID)
 }

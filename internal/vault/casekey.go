@@ -118,6 +118,14 @@ func (k *Keyring) UnwrapCaseKey(wrapped []byte, caseID string) (*CaseKey, error)
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("vault: unwrap case key: keyring is empty: %w", ErrNoKey)
 	}
+	return unwrapWith(wrapped, caseID, ids...)
+}
+
+// unwrapWith decrypts wrapped with ids and checks the case binding.
+func unwrapWith(wrapped []byte, caseID string, ids ...age.Identity) (*CaseKey, error) {
+	if err := checkCaseID(caseID); err != nil {
+		return nil, fmt.Errorf("vault: unwrap case key: %w", err)
+	}
 	r, err := age.Decrypt(bytes.NewReader(wrapped), ids...)
 	if err != nil {
 		if _, ok := errors.AsType[*age.NoIdentityMatchError](err); ok {

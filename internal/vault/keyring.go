@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"filippo.io/age"
 )
@@ -19,8 +20,9 @@ import (
 type Keyring struct {
 	dir string
 
-	mu   sync.RWMutex
-	keys map[string]heldKey // by key id
+	mu         sync.RWMutex
+	keys       map[string]heldKey // by key id
+	lastReload time.Time
 }
 
 // heldKey is one loaded organisation key.
@@ -55,7 +57,7 @@ func LoadKeyring(dir string) (*Keyring, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vault: load keyring: %w", err)
 	}
-	k := &Keyring{dir: dir, keys: make(map[string]heldKey)}
+	k := &Keyring{dir: dir, keys: make(map[string]heldKey), lastReload: time.Now()}
 	for _, e := range entries {
 		name := e.Name()
 		if strings.HasPrefix(name, ".") || !strings.HasSuffix(name, keyFileExt) {
@@ -137,9 +139,7 @@ func (k *Keyring) Destroy(keyID string) error {
 // Has reports whether the keyring holds the key, e.g. to check that every key
 // recorded beside a wrapped case key is still available before rotation.
 func (k *Keyring) Has(keyID string) bool {
-	k.mu.RLock()
-	defer k.mu.RUnlock()
-	_, ok := k.keys[keyID]
+	_, ok := k.Recipient(keyID)
 	return ok
 }
 
@@ -159,8 +159,13 @@ func (k *Keyring) IDs() []string {
 // keys can be wrapped to keys loaded from disk (not only freshly generated).
 func (k *Keyring) Recipient(keyID string) (string, bool) {
 	k.mu.RLock()
-	defer k.mu.RUnlock()
 	h, ok := k.keys[keyID]
+	k.mu.RUnlock()
+	if !ok && k.reloadOnMiss() {
+		k.mu.RLock()
+		h, ok = k.keys[keyID]
+		k.mu.RUnlock()
+	}
 	return h.recipient, ok
 }
 

@@ -1,0 +1,56 @@
+package vault
+
+import (
+	"fmt"
+	"time"
+)
+
+// reloadEvery bounds how often a miss re-reads the key directory (a
+// variable so that tests need not wait).
+var reloadEvery = time.Second
+
+// Reload re-reads the key directory. Replicas that share the directory (a
+// shared secret volume) see there the keys another replica generated during
+// a rotation and lose those it destroyed. On a malformed directory the keys
+// in memory stay as they are and the error is returned.
+func (k *Keyring) Reload() error {
+	fresh, err := LoadKeyring(k.dir)
+	if err != nil {
+		return fmt.Errorf("vault: reload keyring: %w", err)
+	}
+	k.mu.Lock()
+	k.keys = fresh.keys
+	k.lastReload = time.Now()
+	k.mu.Unlock()
+	return nil
+}
+
+// reloadOnMiss reloads the directory after a lookup found no key, at most
+// once per reloadEvery, and reports whether it did.
+func (k *Keyring) reloadOnMiss() bool {
+	k.mu.RLock()
+	recent := time.Since(k.lastReload) < reloadEvery
+	k.mu.RUnlock()
+	if recent {
+		return false
+	}
+	return k.Reload() == nil
+}
+
+// UnwrapCaseKeyWith unwraps with the one identity keyID names: one X25519
+// operation, however many organisations the keyring holds. A key not in
+// memory is looked for on disk once (another replica may have made it).
+func (k *Keyring) UnwrapCaseKeyWith(keyID string, wrapped []byte, caseID string) (*CaseKey, error) {
+	k.mu.RLock()
+	h, ok := k.keys[keyID]
+	k.mu.RUnlock()
+	if !ok && k.reloadOnMiss() {
+		k.mu.RLock()
+		h, ok = k.keys[keyID]
+		k.mu.RUnlock()
+	}
+	if !ok {
+		return nil, fmt.Errorf("vault: unwrap case key: key %s is not held: %w", keyID, ErrNoKey)
+	}
+	return unwrapWith(wrapped, caseID, h.identity)
+}
