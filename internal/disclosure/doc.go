@@ -43,9 +43,22 @@
 // worked out as "total minus the other cells". After primary suppression,
 // every margin line — a total and the cells that add up to it along one
 // dimension — is examined; a line with exactly one withheld member gets a
-// second one withheld, the smallest remaining cell (or the total, when no
-// cell is left). This repeats until no line has exactly one withheld member,
-// across rows, columns and layers alike: the usual hypercube heuristic.
+// second one withheld (or the total, when no cell is left). This repeats
+// until no line has exactly one withheld member, across rows, columns and
+// layers alike: the usual hypercube heuristic. The cell chosen is the one
+// that completes most other lines and opens fewest new ones, and among
+// those the smallest; in a one-dimensional table that is simply the next
+// smallest cell.
+//
+// A table with few dimensions is protected with every level of its totals.
+// A wide one that is published without its totals (an export of more than
+// three columns) can be protected along its cells' lines only
+// (Options.Levels): treating every deeper total as published would
+// withhold most of it.
+//
+// A case with several values of a multi-valued attribute (forms of
+// exploitation) counts once under each and once in a total over them, so
+// such a line does not add up exactly; it is protected as if it did.
 //
 // # What remains
 //
@@ -54,6 +67,7 @@
 // "tracker" problem): combining several overlapping filtered tables, or
 // tables whose secondary suppression chose different cells, may still
 // narrow a withheld value down. The complement and remainder rules close
-// the common cases; the rest is why statistics are for coordinators only. A withheld cell also says that at least
-// one case is there; a cell that is absent says that none is.
+// the common cases; the rest is why statistics are for coordinators only.
+// A withheld cell also says that at least one case is there; a cell that
+// is absent says that none is.
 package disclosure

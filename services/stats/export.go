@@ -26,11 +26,11 @@ var defaultExportDims = []casebridgev1.Dimension{
 }
 
 // ExportCases writes the protected cross-table as a CSV file: one row per
-// cell with at least one case, a count column, "<k" for a withheld count.
-// The rows are the cells of the same table CountCases would build (totals
-// are not written), suppressed the same way, so an export never holds a
-// row about one person — not even in the CTDC layout, whose rows are
-// aggregated too.
+// cell with at least one case, a count column, "<k" for a withheld count;
+// totals are not written. Filters are refused exactly as in CountCases,
+// and every row goes through the same disclosure control, so an export
+// never holds a row about one person — not even in the CTDC layout, whose
+// rows are aggregated too.
 func (s *Service) ExportCases(req *casebridgev1.ExportCasesRequest, stream casebridgev1.StatsService_ExportCasesServer) error {
 	ctx := stream.Context()
 	if err := caller(ctx); err != nil {

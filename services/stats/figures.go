@@ -118,7 +118,10 @@ func (s *Service) figures(ctx context.Context, tx pgx.Tx, ev events, sc scope, s
 	}
 	if !separate {
 		opt.Withhold = withhold(nil)
-		return t, t.protect(groups, opt, nil)
+		if err := t.protect(groups, opt, nil); err != nil {
+			return nil, err
+		}
+		return t, nil
 	}
 	byValue := map[string][]disclosure.Group{}
 	for _, g := range groups {

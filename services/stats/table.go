@@ -70,13 +70,30 @@ func tableFor(dims []casebridgev1.Dimension, filter *casebridgev1.StatsFilter) (
 // FailedPrecondition: it would publish nothing but the shape of a small
 // group, and a refusal says plainly why.
 func (s *Service) count(ctx context.Context, t *tableSpec) (*disclosure.Table, error) {
-	at := make([]int, len(t.sels))
-	for j, sel := range t.sels {
-		at[j] = t.use(sel.field)
+	for _, sel := range t.sels {
+		t.use(sel.field) // read before the rows are
 	}
 	rows, err := loadRows(ctx, s.pool, t.fields)
 	if err != nil {
 		return nil, err
+	}
+	tab, err := s.protect(t, rows)
+	if err != nil {
+		return nil, err
+	}
+	if total := tab.Total(); total.Reason.Primary() {
+		return nil, s.refusal(total, t.sels)
+	}
+	return tab, nil
+}
+
+// protect lays the rows out as t says and runs disclosure control on them.
+// Every row counts, in the filter or not: those outside are what the
+// differencing rules compare the answer with.
+func (s *Service) protect(t *tableSpec, rows []row) (*disclosure.Table, error) {
+	at := make([]int, len(t.sels))
+	for j, sel := range t.sels {
+		at[j] = t.use(sel.field)
 	}
 	groups := make([]disclosure.Group, len(rows))
 	for i, r := range rows {
@@ -99,9 +116,6 @@ func (s *Service) count(ctx context.Context, t *tableSpec) (*disclosure.Table, e
 	tab, err := disclosure.Protect(groups, disclosure.Options{K: s.k, Dims: len(t.columns), Filters: len(t.sels), Levels: t.levels})
 	if err != nil {
 		return nil, fmt.Errorf("protect table: %w", err)
-	}
-	if total := tab.Total(); total.Reason.Primary() {
-		return nil, s.refusal(total, t.sels)
 	}
 	return tab, nil
 }
