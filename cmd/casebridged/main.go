@@ -5,6 +5,8 @@
 //	casebridged migrate [flags]     apply schema migrations and exit
 //	casebridged dev-token --data-dir DIR --user SUBJECT
 //	                                print a dev-mode token on the last line
+//	casebridged bootstrap --org ID --name NAME --kind KIND --admin SUBJECT [flags]
+//	                                create the first organisation and its admin
 package main
 
 import (
@@ -19,9 +21,12 @@ import (
 	"time"
 
 	"github.com/casebridge/casebridge/internal/authn"
+	"github.com/casebridge/casebridge/internal/bootstrap"
 	"github.com/casebridge/casebridge/internal/config"
 	"github.com/casebridge/casebridge/internal/db"
+	"github.com/casebridge/casebridge/internal/keys"
 	"github.com/casebridge/casebridge/internal/server"
+	"github.com/casebridge/casebridge/internal/vault"
 )
 
 const envPrefix = "CASEBRIDGE_"
@@ -31,7 +36,7 @@ var envAliases = map[string]string{"database-url": "DATABASE_URL"}
 func main() {
 	args := os.Args[1:]
 	cmd := "serve"
-	if len(args) > 0 && (args[0] == "serve" || args[0] == "migrate" || args[0] == "dev-token") {
+	if len(args) > 0 && (args[0] == "serve" || args[0] == "migrate" || args[0] == "dev-token" || args[0] == "bootstrap") {
 		cmd, args = args[0], args[1:]
 	}
 	var err error
@@ -42,6 +47,8 @@ func main() {
 		err = migrate(args)
 	case "dev-token":
 		err = devToken(args)
+	case "bootstrap":
+		err = bootstrapOrg(args)
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return
@@ -135,5 +142,50 @@ func devToken(args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "dev-mode token for %s, valid %s:\n", *user, *ttl)
 	fmt.Println(token)
+	return nil
+}
+
+func bootstrapOrg(args []string) error {
+	fs := flag.NewFlagSet("casebridged bootstrap", flag.ContinueOnError)
+	var cfg server.Config
+	cfg.RegisterFlags(fs)
+	var o bootstrap.Organization
+	var kind string
+	fs.StringVar(&o.ID, "org", "", "organisation id, e.g. shelter-a")
+	fs.StringVar(&o.Name, "name", "", "organisation display name")
+	fs.StringVar(&kind, "kind", "", "shelter, legal_aid, cso, state_body, medical or coordinating_body")
+	fs.StringVar(&o.Country, "country", "", "ISO 3166-1 alpha-2 country code")
+	fs.StringVar(&o.Admin, "admin", "", "token subject of the first org admin")
+	config.Usage(fs, envPrefix, envAliases)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := config.ApplyEnv(fs, envPrefix, envAliases); err != nil {
+		return err
+	}
+	o.Kind = bootstrap.ParseKind(kind)
+	if cfg.DatabaseURL == "" || cfg.KeyringDir == "" {
+		return fmt.Errorf("--database-url and --keyring-dir are required")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := db.Migrate(ctx, pool); err != nil {
+		return err
+	}
+	keyring, err := vault.LoadKeyring(cfg.KeyringDir)
+	if err != nil {
+		return err
+	}
+	km := keys.NewManager(pool, keyring, nil, nil)
+	defer km.Close()
+	if err := bootstrap.Create(ctx, pool, km, o); err != nil {
+		return err
+	}
+	fmt.Printf("organisation %s ready; %s is its org admin\n", o.ID, o.Admin)
 	return nil
 }
