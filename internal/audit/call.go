@@ -205,6 +205,8 @@ func (r *Recorder) Interceptors(audited func(fullMethod string) bool) (grpc.Unar
 		if !audited(info.FullMethod) {
 			return handler(ctx, req)
 		}
+		r.inflight.Add(1)
+		defer r.inflight.Add(-1)
 		ctx = StartCall(ctx, info.FullMethod)
 		c := callFrom(ctx)
 		c.noteRequest(info.FullMethod, req)
@@ -218,6 +220,8 @@ func (r *Recorder) Interceptors(audited func(fullMethod string) bool) (grpc.Unar
 		if !audited(info.FullMethod) {
 			return handler(srv, ss)
 		}
+		// Not counted in inflight: a long-lived stream is not about to
+		// write an event, and the group commit should not wait for it.
 		ctx := StartCall(ss.Context(), info.FullMethod)
 		c := callFrom(ctx)
 		err := handler(srv, &auditStream{ServerStream: ss, ctx: ctx, c: c, method: info.FullMethod})

@@ -11,16 +11,13 @@ package audit_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -87,12 +84,7 @@ func newGetCaseBench(tb testing.TB) *getCaseBench {
 	handlerCtx := authz.WithPrincipal(authenticated, principal)
 
 	g := &getCaseBench{pool: pool}
-	var backend int
-	if err := pool.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&backend); err == nil {
-		if ppid, _, _, ok := procCPU(backend); ok {
-			g.postmaster = ppid
-		}
-	}
+	g.postmaster = postmasterOf(tb, pool)
 	for range 200 {
 		resp, err := svc.CreateCase(handlerCtx, &casebridgev1.CreateCaseRequest{
 			OrganizationId: "shelter-a",
@@ -183,7 +175,7 @@ type sample struct {
 func (g *getCaseBench) run(tb testing.TB, f func(context.Context, string) error, d time.Duration) sample {
 	workers := 32 * runtime.GOMAXPROCS(0)
 	var calls atomic.Int64
-	goBefore, pgBefore := processCPU(tb), g.postgresCPU(tb)
+	goBefore, pgBefore := processCPU(tb), postgresCPU(g.postmaster)
 	start := time.Now()
 	deadline := start.Add(d)
 	var wg sync.WaitGroup
@@ -204,67 +196,8 @@ func (g *getCaseBench) run(tb testing.TB, f func(context.Context, string) error,
 	return sample{
 		perSec: n / elapsed.Seconds(),
 		goCPU:  (processCPU(tb) - goBefore) / n,
-		pgCPU:  (g.postgresCPU(tb) - pgBefore) / n,
+		pgCPU:  (postgresCPU(g.postmaster) - pgBefore) / n,
 	}
-}
-
-// processCPU is the CPU time this process used so far, in seconds.
-func processCPU(tb testing.TB) float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		tb.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-}
-
-// postgresCPU is the CPU time the PostgreSQL cluster used so far (the
-// postmaster, its exited children and its live backends), read from /proc:
-// it needs the cluster on this machine, as the project's script runs it.
-func (g *getCaseBench) postgresCPU(tb testing.TB) float64 {
-	if g.postmaster == 0 {
-		return 0
-	}
-	total := 0.0
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		ppid, own, children, ok := procCPU(pid)
-		if !ok {
-			continue
-		}
-		switch {
-		case pid == g.postmaster:
-			total += own + children
-		case ppid == g.postmaster:
-			total += own
-		}
-	}
-	return total
-}
-
-// procCPU reads a process's parent and CPU seconds (its own, and its
-// waited-for children's) from /proc/<pid>/stat.
-func procCPU(pid int) (ppid int, own, children float64, ok bool) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, 0, 0, false
-	}
-	s := string(b)
-	k := strings.LastIndexByte(s, ')')
-	if k < 0 {
-		return 0, 0, 0, false
-	}
-	f := strings.Fields(s[k+1:]) // f[0] is field 3 (state)
-	if len(f) < 15 {
-		return 0, 0, 0, false
-	}
-	num := func(i int) float64 { v, _ := strconv.ParseFloat(f[i], 64); return v }
-	ppid = int(num(1))
-	const ticks = 100 // USER_HZ
-	return ppid, (num(11) + num(12)) / ticks, (num(13) + num(14)) / ticks, true
 }
 
 // BenchmarkGetCase measures GetCase plain and audited; compare the two

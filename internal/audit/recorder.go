@@ -24,13 +24,17 @@ type Options struct {
 	// FlushWorkers is how many group commits of read events may run at
 	// once, each on its own connection (a small pool of the recorder's own,
 	// so that audit writes never wait for — or starve — the handlers'
-	// connections); zero means 2.
+	// connections); zero means 1: one commit in flight while the next batch
+	// gathers gives the largest batches, hence the cheapest auditing.
 	FlushWorkers int
 	// MaxBatch bounds the events of one group commit; zero means 512.
 	MaxBatch int
-	// Linger is how long a flush worker waits for more events after the
-	// first before it commits (fewer, larger commits for a little latency);
-	// zero commits at once whatever is queued.
+	// Linger is the longest a flush worker waits for more events after the
+	// first one before it commits: fewer, larger commits cost the server and
+	// PostgreSQL far less than one commit per read. It waits only while some
+	// audited call in progress has not yet asked for its event to be
+	// written (when every one is waiting, it commits at once), so a lone
+	// call is not delayed. Zero means 2 ms; negative commits at once.
 	Linger time.Duration
 	// QueueSize bounds the read events waiting for a flush worker; zero
 	// means 8192. A full queue makes Read wait (or fail at its deadline).
@@ -51,14 +55,15 @@ type Options struct {
 type Recorder struct {
 	pool    *pgxpool.Pool
 	writers *pgxpool.Pool // the flush workers' own connections; nil before Start
+	log     *slog.Logger
+	opts    Options
+	now     func() time.Time
+	chainer *Chainer
+
 	// syncByDefault is set once Start has seen that the database commits
 	// synchronously by default; until then (or if it does not) each group
 	// commit turns synchronous_commit on for itself.
 	syncByDefault atomic.Bool
-	log           *slog.Logger
-	opts          Options
-	now           func() time.Time
-	chainer       *Chainer
 
 	mu      sync.RWMutex // guards started, closed and sending on queue
 	started bool
@@ -68,6 +73,12 @@ type Recorder struct {
 
 	stopChain context.CancelFunc
 	chainDone chan struct{}
+
+	// inflight counts the audited calls between the interceptor's start and
+	// end; waiting counts the events waiting for a group commit. A worker
+	// lingers for more events only while waiting < inflight.
+	inflight atomic.Int64
+	waiting  atomic.Int64
 }
 
 type pending struct {
@@ -92,13 +103,16 @@ func NewRecorder(pool *pgxpool.Pool, log *slog.Logger, opts Options) *Recorder {
 		log = slog.Default()
 	}
 	if opts.FlushWorkers <= 0 {
-		opts.FlushWorkers = 2
+		opts.FlushWorkers = 1
 	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 512
 	}
 	if opts.QueueSize <= 0 {
 		opts.QueueSize = 8192
+	}
+	if opts.Linger == 0 {
+		opts.Linger = 2 * time.Millisecond
 	}
 	if opts.ChainInterval == 0 {
 		opts.ChainInterval = 200 * time.Millisecond
@@ -293,11 +307,13 @@ func (r *Recorder) write(ctx context.Context, ev Event) error {
 		return r.insertDurable(ctx, []Event{ev})
 	}
 	p := &pending{ev: ev, done: make(chan error, 1)}
+	r.waiting.Add(1)
 	select {
 	case r.queue <- p:
 		r.mu.RUnlock()
 	case <-ctx.Done():
 		r.mu.RUnlock()
+		r.waiting.Add(-1)
 		return ctx.Err()
 	}
 	select {
@@ -309,46 +325,53 @@ func (r *Recorder) write(ctx context.Context, ev Event) error {
 	}
 }
 
-// worker is one group-commit loop: it takes the first waiting event, every
-// other event already queued (up to MaxBatch), writes them in one INSERT
-// and one commit, and wakes their callers.
+// worker is one group-commit loop: it takes the first waiting event and
+// every other event already queued; while some audited call in progress has
+// not asked for its event yet, it waits up to Linger for more (or until the
+// batch is full); then it writes them all with one INSERT and one commit and
+// wakes their callers.
 func (r *Recorder) worker() {
 	defer r.workers.Done()
 	batch := make([]*pending, 0, r.opts.MaxBatch)
 	events := make([]Event, 0, r.opts.MaxBatch)
+	var timer *time.Timer
 	for first := range r.queue {
 		batch = append(batch[:0], first)
 		var linger <-chan time.Time
-		var timer *time.Timer
-		if r.opts.Linger > 0 {
-			timer = time.NewTimer(r.opts.Linger)
-			linger = timer.C
-		}
-	drain:
+	collect:
 		for len(batch) < r.opts.MaxBatch {
 			select {
 			case p, ok := <-r.queue:
 				if !ok {
-					break drain
+					break collect
 				}
 				batch = append(batch, p)
 				continue
 			default:
 			}
+			if r.opts.Linger <= 0 || r.waiting.Load() >= r.inflight.Load() {
+				break // every call in progress is waiting: commit now
+			}
 			if linger == nil {
-				break
+				if timer == nil {
+					timer = time.NewTimer(r.opts.Linger)
+				} else {
+					timer.Reset(r.opts.Linger)
+				}
+				linger = timer.C
 			}
 			select {
 			case p, ok := <-r.queue:
 				if !ok {
-					break drain
+					break collect
 				}
 				batch = append(batch, p)
 			case <-linger:
-				break drain
+				linger = nil
+				break collect
 			}
 		}
-		if timer != nil {
+		if linger != nil {
 			timer.Stop()
 		}
 		events = events[:0]
@@ -361,6 +384,7 @@ func (r *Recorder) worker() {
 		if err != nil {
 			r.log.Error("audit: group commit failed", "events", len(events), "error", err.Error())
 		}
+		r.waiting.Add(-int64(len(batch)))
 		for _, p := range batch {
 			p.done <- err
 		}
