@@ -18,6 +18,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
+	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/authn"
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/db"
@@ -25,6 +26,7 @@ import (
 	"github.com/casebridge/casebridge/internal/keys"
 	"github.com/casebridge/casebridge/internal/validation"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	auditsvc "github.com/casebridge/casebridge/services/audit"
 	"github.com/casebridge/casebridge/services/cases"
 	"github.com/casebridge/casebridge/services/compensation"
 	"github.com/casebridge/casebridge/services/organizations"
@@ -49,6 +51,7 @@ type Server struct {
 	stop       context.CancelFunc
 
 	keys      *keys.Manager
+	audit     *audit.Recorder
 	authz     *authz.Engine
 	members   *authz.Members
 	validator *validation.Validator
@@ -103,9 +106,14 @@ func (s *Server) build(ctx context.Context) error {
 	}
 	auth := &authenticator{verifier: verifier}
 	authzUnary, authzStream := authz.Interceptors(s.authz, s.members, subjectOf, publicMethods)
+	// Audit sits before authorization so that refused calls are recorded too.
+	s.audit = audit.NewRecorder(s.pool, s.log, audit.Options{})
+	s.audit.Start(s.background)
+	s.closers = append(s.closers, s.audit.Close)
+	auditUnary, auditStream := s.audit.Interceptors(audit.Services(audit.DefaultServices...))
 	opts := []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(observeUnary(s.log), auth.unary(), authzUnary, s.validator.UnaryInterceptor()),
-		grpc.ChainStreamInterceptor(observeStream(s.log), auth.stream(), authzStream,
+		grpc.ChainUnaryInterceptor(observeUnary(s.log), auth.unary(), auditUnary, authzUnary, s.validator.UnaryInterceptor()),
+		grpc.ChainStreamInterceptor(observeStream(s.log), auth.stream(), auditStream, authzStream,
 			s.validator.StreamInterceptor(cases.ValidatesOwnStream...)),
 	}
 	if creds != nil {
@@ -147,10 +155,11 @@ func (s *Server) buildVerifier(ctx context.Context) (*authn.Verifier, error) {
 // not implemented yet is simply absent.
 func (s *Server) registerServices(context.Context) error {
 	casebridgev1.RegisterOrganizationServiceServer(s.grpc, organizations.New(s.pool, s.authz, s.keys))
-	casebridgev1.RegisterCaseServiceServer(s.grpc, cases.New(s.pool, s.authz, s.keys, s.validator))
-	casebridgev1.RegisterReferralServiceServer(s.grpc, referrals.New(s.background, s.pool, s.authz, s.keys, s.log))
-	casebridgev1.RegisterProceedingServiceServer(s.grpc, proceedings.New(s.pool, s.authz, s.keys))
-	casebridgev1.RegisterCompensationServiceServer(s.grpc, compensation.New(s.pool, s.authz))
+	casebridgev1.RegisterCaseServiceServer(s.grpc, cases.New(s.pool, s.authz, s.keys, s.validator, s.audit))
+	casebridgev1.RegisterReferralServiceServer(s.grpc, referrals.New(s.background, s.pool, s.authz, s.keys, s.log, s.audit))
+	casebridgev1.RegisterProceedingServiceServer(s.grpc, proceedings.New(s.pool, s.authz, s.keys, s.audit))
+	casebridgev1.RegisterCompensationServiceServer(s.grpc, compensation.New(s.pool, s.authz, s.audit))
+	casebridgev1.RegisterAuditServiceServer(s.grpc, auditsvc.New(s.pool, s.audit))
 	casebridgev1.RegisterStatsServiceServer(s.grpc, stats.New(s.pool, s.cfg.StatsK))
 	return nil
 }

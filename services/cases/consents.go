@@ -55,7 +55,8 @@ func (s *Service) RecordConsent(ctx context.Context, req *casebridgev1.RecordCon
 	}
 	var id string
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := s.access(ctx, tx, p, req.GetCaseId(), "consent", "create", true); err != nil {
+		acc, err := s.access(ctx, tx, p, req.GetCaseId(), "consent", "create", true)
+		if err != nil {
 			return err
 		}
 		r, err := getCase(ctx, tx, req.GetCaseId(), false)
@@ -78,7 +79,10 @@ func (s *Service) RecordConsent(ctx context.Context, req *casebridgev1.RecordCon
 			RETURNING id`,
 			id, r.ID, int16(req.GetPurpose()), int16(req.GetDecision()), orgID, kind,
 			given, expire, p.Subject, req.GetMethod(), requestID).Scan(&id)
-		return err
+		if err != nil {
+			return fmt.Errorf("record consent on case %s: %w", r.ID, err)
+		}
+		return s.recordChange(ctx, tx, acc.Org, r.ID, nil)
 	})
 	if err != nil {
 		return nil, err
@@ -129,7 +133,8 @@ func (s *Service) WithdrawConsent(ctx context.Context, req *casebridgev1.Withdra
 		return nil, err
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := s.access(ctx, tx, p, req.GetCaseId(), "consent", "withdraw", true); err != nil {
+		acc, err := s.access(ctx, tx, p, req.GetCaseId(), "consent", "withdraw", true)
+		if err != nil {
 			return err
 		}
 		c, err := getConsent(ctx, tx, req.GetCaseId(), req.GetConsentId(), s.now())
@@ -141,6 +146,9 @@ func (s *Service) WithdrawConsent(ctx context.Context, req *casebridgev1.Withdra
 		}
 		if _, err := tx.Exec(ctx, `UPDATE consents SET state = 2, withdraw_time = now() WHERE id = $1`, c.GetId()); err != nil {
 			return fmt.Errorf("withdraw consent %s: %w", c.GetId(), err)
+		}
+		if err := s.recordChange(ctx, tx, acc.Org, req.GetCaseId(), nil); err != nil {
+			return err
 		}
 		return s.endSharingOf(ctx, tx, req.GetCaseId(), c.GetId())
 	})

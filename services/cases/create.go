@@ -89,7 +89,7 @@ func (s *Service) CreateCase(ctx context.Context, req *casebridgev1.CreateCaseRe
 				return err
 			}
 		}
-		return nil
+		return s.recordChange(ctx, tx, org, r.ID, classes)
 	})
 	if errors.Is(err, errRetried) {
 		prior, err := caseByRequestID(ctx, s.pool, org, req.GetRequestId())

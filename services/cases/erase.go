@@ -40,6 +40,9 @@ func (s *Service) EraseCase(ctx context.Context, req *casebridgev1.EraseCaseRequ
 		if err := checkEtag(r, req.GetEtag(), false); err != nil {
 			return err
 		}
+		if err := s.recordChange(ctx, tx, acc.Org, r.ID, presentClasses(r)); err != nil {
+			return err
+		}
 		// The organisations the case is shared with hear that it is closed
 		// (and, from shred, that their referrals are revoked) once the
 		// erasure is done: the events are written last.

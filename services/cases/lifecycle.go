@@ -107,6 +107,9 @@ func (s *Service) changeStatus(ctx context.Context, id, etag, act string, t tran
 		if err := t.check(r.Status); err != nil {
 			return err
 		}
+		if err := s.recordChange(ctx, tx, acc.Org, id, nil); err != nil {
+			return err
+		}
 		now := s.now()
 		r.Status = t.to
 		switch t.to {
@@ -155,6 +158,9 @@ func (s *Service) AssignCase(ctx context.Context, req *casebridgev1.AssignCaseRe
 			return err
 		}
 		r.Assigned = req.GetCaseworker()
+		if err := s.recordChange(ctx, tx, acc.Org, r.ID, nil); err != nil {
+			return err
+		}
 		return saveCase(ctx, tx, r, s.now())
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -66,8 +67,11 @@ func (s *Service) AddNote(ctx context.Context, req *casebridgev1.AddNoteRequest)
 		err = tx.QueryRow(ctx, `INSERT INTO case_notes (id, case_id, class, ciphertext, author, request_id)
 			VALUES ($1, $2, $3, $4, $5, $6) RETURNING create_time`,
 			note.Id, r.ID, int16(class), ct, p.Subject, requestID).Scan(&created)
+		if err != nil {
+			return fmt.Errorf("store note of case %s: %w", r.ID, err)
+		}
 		note.CreateTime = timestamppb.New(created)
-		return err
+		return s.recordChange(ctx, tx, acc.Org, r.ID, []casebridgev1.DataClass{class})
 	})
 	if err != nil {
 		return nil, err
@@ -128,6 +132,9 @@ func (s *Service) ListNotes(ctx context.Context, req *casebridgev1.ListNotesRequ
 	}
 	notes, more, err := s.loadNotes(ctx, acc, req.GetCaseId(), f)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.recordRead(ctx, acc.Org, req.GetCaseId(), noteClasses(notes)); err != nil {
 		return nil, err
 	}
 	resp := &casebridgev1.ListNotesResponse{Notes: notes}
@@ -231,6 +238,17 @@ func redactedNoteClasses(ctx context.Context, q interface {
 		}
 	}
 	return out, nil
+}
+
+// noteClasses lists the classes of the notes returned.
+func noteClasses(notes []*casebridgev1.Note) []casebridgev1.DataClass {
+	var out []casebridgev1.DataClass
+	for _, n := range notes {
+		if !slices.Contains(out, n.GetDataClass()) {
+			out = append(out, n.GetDataClass())
+		}
+	}
+	return out
 }
 
 func nullUUID(id string) *string {

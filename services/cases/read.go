@@ -37,6 +37,9 @@ func (s *Service) GetCase(ctx context.Context, req *casebridgev1.GetCaseRequest)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.recordRead(ctx, acc.Org, r.ID, returnedClasses(out)); err != nil {
+		return nil, err
+	}
 	return &casebridgev1.GetCaseResponse{Case: out}, nil
 }
 
@@ -115,6 +118,11 @@ func (s *Service) ListCases(ctx context.Context, req *casebridgev1.ListCasesRequ
 		c, err := s.render(ctx, s.pool, acc, r, view)
 		if err != nil {
 			return nil, err
+		}
+		if classes := returnedClasses(c); len(classes) > 0 {
+			if err := s.recordRead(ctx, acc.Org, r.ID, classes); err != nil {
+				return nil, err
+			}
 		}
 		resp.Cases = append(resp.Cases, c)
 	}

@@ -10,10 +10,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/keys"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/validation"
@@ -28,12 +31,13 @@ type Service struct {
 	authz     *authz.Engine
 	keys      *keys.Manager
 	validator *validation.Validator
+	audit     *audit.Recorder
 	now       func() time.Time
 }
 
 // New builds the service over its dependencies.
-func New(pool *pgxpool.Pool, engine *authz.Engine, km *keys.Manager, v *validation.Validator) *Service {
-	return &Service{pool: pool, authz: engine, keys: km, validator: v, now: time.Now}
+func New(pool *pgxpool.Pool, engine *authz.Engine, km *keys.Manager, v *validation.Validator, rec *audit.Recorder) *Service {
+	return &Service{pool: pool, authz: engine, keys: km, validator: v, audit: rec, now: time.Now}
 }
 
 // ValidatesOwnStream lists the streaming methods that validate each message
@@ -81,4 +85,52 @@ func uuidField(field, id string) error {
 		return rpcerr.InvalidArgument(field, "must be a UUID")
 	}
 	return nil
+}
+
+// recordRead writes the audit event of a read of case id — who, which
+// classes it returned — durable before the response leaves the server.
+func (s *Service) recordRead(ctx context.Context, org, id string, classes []casebridgev1.DataClass) error {
+	if s.audit == nil {
+		return nil
+	}
+	return s.audit.Read(ctx, org, id, classNames(classes))
+}
+
+// recordChange writes the audit event of a change to case id in the
+// change's own transaction: both commit or neither does.
+func (s *Service) recordChange(ctx context.Context, tx pgx.Tx, org, id string, classes []casebridgev1.DataClass) error {
+	if s.audit == nil {
+		return nil
+	}
+	return s.audit.InTx(ctx, tx, org, id, classNames(classes))
+}
+
+func classNames(classes []casebridgev1.DataClass) []string {
+	out := make([]string, 0, len(classes))
+	for _, c := range classes {
+		out = append(out, string(dataclass.Name(c)))
+	}
+	return out
+}
+
+// returnedClasses lists the sensitive classes a response carries.
+func returnedClasses(c *casebridgev1.Case) []casebridgev1.DataClass {
+	var out []casebridgev1.DataClass
+	for _, cl := range dataclass.All {
+		if getClass(c, cl) != nil {
+			out = append(out, cl)
+		}
+	}
+	return out
+}
+
+// presentClasses lists the sensitive classes a stored case holds.
+func presentClasses(r *caseRow) []casebridgev1.DataClass {
+	var out []casebridgev1.DataClass
+	for _, cl := range dataclass.All {
+		if r.has(cl) {
+			out = append(out, cl)
+		}
+	}
+	return out
 }

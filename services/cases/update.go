@@ -90,6 +90,9 @@ func (s *Service) UpdateCase(ctx context.Context, req *casebridgev1.UpdateCaseRe
 			return err
 		}
 		out = r
+		if err := s.recordChange(ctx, tx, acc.Org, r.ID, maskClasses(mask)); err != nil {
+			return err
+		}
 		return saveCase(ctx, tx, r, s.now())
 	})
 	if err != nil {
@@ -158,6 +161,17 @@ func (s *Service) applyMask(ctx context.Context, tx pgx.Tx, p authz.Principal, a
 		r.ClassesPresent |= dataclass.Bit(c)
 	}
 	return nil
+}
+
+// maskClasses lists the sensitive classes a mask touches.
+func maskClasses(mask []maskPath) []casebridgev1.DataClass {
+	var out []casebridgev1.DataClass
+	for _, mp := range mask {
+		if mp.class != casebridgev1.DataClass_DATA_CLASS_UNSPECIFIED && !slices.Contains(out, mp.class) {
+			out = append(out, mp.class)
+		}
+	}
+	return out
 }
 
 // copyPart copies field fd (or every field, when fd is nil) from src to dst;

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -26,13 +27,14 @@ type Service struct {
 
 	pool  *pgxpool.Pool
 	authz *authz.Engine
+	audit *audit.Recorder
 	now   func() time.Time
 }
 
 // New builds the service over its dependencies. Claims hold no sensitive
 // victim data, so it needs no keys.
-func New(pool *pgxpool.Pool, engine *authz.Engine) *Service {
-	return &Service{pool: pool, authz: engine, now: time.Now}
+func New(pool *pgxpool.Pool, engine *authz.Engine, rec *audit.Recorder) *Service {
+	return &Service{pool: pool, authz: engine, audit: rec, now: time.Now}
 }
 
 // principal returns the caller resolved by the authorization interceptor.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/keys"
 	"github.com/casebridge/casebridge/internal/rpcerr"
@@ -28,12 +29,13 @@ type Service struct {
 	pool  *pgxpool.Pool
 	authz *authz.Engine
 	keys  *keys.Manager
+	audit *audit.Recorder
 	now   func() time.Time
 }
 
 // New builds the service over its dependencies.
-func New(pool *pgxpool.Pool, engine *authz.Engine, km *keys.Manager) *Service {
-	return &Service{pool: pool, authz: engine, keys: km, now: time.Now}
+func New(pool *pgxpool.Pool, engine *authz.Engine, km *keys.Manager, rec *audit.Recorder) *Service {
+	return &Service{pool: pool, authz: engine, keys: km, audit: rec, now: time.Now}
 }
 
 // principal returns the caller resolved by the authorization interceptor.

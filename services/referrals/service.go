@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/caseinfo"
 	"github.com/casebridge/casebridge/internal/keys"
@@ -31,17 +32,18 @@ type Service struct {
 	pool  *pgxpool.Pool
 	authz *authz.Engine
 	keys  *keys.Manager
+	audit *audit.Recorder
 	hub   *hub
 }
 
 // New builds the service. ctx bounds the background listener that wakes
 // watchers (started on the first WatchReferrals): pass the server's
 // lifetime context.
-func New(ctx context.Context, pool *pgxpool.Pool, engine *authz.Engine, km *keys.Manager, log *slog.Logger) *Service {
+func New(ctx context.Context, pool *pgxpool.Pool, engine *authz.Engine, km *keys.Manager, log *slog.Logger, rec *audit.Recorder) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{pool: pool, authz: engine, keys: km, hub: newHub(ctx, pool, log.With("component", "referrals"))}
+	return &Service{pool: pool, authz: engine, keys: km, audit: rec, hub: newHub(ctx, pool, log.With("component", "referrals"))}
 }
 
 // The policy object of every ReferralService permission.
