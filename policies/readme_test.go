@@ -87,7 +87,7 @@ var readmeTable = []docSection{
 		{"See and rotate the organisation's encryption keys", ownOrg, perms("key:read", "key:rotate")},
 	}},
 	{"Audit", []docRow{
-		{"Read the audit log: who read or changed which case", ownOrg, perms("audit:read")},
+		{"Read the audit log of every organisation: who read or changed which case", anywhere, perms("audit:read")},
 		{"Verify that the audit log was not altered", anywhere, perms("audit:verify")},
 	}},
 }
