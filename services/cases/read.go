@@ -108,9 +108,17 @@ func (s *Service) ListCases(ctx context.Context, req *casebridgev1.ListCasesRequ
 	if view == casebridgev1.CaseView_CASE_VIEW_UNSPECIFIED {
 		view = casebridgev1.CaseView_CASE_VIEW_BASIC
 	}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	infos, err := caseinfo.LoadMany(ctx, s.pool, ids)
+	if err != nil {
+		return nil, err
+	}
 	resp := &casebridgev1.ListCasesResponse{}
 	for _, r := range rows {
-		acc, err := s.access(ctx, s.pool, p, r.ID, "case", authz.ActRead, false)
+		acc, err := s.authz.CaseAccess(p, infos[r.ID], "case", authz.ActRead)
 		if err != nil {
 			// Shared with an organisation where the caller's role cannot read it.
 			continue
