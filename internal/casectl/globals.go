@@ -1,0 +1,32 @@
+package casectl
+
+import (
+	"flag"
+	"time"
+
+	"github.com/casebridge/casebridge/internal/casectl/cli"
+	"github.com/casebridge/casebridge/internal/casectl/output"
+)
+
+// globals are the flags every command accepts.
+type globals struct {
+	server  string
+	output  string
+	timeout time.Duration
+}
+
+func (g *globals) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.server, "server", "", "casebridged `address` (host:port), instead of the one saved by login")
+	fs.StringVar(&g.output, "output", "table", "output `format`: table, json or csv")
+	fs.StringVar(&g.output, "o", "table", "shorthand for --output `format`")
+	fs.DurationVar(&g.timeout, "timeout", 30*time.Second, "how long to wait for each answer from the server")
+}
+
+// format is the parsed --output.
+func (g *globals) format() (output.Format, error) {
+	f, err := output.ParseFormat(g.output)
+	if err != nil {
+		return f, cli.Usagef("--output: %v", err)
+	}
+	return f, nil
+}

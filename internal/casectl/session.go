@@ -1,0 +1,102 @@
+package casectl
+
+import (
+	"context"
+	"flag"
+
+	"github.com/casebridge/casebridge/internal/casectl/cli"
+	"github.com/casebridge/casebridge/internal/casectl/explain"
+	"github.com/casebridge/casebridge/internal/casectl/output"
+	"github.com/casebridge/casebridge/internal/casectl/settings"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+func (a *app) whoamiCommand() *cli.Command {
+	return &cli.Command{
+		Name:     "whoami",
+		Summary:  "show who the server takes you for, and your roles",
+		Help:     "Ask the server who the saved token (or $CASEBRIDGE_TOKEN) belongs to and which roles it holds in which organisation.",
+		Examples: []string{"casectl whoami", "casectl whoami --output json"},
+		Run: func(ctx context.Context, _ *flag.FlagSet, _ []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			who, err := c.orgs.GetCallerIdentity(ctx, &casebridgev1.GetCallerIdentityRequest{})
+			if err != nil {
+				return explain.Wrap(err, "who am I")
+			}
+			return a.printIdentity(who)
+		},
+	}
+}
+
+func (a *app) logoutCommand() *cli.Command {
+	return &cli.Command{
+		Name:     "logout",
+		Summary:  "forget the saved token",
+		Help:     "Remove the token from the settings file; the server address and TLS settings stay for the next login.",
+		Examples: []string{"casectl logout"},
+		Run: func(context.Context, *flag.FlagSet, []string) error {
+			path, err := settings.Path(a.env.Getenv)
+			if err != nil {
+				return err
+			}
+			s, err := settings.Load(path)
+			if err != nil {
+				return err
+			}
+			s.Token, s.Subject = "", ""
+			if err := settings.Save(path, s); err != nil {
+				return err
+			}
+			a.say("Logged out: the token is removed from %s", path)
+			return nil
+		},
+	}
+}
+
+func (a *app) orgsCommand() *cli.Command {
+	var kind, country string
+	var limit int
+	return &cli.Command{
+		Name:    "orgs",
+		Summary: "list the organisations you can refer a case to",
+		Help:    "List the directory of organisations: their ids are what 'refer --to' and 'consent add --to' take.",
+		Examples: []string{
+			"casectl orgs",
+			"casectl orgs --kind legal-aid --country RS",
+		},
+		Flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&kind, "kind", "", "only organisations of this `kind`: "+choices[casebridgev1.OrganizationKind]())
+			fs.StringVar(&country, "country", "", "only organisations in this `country` (ISO 3166-1 alpha-2)")
+			limitFlag(fs, &limit)
+		},
+		Run: func(ctx context.Context, _ *flag.FlagSet, _ []string) error {
+			f, err := a.format()
+			if err != nil {
+				return err
+			}
+			req := &casebridgev1.ListOrganizationsRequest{CountryCode: upper(country)}
+			if kind != "" {
+				if req.Kind, err = parseEnum[casebridgev1.OrganizationKind]("--kind", kind); err != nil {
+					return err
+				}
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			orgs, more, err := collect(ctx, limit, func(ctx context.Context, token string, size int32) ([]*casebridgev1.Organization, string, error) {
+				req.PageToken, req.PageSize = token, size
+				resp, err := c.orgs.ListOrganizations(ctx, req)
+				return resp.GetOrganizations(), resp.GetNextPageToken(), err
+			})
+			if err != nil {
+				return explain.WithFlags(explain.Wrap(err, "list organisations"), map[string]string{"country_code": "--country"})
+			}
+			a.noteMore(more, limit)
+			return output.List(a.stdout(), f, orgs, orgColumns)
+		},
+	}
+}

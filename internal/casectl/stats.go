@@ -1,0 +1,210 @@
+package casectl
+
+import (
+	"context"
+	"flag"
+	"strconv"
+	"strings"
+
+	"github.com/casebridge/casebridge/internal/casectl/cli"
+	"github.com/casebridge/casebridge/internal/casectl/enumarg"
+	"github.com/casebridge/casebridge/internal/casectl/explain"
+	"github.com/casebridge/casebridge/internal/casectl/output"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+func (a *app) statsCommand() *cli.Command {
+	return &cli.Command{
+		Name:    "stats",
+		Summary: "anonymised counts and monitoring indicators (coordinators)",
+		Help: `Anonymised figures across organisations, for coordinators: never a record
+about a person. Every count below the server's threshold k is withheld and
+shown as "<k" (never as zero), and so are counts from which a small one
+could be worked out.`,
+		Examples: []string{
+			"casectl stats cases --by year,country,sex",
+			"casectl stats cases --by year,form --csv > cases-by-year-and-form.csv",
+			"casectl stats indicators --years 2020-2025 --country RS",
+		},
+		Sub: []*cli.Command{a.statsCasesCommand(), a.statsIndicatorsCommand()},
+	}
+}
+
+type statsFilterFlags struct {
+	years, countries, sexes, nationalities, forms, orgKinds string
+}
+
+func (s *statsFilterFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&s.years, "year", "", "only these years of identification, comma-separated")
+	fs.StringVar(&s.countries, "country", "", "only these countries of identification, comma-separated (e.g. RS,MK)")
+	fs.StringVar(&s.sexes, "sex", "", "only these sexes, comma-separated")
+	fs.StringVar(&s.nationalities, "nationality", "", "only these nationalities, comma-separated")
+	fs.StringVar(&s.forms, "form", "", "only cases with one of these forms of exploitation, comma-separated")
+	fs.StringVar(&s.orgKinds, "org-kind", "", "only cases of organisations of these kinds, comma-separated")
+}
+
+func (s *statsFilterFlags) build() (*casebridgev1.StatsFilter, error) {
+	f := &casebridgev1.StatsFilter{}
+	for _, y := range splitList(s.years) {
+		n, err := strconv.ParseInt(y, 10, 32)
+		if err != nil {
+			return nil, cli.Usagef("--year: %q is not a year", y)
+		}
+		f.Years = append(f.Years, int32(n))
+	}
+	for _, c := range splitList(s.countries) {
+		f.Countries = append(f.Countries, upper(c))
+	}
+	for _, c := range splitList(s.nationalities) {
+		f.Nationalities = append(f.Nationalities, upper(c))
+	}
+	var err error
+	if f.Sexes, err = parseEnums[casebridgev1.Sex]("--sex", s.sexes); err != nil {
+		return nil, err
+	}
+	if f.ExploitationForms, err = parseEnums[casebridgev1.ExploitationForm]("--form", s.forms); err != nil {
+		return nil, err
+	}
+	if f.OrganizationKinds, err = parseEnums[casebridgev1.OrganizationKind]("--org-kind", s.orgKinds); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+var statsHints = map[string]string{
+	"dimensions": "--by", "filter.years": "--year", "filter.countries": "--country", "filter.sexes": "--sex",
+	"filter.nationalities": "--nationality", "filter.exploitation_forms": "--form", "filter.organization_kinds": "--org-kind",
+}
+
+func (a *app) statsCasesCommand() *cli.Command {
+	var by string
+	var csvOut bool
+	var filter statsFilterFlags
+	return &cli.Command{
+		Name:    "cases",
+		Summary: "count cases by up to three coded attributes",
+		Help: `Count cases by up to three of: ` + choices[casebridgev1.Dimension]() + `.
+Rows with "(all)" are totals over that attribute; the last row is the grand
+total. "unknown" counts cases where the attribute is not recorded. A case
+with several forms of exploitation counts once under each.`,
+		Examples: []string{
+			"casectl stats cases --by year,country,sex",
+			"casectl stats cases --by year,country,sex --csv",
+			"casectl stats cases --by age-band --country RS --year 2024,2025",
+		},
+		Flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&by, "by", "", "attributes to count by, comma-separated (at most 3)")
+			fs.BoolVar(&csvOut, "csv", false, "shorthand for --output csv")
+			filter.register(fs)
+		},
+		Run: func(ctx context.Context, _ *flag.FlagSet, _ []string) error {
+			f, err := a.format()
+			if err != nil {
+				return err
+			}
+			if csvOut {
+				f = output.CSV
+			}
+			dims, err := parseEnums[casebridgev1.Dimension]("--by", by)
+			if err != nil {
+				return err
+			}
+			flt, err := filter.build()
+			if err != nil {
+				return err
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			resp, err := c.stats.CountCases(ctx, &casebridgev1.CountCasesRequest{Dimensions: dims, Filter: flt})
+			if err != nil {
+				return explain.WithFlags(explain.Wrap(err, "count cases"), statsHints)
+			}
+			if f == output.JSON {
+				return output.JSONObject(a.stdout(), resp)
+			}
+			headers, rows := crossTable(resp)
+			if f == output.CSV {
+				return output.WriteCSV(a.stdout(), headers, rows)
+			}
+			a.say("Counts below %d are withheld and shown as <%d.", resp.GetK(), resp.GetK())
+			return output.WriteTable(a.stdout(), headers, rows)
+		},
+	}
+}
+
+// crossTable lays out the cells and then the totals, one row each: a
+// column per dimension and the count.
+func crossTable(resp *casebridgev1.CountCasesResponse) ([]string, [][]string) {
+	dims := resp.GetDimensions()
+	headers := make([]string, 0, len(dims)+1)
+	for _, d := range dims {
+		headers = append(headers, enumName(d))
+	}
+	headers = append(headers, "count")
+	var rows [][]string
+	for _, group := range [][]*casebridgev1.Cell{resp.GetCells(), resp.GetTotals()} {
+		for _, cell := range group {
+			row := make([]string, len(dims)+1)
+			for i := range dims {
+				row[i] = "(all)"
+			}
+			for _, v := range cell.GetValues() {
+				for i, d := range dims {
+					if v.GetDimension() == d {
+						row[i] = dimensionValue(d, v.GetValue())
+					}
+				}
+			}
+			row[len(dims)] = countText(cell, resp.GetK())
+			rows = append(rows, row)
+		}
+	}
+	return headers, rows
+}
+
+// countText shows a withheld count as "<k", never as a number.
+func countText(c *casebridgev1.Cell, k int32) string {
+	if c.GetSuppressed() {
+		return "<" + strconv.Itoa(int(k))
+	}
+	return strconv.FormatInt(c.GetCount(), 10)
+}
+
+// dimensionValue shows a cell coordinate the way it is typed: "female",
+// "18-20", "RS", "2024", "unknown".
+func dimensionValue(d casebridgev1.Dimension, v string) string {
+	if v == "" {
+		return "unknown"
+	}
+	var short string
+	switch d {
+	case casebridgev1.Dimension_DIMENSION_SEX:
+		short = shortOf[casebridgev1.Sex](v)
+	case casebridgev1.Dimension_DIMENSION_AGE_BAND:
+		short = shortOf[casebridgev1.AgeBand](v)
+	case casebridgev1.Dimension_DIMENSION_CHILD:
+		short = shortOf[casebridgev1.ChildStatus](v)
+	case casebridgev1.Dimension_DIMENSION_EXPLOITATION_FORM:
+		short = shortOf[casebridgev1.ExploitationForm](v)
+	case casebridgev1.Dimension_DIMENSION_IDENTIFICATION_STATUS:
+		short = shortOf[casebridgev1.IdentificationStatus](v)
+	case casebridgev1.Dimension_DIMENSION_ORGANIZATION_KIND:
+		short = shortOf[casebridgev1.OrganizationKind](v)
+	}
+	return firstNonEmpty(short, v)
+}
+
+// shortOf turns an enum value name ("SEX_FEMALE") into its short name;
+// "" when it is not one of E's names.
+func shortOf[E enumarg.Enum](name string) string {
+	if strings.HasSuffix(name, "_UNSPECIFIED") {
+		return "unknown"
+	}
+	v, err := enumarg.Parse[E](name)
+	if err != nil {
+		return ""
+	}
+	return enumarg.Name(v)
+}
