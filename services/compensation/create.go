@@ -66,7 +66,7 @@ func (s *Service) CreateClaim(ctx context.Context, req *casebridgev1.CreateClaim
 		if !inserted {
 			return errRetried
 		}
-		return nil
+		return s.recordChange(ctx, tx, acc.Org, caseID)
 	})
 	if errors.Is(err, errRetried) {
 		prior, perr := claimByRequest(ctx, s.pool, caseID, *requestID)

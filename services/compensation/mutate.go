@@ -11,7 +11,8 @@ import (
 // mutateClaim runs fn on claim id and saves the claim, in one transaction,
 // once the caller may do act on obj of its case and their organisation does
 // the legal work on it. The case row is locked first, then the claim:
-// every mutation takes the locks in that order.
+// every mutation takes the locks in that order. The change's audit event
+// commits with it.
 func (s *Service) mutateClaim(ctx context.Context, id, obj, act string, fn func(tx pgx.Tx, p authz.Principal, c *claimRow) error) (*claimRow, error) {
 	p, err := principal(ctx)
 	if err != nil {
@@ -32,7 +33,10 @@ func (s *Service) mutateClaim(ctx context.Context, id, obj, act string, fn func(
 		if err := fn(tx, p, c); err != nil {
 			return err
 		}
-		return saveClaim(ctx, tx, c, s.now())
+		if err := saveClaim(ctx, tx, c, s.now()); err != nil {
+			return err
+		}
+		return s.recordChange(ctx, tx, acc.Org, caseID)
 	})
 	if err != nil {
 		return nil, err

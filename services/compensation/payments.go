@@ -144,7 +144,8 @@ func (s *Service) ListPayments(ctx context.Context, req *casebridgev1.ListPaymen
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := s.claimAccess(ctx, s.pool, p, req.GetClaimId(), objPayment, authz.ActRead, false); err != nil {
+	caseID, acc, err := s.claimAccess(ctx, s.pool, p, req.GetClaimId(), objPayment, authz.ActRead, false)
+	if err != nil {
 		return nil, err
 	}
 	fp := pagetoken.Fingerprint(p.Subject, req.GetClaimId())
@@ -168,6 +169,10 @@ func (s *Service) ListPayments(ctx context.Context, req *casebridgev1.ListPaymen
 	}
 	if more && len(rows) > 0 {
 		resp.NextPageToken = pagetoken.Encode(fp, strconv.FormatInt(rows[len(rows)-1].Seq, 10))
+	}
+	// One claim's ledger, no sensitive class.
+	if err := s.recordRead(ctx, acc.Org, caseID); err != nil {
+		return nil, err
 	}
 	return resp, nil
 }

@@ -18,14 +18,20 @@ func (s *Service) GetClaim(ctx context.Context, req *casebridgev1.GetClaimReques
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := s.claimAccess(ctx, s.pool, p, req.GetId(), objClaim, authz.ActRead, false); err != nil {
+	caseID, acc, err := s.claimAccess(ctx, s.pool, p, req.GetId(), objClaim, authz.ActRead, false)
+	if err != nil {
 		return nil, err
 	}
 	c, err := getClaim(ctx, s.pool, req.GetId(), false)
 	if err != nil {
 		return nil, err
 	}
-	return &casebridgev1.GetClaimResponse{Claim: c.toProto()}, nil
+	resp := &casebridgev1.GetClaimResponse{Claim: c.toProto()}
+	// No sensitive class, but a read of the case the request did not name.
+	if err := s.recordRead(ctx, acc.Org, caseID); err != nil {
+		return nil, err
+	}
+	return resp, nil
 }
 
 // ListClaims lists the claims of the cases the caller can see, most

@@ -20,7 +20,8 @@ func (s *Service) GetClaimSummary(ctx context.Context, req *casebridgev1.GetClai
 		return nil, err
 	}
 	caseID := req.GetCaseId()
-	if _, err := s.access(ctx, s.pool, p, caseID, objClaim, authz.ActRead, false, caseNotFound(caseID)); err != nil {
+	acc, err := s.access(ctx, s.pool, p, caseID, objClaim, authz.ActRead, false, caseNotFound(caseID))
+	if err != nil {
 		return nil, err
 	}
 	claims, err := claimsOfCase(ctx, s.pool, caseID)
@@ -31,7 +32,11 @@ func (s *Service) GetClaimSummary(ctx context.Context, req *casebridgev1.GetClai
 	if err != nil {
 		return nil, err
 	}
-	return &casebridgev1.GetClaimSummaryResponse{Totals: totals}, nil
+	resp := &casebridgev1.GetClaimSummaryResponse{Totals: totals}
+	if err := s.recordRead(ctx, acc.Org, caseID); err != nil {
+		return nil, err
+	}
+	return resp, nil
 }
 
 // errTooLarge reports totals beyond int64, which the per-amount bound makes

@@ -37,6 +37,7 @@ func (s *Service) access(ctx context.Context, q caseinfo.Querier, p authz.Princi
 	if err != nil {
 		return authz.Access{}, err
 	}
+	concerns(ctx, "", caseID)
 	acc, err := s.authz.CaseAccess(p, info, obj, act)
 	switch {
 	case errors.Is(err, authz.ErrNotFound):
@@ -46,6 +47,7 @@ func (s *Service) access(ctx context.Context, q caseinfo.Querier, p authz.Princi
 	case err != nil:
 		return authz.Access{}, fmt.Errorf("decide access to case %s: %w", caseID, err)
 	}
+	concerns(ctx, acc.Org, "")
 	return acc, nil
 }
 

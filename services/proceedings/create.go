@@ -70,7 +70,7 @@ func (s *Service) CreateProceeding(ctx context.Context, req *casebridgev1.Create
 		if !inserted {
 			return errRetried
 		}
-		return nil
+		return s.recordChange(ctx, tx, acc.Org, caseID)
 	})
 	if errors.Is(err, errRetried) {
 		prior, perr := proceedingByRequest(ctx, s.pool, caseID, *requestID)

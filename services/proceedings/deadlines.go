@@ -67,7 +67,7 @@ func (s *Service) AddDeadline(ctx context.Context, req *casebridgev1.AddDeadline
 		if !inserted {
 			return errRetried
 		}
-		return nil
+		return s.recordChange(ctx, tx, acc.Org, caseID)
 	})
 	if errors.Is(err, errRetried) {
 		prior, perr := deadlineByRequest(ctx, s.pool, d.ProceedingID, *requestID)
@@ -114,7 +114,10 @@ func (s *Service) changeDeadline(ctx context.Context, id string, fn func(d *dead
 		if err := fn(d); err != nil {
 			return err
 		}
-		return saveDeadline(ctx, tx, d, s.now())
+		if err := saveDeadline(ctx, tx, d, s.now()); err != nil {
+			return err
+		}
+		return s.recordChange(ctx, tx, acc.Org, caseID)
 	})
 	if err != nil {
 		return nil, err
@@ -196,7 +199,8 @@ func (s *Service) ListDeadlines(ctx context.Context, req *casebridgev1.ListDeadl
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.scheduleParent(ctx, p, req.GetProceedingId(), req.GetCaseId(), objDeadline); err != nil {
+	caseID, acc, err := s.scheduleParent(ctx, p, req.GetProceedingId(), req.GetCaseId(), objDeadline)
+	if err != nil {
 		return nil, err
 	}
 	fp := pagetoken.Fingerprint(p.Subject, req.GetProceedingId(), req.GetCaseId(), req.GetStatus())
@@ -216,6 +220,10 @@ func (s *Service) ListDeadlines(ctx context.Context, req *casebridgev1.ListDeadl
 	if more && len(rows) > 0 {
 		last := rows[len(rows)-1]
 		resp.NextPageToken = pagetoken.Encode(fp, last.Due.Format(time.RFC3339Nano), last.ID)
+	}
+	// One case's schedule, no sensitive class.
+	if err := s.recordRead(ctx, acc.Org, caseID); err != nil {
+		return nil, err
 	}
 	return resp, nil
 }

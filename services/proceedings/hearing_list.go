@@ -12,20 +12,21 @@ import (
 
 // scheduleParent resolves the proceeding or case a ListHearings or
 // ListDeadlines request names to the case whose access decides, checking
-// obj/read there. A proceeding of another case than the one named is
-// NotFound: it is not among that case's.
-func (s *Service) scheduleParent(ctx context.Context, p authz.Principal, proceedingID, caseID, obj string) (authz.Access, error) {
+// obj/read there, and returns that case. A proceeding of another case than
+// the one named is NotFound: it is not among that case's.
+func (s *Service) scheduleParent(ctx context.Context, p authz.Principal, proceedingID, caseID, obj string) (string, authz.Access, error) {
 	if proceedingID == "" {
-		return s.access(ctx, s.pool, p, caseID, obj, authz.ActRead, false, caseNotFound(caseID))
+		acc, err := s.access(ctx, s.pool, p, caseID, obj, authz.ActRead, false, caseNotFound(caseID))
+		return caseID, acc, err
 	}
 	procCase, acc, err := s.proceedingAccess(ctx, s.pool, p, proceedingID, obj, authz.ActRead, false)
 	if err != nil {
-		return authz.Access{}, err
+		return "", authz.Access{}, err
 	}
 	if caseID != "" && caseID != procCase {
-		return authz.Access{}, proceedingNotFound(proceedingID)
+		return "", authz.Access{}, proceedingNotFound(proceedingID)
 	}
-	return acc, nil
+	return procCase, acc, nil
 }
 
 // ListHearings lists the hearings of a proceeding or a case, earliest
@@ -35,7 +36,7 @@ func (s *Service) ListHearings(ctx context.Context, req *casebridgev1.ListHearin
 	if err != nil {
 		return nil, err
 	}
-	acc, err := s.scheduleParent(ctx, p, req.GetProceedingId(), req.GetCaseId(), objHearing)
+	caseID, acc, err := s.scheduleParent(ctx, p, req.GetProceedingId(), req.GetCaseId(), objHearing)
 	if err != nil {
 		return nil, err
 	}
@@ -58,6 +59,10 @@ func (s *Service) ListHearings(ctx context.Context, req *casebridgev1.ListHearin
 	if more && len(rows) > 0 {
 		last := rows[len(rows)-1]
 		resp.NextPageToken = pagetoken.Encode(fp, last.Start.Format(time.RFC3339Nano), last.ID)
+	}
+	// One case's hearings: legal when the FULL view returned notes.
+	if err := s.recordRead(ctx, acc.Org, caseID, returnedNotes(hearings...)...); err != nil {
+		return nil, err
 	}
 	return resp, nil
 }

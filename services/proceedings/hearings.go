@@ -50,6 +50,7 @@ func (s *Service) AddHearing(ctx context.Context, req *casebridgev1.AddHearingRe
 	}
 	id := h.ID
 	var acc authz.Access
+	notesWritten := false // by this call, in a committed transaction
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
 		if h.CaseID, acc, err = s.proceedingAccess(ctx, tx, p, h.ProceedingID, objHearing, actCreate, true); err != nil {
@@ -81,8 +82,12 @@ func (s *Service) AddHearing(ctx context.Context, req *casebridgev1.AddHearingRe
 		if !inserted {
 			return errRetried
 		}
-		return nil
+		notesWritten = h.Notes != nil
+		return s.recordChange(ctx, tx, acc.Org, h.CaseID, notesClass(notesWritten)...)
 	})
+	if err != nil {
+		notesWritten = false // rolled back
+	}
 	if errors.Is(err, errRetried) {
 		prior, perr := hearingByRequest(ctx, s.pool, h.ProceedingID, *requestID)
 		if perr != nil {
@@ -97,7 +102,25 @@ func (s *Service) AddHearing(ctx context.Context, req *casebridgev1.AddHearingRe
 		return nil, err
 	}
 	out, err := s.hearingView(ctx, p, acc, id, true)
-	return &casebridgev1.AddHearingResponse{Hearing: out}, err
+	if err != nil {
+		return nil, err
+	}
+	if err := s.recordReturnedNotes(ctx, acc, h.CaseID, out, notesWritten); err != nil {
+		return nil, err
+	}
+	return &casebridgev1.AddHearingResponse{Hearing: out}, nil
+}
+
+// recordReturnedNotes records the read of the notes a mutation's response
+// returns, unless the call's change event already names them (it wrote
+// them): a retried add or an update of other fields shows notes it did not
+// write.
+func (s *Service) recordReturnedNotes(ctx context.Context, acc authz.Access, caseID string, out *casebridgev1.Hearing, written bool) error {
+	classes := returnedNotes(out)
+	if len(classes) == 0 || written {
+		return nil
+	}
+	return s.recordRead(ctx, acc.Org, caseID, classes...)
 }
 
 // hearingView reads hearing id back for the response.
@@ -145,12 +168,14 @@ func (s *Service) UpdateHearing(ctx context.Context, req *casebridgev1.UpdateHea
 		return nil, err
 	}
 	var acc authz.Access
+	var caseID string
+	notesWritten := slices.Contains(paths, "notes")
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		caseID, a, err := s.childAccess(ctx, tx, p, "hearings", id, objHearing, actUpdate, true, hearingNotFound(id))
+		c, a, err := s.childAccess(ctx, tx, p, "hearings", id, objHearing, actUpdate, true, hearingNotFound(id))
 		if err != nil {
 			return err
 		}
-		acc = a
+		caseID, acc = c, a
 		if err := requireLegalWork(ctx, tx, caseID, acc); err != nil {
 			return err
 		}
@@ -185,13 +210,23 @@ func (s *Service) UpdateHearing(ctx context.Context, req *casebridgev1.UpdateHea
 				}
 			}
 		}
-		return saveHearing(ctx, tx, h, s.now())
+		if err := saveHearing(ctx, tx, h, s.now()); err != nil {
+			return err
+		}
+		// Clearing the notes changes the legal class too.
+		return s.recordChange(ctx, tx, acc.Org, caseID, notesClass(notesWritten)...)
 	})
 	if err != nil {
 		return nil, err
 	}
 	out, err := s.hearingView(ctx, p, acc, id, true)
-	return &casebridgev1.UpdateHearingResponse{Hearing: out}, err
+	if err != nil {
+		return nil, err
+	}
+	if err := s.recordReturnedNotes(ctx, acc, caseID, out, notesWritten); err != nil {
+		return nil, err
+	}
+	return &casebridgev1.UpdateHearingResponse{Hearing: out}, nil
 }
 
 // CancelHearing cancels a scheduled or postponed hearing. A hearing that
@@ -223,12 +258,15 @@ func (s *Service) CancelHearing(ctx context.Context, req *casebridgev1.CancelHea
 			return rpcerr.FailedPrecondition("cannot cancel a hearing that is %s: only a scheduled or postponed one can be cancelled", hearingWord(h.Status))
 		}
 		h.Status, h.CancelReason = hearingCancelled, req.GetReason()
-		return saveHearing(ctx, tx, h, s.now())
+		if err := saveHearing(ctx, tx, h, s.now()); err != nil {
+			return err
+		}
+		return s.recordChange(ctx, tx, acc.Org, caseID)
 	})
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.hearingView(ctx, p, acc, id, false)
+	out, err := s.hearingView(ctx, p, acc, id, false) // BASIC: no notes
 	return &casebridgev1.CancelHearingResponse{Hearing: out}, err
 }
 

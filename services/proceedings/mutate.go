@@ -15,7 +15,8 @@ type mutation func(tx pgx.Tx, p authz.Principal, acc authz.Access, r *proceeding
 // mutateProceeding runs fn on proceeding id in one transaction, once the
 // caller may do act on proceedings of its case (the case row locked first,
 // then the proceeding: every mutation takes the locks in that order) and
-// their organisation does the legal work on it.
+// their organisation does the legal work on it; the change's audit event
+// commits with it. A proceeding holds no sensitive class.
 func (s *Service) mutateProceeding(ctx context.Context, id string, fn mutation) (*proceedingRow, error) {
 	p, err := principal(ctx)
 	if err != nil {
@@ -33,7 +34,10 @@ func (s *Service) mutateProceeding(ctx context.Context, id string, fn mutation) 
 		if r, err = getProceeding(ctx, tx, id, true); err != nil {
 			return err
 		}
-		return fn(tx, p, acc, r)
+		if err := fn(tx, p, acc, r); err != nil {
+			return err
+		}
+		return s.recordChange(ctx, tx, acc.Org, caseID)
 	})
 	if err != nil {
 		return nil, err

@@ -18,14 +18,20 @@ func (s *Service) GetProceeding(ctx context.Context, req *casebridgev1.GetProcee
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := s.proceedingAccess(ctx, s.pool, p, req.GetId(), objProceeding, authz.ActRead, false); err != nil {
+	caseID, acc, err := s.proceedingAccess(ctx, s.pool, p, req.GetId(), objProceeding, authz.ActRead, false)
+	if err != nil {
 		return nil, err
 	}
 	r, err := getProceeding(ctx, s.pool, req.GetId(), false)
 	if err != nil {
 		return nil, err
 	}
-	return &casebridgev1.GetProceedingResponse{Proceeding: r.toProto()}, nil
+	resp := &casebridgev1.GetProceedingResponse{Proceeding: r.toProto()}
+	// No sensitive class, but a read of the case the request did not name.
+	if err := s.recordRead(ctx, acc.Org, caseID); err != nil {
+		return nil, err
+	}
+	return resp, nil
 }
 
 // ListProceedings lists the proceedings of the cases the caller can see —

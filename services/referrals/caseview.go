@@ -39,25 +39,31 @@ func (s *Service) GetCaseSharing(ctx context.Context, req *casebridgev1.GetCaseS
 	if err != nil {
 		return nil, err
 	}
-	if !worksOn(s.readOrgs(p), out.OwnerOrganizationId, refs) {
+	org := worksOn(s.readOrgs(p), out.OwnerOrganizationId, refs)
+	if org == "" {
 		return nil, caseNotFound(id)
 	}
 	for _, r := range refs {
 		out.Referrals = append(out.Referrals, r.summary())
 	}
-	return &casebridgev1.GetCaseSharingResponse{Sharing: out}, nil
+	resp := &casebridgev1.GetCaseSharingResponse{Sharing: out}
+	if err := s.recordRead(ctx, org, id); err != nil {
+		return nil, err
+	}
+	return resp, nil
 }
 
-// worksOn reports whether one of orgs owns the case or received one of its
-// referrals and accepted it (whether or not it is completed since).
-func worksOn(orgs []string, owner string, refs []*referralRow) bool {
+// worksOn returns the one of orgs that owns the case or received one of its
+// referrals and accepted it (whether or not it is completed since), the
+// owner first; "" when none does.
+func worksOn(orgs []string, owner string, refs []*referralRow) string {
 	if slices.Contains(orgs, owner) {
-		return true
+		return owner
 	}
 	for _, r := range refs {
 		if (r.Status == accepted || r.Status == completed) && slices.Contains(orgs, r.To) {
-			return true
+			return r.To
 		}
 	}
-	return false
+	return ""
 }

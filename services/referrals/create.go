@@ -69,6 +69,11 @@ func (s *Service) CreateReferral(ctx context.Context, req *casebridgev1.CreateRe
 		if !inserted {
 			return errRetried
 		}
+		// The audit event before the outbox: Flush takes the global outbox
+		// lock, held to commit, and must stay the last thing done.
+		if err := s.recordChange(ctx, tx, n.from, caseID); err != nil {
+			return err
+		}
 		var events sharing.Outbox
 		if err := events.Referrals(ctx, tx, casebridgev1.ReferralEventType_REFERRAL_EVENT_TYPE_CREATED, n.id); err != nil {
 			return err

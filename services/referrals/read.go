@@ -21,10 +21,17 @@ func (s *Service) GetReferral(ctx context.Context, req *casebridgev1.GetReferral
 	if err != nil {
 		return nil, err
 	}
-	if !s.visible(p, r) {
+	concerns(ctx, "", r.CaseID)
+	org := s.readerOrg(p, r)
+	if org == "" {
 		return nil, referralNotFound(r.ID)
 	}
-	return &casebridgev1.GetReferralResponse{Referral: r.toProto()}, nil
+	resp := &casebridgev1.GetReferralResponse{Referral: r.toProto()}
+	// Coded attributes only, no sensitive class: still a read of the case.
+	if err := s.recordRead(ctx, org, r.CaseID); err != nil {
+		return nil, err
+	}
+	return resp, nil
 }
 
 // ListReferrals lists the referrals one organisation of the caller sent or

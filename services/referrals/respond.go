@@ -62,9 +62,12 @@ func (s *Service) apply(ctx context.Context, id, etag string, t transition, reas
 		if err != nil {
 			return err
 		}
+		concerns(ctx, "", r.CaseID)
 		if err := s.mayMake(p, r, t); err != nil {
 			return err
 		}
+		org := t.actingOrg(r)
+		concerns(ctx, org, "")
 		// Case first, then referral: the order consent withdrawal and
 		// erasure lock in too.
 		if err := lockCase(ctx, tx, r.CaseID); err != nil {
@@ -99,6 +102,11 @@ func (s *Service) apply(ctx context.Context, id, etag string, t transition, reas
 		if out, err = getReferral(ctx, tx, id, false); err != nil {
 			return err
 		}
+		// The audit event before the outbox: Flush takes the global outbox
+		// lock, held to commit, and must stay the last thing done.
+		if err := s.recordChange(ctx, tx, org, r.CaseID); err != nil {
+			return err
+		}
 		var events sharing.Outbox
 		if err := events.Referrals(ctx, tx, t.event, r.ID); err != nil {
 			return err
@@ -118,9 +126,9 @@ func (s *Service) mayMake(p authz.Principal, r *referralRow, t transition) error
 	if !s.visible(p, r) {
 		return referralNotFound(r.ID)
 	}
-	org, who := r.To, "receiving"
+	org, who := t.actingOrg(r), "receiving"
 	if t.by == sender {
-		org, who = r.From, "referring"
+		who = "referring"
 	}
 	if !p.IsMember(org) {
 		return rpcerr.PermissionDenied("only the %s organisation (%s) may %s referral %s", who, org, t.verb, r.ID)

@@ -73,6 +73,7 @@ func (s *Service) caseAccess(ctx context.Context, q caseinfo.Querier, p authz.Pr
 	if err != nil {
 		return authz.Access{}, err
 	}
+	concerns(ctx, "", id)
 	acc, err := s.authz.CaseAccess(p, info, obj, act)
 	switch {
 	case errors.Is(err, authz.ErrNotFound):
@@ -82,6 +83,7 @@ func (s *Service) caseAccess(ctx context.Context, q caseinfo.Querier, p authz.Pr
 	case err != nil:
 		return authz.Access{}, fmt.Errorf("decide access to case %s: %w", id, err)
 	}
+	concerns(ctx, acc.Org, "")
 	return acc, nil
 }
 
@@ -104,8 +106,21 @@ func (s *Service) readOrgs(p authz.Principal) []string {
 // visible reports whether the caller may know that r exists: their
 // organisation sent or received it.
 func (s *Service) visible(p authz.Principal, r *referralRow) bool {
+	return s.readerOrg(p, r) != ""
+}
+
+// readerOrg is the organisation through which the caller sees r: the
+// referring one when they may read referrals there, else the receiving
+// one; "" when neither.
+func (s *Service) readerOrg(p authz.Principal, r *referralRow) string {
 	orgs := s.readOrgs(p)
-	return slices.Contains(orgs, r.From) || slices.Contains(orgs, r.To)
+	switch {
+	case slices.Contains(orgs, r.From):
+		return r.From
+	case slices.Contains(orgs, r.To):
+		return r.To
+	}
+	return ""
 }
 
 // callerOrgs resolves the organisations a list or watch is for: the one

@@ -53,6 +53,15 @@ var (
 		[]casebridgev1.ReferralStatus{accepted}, revoked, casebridgev1.ReferralEventType_REFERRAL_EVENT_TYPE_REVOKED}
 )
 
+// actingOrg is the organisation that makes t on r: the receiver or the
+// sender, whichever side t belongs to.
+func (t transition) actingOrg(r *referralRow) string {
+	if t.by == sender {
+		return r.From
+	}
+	return r.To
+}
+
 // check reports whether the transition may start from status, naming both
 // states when it may not.
 func (t transition) check(status casebridgev1.ReferralStatus) error {
