@@ -63,6 +63,7 @@ func (s *Service) AddMember(ctx context.Context, req *casebridgev1.AddMemberRequ
 	if err != nil {
 		return nil, fmt.Errorf("add member %s to %s: %w", req.GetSubject(), req.GetOrganizationId(), err)
 	}
+	s.members.Invalidate(req.GetSubject())
 	m, err := s.getMember(ctx, s.pool, req.GetOrganizationId(), req.GetSubject())
 	return &casebridgev1.AddMemberResponse{Member: m}, err
 }
@@ -94,6 +95,7 @@ func (s *Service) UpdateMember(ctx context.Context, req *casebridgev1.UpdateMemb
 	if err != nil {
 		return nil, err
 	}
+	s.members.Invalidate(subject)
 	m, err := s.getMember(ctx, s.pool, org, subject)
 	return &casebridgev1.UpdateMemberResponse{Member: m}, err
 }
@@ -122,6 +124,7 @@ func (s *Service) RemoveMember(ctx context.Context, req *casebridgev1.RemoveMemb
 	if err != nil {
 		return nil, err
 	}
+	s.members.Invalidate(subject)
 	return &casebridgev1.RemoveMemberResponse{}, nil
 }
 

@@ -91,6 +91,7 @@ func (s *Service) CreateOrganization(ctx context.Context, req *casebridgev1.Crea
 	if err != nil {
 		return nil, err
 	}
+	s.members.Invalidate(p.Subject)
 	created, err := s.getOrg(ctx, o.GetId())
 	return &casebridgev1.CreateOrganizationResponse{Organization: created}, err
 }

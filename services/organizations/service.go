@@ -18,14 +18,22 @@ import (
 type Service struct {
 	casebridgev1.UnimplementedOrganizationServiceServer
 
-	pool  *pgxpool.Pool
-	authz *authz.Engine
-	keys  *keys.Manager
+	pool    *pgxpool.Pool
+	authz   *authz.Engine
+	keys    *keys.Manager
+	members Invalidator
+}
+
+// Invalidator drops a subject's cached roles. Other replicas learn of a
+// membership change through NOTIFY; this replica forgets at once, so that
+// the caller's next call already sees what it just changed.
+type Invalidator interface {
+	Invalidate(subject string)
 }
 
 // New builds the service over its dependencies.
-func New(pool *pgxpool.Pool, engine *authz.Engine, km *keys.Manager) *Service {
-	return &Service{pool: pool, authz: engine, keys: km}
+func New(pool *pgxpool.Pool, engine *authz.Engine, km *keys.Manager, members Invalidator) *Service {
+	return &Service{pool: pool, authz: engine, keys: km, members: members}
 }
 
 func principal(ctx context.Context) (authz.Principal, error) {
