@@ -50,6 +50,20 @@ build: ## build casebridged and casectl into bin/
 test: ## run every test with the race detector against a real (throwaway) PostgreSQL
 	deploy/with-postgres.sh $(GO) test -race -count=1 -timeout 20m $(GOTESTFLAGS) ./...
 
+# `make bench BENCH_1M=1` adds the 1M-case CountCases benchmark and seeds the
+# load harness with 1,000,000 cases; BENCHFLAGS go to the harness (see
+# `go run ./cmd/loadharness --help`), e.g. BENCHFLAGS='--duration 5s'.
+BENCHTIME  ?= 1s
+BENCH_1M   ?=
+BENCHFLAGS ?=
+
+.PHONY: bench
+bench: ## Go benchmarks, then the load harness (real server, throwaway PostgreSQL); results in bench-results.json
+	deploy/with-postgres.sh $(GO) test -run '^$$' -bench . -benchmem -benchtime=$(BENCHTIME) \
+	  ./internal/authz/ ./internal/authn/ ./internal/vault/ ./internal/keys/ ./internal/audit/ $(if $(BENCH_1M),./services/stats/)
+	$(GO) build -o bin/ ./cmd/casebridged ./cmd/loadharness
+	deploy/with-postgres.sh bin/loadharness --server-bin bin/casebridged $(if $(BENCH_1M),--cases 1000000) $(BENCHFLAGS)
+
 .PHONY: db
 db: ## start (or reuse) the persistent local PostgreSQL under .data/ and print its URL
 	@deploy/postgres.sh start $(DATA)/postgres

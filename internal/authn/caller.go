@@ -1,6 +1,9 @@
 package authn
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Caller is the authenticated identity behind a request. It carries only the
 // token's subject: roles and organisation membership are looked up by authz,
@@ -8,6 +11,9 @@ import "context"
 type Caller struct {
 	// Subject is the token's "sub" claim, never empty for a verified caller.
 	Subject string
+	// Expiry is the token's "exp": a verified token may be trusted again
+	// without re-checking its signature until then, never after.
+	Expiry time.Time
 }
 
 type callerKey struct{}

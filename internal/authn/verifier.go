@@ -159,7 +159,8 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Caller, error) {
 	if !ok || strings.TrimSpace(sub) == "" {
 		return Caller{}, ErrNoSubject
 	}
-	return Caller{Subject: sub}, nil
+	exp, _ := tok.Expiration()
+	return Caller{Subject: sub, Expiry: exp}, nil
 }
 
 // classify maps a jwt.Parse failure to one sentinel. Claim checks come

@@ -5,10 +5,14 @@ package db
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
+
+// defaultMaxConns bounds each replica's connections to PostgreSQL.
+const defaultMaxConns = 24
 
 // Open connects a pool to url and checks that the database answers. The pool
 // reconnects on its own, so a PostgreSQL restart needs no server restart.
@@ -17,6 +21,11 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	if err != nil {
 		// The URL may hold a password: never echo it.
 		return nil, fmt.Errorf("parse database url: invalid connection string")
+	}
+	// pgxpool's default (the number of CPUs, at least 4) queues concurrent
+	// calls on a small machine; a URL's pool_max_conns still wins.
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns
 	}
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	cfg.HealthCheckPeriod = 5 * time.Second

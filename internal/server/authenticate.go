@@ -21,7 +21,7 @@ func publicMethod(fullMethod string) bool {
 // authenticator verifies the bearer token of every non-public call and puts
 // the caller in the context. The token itself is never logged or echoed.
 type authenticator struct {
-	verifier *authn.Verifier
+	verifier *authn.CachingVerifier
 }
 
 func (a *authenticator) authenticate(ctx context.Context, method string) (context.Context, error) {

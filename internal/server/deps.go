@@ -22,6 +22,13 @@ var publicMethods = []string{
 	"/grpc.reflection.v1alpha.ServerReflection/",
 }
 
+// Verified tokens are trusted again without a signature check for at most
+// this long (never past their own expiry), and at most this many.
+const (
+	tokenCacheSize = 10_000
+	tokenCacheTTL  = time.Minute
+)
+
 // Case keys stay unwrapped in memory for at most this long, and at most
 // this many: hot reads then perform no public-key operation.
 const (

@@ -104,7 +104,7 @@ func (s *Server) build(ctx context.Context) error {
 	if s.validator, err = validation.New(); err != nil {
 		return err
 	}
-	auth := &authenticator{verifier: verifier}
+	auth := &authenticator{verifier: authn.NewCachingVerifier(verifier, tokenCacheSize, tokenCacheTTL)}
 	authzUnary, authzStream := authz.Interceptors(s.authz, s.members, subjectOf, publicMethods)
 	// Audit sits before authorization so that refused calls are recorded too.
 	s.audit = audit.NewRecorder(s.pool, s.log, audit.Options{})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 
 	"filippo.io/age"
 )
@@ -65,17 +66,19 @@ func Open(key *CaseKey, caseID string, class Class, ciphertext []byte) ([]byte, 
 	if err != nil {
 		return nil, fmt.Errorf("vault: open %s field: %w", class, err)
 	}
-	r, err := age.Decrypt(bytes.NewReader(ciphertext), fk)
+	// DecryptReaderAt authenticates the small final chunk up front and
+	// allocates about the size of the value, where the streaming reader
+	// allocates two 64 KiB buffers for every field however small.
+	ra, size, err := age.DecryptReaderAt(bytes.NewReader(ciphertext), int64(len(ciphertext)), fk)
 	if err != nil {
 		return nil, openError(class, err)
 	}
-	var out bytes.Buffer
-	out.Grow(len(ciphertext))
-	if _, err := out.ReadFrom(r); err != nil {
-		clear(out.Bytes())
+	out := make([]byte, size)
+	if n, err := ra.ReadAt(out, 0); err != nil && !(errors.Is(err, io.EOF) && int64(n) == size) {
+		clear(out)
 		return nil, openError(class, err)
 	}
-	return out.Bytes(), nil
+	return out, nil
 }
 
 // openError classifies a decryption failure: binding errors and our own

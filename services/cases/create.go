@@ -102,9 +102,20 @@ func (s *Service) CreateCase(ctx context.Context, req *casebridgev1.CreateCaseRe
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.render(ctx, s.pool, s.ownerAccess(p, org), created, casebridgev1.CaseView_CASE_VIEW_FULL)
+	// The response carries back what the caller just gave, no decryption
+	// needed: the classes they may read, the rest listed as redacted.
+	out, err := s.render(ctx, s.pool, s.ownerAccess(p, org), created, casebridgev1.CaseView_CASE_VIEW_BASIC)
 	if err != nil {
 		return nil, err
+	}
+	out.RedactedClasses = nil
+	acc := s.ownerAccess(p, org)
+	for _, c := range classes {
+		if acc.CanRead(string(dataclass.Name(c))) {
+			setClass(out, c, getClass(in, c))
+		} else {
+			out.RedactedClasses = append(out.RedactedClasses, c)
+		}
 	}
 	return &casebridgev1.CreateCaseResponse{Case: out}, nil
 }

@@ -1,0 +1,111 @@
+package loadtest_test
+
+import (
+	"context"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/casebridge/casebridge/internal/loadtest"
+	"github.com/casebridge/casebridge/internal/testdb"
+)
+
+// TestHarnessTiny runs the whole harness with tiny numbers against an
+// in-process server on a fresh test database: every workload must run,
+// with a rate and without errors, and the report must survive JSON.
+func TestHarnessTiny(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a server and every workload")
+	}
+	_, dbURL := testdb.NewWithURL(t)
+	cfg := loadtest.DefaultConfig()
+	cfg.DatabaseURL = dbURL
+	cfg.FreshDatabase = false // testdb made it, and drops it
+	cfg.ServerLogLevel = "warn"
+	cfg.DataDir = t.TempDir()
+	cfg.Cases, cfg.FullCases = 200, 50
+	cfg.Duration, cfg.Warmup = 300*time.Millisecond, 50*time.Millisecond
+	cfg.Concurrency = 2
+	if testing.Verbose() {
+		cfg.Log = testWriter{t}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	rep, err := loadtest.Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		loadtest.WStorageLimit, loadtest.WTransportLimit, loadtest.WGetCase, loadtest.WGetCaseHalf,
+		loadtest.WListCases, loadtest.WUpdateCase, loadtest.WCountCases, loadtest.WCountCasesSolo,
+		loadtest.WCreateCase, loadtest.WReferral,
+	}
+	if len(rep.Results) != len(want) {
+		t.Errorf("%d results, want %d", len(rep.Results), len(want))
+	}
+	for _, name := range want {
+		r := rep.Result(name)
+		if r == nil {
+			t.Errorf("no result for %s", name)
+			continue
+		}
+		if r.RPS <= 0 || r.Requests == 0 {
+			t.Errorf("%s: %.1f/s over %d requests, want a rate", name, r.RPS, r.Requests)
+		}
+		if r.Errors != 0 {
+			t.Errorf("%s: %d errors: %v", name, r.Errors, r.ErrorSamples)
+		}
+		if r.P50Ms <= 0 || r.P99Ms < r.P50Ms {
+			t.Errorf("%s: p50 %.3f ms, p99 %.3f ms", name, r.P50Ms, r.P99Ms)
+		}
+		if r.VsStorage <= 0 || r.VsTransport <= 0 {
+			t.Errorf("%s: ratios to the limits %.3f, %.3f", name, r.VsStorage, r.VsTransport)
+		}
+	}
+	if rep.StorageLimitRPS <= 0 || rep.TransportLimitRPS <= 0 {
+		t.Errorf("limits %.0f/s and %.0f/s", rep.StorageLimitRPS, rep.TransportLimitRPS)
+	}
+	if rep.ServerPeakMB <= 0 {
+		t.Errorf("server peak memory %.1f MB", rep.ServerPeakMB)
+	}
+	if rep.Seed.CasesAtEnd < 200 {
+		t.Errorf("%d cases at the end, want at least 200", rep.Seed.CasesAtEnd)
+	}
+	if len(rep.Targets) != 5 {
+		t.Errorf("%d targets, want 5", len(rep.Targets))
+	}
+	if rep.Machine.CPU == "" || rep.Machine.Cores == 0 || rep.Machine.GoVersion == "" || rep.Machine.Time == "" {
+		t.Errorf("machine info incomplete: %+v", rep.Machine)
+	}
+
+	md := rep.Markdown()
+	for _, s := range append(want, "machine:", "| target |", "storage limit", "transport limit") {
+		if !strings.Contains(md, s) {
+			t.Errorf("the Markdown report lacks %q:\n%s", s, md)
+		}
+	}
+
+	path := filepath.Join(t.TempDir(), "bench-results.json")
+	if err := rep.WriteJSON(path); err != nil {
+		t.Fatal(err)
+	}
+	back, err := loadtest.ReadJSON(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, rep) {
+		t.Errorf("the report changed through JSON:\nwrote %+v\nread  %+v", rep, back)
+	}
+	if cmp := loadtest.Compare(back, rep); !strings.Contains(cmp, loadtest.WGetCase) || !strings.Contains(cmp, "+0.0%") {
+		t.Errorf("comparing a run with itself:\n%s", cmp)
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
