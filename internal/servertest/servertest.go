@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -52,10 +53,18 @@ func Start(t testing.TB, opts ...Option) *Env {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	var logOut io.Writer = io.Discard
+	// The server's log is kept and shown when the test fails, so that an
+	// Internal error in CI says what went wrong.
+	logs := &logBuffer{}
+	var logOut io.Writer = logs
 	if os.Getenv("CASEBRIDGE_TEST_LOG") != "" {
-		logOut = os.Stderr
+		logOut = io.MultiWriter(logs, os.Stderr)
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log (errors and warnings):\n%s", logs.problems())
+		}
+	})
 	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := server.New(ctx, cfg, log)
@@ -134,4 +143,33 @@ func (e *Env) Cases() casebridgev1.CaseServiceClient {
 // Organizations is an OrganizationService client.
 func (e *Env) Organizations() casebridgev1.OrganizationServiceClient {
 	return casebridgev1.NewOrganizationServiceClient(e.Conn)
+}
+
+// logBuffer collects the server's log lines for a failing test.
+type logBuffer struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.lines = append(b.lines, string(p))
+	return len(p), nil
+}
+
+// problems returns the warning and error lines (the last 50).
+func (b *logBuffer) problems() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, l := range b.lines {
+		if strings.Contains(l, "level=ERROR") || strings.Contains(l, "level=WARN") {
+			out = append(out, l)
+		}
+	}
+	if len(out) > 50 {
+		out = out[len(out)-50:]
+	}
+	return strings.Join(out, "")
 }

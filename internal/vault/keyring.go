@@ -53,11 +53,20 @@ func LoadKeyring(dir string) (*Keyring, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("vault: load keyring: create key directory: %w", err)
 	}
+	keys, err := readKeyDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Keyring{dir: dir, keys: keys, lastReload: time.Now()}, nil
+}
+
+// readKeyDir loads every key file of dir.
+func readKeyDir(dir string) (map[string]heldKey, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("vault: load keyring: %w", err)
 	}
-	k := &Keyring{dir: dir, keys: make(map[string]heldKey), lastReload: time.Now()}
+	keys := make(map[string]heldKey)
 	for _, e := range entries {
 		name := e.Name()
 		if strings.HasPrefix(name, ".") || !strings.HasSuffix(name, keyFileExt) {
@@ -75,9 +84,9 @@ func LoadKeyring(dir string) (*Keyring, error) {
 		if got := keyIDFor(recipient); got != id {
 			return nil, fmt.Errorf("vault: load keyring: key file %s holds key %s: file name must match the key", name, got)
 		}
-		k.keys[id] = heldKey{identity: identity, recipient: recipient}
+		keys[id] = heldKey{identity: identity, recipient: recipient}
 	}
-	return k, nil
+	return keys, nil
 }
 
 // Generate creates a new organisation key, writes it durably to the key

@@ -14,14 +14,16 @@ var reloadEvery = time.Second
 // a rotation and lose those it destroyed. On a malformed directory the keys
 // in memory stay as they are and the error is returned.
 func (k *Keyring) Reload() error {
-	fresh, err := LoadKeyring(k.dir)
+	// Under the write lock, like Generate and Destroy: a directory listing
+	// taken before a concurrent Generate must not replace the map after it.
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.lastReload = time.Now()
+	fresh, err := readKeyDir(k.dir)
 	if err != nil {
 		return fmt.Errorf("vault: reload keyring: %w", err)
 	}
-	k.mu.Lock()
-	k.keys = fresh.keys
-	k.lastReload = time.Now()
-	k.mu.Unlock()
+	k.keys = fresh
 	return nil
 }
 
