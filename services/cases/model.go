@@ -26,6 +26,10 @@ type caseRow struct {
 	UpdateTime     time.Time
 	CloseTime      *time.Time
 	EraseTime      *time.Time
+
+	// secrets, when loaded with the row (getCaseSealed), are the class
+	// ciphertexts: a full read then needs no second query.
+	secrets map[casebridgev1.DataClass][]byte
 }
 
 func (r *caseRow) etag() string { return strconv.FormatInt(r.Version, 10) }

@@ -25,13 +25,19 @@ func (s *Service) GetCase(ctx context.Context, req *casebridgev1.GetCaseRequest)
 	if err != nil {
 		return nil, err
 	}
-	r, err := getCase(ctx, s.pool, req.GetId(), false)
-	if err != nil {
-		return nil, err
-	}
 	view := req.GetView()
 	if view == casebridgev1.CaseView_CASE_VIEW_UNSPECIFIED {
 		view = casebridgev1.CaseView_CASE_VIEW_FULL
+	}
+	load := getCaseSealed
+	if view == casebridgev1.CaseView_CASE_VIEW_BASIC {
+		load = func(ctx context.Context, q caseinfo.Querier, id string) (*caseRow, error) {
+			return getCase(ctx, q, id, false)
+		}
+	}
+	r, err := load(ctx, s.pool, req.GetId())
+	if err != nil {
+		return nil, err
 	}
 	out, err := s.render(ctx, s.pool, acc, r, view)
 	if err != nil {

@@ -96,9 +96,12 @@ func (s *Service) decryptInto(ctx context.Context, q caseinfo.Querier, r *caseRo
 	if len(stored) == 0 {
 		return nil, nil
 	}
-	cts, err := loadSecrets(ctx, q, r.ID, stored)
-	if err != nil {
-		return nil, err
+	cts := r.secrets
+	if cts == nil {
+		var err error
+		if cts, err = loadSecrets(ctx, q, r.ID, stored); err != nil {
+			return nil, err
+		}
 	}
 	key, err := s.keys.CaseKey(ctx, q, r.ID)
 	if err != nil {

@@ -72,6 +72,47 @@ func getCase(ctx context.Context, q caseinfo.Querier, id string, lock bool) (*ca
 	return r, nil
 }
 
+// getCaseSealed loads a case row together with its ciphertexts, in one
+// round trip: the hot path of a full read.
+func getCaseSealed(ctx context.Context, q caseinfo.Querier, id string) (*caseRow, error) {
+	rows, err := q.Query(ctx, `SELECT c.class, c.ciphertext, `+caseColumns+`
+		FROM cases LEFT JOIN case_secrets c ON c.case_id = cases.id WHERE cases.id = $1`, id)
+	if err != nil {
+		return nil, fmt.Errorf("load case %s: %w", id, err)
+	}
+	defer rows.Close()
+	var r *caseRow
+	secrets := map[casebridgev1.DataClass][]byte{}
+	for rows.Next() {
+		var class *int16
+		var ct []byte
+		row, err := scanCase(prefixedRow{rows: rows, dest: []any{&class, &ct}})
+		if err != nil {
+			return nil, fmt.Errorf("load case %s: %w", id, err)
+		}
+		r = row
+		if class != nil {
+			secrets[casebridgev1.DataClass(*class)] = ct
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load case %s: %w", id, err)
+	}
+	if r == nil {
+		return nil, caseNotFound(id)
+	}
+	r.secrets = secrets
+	return r, nil
+}
+
+// prefixedRow scans leading extra columns into dest before the case columns.
+type prefixedRow struct {
+	rows pgx.Rows
+	dest []any
+}
+
+func (p prefixedRow) Scan(dest ...any) error { return p.rows.Scan(append(p.dest, dest...)...) }
+
 // caseByRequestID finds a case created earlier with the same request id.
 func caseByRequestID(ctx context.Context, q caseinfo.Querier, org, requestID string) (*caseRow, error) {
 	r, err := scanCase(q.QueryRow(ctx, "SELECT "+caseColumns+
