@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/dataclass"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -30,6 +31,8 @@ type caseRow struct {
 	// secrets, when loaded with the row (getCaseSealed), are the class
 	// ciphertexts: a full read then needs no second query.
 	secrets map[casebridgev1.DataClass][]byte
+	// shares, loaded by getCaseSealed, are its accepted referrals.
+	shares []authz.Share
 }
 
 func (r *caseRow) etag() string { return strconv.FormatInt(r.Version, 10) }

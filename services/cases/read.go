@@ -21,23 +21,19 @@ func (s *Service) GetCase(ctx context.Context, req *casebridgev1.GetCaseRequest)
 	if err != nil {
 		return nil, err
 	}
-	acc, err := s.access(ctx, s.pool, p, req.GetId(), "case", authz.ActRead, false)
+	// One round trip loads the row, its ciphertexts and its sharing; the
+	// decision is made before anything of it is used.
+	r, err := getCaseSealed(ctx, s.pool, req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	acc, err := s.decide(p, authz.CaseInfo{OwnerOrg: r.OrgID, Shares: r.shares}, r.ID, "case", authz.ActRead)
 	if err != nil {
 		return nil, err
 	}
 	view := req.GetView()
 	if view == casebridgev1.CaseView_CASE_VIEW_UNSPECIFIED {
 		view = casebridgev1.CaseView_CASE_VIEW_FULL
-	}
-	load := getCaseSealed
-	if view == casebridgev1.CaseView_CASE_VIEW_BASIC {
-		load = func(ctx context.Context, q caseinfo.Querier, id string) (*caseRow, error) {
-			return getCase(ctx, q, id, false)
-		}
-	}
-	r, err := load(ctx, s.pool, req.GetId())
-	if err != nil {
-		return nil, err
 	}
 	out, err := s.render(ctx, s.pool, acc, r, view)
 	if err != nil {

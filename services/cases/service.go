@@ -64,6 +64,12 @@ func (s *Service) access(ctx context.Context, q caseinfo.Querier, p authz.Princi
 	if err != nil {
 		return authz.Access{}, err
 	}
+	return s.decide(p, info, id, obj, act)
+}
+
+// decide maps the authorization decision about case id to the errors the
+// client sees: NotFound when it may not see the case at all.
+func (s *Service) decide(p authz.Principal, info authz.CaseInfo, id, obj, act string) (authz.Access, error) {
 	acc, err := s.authz.CaseAccess(p, info, obj, act)
 	switch {
 	case errors.Is(err, authz.ErrNotFound):

@@ -2,6 +2,7 @@ package cases
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,7 +10,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -75,7 +78,10 @@ func getCase(ctx context.Context, q caseinfo.Querier, id string, lock bool) (*ca
 // getCaseSealed loads a case row together with its ciphertexts, in one
 // round trip: the hot path of a full read.
 func getCaseSealed(ctx context.Context, q caseinfo.Querier, id string) (*caseRow, error) {
-	rows, err := q.Query(ctx, `SELECT c.class, c.ciphertext, `+caseColumns+`
+	rows, err := q.Query(ctx, `SELECT c.class, c.ciphertext,
+			(SELECT coalesce(json_agg(json_build_object('org', r.to_organization, 'classes', r.classes)), '[]')
+			 FROM referrals r WHERE r.case_id = cases.id AND r.status = 2)::text,
+			`+caseColumns+`
 		FROM cases LEFT JOIN case_secrets c ON c.case_id = cases.id WHERE cases.id = $1`, id)
 	if err != nil {
 		return nil, fmt.Errorf("load case %s: %w", id, err)
@@ -86,8 +92,12 @@ func getCaseSealed(ctx context.Context, q caseinfo.Querier, id string) (*caseRow
 	for rows.Next() {
 		var class *int16
 		var ct []byte
-		row, err := scanCase(prefixedRow{rows: rows, dest: []any{&class, &ct}})
+		var shares string
+		row, err := scanCase(prefixedRow{rows: rows, dest: []any{&class, &ct, &shares}})
 		if err != nil {
+			return nil, fmt.Errorf("load case %s: %w", id, err)
+		}
+		if row.shares, err = decodeShares(shares); err != nil {
 			return nil, fmt.Errorf("load case %s: %w", id, err)
 		}
 		r = row
@@ -103,6 +113,22 @@ func getCaseSealed(ctx context.Context, q caseinfo.Querier, id string) (*caseRow
 	}
 	r.secrets = secrets
 	return r, nil
+}
+
+// decodeShares reads the accepted referrals aggregated as JSON.
+func decodeShares(raw string) ([]authz.Share, error) {
+	var rows []struct {
+		Org     string  `json:"org"`
+		Classes []int16 `json:"classes"`
+	}
+	if err := json.Unmarshal([]byte(raw), &rows); err != nil {
+		return nil, fmt.Errorf("decode shares: %w", err)
+	}
+	out := make([]authz.Share, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, authz.Share{Org: r.Org, Classes: dataclass.Names(r.Classes)})
+	}
+	return out, nil
 }
 
 // prefixedRow scans leading extra columns into dest before the case columns.
