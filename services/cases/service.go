@@ -5,8 +5,6 @@ package cases
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -57,29 +55,12 @@ func principal(ctx context.Context) (authz.Principal, error) {
 // on obj there. A case the caller may not see is NotFound, exactly like one
 // that does not exist.
 func (s *Service) access(ctx context.Context, q caseinfo.Querier, p authz.Principal, id, obj, act string, lock bool) (authz.Access, error) {
-	info, err := caseinfo.Load(ctx, q, id, lock)
-	if errors.Is(err, caseinfo.ErrNoCase) {
-		return authz.Access{}, caseNotFound(id)
-	}
-	if err != nil {
-		return authz.Access{}, err
-	}
-	return s.decide(p, info, id, obj, act)
+	return caseinfo.Check(ctx, q, s.authz, p, id, obj, act, lock, caseNotFound(id))
 }
 
-// decide maps the authorization decision about case id to the errors the
-// client sees: NotFound when it may not see the case at all.
+// decide is access for a case already loaded.
 func (s *Service) decide(p authz.Principal, info authz.CaseInfo, id, obj, act string) (authz.Access, error) {
-	acc, err := s.authz.CaseAccess(p, info, obj, act)
-	switch {
-	case errors.Is(err, authz.ErrNotFound):
-		return authz.Access{}, caseNotFound(id)
-	case errors.Is(err, authz.ErrPermissionDenied):
-		return authz.Access{}, rpcerr.PermissionDenied("your role may not %s %s on case %s", act, obj, id)
-	case err != nil:
-		return authz.Access{}, fmt.Errorf("decide access to case %s: %w", id, err)
-	}
-	return acc, nil
+	return caseinfo.Decide(s.authz, p, info, id, obj, act, caseNotFound(id))
 }
 
 func caseNotFound(id string) error { return rpcerr.NotFound("case %s not found", id) }

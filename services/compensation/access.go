@@ -26,22 +26,10 @@ const (
 // case, then the claim). A case the caller may not see is reported as
 // notFound, so that a claim id reveals neither its case nor that it exists.
 func (s *Service) access(ctx context.Context, q caseinfo.Querier, p authz.Principal, caseID, obj, act string, lock bool, notFound error) (authz.Access, error) {
-	info, err := caseinfo.Load(ctx, q, caseID, lock)
-	if errors.Is(err, caseinfo.ErrNoCase) {
-		return authz.Access{}, notFound
-	}
+	concerns(ctx, "", caseID)
+	acc, err := caseinfo.Check(ctx, q, s.authz, p, caseID, obj, act, lock, notFound)
 	if err != nil {
 		return authz.Access{}, err
-	}
-	concerns(ctx, "", caseID)
-	acc, err := s.authz.CaseAccess(p, info, obj, act)
-	switch {
-	case errors.Is(err, authz.ErrNotFound):
-		return authz.Access{}, notFound
-	case errors.Is(err, authz.ErrPermissionDenied):
-		return authz.Access{}, rpcerr.PermissionDenied("your role may not %s %s on case %s", act, obj, caseID)
-	case err != nil:
-		return authz.Access{}, fmt.Errorf("decide access to case %s: %w", caseID, err)
 	}
 	concerns(ctx, acc.Org, "")
 	return acc, nil
@@ -71,28 +59,6 @@ const (
 	referralAccepted = 2
 	serviceLegal     = int16(casebridgev1.ServiceKind_SERVICE_KIND_LEGAL)
 )
-
-// requireLegalWork checks that the organisation the caller acts for does
-// the legal work on the case: it owns the case, or it received an accepted
-// referral for legal representation. The policy's referral ceiling lets any
-// receiving organisation's lawyers change claims, since it does not know
-// what a referral was for.
-func requireLegalWork(ctx context.Context, q caseinfo.Querier, caseID string, acc authz.Access) error {
-	if !acc.Shared {
-		return nil
-	}
-	var ok bool
-	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM referrals
-		WHERE case_id = $1 AND to_organization = $2 AND status = $3 AND service = $4)`,
-		caseID, acc.Org, referralAccepted, serviceLegal).Scan(&ok)
-	if err != nil {
-		return fmt.Errorf("look up legal referral of case %s: %w", caseID, err)
-	}
-	if !ok {
-		return rpcerr.PermissionDenied("organisation %s was not referred case %s for legal representation: only the owner or the receiver of an accepted legal referral does legal work on it", acc.Org, caseID)
-	}
-	return nil
-}
 
 // checkProceeding checks that a claim's proceeding is one of its case's.
 func checkProceeding(ctx context.Context, q caseinfo.Querier, field, caseID, proceedingID string) error {

@@ -6,6 +6,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseinfo"
 )
 
 // mutateClaim runs fn on claim id and saves the claim, in one transaction,
@@ -24,7 +25,7 @@ func (s *Service) mutateClaim(ctx context.Context, id, obj, act string, fn func(
 		if err != nil {
 			return err
 		}
-		if err := requireLegalWork(ctx, tx, caseID, acc); err != nil {
+		if err := caseinfo.RequireLegalWork(ctx, tx, caseID, acc); err != nil {
 			return err
 		}
 		if c, err = getClaim(ctx, tx, id, true); err != nil {

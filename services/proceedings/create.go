@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/caseinfo"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -46,7 +47,7 @@ func (s *Service) CreateProceeding(ctx context.Context, req *casebridgev1.Create
 		if err != nil {
 			return err
 		}
-		if err := requireLegalWork(ctx, tx, caseID, acc); err != nil {
+		if err := caseinfo.RequireLegalWork(ctx, tx, caseID, acc); err != nil {
 			return err
 		}
 		if requestID != nil {

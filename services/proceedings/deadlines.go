@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/caseinfo"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -49,7 +50,7 @@ func (s *Service) AddDeadline(ctx context.Context, req *casebridgev1.AddDeadline
 			return err
 		}
 		d.CaseID = caseID
-		if err := requireLegalWork(ctx, tx, caseID, acc); err != nil {
+		if err := caseinfo.RequireLegalWork(ctx, tx, caseID, acc); err != nil {
 			return err
 		}
 		if requestID != nil {
@@ -105,7 +106,7 @@ func (s *Service) changeDeadline(ctx context.Context, id string, fn func(d *dead
 		if err != nil {
 			return err
 		}
-		if err := requireLegalWork(ctx, tx, caseID, acc); err != nil {
+		if err := caseinfo.RequireLegalWork(ctx, tx, caseID, acc); err != nil {
 			return err
 		}
 		if d, err = getDeadline(ctx, tx, id, true); err != nil {

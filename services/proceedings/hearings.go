@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseinfo"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -56,7 +57,7 @@ func (s *Service) AddHearing(ctx context.Context, req *casebridgev1.AddHearingRe
 		if h.CaseID, acc, err = s.proceedingAccess(ctx, tx, p, h.ProceedingID, objHearing, actCreate, true); err != nil {
 			return err
 		}
-		if err := requireLegalWork(ctx, tx, h.CaseID, acc); err != nil {
+		if err := caseinfo.RequireLegalWork(ctx, tx, h.CaseID, acc); err != nil {
 			return err
 		}
 		if requestID != nil {
@@ -176,7 +177,7 @@ func (s *Service) UpdateHearing(ctx context.Context, req *casebridgev1.UpdateHea
 			return err
 		}
 		caseID, acc = c, a
-		if err := requireLegalWork(ctx, tx, caseID, acc); err != nil {
+		if err := caseinfo.RequireLegalWork(ctx, tx, caseID, acc); err != nil {
 			return err
 		}
 		h, err := getHearing(ctx, tx, id, true)
@@ -244,7 +245,7 @@ func (s *Service) CancelHearing(ctx context.Context, req *casebridgev1.CancelHea
 			return err
 		}
 		acc = a
-		if err := requireLegalWork(ctx, tx, caseID, acc); err != nil {
+		if err := caseinfo.RequireLegalWork(ctx, tx, caseID, acc); err != nil {
 			return err
 		}
 		h, err := getHearing(ctx, tx, id, true)

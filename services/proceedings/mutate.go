@@ -6,6 +6,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseinfo"
 )
 
 // mutation is the body of one change to a proceeding, run inside its
@@ -28,7 +29,7 @@ func (s *Service) mutateProceeding(ctx context.Context, id string, fn mutation) 
 		if err != nil {
 			return err
 		}
-		if err := requireLegalWork(ctx, tx, caseID, acc); err != nil {
+		if err := caseinfo.RequireLegalWork(ctx, tx, caseID, acc); err != nil {
 			return err
 		}
 		if r, err = getProceeding(ctx, tx, id, true); err != nil {

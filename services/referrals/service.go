@@ -8,7 +8,6 @@ package referrals
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -66,22 +65,10 @@ func canonical(id string) string { return strings.ToLower(id) }
 // act on obj there; a case the caller may not see is NotFound, exactly like
 // one that does not exist. With lock, the case row stays locked for tx.
 func (s *Service) caseAccess(ctx context.Context, q caseinfo.Querier, p authz.Principal, id, obj, act string, lock bool) (authz.Access, error) {
-	info, err := caseinfo.Load(ctx, q, id, lock)
-	if errors.Is(err, caseinfo.ErrNoCase) {
-		return authz.Access{}, caseNotFound(id)
-	}
+	concerns(ctx, "", id)
+	acc, err := caseinfo.Check(ctx, q, s.authz, p, id, obj, act, lock, caseNotFound(id))
 	if err != nil {
 		return authz.Access{}, err
-	}
-	concerns(ctx, "", id)
-	acc, err := s.authz.CaseAccess(p, info, obj, act)
-	switch {
-	case errors.Is(err, authz.ErrNotFound):
-		return authz.Access{}, caseNotFound(id)
-	case errors.Is(err, authz.ErrPermissionDenied):
-		return authz.Access{}, rpcerr.PermissionDenied("your role may not %s %s on case %s", act, obj, id)
-	case err != nil:
-		return authz.Access{}, fmt.Errorf("decide access to case %s: %w", id, err)
 	}
 	concerns(ctx, acc.Org, "")
 	return acc, nil
