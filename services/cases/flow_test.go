@@ -21,11 +21,7 @@ const (
 
 func wantCode(t *testing.T, err error, want codes.Code) *status.Status {
 	t.Helper()
-	st, _ := status.FromError(err)
-	if st.Code() != want {
-		t.Fatalf("want %v, got %v: %v", want, st.Code(), st.Message())
-	}
-	return st
+	return servertest.WantCode(t, err, want)
 }
 
 func newCase() *casebridgev1.Case {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -18,23 +17,9 @@ import (
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
-// wantField asserts InvalidArgument with a field violation on field.
 func wantField(t *testing.T, err error, field string) {
 	t.Helper()
-	st, _ := status.FromError(err)
-	if st.Code() != codes.InvalidArgument {
-		t.Fatalf("want InvalidArgument on %s, got %v: %s", field, st.Code(), st.Message())
-	}
-	for _, d := range st.Details() {
-		if br, ok := d.(*errdetails.BadRequest); ok {
-			for _, v := range br.GetFieldViolations() {
-				if v.GetField() == field {
-					return
-				}
-			}
-		}
-	}
-	t.Fatalf("InvalidArgument does not name %s: %s (%v)", field, st.Message(), st.Details())
+	servertest.WantField(t, err, field)
 }
 
 // TestBadInput sends every kind of bad input to every CaseService RPC:

@@ -2,10 +2,8 @@ package compensation_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -56,30 +54,10 @@ func (w *world) newCase() string {
 	return resp.GetCase().GetId()
 }
 
-// refer shares caseID with legal-b through the real referral flow — the
-// person's consent, the referral, legal-b's acceptance — for service.
+// refer shares caseID with legal-b through the real referral flow.
 func (w *world) refer(caseID string, service casebridgev1.ServiceKind, classes ...casebridgev1.DataClass) {
 	w.t.Helper()
-	cw := w.as(caseworker)
-	purpose := casebridgev1.ConsentPurpose_CONSENT_PURPOSE_ASSISTANCE
-	if service == casebridgev1.ServiceKind_SERVICE_KIND_LEGAL {
-		purpose = casebridgev1.ConsentPurpose_CONSENT_PURPOSE_LEGAL_REPRESENTATION
-	}
-	if _, err := w.cs.RecordConsent(cw, &casebridgev1.RecordConsentRequest{
-		CaseId: caseID, Purpose: purpose, Decision: casebridgev1.ConsentDecision_CONSENT_DECISION_GRANTED,
-		Recipient: &casebridgev1.RecordConsentRequest_OrganizationId{OrganizationId: "legal-b"},
-	}); err != nil {
-		w.t.Fatalf("record consent: %v", err)
-	}
-	ref, err := w.rs.CreateReferral(cw, &casebridgev1.CreateReferralRequest{
-		CaseId: caseID, ToOrganizationId: "legal-b", Service: service, GrantedClasses: classes,
-	})
-	if err != nil {
-		w.t.Fatalf("create referral: %v", err)
-	}
-	if _, err := w.rs.AcceptReferral(w.as(lawyer), &casebridgev1.AcceptReferralRequest{Id: ref.GetReferral().GetId()}); err != nil {
-		w.t.Fatalf("accept referral: %v", err)
-	}
+	w.env.Refer(w.t, caseID, service, classes...)
 }
 
 // referredCase is a shelter-a case that legal-b represents: identity and
@@ -116,37 +94,17 @@ func (w *world) newProceeding(caseID string, p *casebridgev1.Proceeding) *casebr
 
 func wantCode(t *testing.T, err error, want codes.Code) *status.Status {
 	t.Helper()
-	st, _ := status.FromError(err)
-	if st.Code() != want {
-		t.Fatalf("want %v, got %v: %v", want, st.Code(), st.Message())
-	}
-	return st
+	return servertest.WantCode(t, err, want)
 }
 
 func wantMessage(t *testing.T, err error, want codes.Code, part string) {
 	t.Helper()
-	if st := wantCode(t, err, want); !strings.Contains(st.Message(), part) {
-		t.Fatalf("message %q does not say %q", st.Message(), part)
-	}
+	servertest.WantMessage(t, err, want, part)
 }
 
-// wantField asserts InvalidArgument with a field violation on field.
 func wantField(t *testing.T, err error, field string) {
 	t.Helper()
-	st, _ := status.FromError(err)
-	if st.Code() != codes.InvalidArgument {
-		t.Fatalf("want InvalidArgument on %s, got %v: %s", field, st.Code(), st.Message())
-	}
-	for _, d := range st.Details() {
-		if br, ok := d.(*errdetails.BadRequest); ok {
-			for _, v := range br.GetFieldViolations() {
-				if v.GetField() == field {
-					return
-				}
-			}
-		}
-	}
-	t.Fatalf("InvalidArgument does not name %s: %s (%v)", field, st.Message(), st.Details())
+	servertest.WantField(t, err, field)
 }
 
 func eur(minor int64) *casebridgev1.Money {

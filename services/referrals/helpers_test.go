@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/prototext"
@@ -193,41 +192,21 @@ func noSensitive(t *testing.T, what string, m proto.Message) {
 
 func wantCode(t *testing.T, err error, want codes.Code) *status.Status {
 	t.Helper()
-	st, _ := status.FromError(err)
-	if st.Code() != want {
-		t.Fatalf("want %v, got %v: %v", want, st.Code(), st.Message())
-	}
-	return st
+	return servertest.WantCode(t, err, want)
 }
 
 // wantMessage asserts a code and that the message mentions each of parts.
 func wantMessage(t *testing.T, err error, want codes.Code, parts ...string) {
 	t.Helper()
-	st := wantCode(t, err, want)
+	servertest.WantCode(t, err, want)
 	for _, p := range parts {
-		if !strings.Contains(st.Message(), p) {
-			t.Fatalf("message %q does not mention %q", st.Message(), p)
-		}
+		servertest.WantMessage(t, err, want, p)
 	}
 }
 
-// wantField asserts InvalidArgument with a field violation on field.
 func wantField(t *testing.T, err error, field string) {
 	t.Helper()
-	st, _ := status.FromError(err)
-	if st.Code() != codes.InvalidArgument {
-		t.Fatalf("want InvalidArgument on %s, got %v: %s", field, st.Code(), st.Message())
-	}
-	for _, d := range st.Details() {
-		if br, ok := d.(*errdetails.BadRequest); ok {
-			for _, v := range br.GetFieldViolations() {
-				if v.GetField() == field {
-					return
-				}
-			}
-		}
-	}
-	t.Fatalf("InvalidArgument does not name %s: %s (%v)", field, st.Message(), st.Details())
+	servertest.WantField(t, err, field)
 }
 
 func past(d time.Duration) *timestamppb.Timestamp { return timestamppb.New(time.Now().Add(-d)) }
