@@ -30,6 +30,10 @@ type Config struct {
 	// StatsK is the suppression threshold of statistics; 0 means the default (5).
 	StatsK int
 
+	// ConsentSweep is how often sharing that relied on a lapsed consent is
+	// ended (zero: every minute). Not a flag: tests shorten it.
+	ConsentSweep time.Duration
+
 	LogLevel      string
 	LogFormat     string
 	ShutdownGrace time.Duration

@@ -11,6 +11,7 @@ import (
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/devworld"
 	"github.com/casebridge/casebridge/internal/keys"
+	"github.com/casebridge/casebridge/internal/sharing"
 	"github.com/casebridge/casebridge/internal/vault"
 	"github.com/casebridge/casebridge/policies"
 )
@@ -65,6 +66,11 @@ func (s *Server) buildKeys(ctx context.Context) error {
 	if _, err := s.keys.ResumeRotations(s.background); err != nil {
 		return fmt.Errorf("resume key rotations: %w", err)
 	}
+	sweep := s.cfg.ConsentSweep
+	if sweep <= 0 {
+		sweep = time.Minute
+	}
+	go sharing.SweepExpired(s.background, s.pool, s.keys, s.log, sweep)
 	return nil
 }
 

@@ -59,13 +59,14 @@ func ids(es []ended) []string {
 }
 
 // EndConsent ends at once every sharing of caseID that relied on consentID,
-// which the person just withdrew: its pending and accepted referrals are
+// which the person withdrew or which lapsed (reason says which): its
+// pending and accepted referrals are
 // revoked, the receivers that thereby lose access lose the case key (the
 // case is re-keyed, see Revoke) and both sides of each referral are told.
 // It runs in the caller's transaction, which must hold the case row lock.
-func EndConsent(ctx context.Context, tx pgx.Tx, km *keys.Manager, caseID, consentID string) error {
+func EndConsent(ctx context.Context, tx pgx.Tx, km *keys.Manager, caseID, consentID, reason string) error {
 	caseID = canonical(caseID)
-	es, err := revokeOpen(ctx, tx, caseID, consentID, "consent withdrawn")
+	es, err := revokeOpen(ctx, tx, caseID, consentID, reason)
 	if err != nil || len(es) == 0 {
 		return err
 	}

@@ -305,7 +305,7 @@ func TestEndConsentOnlyItsReferrals(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	w.tx(func(tx pgx.Tx) error { return EndConsent(w.ctx, tx, w.km, caseID, consents["b"]) })
+	w.tx(func(tx pgx.Tx) error { return EndConsent(w.ctx, tx, w.km, caseID, consents["b"], "consent withdrawn") })
 	if got := w.keyOrgs(caseID); got["b"] || !got["c"] || !got["owner"] {
 		t.Fatalf("key holders: %v", got)
 	}

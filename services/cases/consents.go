@@ -167,7 +167,7 @@ func (s *Service) WithdrawConsent(ctx context.Context, req *casebridgev1.Withdra
 // receivers that lose access lose the case key, which is rotated so that
 // later writes are out of their reach (see sharing.EndConsent).
 func (s *Service) endSharingOf(ctx context.Context, tx pgx.Tx, caseID, consentID string) error {
-	return sharing.EndConsent(ctx, tx, s.keys, caseID, consentID)
+	return sharing.EndConsent(ctx, tx, s.keys, caseID, consentID, "consent withdrawn")
 }
 
 // ListConsents lists a case's consents, newest first.
