@@ -49,6 +49,10 @@ type Server struct {
 	// notifications, key rotations.
 	background context.Context
 	stop       context.CancelFunc
+	// streams ends long-lived streams (WatchReferrals) when shutdown begins,
+	// so that they do not hold the graceful stop for its whole grace period.
+	streams     context.Context
+	stopStreams context.CancelFunc
 
 	keys      *keys.Manager
 	audit     *audit.Recorder
@@ -69,6 +73,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: log}
 	s.background, s.stop = context.WithCancel(context.WithoutCancel(ctx))
+	s.streams, s.stopStreams = context.WithCancel(s.background)
 	s.closers = append(s.closers, s.stop)
 	if err := s.build(ctx); err != nil {
 		s.Close()
@@ -156,7 +161,7 @@ func (s *Server) buildVerifier(ctx context.Context) (*authn.Verifier, error) {
 func (s *Server) registerServices(context.Context) error {
 	casebridgev1.RegisterOrganizationServiceServer(s.grpc, organizations.New(s.pool, s.authz, s.keys, s.members))
 	casebridgev1.RegisterCaseServiceServer(s.grpc, cases.New(s.pool, s.authz, s.keys, s.validator, s.audit))
-	casebridgev1.RegisterReferralServiceServer(s.grpc, referrals.New(s.background, s.pool, s.authz, s.keys, s.log, s.audit))
+	casebridgev1.RegisterReferralServiceServer(s.grpc, referrals.New(s.streams, s.pool, s.authz, s.keys, s.log, s.audit))
 	casebridgev1.RegisterProceedingServiceServer(s.grpc, proceedings.New(s.pool, s.authz, s.keys, s.audit))
 	casebridgev1.RegisterCompensationServiceServer(s.grpc, compensation.New(s.pool, s.authz, s.audit))
 	casebridgev1.RegisterAuditServiceServer(s.grpc, auditsvc.New(s.pool, s.audit))
@@ -186,6 +191,7 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 	}
 	s.log.Info("shutting down", "grace", s.cfg.ShutdownGrace.String())
 	s.health.Shutdown()
+	s.stopStreams()
 	done := make(chan struct{})
 	go func() { s.grpc.GracefulStop(); close(done) }()
 	select {
