@@ -80,14 +80,14 @@ func (s *Service) CreateCase(ctx context.Context, req *casebridgev1.CreateCaseRe
 			return err
 		}
 		defer key.Wipe()
+		sealed := make(map[casebridgev1.DataClass][]byte, len(classes))
 		for _, c := range classes {
-			ct, err := sealClass(key, r.ID, c, getClass(in, c))
-			if err != nil {
+			if sealed[c], err = sealClass(key, r.ID, c, getClass(in, c)); err != nil {
 				return err
 			}
-			if err := putSecret(ctx, tx, r.ID, c, ct); err != nil {
-				return err
-			}
+		}
+		if err := putSecrets(ctx, tx, r.ID, sealed); err != nil {
+			return err
 		}
 		return s.recordChange(ctx, tx, org, r.ID, classes)
 	})
@@ -98,17 +98,9 @@ func (s *Service) CreateCase(ctx context.Context, req *casebridgev1.CreateCaseRe
 	if err != nil {
 		return nil, err
 	}
-	created, err := getCase(ctx, s.pool, r.ID, false)
-	if err != nil {
-		return nil, err
-	}
 	// The response carries back what the caller just gave, no decryption
-	// needed: the classes they may read, the rest listed as redacted.
-	out, err := s.render(ctx, s.pool, s.ownerAccess(p, org), created, casebridgev1.CaseView_CASE_VIEW_BASIC)
-	if err != nil {
-		return nil, err
-	}
-	out.RedactedClasses = nil
+	// and no second read: the classes they may read, the rest listed as redacted.
+	out := r.toProto()
 	acc := s.ownerAccess(p, org)
 	for _, c := range classes {
 		if acc.CanRead(string(dataclass.Name(c))) {

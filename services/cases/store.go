@@ -192,21 +192,46 @@ func defaultPrefix(org string) string {
 	return b.String()
 }
 
-// insertCase writes a new case row; ok is false when a case with the same
-// request id already exists (a concurrent retry won the race).
+// insertCase writes a new case row and fills in what the database set
+// (seq, version, times); ok is false when a case with the same request id
+// already exists (a concurrent retry won the race).
 func insertCase(ctx context.Context, tx pgx.Tx, r *caseRow, requestID *string) (bool, error) {
 	args := append([]any{r.ID, r.OrgID, r.Reference, int16(r.Status), r.Assigned}, codedArgs(r.Coded)...)
 	args = append(args, r.ClassesPresent, requestID)
-	tag, err := tx.Exec(ctx, `
+	err := tx.QueryRow(ctx, `
 		INSERT INTO cases (id, organization_id, reference, status, assigned_caseworker,
 			sex, age_band, child, nationality, country, identification_year, exploitation_forms,
 			identification_status, classes_present, request_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-		ON CONFLICT (organization_id, request_id) DO NOTHING`, args...)
+		ON CONFLICT (organization_id, request_id) DO NOTHING
+		RETURNING seq, version, create_time, update_time`, args...).Scan(&r.Seq, &r.Version, &r.CreateTime, &r.UpdateTime)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
 	if err != nil {
 		return false, fmt.Errorf("insert case %s: %w", r.ID, err)
 	}
-	return tag.RowsAffected() == 1, nil
+	return true, nil
+}
+
+// putSecrets stores the ciphertexts of several classes in one statement.
+func putSecrets(ctx context.Context, tx pgx.Tx, caseID string, cts map[casebridgev1.DataClass][]byte) error {
+	if len(cts) == 0 {
+		return nil
+	}
+	classes := make([]int16, 0, len(cts))
+	blobs := make([][]byte, 0, len(cts))
+	for c, ct := range cts {
+		classes = append(classes, int16(c))
+		blobs = append(blobs, ct)
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO case_secrets (case_id, class, ciphertext)
+		SELECT $1, c, ct FROM unnest($2::smallint[], $3::bytea[]) AS s(c, ct)
+		ON CONFLICT (case_id, class) DO UPDATE SET ciphertext = EXCLUDED.ciphertext`, caseID, classes, blobs)
+	if err != nil {
+		return fmt.Errorf("store secrets of case %s: %w", caseID, err)
+	}
+	return nil
 }
 
 // saveCase writes the mutable columns of r and bumps its version; the row
@@ -224,16 +249,6 @@ func saveCase(ctx context.Context, tx pgx.Tx, r *caseRow, now time.Time) error {
 		RETURNING version, update_time`, args...).Scan(&r.Version, &r.UpdateTime)
 	if err != nil {
 		return fmt.Errorf("save case %s: %w", r.ID, err)
-	}
-	return nil
-}
-
-// putSecret stores the ciphertext of one class of a case.
-func putSecret(ctx context.Context, tx pgx.Tx, caseID string, class casebridgev1.DataClass, ct []byte) error {
-	_, err := tx.Exec(ctx, `INSERT INTO case_secrets (case_id, class, ciphertext) VALUES ($1, $2, $3)
-		ON CONFLICT (case_id, class) DO UPDATE SET ciphertext = EXCLUDED.ciphertext`, caseID, int16(class), ct)
-	if err != nil {
-		return fmt.Errorf("store %s of case %s: %w", class, caseID, err)
 	}
 	return nil
 }

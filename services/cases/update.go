@@ -134,6 +134,7 @@ func (s *Service) applyMask(ctx context.Context, tx pgx.Tx, p authz.Principal, a
 		return err
 	}
 	defer key.Wipe()
+	sealed := map[casebridgev1.DataClass][]byte{}
 	for _, c := range classes {
 		msg := getClass(current, c)
 		if msg == nil {
@@ -151,16 +152,12 @@ func (s *Service) applyMask(ctx context.Context, tx pgx.Tx, p authz.Principal, a
 			}
 			continue
 		}
-		ct, err := sealClass(key, r.ID, c, msg)
-		if err != nil {
-			return err
-		}
-		if err := putSecret(ctx, tx, r.ID, c, ct); err != nil {
+		if sealed[c], err = sealClass(key, r.ID, c, msg); err != nil {
 			return err
 		}
 		r.ClassesPresent |= dataclass.Bit(c)
 	}
-	return nil
+	return putSecrets(ctx, tx, r.ID, sealed)
 }
 
 // maskClasses lists the sensitive classes a mask touches.
