@@ -17,6 +17,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -155,7 +156,7 @@ func bootstrapOrg(args []string) error {
 	fs.StringVar(&o.Name, "name", "", "organisation display name")
 	fs.StringVar(&kind, "kind", "", "shelter, legal_aid, cso, state_body, medical or coordinating_body")
 	fs.StringVar(&o.Country, "country", "", "ISO 3166-1 alpha-2 country code")
-	fs.StringVar(&o.Admin, "admin", "", "token subject of the first org admin")
+	fs.StringVar(&o.Admin, "admin", "", "token subject of the first org admin (and network admin, for a coordinating body)")
 	config.Usage(fs, envPrefix, envAliases)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -186,6 +187,6 @@ func bootstrapOrg(args []string) error {
 	if err := bootstrap.Create(ctx, pool, km, o); err != nil {
 		return err
 	}
-	fmt.Printf("organisation %s ready; %s is its org admin\n", o.ID, o.Admin)
+	fmt.Printf("organisation %s ready; %s holds %s there\n", o.ID, o.Admin, strings.Join(bootstrap.AdminRoles(o.Kind), " and "))
 	return nil
 }
