@@ -7,7 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/dataclass"
-	"github.com/casebridge/casebridge/internal/keys"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/vault"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -25,7 +25,7 @@ type sealed struct {
 // the sensitive classes (bound to the case id) and the notes (bound to
 // NoteBinding). Plaintext lives only for the moment between the two and is
 // cleared at once.
-func reencrypt(ctx context.Context, q keys.Querier, caseID string, old, new *vault.CaseKey) error {
+func reencrypt(ctx context.Context, q db.Querier, caseID string, old, new *vault.CaseKey) error {
 	secrets, err := loadSealed(ctx, q, caseID,
 		`SELECT '', class, ciphertext FROM case_secrets WHERE case_id = $1 ORDER BY class`)
 	if err != nil {
@@ -62,7 +62,7 @@ func reencrypt(ctx context.Context, q keys.Querier, caseID string, old, new *vau
 
 // loadSealed reads ciphertexts whole before any is rewritten: a transaction
 // cannot update while a result set is still open on its connection.
-func loadSealed(ctx context.Context, q keys.Querier, caseID, sql string) ([]sealed, error) {
+func loadSealed(ctx context.Context, q db.Querier, caseID, sql string) ([]sealed, error) {
 	rows, err := q.Query(ctx, sql, caseID)
 	if err != nil {
 		return nil, fmt.Errorf("load ciphertexts of case %s: %w", caseID, err)
