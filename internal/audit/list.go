@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -28,7 +29,7 @@ type Filter struct {
 // List returns the linked events that match f, in chain order (oldest
 // first). Events not yet linked are not listed: Flush first to include
 // everything committed.
-func List(ctx context.Context, q Querier, f Filter) ([]Linked, error) {
+func List(ctx context.Context, q db.Querier, f Filter) ([]Linked, error) {
 	if f.Limit <= 0 {
 		return nil, fmt.Errorf("audit: list limit must be positive")
 	}

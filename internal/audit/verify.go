@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -51,7 +52,7 @@ LIMIT $3`
 // prev_hash is not its predecessor's hash, or whose hash does not match
 // its event. When ctx has a deadline it stops early, leaving some time to
 // answer, and sets Next.
-func Verify(ctx context.Context, q Querier, from, to int64) (VerifyResult, error) {
+func Verify(ctx context.Context, q db.Querier, from, to int64) (VerifyResult, error) {
 	margin := 100 * time.Millisecond
 	deadline, hasDeadline := ctx.Deadline()
 	if hasDeadline {
