@@ -22,8 +22,10 @@ func (m *Manager) CaseKey(ctx context.Context, q Querier, caseID string) (*vault
 	if err := checkUUID("case id", caseID); err != nil {
 		return nil, fmt.Errorf("key of case: %w", err)
 	}
-	if key, ok := m.cache.Get(caseID); ok {
-		return key, nil
+	if m.cacheVouched() {
+		if key, ok := m.cache.Get(caseID); ok {
+			return key, nil
+		}
 	}
 	gen := m.cacheGeneration()
 	key, err := m.loadCaseKey(ctx, q, caseID)
