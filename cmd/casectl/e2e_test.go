@@ -173,6 +173,12 @@ func storyErrors(t *testing.T, w *world, srv *server, cw, lw *user, ref string) 
 	lw.fails(2, "--amount", "payments", "add", ref, "--amount", "1.234,50 EUR", "--date", "today")
 	cw.fails(2, "--sex: unknown value \"fem\"", "cases", "new", "--sex", "fem")
 	cw.fails(2, `unknown command "bogus"`, "cases", "bogus")
+	cw.fails(2, `unknown command "lsit"; did you mean list?`, "cases", "lsit")
+	cw.fails(2, "unknown flag: --bogus", "cases", "list", "--bogus")
+	contains(t, cw.ok(), "Available Commands:")
+	contains(t, cw.ok("cases"), "Available Commands:")
+	contains(t, cw.ok("--version"), "casectl ")
+	contains(t, cw.ok("completion", "zsh"), "casectl")
 	cw.fails(2, "missing argument", "cases", "show")
 	cw.fails(2, "confirm on a terminal, or pass --yes", "cases", "erase", ref, "--reason", "test")
 
@@ -192,7 +198,7 @@ func storyErrors(t *testing.T, w *world, srv *server, cw, lw *user, ref string) 
 		{"hearings", "add"}, {"upcoming"}, {"claims", "award"}, {"payments", "add"}, {"stats", "cases"},
 		{"stats", "indicators"}, {"audit", "list"}, {"audit", "verify"},
 	} {
-		contains(t, cw.ok(append(path, "--help")...), "Usage: casectl "+strings.Join(path, " "), "Examples:\n  casectl "+path[0])
+		contains(t, cw.ok(append(path, "--help")...), "Usage:\n  casectl "+strings.Join(path, " "), "Examples:\n  casectl "+path[0])
 	}
 }
 
