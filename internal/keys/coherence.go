@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/vault"
 )
 
@@ -133,7 +134,7 @@ func (m *Manager) cacheHold(caseID string) string {
 }
 
 // notifyCaseKey tells every Manager, on commit, that caseID's key changed.
-func notifyCaseKey(ctx context.Context, q Querier, caseID, token string) error {
+func notifyCaseKey(ctx context.Context, q db.Querier, caseID, token string) error {
 	return notify(ctx, q, caseKeysChannel, caseID+" "+token)
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -22,7 +23,7 @@ const (
 )
 
 // notify queues a notification in q's transaction.
-func notify(ctx context.Context, q Querier, channel, payload string) error {
+func notify(ctx context.Context, q db.Querier, channel, payload string) error {
 	_, err := q.Exec(ctx, "SELECT pg_notify($1, $2)", channel, payload)
 	return err
 }
