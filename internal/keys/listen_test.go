@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/vault"
 )
 
@@ -94,7 +95,7 @@ func (e *env) newTunedManager(dial func(context.Context, string, string) (net.Co
 // rekey replaces the case's key through m and returns the new key.
 func (e *env) rekey(m *Manager, caseID string) *vault.CaseKey {
 	e.t.Helper()
-	if err := m.ReplaceCaseKey(e.ctx, e.pool, caseID, func(Querier, *vault.CaseKey, *vault.CaseKey) error { return nil }, "shelter-a"); err != nil {
+	if err := m.ReplaceCaseKey(e.ctx, e.pool, caseID, func(db.Querier, *vault.CaseKey, *vault.CaseKey) error { return nil }, "shelter-a"); err != nil {
 		e.t.Fatalf("ReplaceCaseKey: %v", err)
 	}
 	k, err := e.newManager(e.keyring, nil).CaseKey(e.ctx, e.pool, caseID)
