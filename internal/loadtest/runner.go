@@ -227,6 +227,7 @@ func runOpen(ctx context.Context, name string, concurrency int, rate float64, wa
 	if measuredCalls == 0 && ctx.Err() == nil {
 		// A rate too low for the window still measures one call, due at
 		// the window's start, rather than report an empty row.
+		time.Sleep(time.Until(measureFrom))
 		due <- measureFrom
 	}
 	close(due)
