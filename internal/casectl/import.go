@@ -55,7 +55,7 @@ Importing the same source again imports nothing twice (lines are keyed by
 		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&o.source, "source", "", "stable `name` of the source (default: the file name)")
 			fs.StringVar(&o.org, "org", "", "organisation that will own the cases, when you belong to several")
-			fs.StringVar(&o.status, "status", "", "status of the imported cases: open (default) or closed for historic records")
+			fs.StringVar(&o.status, "status", "", "status of the imported cases: closed (default: historic records, dated by their year) or open (a caseload taken on)")
 			fs.IntVar(&o.show, "show-rejections", 20, "list at most this many rejected lines")
 		},
 		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
@@ -104,7 +104,14 @@ func (a *app) importCases(ctx context.Context, path string, o importOptions) err
 		})
 	}
 	bar.Finish(resp.GetReceived())
-	return a.printImport(f, resp, o.show)
+	if err := a.printImport(f, resp, o.show); err != nil {
+		return err
+	}
+	if n := resp.GetRejected(); n > 0 {
+		// A script must not take a partial import for a whole one.
+		return fmt.Errorf("%d of %d lines were rejected (the other lines were imported; fix the rejected ones and import the file again: nothing is imported twice)", n, resp.GetReceived())
+	}
+	return nil
 }
 
 // streamImport sends the header and every row, and returns the server's
