@@ -25,7 +25,7 @@ type legacyField struct {
 
 // legacy names, for each texts column, the plain columns it replaces.
 var legacy = map[*vault.Column][]legacyField{
-	vault.ReferralTexts:   {{column: "message"}, {column: "decline_reason"}, {column: "end_reason"}},
+	vault.ReferralTexts:   {{column: "message"}, {column: "decline_reason"}},
 	vault.ConsentTexts:    {{column: "method"}},
 	vault.ProceedingTexts: {{column: "court"}, {column: "docket_number"}, {column: "charges", array: true}, {column: "strategic_goal"}, {column: "outcome_sentence"}},
 	vault.HearingTexts:    {{column: "outcome"}, {column: "cancel_reason"}},

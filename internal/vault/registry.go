@@ -33,9 +33,9 @@ var (
 // per table ("texts"), holding the row's free-text fields together. Only
 // kinds, stages, outcomes, dates and amounts stay in plain columns.
 var (
-	// ReferralTexts holds a referral's message, decline reason and end
-	// reason, readable by both organisations of the referral.
-	ReferralTexts = texts("referrals", ClassCare, "a referral's message, decline reason and end reason")
+	// ReferralTexts holds a referral's message and decline reason,
+	// readable by both organisations of the referral.
+	ReferralTexts = texts("referrals", ClassCare, "a referral's message and decline reason")
 	// ConsentTexts holds how a consent was given.
 	ConsentTexts = texts("consents", ClassLegal, "how a consent was given (its method)")
 	// ProceedingTexts holds a proceeding's court, docket number, charges,

@@ -28,17 +28,22 @@ ALTER TABLE claim_payments ALTER COLUMN case_id SET NOT NULL;
 CREATE INDEX claim_payments_case ON claim_payments (case_id);
 
 -- The ledger stays append-only for every figure: an UPDATE may only re-seal
--- the texts (re-keying) or move legacy plain text into them.
+-- the texts (re-keying) or move legacy plain text into them. Setting any
+-- other column is refused by a statement trigger (so even a statement that
+-- matches no row fails), a plain text column may only be cleared.
 DROP TRIGGER claim_payments_append_only ON claim_payments;
 CREATE TRIGGER claim_payments_append_only
     BEFORE DELETE OR TRUNCATE ON claim_payments
     FOR EACH STATEMENT EXECUTE FUNCTION claim_payments_forbid_change();
+CREATE TRIGGER claim_payments_figures_fixed
+    BEFORE UPDATE OF id, seq, claim_id, case_id, amount_minor, currency, paid_date, payer_kind,
+        correction, corrects_payment_id, recorded_by, request_id, create_time ON claim_payments
+    FOR EACH STATEMENT EXECUTE FUNCTION claim_payments_forbid_change();
 -- +goose StatementBegin
-CREATE FUNCTION claim_payments_only_reseal() RETURNS trigger
+CREATE FUNCTION claim_payments_only_clear() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF (to_jsonb(NEW) - '{texts,payer_name,reason}'::text[]) IS DISTINCT FROM (to_jsonb(OLD) - '{texts,payer_name,reason}'::text[])
-       OR (NEW.payer_name <> '' AND NEW.payer_name IS DISTINCT FROM OLD.payer_name)
+    IF (NEW.payer_name <> '' AND NEW.payer_name IS DISTINCT FROM OLD.payer_name)
        OR (NEW.reason <> '' AND NEW.reason IS DISTINCT FROM OLD.reason) THEN
         RAISE EXCEPTION 'the payment ledger is append-only: only its sealed texts may be re-sealed; record a correction instead'
             USING ERRCODE = 'insufficient_privilege';
@@ -47,9 +52,9 @@ BEGIN
 END;
 $$;
 -- +goose StatementEnd
-CREATE TRIGGER claim_payments_only_reseal
-    BEFORE UPDATE ON claim_payments
-    FOR EACH ROW EXECUTE FUNCTION claim_payments_only_reseal();
+CREATE TRIGGER claim_payments_only_clear
+    BEFORE UPDATE OF payer_name, reason ON claim_payments
+    FOR EACH ROW EXECUTE FUNCTION claim_payments_only_clear();
 GRANT UPDATE (texts, payer_name, reason) ON claim_payments TO casebridge_app;
 
 -- The history of a case's status: every closure, suspension, reopening and
@@ -70,8 +75,9 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON case_history TO casebridge_app;
 
 -- +goose Down
 DROP TABLE case_history;
-DROP TRIGGER claim_payments_only_reseal ON claim_payments;
-DROP FUNCTION claim_payments_only_reseal;
+DROP TRIGGER claim_payments_only_clear ON claim_payments;
+DROP FUNCTION claim_payments_only_clear;
+DROP TRIGGER claim_payments_figures_fixed ON claim_payments;
 DROP TRIGGER claim_payments_append_only ON claim_payments;
 CREATE TRIGGER claim_payments_append_only
     BEFORE UPDATE OR DELETE OR TRUNCATE ON claim_payments
