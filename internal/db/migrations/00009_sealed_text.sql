@@ -26,6 +26,22 @@ UPDATE claim_payments p SET case_id = c.id FROM claims c WHERE c.id = p.claim_id
 ALTER TABLE claim_payments ENABLE TRIGGER claim_payments_append_only;
 ALTER TABLE claim_payments ALTER COLUMN case_id SET NOT NULL;
 CREATE INDEX claim_payments_case ON claim_payments (case_id);
+-- An entry that names no case (as older versions wrote them) gets its
+-- claim's.
+-- +goose StatementBegin
+CREATE FUNCTION claim_payments_case_of_claim() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.case_id IS NULL THEN
+        SELECT case_id INTO NEW.case_id FROM claims WHERE id = NEW.claim_id;
+    END IF;
+    RETURN NEW;
+END;
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER claim_payments_case_of_claim
+    BEFORE INSERT ON claim_payments
+    FOR EACH ROW EXECUTE FUNCTION claim_payments_case_of_claim();
 
 -- The ledger stays append-only for every figure: an UPDATE may only re-seal
 -- the texts (re-keying) or move legacy plain text into them. Setting any
@@ -78,6 +94,8 @@ DROP TABLE case_history;
 DROP TRIGGER claim_payments_only_clear ON claim_payments;
 DROP FUNCTION claim_payments_only_clear;
 DROP TRIGGER claim_payments_figures_fixed ON claim_payments;
+DROP TRIGGER claim_payments_case_of_claim ON claim_payments;
+DROP FUNCTION claim_payments_case_of_claim;
 DROP TRIGGER claim_payments_append_only ON claim_payments;
 CREATE TRIGGER claim_payments_append_only
     BEFORE UPDATE OR DELETE OR TRUNCATE ON claim_payments
