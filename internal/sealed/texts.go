@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/keys"
 	"github.com/casebridge/casebridge/internal/vault"
 )
@@ -50,7 +51,7 @@ func OpenTexts(c *vault.Column, key *vault.CaseKey, caseID, id string, ct []byte
 // WriteKey returns the key to seal new values of the case under. A case
 // that has none yet (imported without sensitive data) gets one now,
 // wrapped to its owner; an erased case gets [ErrErased].
-func WriteKey(ctx context.Context, km *keys.Manager, q keys.Querier, caseID string) (*vault.CaseKey, error) {
+func WriteKey(ctx context.Context, km *keys.Manager, q db.Querier, caseID string) (*vault.CaseKey, error) {
 	key, err := km.CaseKey(ctx, q, caseID)
 	if err == nil || !errors.Is(err, keys.ErrNoCaseKey) {
 		return key, err
@@ -69,7 +70,7 @@ func WriteKey(ctx context.Context, km *keys.Manager, q keys.Querier, caseID stri
 // ReadKey returns the key to open values of the case with, or nil when
 // the case has no key this server can use (it was erased, or never had
 // sensitive data): its values are then reported redacted.
-func ReadKey(ctx context.Context, km *keys.Manager, q keys.Querier, caseID string) (*vault.CaseKey, error) {
+func ReadKey(ctx context.Context, km *keys.Manager, q db.Querier, caseID string) (*vault.CaseKey, error) {
 	key, err := km.CaseKey(ctx, q, caseID)
 	if errors.Is(err, keys.ErrNoCaseKey) {
 		return nil, nil
@@ -81,12 +82,12 @@ func ReadKey(ctx context.Context, km *keys.Manager, q keys.Querier, caseID strin
 // them all in Wipe.
 type Keys struct {
 	km   *keys.Manager
-	q    keys.Querier
+	q    db.Querier
 	open map[string]*vault.CaseKey
 }
 
 // NewKeys reads case keys through km on q.
-func NewKeys(km *keys.Manager, q keys.Querier) *Keys {
+func NewKeys(km *keys.Manager, q db.Querier) *Keys {
 	return &Keys{km: km, q: q, open: map[string]*vault.CaseKey{}}
 }
 

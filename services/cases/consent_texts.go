@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/casebridge/casebridge/internal/dataclass"
-	"github.com/casebridge/casebridge/internal/keys"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/sealed"
 	"github.com/casebridge/casebridge/internal/vault"
@@ -19,7 +19,7 @@ type consentTexts struct {
 	Method string `json:"method,omitempty"`
 }
 
-func (s *Service) sealConsentTexts(ctx context.Context, tx keys.Querier, caseID, id string, t consentTexts) ([]byte, error) {
+func (s *Service) sealConsentTexts(ctx context.Context, tx db.Querier, caseID, id string, t consentTexts) ([]byte, error) {
 	if t == (consentTexts{}) {
 		return nil, nil
 	}
@@ -36,7 +36,7 @@ func (s *Service) sealConsentTexts(ctx context.Context, tx keys.Querier, caseID,
 
 // openConsentTexts fills in c's method for whoever may read the consent
 // (the owning organisation); after erasure it stays empty.
-func (s *Service) openConsentTexts(ctx context.Context, q keys.Querier, c *casebridgev1.Consent, texts []byte) error {
+func (s *Service) openConsentTexts(ctx context.Context, q db.Querier, c *casebridgev1.Consent, texts []byte) error {
 	if texts == nil {
 		return nil
 	}

@@ -8,7 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/caseaccess"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/vault"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -45,7 +46,7 @@ func scanClaim(row pgx.Row) (*claimRow, error) {
 // but its sub-select of the ledger would still see the snapshot from
 // before the wait — and miss the payment just committed. The read after
 // the lock starts with a fresh snapshot (READ COMMITTED) that includes it.
-func (s *Service) getClaim(ctx context.Context, q caseinfo.Querier, id string, lock bool) (*claimRow, error) {
+func (s *Service) getClaim(ctx context.Context, q db.Querier, id string, lock bool) (*claimRow, error) {
 	if lock {
 		if _, err := q.Exec(ctx, "SELECT 1 FROM claims WHERE id = $1 FOR UPDATE", id); err != nil {
 			return nil, fmt.Errorf("lock claim %s: %w", id, err)
@@ -61,7 +62,7 @@ func (s *Service) getClaim(ctx context.Context, q caseinfo.Querier, id string, l
 	return c, s.openClaim(ctx, q, c)
 }
 
-func (s *Service) claimByRequest(ctx context.Context, q caseinfo.Querier, caseID, requestID string) (*claimRow, error) {
+func (s *Service) claimByRequest(ctx context.Context, q db.Querier, caseID, requestID string) (*claimRow, error) {
 	c, err := scanClaim(q.QueryRow(ctx, "SELECT "+claimColumns+
 		" FROM claims c WHERE c.case_id = $1 AND c.request_id = $2", caseID, requestID))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -133,10 +134,9 @@ type claimFilter struct {
 // listClaims returns up to f.limit claims of cases visible to f.orgs, most
 // recently changed first, and whether more follow. The caller still checks
 // each case with the policy (the referral ceiling).
-func (s *Service) listClaims(ctx context.Context, q caseinfo.Querier, f claimFilter) ([]*claimRow, bool, error) {
+func (s *Service) listClaims(ctx context.Context, q db.Querier, f claimFilter) ([]*claimRow, bool, error) {
 	rows, err := q.Query(ctx, "SELECT "+claimColumns+` FROM claims c
-		WHERE EXISTS (SELECT 1 FROM cases k WHERE k.id = c.case_id AND (k.organization_id = ANY($1)
-				OR EXISTS (SELECT 1 FROM referrals r WHERE r.case_id = k.id AND r.status = 2 AND r.to_organization = ANY($1))))
+		WHERE EXISTS (SELECT 1 FROM cases k WHERE k.id = c.case_id AND `+caseaccess.LegalSQL("k", "$1")+`)
 		  AND ($2::uuid IS NULL OR c.case_id = $2)
 		  AND ($3 = 0 OR c.status = $3)
 		  AND ($4::uuid IS NULL OR c.proceeding_id = $4)
@@ -163,7 +163,7 @@ func (s *Service) listClaims(ctx context.Context, q caseinfo.Querier, f claimFil
 
 // claimsOfCase returns every claim of a case, for its summary. A case has a
 // handful of claims; the summary is not paginated.
-func (s *Service) claimsOfCase(ctx context.Context, q caseinfo.Querier, caseID string) ([]*claimRow, error) {
+func (s *Service) claimsOfCase(ctx context.Context, q db.Querier, caseID string) ([]*claimRow, error) {
 	rows, err := q.Query(ctx, "SELECT "+claimColumns+" FROM claims c WHERE c.case_id = $1", caseID)
 	if err != nil {
 		return nil, fmt.Errorf("claims of case %s: %w", caseID, err)

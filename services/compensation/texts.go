@@ -7,7 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/sealed"
 	"github.com/casebridge/casebridge/internal/vault"
@@ -51,7 +51,7 @@ func (s *Service) sealTexts(ctx context.Context, tx pgx.Tx, c *vault.Column, cas
 
 // openTexts opens ct into t; without a usable case key (an erased case) t
 // stays empty.
-func (s *Service) openTexts(ctx context.Context, q caseinfo.Querier, c *vault.Column, caseID, id string, ct []byte, t any) error {
+func (s *Service) openTexts(ctx context.Context, q db.Querier, c *vault.Column, caseID, id string, ct []byte, t any) error {
 	if ct == nil {
 		return nil
 	}
@@ -70,7 +70,7 @@ func (s *Service) openTexts(ctx context.Context, q caseinfo.Querier, c *vault.Co
 	return nil
 }
 
-func (s *Service) openClaim(ctx context.Context, q caseinfo.Querier, c *claimRow) error {
+func (s *Service) openClaim(ctx context.Context, q db.Querier, c *claimRow) error {
 	var t claimTexts
 	if err := s.openTexts(ctx, q, vault.ClaimTexts, c.CaseID, c.ID, c.Texts, &t); err != nil {
 		return err
@@ -79,7 +79,7 @@ func (s *Service) openClaim(ctx context.Context, q caseinfo.Querier, c *claimRow
 	return nil
 }
 
-func (s *Service) openClaims(ctx context.Context, q caseinfo.Querier, cs []*claimRow) error {
+func (s *Service) openClaims(ctx context.Context, q db.Querier, cs []*claimRow) error {
 	for _, c := range cs {
 		if err := s.openClaim(ctx, q, c); err != nil {
 			return err
@@ -88,7 +88,7 @@ func (s *Service) openClaims(ctx context.Context, q caseinfo.Querier, cs []*clai
 	return nil
 }
 
-func (s *Service) openPayment(ctx context.Context, q caseinfo.Querier, e *paymentRow) error {
+func (s *Service) openPayment(ctx context.Context, q db.Querier, e *paymentRow) error {
 	var t paymentTexts
 	if err := s.openTexts(ctx, q, vault.PaymentTexts, e.CaseID, e.ID, e.Texts, &t); err != nil {
 		return err

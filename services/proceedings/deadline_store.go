@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/vault"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -71,7 +71,7 @@ func scanDeadline(row pgx.Row) (*deadlineRow, error) {
 
 func deadlineNotFound(id string) error { return rpcerr.NotFound("deadline %s not found", id) }
 
-func (s *Service) getDeadline(ctx context.Context, q caseinfo.Querier, id string, lock bool) (*deadlineRow, error) {
+func (s *Service) getDeadline(ctx context.Context, q db.Querier, id string, lock bool) (*deadlineRow, error) {
 	sql := "SELECT " + deadlineColumns + deadlineFrom + " WHERE d.id = $1"
 	if lock {
 		sql += " FOR UPDATE OF d"
@@ -86,7 +86,7 @@ func (s *Service) getDeadline(ctx context.Context, q caseinfo.Querier, id string
 	return d, s.openDeadline(ctx, q, d)
 }
 
-func (s *Service) deadlineByRequest(ctx context.Context, q caseinfo.Querier, proceedingID, requestID string) (*deadlineRow, error) {
+func (s *Service) deadlineByRequest(ctx context.Context, q db.Querier, proceedingID, requestID string) (*deadlineRow, error) {
 	d, err := scanDeadline(q.QueryRow(ctx, "SELECT "+deadlineColumns+deadlineFrom+
 		" WHERE d.proceeding_id = $1 AND d.request_id = $2", proceedingID, requestID))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -141,7 +141,7 @@ func (s *Service) saveDeadline(ctx context.Context, tx pgx.Tx, d *deadlineRow, n
 
 // listDeadlines returns up to f.limit deadlines, earliest first, and
 // whether more follow.
-func (s *Service) listDeadlines(ctx context.Context, q caseinfo.Querier, f scheduleFilter) ([]*deadlineRow, bool, error) {
+func (s *Service) listDeadlines(ctx context.Context, q db.Querier, f scheduleFilter) ([]*deadlineRow, bool, error) {
 	rows, err := q.Query(ctx, "SELECT "+deadlineColumns+deadlineFrom+`
 		WHERE ($1::uuid IS NULL OR d.proceeding_id = $1)
 		  AND ($2::uuid IS NULL OR d.case_id = $2)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/sealed"
 	"github.com/casebridge/casebridge/internal/vault"
@@ -71,7 +71,7 @@ func (s *Service) sealTexts(ctx context.Context, tx pgx.Tx, c *vault.Column, cas
 
 // openTexts opens ct into t; without a usable case key (an erased case) t
 // stays empty.
-func (s *Service) openTexts(ctx context.Context, q caseinfo.Querier, c *vault.Column, caseID, id string, ct []byte, t any) error {
+func (s *Service) openTexts(ctx context.Context, q db.Querier, c *vault.Column, caseID, id string, ct []byte, t any) error {
 	if ct == nil {
 		return nil
 	}
@@ -90,7 +90,7 @@ func (s *Service) openTexts(ctx context.Context, q caseinfo.Querier, c *vault.Co
 	return nil
 }
 
-func (s *Service) openProceeding(ctx context.Context, q caseinfo.Querier, r *proceedingRow) error {
+func (s *Service) openProceeding(ctx context.Context, q db.Querier, r *proceedingRow) error {
 	var t proceedingTexts
 	if err := s.openTexts(ctx, q, vault.ProceedingTexts, r.CaseID, r.ID, r.Texts, &t); err != nil {
 		return err
@@ -99,7 +99,7 @@ func (s *Service) openProceeding(ctx context.Context, q caseinfo.Querier, r *pro
 	return nil
 }
 
-func (s *Service) openHearing(ctx context.Context, q caseinfo.Querier, h *hearingRow) error {
+func (s *Service) openHearing(ctx context.Context, q db.Querier, h *hearingRow) error {
 	var t hearingTexts
 	if err := s.openTexts(ctx, q, vault.HearingTexts, h.CaseID, h.ID, h.Texts, &t); err != nil {
 		return err
@@ -108,7 +108,7 @@ func (s *Service) openHearing(ctx context.Context, q caseinfo.Querier, h *hearin
 	return nil
 }
 
-func (s *Service) openDeadline(ctx context.Context, q caseinfo.Querier, d *deadlineRow) error {
+func (s *Service) openDeadline(ctx context.Context, q db.Querier, d *deadlineRow) error {
 	var t deadlineTexts
 	if err := s.openTexts(ctx, q, vault.DeadlineTexts, d.CaseID, d.ID, d.Texts, &t); err != nil {
 		return err

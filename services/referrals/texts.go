@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/casebridge/casebridge/internal/keys"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/sealed"
 	"github.com/casebridge/casebridge/internal/vault"
@@ -20,7 +20,7 @@ type referralTexts struct {
 }
 
 // sealTexts seals t for referral id of the case, in tx.
-func (s *Service) sealTexts(ctx context.Context, tx keys.Querier, caseID, id string, t referralTexts) ([]byte, error) {
+func (s *Service) sealTexts(ctx context.Context, tx db.Querier, caseID, id string, t referralTexts) ([]byte, error) {
 	if t == (referralTexts{}) {
 		return nil, nil
 	}
@@ -38,7 +38,7 @@ func (s *Service) sealTexts(ctx context.Context, tx keys.Querier, caseID, id str
 // openTexts fills in r's message and decline reason. Both organisations of
 // the referral read them (the receiver must read what it is asked); once
 // the case is erased its key is gone and they stay empty.
-func (s *Service) openTexts(ctx context.Context, q keys.Querier, r *referralRow) error {
+func (s *Service) openTexts(ctx context.Context, q db.Querier, r *referralRow) error {
 	if r.Texts == nil {
 		return nil
 	}
