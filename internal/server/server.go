@@ -116,11 +116,15 @@ func (s *Server) build(ctx context.Context) error {
 	s.audit.Start(s.background)
 	s.closers = append(s.closers, s.audit.Close)
 	auditUnary, auditStream := s.audit.Interceptors(audit.Services(audit.DefaultServices...))
+	// Limits sit right after authentication: a refused call costs neither
+	// an audit event nor a policy decision.
+	lim := s.limiter()
 	opts := []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(observeUnary(s.log), auth.unary(), auditUnary, authzUnary, s.validator.UnaryInterceptor()),
-		grpc.ChainStreamInterceptor(observeStream(s.log), auth.stream(), auditStream, authzStream,
+		grpc.ChainUnaryInterceptor(observeUnary(s.log), auth.unary(), lim.UnaryInterceptor(), auditUnary, authzUnary, s.validator.UnaryInterceptor()),
+		grpc.ChainStreamInterceptor(observeStream(s.log), auth.stream(), lim.StreamInterceptor(), auditStream, authzStream,
 			s.validator.StreamInterceptor(cases.ValidatesOwnStream...)),
 	}
+	opts = append(opts, s.cfg.Limits.Transport.ServerOptions()...)
 	if creds != nil {
 		opts = append(opts, grpc.Creds(creds))
 	}
