@@ -39,6 +39,11 @@ type Config struct {
 	ImportRowsPerSecond float64
 	ImportRowsBurst     int
 	Transport           Transport
+	// PageBytes is the byte budget of one page of a list: the page ends
+	// there, with a next-page token, whatever its page_size.
+	PageBytes int
+	// NotesPerCase caps the notes one case may hold.
+	NotesPerCase int
 }
 
 // Transport are the limits of the gRPC transport itself.
@@ -60,13 +65,14 @@ type Transport struct {
 // replica, and statistics run two at a time.
 func Defaults() Config {
 	var c Config
-	c.Classes[Read] = ClassLimits{Rate: 50, Burst: 100, InFlight: 8, OrgRate: 200, OrgBurst: 400, OrgInFlight: 24, Timeout: 10 * time.Second}
-	c.Classes[Write] = ClassLimits{Rate: 20, Burst: 40, InFlight: 4, OrgRate: 60, OrgBurst: 120, OrgInFlight: 12, Timeout: 15 * time.Second}
+	c.Classes[Read] = ClassLimits{Rate: 50, Burst: 100, InFlight: 8, OrgRate: 200, OrgBurst: 400, OrgInFlight: 24, Timeout: 15 * time.Second}
+	c.Classes[Write] = ClassLimits{Rate: 20, Burst: 40, InFlight: 4, OrgRate: 60, OrgBurst: 120, OrgInFlight: 12, Timeout: 30 * time.Second}
 	c.Classes[Import] = ClassLimits{Rate: 1, Burst: 2, InFlight: 1, OrgInFlight: 2, ServerInFlight: 4, Timeout: 10 * time.Minute}
 	c.Classes[Stats] = ClassLimits{Rate: 2, Burst: 4, InFlight: 2, OrgInFlight: 4, ServerInFlight: 2, Queue: 8, Timeout: 20 * time.Second}
 	c.Classes[Watch] = ClassLimits{Rate: 5, Burst: 20, InFlight: 16, OrgInFlight: 200, ServerInFlight: 2000}
 	c.Classes[Public] = ClassLimits{InFlight: 16, ServerInFlight: 256}
 	c.ImportRowsPerSecond, c.ImportRowsBurst = 2000, 20000
+	c.PageBytes, c.NotesPerCase = 1<<20, 1000
 	c.Transport = Transport{
 		MaxRecvBytes:      1 << 20,
 		MaxSendBytes:      4 << 20,
@@ -87,6 +93,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	}
 	fs.Float64Var(&c.ImportRowsPerSecond, "limits-import-rows", c.ImportRowsPerSecond, "rows per second one organisation may import (0: no limit)")
 	fs.IntVar(&c.ImportRowsBurst, "limits-import-burst", c.ImportRowsBurst, "rows an organisation may import at full speed before --limits-import-rows applies")
+	fs.IntVar(&c.PageBytes, "max-page-bytes", c.PageBytes, "byte budget of one page of a list (a next-page token follows)")
+	fs.IntVar(&c.NotesPerCase, "max-notes-per-case", c.NotesPerCase, "notes one case may hold")
 	fs.IntVar(&c.Transport.MaxRecvBytes, "max-recv-bytes", c.Transport.MaxRecvBytes, "largest request message accepted, in bytes")
 	fs.IntVar(&c.Transport.MaxSendBytes, "max-send-bytes", c.Transport.MaxSendBytes, "largest response message sent, in bytes")
 	fs.Func("max-streams-per-conn", fmt.Sprintf("concurrent calls one connection may have open (default %d)", c.Transport.MaxStreamsPerConn), func(v string) error {
@@ -201,5 +209,7 @@ func (c Config) Flags() []string {
 		"--max-send-bytes="+strconv.Itoa(t.MaxSendBytes),
 		"--max-streams-per-conn="+strconv.FormatUint(uint64(t.MaxStreamsPerConn), 10),
 		"--keepalive-min-time="+t.KeepaliveMinTime.String(),
-		"--idle-timeout="+t.IdleTimeout.String())
+		"--idle-timeout="+t.IdleTimeout.String(),
+		"--max-page-bytes="+strconv.Itoa(c.PageBytes),
+		"--max-notes-per-case="+strconv.Itoa(c.NotesPerCase))
 }

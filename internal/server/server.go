@@ -164,7 +164,9 @@ func (s *Server) buildVerifier(ctx context.Context) (*authn.Verifier, error) {
 // not implemented yet is simply absent.
 func (s *Server) registerServices(context.Context) error {
 	casebridgev1.RegisterOrganizationServiceServer(s.grpc, organizations.New(s.pool, s.authz, s.keys, s.members))
-	casebridgev1.RegisterCaseServiceServer(s.grpc, cases.New(s.pool, s.authz, s.keys, s.validator, s.audit))
+	caseService := cases.New(s.pool, s.authz, s.keys, s.validator, s.audit)
+	caseService.SetBudget(cases.Budget{NotesPerCase: s.cfg.Limits.NotesPerCase, PageBytes: s.cfg.Limits.PageBytes})
+	casebridgev1.RegisterCaseServiceServer(s.grpc, caseService)
 	casebridgev1.RegisterReferralServiceServer(s.grpc, referrals.New(s.streams, s.pool, s.authz, s.keys, s.log, s.audit))
 	casebridgev1.RegisterProceedingServiceServer(s.grpc, proceedings.New(s.pool, s.authz, s.keys, s.audit))
 	casebridgev1.RegisterCompensationServiceServer(s.grpc, compensation.New(s.pool, s.authz, s.audit))
