@@ -3,7 +3,6 @@ package casectl
 import (
 	"context"
 	"encoding/csv"
-	"flag"
 	"fmt"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/casebridge/casebridge/internal/casectl/follow"
 	"github.com/casebridge/casebridge/internal/casectl/output"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	"github.com/spf13/pflag"
 )
 
 // clockSkew widens the look-up of changes missed while disconnected, since
@@ -30,7 +30,9 @@ cases they concern. Events carry status only, never victim data.
 
 If the connection breaks (the server restarts, the network drops), casectl
 reconnects by itself and resumes right after the last event it showed, so
-nothing is lost or shown twice. Ctrl-C stops it and prints the cursor to
+nothing is lost or shown twice. When the server ends the watch because your
+sign-in expired or your membership or roles changed, it stops and says so
+instead of reconnecting. Ctrl-C stops it and prints the cursor to
 resume from later with --after. With --output json each event is one JSON
 line.`,
 		Examples: []string{
@@ -38,11 +40,11 @@ line.`,
 			"casectl referrals watch --output json | jq .type",
 			"casectl referrals watch --after CURSOR",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&after, "after", "", "resume after this `cursor` (printed when a watch stops)")
 			fs.StringVar(&org, "org", "", "watch for this organisation only, when you belong to several")
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, _ []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, _ []string) error {
 			f, err := a.format()
 			if err != nil {
 				return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -17,7 +18,7 @@ import (
 // The new key file is written before the transaction commits; if the
 // transaction rolls back, an unused key file is left behind (nothing is
 // wrapped to it). A worker is started on commit by the notification.
-func (m *Manager) beginRotation(ctx context.Context, q Querier, orgID string, extend bool) (Rotation, error) {
+func (m *Manager) beginRotation(ctx context.Context, q db.Querier, orgID string, extend bool) (Rotation, error) {
 	if err := lockOrgKeys(ctx, q, orgID); err != nil {
 		return Rotation{}, err
 	}
@@ -92,7 +93,7 @@ func (m *Manager) beginRotation(ctx context.Context, q Querier, orgID string, ex
 
 // startWorkersIfPool starts workers right away when q is not a transaction;
 // inside a transaction the commit notification starts them.
-func (m *Manager) startWorkersIfPool(q Querier, rots []Rotation) {
+func (m *Manager) startWorkersIfPool(q db.Querier, rots []Rotation) {
 	if _, ok := q.(*pgxpool.Pool); ok {
 		for _, r := range rots {
 			m.startWorker(r.ID)

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/vault"
 )
 
@@ -107,7 +108,7 @@ func (m *Manager) cacheHold(caseID string) string {
 }
 
 // notifyCaseKey tells every Manager, on commit, that caseID's key changed.
-func notifyCaseKey(ctx context.Context, q Querier, caseID, token string) error {
+func notifyCaseKey(ctx context.Context, q db.Querier, caseID, token string) error {
 	return notify(ctx, q, caseKeysChannel, caseID+" "+token)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -21,7 +22,7 @@ const (
 )
 
 // notify queues a notification in q's transaction.
-func notify(ctx context.Context, q Querier, channel, payload string) error {
+func notify(ctx context.Context, q db.Querier, channel, payload string) error {
 	_, err := q.Exec(ctx, "SELECT pg_notify($1, $2)", channel, payload)
 	return err
 }

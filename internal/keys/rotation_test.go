@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/vault"
 )
 
@@ -21,7 +22,7 @@ type probeCase struct {
 
 // createProbeCase inserts a case, creates its key and seals a probe, in
 // one transaction; it reports errors instead of failing, for goroutines.
-func createProbeCase(ctx context.Context, m *Manager, q Querier, orgID string) (probeCase, error) {
+func createProbeCase(ctx context.Context, m *Manager, q db.Querier, orgID string) (probeCase, error) {
 	tx, err := q.Begin(ctx)
 	if err != nil {
 		return probeCase{}, err

@@ -3,10 +3,10 @@ package limits
 import (
 	"context"
 	"errors"
-	"flag"
 	"testing"
 	"time"
 
+	"github.com/spf13/pflag"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -165,7 +165,7 @@ func TestFlagsRoundTrip(t *testing.T) {
 	want := Defaults().WithoutCallerLimits()
 	want.Classes[Stats].Queue = 64
 	var got Config
-	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
 	got.RegisterFlags(fs)
 	if err := fs.Parse(want.Flags()); err != nil {
 		t.Fatal(err)

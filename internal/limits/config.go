@@ -1,11 +1,12 @@
 package limits
 
 import (
-	"flag"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 )
 
 // ClassLimits are the limits of one method class. A zero value means no
@@ -85,7 +86,7 @@ func Defaults() Config {
 
 // RegisterFlags declares one flag per class (--limits-read ...) and the
 // transport flags, with the defaults.
-func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	*c = Defaults()
 	for cl := Class(0); cl < numClasses; cl++ {
 		fs.Var(&c.Classes[cl], "limits-"+cl.String(),
@@ -97,11 +98,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.NotesPerCase, "max-notes-per-case", c.NotesPerCase, "notes one case may hold")
 	fs.IntVar(&c.Transport.MaxRecvBytes, "max-recv-bytes", c.Transport.MaxRecvBytes, "largest request message accepted, in bytes")
 	fs.IntVar(&c.Transport.MaxSendBytes, "max-send-bytes", c.Transport.MaxSendBytes, "largest response message sent, in bytes")
-	fs.Func("max-streams-per-conn", fmt.Sprintf("concurrent calls one connection may have open (default %d)", c.Transport.MaxStreamsPerConn), func(v string) error {
-		n, err := strconv.ParseUint(v, 10, 32)
-		c.Transport.MaxStreamsPerConn = uint32(n)
-		return err
-	})
+	fs.Uint32Var(&c.Transport.MaxStreamsPerConn, "max-streams-per-conn", c.Transport.MaxStreamsPerConn, "concurrent calls one connection may have open")
 	fs.DurationVar(&c.Transport.KeepaliveMinTime, "keepalive-min-time", c.Transport.KeepaliveMinTime, "clients pinging more often than this are disconnected")
 	fs.DurationVar(&c.Transport.IdleTimeout, "idle-timeout", c.Transport.IdleTimeout, "a connection with no call for this long is closed")
 }
@@ -135,6 +132,9 @@ func (l *ClassLimits) spec(all bool) string {
 	}
 	return strings.Join(parts, ",")
 }
+
+// Type names the flag's value in help texts.
+func (l *ClassLimits) Type() string { return "limits" }
 
 // Set reads "rate=50,burst=100,timeout=10s": the keys given replace the
 // defaults, the others stay.

@@ -116,13 +116,18 @@ func (s *Server) build(ctx context.Context) error {
 	s.audit.Start(s.background)
 	s.closers = append(s.closers, s.audit.Close)
 	auditUnary, auditStream := s.audit.Interceptors(audit.Services(audit.DefaultServices...))
-	// Limits sit right after authentication: a refused call costs neither
-	// an audit event nor a policy decision.
+	// Recovery runs twice: innermost, so that the audit interceptor records a
+	// panicking call as failed, and right after observe, so that a panic in
+	// an interceptor is answered Internal too. Limits sit right after
+	// authentication: a refused call costs neither an audit event nor a
+	// policy decision.
+	recoverUnary, recoverStream := recoverInterceptors(s.log)
 	lim := s.limiter()
 	opts := []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(observeUnary(s.log), auth.unary(), lim.UnaryInterceptor(), auditUnary, authzUnary, s.validator.UnaryInterceptor()),
-		grpc.ChainStreamInterceptor(observeStream(s.log), auth.stream(), lim.StreamInterceptor(), auditStream, authzStream,
-			s.validator.StreamInterceptor(cases.ValidatesOwnStream...)),
+		grpc.ChainUnaryInterceptor(observeUnary(s.log), recoverUnary, auth.unary(), lim.UnaryInterceptor(), auditUnary, authzUnary,
+			s.validator.UnaryInterceptor(), recoverUnary),
+		grpc.ChainStreamInterceptor(observeStream(s.log), recoverStream, auth.stream(), lim.StreamInterceptor(), auditStream, authzStream,
+			s.validator.StreamInterceptor(cases.ValidatesOwnStream...), recoverStream),
 	}
 	opts = append(opts, s.cfg.Limits.Transport.ServerOptions()...)
 	if creds != nil {
@@ -163,7 +168,7 @@ func (s *Server) buildVerifier(ctx context.Context) (*authn.Verifier, error) {
 // registerServices registers every implemented service. A service that is
 // not implemented yet is simply absent.
 func (s *Server) registerServices(context.Context) error {
-	casebridgev1.RegisterOrganizationServiceServer(s.grpc, organizations.New(s.pool, s.authz, s.keys, s.members))
+	casebridgev1.RegisterOrganizationServiceServer(s.grpc, organizations.New(s.pool, s.authz, s.keys, s.members, s.audit))
 	caseService := cases.New(s.pool, s.authz, s.keys, s.validator, s.audit)
 	caseService.SetBudget(cases.Budget{NotesPerCase: s.cfg.Limits.NotesPerCase, PageBytes: s.cfg.Limits.PageBytes})
 	casebridgev1.RegisterCaseServiceServer(s.grpc, caseService)

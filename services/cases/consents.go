@@ -11,7 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/casebridge/casebridge/internal/authz"
-	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/sharing"
@@ -114,7 +114,7 @@ func checkConsentRecipient(req *casebridgev1.RecordConsentRequest) error {
 	return nil
 }
 
-func requireOrganization(ctx context.Context, q caseinfo.Querier, id string) error {
+func requireOrganization(ctx context.Context, q db.Querier, id string) error {
 	var ok bool
 	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM organizations WHERE id = $1)`, id).Scan(&ok); err != nil {
 		return fmt.Errorf("look up organisation %s: %w", id, err)
@@ -219,7 +219,7 @@ func (s *Service) ListConsents(ctx context.Context, req *casebridgev1.ListConsen
 	return resp, rows.Err()
 }
 
-func getConsent(ctx context.Context, q caseinfo.Querier, caseID, id string, now time.Time) (*casebridgev1.Consent, error) {
+func getConsent(ctx context.Context, q db.Querier, caseID, id string, now time.Time) (*casebridgev1.Consent, error) {
 	c, _, err := scanConsent(q.QueryRow(ctx, `SELECT `+consentColumns+` FROM consents WHERE id = $1 AND case_id = $2`, id, caseID), now)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, rpcerr.NotFound("consent %s not found on case %s", id, caseID)

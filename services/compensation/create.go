@@ -7,7 +7,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/casebridge/casebridge/internal/caseinfo"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -44,9 +43,6 @@ func (s *Service) CreateClaim(ctx context.Context, req *casebridgev1.CreateClaim
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		acc, err := s.access(ctx, tx, p, caseID, objClaim, actCreate, true, caseNotFound(caseID))
 		if err != nil {
-			return err
-		}
-		if err := caseinfo.RequireLegalWork(ctx, tx, caseID, acc); err != nil {
 			return err
 		}
 		if requestID != nil {

@@ -9,7 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/db"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -66,7 +66,7 @@ func scanPayment(row pgx.Row) (*paymentRow, error) {
 
 // paymentOf finds an entry of claimID by id or, when requestID is set, by
 // the request that recorded it; nil when there is none.
-func paymentOf(ctx context.Context, q caseinfo.Querier, claimID, id, requestID string) (*paymentRow, error) {
+func paymentOf(ctx context.Context, q db.Querier, claimID, id, requestID string) (*paymentRow, error) {
 	e, err := scanPayment(q.QueryRow(ctx, "SELECT "+paymentColumns+` FROM claim_payments
 		WHERE claim_id = $1 AND (($2::uuid IS NOT NULL AND id = $2) OR ($3::uuid IS NOT NULL AND request_id = $3))`,
 		claimID, nullable(id), nullable(requestID)))
@@ -101,7 +101,7 @@ func appendPayment(ctx context.Context, tx pgx.Tx, e *paymentRow, requestID *str
 
 // listPayments returns up to limit entries of a claim after seq afterSeq,
 // oldest first, and whether more follow.
-func listPayments(ctx context.Context, q caseinfo.Querier, claimID string, afterSeq int64, limit int) ([]*paymentRow, bool, error) {
+func listPayments(ctx context.Context, q db.Querier, claimID string, afterSeq int64, limit int) ([]*paymentRow, bool, error) {
 	rows, err := q.Query(ctx, "SELECT "+paymentColumns+` FROM claim_payments
 		WHERE claim_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, claimID, afterSeq, limit+1)
 	if err != nil {

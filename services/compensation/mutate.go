@@ -6,7 +6,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
-	"github.com/casebridge/casebridge/internal/caseinfo"
 )
 
 // mutateClaim runs fn on claim id and saves the claim, in one transaction,
@@ -23,9 +22,6 @@ func (s *Service) mutateClaim(ctx context.Context, id, obj, act string, fn func(
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		caseID, acc, err := s.claimAccess(ctx, tx, p, id, obj, act, true)
 		if err != nil {
-			return err
-		}
-		if err := caseinfo.RequireLegalWork(ctx, tx, caseID, acc); err != nil {
 			return err
 		}
 		if c, err = getClaim(ctx, tx, id, true); err != nil {

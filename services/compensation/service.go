@@ -17,6 +17,7 @@ import (
 
 	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseaccess"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -27,6 +28,7 @@ type Service struct {
 
 	pool  *pgxpool.Pool
 	authz *authz.Engine
+	gate  *caseaccess.Gate
 	audit *audit.Recorder
 	now   func() time.Time
 }
@@ -34,7 +36,7 @@ type Service struct {
 // New builds the service over its dependencies. Claims hold no sensitive
 // victim data, so it needs no keys.
 func New(pool *pgxpool.Pool, engine *authz.Engine, rec *audit.Recorder) *Service {
-	return &Service{pool: pool, authz: engine, audit: rec, now: time.Now}
+	return &Service{pool: pool, authz: engine, gate: caseaccess.NewGate(engine), audit: rec, now: time.Now}
 }
 
 // principal returns the caller resolved by the authorization interceptor.

@@ -8,7 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/caseaccess"
+	"github.com/casebridge/casebridge/internal/db"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -44,7 +45,7 @@ func scanClaim(row pgx.Row) (*claimRow, error) {
 // but its sub-select of the ledger would still see the snapshot from
 // before the wait — and miss the payment just committed. The read after
 // the lock starts with a fresh snapshot (READ COMMITTED) that includes it.
-func getClaim(ctx context.Context, q caseinfo.Querier, id string, lock bool) (*claimRow, error) {
+func getClaim(ctx context.Context, q db.Querier, id string, lock bool) (*claimRow, error) {
 	if lock {
 		if _, err := q.Exec(ctx, "SELECT 1 FROM claims WHERE id = $1 FOR UPDATE", id); err != nil {
 			return nil, fmt.Errorf("lock claim %s: %w", id, err)
@@ -60,7 +61,7 @@ func getClaim(ctx context.Context, q caseinfo.Querier, id string, lock bool) (*c
 	return c, nil
 }
 
-func claimByRequest(ctx context.Context, q caseinfo.Querier, caseID, requestID string) (*claimRow, error) {
+func claimByRequest(ctx context.Context, q db.Querier, caseID, requestID string) (*claimRow, error) {
 	c, err := scanClaim(q.QueryRow(ctx, "SELECT "+claimColumns+
 		" FROM claims c WHERE c.case_id = $1 AND c.request_id = $2", caseID, requestID))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -121,10 +122,9 @@ type claimFilter struct {
 // listClaims returns up to f.limit claims of cases visible to f.orgs, most
 // recently changed first, and whether more follow. The caller still checks
 // each case with the policy (the referral ceiling).
-func listClaims(ctx context.Context, q caseinfo.Querier, f claimFilter) ([]*claimRow, bool, error) {
+func listClaims(ctx context.Context, q db.Querier, f claimFilter) ([]*claimRow, bool, error) {
 	rows, err := q.Query(ctx, "SELECT "+claimColumns+` FROM claims c
-		WHERE EXISTS (SELECT 1 FROM cases k WHERE k.id = c.case_id AND (k.organization_id = ANY($1)
-				OR EXISTS (SELECT 1 FROM referrals r WHERE r.case_id = k.id AND r.status = 2 AND r.to_organization = ANY($1))))
+		WHERE EXISTS (SELECT 1 FROM cases k WHERE k.id = c.case_id AND `+caseaccess.LegalSQL("k", "$1")+`)
 		  AND ($2::uuid IS NULL OR c.case_id = $2)
 		  AND ($3 = 0 OR c.status = $3)
 		  AND ($4::uuid IS NULL OR c.proceeding_id = $4)
@@ -148,7 +148,7 @@ func listClaims(ctx context.Context, q caseinfo.Querier, f claimFilter) ([]*clai
 
 // claimsOfCase returns every claim of a case, for its summary. A case has a
 // handful of claims; the summary is not paginated.
-func claimsOfCase(ctx context.Context, q caseinfo.Querier, caseID string) ([]*claimRow, error) {
+func claimsOfCase(ctx context.Context, q db.Querier, caseID string) ([]*claimRow, error) {
 	rows, err := q.Query(ctx, "SELECT "+claimColumns+" FROM claims c WHERE c.case_id = $1", caseID)
 	if err != nil {
 		return nil, fmt.Errorf("claims of case %s: %w", caseID, err)

@@ -24,6 +24,15 @@ func (s *Service) recordRead(ctx context.Context, org, caseID string, classes ..
 	return s.audit.Read(ctx, org, caseID, classNames(classes))
 }
 
+// recordReads writes a read event for every case a list response returns;
+// durable before it returns, and a handler must not answer if it fails.
+func (s *Service) recordReads(ctx context.Context, r *audit.ReadSet) error {
+	if s.audit == nil {
+		return nil
+	}
+	return s.audit.ReadMany(ctx, r.Reads())
+}
+
 // recordChange writes the audit event of a change to case caseID, naming
 // the sensitive classes written, in the change's own transaction tx: both
 // commit or neither does.

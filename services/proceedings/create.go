@@ -7,7 +7,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/caseaccess"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -47,9 +47,6 @@ func (s *Service) CreateProceeding(ctx context.Context, req *casebridgev1.Create
 		if err != nil {
 			return err
 		}
-		if err := caseinfo.RequireLegalWork(ctx, tx, caseID, acc); err != nil {
-			return err
-		}
 		if requestID != nil {
 			if prior, err := proceedingByRequest(ctx, tx, caseID, *requestID); err != nil || prior != nil {
 				if prior != nil {
@@ -58,10 +55,10 @@ func (s *Service) CreateProceeding(ctx context.Context, req *casebridgev1.Create
 				return err
 			}
 		}
-		if r.Lawyer == "" && isLawyerIn(p, acc.Org) {
+		if r.Lawyer == "" && caseaccess.IsLawyer(p, acc.Org) {
 			r.Lawyer = p.Subject
 		}
-		if err := checkLawyer(ctx, tx, "proceeding.responsible_lawyer", caseID, r.Lawyer); err != nil {
+		if err := caseaccess.CheckLawyer(ctx, tx, "proceeding.responsible_lawyer", caseID, r.Lawyer); err != nil {
 			return err
 		}
 		inserted, err := insertProceeding(ctx, tx, r, requestID)

@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -69,7 +69,7 @@ func scanDeadline(row pgx.Row) (*deadlineRow, error) {
 
 func deadlineNotFound(id string) error { return rpcerr.NotFound("deadline %s not found", id) }
 
-func getDeadline(ctx context.Context, q caseinfo.Querier, id string, lock bool) (*deadlineRow, error) {
+func getDeadline(ctx context.Context, q db.Querier, id string, lock bool) (*deadlineRow, error) {
 	sql := "SELECT " + deadlineColumns + deadlineFrom + " WHERE d.id = $1"
 	if lock {
 		sql += " FOR UPDATE OF d"
@@ -84,7 +84,7 @@ func getDeadline(ctx context.Context, q caseinfo.Querier, id string, lock bool) 
 	return d, nil
 }
 
-func deadlineByRequest(ctx context.Context, q caseinfo.Querier, proceedingID, requestID string) (*deadlineRow, error) {
+func deadlineByRequest(ctx context.Context, q db.Querier, proceedingID, requestID string) (*deadlineRow, error) {
 	d, err := scanDeadline(q.QueryRow(ctx, "SELECT "+deadlineColumns+deadlineFrom+
 		" WHERE d.proceeding_id = $1 AND d.request_id = $2", proceedingID, requestID))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -128,7 +128,7 @@ func saveDeadline(ctx context.Context, tx pgx.Tx, d *deadlineRow, now time.Time)
 
 // listDeadlines returns up to f.limit deadlines, earliest first, and
 // whether more follow.
-func listDeadlines(ctx context.Context, q caseinfo.Querier, f scheduleFilter) ([]*deadlineRow, bool, error) {
+func listDeadlines(ctx context.Context, q db.Querier, f scheduleFilter) ([]*deadlineRow, bool, error) {
 	rows, err := q.Query(ctx, "SELECT "+deadlineColumns+deadlineFrom+`
 		WHERE ($1::uuid IS NULL OR d.proceeding_id = $1)
 		  AND ($2::uuid IS NULL OR d.case_id = $2)

@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/casebridge/casebridge/internal/caseinfo"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -50,9 +49,6 @@ func (s *Service) AddDeadline(ctx context.Context, req *casebridgev1.AddDeadline
 			return err
 		}
 		d.CaseID = caseID
-		if err := caseinfo.RequireLegalWork(ctx, tx, caseID, acc); err != nil {
-			return err
-		}
 		if requestID != nil {
 			if prior, err := deadlineByRequest(ctx, tx, d.ProceedingID, *requestID); err != nil || prior != nil {
 				if prior != nil {
@@ -104,9 +100,6 @@ func (s *Service) changeDeadline(ctx context.Context, id string, fn func(d *dead
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		caseID, acc, err := s.childAccess(ctx, tx, p, "deadlines", id, objDeadline, actUpdate, true, deadlineNotFound(id))
 		if err != nil {
-			return err
-		}
-		if err := caseinfo.RequireLegalWork(ctx, tx, caseID, acc); err != nil {
 			return err
 		}
 		if d, err = getDeadline(ctx, tx, id, true); err != nil {

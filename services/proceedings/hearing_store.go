@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -79,7 +79,7 @@ func hearingNotFound(id string) error { return rpcerr.NotFound("hearing %s not f
 
 // getHearing loads a hearing; lock takes a row lock on it (not on its
 // proceeding) for the transaction.
-func getHearing(ctx context.Context, q caseinfo.Querier, id string, lock bool) (*hearingRow, error) {
+func getHearing(ctx context.Context, q db.Querier, id string, lock bool) (*hearingRow, error) {
 	sql := "SELECT " + hearingColumns + hearingFrom + " WHERE h.id = $1"
 	if lock {
 		sql += " FOR UPDATE OF h"
@@ -94,7 +94,7 @@ func getHearing(ctx context.Context, q caseinfo.Querier, id string, lock bool) (
 	return h, nil
 }
 
-func hearingByRequest(ctx context.Context, q caseinfo.Querier, proceedingID, requestID string) (*hearingRow, error) {
+func hearingByRequest(ctx context.Context, q db.Querier, proceedingID, requestID string) (*hearingRow, error) {
 	h, err := scanHearing(q.QueryRow(ctx, "SELECT "+hearingColumns+hearingFrom+
 		" WHERE h.proceeding_id = $1 AND h.request_id = $2", proceedingID, requestID))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -150,7 +150,7 @@ type scheduleFilter struct {
 
 // listHearings returns up to f.limit hearings, earliest first, and whether
 // more follow.
-func listHearings(ctx context.Context, q caseinfo.Querier, f scheduleFilter) ([]*hearingRow, bool, error) {
+func listHearings(ctx context.Context, q db.Querier, f scheduleFilter) ([]*hearingRow, bool, error) {
 	rows, err := q.Query(ctx, "SELECT "+hearingColumns+hearingFrom+`
 		WHERE ($1::uuid IS NULL OR h.proceeding_id = $1)
 		  AND ($2::uuid IS NULL OR h.case_id = $2)

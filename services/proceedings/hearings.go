@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
-	"github.com/casebridge/casebridge/internal/caseinfo"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -55,9 +54,6 @@ func (s *Service) AddHearing(ctx context.Context, req *casebridgev1.AddHearingRe
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
 		if h.CaseID, acc, err = s.proceedingAccess(ctx, tx, p, h.ProceedingID, objHearing, actCreate, true); err != nil {
-			return err
-		}
-		if err := caseinfo.RequireLegalWork(ctx, tx, h.CaseID, acc); err != nil {
 			return err
 		}
 		if requestID != nil {
@@ -177,9 +173,6 @@ func (s *Service) UpdateHearing(ctx context.Context, req *casebridgev1.UpdateHea
 			return err
 		}
 		caseID, acc = c, a
-		if err := caseinfo.RequireLegalWork(ctx, tx, caseID, acc); err != nil {
-			return err
-		}
 		h, err := getHearing(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -245,9 +238,6 @@ func (s *Service) CancelHearing(ctx context.Context, req *casebridgev1.CancelHea
 			return err
 		}
 		acc = a
-		if err := caseinfo.RequireLegalWork(ctx, tx, caseID, acc); err != nil {
-			return err
-		}
 		h, err := getHearing(ctx, tx, id, true)
 		if err != nil {
 			return err

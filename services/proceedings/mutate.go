@@ -6,7 +6,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
-	"github.com/casebridge/casebridge/internal/caseinfo"
 )
 
 // mutation is the body of one change to a proceeding, run inside its
@@ -27,9 +26,6 @@ func (s *Service) mutateProceeding(ctx context.Context, id string, fn mutation) 
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		caseID, acc, err := s.proceedingAccess(ctx, tx, p, id, objProceeding, actUpdate, true)
 		if err != nil {
-			return err
-		}
-		if err := caseinfo.RequireLegalWork(ctx, tx, caseID, acc); err != nil {
 			return err
 		}
 		if r, err = getProceeding(ctx, tx, id, true); err != nil {

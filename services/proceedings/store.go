@@ -8,7 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/caseaccess"
+	"github.com/casebridge/casebridge/internal/db"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -44,7 +45,7 @@ func scanProceeding(row pgx.Row) (*proceedingRow, error) {
 }
 
 // getProceeding loads a proceeding; lock takes a row lock for the transaction.
-func getProceeding(ctx context.Context, q caseinfo.Querier, id string, lock bool) (*proceedingRow, error) {
+func getProceeding(ctx context.Context, q db.Querier, id string, lock bool) (*proceedingRow, error) {
 	sql := "SELECT " + proceedingColumns + " FROM proceedings WHERE id = $1"
 	if lock {
 		sql += " FOR UPDATE"
@@ -61,7 +62,7 @@ func getProceeding(ctx context.Context, q caseinfo.Querier, id string, lock bool
 
 // proceedingByRequest finds a proceeding created earlier on the case with
 // the same request id; nil when there is none.
-func proceedingByRequest(ctx context.Context, q caseinfo.Querier, caseID, requestID string) (*proceedingRow, error) {
+func proceedingByRequest(ctx context.Context, q db.Querier, caseID, requestID string) (*proceedingRow, error) {
 	r, err := scanProceeding(q.QueryRow(ctx, "SELECT "+proceedingColumns+
 		" FROM proceedings WHERE case_id = $1 AND request_id = $2", caseID, requestID))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -144,13 +145,13 @@ type listFilter struct {
 }
 
 // listProceedings returns up to f.limit proceedings of cases visible to
-// f.orgs, most recently changed first, and whether more follow. The caller
-// still checks each case with the policy (the referral ceiling).
-func listProceedings(ctx context.Context, q caseinfo.Querier, f listFilter) ([]*proceedingRow, bool, error) {
+// f.orgs (through legal work), most recently changed first, and whether
+// more follow. The caller still checks each case with the policy (the
+// referral ceiling).
+func listProceedings(ctx context.Context, q db.Querier, f listFilter) ([]*proceedingRow, bool, error) {
 	rows, err := q.Query(ctx, `
 		SELECT `+proceedingColumns+` FROM proceedings p
-		WHERE EXISTS (SELECT 1 FROM cases c WHERE c.id = p.case_id AND (c.organization_id = ANY($1)
-				OR EXISTS (SELECT 1 FROM referrals r WHERE r.case_id = c.id AND r.status = 2 AND r.to_organization = ANY($1))))
+		WHERE EXISTS (SELECT 1 FROM cases c WHERE c.id = p.case_id AND `+caseaccess.LegalSQL("c", "$1")+`)
 		  AND ($2::uuid IS NULL OR p.case_id = $2)
 		  AND ($3 = '' OR p.responsible_lawyer = $3)
 		  AND (NOT $4 OR p.strategic)

@@ -10,8 +10,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/authz"
-	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/caseaccess"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -78,21 +80,36 @@ func (s *Service) ListUpcoming(ctx context.Context, req *casebridgev1.ListUpcomi
 	if more {
 		items = items[:f.limit]
 	}
-	hearingsVisible := visibility{s: s, p: p, obj: objHearing}
-	deadlinesVisible := visibility{s: s, p: p, obj: objDeadline}
-	resp := &casebridgev1.ListUpcomingResponse{}
+	var hearingCases, deadlineCases []string
 	for _, it := range items {
-		v := &hearingsVisible
 		if it.item.GetDeadline() != nil {
-			v = &deadlinesVisible
+			deadlineCases = append(deadlineCases, it.caseID)
+		} else {
+			hearingCases = append(hearingCases, it.caseID)
 		}
-		ok, err := v.can(ctx, s.pool, it.caseID)
-		if err != nil {
-			return nil, err
+	}
+	hearingsReadable, err := s.gate.Readable(ctx, s.pool, p, hearingCases, objHearing, authz.ActRead)
+	if err != nil {
+		return nil, err
+	}
+	deadlinesReadable, err := s.gate.Readable(ctx, s.pool, p, deadlineCases, objDeadline, authz.ActRead)
+	if err != nil {
+		return nil, err
+	}
+	resp := &casebridgev1.ListUpcomingResponse{}
+	var reads audit.ReadSet
+	for _, it := range items {
+		readable := hearingsReadable
+		if it.item.GetDeadline() != nil {
+			readable = deadlinesReadable
 		}
-		if ok {
+		if acc, ok := readable[it.caseID]; ok {
 			resp.Items = append(resp.Items, it.item)
+			reads.Add(acc.Org, it.caseID, nil)
 		}
+	}
+	if err := s.recordReads(ctx, &reads); err != nil {
+		return nil, err
 	}
 	if more && len(items) > 0 {
 		resp.NextPageToken = pagetoken.Encode(fp, items[len(items)-1].pos.encode()...)
@@ -153,19 +170,12 @@ func (f upcomingFilter) afterArgs() (*time.Time, *int, *string) {
 	return &f.after.at, &f.after.rank, &f.after.id
 }
 
-// visibleCases is the SQL condition for cases owned by, or shared by an
-// accepted referral with, one of the organisations in parameter $n.
-func visibleCases(n int) string {
-	return fmt.Sprintf(`(c.organization_id = ANY($%[1]d) OR EXISTS (
-	SELECT 1 FROM referrals r WHERE r.case_id = c.id AND r.status = 2 AND r.to_organization = ANY($%[1]d)))`, n)
-}
-
 // upcomingHearings returns up to f.limit+1 scheduled hearings in [from, until).
-func upcomingHearings(ctx context.Context, q caseinfo.Querier, f upcomingFilter) ([]upcoming, error) {
+func upcomingHearings(ctx context.Context, q db.Querier, f upcomingFilter) ([]upcoming, error) {
 	at, rank, id := f.afterArgs()
 	rows, err := q.Query(ctx, "SELECT "+hearingColumns+`, c.reference, p.court, p.docket_number`+hearingFrom+`
 		JOIN cases c ON c.id = h.case_id
-		WHERE h.status = 1 AND h.start_time >= $1 AND h.start_time < $2 AND `+visibleCases(3)+`
+		WHERE h.status = 1 AND h.start_time >= $1 AND h.start_time < $2 AND `+caseaccess.LegalSQL("c", "$3")+`
 		  AND ($4 = '' OR p.responsible_lawyer = $4)
 		  AND ($5::timestamptz IS NULL OR (h.start_time, 1, h.id) > ($5, $6::int, $7::uuid))
 		ORDER BY h.start_time, h.id
@@ -196,11 +206,11 @@ func upcomingHearings(ctx context.Context, q caseinfo.Querier, f upcomingFilter)
 
 // upcomingDeadlines returns up to f.limit+1 open deadlines due before
 // until, past due ones included.
-func upcomingDeadlines(ctx context.Context, q caseinfo.Querier, f upcomingFilter) ([]upcoming, error) {
+func upcomingDeadlines(ctx context.Context, q db.Querier, f upcomingFilter) ([]upcoming, error) {
 	at, rank, id := f.afterArgs()
 	rows, err := q.Query(ctx, "SELECT "+deadlineColumns+`, c.reference, p.court, p.docket_number`+deadlineFrom+`
 		JOIN cases c ON c.id = d.case_id
-		WHERE d.status = 1 AND d.due_time < $1 AND `+visibleCases(2)+`
+		WHERE d.status = 1 AND d.due_time < $1 AND `+caseaccess.LegalSQL("c", "$2")+`
 		  AND ($3 = '' OR p.responsible_lawyer = $3)
 		  AND ($4::timestamptz IS NULL OR (d.due_time, 0, d.id) > ($4, $5::int, $6::uuid))
 		ORDER BY d.due_time, d.id

@@ -7,7 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/db"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -58,7 +58,7 @@ func scanReferral(row pgx.Row) (*referralRow, error) {
 
 // getReferral loads a referral; lock takes its row lock for the transaction
 // (take the case's lock first: see lockCase).
-func getReferral(ctx context.Context, q caseinfo.Querier, id string, lock bool) (*referralRow, error) {
+func getReferral(ctx context.Context, q db.Querier, id string, lock bool) (*referralRow, error) {
 	sql := "SELECT " + referralColumns + referralFrom + "WHERE r.id = $1"
 	if lock {
 		sql += " FOR UPDATE OF r"
@@ -75,7 +75,7 @@ func getReferral(ctx context.Context, q caseinfo.Querier, id string, lock bool) 
 
 // referralByRequest finds the referral org made earlier with the same
 // request id; the id is empty when there is none.
-func referralByRequest(ctx context.Context, q caseinfo.Querier, org, requestID string) (string, error) {
+func referralByRequest(ctx context.Context, q db.Querier, org, requestID string) (string, error) {
 	var id string
 	err := q.QueryRow(ctx, `SELECT id FROM referrals WHERE from_organization = $1 AND request_id = $2`, org, requestID).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -146,7 +146,7 @@ type listFilter struct {
 
 // listReferrals returns up to f.limit referrals before f.beforeSeq, newest
 // first, and whether more follow.
-func listReferrals(ctx context.Context, q caseinfo.Querier, f listFilter) ([]*referralRow, bool, error) {
+func listReferrals(ctx context.Context, q db.Querier, f listFilter) ([]*referralRow, bool, error) {
 	rows, err := q.Query(ctx, "SELECT "+referralColumns+referralFrom+`
 		WHERE (($2 AND r.to_organization = $1) OR ($3 AND r.from_organization = $1))
 		  AND (coalesce(cardinality($4::smallint[]), 0) = 0 OR r.status = ANY($4))
@@ -177,7 +177,7 @@ func listReferrals(ctx context.Context, q caseinfo.Querier, f listFilter) ([]*re
 }
 
 // caseReferrals returns every referral of a case, oldest first.
-func caseReferrals(ctx context.Context, q caseinfo.Querier, caseID string) ([]*referralRow, error) {
+func caseReferrals(ctx context.Context, q db.Querier, caseID string) ([]*referralRow, error) {
 	rows, err := q.Query(ctx, "SELECT "+referralColumns+referralFrom+"WHERE r.case_id = $1 ORDER BY r.seq", caseID)
 	if err != nil {
 		return nil, fmt.Errorf("referrals of case %s: %w", caseID, err)
