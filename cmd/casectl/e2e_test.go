@@ -123,8 +123,10 @@ func TestStory(t *testing.T) {
 
 	// A bulk import, with its rejected lines.
 	csvPath := writeImport(t)
-	contains(t, cw.ok("import", "cases", csvPath), "Imported:          12", "Rejected:          2", "line 14:", "line 15:")
-	contains(t, cw.ok("import", "cases", csvPath), "Already imported:  12")
+	// Rejected lines make the exit status 1, after the summary.
+	imp := cw.fails(1, "2 of 14 lines were rejected", "import", "cases", csvPath)
+	contains(t, imp, "Imported:          12", "Rejected:          2", "line 14:", "line 15:")
+	contains(t, cw.fails(1, "2 of 14 lines were rejected", "import", "cases", csvPath), "Already imported:  12")
 
 	// The coordinator counts across organisations: never a small cell.
 	co := w.user("coordinator@network", srv)

@@ -63,7 +63,7 @@ func List(ctx context.Context, q db.Querier, f Filter) ([]Linked, error) {
 	sql := `
 SELECT c.position, c.prev_hash, c.hash,
        e.id::text, e.event_time, e.subject, e.organization_id, e.roles, e.method,
-       COALESCE(e.case_id::text, ''), e.classes, e.code, e.request_id
+       COALESCE(e.case_id::text, ''), e.classes, e.code, e.request_id, e.details
 FROM audit_chain c
 JOIN audit_events e ON e.id = c.event_id
 WHERE ` + strings.Join(where, " AND ") + fmt.Sprintf(`
@@ -77,7 +77,7 @@ LIMIT $%d`, len(args))
 		var l Linked
 		e := &l.Event
 		err := row.Scan(&l.Position, &l.PrevHash, &l.Hash,
-			&e.ID, &e.Time, &e.Subject, &e.OrgID, &e.Roles, &e.Method, &e.CaseID, &e.Classes, &e.Code, &e.RequestID)
+			&e.ID, &e.Time, &e.Subject, &e.OrgID, &e.Roles, &e.Method, &e.CaseID, &e.Classes, &e.Code, &e.RequestID, &e.Details)
 		return l, err
 	})
 	if err != nil {

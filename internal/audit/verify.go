@@ -38,7 +38,8 @@ const verifySQL = `
 SELECT c.position, c.prev_hash, c.hash, e.id IS NOT NULL,
        COALESCE(e.id::text, c.event_id::text), COALESCE(e.event_time, 'epoch'::timestamptz),
        COALESCE(e.subject, ''), COALESCE(e.organization_id, ''), COALESCE(e.roles, '{}'), COALESCE(e.method, ''),
-       COALESCE(e.case_id::text, ''), COALESCE(e.classes, '{}'), COALESCE(e.code, ''), COALESCE(e.request_id, '')
+       COALESCE(e.case_id::text, ''), COALESCE(e.classes, '{}'), COALESCE(e.code, ''), COALESCE(e.request_id, ''),
+       COALESCE(e.details, '{}')
 FROM audit_chain c
 LEFT JOIN audit_events e ON e.id = c.event_id
 WHERE c.position >= $1 AND c.position <= $2
@@ -133,6 +134,6 @@ func scanChainRow(row pgx.CollectableRow) (chainRow, error) {
 	var r chainRow
 	e := &r.Event
 	err := row.Scan(&r.Position, &r.PrevHash, &r.Hash, &r.found,
-		&e.ID, &e.Time, &e.Subject, &e.OrgID, &e.Roles, &e.Method, &e.CaseID, &e.Classes, &e.Code, &e.RequestID)
+		&e.ID, &e.Time, &e.Subject, &e.OrgID, &e.Roles, &e.Method, &e.CaseID, &e.Classes, &e.Code, &e.RequestID, &e.Details)
 	return r, err
 }

@@ -44,6 +44,7 @@ var eventColumnsAudit = []output.Column[*casebridgev1.AuditEvent]{
 	output.Col("case", (*casebridgev1.AuditEvent).GetCaseId),
 	output.Col("classes", func(e *casebridgev1.AuditEvent) string { return enumNames(e.GetClasses()) }),
 	output.Col("result", (*casebridgev1.AuditEvent).GetResultCode),
+	output.Col("details", func(e *casebridgev1.AuditEvent) string { return strings.Join(e.GetDetails(), " ") }),
 	output.ScriptCol("roles", func(e *casebridgev1.AuditEvent) string { return enumNames(e.GetRoles()) }),
 	output.ScriptCol("request_id", (*casebridgev1.AuditEvent).GetRequestId),
 	output.ScriptCol("hash", func(e *casebridgev1.AuditEvent) string { return hex.EncodeToString(e.GetHash()) }),

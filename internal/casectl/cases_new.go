@@ -46,6 +46,10 @@ give the attributes as flags.`,
 				return err
 			}
 			ask := a.env.StdinTerminal && !quiet && (interactive || len(given) == 0)
+			if !ask && !quiet && len(given) == 0 {
+				return cli.Usagef("standard input is not a terminal, so the intake questions cannot be asked: " +
+					"give the attributes as flags (--sex female --nationality UA ...), or --no-input to open a case with nothing known yet")
+			}
 			if ask {
 				if err := a.askIntake(c, given); err != nil {
 					return err

@@ -104,7 +104,14 @@ func (a *app) importCases(ctx context.Context, path string, o importOptions) err
 		})
 	}
 	bar.Finish(resp.GetReceived())
-	return a.printImport(f, resp, o.show)
+	if err := a.printImport(f, resp, o.show); err != nil {
+		return err
+	}
+	if n := resp.GetRejected(); n > 0 {
+		// A script must not take a partial import for a whole one.
+		return fmt.Errorf("%d of %d lines were rejected (the other lines were imported; fix the rejected ones and import the file again: nothing is imported twice)", n, resp.GetReceived())
+	}
+	return nil
 }
 
 // streamImport sends the header and every row, and returns the server's

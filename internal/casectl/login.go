@@ -15,6 +15,8 @@ import (
 	"github.com/casebridge/casebridge/internal/casectl/settings"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 	"github.com/spf13/pflag"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // Defaults of a dev-mode server started with 'make run'.
@@ -109,6 +111,9 @@ func (a *app) login(ctx context.Context, o *loginOptions) error {
 	}
 	defer conn.Close()
 	who, err := newClients(conn).orgs.GetCallerIdentity(ctx, &casebridgev1.GetCallerIdentityRequest{})
+	if o.dev && status.Code(err) == codes.PermissionDenied {
+		return fmt.Errorf("no such demo user %q: nobody of that name is a member of an organisation on the dev server at %s (demo users look like caseworker@shelter-a, lawyer@legal-b, coordinator@network: see the README's demo world)", o.as, next.Server)
+	}
 	if err != nil {
 		return explain.Wrap(err, "check the token with %s", next.Server)
 	}

@@ -43,6 +43,6 @@ func TestDecryptedAnswersAreAuditedReads(t *testing.T) {
 	tr.Check(t, "create-retry", casebridgev1.CaseService_CreateCase_FullMethodName, caseworker,
 		servertest.AuditExpect{Code: "OK", Org: "shelter-a", Classes: all})
 	tr.Check(t, "update-sex", casebridgev1.CaseService_UpdateCase_FullMethodName, caseworker,
-		servertest.AuditExpect{Code: "OK", Org: "shelter-a"},              // the change: no class written
+		servertest.AuditExpect{Code: "OK", Org: "shelter-a"},               // the change: no class written
 		servertest.AuditExpect{Code: "OK", Org: "shelter-a", Classes: all}) // the answer: every class read
 }
