@@ -55,7 +55,7 @@ Importing the same source again imports nothing twice (lines are keyed by
 		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&o.source, "source", "", "stable `name` of the source (default: the file name)")
 			fs.StringVar(&o.org, "org", "", "organisation that will own the cases, when you belong to several")
-			fs.StringVar(&o.status, "status", "", "status of the imported cases: open (default) or closed for historic records")
+			fs.StringVar(&o.status, "status", "", "status of the imported cases: closed (default: historic records, dated by their year) or open (a caseload taken on)")
 			fs.IntVar(&o.show, "show-rejections", 20, "list at most this many rejected lines")
 		},
 		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {

@@ -23,8 +23,10 @@ func (m *Manager) CaseKey(ctx context.Context, q db.Querier, caseID string) (*va
 	if err := checkUUID("case id", caseID); err != nil {
 		return nil, fmt.Errorf("key of case: %w", err)
 	}
-	if key, ok := m.cache.Get(caseID); ok {
-		return key, nil
+	if m.cacheVouched() {
+		if key, ok := m.cache.Get(caseID); ok {
+			return key, nil
+		}
 	}
 	gen := m.cacheGeneration()
 	key, err := m.loadCaseKey(ctx, q, caseID)

@@ -19,6 +19,10 @@ import (
 // below apply to every service that runs it.
 const ServerImageVar = "CASEBRIDGE_IMAGE"
 
+// DefaultServerImage is the image the compose file runs when ServerImageVar
+// is unset (what make image tags).
+const DefaultServerImage = "casebridge/casebridged:dev"
+
 // Load parses and validates path against the compose specification with env
 // as the environment for interpolation.
 func Load(ctx context.Context, path string, env map[string]string) (*types.Project, error) {
@@ -55,7 +59,11 @@ func Check(ctx context.Context, path string, env map[string]string) error {
 		errs = append(errs, fmt.Errorf("service %s: %s", svc, fmt.Sprintf(format, args...)))
 	}
 	serverImage := env[ServerImageVar]
+	if serverImage == "" {
+		serverImage = DefaultServerImage
+	}
 	roles := map[string]string{}
+	servers := 0
 	for name, s := range p.Services {
 		for k, v := range s.Environment {
 			if v == nil {
@@ -74,6 +82,7 @@ func Check(ctx context.Context, path string, env map[string]string) error {
 		if s.Image != serverImage {
 			continue
 		}
+		servers++
 		if s.User == "" || strings.HasPrefix(s.User, "0") || strings.HasPrefix(s.User, "root") {
 			bad(name, "runs as %q, want a non-root user", s.User)
 		}
@@ -100,6 +109,9 @@ func Check(ctx context.Context, path string, env map[string]string) error {
 				bad(name, "is not restarted")
 			}
 		}
+	}
+	if servers == 0 {
+		errs = append(errs, fmt.Errorf("no service runs the server image %s", serverImage))
 	}
 	if roles["migrate"] != "casebridge_owner" {
 		errs = append(errs, fmt.Errorf("the migration must connect as the schema owner casebridge_owner, not %q", roles["migrate"]))

@@ -1850,8 +1850,10 @@ type ImportHeader struct {
 	Source string `protobuf:"bytes,1,opt,name=source,proto3" json:"source,omitempty"`
 	// Organisation that will own the imported cases.
 	OrganizationId string `protobuf:"bytes,2,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
-	// Status given to the imported cases: open when unspecified; closed for
-	// historic records imported for statistics.
+	// Status given to the imported cases: closed when unspecified, because
+	// an import brings historic records (for statistics); open to take on a
+	// caseload. Imported cases are dated by their identification year (the
+	// CTDC year of registration): created, and closed, on 1 January of it.
 	Status        CaseStatus `protobuf:"varint,3,opt,name=status,proto3,enum=casebridge.v1.CaseStatus" json:"status,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
