@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/casebridge/casebridge/internal/limits"
 )
 
 // Config is everything the server needs to start. Flags and environment
@@ -17,6 +19,8 @@ type Config struct {
 	DatabaseURL string
 	Dev         bool
 	DataDir     string
+	// DemoCaseload (dev mode only) seeds the demo caseload after start.
+	DemoCaseload bool
 
 	Issuer   string
 	Audience string
@@ -37,6 +41,10 @@ type Config struct {
 	// ended (zero: every minute). Not a flag: tests shorten it.
 	ConsentSweep time.Duration
 
+	// Limits are the per-caller, per-organisation and per-replica limits;
+	// the zero value means limits.Defaults().
+	Limits limits.Config
+
 	LogLevel      string
 	LogFormat     string
 	ShutdownGrace time.Duration
@@ -47,6 +55,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:7443", "address to serve gRPC on")
 	fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL connection URL")
 	fs.BoolVar(&c.Dev, "dev", false, "laptop demo mode: local token issuer, generated keys, demo data, no TLS, loopback only. NEVER in production")
+	fs.BoolVar(&c.DemoCaseload, "demo-caseload", false, "dev mode: also seed a demo caseload (historic cases, litigation, hearings, claims), as make run does")
 	fs.StringVar(&c.DataDir, "data-dir", ".data/casebridged", "where dev mode keeps its signing key and organisation keys")
 	fs.StringVar(&c.Issuer, "jwt-issuer", "", "expected issuer (iss) of bearer tokens")
 	fs.StringVar(&c.Audience, "jwt-audience", "casebridge", "expected audience (aud) of bearer tokens")
@@ -61,6 +70,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 20*time.Second, "how long in-flight calls may finish on SIGTERM")
+	c.Limits.RegisterFlags(fs)
 }
 
 // Validate refuses a configuration that would run without protection.
@@ -68,6 +78,9 @@ func (c *Config) Validate() error {
 	var errs []error
 	if c.DatabaseURL == "" {
 		errs = append(errs, errors.New("--database-url (or DATABASE_URL) is required"))
+	}
+	if c.DemoCaseload && !c.Dev {
+		errs = append(errs, errors.New("--demo-caseload needs --dev: it is demo data"))
 	}
 	if c.StatsK != 0 && c.StatsK < 2 {
 		errs = append(errs, errors.New("--stats-k must be at least 2: a smaller threshold would publish single cases"))
