@@ -142,7 +142,7 @@ func startSubprocess(ctx context.Context, cfg *Config, dbURL, dataDir string) (*
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(cfg.ServerBin, "serve", "--dev", "--data-dir", dataDir, "--listen", addr,
+	cmd := exec.Command(cfg.ServerBin, "serve", "--dev", "--data-dir", dataDir, "--listen", addr, "--admin-listen", "127.0.0.1:0",
 		"--database-url", dbURL, "--log-level", cfg.ServerLogLevel, "--log-format", "json", "--shutdown-grace", "5s")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.Env = os.Environ()

@@ -70,7 +70,7 @@ func (s *Server) buildKeys(ctx context.Context) error {
 	if sweep <= 0 {
 		sweep = time.Minute
 	}
-	go sharing.SweepExpired(s.background, s.pool, s.keys, s.log, sweep)
+	go sharing.SweepExpired(s.background, s.pool, s.keys, s.log, sweep, s.metrics.ConsentSweep)
 	return nil
 }
 
