@@ -96,7 +96,7 @@ db-stop: ## stop the local PostgreSQL
 run: ## run the server in dev mode on 127.0.0.1:7443 with demo data
 	@deploy/postgres.sh start $(DATA)/postgres >/dev/null
 	DATABASE_URL=$$(deploy/postgres.sh database $(DATA)/postgres casebridge) \
-	  $(GO) run ./cmd/casebridged --dev --data-dir $(DATA)/casebridged
+	  $(GO) run ./cmd/casebridged --dev --demo-caseload --data-dir $(DATA)/casebridged
 
 .PHONY: clean
 clean: ## stop the local PostgreSQL and remove .data/ and bin/

@@ -86,7 +86,7 @@ func (a *app) login(ctx context.Context, o *loginOptions) error {
 	if err != nil {
 		return err
 	}
-	next := settings.Settings{Server: firstNonEmpty(a.globals.server, prev.Server, defaultServer)}
+	next := settings.Settings{Server: firstNonEmpty(a.globals.server, a.env.Getenv(EnvServer), prev.Server, defaultServer)}
 	switch {
 	case o.tlsFlagsGiven:
 		next.Insecure, next.CAFile, next.CertFile, next.KeyFile = o.insecure, o.ca, o.cert, o.key

@@ -8,9 +8,10 @@ import (
 	"github.com/casebridge/casebridge/internal/audit"
 )
 
-// Claims and payments hold no sensitive class (amounts, dates and the
-// respondent, never victim data), so every event of this service names the
-// case and the organisation, never a class.
+// Claims and payments hold no sensitive class of the case record: amounts,
+// dates, kinds and statuses are plain; the names and reasons (texts.go) are
+// sealed, and shown to whoever may read the claim. Every event of this
+// service names the case and the organisation.
 
 // recordRead writes the audit event of a read of case caseID acting for
 // org, durable before it returns: a handler must not answer if it fails.

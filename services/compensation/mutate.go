@@ -24,13 +24,13 @@ func (s *Service) mutateClaim(ctx context.Context, id, obj, act string, fn func(
 		if err != nil {
 			return err
 		}
-		if c, err = getClaim(ctx, tx, id, true); err != nil {
+		if c, err = s.getClaim(ctx, tx, id, true); err != nil {
 			return err
 		}
 		if err := fn(tx, p, c); err != nil {
 			return err
 		}
-		if err := saveClaim(ctx, tx, c, s.now()); err != nil {
+		if err := s.saveClaim(ctx, tx, c, s.now()); err != nil {
 			return err
 		}
 		return s.recordChange(ctx, tx, acc.Org, caseID)

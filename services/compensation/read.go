@@ -22,7 +22,7 @@ func (s *Service) GetClaim(ctx context.Context, req *casebridgev1.GetClaimReques
 	if err != nil {
 		return nil, err
 	}
-	c, err := getClaim(ctx, s.pool, req.GetId(), false)
+	c, err := s.getClaim(ctx, s.pool, req.GetId(), false)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (s *Service) ListClaims(ctx context.Context, req *casebridgev1.ListClaimsRe
 		}
 		f.afterTime, f.afterID = &t, keys[1]
 	}
-	rows, more, err := listClaims(ctx, s.pool, f)
+	rows, more, err := s.listClaims(ctx, s.pool, f)
 	if err != nil {
 		return nil, err
 	}

@@ -10,9 +10,11 @@ import (
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
-// A proceeding, its deadlines and its hearings hold no sensitive class
-// except a hearing's notes (legal): events name the legal class when notes
-// are written or returned, and none otherwise.
+// A proceeding, its deadlines and its hearings hold no sensitive class of
+// the case record except a hearing's notes (legal): events name the legal
+// class when notes are written or returned, and none otherwise. Their free
+// text (texts.go) is sealed for storage and shown to whoever may read the
+// row, like its plain fields.
 
 // recordRead writes the audit event of a read of case caseID acting for
 // org, naming the sensitive classes returned; it is durable before it

@@ -48,7 +48,7 @@ func (s *Service) CreateProceeding(ctx context.Context, req *casebridgev1.Create
 			return err
 		}
 		if requestID != nil {
-			if prior, err := proceedingByRequest(ctx, tx, caseID, *requestID); err != nil || prior != nil {
+			if prior, err := s.proceedingByRequest(ctx, tx, caseID, *requestID); err != nil || prior != nil {
 				if prior != nil {
 					id = prior.ID
 				}
@@ -61,7 +61,7 @@ func (s *Service) CreateProceeding(ctx context.Context, req *casebridgev1.Create
 		if err := caseaccess.CheckLawyer(ctx, tx, "proceeding.responsible_lawyer", caseID, r.Lawyer); err != nil {
 			return err
 		}
-		inserted, err := insertProceeding(ctx, tx, r, requestID)
+		inserted, err := s.insertProceeding(ctx, tx, r, requestID)
 		if err != nil {
 			return err
 		}
@@ -71,7 +71,7 @@ func (s *Service) CreateProceeding(ctx context.Context, req *casebridgev1.Create
 		return s.recordChange(ctx, tx, acc.Org, caseID)
 	})
 	if errors.Is(err, errRetried) {
-		prior, perr := proceedingByRequest(ctx, s.pool, caseID, *requestID)
+		prior, perr := s.proceedingByRequest(ctx, s.pool, caseID, *requestID)
 		if perr != nil {
 			return nil, perr
 		}
@@ -83,7 +83,7 @@ func (s *Service) CreateProceeding(ctx context.Context, req *casebridgev1.Create
 	if err != nil {
 		return nil, err
 	}
-	out, err := getProceeding(ctx, s.pool, id, false)
+	out, err := s.getProceeding(ctx, s.pool, id, false)
 	if err != nil {
 		return nil, err
 	}

@@ -57,7 +57,7 @@ func (s *Service) AddHearing(ctx context.Context, req *casebridgev1.AddHearingRe
 			return err
 		}
 		if requestID != nil {
-			if prior, err := hearingByRequest(ctx, tx, h.ProceedingID, *requestID); err != nil || prior != nil {
+			if prior, err := s.hearingByRequest(ctx, tx, h.ProceedingID, *requestID); err != nil || prior != nil {
 				if prior != nil {
 					id = prior.ID
 				}
@@ -72,7 +72,7 @@ func (s *Service) AddHearing(ctx context.Context, req *casebridgev1.AddHearingRe
 				return err
 			}
 		}
-		inserted, err := insertHearing(ctx, tx, h, p.Subject, requestID)
+		inserted, err := s.insertHearing(ctx, tx, h, p.Subject, requestID)
 		if err != nil {
 			return err
 		}
@@ -86,7 +86,7 @@ func (s *Service) AddHearing(ctx context.Context, req *casebridgev1.AddHearingRe
 		notesWritten = false // rolled back
 	}
 	if errors.Is(err, errRetried) {
-		prior, perr := hearingByRequest(ctx, s.pool, h.ProceedingID, *requestID)
+		prior, perr := s.hearingByRequest(ctx, s.pool, h.ProceedingID, *requestID)
 		if perr != nil {
 			return nil, perr
 		}
@@ -122,7 +122,7 @@ func (s *Service) recordReturnedNotes(ctx context.Context, acc authz.Access, cas
 
 // hearingView reads hearing id back for the response.
 func (s *Service) hearingView(ctx context.Context, p authz.Principal, acc authz.Access, id string, full bool) (*casebridgev1.Hearing, error) {
-	h, err := getHearing(ctx, s.pool, id, false)
+	h, err := s.getHearing(ctx, s.pool, id, false)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +173,7 @@ func (s *Service) UpdateHearing(ctx context.Context, req *casebridgev1.UpdateHea
 			return err
 		}
 		caseID, acc = c, a
-		h, err := getHearing(ctx, tx, id, true)
+		h, err := s.getHearing(ctx, tx, id, true)
 		if err != nil {
 			return err
 		}
@@ -204,7 +204,7 @@ func (s *Service) UpdateHearing(ctx context.Context, req *casebridgev1.UpdateHea
 				}
 			}
 		}
-		if err := saveHearing(ctx, tx, h, s.now()); err != nil {
+		if err := s.saveHearing(ctx, tx, h, s.now()); err != nil {
 			return err
 		}
 		// Clearing the notes changes the legal class too.
@@ -238,7 +238,7 @@ func (s *Service) CancelHearing(ctx context.Context, req *casebridgev1.CancelHea
 			return err
 		}
 		acc = a
-		h, err := getHearing(ctx, tx, id, true)
+		h, err := s.getHearing(ctx, tx, id, true)
 		if err != nil {
 			return err
 		}
@@ -249,7 +249,7 @@ func (s *Service) CancelHearing(ctx context.Context, req *casebridgev1.CancelHea
 			return rpcerr.FailedPrecondition("cannot cancel a hearing that is %s: only a scheduled or postponed one can be cancelled", hearingWord(h.Status))
 		}
 		h.Status, h.CancelReason = hearingCancelled, req.GetReason()
-		if err := saveHearing(ctx, tx, h, s.now()); err != nil {
+		if err := s.saveHearing(ctx, tx, h, s.now()); err != nil {
 			return err
 		}
 		return s.recordChange(ctx, tx, acc.Org, caseID)

@@ -28,7 +28,7 @@ func (s *Service) mutateProceeding(ctx context.Context, id string, fn mutation) 
 		if err != nil {
 			return err
 		}
-		if r, err = getProceeding(ctx, tx, id, true); err != nil {
+		if r, err = s.getProceeding(ctx, tx, id, true); err != nil {
 			return err
 		}
 		if err := fn(tx, p, acc, r); err != nil {

@@ -22,7 +22,7 @@ func (s *Service) GetProceeding(ctx context.Context, req *casebridgev1.GetProcee
 	if err != nil {
 		return nil, err
 	}
-	r, err := getProceeding(ctx, s.pool, req.GetId(), false)
+	r, err := s.getProceeding(ctx, s.pool, req.GetId(), false)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +63,7 @@ func (s *Service) ListProceedings(ctx context.Context, req *casebridgev1.ListPro
 			return nil, err
 		}
 	}
-	rows, more, err := listProceedings(ctx, s.pool, f)
+	rows, more, err := s.listProceedings(ctx, s.pool, f)
 	if err != nil {
 		return nil, err
 	}

@@ -45,7 +45,7 @@ func (s *Service) UpdateProceeding(ctx context.Context, req *casebridgev1.Update
 				return err
 			}
 		}
-		return saveProceeding(ctx, tx, r, s.now(), false)
+		return s.saveProceeding(ctx, tx, r, s.now(), false)
 	})
 	if err != nil {
 		return nil, err

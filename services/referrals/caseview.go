@@ -47,7 +47,7 @@ func (s *Service) GetCaseSharing(ctx context.Context, req *casebridgev1.GetCaseS
 		out.Referrals = append(out.Referrals, r.summary())
 	}
 	resp := &casebridgev1.GetCaseSharingResponse{Sharing: out}
-	if err := s.recordRead(ctx, org, id); err != nil {
+	if err := s.recordRead(ctx, org, id, nil); err != nil {
 		return nil, err
 	}
 	return resp, nil
