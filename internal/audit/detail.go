@@ -34,6 +34,10 @@ const (
 	DetailFilter    DetailName = "filter"
 	// DetailFormat is the file format of an export.
 	DetailFormat DetailName = "format"
+	// DetailReason is the coded reason of a case's suspension, closure,
+	// reopening or erasure (person_request, safety, ...); the text given
+	// with it is sealed with the case, never in the trail.
+	DetailReason DetailName = "reason"
 )
 
 // Detail adds name=value to the event of the current call, once per value,

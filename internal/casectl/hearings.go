@@ -89,6 +89,9 @@ notes, encrypted in the legal class; "-" reads them from standard input.`,
 			if err != nil {
 				return cli.Usagef("--at: %v", err)
 			}
+			if start.Before(a.env.Now()) && (h.Status == casebridgev1.HearingStatus_HEARING_STATUS_UNSPECIFIED || h.Status == casebridgev1.HearingStatus_HEARING_STATUS_SCHEDULED) {
+				return cli.Usagef("--at: %s is in the past, so it cannot be scheduled: to record a hearing that took place, add --status held (or postponed)", at)
+			}
 			h.StartTime = timestamppb.New(start)
 			resp, err := c.proceedings.AddHearing(ctx, &casebridgev1.AddHearingRequest{ProceedingId: p.GetId(), Hearing: h})
 			if err != nil {

@@ -1,6 +1,8 @@
 package casectl
 
 import (
+	"time"
+
 	"context"
 	"fmt"
 	"os"
@@ -94,7 +96,7 @@ func (a *app) writeCalendar(path string, items []*casebridgev1.UpcomingItem) err
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("write calendar: %w", err)
 	}
-	a.say("Wrote %d calendar entries to %s.", len(events), path)
+	a.say("Wrote %s to %s.", plural(len(events), "calendar entry", "calendar entries"), path)
 	return nil
 }
 
@@ -110,7 +112,8 @@ func calendarEvent(it *casebridgev1.UpcomingItem) ical.Event {
 		e.UID, e.Start = "hearing-"+h.GetId()+"@casebridge", h.GetStartTime().AsTime()
 	} else {
 		d := it.GetDeadline()
-		e.UID, e.Start = "deadline-"+d.GetId()+"@casebridge", d.GetDueTime().AsTime()
+		// A deadline is a moment: it ends the second it falls due.
+		e.UID, e.Start, e.Duration = "deadline-"+d.GetId()+"@casebridge", d.GetDueTime().AsTime(), time.Second
 	}
 	return e
 }

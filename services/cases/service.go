@@ -33,6 +33,7 @@ type Service struct {
 	validator *validation.Validator
 	audit     *audit.Recorder
 	now       func() time.Time
+	budget    Budget
 }
 
 // New builds the service over its dependencies.
@@ -84,6 +85,17 @@ func (s *Service) recordRead(ctx context.Context, org, id string, classes []case
 		return nil
 	}
 	return s.audit.Read(ctx, org, id, classNames(classes))
+}
+
+// recordReturned records the read of case c as a response returns it,
+// naming the classes it carries in clear; a response with none needs no
+// event beyond the call's own.
+func (s *Service) recordReturned(ctx context.Context, org string, c *casebridgev1.Case) error {
+	classes := returnedClasses(c)
+	if len(classes) == 0 {
+		return nil
+	}
+	return s.recordRead(ctx, org, c.GetId(), classes)
 }
 
 // recordChange writes the audit event of a change to case id in the
