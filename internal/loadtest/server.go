@@ -154,7 +154,7 @@ func startSubprocess(ctx context.Context, cfg *Config, dbURL, dataDir string) (*
 	if err != nil {
 		return nil, err
 	}
-	args := append([]string{"serve", "--dev", "--data-dir", dataDir, "--listen", addr, "--admin-listen", "127.0.0.1:0",
+	args := append([]string{"serve", "--dev", "--data-dir", dataDir, "--listen", addr,
 		"--database-url", dbURL, "--log-level", cfg.ServerLogLevel, "--log-format", "json", "--shutdown-grace", "5s"},
 		capacityLimits().Flags()...)
 	cmd := exec.Command(cfg.ServerBin, args...)
