@@ -41,6 +41,7 @@ var workloadKeys = map[string][]string{
 	"countcases": {WCountCases, WCountCasesSolo},
 	"createcase": {WCreateCase},
 	"referral":   {WReferral},
+	"noisy":      {WNoisyQuiet},
 }
 
 // Config is one harness run.
