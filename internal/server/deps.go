@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -64,6 +65,9 @@ func (s *Server) buildKeys(ctx context.Context) error {
 			s.log.Warn("DEV MODE: seeded the demo world (shelter-a, legal-b, cso-c, network)")
 		}
 	}
+	if err := s.checkKeyring(ctx); err != nil {
+		return err
+	}
 	if _, err := s.keys.ResumeRotations(s.background); err != nil {
 		return fmt.Errorf("resume key rotations: %w", err)
 	}
@@ -100,5 +104,20 @@ func (s *Server) buildAuthz() error {
 	s.members = authz.NewMembers(s.pool, authz.MembersOptions{Logger: s.log})
 	s.members.Start(s.background)
 	s.closers = append(s.closers, s.members.Close)
+	return nil
+}
+
+// checkKeyring refuses to start (so health never says SERVING) when the
+// keyring lacks a key the database still needs: its cases could not be
+// opened. It names the key ids (public identifiers, not secrets).
+func (s *Server) checkKeyring(ctx context.Context) error {
+	missing, err := s.keys.MissingKeys(ctx, s.pool)
+	if err != nil {
+		return fmt.Errorf("check keyring: %w", err)
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("the keyring in %s does not hold %d organisation key(s) the database needs: %s; "+
+			"restore the keyring backup taken with this database backup", s.cfg.KeyringDir, len(missing), strings.Join(missing, ", "))
+	}
 	return nil
 }
