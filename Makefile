@@ -64,6 +64,19 @@ bench: ## Go benchmarks, then the load harness (real server, throwaway PostgreSQ
 	$(GO) build -o bin/ ./cmd/casebridged ./cmd/loadharness
 	deploy/with-postgres.sh bin/loadharness --server-bin bin/casebridged $(if $(BENCH_1M),--cases 1000000) $(BENCHFLAGS)
 
+# The image is built by tools/ (its own module, so go-containerregistry and the
+# manifest checkers never enter the server's dependency graph).
+IMAGE_REF     ?= casebridge/casebridged:dev
+IMAGE_VERSION ?= dev
+
+.PHONY: image
+image: ## build the server's OCI image (no container daemon): bin/image/oci and bin/image/casebridged.tar
+	cd tools && $(GO) run ./cmd/image --module .. --out ../bin/image --ref $(IMAGE_REF) --version $(IMAGE_VERSION)
+
+.PHONY: deploy-check
+deploy-check: ## test the image build and validate the deployment manifests
+	cd tools && $(GO) vet ./... && $(GO) test -count=1 ./...
+
 .PHONY: db
 db: ## start (or reuse) the persistent local PostgreSQL under .data/ and print its URL
 	@deploy/postgres.sh start $(DATA)/postgres

@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"bufio"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/casebridge/casebridge/internal/authn"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -121,5 +123,58 @@ func waitFor(t *testing.T, buf *syncBuffer, want string) {
 			t.Fatalf("waited in vain for %q:\n%s", want, buf.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestWatchStopsWhenSignInExpires: when the server ends an open watch
+// because the token expired, 'referrals watch' stops with a message saying
+// so, instead of reconnecting with a token that can only be refused.
+func TestWatchStopsWhenSignInExpires(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	srv := w.start(freeAddr(t))
+	lw := w.user("lawyer@legal-b", srv)
+	lw.login()
+	issuer, err := authn.LoadOrCreateDevIssuer(w.dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const ttl = 3 * time.Second
+	tok, err := issuer.Mint("lawyer@legal-b", ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	watch := lw.command([]string{"CASEBRIDGE_TOKEN=" + tok}, "referrals", "watch")
+	stderr := &syncBuffer{}
+	watch.Stdout, watch.Stderr = &syncBuffer{}, stderr
+	started := time.Now()
+	if err := watch.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- watch.Wait() }()
+	select {
+	case err = <-exited:
+	case <-time.After(ttl + 30*time.Second):
+		watch.Process.Kill()
+		t.Fatalf("watch still running long after its token expired:\n%s", stderr.String())
+	}
+	out := stderr.String()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Errorf("watch ended with %v, want exit status 1:\n%s", err, out)
+	}
+	if d := time.Since(started); d > ttl+10*time.Second {
+		t.Errorf("watch stopped %s after starting with a token valid for %s", d, ttl)
+	}
+	for _, want := range []string{"watching referrals",
+		"watch referrals: the server ended the watch: not signed in: token has expired while the stream was open; run 'casectl login' again"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, out)
+		}
+	}
+	for _, bad := range []string{"reconnecting", "rpc error:"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("stderr says %q:\n%s", bad, out)
+		}
 	}
 }

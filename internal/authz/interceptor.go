@@ -38,18 +38,25 @@ func Interceptors(engine *Engine, members MembershipSource, subject func(context
 		}
 	}
 	unary := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		ctx, err := a.authorize(ctx, info.FullMethod)
+		ctx, _, err := a.authorize(ctx, info.FullMethod)
 		if err != nil {
 			return nil, err
 		}
 		return handler(ctx, req)
 	}
+	// A stream outlives the check made when it opened: it is held only
+	// while its caller keeps the roles it had then (see holdWhileAllowed).
 	stream := func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		ctx, err := a.authorize(ss.Context(), info.FullMethod)
+		ctx, checked, err := a.authorize(ss.Context(), info.FullMethod)
 		if err != nil {
 			return err
 		}
-		return handler(srv, &principalStream{ServerStream: ss, ctx: ctx})
+		if checked == nil {
+			return handler(srv, &principalStream{ServerStream: ss, ctx: ctx})
+		}
+		return a.holdWhileAllowed(ss, ctx, checked.principal, checked.perm, func(held grpc.ServerStream) error {
+			return handler(srv, held)
+		})
 	}
 	return unary, stream
 }
@@ -74,34 +81,51 @@ func (a *authorizer) skipped(method string) bool {
 	return false
 }
 
-func (a *authorizer) authorize(ctx context.Context, method string) (context.Context, error) {
+// authorized is what a call was authorized with.
+type authorized struct {
+	principal Principal
+	perm      Permission
+}
+
+// authorize checks the call; the returned authorized is nil for a skipped
+// method.
+func (a *authorizer) authorize(ctx context.Context, method string) (context.Context, *authorized, error) {
 	if a.skipped(method) {
-		return ctx, nil
+		return ctx, nil, nil
 	}
+	ctx, p, perm, err := a.check(ctx, method)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ctx, &authorized{principal: p, perm: perm}, nil
+}
+
+func (a *authorizer) check(ctx context.Context, method string) (context.Context, Principal, Permission, error) {
+	var none Principal
 	sub, ok := a.subject(ctx)
 	if !ok || sub == "" {
-		return nil, status.Error(codes.Unauthenticated, "authentication required")
+		return nil, none, Permission{}, status.Error(codes.Unauthenticated, "authentication required")
 	}
 	perm, ok := a.engine.Permission(method)
 	if !ok {
-		return nil, status.Error(codes.PermissionDenied, "method is not in the authorization policy")
+		return nil, none, perm, status.Error(codes.PermissionDenied, "method is not in the authorization policy")
 	}
 	orgs, err := a.members.Memberships(ctx, sub)
 	if err != nil {
 		switch {
 		case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
-			return nil, status.Error(codes.DeadlineExceeded, "deadline exceeded while resolving the caller's roles")
+			return nil, none, perm, status.Error(codes.DeadlineExceeded, "deadline exceeded while resolving the caller's roles")
 		case errors.Is(err, context.Canceled) || errors.Is(ctx.Err(), context.Canceled):
-			return nil, status.Error(codes.Canceled, "canceled while resolving the caller's roles")
+			return nil, none, perm, status.Error(codes.Canceled, "canceled while resolving the caller's roles")
 		default:
-			return nil, status.Error(codes.Unavailable, "cannot resolve the caller's roles right now")
+			return nil, none, perm, status.Error(codes.Unavailable, "cannot resolve the caller's roles right now")
 		}
 	}
 	p := Principal{Subject: sub, Memberships: orgs}
 	if !a.engine.AllowedAnywhere(p, perm.Object, perm.Action) {
-		return nil, status.Errorf(codes.PermissionDenied, "none of your roles allows %s %s", perm.Action, perm.Object)
+		return nil, none, perm, status.Errorf(codes.PermissionDenied, "none of your roles allows %s %s", perm.Action, perm.Object)
 	}
-	return WithPrincipal(ctx, p), nil
+	return WithPrincipal(ctx, p), p, perm, nil
 }
 
 // principalStream is a ServerStream whose context carries the Principal.

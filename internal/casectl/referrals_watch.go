@@ -30,7 +30,9 @@ cases they concern. Events carry status only, never victim data.
 
 If the connection breaks (the server restarts, the network drops), casectl
 reconnects by itself and resumes right after the last event it showed, so
-nothing is lost or shown twice. Ctrl-C stops it and prints the cursor to
+nothing is lost or shown twice. When the server ends the watch because your
+sign-in expired or your membership or roles changed, it stops and says so
+instead of reconnecting. Ctrl-C stops it and prints the cursor to
 resume from later with --after. With --output json each event is one JSON
 line.`,
 		Examples: []string{

@@ -3,10 +3,11 @@
 package config
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/spf13/pflag"
 )
 
 // EnvName is the variable that backs a flag: "database-url" with prefix
@@ -15,23 +16,28 @@ func EnvName(prefix, flagName string) string {
 	return prefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-// ApplyEnv sets every flag not given on the command line from its
-// environment variable, if present. aliases maps a flag name to extra
-// variables consulted first (DATABASE_URL for database-url).
-func ApplyEnv(fs *flag.FlagSet, prefix string, aliases map[string]string) error {
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+// Env describes how a command's flags fall back to the environment.
+type Env struct {
+	// Prefix is put before the flag's name: CASEBRIDGE_.
+	Prefix string
+	// Aliases maps a flag name to an extra variable consulted first
+	// (DATABASE_URL for database-url).
+	Aliases map[string]string
+	// CommandLineOnly names the flags no variable may set: a switch such
+	// as --dev must be asked for where the operator can see it, not
+	// inherited from an environment.
+	CommandLineOnly map[string]bool
+}
+
+// Apply sets every flag not given on the command line from its
+// environment variable, if present.
+func (e Env) Apply(fs *pflag.FlagSet) error {
 	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		if given[f.Name] || err != nil {
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Changed || err != nil || e.CommandLineOnly[f.Name] {
 			return
 		}
-		names := []string{}
-		if a, ok := aliases[f.Name]; ok {
-			names = append(names, a)
-		}
-		names = append(names, EnvName(prefix, f.Name))
-		for _, n := range names {
+		for _, n := range e.names(f.Name) {
 			if v, ok := os.LookupEnv(n); ok && v != "" {
 				if setErr := fs.Set(f.Name, v); setErr != nil {
 					err = fmt.Errorf("environment %s: %w", n, setErr)
@@ -43,14 +49,22 @@ func ApplyEnv(fs *flag.FlagSet, prefix string, aliases map[string]string) error 
 	return err
 }
 
+func (e Env) names(flagName string) []string {
+	var names []string
+	if a, ok := e.Aliases[flagName]; ok {
+		names = append(names, a)
+	}
+	return append(names, EnvName(e.Prefix, flagName))
+}
+
 // Usage appends each flag's environment variable to its help text, so that
-// --help lists both.
-func Usage(fs *flag.FlagSet, prefix string, aliases map[string]string) {
-	fs.VisitAll(func(f *flag.Flag) {
-		env := EnvName(prefix, f.Name)
-		if a, ok := aliases[f.Name]; ok {
-			env = a + " or " + env
+// --help lists both; a command-line-only flag says so.
+func (e Env) Usage(fs *pflag.FlagSet) {
+	fs.VisitAll(func(f *pflag.Flag) {
+		if e.CommandLineOnly[f.Name] {
+			f.Usage += " (command line only)"
+			return
 		}
-		f.Usage += " (env " + env + ")"
+		f.Usage += " (env " + strings.Join(e.names(f.Name), " or ") + ")"
 	})
 }

@@ -1,6 +1,6 @@
 // Package ctdc reads and writes case data in the column layout of the
 // Counter Trafficking Data Collaborative (CTDC) global victim dataset, as
-// in shared/data/ctdc-derived-victims.csv (beside the repository):
+// in the published CTDC-derived victim file (internal/ctdc/synth writes one with its skew):
 //
 //	yearOfRegistration,Datasource,gender,citizenship,isForcedLabour,
 //	ControlCategory,RecruiterCategory,ExploitType,Labor_Type,ageCategories

@@ -1,20 +1,20 @@
 package ctdc
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"io"
+	"maps"
 	"os"
 	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/casebridge/casebridge/internal/ctdc/synth"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
-
-// sharedFile is the CTDC-derived fixture, relative to this package.
-const sharedFile = "../../../shared/data/ctdc-derived-victims.csv"
 
 const header = "yearOfRegistration,Datasource,gender,citizenship,isForcedLabour,ControlCategory,RecruiterCategory,ExploitType,Labor_Type,ageCategories\n"
 
@@ -323,15 +323,46 @@ func TestCTDCRecord(t *testing.T) {
 	}
 }
 
-// TestSharedFile reads the whole CTDC-derived fixture: every line maps, and
-// what Record writes reads back to the same coded attributes.
-func TestCTDCSharedFile(t *testing.T) {
-	f, err := os.Open(sharedFile)
+// TestCTDCGeneratedFile reads a whole generated CTDC-layout file: every
+// line maps, and what Record writes reads back to the same coded attributes.
+func TestCTDCGeneratedFile(t *testing.T) {
+	var b bytes.Buffer
+	if err := synth.Write(&b, synth.DefaultRows, synth.DefaultSeed); err != nil {
+		t.Fatal(err)
+	}
+	want := map[casebridgev1.Sex]int{}
+	for _, l := range strings.Split(strings.TrimSpace(b.String()), "\n")[1:] {
+		switch strings.Split(l, ",")[2] {
+		case "Female":
+			want[female]++
+		case "Male":
+			want[male]++
+		}
+	}
+	readWholeFile(t, bytes.NewReader(b.Bytes()), synth.DefaultRows, want)
+}
+
+// TestCTDCPublishedFile does the same over the published CTDC-derived file
+// named by CASEBRIDGE_CTDC_FILE (.ci/run sets it), with its known figures.
+func TestCTDCPublishedFile(t *testing.T) {
+	path := os.Getenv("CASEBRIDGE_CTDC_FILE")
+	if path == "" {
+		t.Log("NOT RUN: CASEBRIDGE_CTDC_FILE is not set, so the published CTDC file was not checked (the generated file was)")
+		return
+	}
+	f, err := os.Open(path)
 	if err != nil {
-		t.Fatalf("the shared CTDC fixture must be at %s (relative to internal/ctdc): %v", sharedFile, err)
+		t.Fatalf("CASEBRIDGE_CTDC_FILE: %v", err)
 	}
 	defer f.Close()
-	r, err := NewReader(f)
+	readWholeFile(t, f, 14299, map[casebridgev1.Sex]int{female: 12460, male: 1839})
+}
+
+// readWholeFile reads a CTDC file of wantRows rows with the given sexes,
+// checks each row is fully known, and round-trips every row through Record.
+func readWholeFile(t *testing.T, in io.Reader, wantRows int, wantSexes map[casebridgev1.Sex]int) {
+	t.Helper()
+	r, err := NewReader(in)
 	if err != nil {
 		t.Fatalf("NewReader: %v", err)
 	}
@@ -371,11 +402,11 @@ func TestCTDCSharedFile(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(rows) != 14299 {
-		t.Fatalf("read %d rows, want 14299", len(rows))
+	if len(rows) != wantRows {
+		t.Fatalf("read %d rows, want %d", len(rows), wantRows)
 	}
-	if sexes[female] != 12460 || sexes[male] != 1839 {
-		t.Fatalf("sexes %v, want 12460 female and 1839 male", sexes)
+	if !maps.Equal(sexes, wantSexes) {
+		t.Fatalf("sexes %v, want %v", sexes, wantSexes)
 	}
 	w.Flush()
 

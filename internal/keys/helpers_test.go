@@ -119,11 +119,11 @@ func newUUID() string {
 // one and opening with the other (the key bytes are not exported).
 func sameKey(t testing.TB, a, b *vault.CaseKey, caseID string) bool {
 	t.Helper()
-	ct, err := vault.Seal(a, caseID, vault.ClassIdentity, []byte("probe"))
+	ct, err := vault.CaseSecrets.Seal(a, caseID, "", vault.ClassIdentity, []byte("probe"))
 	if err != nil {
 		t.Fatalf("Seal: %v", err)
 	}
-	_, err = vault.Open(b, caseID, vault.ClassIdentity, ct)
+	_, err = vault.CaseSecrets.Open(b, caseID, "", vault.ClassIdentity, ct)
 	return err == nil
 }
 

@@ -37,7 +37,7 @@ func createProbeCase(ctx context.Context, m *Manager, q Querier, orgID string) (
 		return probeCase{}, err
 	}
 	defer key.Wipe()
-	probe, err := vault.Seal(key, id, vault.ClassCare, []byte("probe "+id))
+	probe, err := vault.CaseSecrets.Seal(key, id, "", vault.ClassCare, []byte("probe "+id))
 	if err != nil {
 		return probeCase{}, err
 	}
@@ -64,7 +64,7 @@ func checkProbe(ctx context.Context, m *Manager, c probeCase) error {
 		return err
 	}
 	defer key.Wipe()
-	_, err = vault.Open(key, c.id, vault.ClassCare, c.probe)
+	_, err = vault.CaseSecrets.Open(key, c.id, "", vault.ClassCare, c.probe)
 	return err
 }
 

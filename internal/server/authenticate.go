@@ -60,12 +60,27 @@ func (a *authenticator) unary() grpc.UnaryServerInterceptor {
 	}
 }
 
+// errStreamTokenExpired ends a stream whose token expired while it was open:
+// a token is trusted until its expiry, never after, however long the
+// stream it opened lasts.
+var errStreamTokenExpired = rpcerr.Unauthenticated("token has expired while the stream was open")
+
 func (a *authenticator) stream() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		ctx, err := a.authenticate(ss.Context(), info.FullMethod)
 		if err != nil {
 			return err
 		}
-		return handler(srv, &contextStream{ServerStream: ss, ctx: ctx})
+		caller, ok := authn.CallerFrom(ctx)
+		if !ok || caller.Expiry.IsZero() {
+			return handler(srv, &contextStream{ServerStream: ss, ctx: ctx})
+		}
+		ctx, cancel := context.WithDeadlineCause(ctx, caller.Expiry, errStreamTokenExpired)
+		defer cancel()
+		err = handler(srv, &contextStream{ServerStream: ss, ctx: ctx})
+		if err != nil && errors.Is(context.Cause(ctx), errStreamTokenExpired) {
+			return errStreamTokenExpired
+		}
+		return err
 	}
 }

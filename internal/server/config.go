@@ -2,9 +2,12 @@ package server
 
 import (
 	"errors"
-	"flag"
+	"fmt"
+	"net"
 	"path/filepath"
 	"time"
+
+	"github.com/spf13/pflag"
 )
 
 // Config is everything the server needs to start. Flags and environment
@@ -40,10 +43,10 @@ type Config struct {
 }
 
 // RegisterFlags declares the server's flags on fs with their defaults.
-func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:7443", "address to serve gRPC on")
 	fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL connection URL")
-	fs.BoolVar(&c.Dev, "dev", false, "laptop demo mode: local token issuer, generated keys, demo data, no TLS. NEVER in production")
+	fs.BoolVar(&c.Dev, "dev", false, "laptop demo mode: local token issuer, generated keys, demo data, no TLS, loopback only. NEVER in production")
 	fs.StringVar(&c.DataDir, "data-dir", ".data/casebridged", "where dev mode keeps its signing key and organisation keys")
 	fs.StringVar(&c.Issuer, "jwt-issuer", "", "expected issuer (iss) of bearer tokens")
 	fs.StringVar(&c.Audience, "jwt-audience", "casebridge", "expected audience (aud) of bearer tokens")
@@ -70,6 +73,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("--stats-k must be at least 2: a smaller threshold would publish single cases"))
 	}
 	if c.Dev {
+		if err := loopbackOnly(c.Listen); err != nil {
+			errs = append(errs, err)
+		}
 		if c.DataDir == "" {
 			errs = append(errs, errors.New("--data-dir is required in dev mode"))
 		}
@@ -91,4 +97,26 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("--keyring-dir is required outside dev mode (the organisation keys, a mounted secret)"))
 	}
 	return errors.Join(errs...)
+}
+
+// loopbackOnly refuses a dev-mode listen address reachable from another
+// machine: dev mode serves plaintext and mints tokens for anyone who asks.
+// An empty address is the caller's own listener (tests).
+func loopbackOnly(listen string) error {
+	if listen == "" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return fmt.Errorf("--listen %q: %w", listen, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("--listen %s: dev mode listens on loopback only (127.0.0.1, ::1 or localhost), "+
+		"because it serves without TLS and its tokens are minted for anyone on the machine; "+
+		"run outside dev mode (TLS and a token issuer) to serve other machines", listen)
 }

@@ -116,10 +116,15 @@ func (s *Server) build(ctx context.Context) error {
 	s.audit.Start(s.background)
 	s.closers = append(s.closers, s.audit.Close)
 	auditUnary, auditStream := s.audit.Interceptors(audit.Services(audit.DefaultServices...))
+	// Recovery runs twice: innermost, so that the audit interceptor records a
+	// panicking call as failed, and right after observe, so that a panic in
+	// an interceptor is answered Internal too.
+	recoverUnary, recoverStream := recoverInterceptors(s.log)
 	opts := []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(observeUnary(s.log), auth.unary(), auditUnary, authzUnary, s.validator.UnaryInterceptor()),
-		grpc.ChainStreamInterceptor(observeStream(s.log), auth.stream(), auditStream, authzStream,
-			s.validator.StreamInterceptor(cases.ValidatesOwnStream...)),
+		grpc.ChainUnaryInterceptor(observeUnary(s.log), recoverUnary, auth.unary(), auditUnary, authzUnary,
+			s.validator.UnaryInterceptor(), recoverUnary),
+		grpc.ChainStreamInterceptor(observeStream(s.log), recoverStream, auth.stream(), auditStream, authzStream,
+			s.validator.StreamInterceptor(cases.ValidatesOwnStream...), recoverStream),
 	}
 	if creds != nil {
 		opts = append(opts, grpc.Creds(creds))

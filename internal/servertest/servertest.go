@@ -34,6 +34,7 @@ type Env struct {
 	Conn    *grpc.ClientConn
 	Server  *server.Server
 	issuer  *authn.DevIssuer
+	logs    *logBuffer
 	stop    func()
 }
 
@@ -43,6 +44,14 @@ type Option func(*server.Config)
 // Start runs a dev-mode server on a free loopback port against a fresh
 // database and stops it when t ends.
 func Start(t testing.TB, opts ...Option) *Env {
+	t.Helper()
+	return StartWith(t, nil, opts...)
+}
+
+// StartWith is Start with extra services registered (by register, when not
+// nil) before the server begins serving, for tests of the server's own
+// machinery (interceptors) with handlers of their own.
+func StartWith(t testing.TB, register func(grpc.ServiceRegistrar), opts ...Option) *Env {
 	t.Helper()
 	pool, dbURL := testdb.NewWithURL(t)
 	dataDir := t.TempDir()
@@ -71,6 +80,9 @@ func Start(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		cancel()
 		t.Fatalf("servertest: start server: %v", err)
+	}
+	if register != nil {
+		register(srv.GRPC())
 	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -101,7 +113,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 		conn.Close()
 		stop()
 	})
-	return &Env{Addr: lis.Addr().String(), DBURL: dbURL, DataDir: dataDir, Pool: pool, Conn: conn, Server: srv, issuer: issuer, stop: stop}
+	return &Env{Addr: lis.Addr().String(), DBURL: dbURL, DataDir: dataDir, Pool: pool, Conn: conn, Server: srv, issuer: issuer, logs: logs, stop: stop}
 }
 
 // Stop shuts the server down gracefully before the test ends.
@@ -111,6 +123,23 @@ func (e *Env) Stop(t testing.TB) { e.stop() }
 func (e *Env) ExpiredToken(t testing.TB, subject string) string {
 	t.Helper()
 	tok, err := e.issuer.MintAt(subject, time.Now().Add(-2*time.Hour), time.Hour)
+	if err != nil {
+		t.Fatalf("servertest: mint token: %v", err)
+	}
+	return tok
+}
+
+// ServerLog returns every line the server has logged so far.
+func (e *Env) ServerLog() string {
+	e.logs.mu.Lock()
+	defer e.logs.mu.Unlock()
+	return strings.Join(e.logs.lines, "")
+}
+
+// TokenFor mints a dev token for subject that expires after ttl.
+func (e *Env) TokenFor(t testing.TB, subject string, ttl time.Duration) string {
+	t.Helper()
+	tok, err := e.issuer.Mint(subject, ttl)
 	if err != nil {
 		t.Fatalf("servertest: mint token: %v", err)
 	}

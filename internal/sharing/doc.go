@@ -5,8 +5,8 @@
 // referrals a withdrawn consent or an erasure leaves without ground, and
 // tell the organisations concerned through the referral event outbox.
 //
-// It knows the tables (cases, referrals, case_keys, case_secrets,
-// case_notes, referral_events), not the services: CaseService and
+// It knows the tables (cases, referrals, case_keys, referral_events) and
+// re-keys every sealed column through internal/sealed, not the services: CaseService and
 // ReferralService both call it, inside their own transaction, so that a
 // change and its consequences commit or roll back together.
 package sharing

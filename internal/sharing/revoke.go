@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/keys"
+	"github.com/casebridge/casebridge/internal/sealed"
 	"github.com/casebridge/casebridge/internal/vault"
 )
 
@@ -20,8 +21,8 @@ import (
 // it could unwrap the case key, so it may have kept it, and anything sealed
 // later under that key would still be within its reach. So the case is
 // re-keyed: a new key, wrapped only to the organisations that still have
-// access, and every ciphertext of the case (classes and notes) re-encrypted
-// under it — all in tx, so that a failure leaves the sharing as it was.
+// access, and every sealed value of the case (every column of the registry,
+// see vault.Columns) re-encrypted under it — all in tx, so that a failure leaves the sharing as it was.
 //
 // Nothing happens when no organisation actually loses access or none of
 // them held the key (a referral that was never accepted, an erased case).
@@ -45,7 +46,7 @@ func Revoke(ctx context.Context, tx pgx.Tx, km *keys.Manager, caseID string, org
 		return err
 	}
 	err = km.ReplaceCaseKey(ctx, tx, caseID, func(q keys.Querier, old, new *vault.CaseKey) error {
-		return reencrypt(ctx, q, caseID, old, new)
+		return sealed.Reseal(ctx, q, caseID, old, new)
 	}, keep...)
 	if err != nil {
 		return fmt.Errorf("revoke access of %v to case %s: %w", lost, caseID, err)

@@ -17,14 +17,6 @@ import (
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
-// TestNoteBinding pins the binding of notes: every note ever sealed is
-// bound to it, so changing it would make them all unreadable.
-func TestNoteBinding(t *testing.T) {
-	if got := NoteBinding("c1", "n1"); got != "c1/notes/n1" {
-		t.Fatalf("NoteBinding = %q", got)
-	}
-}
-
 // world is a database with organisations owner, b and c, each with a key.
 type world struct {
 	t    *testing.T
@@ -69,14 +61,14 @@ func (w *world) newCase(data bool) (caseID, noteID string) {
 			return err
 		}
 		defer key.Wipe()
-		ct, err := vault.Seal(key, caseID, vault.ClassContact, []byte("where she lives"))
+		ct, err := vault.CaseSecrets.Seal(key, caseID, "", vault.ClassContact, []byte("where she lives"))
 		if err != nil {
 			return err
 		}
 		if _, err := tx.Exec(w.ctx, `INSERT INTO case_secrets (case_id, class, ciphertext) VALUES ($1, 2, $2)`, caseID, ct); err != nil {
 			return err
 		}
-		ct, err = vault.Seal(key, NoteBinding(caseID, noteID), vault.ClassCare, []byte("a care note"))
+		ct, err = vault.CaseNotes.Seal(key, caseID, noteID, vault.ClassCare, []byte("a care note"))
 		if err != nil {
 			return err
 		}
@@ -183,13 +175,13 @@ func TestRevokeRekeys(t *testing.T) {
 	if bytes.Equal(secret, oldSecret) || bytes.Equal(note, oldNote) {
 		t.Fatal("ciphertexts were not re-encrypted")
 	}
-	if p, err := vault.Open(newKey, caseID, vault.ClassContact, secret); err != nil || string(p) != "where she lives" {
+	if p, err := vault.CaseSecrets.Open(newKey, caseID, "", vault.ClassContact, secret); err != nil || string(p) != "where she lives" {
 		t.Fatalf("class under the new key: %q, %v", p, err)
 	}
-	if p, err := vault.Open(newKey, NoteBinding(caseID, noteID), vault.ClassCare, note); err != nil || string(p) != "a care note" {
+	if p, err := vault.CaseNotes.Open(newKey, caseID, noteID, vault.ClassCare, note); err != nil || string(p) != "a care note" {
 		t.Fatalf("note under the new key: %q, %v", p, err)
 	}
-	if _, err := vault.Open(oldKey, caseID, vault.ClassContact, secret); err == nil {
+	if _, err := vault.CaseSecrets.Open(oldKey, caseID, "", vault.ClassContact, secret); err == nil {
 		t.Fatal("the old key still opens the re-encrypted class")
 	}
 }

@@ -53,7 +53,7 @@ func BenchmarkSeal(b *testing.B) {
 			var ct []byte
 			for b.Loop() {
 				var err error
-				ct, err = Seal(key, benchCaseID, ClassContact, pt)
+				ct, err = seal(key, benchCaseID, ClassContact, pt)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -69,13 +69,13 @@ func BenchmarkOpen(b *testing.B) {
 		b.Run(sizeName(size), func(b *testing.B) {
 			pt := make([]byte, size)
 			rand.Read(pt)
-			ct, err := Seal(key, benchCaseID, ClassContact, pt)
+			ct, err := seal(key, benchCaseID, ClassContact, pt)
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.SetBytes(int64(size))
 			for b.Loop() {
-				if _, err := Open(key, benchCaseID, ClassContact, ct); err != nil {
+				if _, err := open(key, benchCaseID, ClassContact, ct); err != nil {
 					b.Fatal(err)
 				}
 			}

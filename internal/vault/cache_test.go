@@ -112,11 +112,11 @@ func TestKeyCacheLRUEviction(t *testing.T) {
 		t.Error("caller's copy of b was zeroed by eviction")
 	}
 	// The held copy still opens b's data.
-	ct, err := Seal(b, "b", ClassCare, []byte("note"))
+	ct, err := seal(b, "b", ClassCare, []byte("note"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(heldB, "b", ClassCare, ct); err != nil {
+	if _, err := open(heldB, "b", ClassCare, ct); err != nil {
 		t.Errorf("held copy unusable after eviction: %v", err)
 	}
 }

@@ -20,7 +20,7 @@ const (
 	ageChunkOverhead = 16
 )
 
-// Seal encrypts one sensitive value of a case as a binary age file that only
+// seal encrypts one sensitive value of a case as a binary age file that only
 // key can open, bound to caseID and class. The value is unreadable from a
 // database dump or backup, and cannot be opened as another case's or another
 // class's value.
@@ -28,7 +28,7 @@ const (
 // caseID must be 1 to 128 printable ASCII characters without spaces (a UUID
 // fits); it is stored in the clear in the ciphertext header. Sealing the same
 // value twice yields different ciphertexts.
-func Seal(key *CaseKey, caseID string, class Class, plaintext []byte) ([]byte, error) {
+func seal(key *CaseKey, caseID string, class Class, plaintext []byte) ([]byte, error) {
 	if err := checkBinding(caseID, class); err != nil {
 		return nil, fmt.Errorf("vault: seal: %w", err)
 	}
@@ -53,12 +53,12 @@ func Seal(key *CaseKey, caseID string, class Class, plaintext []byte) ([]byte, e
 	return buf.Bytes(), nil
 }
 
-// Open decrypts a value produced by [Seal] for the same key, caseID and
+// open decrypts a value produced by seal for the same key, caseID and
 // class. It returns an error wrapping [ErrWrongBinding] if the ciphertext
 // belongs to another case or class, and [ErrCorrupt] if it was tampered
 // with, truncated, or sealed under a different case key. No plaintext is
 // returned unless the whole value authenticates.
-func Open(key *CaseKey, caseID string, class Class, ciphertext []byte) ([]byte, error) {
+func open(key *CaseKey, caseID string, class Class, ciphertext []byte) ([]byte, error) {
 	if err := checkBinding(caseID, class); err != nil {
 		return nil, fmt.Errorf("vault: open: %w", err)
 	}

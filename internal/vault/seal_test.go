@@ -31,11 +31,11 @@ func TestSealOpenRoundTrip(t *testing.T) {
 	for _, class := range allClasses {
 		for _, tt := range tests {
 			t.Run(string(class)+"/"+tt.name, func(t *testing.T) {
-				ct, err := Seal(key, "case-42", class, tt.plaintext)
+				ct, err := seal(key, "case-42", class, tt.plaintext)
 				if err != nil {
 					t.Fatalf("Seal: %v", err)
 				}
-				got, err := Open(key, "case-42", class, ct)
+				got, err := open(key, "case-42", class, ct)
 				if err != nil {
 					t.Fatalf("Open: %v", err)
 				}
@@ -49,7 +49,7 @@ func TestSealOpenRoundTrip(t *testing.T) {
 
 func TestSealIsRealAgeBoundToCaseAndClass(t *testing.T) {
 	key := newTestCaseKey(t)
-	ct, err := Seal(key, "case-42", ClassContact, []byte("+40 721 000 000"))
+	ct, err := seal(key, "case-42", ClassContact, []byte("+40 721 000 000"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestCiphertextDoesNotContainPlaintext(t *testing.T) {
 		bytes.Repeat([]byte("A"), 4096), // low entropy: any leak would show
 	}
 	for _, pt := range plaintexts {
-		ct, err := Seal(key, "case-1", ClassContact, pt)
+		ct, err := seal(key, "case-1", ClassContact, pt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,11 +88,11 @@ func TestCiphertextDoesNotContainPlaintext(t *testing.T) {
 
 func TestSealIsRandomized(t *testing.T) {
 	key := newTestCaseKey(t)
-	a, err := Seal(key, "case-1", ClassCare, []byte("same"))
+	a, err := seal(key, "case-1", ClassCare, []byte("same"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Seal(key, "case-1", ClassCare, []byte("same"))
+	b, err := seal(key, "case-1", ClassCare, []byte("same"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestSealIsRandomized(t *testing.T) {
 
 func TestOpenWrongBinding(t *testing.T) {
 	key := newTestCaseKey(t)
-	ct, err := Seal(key, "case-1", ClassIdentity, []byte("real name"))
+	ct, err := seal(key, "case-1", ClassIdentity, []byte("real name"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestOpenWrongBinding(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Open(key, tt.caseID, tt.class, ct)
+			got, err := open(key, tt.caseID, tt.class, ct)
 			if !errors.Is(err, ErrWrongBinding) {
 				t.Errorf("Open error = %v, want ErrWrongBinding", err)
 			}
@@ -134,11 +134,11 @@ func TestOpenWrongBinding(t *testing.T) {
 func TestOpenWithAnotherCasesKeyFails(t *testing.T) {
 	key := newTestCaseKey(t)
 	other := newTestCaseKey(t)
-	ct, err := Seal(key, "case-1", ClassCare, []byte("diagnosis"))
+	ct, err := seal(key, "case-1", ClassCare, []byte("diagnosis"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(other, "case-1", ClassCare, ct); !errors.Is(err, ErrCorrupt) {
+	if _, err := open(other, "case-1", ClassCare, ct); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("Open with another key: error = %v, want ErrCorrupt", err)
 	}
 }
@@ -147,7 +147,7 @@ func TestOpenRejectsHeaderRebinding(t *testing.T) {
 	// An attacker with database write access rewrites the clear-text binding
 	// to move a ciphertext into another case: the AAD catches it.
 	key := newTestCaseKey(t)
-	ct, err := Seal(key, "case-1", ClassLegal, []byte("asylum claim"))
+	ct, err := seal(key, "case-1", ClassLegal, []byte("asylum claim"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,11 +155,11 @@ func TestOpenRejectsHeaderRebinding(t *testing.T) {
 	if bytes.Equal(moved, ct) {
 		t.Fatal("test setup: header not rewritten")
 	}
-	if _, err := Open(key, "case-2", ClassLegal, moved); !errors.Is(err, ErrCorrupt) {
+	if _, err := open(key, "case-2", ClassLegal, moved); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("Open rebound ciphertext: error = %v, want ErrCorrupt", err)
 	}
 	reclassed := bytes.Replace(ct, []byte(" legal\n"), []byte(" care\n"), 1)
-	if _, err := Open(key, "case-1", ClassCare, reclassed); !errors.Is(err, ErrCorrupt) {
+	if _, err := open(key, "case-1", ClassCare, reclassed); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("Open reclassed ciphertext: error = %v, want ErrCorrupt", err)
 	}
 }
@@ -167,7 +167,7 @@ func TestOpenRejectsHeaderRebinding(t *testing.T) {
 func TestOpenTampered(t *testing.T) {
 	key := newTestCaseKey(t)
 	pt := []byte("Ana, born 2004, Iasi")
-	ct, err := Seal(key, "case-1", ClassIdentity, pt)
+	ct, err := seal(key, "case-1", ClassIdentity, pt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestOpenTampered(t *testing.T) {
 		for _, bit := range []byte{0x01, 0x80} {
 			tampered := bytes.Clone(ct)
 			tampered[i] ^= bit
-			got, err := Open(key, "case-1", ClassIdentity, tampered)
+			got, err := open(key, "case-1", ClassIdentity, tampered)
 			if err == nil {
 				t.Fatalf("flip %#x at byte %d: Open succeeded", bit, i)
 			}
@@ -197,7 +197,7 @@ func TestOpenTampered(t *testing.T) {
 		"not age":       []byte("plain text in the column"),
 	}
 	for name, in := range tests {
-		if _, err := Open(key, "case-1", ClassIdentity, in); !errors.Is(err, ErrCorrupt) {
+		if _, err := open(key, "case-1", ClassIdentity, in); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("%s: error = %v, want ErrCorrupt", name, err)
 		}
 	}
@@ -212,7 +212,7 @@ func TestOpenRejectsForeignAgeFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(key, "case-1", ClassCare, wrapped); !errors.Is(err, ErrCorrupt) {
+	if _, err := open(key, "case-1", ClassCare, wrapped); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("error = %v, want ErrCorrupt", err)
 	}
 }
@@ -221,7 +221,7 @@ func TestSealOpenRejectInvalidInput(t *testing.T) {
 	key := newTestCaseKey(t)
 	wiped := newTestCaseKey(t)
 	wiped.Wipe()
-	ct, err := Seal(key, "case-1", ClassCare, []byte("x"))
+	ct, err := seal(key, "case-1", ClassCare, []byte("x"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,10 +244,10 @@ func TestSealOpenRejectInvalidInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := Seal(tt.key, tt.caseID, tt.class, []byte("x")); !errors.Is(err, tt.want) {
+			if _, err := seal(tt.key, tt.caseID, tt.class, []byte("x")); !errors.Is(err, tt.want) {
 				t.Errorf("Seal error = %v, want %v", err, tt.want)
 			}
-			if _, err := Open(tt.key, tt.caseID, tt.class, ct); !errors.Is(err, tt.want) {
+			if _, err := open(tt.key, tt.caseID, tt.class, ct); !errors.Is(err, tt.want) {
 				t.Errorf("Open error = %v, want %v", err, tt.want)
 			}
 		})
@@ -256,11 +256,11 @@ func TestSealOpenRejectInvalidInput(t *testing.T) {
 
 func TestErrorsDoNotLeakForeignCaseID(t *testing.T) {
 	key := newTestCaseKey(t)
-	ct, err := Seal(key, "secret-case-77", ClassContact, []byte("x"))
+	ct, err := seal(key, "secret-case-77", ClassContact, []byte("x"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Open(key, "case-1", ClassContact, ct)
+	_, err = open(key, "case-1", ClassContact, ct)
 	if err == nil || strings.Contains(err.Error(), "secret-case-77") {
 		t.Errorf("error = %v; want an error that does not name the other case", err)
 	}
@@ -287,7 +287,7 @@ func TestOpenRejectsExtraRecipients(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(key, "case-1", ClassCare, buf.Bytes()); !errors.Is(err, ErrCorrupt) {
+	if _, err := open(key, "case-1", ClassCare, buf.Bytes()); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("error = %v, want ErrCorrupt", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/rpcerr"
+	"github.com/casebridge/casebridge/internal/sealed"
 	"github.com/casebridge/casebridge/internal/sharing"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -72,17 +73,13 @@ func (s *Service) EraseCase(ctx context.Context, req *casebridgev1.EraseCaseRequ
 	return &casebridgev1.EraseCaseResponse{Case: c}, err
 }
 
-// shred deletes the case's ciphertexts and wrapped keys, ends its sharing
+// shred deletes every sealed value of the case (every column of the
+// registry, see vault.Columns) and its wrapped keys, ends its sharing
 // (gathering the revocation events in events), and commits the rotation of
 // every organisation key that wrapped the case key together with the erasure.
 func (s *Service) shred(ctx context.Context, tx pgx.Tx, id string, events *sharing.Outbox) error {
-	for _, sql := range []string{
-		`DELETE FROM case_secrets WHERE case_id = $1`,
-		`DELETE FROM case_notes WHERE case_id = $1`,
-	} {
-		if _, err := tx.Exec(ctx, sql, id); err != nil {
-			return fmt.Errorf("erase case %s: %w", id, err)
-		}
+	if err := sealed.Clear(ctx, tx, id); err != nil {
+		return fmt.Errorf("erase case %s: %w", id, err)
 	}
 	if err := sharing.EndAll(ctx, tx, events, id, "case erased"); err != nil {
 		return fmt.Errorf("erase case %s: %w", id, err)

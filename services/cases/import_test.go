@@ -1,6 +1,7 @@
 package cases_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -15,12 +16,20 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/casebridge/casebridge/internal/ctdc"
+	"github.com/casebridge/casebridge/internal/ctdc/synth"
 	"github.com/casebridge/casebridge/internal/servertest"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
-// ctdcFile is the shared CTDC-derived fixture, relative to this package.
-const ctdcFile = "../../../shared/data/ctdc-derived-victims.csv"
+// generatedCTDC is a generated CTDC-layout file (internal/ctdc/synth).
+func generatedCTDC(t *testing.T) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := synth.Write(&b, synth.DefaultRows, synth.DefaultSeed); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
 
 // longAs is env.As with a longer deadline, for the whole-file import under -race.
 func longAs(t *testing.T, env *servertest.Env, subject string) context.Context {
@@ -118,16 +127,11 @@ type fileCounts struct {
 	perYear                                                                 map[int32]int64
 }
 
-func countFile(t *testing.T) fileCounts {
+func countFile(t *testing.T, data []byte) fileCounts {
 	t.Helper()
-	f, err := os.Open(ctdcFile)
+	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
 	if err != nil {
-		t.Fatalf("open %s: %v", ctdcFile, err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatalf("read %s: %v", ctdcFile, err)
+		t.Fatalf("read the CTDC file: %v", err)
 	}
 	col := map[string]int{}
 	for i, name := range recs[0] {
@@ -178,17 +182,36 @@ func countFile(t *testing.T) fileCounts {
 	return c
 }
 
-// TestImportCTDCFile streams the whole shared CTDC file through ImportCases,
-// checks the database against counts taken from the file itself, and checks
-// that a re-run imports nothing twice.
+// TestImportCTDCFile streams a whole generated CTDC-layout file through
+// ImportCases, checks the database against counts taken from the file
+// itself, and checks that a re-run imports nothing twice.
 func TestImportCTDCFile(t *testing.T) {
+	importWholeFile(t, generatedCTDC(t), synth.DefaultRows)
+}
+
+// TestImportCTDCPublishedFile does the same with the published CTDC-derived
+// file named by CASEBRIDGE_CTDC_FILE (.ci/run sets it).
+func TestImportCTDCPublishedFile(t *testing.T) {
+	path := os.Getenv("CASEBRIDGE_CTDC_FILE")
+	if path == "" {
+		t.Log("NOT RUN: CASEBRIDGE_CTDC_FILE is not set, so the published CTDC file was not imported (the generated file was)")
+		return
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("CASEBRIDGE_CTDC_FILE: %v", err)
+	}
+	importWholeFile(t, data, 14299)
+}
+
+func importWholeFile(t *testing.T, data []byte, wantRows int64) {
 	env := servertest.Start(t)
 	cs := env.Cases()
 	cw := longAs(t, env, caseworker)
 	const source = "ctdc-derived-victims.csv"
-	want := countFile(t)
-	if want.rows != 14299 {
-		t.Fatalf("the fixture has %d rows, want 14299", want.rows)
+	want := countFile(t, data)
+	if want.rows != wantRows {
+		t.Fatalf("the file has %d rows, want %d", want.rows, wantRows)
 	}
 	header := &casebridgev1.ImportHeader{Source: source, Status: casebridgev1.CaseStatus_CASE_STATUS_CLOSED}
 
@@ -198,19 +221,12 @@ func TestImportCTDCFile(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	open := func() *os.File {
-		f, err := os.Open(ctdcFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { f.Close() })
-		return f
-	}
+	open := func() io.Reader { return bytes.NewReader(data) }
 
 	start := time.Now()
 	resp := importCSV(t, cw, cs, header, open())
 	t.Logf("imported %d CTDC rows in %v", resp.GetImported(), time.Since(start))
-	if resp.GetReceived() != 14299 || resp.GetImported() != 14299 || resp.GetAlreadyImported() != 0 || len(resp.GetRejections()) != 0 {
+	if resp.GetReceived() != want.rows || resp.GetImported() != want.rows || resp.GetAlreadyImported() != 0 || len(resp.GetRejections()) != 0 {
 		t.Fatalf("first run: received %d imported %d already %d, %d rejections (first: %v)",
 			resp.GetReceived(), resp.GetImported(), resp.GetAlreadyImported(), len(resp.GetRejections()), firstRejection(resp))
 	}
@@ -307,7 +323,7 @@ func TestImportCTDCFile(t *testing.T) {
 	start = time.Now()
 	again := importCSV(t, cw, cs, header, open())
 	t.Logf("re-ran the import of %d rows in %v", again.GetReceived(), time.Since(start))
-	if again.GetReceived() != 14299 || again.GetImported() != 0 || again.GetAlreadyImported() != 14299 || len(again.GetRejections()) != 0 {
+	if again.GetReceived() != want.rows || again.GetImported() != 0 || again.GetAlreadyImported() != want.rows || len(again.GetRejections()) != 0 {
 		t.Fatalf("second run: received %d imported %d already %d, %d rejections",
 			again.GetReceived(), again.GetImported(), again.GetAlreadyImported(), len(again.GetRejections()))
 	}
@@ -315,8 +331,8 @@ func TestImportCTDCFile(t *testing.T) {
 	if err := env.Pool.QueryRow(ctx, `SELECT count(*) FROM cases`).Scan(&casesAfter); err != nil {
 		t.Fatal(err)
 	}
-	if casesAfter != casesBefore+14299 {
-		t.Fatalf("cases: %d before, %d after two runs, want %d", casesBefore, casesAfter, casesBefore+14299)
+	if casesAfter != casesBefore+want.rows {
+		t.Fatalf("cases: %d before, %d after two runs, want %d", casesBefore, casesAfter, casesBefore+want.rows)
 	}
 }
 

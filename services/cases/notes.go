@@ -15,7 +15,6 @@ import (
 	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/rpcerr"
-	"github.com/casebridge/casebridge/internal/sharing"
 	"github.com/casebridge/casebridge/internal/vault"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -59,7 +58,7 @@ func (s *Service) AddNote(ctx context.Context, req *casebridgev1.AddNoteRequest)
 		}
 		defer key.Wipe()
 		note.Id = uuid.NewString()
-		ct, err := vault.Seal(key, sharing.NoteBinding(r.ID, note.Id), dataclass.Name(class), []byte(req.GetText()))
+		ct, err := vault.CaseNotes.Seal(key, r.ID, note.Id, dataclass.Name(class), []byte(req.GetText()))
 		if err != nil {
 			return fmt.Errorf("encrypt note of case %s: %w", r.ID, err)
 		}
@@ -206,7 +205,7 @@ func (s *Service) loadNotes(ctx context.Context, acc authz.Access, caseID string
 	defer key.Wipe()
 	notes := make([]*casebridgev1.Note, 0, len(found))
 	for _, st := range found {
-		plain, err := vault.Open(key, sharing.NoteBinding(caseID, st.note.Id), dataclass.Name(st.note.DataClass), st.ct)
+		plain, err := vault.CaseNotes.Open(key, caseID, st.note.Id, dataclass.Name(st.note.DataClass), st.ct)
 		if errors.Is(err, vault.ErrWrongBinding) || errors.Is(err, vault.ErrCorrupt) {
 			return nil, false, rpcerr.DataLoss("note %s of case %s failed its integrity check", st.note.Id, caseID)
 		}

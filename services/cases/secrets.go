@@ -59,7 +59,7 @@ func sealClass(key *vault.CaseKey, caseID string, cl casebridgev1.DataClass, msg
 	if err != nil {
 		return nil, fmt.Errorf("encode %s of case %s: %w", dataclass.Name(cl), caseID, err)
 	}
-	ct, err := vault.Seal(key, caseID, dataclass.Name(cl), plain)
+	ct, err := vault.CaseSecrets.Seal(key, caseID, "", dataclass.Name(cl), plain)
 	clear(plain)
 	if err != nil {
 		return nil, fmt.Errorf("encrypt %s of case %s: %w", dataclass.Name(cl), caseID, err)
@@ -68,7 +68,7 @@ func sealClass(key *vault.CaseKey, caseID string, cl casebridgev1.DataClass, msg
 }
 
 func openClass(key *vault.CaseKey, caseID string, cl casebridgev1.DataClass, ct []byte) (proto.Message, error) {
-	plain, err := vault.Open(key, caseID, dataclass.Name(cl), ct)
+	plain, err := vault.CaseSecrets.Open(key, caseID, "", dataclass.Name(cl), ct)
 	if errors.Is(err, vault.ErrWrongBinding) || errors.Is(err, vault.ErrCorrupt) {
 		return nil, rpcerr.DataLoss("the stored %s data of case %s failed its integrity check", dataclass.Name(cl), caseID)
 	}

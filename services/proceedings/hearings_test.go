@@ -254,3 +254,46 @@ func equalClasses(a, b []casebridgev1.DataClass) bool {
 	}
 	return true
 }
+
+// TestHearingNotesSurviveRevocation is the regression test of the data
+// loss on re-keying: withdrawing the consent behind another organisation's
+// referral re-keys the case, and the lawyer's hearing notes (sealed under
+// the case key) still open in the FULL view instead of failing Internal.
+func TestHearingNotesSurviveRevocation(t *testing.T) {
+	w := start(t)
+	lw, cw := w.as(lawyer), w.as(caseworker)
+	caseID := w.referredCase()
+	pr := w.newProceeding(caseID, criminal())
+	if _, err := w.ps.AddHearing(lw, &casebridgev1.AddHearingRequest{ProceedingId: pr.GetId(), Hearing: mainHearing(time.Now().Add(time.Hour), notesMarker)}); err != nil {
+		t.Fatal(err)
+	}
+	w.env.ReferTo(t, caseID, "cso-c", otherCW, casebridgev1.ServiceKind_SERVICE_KIND_PSYCHOSOCIAL, casebridgev1.DataClass_DATA_CLASS_CARE)
+	consents, err := w.cs.ListConsents(cw, &casebridgev1.ListConsentsRequest{CaseId: caseID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withdrawn := 0
+	for _, c := range consents.GetConsents() {
+		if c.GetOrganizationId() == "cso-c" {
+			if _, err := w.cs.WithdrawConsent(cw, &casebridgev1.WithdrawConsentRequest{CaseId: caseID, ConsentId: c.GetId()}); err != nil {
+				t.Fatalf("withdraw consent: %v", err)
+			}
+			withdrawn++
+		}
+	}
+	if withdrawn != 1 {
+		t.Fatalf("withdrew %d consents to cso-c, want 1", withdrawn)
+	}
+	var cso int
+	if err := w.env.Pool.QueryRow(context.Background(), `SELECT count(*) FROM case_keys k JOIN organization_keys o USING (key_id)
+		WHERE k.case_id = $1 AND o.organization_id = 'cso-c'`, caseID).Scan(&cso); err != nil || cso != 0 {
+		t.Fatalf("cso-c still holds %d wrapped keys of the case (%v): no re-key happened", cso, err)
+	}
+	full, err := w.ps.ListHearings(lw, &casebridgev1.ListHearingsRequest{ProceedingId: pr.GetId(), View: casebridgev1.HearingView_HEARING_VIEW_FULL})
+	if err != nil {
+		t.Fatalf("FULL ListHearings after the revocation: %v", err)
+	}
+	if got := full.GetHearings(); len(got) != 1 || got[0].GetNotes() != notesMarker {
+		t.Fatalf("hearings after the revocation: %v", got)
+	}
+}

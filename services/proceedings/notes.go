@@ -18,13 +18,6 @@ import (
 
 var legal = casebridgev1.DataClass_DATA_CLASS_LEGAL
 
-// notesBinding binds a hearing's notes to its case and its own id (the
-// class is bound too), so that one hearing's notes cannot be swapped for
-// another's or for a note of the case file.
-func notesBinding(caseID, hearingID string) string {
-	return caseID + "/hearings/" + hearingID
-}
-
 // sealKey returns the key to seal notes of case caseID under. A case that
 // has no key yet (imported without sensitive data) gets one now, wrapped to
 // its owner; an erased case takes nothing new.
@@ -61,7 +54,7 @@ func (s *Service) sealNotes(ctx context.Context, tx pgx.Tx, h *hearingRow, notes
 		return err
 	}
 	defer key.Wipe()
-	ct, err := vault.Seal(key, notesBinding(h.CaseID, h.ID), dataclass.Name(legal), []byte(notes))
+	ct, err := vault.HearingNotes.Seal(key, h.CaseID, h.ID, dataclass.Name(legal), []byte(notes))
 	if err != nil {
 		return fmt.Errorf("encrypt notes of hearing %s: %w", h.ID, err)
 	}
@@ -107,7 +100,7 @@ func (s *Service) renderHearings(ctx context.Context, q caseinfo.Querier, p auth
 			m.RedactedClasses = []casebridgev1.DataClass{legal}
 			continue
 		}
-		plain, err := vault.Open(key, notesBinding(h.CaseID, h.ID), dataclass.Name(legal), h.Notes)
+		plain, err := vault.HearingNotes.Open(key, h.CaseID, h.ID, dataclass.Name(legal), h.Notes)
 		if err != nil {
 			return nil, fmt.Errorf("decrypt notes of hearing %s: %w", h.ID, err)
 		}

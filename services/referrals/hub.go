@@ -69,7 +69,9 @@ func (s *subscription) close() {
 }
 
 // wait blocks until the watcher is woken or should look anyway (poll), and
-// fails when the call or the server ends.
+// fails when the call or the server ends. A call ended by the server's
+// interceptors (the caller's token expired, their roles changed) fails
+// with their cause, so the audit records why.
 func (s *subscription) wait(ctx context.Context) error {
 	poll := pollWhileListening
 	if !s.hub.up.Load() {
@@ -79,7 +81,7 @@ func (s *subscription) wait(ctx context.Context) error {
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return ctx.Err()
+		return context.Cause(ctx)
 	case <-s.hub.ctx.Done():
 		return errShuttingDown
 	case <-s.wake:

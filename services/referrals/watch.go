@@ -72,6 +72,9 @@ func (s *Service) WatchReferrals(req *casebridgev1.WatchReferralsRequest, stream
 			return err
 		}
 		for _, e := range events {
+			if ctx.Err() != nil {
+				return context.Cause(ctx) // access ended: not one event more
+			}
 			if err := stream.Send(&casebridgev1.WatchReferralsResponse{Event: e.event}); err != nil {
 				return err
 			}

@@ -15,13 +15,20 @@ type watcher struct {
 	events chan *casebridgev1.ReferralEvent
 	cancel context.CancelFunc
 	ended  chan struct{}
+	err    error // why the stream ended, once ended is closed
 }
 
 // watch opens a stream as user after cursor and waits until the server has
 // fixed its starting position (the stream's headers arrive then).
 func (w *world) watch(user, cursor string) *watcher {
 	w.t.Helper()
-	ctx, cancel := context.WithCancel(w.as(user))
+	return w.watchWith(w.as(user), user, cursor)
+}
+
+// watchWith is watch with the caller's context (and token) given.
+func (w *world) watchWith(callCtx context.Context, user, cursor string) *watcher {
+	w.t.Helper()
+	ctx, cancel := context.WithCancel(callCtx)
 	w.t.Cleanup(cancel)
 	stream, err := w.rs.WatchReferrals(ctx, &casebridgev1.WatchReferralsRequest{AfterCursor: cursor})
 	if err != nil {
@@ -36,6 +43,7 @@ func (w *world) watch(user, cursor string) *watcher {
 		for {
 			resp, err := stream.Recv()
 			if err != nil {
+				wt.err = err
 				return
 			}
 			wt.events <- resp.GetEvent()

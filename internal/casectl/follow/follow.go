@@ -83,6 +83,12 @@ func (w *Watcher) Run(ctx context.Context, cursor string) (string, error) {
 			return cursor, nil
 		}
 		if !retryable(err) {
+			if stream != nil && status.Code(err) != codes.Unknown {
+				// The server ended an open watch for good: the token
+				// expired or the caller's access ended. Reconnecting would
+				// only be refused.
+				err = &EndedError{Err: err}
+			}
 			return cursor, err
 		}
 		w.Notice("connection lost (%s); reconnecting in %s", reason(err), backoff)
@@ -94,6 +100,17 @@ func (w *Watcher) Run(ctx context.Context, cursor string) (string, error) {
 		backoff = min(backoff*2, w.MaxBackoff)
 	}
 }
+
+// EndedError says that the server ended an open watch with a refusal
+// (Unauthenticated when the token expired, PermissionDenied when the
+// caller's membership or roles changed), so the watch stopped instead of
+// reconnecting.
+type EndedError struct{ Err error }
+
+func (e *EndedError) Error() string { return "the server ended the watch: " + e.Err.Error() }
+
+// Unwrap returns the server's status.
+func (e *EndedError) Unwrap() error { return e.Err }
 
 // drain handles events until the stream ends, returning the new cursor,
 // whether any event was handled, and why the stream ended.

@@ -1,0 +1,124 @@
+package vault
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Column is one database column that holds values sealed under a case key.
+// The registry of columns ([Columns]) is the only way to seal or open a
+// value: a value can be sealed for a column only through that column's
+// entry, so nothing can be written encrypted that re-keying, erasure and
+// key rotation do not know about.
+//
+// A value is bound to its case, its column, its row and its data class, so
+// that a ciphertext copied into another row, column or case fails to open.
+type Column struct {
+	table string
+	id    string // the column naming the row within its case
+	value string // the bytea column holding the ciphertext
+	// class is the one data class of every value of the column; classColumn
+	// names instead the column holding each row's class (as the API number)
+	// when the column holds values of several classes.
+	class       Class
+	classColumn string
+	// wholeRow means the row exists only to hold the sealed value, so
+	// erasure deletes the row rather than clearing the column.
+	wholeRow bool
+	// bind returns the binding for a value of case caseID in row id.
+	bind func(caseID, id string) string
+	// about says what the column holds, for the documentation.
+	about string
+}
+
+// Table is the table holding the column.
+func (c *Column) Table() string { return c.table }
+
+// IDColumn is the column that identifies a row within its case (together
+// with case_id, which every registered table carries).
+func (c *Column) IDColumn() string { return c.id }
+
+// Value is the bytea column holding the ciphertext.
+func (c *Column) Value() string { return c.value }
+
+// Class is the data class of every value of the column, or "" when each row
+// names its own (see [Column.ClassColumn]).
+func (c *Column) Class() Class { return c.class }
+
+// ClassColumn names the column holding each row's class as the API's
+// DataClass number, or "" when the column has one class ([Column.Class]).
+func (c *Column) ClassColumn() string { return c.classColumn }
+
+// WholeRow reports whether the row exists only for its sealed value, so
+// that erasure deletes the row instead of clearing the value.
+func (c *Column) WholeRow() bool { return c.wholeRow }
+
+// About says in a few words what the column holds.
+func (c *Column) About() string { return c.about }
+
+// String names the column as table.column.
+func (c *Column) String() string { return c.table + "." + c.value }
+
+// Binding is what a value of case caseID in row id is bound to, besides its
+// class. It is part of the stored format: changing it makes existing
+// ciphertexts unreadable.
+func (c *Column) Binding(caseID, id string) string { return c.bind(caseID, id) }
+
+// Seal encrypts plaintext for row id of case caseID in this column, in
+// class, under key. class must be the column's own class when it has one.
+// Sealing the same value twice yields different ciphertexts.
+func (c *Column) Seal(key *CaseKey, caseID, id string, class Class, plaintext []byte) ([]byte, error) {
+	if err := c.check(caseID, class); err != nil {
+		return nil, fmt.Errorf("vault: seal %s: %w", c, err)
+	}
+	ct, err := seal(key, c.bind(caseID, id), class, plaintext)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c, err)
+	}
+	return ct, nil
+}
+
+// Open decrypts a value that [Column.Seal] produced for the same column,
+// case, row and class. It fails with [ErrWrongBinding] or [ErrCorrupt] for
+// a value of another row, column, case or class, or one sealed under
+// another key; no plaintext is returned unless the whole value
+// authenticates.
+func (c *Column) Open(key *CaseKey, caseID, id string, class Class, ciphertext []byte) ([]byte, error) {
+	if err := c.check(caseID, class); err != nil {
+		return nil, fmt.Errorf("vault: open %s: %w", c, err)
+	}
+	pt, err := open(key, c.bind(caseID, id), class, ciphertext)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c, err)
+	}
+	return pt, nil
+}
+
+func (c *Column) check(caseID string, class Class) error {
+	if err := checkCaseID(caseID); err != nil {
+		return err
+	}
+	if !class.valid() || (c.class != "" && class != c.class) {
+		return fmt.Errorf("%w: %q is not a class of this column", ErrInvalidClass, string(class))
+	}
+	return nil
+}
+
+// Columns lists every registered column, in a fixed order.
+func Columns() []*Column { return slices.Clone(registry) }
+
+// LookupColumn returns the registered column table.value, or nil.
+func LookupColumn(table, value string) *Column {
+	for _, c := range registry {
+		if c.table == table && c.value == value {
+			return c
+		}
+	}
+	return nil
+}
+
+// bindRow is the binding of the columns registered since the registry
+// exists: the case, then the column, then the row.
+func bindRow(table, value string) func(caseID, id string) string {
+	return func(caseID, id string) string { return caseID + "/" + table + "." + value + "/" + id }
+}
