@@ -40,6 +40,9 @@ type cube struct {
 	cellAtoms  [][]int
 	lineCache  []line
 	lineMember [][]int
+	// multiValued is set when some group counts under several values of
+	// one dimension.
+	multiValued bool
 }
 
 func newCube(opt Options) *cube {
@@ -133,6 +136,11 @@ func (c *cube) addInside(g *Group) {
 		c.atomCount = append(c.atomCount, 0)
 	}
 	c.atomCount[a] += g.Count
+	for _, vs := range g.Values {
+		if len(vs) > 1 && slices.ContainsFunc(vs[1:], func(v string) bool { return v != vs[0] }) {
+			c.multiValued = true
+		}
+	}
 	expand(g, c.opt.Dims, c.opt.Levels, func(has uint32, values []string) {
 		i := c.cell(has, values, true)
 		c.cells[i].Count += g.Count
