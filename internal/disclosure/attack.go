@@ -146,7 +146,12 @@ func (c *cube) newAttack() *attack {
 // audit takes as a cell it could not show to be safe. Components are
 // independent, so the cell's bounds are the sums of its parts' bounds in
 // each component.
-func (a *attack) bounds(c *cube, i int) (iv interval, ok bool) {
+//
+// Before solving, it tries the feasible points the component's earlier
+// programs went through: if they already spread the cell wide enough
+// for good, the exact bounds (which can only be wider) are not needed,
+// and the inner interval they give is returned instead.
+func (a *attack) bounds(c *cube, i int, good func(interval) bool) (iv interval, ok bool) {
 	var fixed int64
 	parts := map[int][]int{} // component → the cell's unknown atoms in it
 	var comps []int
@@ -164,6 +169,9 @@ func (a *attack) bounds(c *cube, i int) (iv interval, ok bool) {
 	}
 	iv = interval{fixed, fixed}
 	slices.Sort(comps)
+	if inner, ok := a.fromPoints(parts, comps, fixed); ok && good(inner) {
+		return inner, true
+	}
 	for _, ci := range comps {
 		if len(a.compEq[ci]) == 0 {
 			// No published figure names this atom.
@@ -202,6 +210,40 @@ func (a *attack) bounds(c *cube, i int) (iv interval, ok bool) {
 	return iv, true
 }
 
+// fromPoints is the interval the known feasible points of the components
+// spread the cell over; ok is false when a component has none yet.
+func (a *attack) fromPoints(parts map[int][]int, comps []int, fixed int64) (interval, bool) {
+	lo, hi := float64(fixed), float64(fixed)
+	unb := false
+	for _, ci := range comps {
+		if len(a.compEq[ci]) == 0 {
+			unb = true
+			continue
+		}
+		p := a.programs[ci]
+		if p == nil || len(p.points) == 0 {
+			return interval{}, false
+		}
+		pmin, pmax := math.Inf(1), math.Inf(-1)
+		for _, x := range p.points {
+			v := 0.0
+			for _, at := range parts[ci] {
+				v += x[p.col[at]]
+			}
+			pmin, pmax = min(pmin, v), max(pmax, v)
+		}
+		lo, hi = lo+pmin, hi+pmax
+	}
+	iv := interval{int64(math.Ceil(lo - 1e-6)), int64(math.Floor(hi + 1e-6))}
+	if unb {
+		iv.hi = unbounded
+	}
+	return iv, iv.lo <= iv.hi
+}
+
+// maxPoints bounds the feasible points kept per component.
+const maxPoints = 64
+
 // program is the linear program of one component: its equations in
 // standard form (A y = b, y ≥ 0, y the atoms less their floor of 1) and a
 // feasible basis to start every objective from, so that the simplex's
@@ -212,6 +254,9 @@ type program struct {
 	A     *mat.Dense
 	b     []float64
 	basis []int
+	// points are feasible solutions met so far (optima of earlier
+	// objectives), to spread cells over before solving for them.
+	points [][]float64
 }
 
 func (a *attack) programOf(ci int) (*program, error) {
@@ -245,6 +290,7 @@ func (a *attack) programOf(ci int) (*program, error) {
 		return nil, err
 	}
 	p.basis = basisOf(p.A, x)
+	p.points = append(p.points, x)
 	a.programs[ci] = p
 	return p, nil
 }
@@ -252,12 +298,20 @@ func (a *attack) programOf(ci int) (*program, error) {
 // solve minimises obj·y over the component, from its feasible basis when
 // it has one.
 func (p *program) solve(obj []float64) (float64, error) {
-	if p.basis != nil {
-		if f, _, err := lp.Simplex(obj, p.A, p.b, 1e-10, p.basis); err == nil || errors.Is(err, lp.ErrUnbounded) {
-			return f, err
+	f, x, err := lp.Simplex(obj, p.A, p.b, 1e-10, p.basis)
+	if p.basis != nil && err != nil && !errors.Is(err, lp.ErrUnbounded) {
+		f, x, err = lp.Simplex(obj, p.A, p.b, 1e-10, nil)
+	}
+	if err == nil {
+		if len(p.points) < maxPoints {
+			p.points = append(p.points, x)
+		}
+		// The next objective starts from this optimum: the next cell's
+		// is a few pivots away as a rule.
+		if b := basisOf(p.A, x); b != nil {
+			p.basis = b
 		}
 	}
-	f, _, err := lp.Simplex(obj, p.A, p.b, 1e-10, nil)
 	return f, err
 }
 

@@ -58,8 +58,9 @@ func (c *cube) audit() (rounds, largest int) {
 				c.withholdAll()
 				return rounds, largest
 			}
-			iv, ok := a.bounds(c, i)
-			if ok && safe(cell.Reason, iv, c.opt.K) {
+			good := func(iv interval) bool { return safe(cell.Reason, iv, c.opt.K) }
+			iv, ok := a.bounds(c, i, good)
+			if ok && good(iv) {
 				verified[i] = true
 			} else {
 				failing = append(failing, i)
