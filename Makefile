@@ -73,9 +73,16 @@ IMAGE_VERSION ?= dev
 image: ## build the server's OCI image (no container daemon): bin/image/oci and bin/image/casebridged.tar
 	cd tools && $(GO) run ./cmd/image --module .. --out ../bin/image --ref $(IMAGE_REF) --version $(IMAGE_VERSION)
 
+# The CloudNativePG and Barman Cloud Plugin CRDs the manifests are checked
+# against, read in place (they are not part of this repository).
+SCHEMAS ?= ../shared/schemas
+
 .PHONY: deploy-check
-deploy-check: ## test the image build and validate the deployment manifests
-	cd tools && $(GO) vet ./... && $(GO) test -count=1 ./...
+deploy-check: ## validate every Kubernetes overlay and the compose file; test the image build (SCHEMAS=dir of CRDs)
+	@test -d "$(SCHEMAS)" || { echo "deploy-check: no CRD schemas at $(SCHEMAS) (set SCHEMAS=...)"; exit 1; }
+	cd tools && $(GO) vet ./... && \
+	  CASEBRIDGE_SCHEMA_DIR=$(abspath $(SCHEMAS)) $(GO) run ./cmd/deploycheck && \
+	  CASEBRIDGE_SCHEMA_DIR=$(abspath $(SCHEMAS)) $(GO) test -count=1 ./...
 
 .PHONY: db
 db: ## start (or reuse) the persistent local PostgreSQL under .data/ and print its URL
@@ -89,7 +96,7 @@ db-stop: ## stop the local PostgreSQL
 run: ## run the server in dev mode on 127.0.0.1:7443 with demo data
 	@deploy/postgres.sh start $(DATA)/postgres >/dev/null
 	DATABASE_URL=$$(deploy/postgres.sh database $(DATA)/postgres casebridge) \
-	  $(GO) run ./cmd/casebridged --dev --data-dir $(DATA)/casebridged
+	  $(GO) run ./cmd/casebridged --dev --demo-caseload --data-dir $(DATA)/casebridged
 
 .PHONY: clean
 clean: ## stop the local PostgreSQL and remove .data/ and bin/

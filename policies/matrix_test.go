@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
+	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/servertest"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -333,7 +334,8 @@ var probes = map[string]probe{
 	}},
 	"OrganizationService/CreateOrganization": {none, func(w *world, ctx context.Context, _ fixture) error {
 		_, err := w.orgs().CreateOrganization(ctx, &casebridgev1.CreateOrganizationRequest{Organization: &casebridgev1.Organization{
-			Id: "matrix-" + w.unique(), DisplayName: "Matrix", Kind: casebridgev1.OrganizationKind_ORGANIZATION_KIND_CSO}})
+			Id: "matrix-" + w.unique(), DisplayName: "Matrix", Kind: casebridgev1.OrganizationKind_ORGANIZATION_KIND_CSO},
+			AdminSubject: "admin-" + w.unique() + "@matrix"})
 		return err
 	}},
 	"OrganizationService/GetOrganization": {none, func(w *world, ctx context.Context, _ fixture) error {
@@ -398,7 +400,7 @@ func TestPermissionMatrixOverGRPC(t *testing.T) {
 	w := &world{t: t, env: env}
 	roles, rows := loadMatrix(t)
 	for _, role := range roles {
-		for _, org := range []string{"shelter-a", "cso-c"} {
+		for _, org := range sidesOf(role) {
 			if _, err := env.Pool.Exec(context.Background(), `INSERT INTO memberships (organization_id, subject, roles)
 				VALUES ($1, $2, ARRAY[$3])`, org, "m-"+role+"@"+org, role); err != nil {
 				t.Fatal(err)
@@ -428,7 +430,7 @@ func TestPermissionMatrixOverGRPC(t *testing.T) {
 			continue
 		}
 		for i, role := range roles {
-			for side, org := range []string{"shelter-a", "cso-c"} {
+			for side, org := range sidesOf(role) {
 				want := cells[i].own
 				if side == 1 {
 					want = cells[i].other
@@ -437,15 +439,31 @@ func TestPermissionMatrixOverGRPC(t *testing.T) {
 				user := "m-" + role + "@" + org
 				ctx := context.WithValue(env.As(t, user), callerKey{}, user)
 				if got := status.Code(p.call(w, ctx, fx)); got != want {
-					t.Errorf("%s as %s of %s: got %v, matrix says %v", method, role, sideName(side), got, want)
+					t.Errorf("%s as %s of %s: got %v, matrix says %v", method, role, sideName(role, side), got, want)
 				}
 			}
 		}
 	}
 }
 
-func sideName(side int) string {
-	if side == 0 {
+// sidesOf is where the matrix's two members holding role belong: the
+// owning organisation and another one for an organisation role; the
+// coordinating body and an ordinary organisation (where a network role must
+// allow nothing) for a network role.
+func sidesOf(role string) []string {
+	if authz.IsNetworkRole(role) {
+		return []string{"network", "shelter-a"}
+	}
+	return []string{"shelter-a", "cso-c"}
+}
+
+func sideName(role string, side int) string {
+	switch {
+	case authz.IsNetworkRole(role) && side == 0:
+		return "the coordinating body"
+	case authz.IsNetworkRole(role):
+		return "an ordinary organisation (network role written into its memberships)"
+	case side == 0:
 		return "the owning organisation"
 	}
 	return "another organisation"

@@ -12,8 +12,9 @@ import (
 	"github.com/casebridge/casebridge/policies"
 )
 
-// roles are the roles a member can hold (casebridge.v1.Role, lower case).
-var roles = []string{"caseworker", "supervisor", "lawyer", "coordinator", "org_admin", "auditor"}
+// roles are the roles a member can hold (casebridge.v1.Role, lower case):
+// the organisation roles, then the network roles.
+var roles = append(slices.Clone(authz.OrganizationRoles), authz.NetworkRoles...)
 
 func perms(s ...string) []string { return s }
 
@@ -53,20 +54,24 @@ var want = map[string][]string{
 		classesRW("identity", "contact", "legal")),
 	"coordinator": slices.Concat(everyMember, perms("stats:read", "stats:export")),
 	"org_admin": slices.Concat(everyMember,
-		perms("organization:create", "organization:update",
-			"member:create", "member:read", "member:update", "member:delete",
+		perms("organization:update",
+			"member:create", "member:read", "member:update", "member:delete", "org_role:grant",
 			"key:read", "key:rotate")),
 	"auditor": slices.Concat(everyMember, perms("audit:read", "audit:verify")),
+	"network_admin": slices.Concat(everyMember,
+		perms("organization:create", "organization:update",
+			"member:create", "member:read", "member:update", "member:delete", "network_role:grant")),
 }
 
 // wantReadable is what each role may read of a case of its own organisation.
 var wantReadable = map[string][]string{
-	"caseworker":  {"identity", "contact", "care", "legal"},
-	"supervisor":  {"identity", "contact", "care", "legal"},
-	"lawyer":      {"identity", "contact", "legal"},
-	"coordinator": nil,
-	"org_admin":   nil,
-	"auditor":     nil,
+	"caseworker":    {"identity", "contact", "care", "legal"},
+	"supervisor":    {"identity", "contact", "care", "legal"},
+	"lawyer":        {"identity", "contact", "legal"},
+	"coordinator":   nil,
+	"org_admin":     nil,
+	"auditor":       nil,
+	"network_admin": nil,
 }
 
 func engine(t *testing.T) *authz.Engine {

@@ -80,10 +80,12 @@ var readmeTable = []docSection{
 		{"Export anonymised counts as a file", allOrgs, perms("stats:export")},
 	}},
 	{"Organisation administration", []docRow{
-		{"Register a new organisation", anywhere, perms("organization:create")},
+		{"Register a new organisation, or change the kind of one (which consents to \"any organisation of a kind\" cover) ³", anywhere, perms("organization:create")},
 		{"Change the organisation's profile", ownOrg, perms("organization:update")},
 		{"See members and their roles", ownOrg, perms("member:read")},
 		{"Add members, change their roles, remove them", ownOrg, perms("member:create", "member:update", "member:delete")},
+		{"Give and take away the organisation roles (caseworker, supervisor, lawyer, org_admin)", ownOrg, perms("org_role:grant")},
+		{"Give and take away the network roles (coordinator, auditor, network_admin), in a coordinating body only ³", ownOrg, perms("network_role:grant")},
 		{"See and rotate the organisation's encryption keys", ownOrg, perms("key:read", "key:rotate")},
 	}},
 	{"Audit", []docRow{

@@ -94,11 +94,11 @@ func freeAddr(t *testing.T) string {
 }
 
 // start runs casebridged --dev on addr and waits until health says SERVING.
-func (w *world) start(addr string) *server {
+func (w *world) start(addr string, extra ...string) *server {
 	w.t.Helper()
 	s := &server{t: w.t, addr: addr, log: &syncBuffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command(casebridgedBin, "--dev", "--data-dir", w.dataDir, "--database-url", w.dbURL,
-		"--listen", addr, "--log-level", "warn", "--shutdown-grace", "2s")
+	s.cmd = exec.Command(casebridgedBin, append([]string{"--dev", "--data-dir", w.dataDir, "--database-url", w.dbURL,
+		"--listen", addr, "--log-level", "warn", "--shutdown-grace", "2s"}, extra...)...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
 		w.t.Fatalf("start casebridged: %v", err)

@@ -123,8 +123,10 @@ func TestStory(t *testing.T) {
 
 	// A bulk import, with its rejected lines.
 	csvPath := writeImport(t)
-	contains(t, cw.ok("import", "cases", csvPath), "Imported:          12", "Rejected:          2", "line 14:", "line 15:")
-	contains(t, cw.ok("import", "cases", csvPath), "Already imported:  12")
+	// Rejected lines make the exit status 1, after the summary.
+	imp := cw.fails(1, "2 of 14 lines were rejected", "import", "cases", csvPath)
+	contains(t, imp, "Imported:          12", "Rejected:          2", "line 14:", "line 15:")
+	contains(t, cw.fails(1, "2 of 14 lines were rejected", "import", "cases", csvPath), "Already imported:  12")
 
 	// The coordinator counts across organisations: never a small cell.
 	co := w.user("coordinator@network", srv)
@@ -174,6 +176,12 @@ func storyErrors(t *testing.T, w *world, srv *server, cw, lw *user, ref string) 
 	lw.fails(2, "--amount", "payments", "add", ref, "--amount", "1.234,50 EUR", "--date", "today")
 	cw.fails(2, "--sex: unknown value \"fem\"", "cases", "new", "--sex", "fem")
 	cw.fails(2, `unknown command "bogus"`, "cases", "bogus")
+	cw.fails(2, `unknown command "lsit"; did you mean list?`, "cases", "lsit")
+	cw.fails(2, "unknown flag: --bogus", "cases", "list", "--bogus")
+	contains(t, cw.ok(), "Available Commands:")
+	contains(t, cw.ok("cases"), "Available Commands:")
+	contains(t, cw.ok("--version"), "casectl ")
+	contains(t, cw.ok("completion", "zsh"), "casectl")
 	cw.fails(2, "missing argument", "cases", "show")
 	cw.fails(2, "confirm on a terminal, or pass --yes", "cases", "erase", ref, "--reason", "test")
 
@@ -193,7 +201,7 @@ func storyErrors(t *testing.T, w *world, srv *server, cw, lw *user, ref string) 
 		{"hearings", "add"}, {"upcoming"}, {"claims", "award"}, {"payments", "add"}, {"stats", "cases"},
 		{"stats", "indicators"}, {"audit", "list"}, {"audit", "verify"},
 	} {
-		contains(t, cw.ok(append(path, "--help")...), "Usage: casectl "+strings.Join(path, " "), "Examples:\n  casectl "+path[0])
+		contains(t, cw.ok(append(path, "--help")...), "Usage:\n  casectl "+strings.Join(path, " "), "Examples:\n  casectl "+path[0])
 	}
 }
 

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +33,7 @@ type call struct {
 	caseID    string // named by the handler
 	reqCase   string // found in the request message
 	principal *authz.Principal
+	details   []string // name=value pairs added by Detail
 	durable   int      // events made durable by Read
 	txIDs     []string // events written by InTx; durable only if their transaction committed
 }
@@ -144,6 +146,7 @@ func (c *call) event(r *Recorder, org, caseID string, classes []string, code str
 		Classes:   classes,
 		Code:      code,
 		RequestID: c.requestID,
+		Details:   slices.Clone(c.details),
 	}
 }
 
@@ -155,9 +158,13 @@ func newID() string {
 }
 
 // DefaultServices are the services whose calls read or change victim data,
-// plus the audit service itself (reading the trail is audited too).
+// the services that hold power over them (organisations, members, roles and
+// keys; figures across organisations) and the audit service itself (reading
+// the trail is audited too).
 var DefaultServices = []string{
 	casebridgev1.CaseService_ServiceDesc.ServiceName,
+	casebridgev1.OrganizationService_ServiceDesc.ServiceName,
+	casebridgev1.StatsService_ServiceDesc.ServiceName,
 	casebridgev1.ReferralService_ServiceDesc.ServiceName,
 	casebridgev1.ProceedingService_ServiceDesc.ServiceName,
 	casebridgev1.CompensationService_ServiceDesc.ServiceName,

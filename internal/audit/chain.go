@@ -8,16 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
-
-// Querier is a pool, a connection or a transaction.
-type Querier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-}
 
 // chainLockKey is the transaction-level advisory lock that makes one pass
 // of one chainer (among all replicas) link events at a time.
@@ -95,7 +87,7 @@ func (c *Chainer) Flush(ctx context.Context) (int, error) {
 
 const candidatesSQL = `
 SELECT e.id::text, e.event_time, e.subject, e.organization_id, e.roles, e.method,
-       COALESCE(e.case_id::text, ''), e.classes, e.code, e.request_id
+       COALESCE(e.case_id::text, ''), e.classes, e.code, e.request_id, e.details
 FROM audit_events e
 WHERE e.xid >= $1
   AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.event_id = e.id)
@@ -179,9 +171,9 @@ func (c *Chainer) pass(ctx context.Context, wait bool) (linked int, more bool, e
 	return len(events), len(events) == c.batch, nil
 }
 
-// scanEvent scans the ten event columns in the order candidatesSQL selects them.
+// scanEvent scans the eleven event columns in the order candidatesSQL selects them.
 func scanEvent(row pgx.CollectableRow) (Event, error) {
 	var e Event
-	err := row.Scan(&e.ID, &e.Time, &e.Subject, &e.OrgID, &e.Roles, &e.Method, &e.CaseID, &e.Classes, &e.Code, &e.RequestID)
+	err := row.Scan(&e.ID, &e.Time, &e.Subject, &e.OrgID, &e.Roles, &e.Method, &e.CaseID, &e.Classes, &e.Code, &e.RequestID, &e.Details)
 	return e, err
 }

@@ -47,6 +47,11 @@ type Event struct {
 	Code string
 	// RequestID is the request id of the call.
 	RequestID string
+	// Details say what an administrative call acted on or changed, each as
+	// "name=value" with a name from the Detail* constants: the member and
+	// the roles granted or taken away, the organisation registered, the key
+	// rotation started. Ids, names and codes only, never victim data.
+	Details []string
 }
 
 // Linked is an event with its place in the hash chain.
@@ -93,7 +98,8 @@ const hashDomain = "casebridge.audit.v1"
 // ChainHash is the hash of the event at position pos whose predecessor's
 // hash is prev: SHA-256 over prev, pos and the event's fields in a
 // canonical encoding (each string length-prefixed, each list
-// count-prefixed, the time as Unix microseconds). Anyone holding the rows
+// count-prefixed, the time as Unix microseconds; the details list only
+// when there are details). Anyone holding the rows
 // can recompute it.
 func ChainHash(prev []byte, pos int64, e Event) []byte {
 	h := sha256.New()
@@ -110,6 +116,11 @@ func ChainHash(prev []byte, pos int64, e Event) []byte {
 	writeList(h, e.Classes)
 	writeBytes(h, []byte(e.Code))
 	writeBytes(h, []byte(e.RequestID))
+	// Events without details hash as they did before details existed, so
+	// that a chain linked earlier still verifies.
+	if len(e.Details) > 0 {
+		writeList(h, e.Details)
+	}
 	return h.Sum(nil)
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -28,7 +29,7 @@ type Filter struct {
 // List returns the linked events that match f, in chain order (oldest
 // first). Events not yet linked are not listed: Flush first to include
 // everything committed.
-func List(ctx context.Context, q Querier, f Filter) ([]Linked, error) {
+func List(ctx context.Context, q db.Querier, f Filter) ([]Linked, error) {
 	if f.Limit <= 0 {
 		return nil, fmt.Errorf("audit: list limit must be positive")
 	}
@@ -62,7 +63,7 @@ func List(ctx context.Context, q Querier, f Filter) ([]Linked, error) {
 	sql := `
 SELECT c.position, c.prev_hash, c.hash,
        e.id::text, e.event_time, e.subject, e.organization_id, e.roles, e.method,
-       COALESCE(e.case_id::text, ''), e.classes, e.code, e.request_id
+       COALESCE(e.case_id::text, ''), e.classes, e.code, e.request_id, e.details
 FROM audit_chain c
 JOIN audit_events e ON e.id = c.event_id
 WHERE ` + strings.Join(where, " AND ") + fmt.Sprintf(`
@@ -76,7 +77,7 @@ LIMIT $%d`, len(args))
 		var l Linked
 		e := &l.Event
 		err := row.Scan(&l.Position, &l.PrevHash, &l.Hash,
-			&e.ID, &e.Time, &e.Subject, &e.OrgID, &e.Roles, &e.Method, &e.CaseID, &e.Classes, &e.Code, &e.RequestID)
+			&e.ID, &e.Time, &e.Subject, &e.OrgID, &e.Roles, &e.Method, &e.CaseID, &e.Classes, &e.Code, &e.RequestID, &e.Details)
 		return l, err
 	})
 	if err != nil {

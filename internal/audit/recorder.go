@@ -422,11 +422,11 @@ type execer interface {
 }
 
 const insertSQL = `
-INSERT INTO audit_events (id, event_time, subject, organization_id, roles, method, case_id, classes, code, request_id)
-SELECT x.id::uuid, x.t, x.s, x.o, x.r::text[], x.m, NULLIF(x.c, '')::uuid, x.cl::text[], x.code, x.rid
+INSERT INTO audit_events (id, event_time, subject, organization_id, roles, method, case_id, classes, code, request_id, details)
+SELECT x.id::uuid, x.t, x.s, x.o, x.r::text[], x.m, NULLIF(x.c, '')::uuid, x.cl::text[], x.code, x.rid, x.d::text[]
 FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[],
-            $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
-     AS x(id, t, s, o, r, m, c, cl, code, rid)`
+            $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+     AS x(id, t, s, o, r, m, c, cl, code, rid, d)`
 
 // insertEvents writes events with one statement (unnest of parallel
 // arrays, so the statement text — and its prepared plan — is the same for
@@ -440,14 +440,15 @@ func insertArgs(events []Event) []any {
 	n := len(events)
 	ids, subjects, orgs, roles := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	methods, cases, classes := make([]string, n), make([]string, n), make([]string, n)
-	results, rids := make([]string, n), make([]string, n)
+	results, rids, details := make([]string, n), make([]string, n), make([]string, n)
 	times := make([]time.Time, n)
 	for i, e := range events {
 		ids[i], times[i], subjects[i], orgs[i] = e.ID, e.Time, e.Subject, e.OrgID
 		roles[i], methods[i], cases[i] = arrayLiteral(e.Roles), e.Method, e.CaseID
 		classes[i], results[i], rids[i] = arrayLiteral(e.Classes), e.Code, e.RequestID
+		details[i] = arrayLiteral(e.Details)
 	}
-	return []any{ids, times, subjects, orgs, roles, methods, cases, classes, results, rids}
+	return []any{ids, times, subjects, orgs, roles, methods, cases, classes, results, rids, details}
 }
 
 // arrayLiteral encodes a text[] value ('{"a","b"}'), quoting every

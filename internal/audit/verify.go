@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -37,7 +38,8 @@ const verifySQL = `
 SELECT c.position, c.prev_hash, c.hash, e.id IS NOT NULL,
        COALESCE(e.id::text, c.event_id::text), COALESCE(e.event_time, 'epoch'::timestamptz),
        COALESCE(e.subject, ''), COALESCE(e.organization_id, ''), COALESCE(e.roles, '{}'), COALESCE(e.method, ''),
-       COALESCE(e.case_id::text, ''), COALESCE(e.classes, '{}'), COALESCE(e.code, ''), COALESCE(e.request_id, '')
+       COALESCE(e.case_id::text, ''), COALESCE(e.classes, '{}'), COALESCE(e.code, ''), COALESCE(e.request_id, ''),
+       COALESCE(e.details, '{}')
 FROM audit_chain c
 LEFT JOIN audit_events e ON e.id = c.event_id
 WHERE c.position >= $1 AND c.position <= $2
@@ -50,7 +52,7 @@ LIMIT $3`
 // prev_hash is not its predecessor's hash, or whose hash does not match
 // its event. When ctx has a deadline it stops early, leaving some time to
 // answer, and sets Next.
-func Verify(ctx context.Context, q Querier, from, to int64) (VerifyResult, error) {
+func Verify(ctx context.Context, q db.Querier, from, to int64) (VerifyResult, error) {
 	margin := 100 * time.Millisecond
 	deadline, hasDeadline := ctx.Deadline()
 	if hasDeadline {
@@ -132,6 +134,6 @@ func scanChainRow(row pgx.CollectableRow) (chainRow, error) {
 	var r chainRow
 	e := &r.Event
 	err := row.Scan(&r.Position, &r.PrevHash, &r.Hash, &r.found,
-		&e.ID, &e.Time, &e.Subject, &e.OrgID, &e.Roles, &e.Method, &e.CaseID, &e.Classes, &e.Code, &e.RequestID)
+		&e.ID, &e.Time, &e.Subject, &e.OrgID, &e.Roles, &e.Method, &e.CaseID, &e.Classes, &e.Code, &e.RequestID, &e.Details)
 	return r, err
 }

@@ -5,6 +5,10 @@
 // memberships table, so that removing a member or a role takes effect within
 // seconds rather than when a token expires. This package joins the two:
 //
+//   - roles.go names the roles and says which are network roles
+//     (coordinator, auditor, network_admin): those count only in a
+//     coordinating body ([EffectiveRoles]) and are granted only by a network
+//     admin ([GrantObject]); the organisation roles are an org admin's to grant.
 //   - [Members] resolves a subject's memberships (organisation -> roles) from
 //     PostgreSQL, through a per-subject cache that a LISTEN on the
 //     casebridge_memberships channel invalidates on every replica, with a short

@@ -14,6 +14,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
 // MembershipChannel is the PostgreSQL NOTIFY channel on which the
@@ -53,7 +55,9 @@ type MembersOptions struct {
 }
 
 // Members resolves a subject's memberships (organisation -> roles) from
-// the memberships table.
+// the memberships table. Only the roles that count there are resolved (see
+// [EffectiveRoles]): a network role held outside a coordinating body is
+// left out, and an organisation where nothing is left is no membership.
 //
 // Every request needs them, so they are cached per subject. The cache is
 // kept honest by a LISTEN on MembershipChannel over a dedicated connection
@@ -191,7 +195,9 @@ func (m *Members) fresh(e memberEntry, now int64) bool {
 
 func (m *Members) query(ctx context.Context, subject string) (map[string][]string, error) {
 	rows, err := m.pool.Query(ctx,
-		`SELECT organization_id, roles FROM memberships WHERE subject = $1 ORDER BY organization_id LIMIT $2`,
+		`SELECT m.organization_id, m.roles, o.kind FROM memberships m
+		JOIN organizations o ON o.id = m.organization_id
+		WHERE m.subject = $1 ORDER BY m.organization_id LIMIT $2`,
 		subject, maxMembershipsPerSubject+1)
 	if err != nil {
 		return nil, fmt.Errorf("authz: query memberships: %w", err)
@@ -201,10 +207,15 @@ func (m *Members) query(ctx context.Context, subject string) (map[string][]strin
 	for rows.Next() {
 		var org string
 		var roles []string
-		if err := rows.Scan(&org, &roles); err != nil {
+		var kind int16
+		if err := rows.Scan(&org, &roles, &kind); err != nil {
 			return nil, fmt.Errorf("authz: scan memberships: %w", err)
 		}
-		orgs[org] = roles
+		// A network role outside a coordinating body allows nothing, even
+		// when written into the table by hand: it is not resolved at all.
+		if roles = EffectiveRoles(casebridgev1.OrganizationKind(kind), roles); len(roles) > 0 {
+			orgs[org] = roles
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("authz: query memberships: %w", err)

@@ -10,7 +10,9 @@ type Principal struct {
 	// Subject is the token's subject.
 	Subject string
 	// Memberships maps an organisation id to the roles the subject holds
-	// there. It may be shared with a cache: treat it as read-only.
+	// there that count there (no network role outside a coordinating body;
+	// see EffectiveRoles). It may be shared with a cache: treat it as
+	// read-only.
 	Memberships map[string][]string
 }
 

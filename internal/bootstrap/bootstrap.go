@@ -2,6 +2,11 @@
 // and its first org admin, who can then manage everything else through the
 // API. Without it a production server would have nobody allowed to do
 // anything.
+//
+// Bootstrapping a coordinating body also makes its admin the first network
+// admin: the one who registers the other organisations and grants the
+// network roles (coordinator, auditor), which nobody can grant through the
+// API before a network admin exists.
 package bootstrap
 
 import (
@@ -13,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/iso"
 	"github.com/casebridge/casebridge/internal/keys"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -44,8 +50,14 @@ func (o Organization) Validate() error {
 }
 
 // Create makes the organisation, its encryption key and its admin, in one
-// transaction. Running it again for an existing organisation only adds the
-// admin if missing: it is safe to repeat.
+// transaction; for a coordinating body the admin is network admin as well.
+// Running it again for an existing organisation only adds the admin's roles
+// if missing: it is safe to repeat.
+//
+// The admin's roles are those that count in the organisation as it stands
+// in the database (an existing organisation keeps its kind), so that a
+// network admin is never written into an organisation where it would mean
+// nothing.
 func Create(ctx context.Context, pool *pgxpool.Pool, km *keys.Manager, o Organization) error {
 	if err := o.Validate(); err != nil {
 		return err
@@ -58,13 +70,27 @@ func Create(ctx context.Context, pool *pgxpool.Pool, km *keys.Manager, o Organiz
 		if _, err := km.EnsureOrgKey(ctx, tx, o.ID); err != nil {
 			return fmt.Errorf("key of %s: %w", o.ID, err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO memberships (organization_id, subject, roles) VALUES ($1, $2, '{org_admin}')
+		var kind int16
+		if err := tx.QueryRow(ctx, `SELECT kind FROM organizations WHERE id = $1`, o.ID).Scan(&kind); err != nil {
+			return fmt.Errorf("kind of %s: %w", o.ID, err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO memberships (organization_id, subject, roles) VALUES ($1, $2, $3)
 			ON CONFLICT (organization_id, subject) DO UPDATE
-			SET roles = array(SELECT DISTINCT unnest(memberships.roles || '{org_admin}'))`, o.ID, o.Admin); err != nil {
+			SET roles = array(SELECT DISTINCT unnest(memberships.roles || $3::text[]))`,
+			o.ID, o.Admin, AdminRoles(casebridgev1.OrganizationKind(kind))); err != nil {
 			return fmt.Errorf("add admin of %s: %w", o.ID, err)
 		}
 		return nil
 	})
+}
+
+// AdminRoles are the roles bootstrap gives the first admin of an
+// organisation of kind: org admin, and network admin in a coordinating body.
+func AdminRoles(kind casebridgev1.OrganizationKind) []string {
+	if kind == authz.CoordinatingBody {
+		return []string{authz.RoleOrgAdmin, authz.RoleNetworkAdmin}
+	}
+	return []string{authz.RoleOrgAdmin}
 }
 
 // ParseKind reads an organisation kind as written on a command line

@@ -2,6 +2,7 @@ package bootstrap
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/casebridge/casebridge/internal/keys"
@@ -51,5 +52,38 @@ func TestCreateIsRepeatable(t *testing.T) {
 	}
 	if ParseKind("legal-aid") != casebridgev1.OrganizationKind_ORGANIZATION_KIND_LEGAL_AID {
 		t.Fatal("legal-aid")
+	}
+}
+
+// Bootstrapping a coordinating body makes the first network admin; an
+// ordinary organisation's admin never becomes one.
+func TestCoordinatingBodyGetsTheFirstNetworkAdmin(t *testing.T) {
+	pool := testdb.New(t)
+	keyring, err := vault.LoadKeyring(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	km := keys.NewManager(pool, keyring, nil, nil)
+	t.Cleanup(km.Close)
+	ctx := context.Background()
+	for _, o := range []Organization{
+		{ID: "nrm", Name: "National Referral Mechanism", Kind: ParseKind("coordinating_body"), Admin: "root@nrm"},
+		{ID: "shelter-x", Name: "Shelter X", Kind: ParseKind("shelter"), Admin: "root@nrm"},
+	} {
+		for range 2 {
+			if err := Create(ctx, pool, km, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for org, want := range map[string][]string{"nrm": {"network_admin", "org_admin"}, "shelter-x": {"org_admin"}} {
+		var roles []string
+		if err := pool.QueryRow(ctx, `SELECT array(SELECT unnest(roles) ORDER BY 1) FROM memberships
+			WHERE organization_id = $1 AND subject = 'root@nrm'`, org).Scan(&roles); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(roles, want) {
+			t.Errorf("%s: roles %v, want %v", org, roles, want)
+		}
 	}
 }

@@ -17,6 +17,10 @@ import (
 // one, for scripts and CI that get a token from elsewhere.
 const EnvToken = "CASEBRIDGE_TOKEN"
 
+// EnvServer names the variable that login uses as the server address when
+// --server is not given (before the saved one and the dev default).
+const EnvServer = "CASEBRIDGE_SERVER"
+
 // app is one casectl run: its environment, the global flags and, once a
 // command needs it, the connection to the server.
 type app struct {

@@ -3,11 +3,11 @@ package casectl
 import (
 	"context"
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -44,6 +44,7 @@ var eventColumnsAudit = []output.Column[*casebridgev1.AuditEvent]{
 	output.Col("case", (*casebridgev1.AuditEvent).GetCaseId),
 	output.Col("classes", func(e *casebridgev1.AuditEvent) string { return enumNames(e.GetClasses()) }),
 	output.Col("result", (*casebridgev1.AuditEvent).GetResultCode),
+	output.Col("details", func(e *casebridgev1.AuditEvent) string { return strings.Join(e.GetDetails(), " ") }),
 	output.ScriptCol("roles", func(e *casebridgev1.AuditEvent) string { return enumNames(e.GetRoles()) }),
 	output.ScriptCol("request_id", (*casebridgev1.AuditEvent).GetRequestId),
 	output.ScriptCol("hash", func(e *casebridgev1.AuditEvent) string { return hex.EncodeToString(e.GetHash()) }),
@@ -69,7 +70,7 @@ reference works only for someone who can look the case up.`,
 			"casectl audit list --subject caseworker@shelter-a --since 2026-11-01 --until 2026-12-01",
 			"casectl audit list --org legal-b --output csv --limit 10000",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&caseRef, "case", "", "only events about this case (`id`)")
 			fs.StringVar(&subject, "subject", "", "only calls by this `subject`")
 			fs.StringVar(&org, "org", "", "only calls made for this organisation")
@@ -77,7 +78,7 @@ reference works only for someone who can look the case up.`,
 			fs.StringVar(&until, "until", "", "only events before this `date` (YYYY-MM-DD)")
 			limitFlag(fs, &limit)
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, _ []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, _ []string) error {
 			f, err := a.format()
 			if err != nil {
 				return err
@@ -151,11 +152,11 @@ proves tampering.`,
 			"casectl audit verify",
 			"casectl audit verify --from 1000 --to 2000 --output json",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.Int64Var(&from, "from", 0, "first sequence to check (0: the first event)")
 			fs.Int64Var(&to, "to", 0, "last sequence to check (0: the latest event)")
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, _ []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, _ []string) error {
 			f, err := a.format()
 			if err != nil {
 				return err

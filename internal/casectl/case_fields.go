@@ -1,7 +1,6 @@
 package casectl
 
 import (
-	"flag"
 	"fmt"
 	"strconv"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"github.com/casebridge/casebridge/internal/casectl/cli"
 	"github.com/casebridge/casebridge/internal/casectl/enumarg"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	"github.com/spf13/pflag"
 )
 
 // caseField is one attribute of a case that 'cases new' and 'cases update'
@@ -105,7 +105,7 @@ var caseFields = []caseField{
 // caseFlags holds the values of the case field flags.
 type caseFlags map[string]*string
 
-func registerCaseFlags(fs *flag.FlagSet) caseFlags {
+func registerCaseFlags(fs *pflag.FlagSet) caseFlags {
 	vals := caseFlags{}
 	for _, f := range caseFields {
 		vals[f.flag] = fs.String(f.flag, "", f.usage)
@@ -114,7 +114,7 @@ func registerCaseFlags(fs *flag.FlagSet) caseFlags {
 }
 
 // given lists the case fields whose flags were typed.
-func (caseFlags) given(fs *flag.FlagSet) []caseField {
+func (caseFlags) given(fs *pflag.FlagSet) []caseField {
 	var out []caseField
 	for _, f := range caseFields {
 		if cli.Set(fs, f.flag) {

@@ -2,13 +2,13 @@ package casectl
 
 import (
 	"context"
-	"flag"
 
 	"github.com/casebridge/casebridge/internal/casectl/cli"
 	"github.com/casebridge/casebridge/internal/casectl/explain"
 	"github.com/casebridge/casebridge/internal/casectl/output"
 	"github.com/casebridge/casebridge/internal/casectl/prompt"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	"github.com/spf13/pflag"
 )
 
 func (a *app) casesEraseCommand() *cli.Command {
@@ -27,11 +27,11 @@ to type the case reference first; --yes skips that (for scripts).`,
 			"casectl cases erase SHA-2026-0001 --reason 'the person asked for erasure'",
 			"casectl cases erase SHA-2026-0001 --reason 'retention period ended' --yes",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&reason, "reason", "", "why the data is erased (required; no victim data)")
 			fs.BoolVar(&yes, "yes", false, "do not ask for confirmation")
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			if reason == "" {
 				return cli.Usagef("--reason is required, e.g. --reason 'the person asked for erasure'")
 			}

@@ -1,6 +1,7 @@
 package casectl
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/casebridge/casebridge/internal/casectl/prompt"
@@ -32,6 +33,11 @@ func (a *app) askIntake(c *casebridgev1.Case, given []caseField) error {
 			}
 			return f.set(c, answer)
 		})
+		if errors.Is(err, prompt.ErrGaveUp) {
+			// Keep the answers given so far: skip this one question.
+			a.say("  Skipped %s (%v); set it later with 'casectl cases update --%s'.", f.flag, err, f.flag)
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", f.flag, err)
 		}

@@ -2,12 +2,12 @@ package casectl
 
 import (
 	"context"
-	"flag"
 
 	"github.com/casebridge/casebridge/internal/casectl/cli"
 	"github.com/casebridge/casebridge/internal/casectl/explain"
 	"github.com/casebridge/casebridge/internal/casectl/output"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	"github.com/spf13/pflag"
 )
 
 func (a *app) casesAssignCommand() *cli.Command {
@@ -21,10 +21,10 @@ func (a *app) casesAssignCommand() *cli.Command {
 		Examples: []string{
 			"casectl cases assign SHA-2026-0001 --to caseworker@shelter-a",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&to, "to", "", "`subject` of the caseworker (required)")
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			if to == "" {
 				return cli.Usagef("--to SUBJECT is required, e.g. --to caseworker@shelter-a")
 			}
@@ -47,10 +47,10 @@ func (a *app) casesCloseCommand() *cli.Command {
 		Examples: []string{
 			"casectl cases close SHA-2026-0001 --reason 'reintegration completed'",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&reason, "reason", "", "why (kept with the case history; no victim data)")
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			return a.caseChange(ctx, args[0], "close", "closed", func(c *clients, id string) (*casebridgev1.Case, error) {
 				resp, err := c.cases.CloseCase(ctx, &casebridgev1.CloseCaseRequest{Id: id, Reason: reason})
 				return resp.GetCase(), explain.WithFlags(err, map[string]string{"reason": "--reason"})
@@ -70,10 +70,10 @@ func (a *app) casesReopenCommand() *cli.Command {
 		Examples: []string{
 			"casectl cases reopen SHA-2026-0001 --reason 'returned to the shelter'",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&reason, "reason", "", "why (kept with the case history; no victim data)")
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			return a.caseChange(ctx, args[0], "reopen", "reopened", func(c *clients, id string) (*casebridgev1.Case, error) {
 				resp, err := c.cases.ReopenCase(ctx, &casebridgev1.ReopenCaseRequest{Id: id, Reason: reason})
 				return resp.GetCase(), explain.WithFlags(err, map[string]string{"reason": "--reason"})

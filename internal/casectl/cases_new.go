@@ -2,12 +2,12 @@ package casectl
 
 import (
 	"context"
-	"flag"
 
 	"github.com/casebridge/casebridge/internal/casectl/cli"
 	"github.com/casebridge/casebridge/internal/casectl/explain"
 	"github.com/casebridge/casebridge/internal/casectl/output"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	"github.com/spf13/pflag"
 )
 
 func (a *app) casesNewCommand() *cli.Command {
@@ -29,13 +29,13 @@ give the attributes as flags.`,
 			"casectl cases new --sex female --age-band 18-20 --nationality UA --country RS --year 2026 --forms sexual --identification presumed",
 			"casectl cases new --nationality MD --forms forced-labour,begging --no-input",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			vals = registerCaseFlags(fs)
 			fs.StringVar(&org, "org", "", "organisation that owns the case, when you belong to several")
 			fs.BoolVar(&interactive, "interactive", false, "ask for the intake answers not given as flags, even with flags given")
 			fs.BoolVar(&quiet, "no-input", false, "never ask; use only the flags")
 		},
-		Run: func(ctx context.Context, fs *flag.FlagSet, _ []string) error {
+		Run: func(ctx context.Context, fs *pflag.FlagSet, _ []string) error {
 			f, err := a.format()
 			if err != nil {
 				return err
@@ -46,6 +46,10 @@ give the attributes as flags.`,
 				return err
 			}
 			ask := a.env.StdinTerminal && !quiet && (interactive || len(given) == 0)
+			if !ask && !quiet && len(given) == 0 {
+				return cli.Usagef("standard input is not a terminal, so the intake questions cannot be asked: " +
+					"give the attributes as flags (--sex female --nationality UA ...), or --no-input to open a case with nothing known yet")
+			}
 			if ask {
 				if err := a.askIntake(c, given); err != nil {
 					return err

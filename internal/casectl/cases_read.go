@@ -2,9 +2,9 @@ package casectl
 
 import (
 	"context"
-	"flag"
 	"time"
 
+	"github.com/spf13/pflag"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/casebridge/casebridge/internal/casectl/cli"
@@ -27,7 +27,7 @@ nothing and is not audited as a read of victim data.`,
 			"casectl cases list --status in-assistance --assigned caseworker@shelter-a",
 			"casectl cases list --form forced-labour --since 2026-01-01 --output csv",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&status, "status", "", "only cases in this `status`: "+choices[casebridgev1.CaseStatus]())
 			fs.StringVar(&assigned, "assigned", "", "only cases assigned to this `subject`")
 			fs.StringVar(&form, "form", "", "only cases with this form of exploitation")
@@ -35,7 +35,7 @@ nothing and is not audited as a read of victim data.`,
 			fs.StringVar(&since, "since", "", "only cases changed on or after this `date` (YYYY-MM-DD)")
 			limitFlag(fs, &limit)
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, _ []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, _ []string) error {
 			f, err := a.format()
 			if err != nil {
 				return err
@@ -94,10 +94,10 @@ shows the coded attributes only, without decrypting anything.`,
 			"casectl cases show SHA-2026-0001 --basic",
 			"casectl cases show 0b6f0c1e-3d2a-4c59-9a51-6d1f3f0f7b2e --output json",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.BoolVar(&basic, "basic", false, "coded attributes and status only (nothing decrypted or audited)")
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			f, err := a.format()
 			if err != nil {
 				return err

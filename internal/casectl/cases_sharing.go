@@ -2,13 +2,13 @@ package casectl
 
 import (
 	"context"
-	"flag"
 
 	"github.com/casebridge/casebridge/internal/casectl/cli"
 	"github.com/casebridge/casebridge/internal/casectl/datetime"
 	"github.com/casebridge/casebridge/internal/casectl/explain"
 	"github.com/casebridge/casebridge/internal/casectl/output"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	"github.com/spf13/pflag"
 )
 
 func (a *app) casesSharingCommand() *cli.Command {
@@ -21,7 +21,7 @@ func (a *app) casesSharingCommand() *cli.Command {
 it — which organisation provides which service, and where it stands. Any
 organisation working on the case sees it; it holds no sensitive data.`,
 		Examples: []string{"casectl cases sharing SHA-2026-0001"},
-		Run: func(ctx context.Context, _ *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			f, err := a.format()
 			if err != nil {
 				return err

@@ -2,8 +2,8 @@ package casectl
 
 import (
 	"context"
-	"flag"
 
+	"github.com/spf13/pflag"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/casebridge/casebridge/internal/casectl/cli"
@@ -34,12 +34,12 @@ pauses it; closing and reopening have their own commands.`,
 			"casectl cases update SHA-2026-0001 --needs -   # reads the text from standard input",
 			"casectl cases update SHA-2026-0001 --status suspended --reason 'unreachable for two weeks'",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			vals = registerCaseFlags(fs)
 			fs.StringVar(&status, "status", "", "in-assistance or suspended")
 			fs.StringVar(&reason, "reason", "", "with --status suspended: why (kept with the case history; no victim data)")
 		},
-		Run: func(ctx context.Context, fs *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, fs *pflag.FlagSet, args []string) error {
 			f, err := a.format()
 			if err != nil {
 				return err

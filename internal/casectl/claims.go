@@ -2,12 +2,12 @@ package casectl
 
 import (
 	"context"
-	"flag"
 
 	"github.com/casebridge/casebridge/internal/casectl/cli"
 	"github.com/casebridge/casebridge/internal/casectl/explain"
 	"github.com/casebridge/casebridge/internal/casectl/output"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	"github.com/spf13/pflag"
 )
 
 func (a *app) claimsCommand() *cli.Command {
@@ -50,14 +50,14 @@ func (a *app) claimsNewCommand() *cli.Command {
 			"casectl claims new SHA-2026-0001 --type criminal-proceedings --against defendant --amount '5000 EUR'",
 			"casectl claims new SHA-2026-0001 --type state-fund --against state-fund --name 'Victim Compensation Fund' --amount '300000 RSD'",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&typ, "type", "", "route of the claim: "+choices[casebridgev1.ClaimType]()+" (required)")
 			fs.StringVar(&against, "against", "", "kind of respondent: "+choices[casebridgev1.ClaimPartyKind]())
 			fs.StringVar(&name, "name", "", "respondent's name, e.g. a company or fund (no victim data)")
 			fs.StringVar(&amount, "amount", "", "`amount` claimed, e.g. '5000.00 EUR'")
 			fs.StringVar(&proceeding, "proceeding", "", "`id` of the proceeding the claim is made in")
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			if typ == "" {
 				return cli.Usagef("--type is required: %s", choices[casebridgev1.ClaimType]())
 			}
@@ -117,12 +117,12 @@ func (a *app) claimsListCommand() *cli.Command {
 			"casectl claims list SHA-2026-0001 --output csv",
 			"casectl claims list --status partially-paid",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&status, "status", "", "only claims in this `status`: "+choices[casebridgev1.ClaimStatus]())
 			fs.StringVar(&proceeding, "proceeding", "", "only claims made in this proceeding (`id`)")
 			limitFlag(fs, &limit)
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			f, err := a.format()
 			if err != nil {
 				return err
@@ -164,7 +164,7 @@ func (a *app) claimsShowCommand() *cli.Command {
 		MaxArgs:  1,
 		Summary:  "show one claim: claimed, awarded, paid, outstanding",
 		Examples: []string{"casectl claims show SHA-2026-0001", "casectl claims show 4c59a51c-1e6d-3d2a-0b6f-6d1f3f0f7b2e --output json"},
-		Run: func(ctx context.Context, _ *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			f, err := a.format()
 			if err != nil {
 				return err

@@ -2,12 +2,12 @@ package casectl
 
 import (
 	"context"
-	"flag"
 
 	"github.com/casebridge/casebridge/internal/casectl/cli"
 	"github.com/casebridge/casebridge/internal/casectl/explain"
 	"github.com/casebridge/casebridge/internal/casectl/output"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	"github.com/spf13/pflag"
 )
 
 func (a *app) claimsFileCommand() *cli.Command {
@@ -21,10 +21,10 @@ func (a *app) claimsFileCommand() *cli.Command {
 			"casectl claims file SHA-2026-0001",
 			"casectl claims file SHA-2026-0001 --date 2026-11-02",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&date, "date", "", "`date` it was filed, YYYY-MM-DD (default today)")
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			var filed string
 			if date != "" {
 				var err error
@@ -54,11 +54,11 @@ rejection is not a zero award.`,
 			"casectl claims award SHA-2026-0001 --amount '3000 EUR' --date 2026-12-15",
 			"casectl claims award 4c59a51c-1e6d-3d2a-0b6f-6d1f3f0f7b2e --amount '250000.00 RSD' --date 2026-12-15",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&amount, "amount", "", "`amount` awarded, e.g. '3000.00 EUR' (required)")
 			fs.StringVar(&date, "date", "", "`date` of the decision, YYYY-MM-DD (required)")
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			if amount == "" || date == "" {
 				return cli.Usagef("--amount and --date are required, e.g. --amount '3000 EUR' --date 2026-12-15")
 			}

@@ -2,9 +2,9 @@ package casectl
 
 import (
 	"context"
-	"flag"
 	"time"
 
+	"github.com/spf13/pflag"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/casebridge/casebridge/internal/casectl/cli"
@@ -52,7 +52,7 @@ honoured too (a refused statistics consent keeps the case out of every count).`,
 			"casectl consent add SHA-2026-0001 --purpose assistance --kind medical --expires 2027-06-30",
 			"casectl consent add SHA-2026-0001 --purpose statistics --refused",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&purpose, "purpose", "", "what for: "+choices[casebridgev1.ConsentPurpose]()+" (required)")
 			fs.StringVar(&to, "to", "", "the `organisation` that may receive the case")
 			fs.StringVar(&kind, "kind", "", "or any organisation of this `kind`: "+choices[casebridgev1.OrganizationKind]())
@@ -61,7 +61,7 @@ honoured too (a refused statistics consent keeps the case out of every count).`,
 			fs.StringVar(&given, "given", "", "`date` the person decided (YYYY-MM-DD; default now)")
 			fs.StringVar(&expires, "expires", "", "`date` it lapses on its own (YYYY-MM-DD)")
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			req, err := a.consentRequest(purpose, to, kind, method, given, expires, refused)
 			if err != nil {
 				return err
@@ -140,7 +140,7 @@ func (a *app) consentWithdrawCommand() *cli.Command {
 		Help: `Withdraw a consent, as the person asked. Every accepted referral that relied
 on it is revoked at once: the receiving organisation loses access to the case.`,
 		Examples: []string{"casectl consent withdraw SHA-2026-0001 6d1f3f0f-0b6f-4c59-9a51-3d2a0c1e7b2e"},
-		Run: func(ctx context.Context, _ *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			f, err := a.format()
 			if err != nil {
 				return err
@@ -172,8 +172,8 @@ func (a *app) consentListCommand() *cli.Command {
 		MaxArgs:  1,
 		Summary:  "list a case's consents, newest first",
 		Examples: []string{"casectl consent list SHA-2026-0001"},
-		Flags:    func(fs *flag.FlagSet) { limitFlag(fs, &limit) },
-		Run: func(ctx context.Context, _ *flag.FlagSet, args []string) error {
+		Flags:    func(fs *pflag.FlagSet) { limitFlag(fs, &limit) },
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			f, err := a.format()
 			if err != nil {
 				return err

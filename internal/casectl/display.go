@@ -1,6 +1,7 @@
 package casectl
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -42,4 +43,12 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// plural is "1 calendar entry" or "3 calendar entries".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

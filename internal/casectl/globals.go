@@ -1,11 +1,11 @@
 package casectl
 
 import (
-	"flag"
 	"time"
 
 	"github.com/casebridge/casebridge/internal/casectl/cli"
 	"github.com/casebridge/casebridge/internal/casectl/output"
+	"github.com/spf13/pflag"
 )
 
 // globals are the flags every command accepts.
@@ -15,10 +15,9 @@ type globals struct {
 	timeout time.Duration
 }
 
-func (g *globals) register(fs *flag.FlagSet) {
+func (g *globals) register(fs *pflag.FlagSet) {
 	fs.StringVar(&g.server, "server", "", "casebridged `address` (host:port), instead of the one saved by login")
-	fs.StringVar(&g.output, "output", "table", "output `format`: table, json or csv")
-	fs.StringVar(&g.output, "o", "table", "shorthand for --output `format`")
+	fs.StringVarP(&g.output, "output", "o", "table", "output `format`: table, json or csv")
 	fs.DurationVar(&g.timeout, "timeout", 30*time.Second, "how long to wait for each answer from the server")
 }
 

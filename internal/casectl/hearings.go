@@ -2,8 +2,8 @@ package casectl
 
 import (
 	"context"
-	"flag"
 
+	"github.com/spf13/pflag"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/casebridge/casebridge/internal/casectl/cli"
@@ -44,7 +44,7 @@ notes, encrypted in the legal class; "-" reads them from standard input.`,
 			"casectl hearings add SHA-2026-0001 --at '2026-12-01 09:30' --type main",
 			"casectl hearings add 9a51c1e6-3d2a-4c59-0b6f-6d1f3f0f7b2e --at 2026-09-14T10:00:00+02:00 --type preliminary --status held --outcome 'adjourned for expert witness'",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&at, "at", "", "when it starts: 'YYYY-MM-DD HH:MM' at the court, or RFC 3339 (required)")
 			fs.StringVar(&tz, "tz", "", "time `zone` of --at and of the display, if not the proceeding's")
 			fs.StringVar(&typ, "type", "", "what for: "+choices[casebridgev1.HearingType]()+" (required)")
@@ -52,7 +52,7 @@ notes, encrypted in the legal class; "-" reads them from standard input.`,
 			fs.StringVar(&outcome, "outcome", "", "short public result (plain text, no victim data)")
 			fs.StringVar(&notes, "notes", "", "lawyer's notes (legal class, encrypted); - reads standard input")
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			if at == "" || typ == "" {
 				return cli.Usagef("--at and --type are required, e.g. --at '2026-12-01 09:30' --type main")
 			}
@@ -88,6 +88,9 @@ notes, encrypted in the legal class; "-" reads them from standard input.`,
 			start, err := datetime.Time(at, loc)
 			if err != nil {
 				return cli.Usagef("--at: %v", err)
+			}
+			if start.Before(a.env.Now()) && (h.Status == casebridgev1.HearingStatus_HEARING_STATUS_UNSPECIFIED || h.Status == casebridgev1.HearingStatus_HEARING_STATUS_SCHEDULED) {
+				return cli.Usagef("--at: %s is in the past, so it cannot be scheduled: to record a hearing that took place, add --status held (or postponed)", at)
 			}
 			h.StartTime = timestamppb.New(start)
 			resp, err := c.proceedings.AddHearing(ctx, &casebridgev1.AddHearingRequest{ProceedingId: p.GetId(), Hearing: h})
@@ -128,12 +131,12 @@ notes, when you may read the legal class; that read is audited.`,
 			"casectl hearings list SHA-2026-0001",
 			"casectl hearings list 9a51c1e6-3d2a-4c59-0b6f-6d1f3f0f7b2e --status scheduled",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&status, "status", "", "only hearings in this `status`: "+choices[casebridgev1.HearingStatus]())
 			fs.BoolVar(&withNotes, "notes", false, "include the lawyer's notes")
 			limitFlag(fs, &limit)
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			f, err := a.format()
 			if err != nil {
 				return err

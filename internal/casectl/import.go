@@ -3,7 +3,6 @@ package casectl
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"github.com/casebridge/casebridge/internal/casectl/progress"
 	"github.com/casebridge/casebridge/internal/ctdc"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	"github.com/spf13/pflag"
 )
 
 func (a *app) importCommand() *cli.Command {
@@ -52,13 +52,13 @@ Importing the same source again imports nothing twice (lines are keyed by
 			"casectl import cases historic-2019.csv --status closed --source historic-2019",
 			"casectl import cases intake.csv --output csv > rejected-lines.csv",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&o.source, "source", "", "stable `name` of the source (default: the file name)")
 			fs.StringVar(&o.org, "org", "", "organisation that will own the cases, when you belong to several")
-			fs.StringVar(&o.status, "status", "", "status of the imported cases: open (default) or closed for historic records")
+			fs.StringVar(&o.status, "status", "", "status of the imported cases: closed (default: historic records, dated by their year) or open (a caseload taken on)")
 			fs.IntVar(&o.show, "show-rejections", 20, "list at most this many rejected lines")
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			return a.importCases(ctx, args[0], o)
 		},
 	}
@@ -104,7 +104,14 @@ func (a *app) importCases(ctx context.Context, path string, o importOptions) err
 		})
 	}
 	bar.Finish(resp.GetReceived())
-	return a.printImport(f, resp, o.show)
+	if err := a.printImport(f, resp, o.show); err != nil {
+		return err
+	}
+	if n := resp.GetRejected(); n > 0 {
+		// A script must not take a partial import for a whole one.
+		return fmt.Errorf("%d of %d lines were rejected (the other lines were imported; fix the rejected ones and import the file again: nothing is imported twice)", n, resp.GetReceived())
+	}
+	return nil
 }
 
 // streamImport sends the header and every row, and returns the server's

@@ -2,7 +2,6 @@ package casectl
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"time"
@@ -15,6 +14,9 @@ import (
 	"github.com/casebridge/casebridge/internal/casectl/prompt"
 	"github.com/casebridge/casebridge/internal/casectl/settings"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	"github.com/spf13/pflag"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // Defaults of a dev-mode server started with 'make run'.
@@ -57,7 +59,7 @@ which keeps it out of your shell history.`,
 			"get-token | casectl login --server casebridge.example.org:443 --token -",
 			"casectl login --server casebridge.internal:7443 --ca ca.pem --token -",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.BoolVar(&o.insecure, "insecure", false, "plaintext, no TLS: only for a dev-mode server")
 			fs.StringVar(&o.ca, "ca", "", "PEM `file` of the CA that signed the server's certificate")
 			fs.StringVar(&o.cert, "cert", "", "client certificate PEM `file`, for a server that requires one")
@@ -68,7 +70,7 @@ which keeps it out of your shell history.`,
 			fs.StringVar(&o.dataDir, "data-dir", defaultDataDir, "with --dev: the dev server's --data-dir")
 			fs.DurationVar(&o.ttl, "ttl", 8*time.Hour, "with --dev: how long the token stays valid")
 		},
-		Run: func(ctx context.Context, fs *flag.FlagSet, _ []string) error {
+		Run: func(ctx context.Context, fs *pflag.FlagSet, _ []string) error {
 			o.tlsFlagsGiven = cli.AnySet(fs, "insecure", "ca", "cert", "key")
 			return a.login(ctx, &o)
 		},
@@ -84,7 +86,7 @@ func (a *app) login(ctx context.Context, o *loginOptions) error {
 	if err != nil {
 		return err
 	}
-	next := settings.Settings{Server: firstNonEmpty(a.globals.server, prev.Server, defaultServer)}
+	next := settings.Settings{Server: firstNonEmpty(a.globals.server, a.env.Getenv(EnvServer), prev.Server, defaultServer)}
 	switch {
 	case o.tlsFlagsGiven:
 		next.Insecure, next.CAFile, next.CertFile, next.KeyFile = o.insecure, o.ca, o.cert, o.key
@@ -109,6 +111,9 @@ func (a *app) login(ctx context.Context, o *loginOptions) error {
 	}
 	defer conn.Close()
 	who, err := newClients(conn).orgs.GetCallerIdentity(ctx, &casebridgev1.GetCallerIdentityRequest{})
+	if o.dev && status.Code(err) == codes.PermissionDenied {
+		return fmt.Errorf("no such demo user %q: nobody of that name is a member of an organisation on the dev server at %s (demo users look like caseworker@shelter-a, lawyer@legal-b, coordinator@network: see the README's demo world)", o.as, next.Server)
+	}
 	if err != nil {
 		return explain.Wrap(err, "check the token with %s", next.Server)
 	}

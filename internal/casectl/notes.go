@@ -2,12 +2,12 @@ package casectl
 
 import (
 	"context"
-	"flag"
 
 	"github.com/casebridge/casebridge/internal/casectl/cli"
 	"github.com/casebridge/casebridge/internal/casectl/explain"
 	"github.com/casebridge/casebridge/internal/casectl/output"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	"github.com/spf13/pflag"
 )
 
 func (a *app) notesCommand() *cli.Command {
@@ -40,11 +40,11 @@ stay in the shell history.`,
 			"echo 'first psychosocial session held' | casectl notes add SHA-2026-0001 --class care",
 			"casectl notes add SHA-2026-0001 --class legal --text 'statement given to the prosecutor'",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&class, "class", "", "data `class` of the note: "+choices[casebridgev1.DataClass]()+" (required)")
 			fs.StringVar(&text, "text", "-", "the note, or - to read it from standard input")
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			if class == "" {
 				return cli.Usagef("--class is required: %s", choices[casebridgev1.DataClass]())
 			}
@@ -90,11 +90,11 @@ func (a *app) notesListCommand() *cli.Command {
 			"casectl notes list SHA-2026-0001",
 			"casectl notes list SHA-2026-0001 --class legal --output json",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&class, "class", "", "only notes of this data `class`")
 			limitFlag(fs, &limit)
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			f, err := a.format()
 			if err != nil {
 				return err

@@ -2,7 +2,8 @@ package casectl
 
 import (
 	"context"
-	"flag"
+
+	"github.com/spf13/pflag"
 )
 
 // defaultLimit is how many items a list shows unless --limit says otherwise:
@@ -11,7 +12,7 @@ import (
 const defaultLimit = 100
 
 // limitFlag declares --limit.
-func limitFlag(fs *flag.FlagSet, limit *int) {
+func limitFlag(fs *pflag.FlagSet, limit *int) {
 	fs.IntVar(limit, "limit", defaultLimit, "show at most this many")
 }
 

@@ -2,13 +2,13 @@ package casectl
 
 import (
 	"context"
-	"flag"
 
 	"github.com/casebridge/casebridge/internal/casectl/cli"
 	"github.com/casebridge/casebridge/internal/casectl/explain"
 	"github.com/casebridge/casebridge/internal/casectl/money"
 	"github.com/casebridge/casebridge/internal/casectl/output"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	"github.com/spf13/pflag"
 )
 
 func (a *app) paymentsCommand() *cli.Command {
@@ -39,7 +39,7 @@ func (a *app) paymentsAddCommand() *cli.Command {
 			"casectl payments add SHA-2026-0001 --amount '1234.50 EUR' --date 2026-12-20",
 			"casectl payments add SHA-2026-0001 --amount '500 EUR' --date 2027-01-10 --payer state-fund --payer-name 'Victim Compensation Fund'",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&amount, "amount", "", "`amount` received, in the claim's currency, e.g. '1234.50 EUR' (required)")
 			fs.StringVar(&date, "date", "", "`date` the money was received, YYYY-MM-DD (required)")
 			fs.StringVar(&payerKind, "payer", "", "who paid, if not the respondent: "+choices[casebridgev1.ClaimPartyKind]())
@@ -48,7 +48,7 @@ func (a *app) paymentsAddCommand() *cli.Command {
 			fs.StringVar(&reason, "reason", "", "why the correction is made (required for a correction)")
 			fs.StringVar(&corrects, "corrects", "", "`id` of the entry the correction fixes")
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			if amount == "" || date == "" {
 				return cli.Usagef("--amount and --date are required, e.g. --amount '1234.50 EUR' --date 2026-12-20")
 			}
@@ -105,8 +105,8 @@ func (a *app) paymentsListCommand() *cli.Command {
 		MaxArgs:  1,
 		Summary:  "list a claim's ledger, oldest entry first",
 		Examples: []string{"casectl payments list SHA-2026-0001", "casectl payments list SHA-2026-0001 --output csv"},
-		Flags:    func(fs *flag.FlagSet) { limitFlag(fs, &limit) },
-		Run: func(ctx context.Context, _ *flag.FlagSet, args []string) error {
+		Flags:    func(fs *pflag.FlagSet) { limitFlag(fs, &limit) },
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			f, err := a.format()
 			if err != nil {
 				return err

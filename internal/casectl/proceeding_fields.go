@@ -1,13 +1,13 @@
 package casectl
 
 import (
-	"flag"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/casebridge/casebridge/internal/casectl/cli"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	"github.com/spf13/pflag"
 )
 
 // proceedingFlags are the editable attributes of a proceeding, shared by
@@ -26,7 +26,10 @@ type stringList []string
 func (s *stringList) String() string     { return strings.Join(*s, "; ") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
-func (p *proceedingFlags) register(fs *flag.FlagSet) {
+// Type names the value in --help.
+func (s *stringList) Type() string { return "text" }
+
+func (p *proceedingFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&p.kind, "kind", "", "branch of law: "+choices[casebridgev1.ProceedingKind]())
 	fs.StringVar(&p.court, "court", "", "court or prosecutor's office, e.g. 'Higher Court in Belgrade'")
 	fs.StringVar(&p.docket, "docket", "", "the court's case number, e.g. 'K 123/2026'")
@@ -52,7 +55,7 @@ var proceedingPaths = []struct{ flag, path string }{
 
 // build fills a Proceeding from the flags that were given, and returns
 // their update-mask paths.
-func (p *proceedingFlags) build(fs *flag.FlagSet, now time.Time) (*casebridgev1.Proceeding, []string, error) {
+func (p *proceedingFlags) build(fs *pflag.FlagSet, now time.Time) (*casebridgev1.Proceeding, []string, error) {
 	out := &casebridgev1.Proceeding{
 		Court: p.court, DocketNumber: p.docket, JurisdictionCountry: upper(p.country), CourtTimeZone: p.tz,
 		ResponsibleLawyer: p.lawyer, Strategic: p.strategic, StrategicGoal: p.goal,

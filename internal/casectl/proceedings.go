@@ -2,12 +2,12 @@ package casectl
 
 import (
 	"context"
-	"flag"
 
 	"github.com/casebridge/casebridge/internal/casectl/cli"
 	"github.com/casebridge/casebridge/internal/casectl/explain"
 	"github.com/casebridge/casebridge/internal/casectl/output"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	"github.com/spf13/pflag"
 )
 
 func (a *app) proceedingsCommand() *cli.Command {
@@ -52,11 +52,11 @@ starts at investigation unless --stage says otherwise.`,
 			"casectl proceedings new SHA-2026-0001 --kind criminal --stage indictment --court 'Higher Court in Belgrade' --docket 'K 123/2026' --country RS --tz Europe/Belgrade --role injured-party --charge 'CC RS Art. 388(1)' --defendants 2",
 			"casectl proceedings new SHA-2026-0001 --kind labour --tz Europe/Skopje --strategic --goal 'unpaid wages are owed to trafficked workers'",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			p.register(fs)
 			fs.StringVar(&stage, "stage", "", "stage reached: "+choices[casebridgev1.ProceedingStage]()+" (default investigation)")
 		},
-		Run: func(ctx context.Context, fs *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, fs *pflag.FlagSet, args []string) error {
 			if p.kind == "" || p.tz == "" {
 				return cli.Usagef("--kind and --tz are required, e.g. --kind criminal --tz Europe/Belgrade")
 			}
@@ -105,12 +105,12 @@ func (a *app) proceedingsListCommand() *cli.Command {
 			"casectl proceedings list SHA-2026-0001",
 			"casectl proceedings list --lawyer lawyer@legal-b --strategic",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&lawyer, "lawyer", "", "only proceedings this lawyer (`subject`) is responsible for")
 			fs.BoolVar(&strategic, "strategic", false, "only strategic litigation")
 			limitFlag(fs, &limit)
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			f, err := a.format()
 			if err != nil {
 				return err
@@ -147,7 +147,7 @@ func (a *app) proceedingsShowCommand() *cli.Command {
 		MaxArgs:  1,
 		Summary:  "show one proceeding",
 		Examples: []string{"casectl proceedings show SHA-2026-0001", "casectl proceedings show 9a51c1e6-3d2a-4c59-0b6f-6d1f3f0f7b2e -o json"},
-		Run: func(ctx context.Context, _ *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			f, err := a.format()
 			if err != nil {
 				return err

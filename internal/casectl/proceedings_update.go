@@ -2,8 +2,8 @@ package casectl
 
 import (
 	"context"
-	"flag"
 
+	"github.com/spf13/pflag"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/casebridge/casebridge/internal/casectl/cli"
@@ -28,11 +28,11 @@ forward, except that an appeal may send it back to first instance (retrial).`,
 			"casectl proceedings update SHA-2026-0001 --measures video-link-testimony,closed-hearing",
 			"casectl proceedings update 9a51c1e6-3d2a-4c59-0b6f-6d1f3f0f7b2e --strategic --goal 'state fund pays when the offender cannot'",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			p.register(fs)
 			fs.StringVar(&stage, "stage", "", "move to this stage: "+choices[casebridgev1.ProceedingStage]())
 		},
-		Run: func(ctx context.Context, fs *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, fs *pflag.FlagSet, args []string) error {
 			change, paths, err := p.build(fs, a.env.Now())
 			if err != nil {
 				return err
@@ -95,14 +95,14 @@ decision becomes final, also run 'proceedings update --stage final'.`,
 			"casectl proceedings outcome SHA-2026-0001 --kind conviction --date 2026-10-01 --sentence \"5 years' imprisonment\"",
 			"casectl proceedings outcome SHA-2026-0001 --kind conviction --date 2026-10-01 --final-date 2026-11-15",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&kind, "kind", "", "the decision: "+choices[casebridgev1.OutcomeKind]()+" (required)")
 			fs.StringVar(&decidedAt, "decided-at", "", "the instance that decided (default: the current stage)")
 			fs.StringVar(&sentence, "sentence", "", "the sentence as pronounced")
 			fs.StringVar(&date, "date", "", "`date` of the decision, YYYY-MM-DD (required)")
 			fs.StringVar(&final, "final-date", "", "`date` it became final, YYYY-MM-DD")
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			if kind == "" || date == "" {
 				return cli.Usagef("--kind and --date are required")
 			}

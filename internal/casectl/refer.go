@@ -2,12 +2,12 @@ package casectl
 
 import (
 	"context"
-	"flag"
 
 	"github.com/casebridge/casebridge/internal/casectl/cli"
 	"github.com/casebridge/casebridge/internal/casectl/explain"
 	"github.com/casebridge/casebridge/internal/casectl/output"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	"github.com/spf13/pflag"
 )
 
 func (a *app) referCommand() *cli.Command {
@@ -28,14 +28,14 @@ receiver in plain text: never put victim data in it.`,
 			"casectl refer SHA-2026-0001 --to legal-b --service legal --classes identity,legal",
 			"casectl refer SHA-2026-0001 --to cso-c --service psychosocial --message 'weekly sessions, Macedonian speaker'",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&to, "to", "", "receiving `organisation` id (see 'casectl orgs'; required)")
 			fs.StringVar(&service, "service", "", "service asked for: "+choices[casebridgev1.ServiceKind]()+" (required)")
 			fs.StringVar(&classes, "classes", "", "data classes the receiver may read, comma-separated: "+choices[casebridgev1.DataClass]())
 			fs.StringVar(&message, "message", "", "note to the receiver (plain text: no victim data)")
 			fs.StringVar(&consent, "consent", "", "`id` of the consent to rely on (default: the server picks the matching one)")
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			if to == "" || service == "" {
 				return cli.Usagef("--to ORG and --service are required, e.g. --to legal-b --service legal")
 			}

@@ -2,13 +2,13 @@ package casectl
 
 import (
 	"context"
-	"flag"
 	"strings"
 
 	"github.com/casebridge/casebridge/internal/casectl/cli"
 	"github.com/casebridge/casebridge/internal/casectl/explain"
 	"github.com/casebridge/casebridge/internal/casectl/output"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	"github.com/spf13/pflag"
 )
 
 func (a *app) referralsCommand() *cli.Command {
@@ -52,7 +52,7 @@ func (a *app) referralsListCommand() *cli.Command {
 			"casectl referrals list --incoming --status pending",
 			"casectl referrals list --case SHA-2026-0001 --output json",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.BoolVar(&incoming, "incoming", false, "only referrals your organisation received")
 			fs.BoolVar(&outgoing, "outgoing", false, "only referrals your organisation sent")
 			fs.StringVar(&statuses, "status", "", "only these `statuses`, comma-separated: "+choices[casebridgev1.ReferralStatus]())
@@ -60,7 +60,7 @@ func (a *app) referralsListCommand() *cli.Command {
 			fs.StringVar(&org, "org", "", "the organisation to list for, when you belong to several")
 			limitFlag(fs, &limit)
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, _ []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, _ []string) error {
 			f, err := a.format()
 			if err != nil {
 				return err
@@ -125,7 +125,7 @@ func (a *app) referralsShowCommand() *cli.Command {
 		MaxArgs:  1,
 		Summary:  "show one referral",
 		Examples: []string{"casectl referrals show 3d2a0c1e-6d1f-4c59-9a51-0b6f3f0f7b2e"},
-		Run: func(ctx context.Context, _ *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			f, err := a.format()
 			if err != nil {
 				return err

@@ -2,12 +2,12 @@ package casectl
 
 import (
 	"context"
-	"flag"
 
 	"github.com/casebridge/casebridge/internal/casectl/cli"
 	"github.com/casebridge/casebridge/internal/casectl/explain"
 	"github.com/casebridge/casebridge/internal/casectl/output"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	"github.com/spf13/pflag"
 )
 
 const (
@@ -39,12 +39,12 @@ func (a *app) referralStepCommand(s referralStep) *cli.Command {
 		Summary:  s.summary,
 		Help:     s.help,
 		Examples: s.examples,
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			if s.reason != "" {
 				fs.StringVar(&reason, "reason", "", "why ("+s.reason+"; plain text shown to the other organisation: no victim data)")
 			}
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			if s.reason == "required" && reason == "" {
 				return cli.Usagef("--reason is required")
 			}

@@ -3,7 +3,6 @@ package casectl
 import (
 	"context"
 	"encoding/csv"
-	"flag"
 	"fmt"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/casebridge/casebridge/internal/casectl/follow"
 	"github.com/casebridge/casebridge/internal/casectl/output"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	"github.com/spf13/pflag"
 )
 
 // clockSkew widens the look-up of changes missed while disconnected, since
@@ -40,11 +40,11 @@ line.`,
 			"casectl referrals watch --output json | jq .type",
 			"casectl referrals watch --after CURSOR",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&after, "after", "", "resume after this `cursor` (printed when a watch stops)")
 			fs.StringVar(&org, "org", "", "watch for this organisation only, when you belong to several")
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, _ []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, _ []string) error {
 			f, err := a.format()
 			if err != nil {
 				return err

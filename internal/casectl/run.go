@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/casebridge/casebridge/internal/buildinfo"
 	"github.com/casebridge/casebridge/internal/casectl/cli"
 	"github.com/casebridge/casebridge/internal/casectl/explain"
 )
@@ -21,7 +22,7 @@ func Run(ctx context.Context, env Env, args []string) (code int) {
 			code = explain.Failed
 		}
 	}()
-	prog := &cli.Program{Root: a.root(), Globals: a.globals.register, Stdout: env.Stdout, Stderr: env.Stderr}
+	prog := &cli.Program{Root: a.root(), Globals: a.globals.register, Version: buildinfo.Version(), Stdout: env.Stdout, Stderr: env.Stderr}
 	err := prog.Execute(ctx, args)
 	if err == nil {
 		return 0

@@ -2,13 +2,13 @@ package casectl
 
 import (
 	"context"
-	"flag"
 
 	"github.com/casebridge/casebridge/internal/casectl/cli"
 	"github.com/casebridge/casebridge/internal/casectl/explain"
 	"github.com/casebridge/casebridge/internal/casectl/output"
 	"github.com/casebridge/casebridge/internal/casectl/settings"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	"github.com/spf13/pflag"
 )
 
 func (a *app) whoamiCommand() *cli.Command {
@@ -17,7 +17,7 @@ func (a *app) whoamiCommand() *cli.Command {
 		Summary:  "show who the server takes you for, and your roles",
 		Help:     "Ask the server who the saved token (or $CASEBRIDGE_TOKEN) belongs to and which roles it holds in which organisation.",
 		Examples: []string{"casectl whoami", "casectl whoami --output json"},
-		Run: func(ctx context.Context, _ *flag.FlagSet, _ []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, _ []string) error {
 			c, err := a.client()
 			if err != nil {
 				return err
@@ -37,7 +37,7 @@ func (a *app) logoutCommand() *cli.Command {
 		Summary:  "forget the saved token",
 		Help:     "Remove the token from the settings file; the server address and TLS settings stay for the next login.",
 		Examples: []string{"casectl logout"},
-		Run: func(context.Context, *flag.FlagSet, []string) error {
+		Run: func(context.Context, *pflag.FlagSet, []string) error {
 			path, err := settings.Path(a.env.Getenv)
 			if err != nil {
 				return err
@@ -67,12 +67,12 @@ func (a *app) orgsCommand() *cli.Command {
 			"casectl orgs",
 			"casectl orgs --kind legal-aid --country RS",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&kind, "kind", "", "only organisations of this `kind`: "+choices[casebridgev1.OrganizationKind]())
 			fs.StringVar(&country, "country", "", "only organisations in this `country` (ISO 3166-1 alpha-2)")
 			limitFlag(fs, &limit)
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, _ []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, _ []string) error {
 			f, err := a.format()
 			if err != nil {
 				return err

@@ -2,7 +2,6 @@ package casectl
 
 import (
 	"context"
-	"flag"
 	"strconv"
 	"strings"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/casebridge/casebridge/internal/casectl/explain"
 	"github.com/casebridge/casebridge/internal/casectl/output"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	"github.com/spf13/pflag"
 )
 
 func (a *app) statsCommand() *cli.Command {
@@ -36,7 +36,7 @@ type statsFilterFlags struct {
 	years, countries, sexes, nationalities, forms, orgKinds string
 }
 
-func (s *statsFilterFlags) register(fs *flag.FlagSet) {
+func (s *statsFilterFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&s.years, "year", "", "only these years of identification, comma-separated")
 	fs.StringVar(&s.countries, "country", "", "only these countries of identification, comma-separated (e.g. RS,MK)")
 	fs.StringVar(&s.sexes, "sex", "", "only these sexes, comma-separated")
@@ -94,12 +94,12 @@ with several forms of exploitation counts once under each.`,
 			"casectl stats cases --by year,country,sex --csv",
 			"casectl stats cases --by age-band --country RS --year 2024,2025",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&by, "by", "", "attributes to count by, comma-separated (at most 3)")
 			fs.BoolVar(&csvOut, "csv", false, "shorthand for --output csv")
 			filter.register(fs)
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, _ []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, _ []string) error {
 			f, err := a.format()
 			if err != nil {
 				return err

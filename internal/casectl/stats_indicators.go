@@ -2,7 +2,6 @@ package casectl
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/casebridge/casebridge/internal/casectl/money"
 	"github.com/casebridge/casebridge/internal/casectl/output"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	"github.com/spf13/pflag"
 )
 
 func (a *app) statsIndicatorsCommand() *cli.Command {
@@ -30,14 +30,14 @@ fewer than k cases are withheld.`,
 			"casectl stats indicators --years 2020-2025 --country RS",
 			"casectl stats indicators --from 2025-01-01 --to 2025-06-30 --csv",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&years, "years", "", "a `year` or a range of years, e.g. 2025 or 2020-2025")
 			fs.StringVar(&from, "from", "", "first day of the period (YYYY-MM-DD)")
 			fs.StringVar(&to, "to", "", "last day of the period (YYYY-MM-DD)")
 			fs.StringVar(&country, "country", "", "only this country (ISO 3166-1 alpha-2)")
 			fs.BoolVar(&csvOut, "csv", false, "shorthand for --output csv")
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, _ []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, _ []string) error {
 			f, err := a.format()
 			if err != nil {
 				return err

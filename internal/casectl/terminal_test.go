@@ -161,11 +161,11 @@ func TestImportProgressOnlyOnATerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := s.run("", true, "import", "cases", path)
-	if o.code != 0 || !strings.Contains(o.stderr, "\rimporting [") || !strings.Contains(o.stdout, "line 3:") {
+	if o.code != 1 || !strings.Contains(o.stderr, "\rimporting [") || !strings.Contains(o.stdout, "line 3:") {
 		t.Fatalf("import on a terminal: %+v", o)
 	}
 	o = s.run("", false, "import", "cases", path, "--source", "another-name")
-	if o.code != 0 || strings.Contains(o.stderr, "importing [") {
+	if o.code != 1 || strings.Contains(o.stderr, "importing [") {
 		t.Fatalf("import without a terminal: %+v", o)
 	}
 }

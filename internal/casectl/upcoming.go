@@ -1,8 +1,9 @@
 package casectl
 
 import (
+	"time"
+
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/casebridge/casebridge/internal/casectl/ical"
 	"github.com/casebridge/casebridge/internal/casectl/output"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	"github.com/spf13/pflag"
 )
 
 func (a *app) upcomingCommand() *cli.Command {
@@ -34,13 +36,13 @@ Times in it are UTC; calendar applications show them in local time.`,
 			"casectl upcoming --days 30 --ics hearings.ics",
 			"casectl upcoming --days 90 --lawyer lawyer@legal-b --output csv",
 		},
-		Flags: func(fs *flag.FlagSet) {
+		Flags: func(fs *pflag.FlagSet) {
 			fs.IntVar(&days, "days", 30, "how many days ahead to look (1 to 366)")
 			fs.StringVar(&lawyer, "lawyer", "", "only proceedings this lawyer (`subject`) is responsible for")
 			fs.StringVar(&icsPath, "ics", "", "also write an iCalendar `file` (RFC 5545)")
 			limitFlag(fs, &limit)
 		},
-		Run: func(ctx context.Context, _ *flag.FlagSet, _ []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, _ []string) error {
 			if days < 1 || days > 366 {
 				return cli.Usagef("--days: give 1 to 366")
 			}
@@ -94,7 +96,7 @@ func (a *app) writeCalendar(path string, items []*casebridgev1.UpcomingItem) err
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("write calendar: %w", err)
 	}
-	a.say("Wrote %d calendar entries to %s.", len(events), path)
+	a.say("Wrote %s to %s.", plural(len(events), "calendar entry", "calendar entries"), path)
 	return nil
 }
 
@@ -110,7 +112,8 @@ func calendarEvent(it *casebridgev1.UpcomingItem) ical.Event {
 		e.UID, e.Start = "hearing-"+h.GetId()+"@casebridge", h.GetStartTime().AsTime()
 	} else {
 		d := it.GetDeadline()
-		e.UID, e.Start = "deadline-"+d.GetId()+"@casebridge", d.GetDueTime().AsTime()
+		// A deadline is a moment: it ends the second it falls due.
+		e.UID, e.Start, e.Duration = "deadline-"+d.GetId()+"@casebridge", d.GetDueTime().AsTime(), time.Second
 	}
 	return e
 }

@@ -41,6 +41,7 @@ var Members = []Member{
 	{Org: "cso-c", Subject: "caseworker@cso-c", Roles: []string{"caseworker"}},
 	{Org: "network", Subject: "coordinator@network", Roles: []string{"coordinator"}},
 	{Org: "network", Subject: "auditor@network", Roles: []string{"auditor"}},
+	{Org: "network", Subject: "admin@network", Roles: []string{"org_admin", "network_admin"}},
 }
 
 // KeyEnsurer gives an organisation an active encryption key inside tx.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -17,7 +18,7 @@ import (
 // The new key file is written before the transaction commits; if the
 // transaction rolls back, an unused key file is left behind (nothing is
 // wrapped to it). A worker is started on commit by the notification.
-func (m *Manager) beginRotation(ctx context.Context, q Querier, orgID string, extend bool) (Rotation, error) {
+func (m *Manager) beginRotation(ctx context.Context, q db.Querier, orgID string, extend bool) (Rotation, error) {
 	if err := lockOrgKeys(ctx, q, orgID); err != nil {
 		return Rotation{}, err
 	}
@@ -63,18 +64,22 @@ func (m *Manager) beginRotation(ctx context.Context, q Querier, orgID string, ex
 
 	var rot Rotation
 	if found {
+		// The previous target retires with the keys already listed.
 		rot, err = scanRotation(q.QueryRow(ctx, `
 			UPDATE key_rotations
 			SET new_key_id = $2,
-			    total = total + (SELECT count(*) FROM case_keys WHERE key_id = $3)
+			    total = total + (SELECT count(*) FROM case_keys WHERE key_id = $3),
+			    retiring_key_ids = array_append(array_remove(retiring_key_ids, $3), $3)
 			WHERE id = $1
 			RETURNING `+rotationColumns, running.ID, info.ID, oldKeyID))
 	} else {
+		// It retires the old key and any a failed rotation left retiring.
 		rot, err = scanRotation(q.QueryRow(ctx, `
-			INSERT INTO key_rotations (id, organization_id, old_key_id, new_key_id, state, total)
+			INSERT INTO key_rotations (id, organization_id, old_key_id, new_key_id, state, total, retiring_key_ids)
 			VALUES (gen_random_uuid(), $1, $2, $3, 1,
 			        (SELECT count(*) FROM case_keys ck JOIN organization_keys ok ON ok.key_id = ck.key_id
-			         WHERE ok.organization_id = $1 AND ok.state = 2))
+			         WHERE ok.organization_id = $1 AND ok.state = 2),
+			        ARRAY(SELECT key_id FROM organization_keys WHERE organization_id = $1 AND state = 2 ORDER BY key_id))
 			RETURNING `+rotationColumns, orgID, oldKeyID, info.ID))
 	}
 	if err != nil {
@@ -92,7 +97,7 @@ func (m *Manager) beginRotation(ctx context.Context, q Querier, orgID string, ex
 
 // startWorkersIfPool starts workers right away when q is not a transaction;
 // inside a transaction the commit notification starts them.
-func (m *Manager) startWorkersIfPool(q Querier, rots []Rotation) {
+func (m *Manager) startWorkersIfPool(q db.Querier, rots []Rotation) {
 	if _, ok := q.(*pgxpool.Pool); ok {
 		for _, r := range rots {
 			m.startWorker(r.ID)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/vault"
 )
 
@@ -18,12 +19,14 @@ import (
 // It returns an error wrapping ErrNoCaseKey if no wrapped key of the case
 // can be unwrapped here (erased, or not shared with a held key). It does no
 // authorisation: the caller decides whether its principal may read the case.
-func (m *Manager) CaseKey(ctx context.Context, q Querier, caseID string) (*vault.CaseKey, error) {
+func (m *Manager) CaseKey(ctx context.Context, q db.Querier, caseID string) (*vault.CaseKey, error) {
 	if err := checkUUID("case id", caseID); err != nil {
 		return nil, fmt.Errorf("key of case: %w", err)
 	}
-	if key, ok := m.cache.Get(caseID); ok {
-		return key, nil
+	if m.cacheVouched() {
+		if key, ok := m.cache.Get(caseID); ok {
+			return key, nil
+		}
 	}
 	gen := m.cacheGeneration()
 	key, err := m.loadCaseKey(ctx, q, caseID)
@@ -48,7 +51,7 @@ type storedKey struct {
 // the query and the unwrap. The rotation destroys a key only after every
 // row has moved off it, so reading the rows once more finds the moved row;
 // a second attempt is enough.
-func (m *Manager) loadCaseKey(ctx context.Context, q Querier, caseID string) (*vault.CaseKey, error) {
+func (m *Manager) loadCaseKey(ctx context.Context, q db.Querier, caseID string) (*vault.CaseKey, error) {
 	for attempt := 1; ; attempt++ {
 		rows, err := q.Query(ctx, `
 			SELECT ck.key_id, ck.wrapped

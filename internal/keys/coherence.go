@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/vault"
 )
 
@@ -33,7 +35,12 @@ import (
 //     A hold expires after settle, in case no notification ever comes.
 //   - While the notification connection is down nothing is cached, and the
 //     cache is purged when it comes back, since invalidations may have been
-//     missed meanwhile.
+//     missed meanwhile. A connection can also fail silently (half-open: no
+//     error ever arrives, and neither do notifications), so the listener
+//     proves it alive with a ping whenever it has been quiet for a while,
+//     and the cache is neither read nor filled once the last proof is older
+//     than the trust window: a stale key is served for at most that long,
+//     and the failed ping then reconnects and purges.
 type coherence struct {
 	mu        sync.Mutex
 	gen       uint64
@@ -41,6 +48,12 @@ type coherence struct {
 	held      map[string]hold // by case id
 	settle    time.Duration
 	now       func() time.Time
+
+	// alive is when (nanoseconds since base, on the monotonic clock) the
+	// listener last proved that every notification committed before then
+	// has reached it; 0 while it is not listening.
+	base  time.Time
+	alive atomic.Int64
 }
 
 // hold keeps one case out of the cache. The token ties it to the
@@ -56,6 +69,20 @@ func (c *coherence) init(settle time.Duration) {
 	c.held = make(map[string]hold)
 	c.settle = settle
 	c.now = time.Now
+	c.base = time.Now()
+}
+
+// proveAlive records that the listener has just seen every notification
+// committed so far (one arrived, or a ping was answered).
+func (m *Manager) proveAlive() {
+	m.coh.alive.Store(int64(time.Since(m.coh.base)) + 1)
+}
+
+// cacheVouched reports whether the listener proved itself alive within the
+// trust window, i.e. whether cached keys can be relied on now.
+func (m *Manager) cacheVouched() bool {
+	t := m.coh.alive.Load()
+	return t != 0 && time.Duration(int64(time.Since(m.coh.base))+1-t) < m.trust
 }
 
 // cacheGeneration is taken before reading wrapped keys from the database and
@@ -72,7 +99,7 @@ func (m *Manager) cachePut(caseID string, key *vault.CaseKey, gen uint64) {
 	c := &m.coh
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.listening || gen != c.gen {
+	if !c.listening || gen != c.gen || !m.cacheVouched() {
 		return
 	}
 	if h, ok := c.held[caseID]; ok {
@@ -107,7 +134,7 @@ func (m *Manager) cacheHold(caseID string) string {
 }
 
 // notifyCaseKey tells every Manager, on commit, that caseID's key changed.
-func notifyCaseKey(ctx context.Context, q Querier, caseID, token string) error {
+func notifyCaseKey(ctx context.Context, q db.Querier, caseID, token string) error {
 	return notify(ctx, q, caseKeysChannel, caseID+" "+token)
 }
 
@@ -133,5 +160,10 @@ func (m *Manager) setListening(on bool) {
 	defer c.mu.Unlock()
 	c.gen++
 	c.listening = on
+	if on {
+		m.proveAlive()
+	} else {
+		c.alive.Store(0)
+	}
 	m.cache.Purge()
 }

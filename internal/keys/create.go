@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/vault"
 )
 
@@ -15,7 +16,7 @@ import (
 // The key is cached and returned; the caller owns it and should Wipe it.
 //
 // It fails with ErrCaseKeyExists if the case already has a key.
-func (m *Manager) CreateCaseKey(ctx context.Context, q Querier, caseID string, orgIDs ...string) (*vault.CaseKey, error) {
+func (m *Manager) CreateCaseKey(ctx context.Context, q db.Querier, caseID string, orgIDs ...string) (*vault.CaseKey, error) {
 	if err := checkUUID("case id", caseID); err != nil {
 		return nil, fmt.Errorf("create key of case: %w", err)
 	}

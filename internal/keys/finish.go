@@ -9,21 +9,30 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/vault"
 )
 
 // finishRotation ends a rotation once no case key of the organisation is
-// left on a retiring key: the retiring keys are destroyed in the keyring and
-// marked retired, and the rotation done. It reports blocked if rows remain
-// (locked by other transactions, or added by an extension meanwhile).
+// left on a retiring key: the keys the rotation retires are destroyed in the
+// keyring, each recorded in the audit log, and marked retired, and the
+// rotation done. It reports blocked if rows remain (locked by other
+// transactions, or added by an extension meanwhile).
+//
+// Destroying a key is this step's alone, never a sweep over what the
+// database calls retired: a restored database, or a row changed by hand,
+// must not be able to delete the only key that opens a backup. So a key is
+// destroyed only if the rotation listed it when it started or was extended,
+// it is still retiring, and no wrapped case key names it.
 //
 // The keys are destroyed before the transaction commits, so "retired" in
 // the database always means "destroyed"; if the commit fails, the next
-// attempt finds them already gone. No new case key can be wrapped to a
-// retiring key (see activeKey), so an empty retiring key stays empty.
+// attempt finds them already gone and records them then. No new case key
+// can be wrapped to a retiring key (see activeKey), so an empty retiring
+// key stays empty.
 //
 // If the rotation is no longer running (another replica finished it), this
-// replica destroys its own copies of the retired keys.
+// replica destroys its own copies of the keys that rotation retired.
 func (m *Manager) finishRotation(ctx context.Context, id string) (stepOutcome, error) {
 	outcome := blocked
 	var orgID string
@@ -31,9 +40,10 @@ func (m *Manager) finishRotation(ctx context.Context, id string) (stepOutcome, e
 	var finishedHere bool
 	err := atomically(ctx, m.pool, func(tx pgx.Tx) error {
 		var state RotationState
+		var listed []string
 		if err := tx.QueryRow(ctx,
-			"SELECT organization_id, state FROM key_rotations WHERE id = $1 FOR UPDATE", id).
-			Scan(&orgID, &state); err != nil {
+			"SELECT organization_id, state, retiring_key_ids FROM key_rotations WHERE id = $1 FOR UPDATE", id).
+			Scan(&orgID, &state, &listed); err != nil {
 			return fmt.Errorf("read rotation: %w", err)
 		}
 		if state != RotationRunning {
@@ -50,26 +60,17 @@ func (m *Manager) finishRotation(ctx context.Context, id string) (stepOutcome, e
 		if left {
 			return nil
 		}
-		rows, err := tx.Query(ctx, `
-			SELECT key_id FROM organization_keys
-			WHERE organization_id = $1 AND state = 2
-			FOR UPDATE`, orgID)
+		retiring, err := unusedKeys(ctx, tx, orgID, KeyRetiring, listed)
 		if err != nil {
-			return fmt.Errorf("select retiring keys: %w", err)
+			return err
 		}
-		retiring, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return fmt.Errorf("select retiring keys: %w", err)
-		}
-		for _, keyID := range retiring {
-			if err := m.keyring.Destroy(keyID); err != nil && !errors.Is(err, vault.ErrNoKey) {
-				return fmt.Errorf("destroy key %s: %w", keyID, err)
-			}
+		if err := m.destroyAudited(ctx, tx, id, orgID, retiring); err != nil {
+			return err
 		}
 		destroyed, finishedHere = retiring, true
 		if _, err := tx.Exec(ctx, `
 			UPDATE organization_keys SET state = 3, retire_time = now()
-			WHERE organization_id = $1 AND state = 2`, orgID); err != nil {
+			WHERE key_id = ANY($1)`, retiring); err != nil {
 			return fmt.Errorf("retire keys: %w", err)
 		}
 		if _, err := tx.Exec(ctx,
@@ -86,7 +87,7 @@ func (m *Manager) finishRotation(ctx context.Context, id string) (stepOutcome, e
 		return 0, fmt.Errorf("finish key rotation %s: %w", id, err)
 	}
 	if outcome == finished && !finishedHere {
-		if err := m.destroyRetired(ctx, orgID); err != nil {
+		if err := m.destroyCopies(ctx, id); err != nil {
 			return 0, fmt.Errorf("finish key rotation %s: %w", id, err)
 		}
 	}
@@ -97,30 +98,79 @@ func (m *Manager) finishRotation(ctx context.Context, id string) (stepOutcome, e
 	return outcome, nil
 }
 
-// destroyRetired destroys the keyring's copy of every retired key (of one
-// organisation, or of all if orgID is empty). A retired key wraps nothing,
-// so this only ever removes what an erasure or rotation meant to destroy.
-func (m *Manager) destroyRetired(ctx context.Context, orgID string) error {
-	rows, err := m.pool.Query(ctx, `
-		SELECT key_id FROM organization_keys
-		WHERE state = 3 AND ($1 = '' OR organization_id = $1)`, orgID)
+// unusedKeys returns, locked, those of listed that are keys of the
+// organisation in state and that no wrapped case key names.
+func unusedKeys(ctx context.Context, tx pgx.Tx, orgID string, state KeyState, listed []string) ([]string, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT ok.key_id FROM organization_keys ok
+		WHERE ok.organization_id = $1 AND ok.state = $2 AND ok.key_id = ANY($3)
+		  AND NOT EXISTS (SELECT 1 FROM case_keys ck WHERE ck.key_id = ok.key_id)
+		ORDER BY ok.key_id
+		FOR UPDATE OF ok`, orgID, state, listed)
 	if err != nil {
-		return fmt.Errorf("select retired keys: %w", err)
+		return nil, fmt.Errorf("select keys to destroy: %w", err)
 	}
-	retired, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return fmt.Errorf("select retired keys: %w", err)
+		return nil, fmt.Errorf("select keys to destroy: %w", err)
 	}
-	for _, keyID := range retired {
-		if !m.keyring.Has(keyID) {
-			continue
+	return keys, nil
+}
+
+// destroyAudited destroys the keyring's copy of each key, recording each in
+// the audit log in tx. A key this keyring does not hold (destroyed by an
+// earlier attempt, or on a shared key directory by another replica) is
+// recorded all the same.
+func (m *Manager) destroyAudited(ctx context.Context, tx pgx.Tx, rotationID, orgID string, keyIDs []string) error {
+	for _, keyID := range keyIDs {
+		if err := audit.System(ctx, tx, audit.MethodDestroyKey, orgID,
+			audit.Pair{Name: audit.DetailRotation, Value: rotationID},
+			audit.Pair{Name: audit.DetailDestroyedKey, Value: keyID}); err != nil {
+			return fmt.Errorf("audit destruction of key %s: %w", keyID, err)
 		}
 		if err := m.keyring.Destroy(keyID); err != nil && !errors.Is(err, vault.ErrNoKey) {
-			return fmt.Errorf("destroy retired key %s: %w", keyID, err)
+			return fmt.Errorf("destroy key %s: %w", keyID, err)
 		}
-		m.log.Info("retired organisation key destroyed", "key_id", keyID)
 	}
 	return nil
+}
+
+// destroyCopies destroys this keyring's copies of the keys a rotation that
+// another replica finished retired, under the same checks as the finisher:
+// listed by the rotation, retired, named by no wrapped case key.
+func (m *Manager) destroyCopies(ctx context.Context, rotationID string) error {
+	return atomically(ctx, m.pool, func(tx pgx.Tx) error {
+		var orgID string
+		var listed []string
+		err := tx.QueryRow(ctx,
+			"SELECT organization_id, retiring_key_ids FROM key_rotations WHERE id = $1 AND state = 2", rotationID).
+			Scan(&orgID, &listed)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // failed, not finished: its keys still unwrap
+		}
+		if err != nil {
+			return fmt.Errorf("read rotation: %w", err)
+		}
+		retired, err := unusedKeys(ctx, tx, orgID, KeyRetired, listed)
+		if err != nil {
+			return err
+		}
+		var held []string
+		for _, keyID := range retired {
+			if m.keyring.Has(keyID) {
+				held = append(held, keyID)
+			}
+		}
+		if len(held) == 0 {
+			return nil
+		}
+		if err := m.destroyAudited(ctx, tx, rotationID, orgID, held); err != nil {
+			return err
+		}
+		m.log.Info("retired organisation keys destroyed on this server",
+			"organization_id", orgID, "rotation_id", rotationID, "destroyed_key_ids", held)
+		return nil
+	})
 }
 
 // failRotation records why a rotation stopped. The retiring keys stay

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/testdb"
 	"github.com/casebridge/casebridge/internal/vault"
 )
@@ -76,7 +77,7 @@ func (e *env) addOrg(id string) vault.KeyInfo {
 }
 
 // insertCase inserts a minimal cases row on q and returns its id.
-func insertCase(t testing.TB, ctx context.Context, q Querier, orgID string) string {
+func insertCase(t testing.TB, ctx context.Context, q db.Querier, orgID string) string {
 	t.Helper()
 	id := newUUID()
 	if _, err := q.Exec(ctx,

@@ -2,8 +2,10 @@ package keys
 
 import (
 	"context"
+	"fmt"
 	"time"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -21,7 +23,7 @@ const (
 )
 
 // notify queues a notification in q's transaction.
-func notify(ctx context.Context, q Querier, channel, payload string) error {
+func notify(ctx context.Context, q db.Querier, channel, payload string) error {
 	_, err := q.Exec(ctx, "SELECT pg_notify($1, $2)", channel, payload)
 	return err
 }
@@ -42,6 +44,11 @@ func (m *Manager) startListener() {
 	go m.listen(conn)
 }
 
+// ListenerApplicationName is the application_name of the connection that
+// listens for key notifications, so that operators can find it in
+// pg_stat_activity.
+const ListenerApplicationName = "casebridge-keys-listener"
+
 // subscribe takes a connection out of the pool for good and listens on it.
 func (m *Manager) subscribe(ctx context.Context) (*pgx.Conn, error) {
 	pc, err := m.pool.Acquire(ctx)
@@ -49,10 +56,11 @@ func (m *Manager) subscribe(ctx context.Context) (*pgx.Conn, error) {
 		return nil, err
 	}
 	conn := pc.Hijack()
-	if _, err := conn.Exec(ctx, "LISTEN "+caseKeysChannel+"; LISTEN "+rotationsChannel); err != nil {
+	if _, err := conn.Exec(ctx, "SET application_name = '"+ListenerApplicationName+"'; LISTEN "+caseKeysChannel+"; LISTEN "+rotationsChannel); err != nil {
 		closeConn(conn)
 		return nil, err
 	}
+	m.listenerPID.Store(conn.PgConn().PID())
 	return conn, nil
 }
 
@@ -63,6 +71,11 @@ func closeConn(conn *pgx.Conn) {
 }
 
 // listen dispatches notifications until Close, reconnecting with backoff.
+// A connection that stays quiet for healthCheck is pinged: PostgreSQL sends
+// pending notifications before it answers, so a successful ping proves that
+// everything committed before it has been seen, and a failed (or
+// unanswered) one means notifications may be lost, so the cache is dropped
+// and the listener reconnects.
 func (m *Manager) listen(conn *pgx.Conn) {
 	defer m.listener.Done()
 	const maxBackoff = 10 * time.Second
@@ -82,7 +95,7 @@ func (m *Manager) listen(conn *pgx.Conn) {
 				continue
 			}
 			conn, backoff = c, 100*time.Millisecond
-			m.setListening(true)
+			m.setListening(true) // drops whatever may have been missed
 			if m.participating.Load() {
 				// Rotation notifications may have been missed.
 				if _, err := m.resumeRunning(m.ctx); err != nil && m.ctx.Err() == nil {
@@ -90,16 +103,54 @@ func (m *Manager) listen(conn *pgx.Conn) {
 				}
 			}
 		}
-		n, err := conn.WaitForNotification(m.ctx)
-		if err != nil {
-			m.setListening(false)
-			closeConn(conn)
-			conn = nil
-			if m.ctx.Err() != nil {
-				return
-			}
-			m.log.Warn("key notifications interrupted; cache bypassed until resubscribed", "error", err)
+		err := m.awaitNotifications(conn)
+		m.setListening(false)
+		m.listenerPID.Store(0)
+		closeConn(conn)
+		conn = nil
+		if m.ctx.Err() != nil {
+			return
+		}
+		m.log.Warn("key notifications interrupted; cache bypassed until resubscribed", "error", err)
+	}
+}
+
+// awaitNotifications dispatches notifications on conn, pinging it whenever
+// it has been quiet for healthCheck, until it fails or Close.
+func (m *Manager) awaitNotifications(conn *pgx.Conn) error {
+	for {
+		wctx, cancel := context.WithTimeout(m.ctx, m.healthCheck)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		switch {
+		case err == nil:
+			m.dispatch(n)
+			m.proveAlive()
 			continue
+		case m.ctx.Err() != nil:
+			return m.ctx.Err()
+		case !pgconn.Timeout(err):
+			return fmt.Errorf("wait for notification: %w", err)
+		}
+		pctx, cancel := context.WithTimeout(m.ctx, m.healthCheck)
+		err = conn.Ping(pctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("health check: %w", err)
+		}
+		m.drain(conn)
+		m.proveAlive()
+	}
+}
+
+// drain dispatches the notifications pgx buffered while a ping ran.
+func (m *Manager) drain(conn *pgx.Conn) {
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	for {
+		n, _ := conn.WaitForNotification(done)
+		if n == nil {
+			return
 		}
 		m.dispatch(n)
 	}

@@ -24,6 +24,13 @@ const (
 	// when the commit notification never arrives (the transaction rolled
 	// back, or is still open).
 	defaultSettle = 10 * time.Minute
+	// defaultHealthCheck is how long the notification listener waits
+	// quietly before it pings its connection to prove it still works.
+	defaultHealthCheck = time.Second
+	// defaultTrust is how long after the listener's last proof of life the
+	// cache is still used: a connection that went silent (half-open, no
+	// error ever arrives) stops vouching for cached keys after this long.
+	defaultTrust = 3 * time.Second
 )
 
 // Manager keeps case keys wrapped to organisation keys in PostgreSQL,
@@ -56,6 +63,11 @@ type Manager struct {
 	maxRetries int
 	afterBatch func() // called after each committed rotation batch
 	unwraps    atomic.Int64
+	// healthCheck and trust: see defaultHealthCheck and defaultTrust.
+	healthCheck, trust time.Duration
+	// listenerPID is the backend pid of the listening connection (0 while
+	// there is none), for operators' logs and tests.
+	listenerPID atomic.Uint32
 }
 
 // NewManager returns a Manager over pool, wrapping case keys to the
@@ -67,6 +79,12 @@ type Manager struct {
 // pool). If PostgreSQL cannot be reached it keeps retrying in the
 // background, and the cache stays bypassed until it succeeds.
 func NewManager(pool *pgxpool.Pool, keyring *vault.Keyring, cache *vault.KeyCache, log *slog.Logger) *Manager {
+	return newManager(pool, keyring, cache, log, nil)
+}
+
+// newManager is NewManager with the tunables adjusted by tune (when not nil)
+// before anything starts.
+func newManager(pool *pgxpool.Pool, keyring *vault.Keyring, cache *vault.KeyCache, log *slog.Logger, tune func(*Manager)) *Manager {
 	if cache == nil {
 		cache = vault.NewKeyCache(0, 0)
 	}
@@ -85,6 +103,12 @@ func NewManager(pool *pgxpool.Pool, keyring *vault.Keyring, cache *vault.KeyCach
 		idleDelay:  defaultIdleDelay,
 		retryDelay: time.Second,
 		maxRetries: 5,
+
+		healthCheck: defaultHealthCheck,
+		trust:       defaultTrust,
+	}
+	if tune != nil {
+		tune(m)
 	}
 	m.coh.init(defaultSettle)
 	m.startListener()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/vault"
 )
 
@@ -48,7 +49,7 @@ const maxOrgKeys = 1000
 // The new key file is written before the transaction commits; if the
 // caller's transaction then rolls back, an unused key file is left in the
 // key directory (nothing is wrapped to it).
-func (m *Manager) EnsureOrgKey(ctx context.Context, q Querier, orgID string) (vault.KeyInfo, error) {
+func (m *Manager) EnsureOrgKey(ctx context.Context, q db.Querier, orgID string) (vault.KeyInfo, error) {
 	if err := checkOrgID(orgID); err != nil {
 		return vault.KeyInfo{}, fmt.Errorf("ensure key of organisation: %w", err)
 	}
@@ -116,7 +117,7 @@ func (m *Manager) ListOrgKeys(ctx context.Context, orgID string) ([]OrgKey, erro
 // lockOrgKeys serialises changes to one organisation's keys (creating the
 // first key, starting or extending a rotation) for the rest of the
 // transaction, without locking any row other code uses.
-func lockOrgKeys(ctx context.Context, q Querier, orgID string) error {
+func lockOrgKeys(ctx context.Context, q db.Querier, orgID string) error {
 	_, err := q.Exec(ctx,
 		"SELECT pg_advisory_xact_lock(hashtextextended('casebridge.organization_keys:' || $1, 0))", orgID)
 	return err
@@ -130,7 +131,7 @@ func lockOrgKeys(ctx context.Context, q Querier, orgID string) error {
 //
 // The recipient comes from the keyring, not from the database (see
 // ErrKeyNotHeld).
-func (m *Manager) activeKey(ctx context.Context, q Querier, orgID string) (vault.KeyInfo, error) {
+func (m *Manager) activeKey(ctx context.Context, q db.Querier, orgID string) (vault.KeyInfo, error) {
 	// If a rotation commits while we wait for the row lock, the old row no
 	// longer qualifies and the new one is not in this statement's snapshot:
 	// the second attempt sees it.

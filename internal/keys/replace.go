@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/vault"
 )
 
@@ -28,7 +29,7 @@ import (
 // Caches of every Manager forget the case when the transaction commits;
 // until then this Manager serves the new key only to reads made through the
 // transaction itself.
-func (m *Manager) ReplaceCaseKey(ctx context.Context, q Querier, caseID string, reencrypt func(tx Querier, old, new *vault.CaseKey) error, orgIDs ...string) error {
+func (m *Manager) ReplaceCaseKey(ctx context.Context, q db.Querier, caseID string, reencrypt func(tx db.Querier, old, new *vault.CaseKey) error, orgIDs ...string) error {
 	if err := checkUUID("case id", caseID); err != nil {
 		return fmt.Errorf("replace key of case: %w", err)
 	}

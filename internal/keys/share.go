@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -11,7 +12,7 @@ import (
 // accepted): the case key is wrapped to that organisation's active key. The
 // case key is taken from the database, not the cache, so what is stored is
 // exactly the committed key. Granting twice is a no-op.
-func (m *Manager) GrantCaseKey(ctx context.Context, q Querier, caseID, orgID string) error {
+func (m *Manager) GrantCaseKey(ctx context.Context, q db.Querier, caseID, orgID string) error {
 	if err := checkUUID("case id", caseID); err != nil {
 		return fmt.Errorf("grant key of case: %w", err)
 	}
@@ -43,7 +44,7 @@ func (m *Manager) GrantCaseKey(ctx context.Context, q Querier, caseID, orgID str
 // The revoked organisation may still hold the case key in an older backup,
 // wrapped to its own key; if that matters, re-key the case with
 // ReplaceCaseKey in the same transaction.
-func (m *Manager) RevokeCaseKey(ctx context.Context, q Querier, caseID, orgID string) error {
+func (m *Manager) RevokeCaseKey(ctx context.Context, q db.Querier, caseID, orgID string) error {
 	if err := checkUUID("case id", caseID); err != nil {
 		return fmt.Errorf("revoke key of case: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/vault"
 )
 
@@ -89,7 +90,7 @@ func TestReplaceCaseKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(e.ctx)
-	err = e.m.ReplaceCaseKey(e.ctx, tx, id, func(tx Querier, old, new *vault.CaseKey) error {
+	err = e.m.ReplaceCaseKey(e.ctx, tx, id, func(tx db.Querier, old, new *vault.CaseKey) error {
 		return reseal(e, tx, id, old, new)
 	}, "shelter-a")
 	if err != nil {
@@ -122,7 +123,7 @@ func TestReplaceCaseKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(e.ctx)
-	err = e.m.ReplaceCaseKey(e.ctx, tx, id, func(tx Querier, old, new *vault.CaseKey) error {
+	err = e.m.ReplaceCaseKey(e.ctx, tx, id, func(tx db.Querier, old, new *vault.CaseKey) error {
 		return reseal(e, tx, id, old, new)
 	}, "shelter-a")
 	if err != nil {
@@ -157,7 +158,7 @@ func TestReplaceCaseKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(e.ctx)
-	err = e.m.ReplaceCaseKey(e.ctx, tx, id, func(tx Querier, old, new *vault.CaseKey) error {
+	err = e.m.ReplaceCaseKey(e.ctx, tx, id, func(tx db.Querier, old, new *vault.CaseKey) error {
 		if _, err := tx.Exec(e.ctx, "DELETE FROM case_secrets WHERE case_id = $1", id); err != nil {
 			return err
 		}
@@ -183,7 +184,7 @@ func TestReplaceCaseKey(t *testing.T) {
 
 	// Without a caller transaction the re-key runs in one of its own, which
 	// the callback is given: still atomic. It can also widen access.
-	err = e.m.ReplaceCaseKey(e.ctx, e.pool, id, func(tx Querier, old, new *vault.CaseKey) error {
+	err = e.m.ReplaceCaseKey(e.ctx, e.pool, id, func(tx db.Querier, old, new *vault.CaseKey) error {
 		return reseal(e, tx, id, old, new)
 	}, "shelter-a", "legal-b")
 	if err != nil {
@@ -218,7 +219,7 @@ func eventuallyNewKey(t *testing.T, e *env, m *Manager, id string, old *vault.Ca
 	return nil
 }
 
-func reseal(e *env, q Querier, id string, old, new *vault.CaseKey) error {
+func reseal(e *env, q db.Querier, id string, old, new *vault.CaseKey) error {
 	var ct []byte
 	if err := q.QueryRow(e.ctx, "SELECT ciphertext FROM case_secrets WHERE case_id = $1 AND class = 2", id).Scan(&ct); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -17,7 +18,7 @@ import (
 // keys: the erasure is complete only once each of them has been rotated
 // away. Prefer ShredAndRotate, or call RotateAfterShred with the returned
 // organisations in the same transaction.
-func (m *Manager) ShredCaseKeys(ctx context.Context, q Querier, caseID string) ([]string, error) {
+func (m *Manager) ShredCaseKeys(ctx context.Context, q db.Querier, caseID string) ([]string, error) {
 	if err := checkUUID("case id", caseID); err != nil {
 		return nil, fmt.Errorf("shred key of case: %w", err)
 	}
@@ -59,7 +60,7 @@ func (m *Manager) ShredCaseKeys(ctx context.Context, q Querier, caseID string) (
 // target key may already wrap the shredded case key (a backup taken
 // mid-rotation would hold it), so the rotation is extended to a fresh key
 // and that target retires too.
-func (m *Manager) RotateAfterShred(ctx context.Context, q Querier, orgIDs ...string) ([]Rotation, error) {
+func (m *Manager) RotateAfterShred(ctx context.Context, q db.Querier, orgIDs ...string) ([]Rotation, error) {
 	if len(orgIDs) == 0 {
 		return nil, nil
 	}
@@ -87,7 +88,7 @@ func (m *Manager) RotateAfterShred(ctx context.Context, q Querier, orgIDs ...str
 
 // ShredAndRotate is ShredCaseKeys followed by RotateAfterShred, atomically.
 // It returns the rotations it started or extended.
-func (m *Manager) ShredAndRotate(ctx context.Context, q Querier, caseID string) ([]Rotation, error) {
+func (m *Manager) ShredAndRotate(ctx context.Context, q db.Querier, caseID string) ([]Rotation, error) {
 	var rots []Rotation
 	err := atomically(ctx, q, func(tx pgx.Tx) error {
 		orgs, err := m.ShredCaseKeys(ctx, tx, caseID)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/vault"
 )
 
@@ -17,7 +18,7 @@ import (
 // the same case's rows (which could otherwise leave a freshly re-wrapped
 // row behind a DELETE that did not see it). The lock mode does not block
 // inserts that merely reference the case (notes, secrets).
-func lockCase(ctx context.Context, q Querier, caseID string) error {
+func lockCase(ctx context.Context, q db.Querier, caseID string) error {
 	var one int
 	err := q.QueryRow(ctx, "SELECT 1 FROM cases WHERE id = $1 FOR NO KEY UPDATE", caseID).Scan(&one)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -36,7 +37,7 @@ const (
 
 // wrapToOrgs wraps key to the active key of each organisation and inserts
 // the rows.
-func (m *Manager) wrapToOrgs(ctx context.Context, q Querier, key *vault.CaseKey, caseID string, orgIDs []string, onConflict conflict) error {
+func (m *Manager) wrapToOrgs(ctx context.Context, q db.Querier, key *vault.CaseKey, caseID string, orgIDs []string, onConflict conflict) error {
 	for _, orgID := range orgIDs {
 		info, err := m.activeKey(ctx, q, orgID)
 		if err != nil {

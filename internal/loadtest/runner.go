@@ -112,7 +112,8 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // runClosed runs f on concurrency workers back to back for warmup (not
 // measured) and then dur, and reports the calls started in the measured
-// window: throughput at a fixed concurrency (closed loop).
+// window (at least one per worker): throughput at a fixed concurrency
+// (closed loop).
 func runClosed(ctx context.Context, name string, concurrency int, warmup, dur time.Duration, wt *watch, f op) Result {
 	s := newSample()
 	begin := time.Now()
@@ -126,12 +127,17 @@ func runClosed(ctx context.Context, name string, concurrency int, warmup, dur ti
 		go func() {
 			defer wg.Done()
 			w := &worker{id: i, n: concurrency, rng: rand.New(rand.NewPCG(uint64(i)+1, uint64(begin.UnixNano())))}
+			measuredAny := false
 			for ctx.Err() == nil {
 				t0 := time.Now()
-				if !t0.Before(end) {
+				// Every worker measures at least one call, so that a
+				// workload slower than its window still reports a latency
+				// instead of an empty row.
+				if !t0.Before(end) && measuredAny {
 					return
 				}
 				measured := !t0.Before(measureFrom)
+				measuredAny = measuredAny || measured
 				cctx, cancel := context.WithTimeout(ctx, callTimeout)
 				err := f(cctx, w)
 				cancel()
@@ -196,6 +202,7 @@ func runOpen(ctx context.Context, name string, concurrency int, rate float64, wa
 		}()
 	}
 	interval := time.Duration(float64(time.Second) / rate)
+	measuredCalls := 0
 	for i := int64(0); i < total && ctx.Err() == nil; i++ {
 		at := begin.Add(time.Duration(i) * interval)
 		if !at.Before(end) {
@@ -205,6 +212,7 @@ func runOpen(ctx context.Context, name string, concurrency int, rate float64, wa
 			time.Sleep(wait)
 		}
 		if !at.Before(measureFrom) {
+			measuredCalls++
 			select {
 			case due <- at:
 			default:
@@ -215,6 +223,12 @@ func runOpen(ctx context.Context, name string, concurrency int, rate float64, wa
 			continue
 		}
 		due <- at
+	}
+	if measuredCalls == 0 && ctx.Err() == nil {
+		// A rate too low for the window still measures one call, due at
+		// the window's start, rather than report an empty row.
+		time.Sleep(time.Until(measureFrom))
+		due <- measureFrom
 	}
 	close(due)
 	wg.Wait()

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/casebridge/casebridge/internal/keys"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/vault"
 )
 
@@ -12,7 +12,7 @@ import (
 // (the re-keying transaction keys.ReplaceCaseKey hands over). Each value
 // keeps its column, row and class binding. Plaintext lives only for the
 // moment between the two and is cleared at once.
-func Reseal(ctx context.Context, q keys.Querier, caseID string, old, new *vault.CaseKey) error {
+func Reseal(ctx context.Context, q db.Querier, caseID string, old, new *vault.CaseKey) error {
 	values, err := Load(ctx, q, caseID)
 	if err != nil {
 		return err

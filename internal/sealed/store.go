@@ -7,7 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/dataclass"
-	"github.com/casebridge/casebridge/internal/keys"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/vault"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -50,7 +50,7 @@ var sqlOf = func() map[*vault.Column]statements {
 // Load returns every sealed value of the case, in registry order. The rows
 // are read whole before any is rewritten: a transaction cannot update while
 // a result set is still open on its connection.
-func Load(ctx context.Context, q keys.Querier, caseID string) ([]Value, error) {
+func Load(ctx context.Context, q db.Querier, caseID string) ([]Value, error) {
 	var out []Value
 	for _, c := range vault.Columns() {
 		rows, err := q.Query(ctx, sqlOf[c].load, caseID)
@@ -77,7 +77,7 @@ func Load(ctx context.Context, q keys.Querier, caseID string) ([]Value, error) {
 }
 
 // Store writes v's ciphertext back into its row.
-func Store(ctx context.Context, q keys.Querier, caseID string, v Value) error {
+func Store(ctx context.Context, q db.Querier, caseID string, v Value) error {
 	tag, err := q.Exec(ctx, sqlOf[v.Column].store, caseID, v.ID, v.Ciphertext)
 	if err != nil {
 		return fmt.Errorf("store %s of case %s: %w", v.Column, caseID, err)
@@ -93,7 +93,7 @@ func Store(ctx context.Context, q keys.Querier, caseID string, v Value) error {
 // where they are as ciphertext that no key can open once the case key is
 // shredded: reads then report them redacted, and rows that carry figures
 // (a payment, a hearing) keep them.
-func Clear(ctx context.Context, q keys.Querier, caseID string) error {
+func Clear(ctx context.Context, q db.Querier, caseID string) error {
 	for _, c := range vault.Columns() {
 		if !c.WholeRow() {
 			continue

@@ -17,6 +17,8 @@ type Config struct {
 	DatabaseURL string
 	Dev         bool
 	DataDir     string
+	// DemoCaseload (dev mode only) seeds the demo caseload after start.
+	DemoCaseload bool
 
 	Issuer   string
 	Audience string
@@ -47,6 +49,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:7443", "address to serve gRPC on")
 	fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL connection URL")
 	fs.BoolVar(&c.Dev, "dev", false, "laptop demo mode: local token issuer, generated keys, demo data, no TLS, loopback only. NEVER in production")
+	fs.BoolVar(&c.DemoCaseload, "demo-caseload", false, "dev mode: also seed a demo caseload (historic cases, litigation, hearings, claims), as make run does")
 	fs.StringVar(&c.DataDir, "data-dir", ".data/casebridged", "where dev mode keeps its signing key and organisation keys")
 	fs.StringVar(&c.Issuer, "jwt-issuer", "", "expected issuer (iss) of bearer tokens")
 	fs.StringVar(&c.Audience, "jwt-audience", "casebridge", "expected audience (aud) of bearer tokens")
@@ -68,6 +71,9 @@ func (c *Config) Validate() error {
 	var errs []error
 	if c.DatabaseURL == "" {
 		errs = append(errs, errors.New("--database-url (or DATABASE_URL) is required"))
+	}
+	if c.DemoCaseload && !c.Dev {
+		errs = append(errs, errors.New("--demo-caseload needs --dev: it is demo data"))
 	}
 	if c.StatsK != 0 && c.StatsK < 2 {
 		errs = append(errs, errors.New("--stats-k must be at least 2: a smaller threshold would publish single cases"))

@@ -11,6 +11,7 @@ import (
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/devworld"
 	"github.com/casebridge/casebridge/internal/keys"
+	"github.com/casebridge/casebridge/internal/sealed"
 	"github.com/casebridge/casebridge/internal/sharing"
 	"github.com/casebridge/casebridge/internal/vault"
 	"github.com/casebridge/casebridge/policies"
@@ -71,6 +72,13 @@ func (s *Server) buildKeys(ctx context.Context) error {
 		sweep = time.Minute
 	}
 	go sharing.SweepExpired(s.background, s.pool, s.keys, s.log, sweep)
+	// Free text that older versions stored in plain columns is sealed
+	// before the first call is served (and again every minute, for rows an
+	// older replica writes during a rolling upgrade).
+	if _, err := sealed.Backfill(ctx, s.pool, s.keys, 200); err != nil {
+		return err
+	}
+	go sealed.RunBackfill(s.background, s.pool, s.keys, s.log, time.Minute)
 	return nil
 }
 

@@ -164,11 +164,11 @@ func (s *Server) buildVerifier(ctx context.Context) (*authn.Verifier, error) {
 // registerServices registers every implemented service. A service that is
 // not implemented yet is simply absent.
 func (s *Server) registerServices(context.Context) error {
-	casebridgev1.RegisterOrganizationServiceServer(s.grpc, organizations.New(s.pool, s.authz, s.keys, s.members))
+	casebridgev1.RegisterOrganizationServiceServer(s.grpc, organizations.New(s.pool, s.authz, s.keys, s.members, s.audit))
 	casebridgev1.RegisterCaseServiceServer(s.grpc, cases.New(s.pool, s.authz, s.keys, s.validator, s.audit))
 	casebridgev1.RegisterReferralServiceServer(s.grpc, referrals.New(s.streams, s.pool, s.authz, s.keys, s.log, s.audit))
 	casebridgev1.RegisterProceedingServiceServer(s.grpc, proceedings.New(s.pool, s.authz, s.keys, s.audit))
-	casebridgev1.RegisterCompensationServiceServer(s.grpc, compensation.New(s.pool, s.authz, s.audit))
+	casebridgev1.RegisterCompensationServiceServer(s.grpc, compensation.New(s.pool, s.authz, s.keys, s.audit))
 	casebridgev1.RegisterAuditServiceServer(s.grpc, auditsvc.New(s.pool, s.audit))
 	casebridgev1.RegisterStatsServiceServer(s.grpc, stats.New(s.pool, s.cfg.StatsK))
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -78,7 +79,7 @@ func devTokenCommand(io IO) *cobra.Command {
 func bootstrapCommand(io IO) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bootstrap",
-		Short: "Create the first organisation and its admin on a fresh installation",
+		Short: "Create the first organisation and its admin (of a coordinating body: the first network admin)",
 		Example: "  casebridged bootstrap --database-url postgres://... --keyring-dir /run/secrets/casebridge-keys \\\n" +
 			"    --org shelter-a --name 'Shelter A' --kind shelter --country RS --admin alice@shelter-a.example",
 		Args: cobra.NoArgs,
@@ -92,7 +93,7 @@ func bootstrapCommand(io IO) *cobra.Command {
 	fs.StringVar(&o.Name, "name", "", "organisation display name")
 	fs.StringVar(&kind, "kind", "", "shelter, legal_aid, cso, state_body, medical or coordinating_body")
 	fs.StringVar(&o.Country, "country", "", "ISO 3166-1 alpha-2 country code")
-	fs.StringVar(&o.Admin, "admin", "", "token subject of the first org admin")
+	fs.StringVar(&o.Admin, "admin", "", "token subject of the first org admin (and network admin, for a coordinating body)")
 	withEnvUsage(fs)
 	cmd.RunE = body(func(cmd *cobra.Command, _ []string) error {
 		o.Kind = bootstrap.ParseKind(kind)
@@ -118,7 +119,7 @@ func bootstrapCommand(io IO) *cobra.Command {
 		if err := bootstrap.Create(ctx, pool, km, o); err != nil {
 			return err
 		}
-		fmt.Fprintf(io.Stdout, "organisation %s ready; %s is its org admin\n", o.ID, o.Admin)
+		fmt.Fprintf(io.Stdout, "organisation %s ready; %s holds %s there\n", o.ID, o.Admin, strings.Join(bootstrap.AdminRoles(o.Kind), " and "))
 		return nil
 	})
 	return cmd

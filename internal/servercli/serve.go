@@ -39,5 +39,8 @@ func serve(cmd *cobra.Command, io IO, cfg server.Config) error {
 			"  grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" %s casebridge.v1.OrganizationService/GetCallerIdentity\n\n",
 			lis.Addr(), lis.Addr(), cfg.DataDir, lis.Addr())
 	}
+	if cfg.Dev && cfg.DemoCaseload {
+		go seedCaseload(ctx, log, cfg.DataDir, lis.Addr().String())
+	}
 	return srv.Serve(ctx, lis)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/keys"
+	"github.com/casebridge/casebridge/internal/referral"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -29,13 +30,13 @@ func revokeOpen(ctx context.Context, tx pgx.Tx, caseID, consentID, reason string
 	}
 	rows, err := tx.Query(ctx, `
 		WITH open AS (
-			SELECT id, status FROM referrals
-			WHERE case_id = $1 AND ($2::uuid IS NULL OR consent_id = $2) AND status IN (1, 2)
+			SELECT o.id, o.status FROM referrals o
+			WHERE o.case_id = $1 AND ($2::uuid IS NULL OR o.consent_id = $2) AND `+referral.OpenSQL("o")+`
 			FOR UPDATE)
-		UPDATE referrals r SET status = 6, end_reason = $3, revoke_time = now(), update_time = now(),
+		UPDATE referrals r SET status = $4, end_reason = $3, revoke_time = now(), update_time = now(),
 			version = r.version + 1
 		FROM open WHERE r.id = open.id
-		RETURNING r.id::text, r.to_organization, open.status = 2`, caseID, consent, reason)
+		RETURNING r.id::text, r.to_organization, `+referral.AcceptedSQL("open")+``, caseID, consent, reason, referral.Stored(referral.Revoked))
 	if err != nil {
 		return nil, fmt.Errorf("revoke referrals of case %s: %w", caseID, err)
 	}

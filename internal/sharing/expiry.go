@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/casebridge/casebridge/internal/keys"
+	"github.com/casebridge/casebridge/internal/referral"
 )
 
 // EndExpired ends the sharing that relied on consents which have lapsed
@@ -21,7 +22,7 @@ import (
 func EndExpired(ctx context.Context, pool *pgxpool.Pool, km *keys.Manager, limit int) (int, error) {
 	rows, err := pool.Query(ctx, `SELECT DISTINCT r.case_id::text, r.consent_id::text
 		FROM referrals r JOIN consents c ON c.id = r.consent_id
-		WHERE r.status IN (1, 2) AND c.expire_time <= now()
+		WHERE `+referral.OpenSQL("r")+` AND c.expire_time <= now()
 		LIMIT $1`, limit)
 	if err != nil {
 		return 0, fmt.Errorf("find lapsed consents: %w", err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/casebridge/casebridge/internal/referral"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -14,7 +15,7 @@ func holders(ctx context.Context, tx pgx.Tx, caseID string) ([]string, error) {
 	rows, err := tx.Query(ctx, `
 		SELECT organization_id FROM cases WHERE id = $1
 		UNION ALL
-		(SELECT DISTINCT to_organization FROM referrals WHERE case_id = $1 AND status = 2 ORDER BY 1)`, caseID)
+		(SELECT DISTINCT r.to_organization FROM referrals r WHERE r.case_id = $1 AND `+referral.AcceptedSQL("r")+` ORDER BY 1)`, caseID)
 	if err != nil {
 		return nil, fmt.Errorf("organisations sharing case %s: %w", caseID, err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/referral"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -78,7 +79,7 @@ func (o *Outbox) Referrals(ctx context.Context, tx pgx.Tx, typ casebridgev1.Refe
 func (o *Outbox) CaseStatus(ctx context.Context, tx pgx.Tx, caseID string) error {
 	caseID = canonical(caseID)
 	rows, err := tx.Query(ctx, `SELECT DISTINCT ON (to_organization) to_organization, id::text
-		FROM referrals WHERE case_id = $1 AND status = 2
+		FROM referrals r WHERE r.case_id = $1 AND `+referral.AcceptedSQL("r")+`
 		ORDER BY to_organization, seq DESC`, caseID)
 	if err != nil {
 		return fmt.Errorf("case status events of case %s: %w", caseID, err)
@@ -90,7 +91,7 @@ func (o *Outbox) CaseStatus(ctx context.Context, tx pgx.Tx, caseID string) error
 			return fmt.Errorf("case status events of case %s: %w", caseID, err)
 		}
 		o.events = append(o.events, event{org, id, casebridgev1.ReferralEventType_REFERRAL_EVENT_TYPE_CASE_STATUS_CHANGED,
-			casebridgev1.ReferralStatus_REFERRAL_STATUS_ACCEPTED})
+			referral.Accepted})
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("case status events of case %s: %w", caseID, err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/keys"
 	"github.com/casebridge/casebridge/internal/sealed"
 	"github.com/casebridge/casebridge/internal/vault"
@@ -45,7 +46,7 @@ func Revoke(ctx context.Context, tx pgx.Tx, km *keys.Manager, caseID string, org
 	if err != nil || !held {
 		return err
 	}
-	err = km.ReplaceCaseKey(ctx, tx, caseID, func(q keys.Querier, old, new *vault.CaseKey) error {
+	err = km.ReplaceCaseKey(ctx, tx, caseID, func(q db.Querier, old, new *vault.CaseKey) error {
 		return sealed.Reseal(ctx, q, caseID, old, new)
 	}, keep...)
 	if err != nil {

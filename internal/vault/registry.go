@@ -29,8 +29,49 @@ var (
 	}
 )
 
+// Free text about the person outside the case record: one sealed column
+// per table ("texts"), holding the row's free-text fields together. Only
+// kinds, stages, outcomes, dates and amounts stay in plain columns.
+var (
+	// ReferralTexts holds a referral's message and decline reason,
+	// readable by both organisations of the referral.
+	ReferralTexts = texts("referrals", ClassCare, "a referral's message and decline reason")
+	// ConsentTexts holds how a consent was given.
+	ConsentTexts = texts("consents", ClassLegal, "how a consent was given (its method)")
+	// ProceedingTexts holds a proceeding's court, docket number, charges,
+	// strategic goal and sentence.
+	ProceedingTexts = texts("proceedings", ClassLegal, "a proceeding's court, docket number, charges, strategic goal and sentence")
+	// HearingTexts holds a hearing's outcome and cancellation reason.
+	HearingTexts = texts("hearings", ClassLegal, "a hearing's outcome and cancellation reason")
+	// DeadlineTexts holds a deadline's description and cancellation reason.
+	DeadlineTexts = texts("deadlines", ClassLegal, "a deadline's description and cancellation reason")
+	// ClaimTexts holds a claim's respondent name and status reason.
+	ClaimTexts = texts("claims", ClassLegal, "a claim's respondent name and status reason")
+	// PaymentTexts holds a payment's payer name and correction reason.
+	PaymentTexts = texts("claim_payments", ClassLegal, "a payment's payer name and correction reason")
+	// CaseHistoryReasons holds the reason given for a change of the case's
+	// status (closure, suspension, reopening) or for its erasure.
+	CaseHistoryReasons = &Column{
+		table: "case_history", id: "id", value: "reason", class: ClassLegal,
+		bind:  bindRow("case_history", "reason"),
+		about: "the reason given for a closure, suspension, reopening or erasure",
+	}
+)
+
+func texts(table string, class Class, about string) *Column {
+	return &Column{table: table, id: "id", value: "texts", class: class, bind: bindRow(table, "texts"), about: about}
+}
+
 var registry = []*Column{
 	CaseSecrets,
 	CaseNotes,
 	HearingNotes,
+	ReferralTexts,
+	ConsentTexts,
+	ProceedingTexts,
+	HearingTexts,
+	DeadlineTexts,
+	ClaimTexts,
+	PaymentTexts,
+	CaseHistoryReasons,
 }

@@ -177,11 +177,8 @@ func toProto(e audit.Linked) *casebridgev1.AuditEvent {
 		PrevHash:       e.PrevHash,
 		Hash:           e.Hash,
 	}
-	for _, r := range e.Roles {
-		if v, ok := casebridgev1.Role_value["ROLE_"+strings.ToUpper(r)]; ok && v != 0 {
-			out.Roles = append(out.Roles, casebridgev1.Role(v))
-		}
-	}
+	out.Roles = authz.RolesFromNames(e.Roles)
+	out.Details = e.Details
 	for _, c := range e.Classes {
 		if v := dataclass.FromName(c); v != casebridgev1.DataClass_DATA_CLASS_UNSPECIFIED {
 			out.Classes = append(out.Classes, v)

@@ -11,7 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/casebridge/casebridge/internal/authz"
-	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/sharing"
@@ -19,7 +19,7 @@ import (
 )
 
 const consentColumns = `id, case_id, purpose, decision, organization_id, organization_kind, state,
-	given_time, expire_time, withdraw_time, recorded_by, method, create_time`
+	given_time, expire_time, withdraw_time, recorded_by, texts, create_time`
 
 // RecordConsent records the person's decision about sharing their case or
 // its statistical use.
@@ -72,22 +72,26 @@ func (s *Service) RecordConsent(ctx context.Context, req *casebridgev1.RecordCon
 			}
 		}
 		id = uuid.NewString()
+		texts, err := s.sealConsentTexts(ctx, tx, r.ID, id, consentTexts{Method: req.GetMethod()})
+		if err != nil {
+			return err
+		}
 		err = tx.QueryRow(ctx, `INSERT INTO consents (id, case_id, purpose, decision, organization_id, organization_kind,
-				state, given_time, expire_time, recorded_by, method, request_id)
+				state, given_time, expire_time, recorded_by, texts, request_id)
 			VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9, $10, $11)
 			ON CONFLICT (case_id, request_id) DO UPDATE SET request_id = EXCLUDED.request_id
 			RETURNING id`,
 			id, r.ID, int16(req.GetPurpose()), int16(req.GetDecision()), orgID, kind,
-			given, expire, p.Subject, req.GetMethod(), requestID).Scan(&id)
+			given, expire, p.Subject, texts, requestID).Scan(&id)
 		if err != nil {
 			return fmt.Errorf("record consent on case %s: %w", r.ID, err)
 		}
-		return s.recordChange(ctx, tx, acc.Org, r.ID, nil)
+		return s.recordChange(ctx, tx, acc.Org, r.ID, consentClasses(req.GetMethod()))
 	})
 	if err != nil {
 		return nil, err
 	}
-	c, err := getConsent(ctx, s.pool, req.GetCaseId(), id, s.now())
+	c, err := s.getConsent(ctx, s.pool, req.GetCaseId(), id, s.now())
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +118,7 @@ func checkConsentRecipient(req *casebridgev1.RecordConsentRequest) error {
 	return nil
 }
 
-func requireOrganization(ctx context.Context, q caseinfo.Querier, id string) error {
+func requireOrganization(ctx context.Context, q db.Querier, id string) error {
 	var ok bool
 	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM organizations WHERE id = $1)`, id).Scan(&ok); err != nil {
 		return fmt.Errorf("look up organisation %s: %w", id, err)
@@ -137,7 +141,7 @@ func (s *Service) WithdrawConsent(ctx context.Context, req *casebridgev1.Withdra
 		if err != nil {
 			return err
 		}
-		c, err := getConsent(ctx, tx, req.GetCaseId(), req.GetConsentId(), s.now())
+		c, err := s.getConsent(ctx, tx, req.GetCaseId(), req.GetConsentId(), s.now())
 		if err != nil {
 			return err
 		}
@@ -155,7 +159,7 @@ func (s *Service) WithdrawConsent(ctx context.Context, req *casebridgev1.Withdra
 	if err != nil {
 		return nil, err
 	}
-	c, err := getConsent(ctx, s.pool, req.GetCaseId(), req.GetConsentId(), s.now())
+	c, err := s.getConsent(ctx, s.pool, req.GetCaseId(), req.GetConsentId(), s.now())
 	if err != nil {
 		return nil, err
 	}
@@ -204,30 +208,48 @@ func (s *Service) ListConsents(ctx context.Context, req *casebridgev1.ListConsen
 	resp := &casebridgev1.ListConsentsResponse{}
 	var lastCreate time.Time
 	now := s.now()
+	var texts [][]byte
 	for rows.Next() {
 		if len(resp.Consents) == limit {
 			resp.NextPageToken = pagetoken.Encode(fp, lastCreate.Format(time.RFC3339Nano), resp.Consents[limit-1].GetId())
 			break
 		}
-		c, created, err := scanConsent(rows, now)
+		var t []byte
+		c, created, err := scanConsent(rows, now, &t)
 		if err != nil {
 			return nil, err
 		}
 		lastCreate = created
 		resp.Consents = append(resp.Consents, c)
+		texts = append(texts, t)
 	}
-	return resp, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	for i, c := range resp.Consents {
+		if err := s.openConsentTexts(ctx, s.pool, c, texts[i]); err != nil {
+			return nil, err
+		}
+	}
+	return resp, nil
 }
 
-func getConsent(ctx context.Context, q caseinfo.Querier, caseID, id string, now time.Time) (*casebridgev1.Consent, error) {
-	c, _, err := scanConsent(q.QueryRow(ctx, `SELECT `+consentColumns+` FROM consents WHERE id = $1 AND case_id = $2`, id, caseID), now)
+func (s *Service) getConsent(ctx context.Context, q db.Querier, caseID, id string, now time.Time) (*casebridgev1.Consent, error) {
+	var texts []byte
+	c, _, err := scanConsent(q.QueryRow(ctx, `SELECT `+consentColumns+` FROM consents WHERE id = $1 AND case_id = $2`, id, caseID), now, &texts)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, rpcerr.NotFound("consent %s not found on case %s", id, caseID)
 	}
-	return c, err
+	if err != nil {
+		return nil, err
+	}
+	return c, s.openConsentTexts(ctx, q, c, texts)
 }
 
-func scanConsent(row pgx.Row, now time.Time) (*casebridgev1.Consent, time.Time, error) {
+// scanConsent reads a consent; its sealed texts go to texts, for
+// openConsentTexts.
+func scanConsent(row pgx.Row, now time.Time, texts *[]byte) (*casebridgev1.Consent, time.Time, error) {
 	var c casebridgev1.Consent
 	var purpose, decision, state int16
 	var org *string
@@ -235,7 +257,7 @@ func scanConsent(row pgx.Row, now time.Time) (*casebridgev1.Consent, time.Time, 
 	var given, created time.Time
 	var expire, withdraw *time.Time
 	if err := row.Scan(&c.Id, &c.CaseId, &purpose, &decision, &org, &kind, &state,
-		&given, &expire, &withdraw, &c.RecordedBy, &c.Method, &created); err != nil {
+		&given, &expire, &withdraw, &c.RecordedBy, texts, &created); err != nil {
 		return nil, time.Time{}, err
 	}
 	c.Purpose = casebridgev1.ConsentPurpose(purpose)

@@ -120,8 +120,13 @@ func (s *Service) createdAgain(ctx context.Context, p authz.Principal, prior *ca
 	if prior == nil {
 		return nil, errors.New("retried create: first case vanished")
 	}
-	out, err := s.render(ctx, s.pool, s.ownerAccess(p, prior.OrgID), prior, casebridgev1.CaseView_CASE_VIEW_FULL)
+	acc := s.ownerAccess(p, prior.OrgID)
+	out, err := s.render(ctx, s.pool, acc, prior, casebridgev1.CaseView_CASE_VIEW_FULL)
 	if err != nil {
+		return nil, err
+	}
+	// Nothing was written this time; what is returned was decrypted.
+	if err := s.recordReturned(ctx, acc.Org, out); err != nil {
 		return nil, err
 	}
 	return &casebridgev1.CreateCaseResponse{Case: out}, nil

@@ -41,7 +41,14 @@ func (s *Service) EraseCase(ctx context.Context, req *casebridgev1.EraseCaseRequ
 		if err := checkEtag(r, req.GetEtag(), false); err != nil {
 			return err
 		}
+		auditReason(ctx, req.GetReasonCode(), req.GetReason())
 		if err := s.recordChange(ctx, tx, acc.Org, r.ID, presentClasses(r)); err != nil {
+			return err
+		}
+		// The reason is sealed like every other value of the case, and so
+		// is shredded with it below: what outlives the erasure is that it
+		// happened, when and by whom.
+		if err := s.addHistory(ctx, tx, r.ID, casebridgev1.CaseStatus_CASE_STATUS_UNSPECIFIED, true, req.GetReason(), req.GetReasonCode(), p.Subject); err != nil {
 			return err
 		}
 		// The organisations the case is shared with hear that it is closed

@@ -213,7 +213,8 @@ func importWholeFile(t *testing.T, data []byte, wantRows int64) {
 	if want.rows != wantRows {
 		t.Fatalf("the file has %d rows, want %d", want.rows, wantRows)
 	}
-	header := &casebridgev1.ImportHeader{Source: source, Status: casebridgev1.CaseStatus_CASE_STATUS_CLOSED}
+	// No status: historic rows arrive closed, dated by their year.
+	header := &casebridgev1.ImportHeader{Source: source}
 
 	ctx := context.Background()
 	var casesBefore int64
@@ -232,6 +233,7 @@ func importWholeFile(t *testing.T, data []byte, wantRows int64) {
 	}
 
 	var got fileCounts
+	var datedByYear int64
 	var closed, withCloseTime, withCountry, distinctRefs, distinctLines, minLine, maxLine int64
 	err := env.Pool.QueryRow(ctx, `
 		SELECT count(*),
@@ -251,7 +253,8 @@ func importWholeFile(t *testing.T, data []byte, wantRows int64) {
 			count(*) FILTER (WHERE country <> ''),
 			count(DISTINCT reference),
 			count(DISTINCT import_line),
-			min(import_line), max(import_line)
+			min(import_line), max(import_line),
+			count(*) FILTER (WHERE extract(year FROM create_time AT TIME ZONE 'UTC') = identification_year AND close_time = create_time)
 		FROM cases WHERE organization_id = $1 AND import_source = $2`,
 		"shelter-a", source,
 		int16(casebridgev1.Sex_SEX_FEMALE), int16(casebridgev1.Sex_SEX_MALE),
@@ -265,7 +268,7 @@ func importWholeFile(t *testing.T, data []byte, wantRows int64) {
 		int16(casebridgev1.CaseStatus_CASE_STATUS_CLOSED),
 	).Scan(&got.rows, &got.female, &got.male, &got.ua, &got.us, &got.unknownCitizenship,
 		&got.hotline, &got.caseManagement, &got.forcedLabour, &got.begging, &got.sexual, &got.children,
-		&closed, &withCloseTime, &withCountry, &distinctRefs, &distinctLines, &minLine, &maxLine)
+		&closed, &withCloseTime, &withCountry, &distinctRefs, &distinctLines, &minLine, &maxLine, &datedByYear)
 	if err != nil {
 		t.Fatalf("count imported cases: %v", err)
 	}
@@ -289,6 +292,7 @@ func importWholeFile(t *testing.T, data []byte, wantRows int64) {
 	check("children", got.children, want.children)
 	check("closed", closed, want.rows)
 	check("with a close time", withCloseTime, want.rows)
+	check("created and closed in their year of registration", datedByYear, want.rows)
 	check("with a country", withCountry, 0)
 	check("distinct references", distinctRefs, want.rows)
 	check("distinct lines", distinctLines, want.rows)
@@ -398,7 +402,8 @@ func TestImportRejectsBadRowsKeepsGood(t *testing.T) {
 		t.Errorf("lines not rejected: %v", want)
 	}
 
-	// The good rows are there, open (the default status), with their attributes.
+	// The good rows are there, closed (the default status: historic
+	// records), with their attributes.
 	rows, err := env.Pool.Query(context.Background(), `SELECT import_line, status, sex, nationality, country, identification_year
 		FROM cases WHERE organization_id = 'shelter-a' AND import_source = $1 ORDER BY import_line`, source)
 	if err != nil {
@@ -421,11 +426,11 @@ func TestImportRejectsBadRowsKeepsGood(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	open := int16(casebridgev1.CaseStatus_CASE_STATUS_OPEN)
+	closed := int16(casebridgev1.CaseStatus_CASE_STATUS_CLOSED)
 	wantRows := []stored{
-		{2, open, int16(casebridgev1.Sex_SEX_FEMALE), "UA", "", 2016},
-		{6, open, int16(casebridgev1.Sex_SEX_MALE), "US", "", 2017},
-		{9, open, int16(casebridgev1.Sex_SEX_FEMALE), "", "RS", 2024},
+		{2, closed, int16(casebridgev1.Sex_SEX_FEMALE), "UA", "", 2016},
+		{6, closed, int16(casebridgev1.Sex_SEX_MALE), "US", "", 2017},
+		{9, closed, int16(casebridgev1.Sex_SEX_FEMALE), "", "RS", 2024},
 	}
 	if len(got) != len(wantRows) {
 		t.Fatalf("stored rows %+v, want %+v", got, wantRows)

@@ -1,6 +1,8 @@
 package cases
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"fmt"
@@ -96,7 +98,9 @@ func (s *Service) startImport(p authz.Principal, stream casebridgev1.CaseService
 	}
 	status := h.GetStatus()
 	if status == casebridgev1.CaseStatus_CASE_STATUS_UNSPECIFIED {
-		status = open
+		// An import brings historic records: they must not count as cases
+		// taken on now.
+		status = closed
 	}
 	return &importJob{s: s, org: org, source: h.GetSource(), status: status, resp: &casebridgev1.ImportCasesResponse{}}, nil
 }
@@ -151,12 +155,16 @@ func (j *importJob) flush(ctx context.Context) error {
 		for i, row := range fresh {
 			args := append([]any{uuid.NewString(), j.org, fmt.Sprintf("%s-IMP-%06d", prefix, first+i), int16(j.status)},
 				codedArgs(row.GetCoded())...)
-			args = append(args, j.source, row.GetLine())
+			created := registered(row.GetCoded().GetIdentificationYear(), time.Now())
+			var closeTime *time.Time
+			if j.status == closed {
+				closeTime = &created
+			}
+			args = append(args, j.source, row.GetLine(), closeTime, created)
 			batch.Queue(`INSERT INTO cases (id, organization_id, reference, status,
 					sex, age_band, child, nationality, country, identification_year, exploitation_forms,
-					identification_status, import_source, import_line, close_time)
-				VALUES ($1, $2, $3, $4::smallint, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-					CASE WHEN $4::smallint = 4 THEN now() END)
+					identification_status, import_source, import_line, close_time, create_time)
+				VALUES ($1, $2, $3, $4::smallint, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 				ON CONFLICT (organization_id, import_source, import_line) DO NOTHING`, args...)
 		}
 		results := tx.SendBatch(ctx, batch)
@@ -205,4 +213,14 @@ func (j *importJob) notImported(ctx context.Context, rows []*casebridgev1.Import
 		}
 	}
 	return fresh, nil
+}
+
+// registered is when an imported case is dated: 1 January (UTC) of its
+// identification year, the only date a historic record carries; now when
+// the year is unknown or later than now.
+func registered(year int32, now time.Time) time.Time {
+	if year <= 0 || int(year) > now.Year() {
+		return now
+	}
+	return time.Date(int(year), time.January, 1, 0, 0, 0, 0, time.UTC)
 }

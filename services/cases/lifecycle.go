@@ -60,31 +60,32 @@ func statusWords(ss []casebridgev1.CaseStatus) string {
 
 // StartAssistance moves an open or suspended case to in assistance.
 func (s *Service) StartAssistance(ctx context.Context, req *casebridgev1.StartAssistanceRequest) (*casebridgev1.StartAssistanceResponse, error) {
-	c, err := s.changeStatus(ctx, req.GetId(), req.GetEtag(), "update", startAssistance)
+	c, err := s.changeStatus(ctx, req.GetId(), req.GetEtag(), "update", startAssistance, "", casebridgev1.CaseChangeReason_CASE_CHANGE_REASON_UNSPECIFIED)
 	return &casebridgev1.StartAssistanceResponse{Case: c}, err
 }
 
 // SuspendCase pauses assistance.
 func (s *Service) SuspendCase(ctx context.Context, req *casebridgev1.SuspendCaseRequest) (*casebridgev1.SuspendCaseResponse, error) {
-	c, err := s.changeStatus(ctx, req.GetId(), req.GetEtag(), "update", suspend)
+	c, err := s.changeStatus(ctx, req.GetId(), req.GetEtag(), "update", suspend, req.GetReason(), req.GetReasonCode())
 	return &casebridgev1.SuspendCaseResponse{Case: c}, err
 }
 
 // CloseCase ends assistance.
 func (s *Service) CloseCase(ctx context.Context, req *casebridgev1.CloseCaseRequest) (*casebridgev1.CloseCaseResponse, error) {
-	c, err := s.changeStatus(ctx, req.GetId(), req.GetEtag(), "close", closeCase)
+	c, err := s.changeStatus(ctx, req.GetId(), req.GetEtag(), "close", closeCase, req.GetReason(), req.GetReasonCode())
 	return &casebridgev1.CloseCaseResponse{Case: c}, err
 }
 
 // ReopenCase brings a closed case back into assistance.
 func (s *Service) ReopenCase(ctx context.Context, req *casebridgev1.ReopenCaseRequest) (*casebridgev1.ReopenCaseResponse, error) {
-	c, err := s.changeStatus(ctx, req.GetId(), req.GetEtag(), "reopen", reopen)
+	c, err := s.changeStatus(ctx, req.GetId(), req.GetEtag(), "reopen", reopen, req.GetReason(), req.GetReasonCode())
 	return &casebridgev1.ReopenCaseResponse{Case: c}, err
 }
 
 // changeStatus applies t to case id in one transaction, if act on the case
-// is allowed and the optional etag is current.
-func (s *Service) changeStatus(ctx context.Context, id, etag, act string, t transition) (*casebridgev1.Case, error) {
+// is allowed and the optional etag is current, and keeps the change in the
+// case history with its reason, sealed.
+func (s *Service) changeStatus(ctx context.Context, id, etag, act string, t transition, reason string, code casebridgev1.CaseChangeReason) (*casebridgev1.Case, error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
@@ -107,7 +108,11 @@ func (s *Service) changeStatus(ctx context.Context, id, etag, act string, t tran
 		if err := t.check(r.Status); err != nil {
 			return err
 		}
-		if err := s.recordChange(ctx, tx, acc.Org, id, nil); err != nil {
+		auditReason(ctx, code, reason)
+		if err := s.recordChange(ctx, tx, acc.Org, id, historyClasses(reason)); err != nil {
+			return err
+		}
+		if err := s.addHistory(ctx, tx, r.ID, t.to, false, reason, code, p.Subject); err != nil {
 			return err
 		}
 		now := s.now()

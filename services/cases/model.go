@@ -6,7 +6,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseaccess"
 	"github.com/casebridge/casebridge/internal/dataclass"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -32,7 +32,7 @@ type caseRow struct {
 	// ciphertexts: a full read then needs no second query.
 	secrets map[casebridgev1.DataClass][]byte
 	// shares, loaded by getCaseSealed, are its accepted referrals.
-	shares []authz.Share
+	shares []caseaccess.Share
 }
 
 func (r *caseRow) etag() string { return strconv.FormatInt(r.Version, 10) }
@@ -73,4 +73,9 @@ func checkEtag(r *caseRow, etag string, required bool) error {
 		return errStaleEtag(r.ID)
 	}
 	return nil
+}
+
+// facts are the access facts of a row loaded with its shares.
+func (r *caseRow) facts() caseaccess.Facts {
+	return caseaccess.Facts{ID: r.ID, Owner: r.OrgID, Erased: r.EraseTime != nil, Shares: r.shares}
 }

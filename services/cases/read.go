@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/casebridge/casebridge/internal/authz"
-	"github.com/casebridge/casebridge/internal/caseinfo"
 	"github.com/casebridge/casebridge/internal/dataclass"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/iso"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/rpcerr"
@@ -27,7 +27,7 @@ func (s *Service) GetCase(ctx context.Context, req *casebridgev1.GetCaseRequest)
 	if err != nil {
 		return nil, err
 	}
-	acc, err := s.decide(p, authz.CaseInfo{OwnerOrg: r.OrgID, Shares: r.shares}, r.ID, "case", authz.ActRead)
+	acc, err := s.decide(p, r.facts(), "case", authz.ActRead)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +52,7 @@ func (s *Service) ownerAccess(p authz.Principal, org string) authz.Access {
 
 // render turns a row into the API message: plain attributes, the classes
 // acc allows decrypted (FULL view only), the rest listed as redacted.
-func (s *Service) render(ctx context.Context, q caseinfo.Querier, acc authz.Access, r *caseRow, view casebridgev1.CaseView) (*casebridgev1.Case, error) {
+func (s *Service) render(ctx context.Context, q db.Querier, acc authz.Access, r *caseRow, view casebridgev1.CaseView) (*casebridgev1.Case, error) {
 	out := r.toProto()
 	var readable []casebridgev1.DataClass
 	for _, c := range dataclass.All {
@@ -114,14 +114,14 @@ func (s *Service) ListCases(ctx context.Context, req *casebridgev1.ListCasesRequ
 	for i, r := range rows {
 		ids[i] = r.ID
 	}
-	infos, err := caseinfo.LoadMany(ctx, s.pool, ids)
+	readable, err := s.gate.Readable(ctx, s.pool, p, ids, "case", authz.ActRead)
 	if err != nil {
 		return nil, err
 	}
 	resp := &casebridgev1.ListCasesResponse{}
 	for _, r := range rows {
-		acc, err := s.authz.CaseAccess(p, infos[r.ID], "case", authz.ActRead)
-		if err != nil {
+		acc, ok := readable[r.ID]
+		if !ok {
 			// Shared with an organisation where the caller's role cannot read it.
 			continue
 		}

@@ -10,8 +10,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
-	"github.com/casebridge/casebridge/internal/caseinfo"
 	"github.com/casebridge/casebridge/internal/dataclass"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/keys"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/vault"
@@ -86,7 +86,7 @@ func openClass(key *vault.CaseKey, caseID string, cl casebridgev1.DataClass, ct 
 
 // decryptInto adds to out every class of r listed in want, decrypted, and
 // returns the classes it added.
-func (s *Service) decryptInto(ctx context.Context, q caseinfo.Querier, r *caseRow, want []casebridgev1.DataClass, out *casebridgev1.Case) ([]casebridgev1.DataClass, error) {
+func (s *Service) decryptInto(ctx context.Context, q db.Querier, r *caseRow, want []casebridgev1.DataClass, out *casebridgev1.Case) ([]casebridgev1.DataClass, error) {
 	var stored []int16
 	for _, c := range want {
 		if r.has(c) {

@@ -13,8 +13,9 @@ import (
 
 	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/authz"
-	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/caseaccess"
 	"github.com/casebridge/casebridge/internal/dataclass"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/keys"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/validation"
@@ -27,6 +28,7 @@ type Service struct {
 
 	pool      *pgxpool.Pool
 	authz     *authz.Engine
+	gate      *caseaccess.Gate
 	keys      *keys.Manager
 	validator *validation.Validator
 	audit     *audit.Recorder
@@ -35,7 +37,7 @@ type Service struct {
 
 // New builds the service over its dependencies.
 func New(pool *pgxpool.Pool, engine *authz.Engine, km *keys.Manager, v *validation.Validator, rec *audit.Recorder) *Service {
-	return &Service{pool: pool, authz: engine, keys: km, validator: v, audit: rec, now: time.Now}
+	return &Service{pool: pool, authz: engine, gate: caseaccess.NewGate(engine), keys: km, validator: v, audit: rec, now: time.Now}
 }
 
 // ValidatesOwnStream lists the streaming methods that validate each message
@@ -54,13 +56,14 @@ func principal(ctx context.Context) (authz.Principal, error) {
 // access loads who owns case id and decides whether the caller may do act
 // on obj there. A case the caller may not see is NotFound, exactly like one
 // that does not exist.
-func (s *Service) access(ctx context.Context, q caseinfo.Querier, p authz.Principal, id, obj, act string, lock bool) (authz.Access, error) {
-	return caseinfo.Check(ctx, q, s.authz, p, id, obj, act, lock, caseNotFound(id))
+func (s *Service) access(ctx context.Context, q db.Querier, p authz.Principal, id, obj, act string, lock bool) (authz.Access, error) {
+	acc, _, err := s.gate.Check(ctx, q, p, id, obj, act, lock, caseNotFound(id))
+	return acc, err
 }
 
 // decide is access for a case already loaded.
-func (s *Service) decide(p authz.Principal, info authz.CaseInfo, id, obj, act string) (authz.Access, error) {
-	return caseinfo.Decide(s.authz, p, info, id, obj, act, caseNotFound(id))
+func (s *Service) decide(p authz.Principal, f caseaccess.Facts, obj, act string) (authz.Access, error) {
+	return s.gate.Resolve(p, f, obj, act, caseNotFound(f.ID))
 }
 
 func caseNotFound(id string) error { return rpcerr.NotFound("case %s not found", id) }
@@ -81,6 +84,17 @@ func (s *Service) recordRead(ctx context.Context, org, id string, classes []case
 		return nil
 	}
 	return s.audit.Read(ctx, org, id, classNames(classes))
+}
+
+// recordReturned records the read of case c as a response returns it,
+// naming the classes it carries in clear; a response with none needs no
+// event beyond the call's own.
+func (s *Service) recordReturned(ctx context.Context, org string, c *casebridgev1.Case) error {
+	classes := returnedClasses(c)
+	if len(classes) == 0 {
+		return nil
+	}
+	return s.recordRead(ctx, org, c.GetId(), classes)
 }
 
 // recordChange writes the audit event of a change to case id in the

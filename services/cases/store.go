@@ -2,7 +2,6 @@ package cases
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,9 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/casebridge/casebridge/internal/authz"
-	"github.com/casebridge/casebridge/internal/caseinfo"
-	"github.com/casebridge/casebridge/internal/dataclass"
+	"github.com/casebridge/casebridge/internal/caseaccess"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -60,7 +58,7 @@ func codedArgs(c *casebridgev1.CodedAttributes) []any {
 }
 
 // getCase loads a case row; lock takes a row lock for the transaction.
-func getCase(ctx context.Context, q caseinfo.Querier, id string, lock bool) (*caseRow, error) {
+func getCase(ctx context.Context, q db.Querier, id string, lock bool) (*caseRow, error) {
 	sql := "SELECT " + caseColumns + " FROM cases WHERE id = $1"
 	if lock {
 		sql += " FOR UPDATE"
@@ -77,10 +75,8 @@ func getCase(ctx context.Context, q caseinfo.Querier, id string, lock bool) (*ca
 
 // getCaseSealed loads a case row together with its ciphertexts, in one
 // round trip: the hot path of a full read.
-func getCaseSealed(ctx context.Context, q caseinfo.Querier, id string) (*caseRow, error) {
-	rows, err := q.Query(ctx, `SELECT c.class, c.ciphertext,
-			(SELECT coalesce(json_agg(json_build_object('org', r.to_organization, 'classes', r.classes)), '[]')
-			 FROM referrals r WHERE r.case_id = cases.id AND r.status = 2)::text,
+func getCaseSealed(ctx context.Context, q db.Querier, id string) (*caseRow, error) {
+	rows, err := q.Query(ctx, `SELECT c.class, c.ciphertext, `+caseaccess.SharesColumn("cases")+`,
 			`+caseColumns+`
 		FROM cases LEFT JOIN case_secrets c ON c.case_id = cases.id WHERE cases.id = $1`, id)
 	if err != nil {
@@ -97,7 +93,7 @@ func getCaseSealed(ctx context.Context, q caseinfo.Querier, id string) (*caseRow
 		if err != nil {
 			return nil, fmt.Errorf("load case %s: %w", id, err)
 		}
-		if row.shares, err = decodeShares(shares); err != nil {
+		if row.shares, err = caseaccess.DecodeShares(shares); err != nil {
 			return nil, fmt.Errorf("load case %s: %w", id, err)
 		}
 		r = row
@@ -115,22 +111,6 @@ func getCaseSealed(ctx context.Context, q caseinfo.Querier, id string) (*caseRow
 	return r, nil
 }
 
-// decodeShares reads the accepted referrals aggregated as JSON.
-func decodeShares(raw string) ([]authz.Share, error) {
-	var rows []struct {
-		Org     string  `json:"org"`
-		Classes []int16 `json:"classes"`
-	}
-	if err := json.Unmarshal([]byte(raw), &rows); err != nil {
-		return nil, fmt.Errorf("decode shares: %w", err)
-	}
-	out := make([]authz.Share, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, authz.Share{Org: r.Org, Classes: dataclass.Names(r.Classes)})
-	}
-	return out, nil
-}
-
 // prefixedRow scans leading extra columns into dest before the case columns.
 type prefixedRow struct {
 	rows pgx.Rows
@@ -140,7 +120,7 @@ type prefixedRow struct {
 func (p prefixedRow) Scan(dest ...any) error { return p.rows.Scan(append(p.dest, dest...)...) }
 
 // caseByRequestID finds a case created earlier with the same request id.
-func caseByRequestID(ctx context.Context, q caseinfo.Querier, org, requestID string) (*caseRow, error) {
+func caseByRequestID(ctx context.Context, q db.Querier, org, requestID string) (*caseRow, error) {
 	r, err := scanCase(q.QueryRow(ctx, "SELECT "+caseColumns+
 		" FROM cases WHERE organization_id = $1 AND request_id = $2", org, requestID))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -156,7 +136,7 @@ func caseByRequestID(ctx context.Context, q caseinfo.Querier, org, requestID str
 // first. It runs in its own short statement, outside the create's
 // transaction, so concurrent intakes do not queue behind each other; a
 // failed create leaves a gap, never a duplicate.
-func nextReferences(ctx context.Context, q caseinfo.Querier, org string, year, n int) (prefix string, first int, err error) {
+func nextReferences(ctx context.Context, q db.Querier, org string, year, n int) (prefix string, first int, err error) {
 	err = q.QueryRow(ctx, `
 		WITH bumped AS (
 			INSERT INTO case_reference_counters (organization_id, year, last_number) VALUES ($1, $2, $3)
@@ -261,7 +241,7 @@ func deleteSecret(ctx context.Context, tx pgx.Tx, caseID string, class casebridg
 }
 
 // loadSecrets returns the ciphertexts of the given classes of a case.
-func loadSecrets(ctx context.Context, q caseinfo.Querier, caseID string, classes []int16) (map[casebridgev1.DataClass][]byte, error) {
+func loadSecrets(ctx context.Context, q db.Querier, caseID string, classes []int16) (map[casebridgev1.DataClass][]byte, error) {
 	out := map[casebridgev1.DataClass][]byte{}
 	if len(classes) == 0 {
 		return out, nil
@@ -301,11 +281,10 @@ type listFilter struct {
 
 // listCases returns up to f.limit visible cases after f.afterSeq, newest
 // first, and whether more follow.
-func listCases(ctx context.Context, q caseinfo.Querier, f listFilter) ([]*caseRow, bool, error) {
+func listCases(ctx context.Context, q db.Querier, f listFilter) ([]*caseRow, bool, error) {
 	rows, err := q.Query(ctx, `
 		SELECT `+caseColumns+` FROM cases c
-		WHERE (c.organization_id = ANY($1) OR EXISTS (
-				SELECT 1 FROM referrals r WHERE r.case_id = c.id AND r.status = 2 AND r.to_organization = ANY($1)))
+		WHERE `+caseaccess.VisibleSQL("c", "$1")+`
 		  AND ($2 = 0 OR c.status = $2)
 		  AND ($3 = '' OR c.assigned_caseworker = $3)
 		  AND ($4::timestamptz IS NULL OR c.update_time >= $4)

@@ -102,6 +102,11 @@ func (s *Service) UpdateCase(ctx context.Context, req *casebridgev1.UpdateCaseRe
 	if err != nil {
 		return nil, err
 	}
+	// The change's event names what was written; the answer carries the
+	// whole case decrypted, which is a read of every class it returns.
+	if err := s.recordReturned(ctx, acc.Org, c); err != nil {
+		return nil, err
+	}
 	return &casebridgev1.UpdateCaseResponse{Case: c}, nil
 }
 

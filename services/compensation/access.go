@@ -8,15 +8,17 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
-	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/caseaccess"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/rpcerr"
-	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
 // Policy objects of this service (policies/methods.csv).
+// Claims and payments are court data, which caseaccess reaches only
+// through legal work.
 const (
-	objClaim   = "claim"
-	objPayment = "payment"
+	objClaim   = caseaccess.ObjClaim
+	objPayment = caseaccess.ObjPayment
 	actCreate  = "create"
 	actUpdate  = "update"
 )
@@ -25,9 +27,9 @@ const (
 // locks the case row for the caller's transaction (every mutation locks the
 // case, then the claim). A case the caller may not see is reported as
 // notFound, so that a claim id reveals neither its case nor that it exists.
-func (s *Service) access(ctx context.Context, q caseinfo.Querier, p authz.Principal, caseID, obj, act string, lock bool, notFound error) (authz.Access, error) {
+func (s *Service) access(ctx context.Context, q db.Querier, p authz.Principal, caseID, obj, act string, lock bool, notFound error) (authz.Access, error) {
 	concerns(ctx, "", caseID)
-	acc, err := caseinfo.Check(ctx, q, s.authz, p, caseID, obj, act, lock, notFound)
+	acc, _, err := s.gate.Check(ctx, q, p, caseID, obj, act, lock, notFound)
 	if err != nil {
 		return authz.Access{}, err
 	}
@@ -38,7 +40,7 @@ func (s *Service) access(ctx context.Context, q caseinfo.Querier, p authz.Princi
 // claimAccess finds the case of claim id and decides p's access to it; a
 // claim that does not exist and one the caller may not see are the same
 // NotFound.
-func (s *Service) claimAccess(ctx context.Context, q caseinfo.Querier, p authz.Principal, id, obj, act string, lock bool) (string, authz.Access, error) {
+func (s *Service) claimAccess(ctx context.Context, q db.Querier, p authz.Principal, id, obj, act string, lock bool) (string, authz.Access, error) {
 	var caseID string
 	err := q.QueryRow(ctx, `SELECT case_id FROM claims WHERE id = $1`, id).Scan(&caseID)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -54,14 +56,8 @@ func (s *Service) claimAccess(ctx context.Context, q caseinfo.Querier, p authz.P
 func caseNotFound(id string) error  { return rpcerr.NotFound("case %s not found", id) }
 func claimNotFound(id string) error { return rpcerr.NotFound("claim %s not found", id) }
 
-// Referral values as stored in the referrals table.
-const (
-	referralAccepted = 2
-	serviceLegal     = int16(casebridgev1.ServiceKind_SERVICE_KIND_LEGAL)
-)
-
 // checkProceeding checks that a claim's proceeding is one of its case's.
-func checkProceeding(ctx context.Context, q caseinfo.Querier, field, caseID, proceedingID string) error {
+func checkProceeding(ctx context.Context, q db.Querier, field, caseID, proceedingID string) error {
 	if proceedingID == "" {
 		return nil
 	}

@@ -8,9 +8,10 @@ import (
 	"github.com/casebridge/casebridge/internal/audit"
 )
 
-// Claims and payments hold no sensitive class (amounts, dates and the
-// respondent, never victim data), so every event of this service names the
-// case and the organisation, never a class.
+// Claims and payments hold no sensitive class of the case record: amounts,
+// dates, kinds and statuses are plain; the names and reasons (texts.go) are
+// sealed, and shown to whoever may read the claim. Every event of this
+// service names the case and the organisation.
 
 // recordRead writes the audit event of a read of case caseID acting for
 // org, durable before it returns: a handler must not answer if it fails.
@@ -19,6 +20,15 @@ func (s *Service) recordRead(ctx context.Context, org, caseID string) error {
 		return nil
 	}
 	return s.audit.Read(ctx, org, caseID, nil)
+}
+
+// recordReads writes a read event for every case a list response returns;
+// durable before it returns, and a handler must not answer if it fails.
+func (s *Service) recordReads(ctx context.Context, r *audit.ReadSet) error {
+	if s.audit == nil {
+		return nil
+	}
+	return s.audit.ReadMany(ctx, r.Reads())
 }
 
 // recordChange writes the audit event of a change to case caseID in the

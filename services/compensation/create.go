@@ -7,7 +7,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/casebridge/casebridge/internal/caseinfo"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -46,11 +45,8 @@ func (s *Service) CreateClaim(ctx context.Context, req *casebridgev1.CreateClaim
 		if err != nil {
 			return err
 		}
-		if err := caseinfo.RequireLegalWork(ctx, tx, caseID, acc); err != nil {
-			return err
-		}
 		if requestID != nil {
-			if prior, err := claimByRequest(ctx, tx, caseID, *requestID); err != nil || prior != nil {
+			if prior, err := s.claimByRequest(ctx, tx, caseID, *requestID); err != nil || prior != nil {
 				if prior != nil {
 					id = prior.ID
 				}
@@ -60,7 +56,7 @@ func (s *Service) CreateClaim(ctx context.Context, req *casebridgev1.CreateClaim
 		if err := checkProceeding(ctx, tx, "claim.proceeding_id", caseID, c.ProceedingID); err != nil {
 			return err
 		}
-		inserted, err := insertClaim(ctx, tx, c, requestID)
+		inserted, err := s.insertClaim(ctx, tx, c, requestID)
 		if err != nil {
 			return err
 		}
@@ -70,7 +66,7 @@ func (s *Service) CreateClaim(ctx context.Context, req *casebridgev1.CreateClaim
 		return s.recordChange(ctx, tx, acc.Org, caseID)
 	})
 	if errors.Is(err, errRetried) {
-		prior, perr := claimByRequest(ctx, s.pool, caseID, *requestID)
+		prior, perr := s.claimByRequest(ctx, s.pool, caseID, *requestID)
 		if perr != nil {
 			return nil, perr
 		}
@@ -82,7 +78,7 @@ func (s *Service) CreateClaim(ctx context.Context, req *casebridgev1.CreateClaim
 	if err != nil {
 		return nil, err
 	}
-	out, err := getClaim(ctx, s.pool, id, false)
+	out, err := s.getClaim(ctx, s.pool, id, false)
 	if err != nil {
 		return nil, err
 	}

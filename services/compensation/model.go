@@ -26,6 +26,7 @@ type claimRow struct {
 	FiledDate      string
 	DecisionDate   string
 	StatusReason   string
+	Texts          []byte // the sealed respondent name and status reason
 	CreatedBy      string
 	Version        int64
 	CreateTime     time.Time

@@ -6,7 +6,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
-	"github.com/casebridge/casebridge/internal/caseinfo"
 )
 
 // mutateClaim runs fn on claim id and saves the claim, in one transaction,
@@ -25,16 +24,13 @@ func (s *Service) mutateClaim(ctx context.Context, id, obj, act string, fn func(
 		if err != nil {
 			return err
 		}
-		if err := caseinfo.RequireLegalWork(ctx, tx, caseID, acc); err != nil {
-			return err
-		}
-		if c, err = getClaim(ctx, tx, id, true); err != nil {
+		if c, err = s.getClaim(ctx, tx, id, true); err != nil {
 			return err
 		}
 		if err := fn(tx, p, c); err != nil {
 			return err
 		}
-		if err := saveClaim(ctx, tx, c, s.now()); err != nil {
+		if err := s.saveClaim(ctx, tx, c, s.now()); err != nil {
 			return err
 		}
 		return s.recordChange(ctx, tx, acc.Org, caseID)

@@ -38,7 +38,7 @@ func (s *Service) RecordPayment(ctx context.Context, req *casebridgev1.RecordPay
 	var entry *paymentRow
 	c, err := s.mutateClaim(ctx, claimID, objPayment, actCreate, func(tx pgx.Tx, p authz.Principal, c *claimRow) error {
 		if requestID != nil {
-			prior, err := paymentOf(ctx, tx, claimID, "", *requestID)
+			prior, err := s.paymentOf(ctx, tx, claimID, "", *requestID)
 			if err != nil {
 				return err
 			}
@@ -52,7 +52,7 @@ func (s *Service) RecordPayment(ctx context.Context, req *casebridgev1.RecordPay
 			return err
 		}
 		e.RecordedBy = p.Subject
-		inserted, err := appendPayment(ctx, tx, e, requestID)
+		inserted, err := s.appendPayment(ctx, tx, e, requestID)
 		if err != nil {
 			return err
 		}
@@ -90,7 +90,7 @@ func (s *Service) checkPayment(ctx context.Context, tx pgx.Tx, req *casebridgev1
 		return nil, err
 	}
 	if id := req.GetCorrectsPaymentId(); id != "" {
-		fixed, err := paymentOf(ctx, tx, c.ID, id, "")
+		fixed, err := s.paymentOf(ctx, tx, c.ID, id, "")
 		if err != nil {
 			return nil, err
 		}
@@ -110,7 +110,7 @@ func (s *Service) checkPayment(ctx context.Context, tx pgx.Tx, req *casebridgev1
 	}
 	e := &paymentRow{
 		ID: uuid.NewString(), ClaimID: c.ID, Amount: m.GetAmountMinor(), Currency: c.Currency,
-		PaidDate: req.GetPaidDate(), PayerKind: c.RespondentKind, PayerName: c.RespondentName,
+		CaseID: c.CaseID, PaidDate: req.GetPaidDate(), PayerKind: c.RespondentKind, PayerName: c.RespondentName,
 		Correction: req.GetCorrection(), Corrects: req.GetCorrectsPaymentId(), Reason: req.GetReason(),
 	}
 	if payer := req.GetPayer(); payer != nil {
@@ -124,14 +124,14 @@ func (s *Service) checkPayment(ctx context.Context, tx pgx.Tx, req *casebridgev1
 func (s *Service) recordedAgain(ctx context.Context, claimID string, entry *paymentRow, requestID string) (*casebridgev1.RecordPaymentResponse, error) {
 	var err error
 	if entry == nil {
-		if entry, err = paymentOf(ctx, s.pool, claimID, "", requestID); err != nil {
+		if entry, err = s.paymentOf(ctx, s.pool, claimID, "", requestID); err != nil {
 			return nil, err
 		}
 		if entry == nil {
 			return nil, errors.New("retried payment: the first entry vanished")
 		}
 	}
-	c, err := getClaim(ctx, s.pool, claimID, false)
+	c, err := s.getClaim(ctx, s.pool, claimID, false)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +159,7 @@ func (s *Service) ListPayments(ctx context.Context, req *casebridgev1.ListPaymen
 			return nil, rpcerr.InvalidArgument("page_token", "%v", pagetoken.ErrInvalid)
 		}
 	}
-	rows, more, err := listPayments(ctx, s.pool, req.GetClaimId(), after, pagetoken.Size(req.GetPageSize(), 50, 500))
+	rows, more, err := s.listPayments(ctx, s.pool, req.GetClaimId(), after, pagetoken.Size(req.GetPageSize(), 50, 500))
 	if err != nil {
 		return nil, err
 	}

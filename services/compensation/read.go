@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/authz"
-	"github.com/casebridge/casebridge/internal/caseinfo"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -22,7 +22,7 @@ func (s *Service) GetClaim(ctx context.Context, req *casebridgev1.GetClaimReques
 	if err != nil {
 		return nil, err
 	}
-	c, err := getClaim(ctx, s.pool, req.GetId(), false)
+	c, err := s.getClaim(ctx, s.pool, req.GetId(), false)
 	if err != nil {
 		return nil, err
 	}
@@ -64,39 +64,32 @@ func (s *Service) ListClaims(ctx context.Context, req *casebridgev1.ListClaimsRe
 		}
 		f.afterTime, f.afterID = &t, keys[1]
 	}
-	rows, more, err := listClaims(ctx, s.pool, f)
+	rows, more, err := s.listClaims(ctx, s.pool, f)
 	if err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
+	ids := make([]string, len(rows))
+	for i, c := range rows {
+		ids[i] = c.CaseID
+	}
+	readable, err := s.gate.Readable(ctx, s.pool, p, ids, objClaim, authz.ActRead)
+	if err != nil {
+		return nil, err
+	}
 	resp := &casebridgev1.ListClaimsResponse{}
+	var reads audit.ReadSet
 	for _, c := range rows {
-		ok, known := seen[c.CaseID]
-		if !known {
-			if ok, err = s.canRead(ctx, s.pool, p, c.CaseID); err != nil {
-				return nil, err
-			}
-			seen[c.CaseID] = ok
-		}
-		if ok {
+		if acc, ok := readable[c.CaseID]; ok {
 			resp.Claims = append(resp.Claims, c.toProto())
+			reads.Add(acc.Org, c.CaseID, nil)
 		}
+	}
+	if err := s.recordReads(ctx, &reads); err != nil {
+		return nil, err
 	}
 	if more && len(rows) > 0 {
 		last := rows[len(rows)-1]
 		resp.NextPageToken = pagetoken.Encode(fp, last.UpdateTime.Format(time.RFC3339Nano), last.ID)
 	}
 	return resp, nil
-}
-
-// canRead applies the full case-level policy to a case a list query found
-// through the caller's organisations (the query cannot know the referral
-// ceiling).
-func (s *Service) canRead(ctx context.Context, q caseinfo.Querier, p authz.Principal, caseID string) (bool, error) {
-	info, err := caseinfo.Load(ctx, q, caseID, false)
-	if err != nil {
-		return false, err
-	}
-	_, err = s.authz.CaseAccess(p, info, objClaim, authz.ActRead)
-	return err == nil, nil
 }

@@ -17,6 +17,8 @@ import (
 
 	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseaccess"
+	"github.com/casebridge/casebridge/internal/keys"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -27,14 +29,16 @@ type Service struct {
 
 	pool  *pgxpool.Pool
 	authz *authz.Engine
+	gate  *caseaccess.Gate
 	audit *audit.Recorder
+	keys  *keys.Manager
 	now   func() time.Time
 }
 
-// New builds the service over its dependencies. Claims hold no sensitive
-// victim data, so it needs no keys.
-func New(pool *pgxpool.Pool, engine *authz.Engine, rec *audit.Recorder) *Service {
-	return &Service{pool: pool, authz: engine, audit: rec, now: time.Now}
+// New builds the service over its dependencies; km seals and opens the
+// free text of claims and payments under their case's key.
+func New(pool *pgxpool.Pool, engine *authz.Engine, km *keys.Manager, rec *audit.Recorder) *Service {
+	return &Service{pool: pool, authz: engine, gate: caseaccess.NewGate(engine), keys: km, audit: rec, now: time.Now}
 }
 
 // principal returns the caller resolved by the authorization interceptor.

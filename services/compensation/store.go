@@ -8,24 +8,26 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/caseaccess"
+	"github.com/casebridge/casebridge/internal/db"
+	"github.com/casebridge/casebridge/internal/vault"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
 // claimColumns reads a claim with the sum of its ledger; dates come as
 // YYYY-MM-DD whatever the session's DateStyle.
-const claimColumns = `c.id, c.case_id, COALESCE(c.proceeding_id::text, ''), c.type, c.respondent_kind, c.respondent_name,
+const claimColumns = `c.id, c.case_id, COALESCE(c.proceeding_id::text, ''), c.type, c.respondent_kind, c.texts,
 	COALESCE(c.currency, ''), c.amount_claimed, c.amount_awarded,
 	(SELECT COALESCE(sum(cp.amount_minor), 0) FROM claim_payments cp WHERE cp.claim_id = c.id)::bigint,
 	c.status, COALESCE(to_char(c.filed_date, 'YYYY-MM-DD'), ''), COALESCE(to_char(c.decision_date, 'YYYY-MM-DD'), ''),
-	c.status_reason, c.created_by, c.version, c.create_time, c.update_time`
+	c.created_by, c.version, c.create_time, c.update_time`
 
 func scanClaim(row pgx.Row) (*claimRow, error) {
 	var c claimRow
 	var typ, kind, status int16
-	err := row.Scan(&c.ID, &c.CaseID, &c.ProceedingID, &typ, &kind, &c.RespondentName,
+	err := row.Scan(&c.ID, &c.CaseID, &c.ProceedingID, &typ, &kind, &c.Texts,
 		&c.Currency, &c.Claimed, &c.Awarded, &c.Paid,
-		&status, &c.FiledDate, &c.DecisionDate, &c.StatusReason, &c.CreatedBy, &c.Version, &c.CreateTime, &c.UpdateTime)
+		&status, &c.FiledDate, &c.DecisionDate, &c.CreatedBy, &c.Version, &c.CreateTime, &c.UpdateTime)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +46,7 @@ func scanClaim(row pgx.Row) (*claimRow, error) {
 // but its sub-select of the ledger would still see the snapshot from
 // before the wait — and miss the payment just committed. The read after
 // the lock starts with a fresh snapshot (READ COMMITTED) that includes it.
-func getClaim(ctx context.Context, q caseinfo.Querier, id string, lock bool) (*claimRow, error) {
+func (s *Service) getClaim(ctx context.Context, q db.Querier, id string, lock bool) (*claimRow, error) {
 	if lock {
 		if _, err := q.Exec(ctx, "SELECT 1 FROM claims WHERE id = $1 FOR UPDATE", id); err != nil {
 			return nil, fmt.Errorf("lock claim %s: %w", id, err)
@@ -57,10 +59,10 @@ func getClaim(ctx context.Context, q caseinfo.Querier, id string, lock bool) (*c
 	if err != nil {
 		return nil, fmt.Errorf("load claim %s: %w", id, err)
 	}
-	return c, nil
+	return c, s.openClaim(ctx, q, c)
 }
 
-func claimByRequest(ctx context.Context, q caseinfo.Querier, caseID, requestID string) (*claimRow, error) {
+func (s *Service) claimByRequest(ctx context.Context, q db.Querier, caseID, requestID string) (*claimRow, error) {
 	c, err := scanClaim(q.QueryRow(ctx, "SELECT "+claimColumns+
 		" FROM claims c WHERE c.case_id = $1 AND c.request_id = $2", caseID, requestID))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -69,18 +71,23 @@ func claimByRequest(ctx context.Context, q caseinfo.Querier, caseID, requestID s
 	if err != nil {
 		return nil, fmt.Errorf("look up request %s: %w", requestID, err)
 	}
-	return c, nil
+	return c, s.openClaim(ctx, q, c)
 }
 
 // insertClaim writes a new claim; ok is false when one with the same
 // request id exists already.
-func insertClaim(ctx context.Context, tx pgx.Tx, c *claimRow, requestID *string) (bool, error) {
+func (s *Service) insertClaim(ctx context.Context, tx pgx.Tx, c *claimRow, requestID *string) (bool, error) {
+	t := claimTexts{RespondentName: c.RespondentName, StatusReason: c.StatusReason}
+	texts, err := s.sealTexts(ctx, tx, vault.ClaimTexts, c.CaseID, c.ID, t, t == claimTexts{})
+	if err != nil {
+		return false, err
+	}
 	tag, err := tx.Exec(ctx, `
-		INSERT INTO claims (id, case_id, proceeding_id, type, respondent_kind, respondent_name,
+		INSERT INTO claims (id, case_id, proceeding_id, type, respondent_kind, texts,
 			currency, amount_claimed, status, created_by, request_id)
 		VALUES ($1, $2, NULLIF($3, '')::uuid, $4, $5, $6, NULLIF($7, ''), $8, $9, $10, $11)
 		ON CONFLICT (case_id, request_id) DO NOTHING`,
-		c.ID, c.CaseID, c.ProceedingID, int16(c.Type), int16(c.RespondentKind), c.RespondentName,
+		c.ID, c.CaseID, c.ProceedingID, int16(c.Type), int16(c.RespondentKind), texts,
 		c.Currency, c.Claimed, int16(c.Status), c.CreatedBy, requestID)
 	if err != nil {
 		return false, fmt.Errorf("insert claim %s: %w", c.ID, err)
@@ -90,17 +97,23 @@ func insertClaim(ctx context.Context, tx pgx.Tx, c *claimRow, requestID *string)
 
 // saveClaim writes the mutable columns of c and bumps its version; the row
 // must be locked by the caller's transaction.
-func saveClaim(ctx context.Context, tx pgx.Tx, c *claimRow, now time.Time) error {
-	err := tx.QueryRow(ctx, `
+func (s *Service) saveClaim(ctx context.Context, tx pgx.Tx, c *claimRow, now time.Time) error {
+	t := claimTexts{RespondentName: c.RespondentName, StatusReason: c.StatusReason}
+	texts, err := s.sealTexts(ctx, tx, vault.ClaimTexts, c.CaseID, c.ID, t, t == claimTexts{})
+	if err != nil {
+		return err
+	}
+	// The plain text columns of older versions are cleared on every write.
+	err = tx.QueryRow(ctx, `
 		UPDATE claims SET proceeding_id = NULLIF($2, '')::uuid, type = $3, respondent_kind = $4,
-			respondent_name = $5, currency = NULLIF($6, ''), amount_claimed = $7, amount_awarded = $8,
+			texts = $5, respondent_name = '', currency = NULLIF($6, ''), amount_claimed = $7, amount_awarded = $8,
 			status = $9, filed_date = NULLIF($10, '')::date, decision_date = NULLIF($11, '')::date,
-			status_reason = $12, update_time = $13, version = version + 1
+			status_reason = '', update_time = $12, version = version + 1
 		WHERE id = $1
 		RETURNING version, update_time`,
-		c.ID, c.ProceedingID, int16(c.Type), int16(c.RespondentKind), c.RespondentName,
+		c.ID, c.ProceedingID, int16(c.Type), int16(c.RespondentKind), texts,
 		c.Currency, c.Claimed, c.Awarded, int16(c.Status), c.FiledDate, c.DecisionDate,
-		c.StatusReason, now).Scan(&c.Version, &c.UpdateTime)
+		now).Scan(&c.Version, &c.UpdateTime)
 	if err != nil {
 		return fmt.Errorf("save claim %s: %w", c.ID, err)
 	}
@@ -121,10 +134,9 @@ type claimFilter struct {
 // listClaims returns up to f.limit claims of cases visible to f.orgs, most
 // recently changed first, and whether more follow. The caller still checks
 // each case with the policy (the referral ceiling).
-func listClaims(ctx context.Context, q caseinfo.Querier, f claimFilter) ([]*claimRow, bool, error) {
+func (s *Service) listClaims(ctx context.Context, q db.Querier, f claimFilter) ([]*claimRow, bool, error) {
 	rows, err := q.Query(ctx, "SELECT "+claimColumns+` FROM claims c
-		WHERE EXISTS (SELECT 1 FROM cases k WHERE k.id = c.case_id AND (k.organization_id = ANY($1)
-				OR EXISTS (SELECT 1 FROM referrals r WHERE r.case_id = k.id AND r.status = 2 AND r.to_organization = ANY($1))))
+		WHERE EXISTS (SELECT 1 FROM cases k WHERE k.id = c.case_id AND `+caseaccess.LegalSQL("k", "$1")+`)
 		  AND ($2::uuid IS NULL OR c.case_id = $2)
 		  AND ($3 = 0 OR c.status = $3)
 		  AND ($4::uuid IS NULL OR c.proceeding_id = $4)
@@ -139,6 +151,9 @@ func listClaims(ctx context.Context, q caseinfo.Querier, f claimFilter) ([]*clai
 	if err != nil {
 		return nil, false, fmt.Errorf("list claims: %w", err)
 	}
+	if err := s.openClaims(ctx, q, out); err != nil {
+		return nil, false, err
+	}
 	more := len(out) > f.limit
 	if more {
 		out = out[:f.limit]
@@ -148,7 +163,7 @@ func listClaims(ctx context.Context, q caseinfo.Querier, f claimFilter) ([]*clai
 
 // claimsOfCase returns every claim of a case, for its summary. A case has a
 // handful of claims; the summary is not paginated.
-func claimsOfCase(ctx context.Context, q caseinfo.Querier, caseID string) ([]*claimRow, error) {
+func (s *Service) claimsOfCase(ctx context.Context, q db.Querier, caseID string) ([]*claimRow, error) {
 	rows, err := q.Query(ctx, "SELECT "+claimColumns+" FROM claims c WHERE c.case_id = $1", caseID)
 	if err != nil {
 		return nil, fmt.Errorf("claims of case %s: %w", caseID, err)
@@ -157,7 +172,7 @@ func claimsOfCase(ctx context.Context, q caseinfo.Querier, caseID string) ([]*cl
 	if err != nil {
 		return nil, fmt.Errorf("claims of case %s: %w", caseID, err)
 	}
-	return out, nil
+	return out, s.openClaims(ctx, q, out)
 }
 
 // nullable turns an optional id into SQL NULL when empty.

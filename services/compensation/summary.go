@@ -24,7 +24,7 @@ func (s *Service) GetClaimSummary(ctx context.Context, req *casebridgev1.GetClai
 	if err != nil {
 		return nil, err
 	}
-	claims, err := claimsOfCase(ctx, s.pool, caseID)
+	claims, err := s.claimsOfCase(ctx, s.pool, caseID)
 	if err != nil {
 		return nil, err
 	}

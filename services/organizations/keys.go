@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/keys"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -17,6 +18,8 @@ func (s *Service) ListKeys(ctx context.Context, req *casebridgev1.ListKeysReques
 	if err != nil {
 		return nil, err
 	}
+	audit.SetOrg(ctx, req.GetOrganizationId())
+	audit.Detail(ctx, audit.DetailOrganization, req.GetOrganizationId())
 	if err := s.require(p, req.GetOrganizationId(), "key", "read"); err != nil {
 		return nil, err
 	}
@@ -44,10 +47,17 @@ func (s *Service) RotateKey(ctx context.Context, req *casebridgev1.RotateKeyRequ
 	if err != nil {
 		return nil, err
 	}
+	audit.SetOrg(ctx, req.GetOrganizationId())
+	audit.Detail(ctx, audit.DetailOrganization, req.GetOrganizationId())
 	if err := s.require(p, req.GetOrganizationId(), "key", "rotate"); err != nil {
 		return nil, err
 	}
 	r, err := s.keys.StartRotation(ctx, req.GetOrganizationId())
+	// The event (written by the interceptor once the rotation is under way)
+	// names the rotation and the keys it moves case keys between.
+	audit.Detail(ctx, audit.DetailRotation, r.ID)
+	audit.Detail(ctx, audit.DetailOldKey, r.OldKeyID)
+	audit.Detail(ctx, audit.DetailNewKey, r.NewKeyID)
 	if errors.Is(err, keys.ErrNoActiveKey) {
 		return nil, rpcerr.FailedPrecondition("organisation %s has no active key to rotate", req.GetOrganizationId())
 	}
@@ -63,6 +73,9 @@ func (s *Service) GetKeyRotation(ctx context.Context, req *casebridgev1.GetKeyRo
 	if err != nil {
 		return nil, err
 	}
+	audit.SetOrg(ctx, req.GetOrganizationId())
+	audit.Detail(ctx, audit.DetailOrganization, req.GetOrganizationId())
+	audit.Detail(ctx, audit.DetailRotation, req.GetId())
 	if err := s.require(p, req.GetOrganizationId(), "key", "read"); err != nil {
 		return nil, err
 	}

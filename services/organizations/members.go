@@ -2,47 +2,17 @@ package organizations
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/casebridge/casebridge/internal/audit"
+	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
-
-const memberColumns = `organization_id, subject, roles, display_name, create_time, update_time`
-
-func scanMember(row pgx.Row) (*casebridgev1.Member, error) {
-	var m casebridgev1.Member
-	var roles []string
-	var created, updated time.Time
-	if err := row.Scan(&m.OrganizationId, &m.Subject, &roles, &m.DisplayName, &created, &updated); err != nil {
-		return nil, err
-	}
-	m.Roles = rolesFromNames(roles)
-	m.CreateTime, m.UpdateTime = timestamppb.New(created), timestamppb.New(updated)
-	return &m, nil
-}
-
-func (s *Service) getMember(ctx context.Context, q interface {
-	QueryRow(context.Context, string, ...any) pgx.Row
-}, org, subject string) (*casebridgev1.Member, error) {
-	m, err := scanMember(q.QueryRow(ctx, `SELECT `+memberColumns+` FROM memberships
-		WHERE organization_id = $1 AND subject = $2`, org, subject))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, rpcerr.NotFound("%s is not a member of %s", subject, org)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load member %s of %s: %w", subject, org, err)
-	}
-	return m, nil
-}
 
 // AddMember gives a subject roles in an organisation. Every replica sees the
 // change within seconds (the memberships trigger notifies them).
@@ -51,75 +21,106 @@ func (s *Service) AddMember(ctx context.Context, req *casebridgev1.AddMemberRequ
 	if err != nil {
 		return nil, err
 	}
-	if err := s.require(p, req.GetOrganizationId(), "member", "create"); err != nil {
+	org, subject, roles := req.GetOrganizationId(), req.GetSubject(), authz.RoleNames(req.GetRoles())
+	audit.SetOrg(ctx, org)
+	audit.Detail(ctx, audit.DetailMember, subject)
+	audit.Detail(ctx, audit.DetailGranted, roles...)
+	if err := s.require(p, org, "member", "create"); err != nil {
 		return nil, err
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO memberships (organization_id, subject, roles, display_name) VALUES ($1, $2, $3, $4)`,
-		req.GetOrganizationId(), req.GetSubject(), roleNames(req.GetRoles()), req.GetDisplayName())
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-		return nil, rpcerr.AlreadyExists("%s is already a member of %s: use UpdateMember to change roles", req.GetSubject(), req.GetOrganizationId())
-	}
-	if err != nil {
-		return nil, fmt.Errorf("add member %s to %s: %w", req.GetSubject(), req.GetOrganizationId(), err)
-	}
-	s.members.Invalidate(req.GetSubject())
-	m, err := s.getMember(ctx, s.pool, req.GetOrganizationId(), req.GetSubject())
-	return &casebridgev1.AddMemberResponse{Member: m}, err
-}
-
-// UpdateMember replaces a member's roles.
-func (s *Service) UpdateMember(ctx context.Context, req *casebridgev1.UpdateMemberRequest) (*casebridgev1.UpdateMemberResponse, error) {
-	p, err := principal(ctx)
-	if err != nil {
+	if err := s.requireGrant(p, org, roles); err != nil {
 		return nil, err
 	}
-	org, subject := req.GetOrganizationId(), req.GetSubject()
-	if err := s.require(p, org, "member", "update"); err != nil {
-		return nil, err
-	}
-	roles := roleNames(req.GetRoles())
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := s.getMember(ctx, tx, org, subject); err != nil {
+		if err := networkRolesFit(ctx, tx, org, roles); err != nil {
 			return err
 		}
-		if !slices.Contains(roles, "org_admin") {
-			if err := keepAnAdmin(ctx, tx, org, subject); err != nil {
-				return err
-			}
+		if err := insertMember(ctx, tx, org, subject, roles, req.GetDisplayName()); err != nil {
+			return err
 		}
-		_, err := tx.Exec(ctx, `UPDATE memberships SET roles = $3, update_time = now()
-			WHERE organization_id = $1 AND subject = $2`, org, subject, roles)
-		return err
+		return s.audit.InTx(ctx, tx, org, "", nil)
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.members.Invalidate(subject)
-	m, err := s.getMember(ctx, s.pool, org, subject)
+	m, _, err := loadMember(ctx, s.pool, org, subject, false)
+	return &casebridgev1.AddMemberResponse{Member: m}, err
+}
+
+// UpdateMember replaces a member's roles. The caller must be allowed to
+// grant every role given and every role taken away.
+func (s *Service) UpdateMember(ctx context.Context, req *casebridgev1.UpdateMemberRequest) (*casebridgev1.UpdateMemberResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	org, subject, roles := req.GetOrganizationId(), req.GetSubject(), authz.RoleNames(req.GetRoles())
+	audit.SetOrg(ctx, org)
+	audit.Detail(ctx, audit.DetailMember, subject)
+	if err := s.require(p, org, "member", "update"); err != nil {
+		return nil, err
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		_, held, err := loadMember(ctx, tx, org, subject, true)
+		if err != nil {
+			return err
+		}
+		granted, removed := difference(roles, held), difference(held, roles)
+		audit.Detail(ctx, audit.DetailGranted, granted...)
+		audit.Detail(ctx, audit.DetailRemoved, removed...)
+		if err := s.requireGrant(p, org, slices.Concat(granted, removed)); err != nil {
+			return err
+		}
+		if err := networkRolesFit(ctx, tx, org, granted); err != nil {
+			return err
+		}
+		if err := keepAdmins(ctx, tx, org, subject, removed); err != nil {
+			return err
+		}
+		if err := updateMemberRoles(ctx, tx, org, subject, roles); err != nil {
+			return err
+		}
+		return s.audit.InTx(ctx, tx, org, "", nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.members.Invalidate(subject)
+	m, _, err := loadMember(ctx, s.pool, org, subject, false)
 	return &casebridgev1.UpdateMemberResponse{Member: m}, err
 }
 
 // RemoveMember ends a membership; the subject loses the organisation's
-// access on every replica within seconds, whatever their token says.
+// access on every replica within seconds, whatever their token says. The
+// caller must be allowed to take away every role the member holds.
 func (s *Service) RemoveMember(ctx context.Context, req *casebridgev1.RemoveMemberRequest) (*casebridgev1.RemoveMemberResponse, error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
 	org, subject := req.GetOrganizationId(), req.GetSubject()
+	audit.SetOrg(ctx, org)
+	audit.Detail(ctx, audit.DetailMember, subject)
 	if err := s.require(p, org, "member", "delete"); err != nil {
 		return nil, err
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := s.getMember(ctx, tx, org, subject); err != nil {
+		_, held, err := loadMember(ctx, tx, org, subject, true)
+		if err != nil {
 			return err
 		}
-		if err := keepAnAdmin(ctx, tx, org, subject); err != nil {
+		audit.Detail(ctx, audit.DetailRemoved, held...)
+		if err := s.requireGrant(p, org, held); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `DELETE FROM memberships WHERE organization_id = $1 AND subject = $2`, org, subject)
-		return err
+		if err := keepAdmins(ctx, tx, org, subject, held); err != nil {
+			return err
+		}
+		if err := deleteMember(ctx, tx, org, subject); err != nil {
+			return err
+		}
+		return s.audit.InTx(ctx, tx, org, "", nil)
 	})
 	if err != nil {
 		return nil, err
@@ -128,23 +129,61 @@ func (s *Service) RemoveMember(ctx context.Context, req *casebridgev1.RemoveMemb
 	return &casebridgev1.RemoveMemberResponse{}, nil
 }
 
-// keepAnAdmin refuses a change that would leave org without an org_admin:
-// nobody could manage its members or keys any more.
-func keepAnAdmin(ctx context.Context, tx pgx.Tx, org, leaving string) error {
-	// Lock the organisation's admins so two concurrent removals cannot both pass.
-	rows, err := tx.Query(ctx, `SELECT subject FROM memberships
-		WHERE organization_id = $1 AND 'org_admin' = ANY(roles) FOR UPDATE`, org)
-	if err != nil {
-		return fmt.Errorf("count admins of %s: %w", org, err)
-	}
-	admins, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return fmt.Errorf("count admins of %s: %w", org, err)
-	}
-	if len(admins) == 1 && admins[0] == leaving {
-		return rpcerr.FailedPrecondition("%s is the last org_admin of %s: add another admin first", leaving, org)
+// requireGrant refuses unless p may give or take away each of roles in org:
+// an organisation's admin grants the organisation roles, only a network
+// admin the network roles.
+func (s *Service) requireGrant(p authz.Principal, org string, roles []string) error {
+	for _, r := range roles {
+		if !s.authz.Allowed(p, org, authz.GrantObject(r), authz.ActGrant) {
+			return rpcerr.PermissionDenied("you may not grant or take away the role %s in %s", r, org)
+		}
 	}
 	return nil
+}
+
+// networkRolesFit refuses network roles for an organisation that is not a
+// coordinating body, where they would allow nothing.
+func networkRolesFit(ctx context.Context, q querier, org string, roles []string) error {
+	if !slices.ContainsFunc(roles, authz.IsNetworkRole) {
+		return nil
+	}
+	kind, err := orgKind(ctx, q, org)
+	if err != nil {
+		return err
+	}
+	if kind != authz.CoordinatingBody {
+		return rpcerr.FailedPrecondition("network roles are held only in a coordinating body; %s is not one", org)
+	}
+	return nil
+}
+
+// keepAdmins refuses a change that takes from leaving the last holding of
+// an admin role in org: nobody could manage its members any more.
+func keepAdmins(ctx context.Context, tx pgx.Tx, org, leaving string, removed []string) error {
+	for _, role := range authz.AdminRoles {
+		if !slices.Contains(removed, role) {
+			continue
+		}
+		holders, err := roleHolders(ctx, tx, org, role)
+		if err != nil {
+			return err
+		}
+		if len(holders) == 1 && holders[0] == leaving {
+			return rpcerr.FailedPrecondition("%s is the last %s of %s: add another first", leaving, role, org)
+		}
+	}
+	return nil
+}
+
+// difference is the roles of a that are not in b.
+func difference(a, b []string) []string {
+	var out []string
+	for _, r := range a {
+		if !slices.Contains(b, r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // ListMembers lists an organisation's members, ordered by subject.
@@ -154,6 +193,8 @@ func (s *Service) ListMembers(ctx context.Context, req *casebridgev1.ListMembers
 		return nil, err
 	}
 	org := req.GetOrganizationId()
+	audit.SetOrg(ctx, org)
+	audit.Detail(ctx, audit.DetailOrganization, org)
 	if err := s.require(p, org, "member", "read"); err != nil {
 		return nil, err
 	}
@@ -167,15 +208,14 @@ func (s *Service) ListMembers(ctx context.Context, req *casebridgev1.ListMembers
 		after = keys[0]
 	}
 	limit := pagetoken.Size(req.GetPageSize(), 100, 1000)
-	rows, err := s.pool.Query(ctx, `SELECT `+memberColumns+` FROM memberships
-		WHERE organization_id = $1 AND subject > $2 ORDER BY subject LIMIT $3`, org, after, limit+1)
+	rows, err := s.pool.Query(ctx, listMembersSQL, org, after, limit+1)
 	if err != nil {
 		return nil, fmt.Errorf("list members of %s: %w", org, err)
 	}
 	defer rows.Close()
 	resp := &casebridgev1.ListMembersResponse{}
 	for rows.Next() {
-		m, err := scanMember(rows)
+		m, _, err := scanMember(rows)
 		if err != nil {
 			return nil, fmt.Errorf("scan member: %w", err)
 		}

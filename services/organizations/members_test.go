@@ -1,6 +1,7 @@
 package organizations_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -103,17 +104,24 @@ func TestMembershipRules(t *testing.T) {
 			t.Errorf("%s: want InvalidArgument, got %v", tc.name, err)
 		}
 	}
-	_, err = orgs.CreateOrganization(admin, &casebridgev1.CreateOrganizationRequest{Organization: &casebridgev1.Organization{
-		Id: "Bad Id", DisplayName: "x", Kind: casebridgev1.OrganizationKind_ORGANIZATION_KIND_CSO}})
+	netAdmin := env.As(t, "admin@network")
+	_, err = orgs.CreateOrganization(netAdmin, &casebridgev1.CreateOrganizationRequest{Organization: &casebridgev1.Organization{
+		Id: "Bad Id", DisplayName: "x", Kind: casebridgev1.OrganizationKind_ORGANIZATION_KIND_CSO}, AdminSubject: "a@d"})
 	if status.Code(err) != codes.InvalidArgument {
 		t.Fatalf("bad organisation id: %v", err)
 	}
-	created, err := orgs.CreateOrganization(admin, &casebridgev1.CreateOrganizationRequest{Organization: &casebridgev1.Organization{
-		Id: "shelter-d", DisplayName: "Shelter D", Kind: casebridgev1.OrganizationKind_ORGANIZATION_KIND_SHELTER, CountryCode: "AL"}})
+	_, err = orgs.CreateOrganization(netAdmin, &casebridgev1.CreateOrganizationRequest{Organization: &casebridgev1.Organization{
+		Id: "shelter-d", DisplayName: "Shelter D", Kind: casebridgev1.OrganizationKind_ORGANIZATION_KIND_SHELTER}})
+	if st, _ := status.FromError(err); st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), "admin_subject") {
+		t.Fatalf("no first admin: want InvalidArgument naming admin_subject, got %v", err)
+	}
+	created, err := orgs.CreateOrganization(netAdmin, &casebridgev1.CreateOrganizationRequest{Organization: &casebridgev1.Organization{
+		Id: "shelter-d", DisplayName: "Shelter D", Kind: casebridgev1.OrganizationKind_ORGANIZATION_KIND_SHELTER, CountryCode: "AL"},
+		AdminSubject: "admin@shelter-d"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := orgs.ListKeys(admin, &casebridgev1.ListKeysRequest{OrganizationId: created.GetOrganization().GetId()})
+	keys, err := orgs.ListKeys(env.As(t, "admin@shelter-d"), &casebridgev1.ListKeysRequest{OrganizationId: created.GetOrganization().GetId()})
 	if err != nil || len(keys.GetKeys()) != 1 || keys.GetKeys()[0].GetState() != casebridgev1.KeyState_KEY_STATE_ACTIVE {
 		t.Fatalf("a new organisation gets one active key: %v %v", keys, err)
 	}

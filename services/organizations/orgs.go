@@ -8,12 +8,15 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/casebridge/casebridge/internal/audit"
+	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/iso"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/rpcerr"
@@ -61,13 +64,22 @@ func validateOrg(o *casebridgev1.Organization, create bool) error {
 }
 
 // CreateOrganization registers an organisation, gives it an encryption key
-// and makes the caller its first org_admin.
+// and makes the named subject its first org_admin. It is a network admin's
+// act: the kind of an organisation decides which consents cover it ("any
+// legal-aid organisation"), so no organisation may register its own
+// look-alikes.
 func (s *Service) CreateOrganization(ctx context.Context, req *casebridgev1.CreateOrganizationRequest) (*casebridgev1.CreateOrganizationResponse, error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
 	o := req.GetOrganization()
+	audit.Detail(ctx, audit.DetailOrganization, o.GetId())
+	audit.Detail(ctx, audit.DetailKind, kindName(o.GetKind()))
+	audit.Detail(ctx, audit.DetailAdmin, req.GetAdminSubject())
+	if err := s.requireNetwork(ctx, p, "organization", "create"); err != nil {
+		return nil, err
+	}
 	if err := validateOrg(o, true); err != nil {
 		return nil, err
 	}
@@ -81,17 +93,18 @@ func (s *Service) CreateOrganization(ctx context.Context, req *casebridgev1.Crea
 		if err != nil {
 			return fmt.Errorf("insert organisation %s: %w", o.GetId(), err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO memberships (organization_id, subject, roles) VALUES ($1, $2, '{org_admin}')`,
-			o.GetId(), p.Subject); err != nil {
+		if err := insertMember(ctx, tx, o.GetId(), req.GetAdminSubject(), []string{authz.RoleOrgAdmin}, ""); err != nil {
 			return fmt.Errorf("add first admin of %s: %w", o.GetId(), err)
 		}
-		_, err = s.keys.EnsureOrgKey(ctx, tx, o.GetId())
-		return err
+		if _, err := s.keys.EnsureOrgKey(ctx, tx, o.GetId()); err != nil {
+			return err
+		}
+		return s.audit.InTx(ctx, tx, "", "", nil)
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.members.Invalidate(p.Subject)
+	s.members.Invalidate(req.GetAdminSubject())
 	created, err := s.getOrg(ctx, o.GetId())
 	return &casebridgev1.CreateOrganizationResponse{Organization: created}, err
 }
@@ -109,6 +122,7 @@ func (s *Service) getOrg(ctx context.Context, id string) (*casebridgev1.Organiza
 
 // GetOrganization returns an organisation's public profile.
 func (s *Service) GetOrganization(ctx context.Context, req *casebridgev1.GetOrganizationRequest) (*casebridgev1.GetOrganizationResponse, error) {
+	audit.Detail(ctx, audit.DetailOrganization, req.GetId())
 	o, err := s.getOrg(ctx, req.GetId())
 	return &casebridgev1.GetOrganizationResponse{Organization: o}, err
 }
@@ -154,13 +168,26 @@ func (s *Service) UpdateOrganization(ctx context.Context, req *casebridgev1.Upda
 		return nil, err
 	}
 	o := req.GetOrganization()
-	if err := s.require(p, o.GetId(), "organization", "update"); err != nil {
-		return nil, err
+	paths := req.GetUpdateMask().GetPaths()
+	audit.SetOrg(ctx, o.GetId())
+	audit.Detail(ctx, audit.DetailOrganization, o.GetId())
+	audit.Detail(ctx, audit.DetailField, paths...)
+	if slices.Contains(paths, "kind") {
+		// What kind an organisation is decides which consents cover it:
+		// that is the network admin's to say, as when registering it.
+		audit.Detail(ctx, audit.DetailKind, kindName(o.GetKind()))
+		if err := s.requireNetwork(ctx, p, "organization", "create"); err != nil {
+			return nil, err
+		}
+	}
+	if slices.ContainsFunc(paths, func(f string) bool { return f != "kind" }) {
+		if err := s.require(p, o.GetId(), "organization", "update"); err != nil {
+			return nil, err
+		}
 	}
 	if err := validateOrg(o, false); err != nil {
 		return nil, err
 	}
-	paths := req.GetUpdateMask().GetPaths()
 	if len(paths) == 0 {
 		return nil, rpcerr.InvalidArgument("update_mask", "must name at least one field")
 	}
@@ -176,25 +203,36 @@ func (s *Service) UpdateOrganization(ctx context.Context, req *casebridgev1.Upda
 	if has("kind") && o.GetKind() == casebridgev1.OrganizationKind_ORGANIZATION_KIND_UNSPECIFIED {
 		return nil, rpcerr.InvalidArgument("organization.kind", "cannot be unspecified")
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE organizations SET
-			display_name = CASE WHEN $3 THEN $4 ELSE display_name END,
-			kind = CASE WHEN $5 THEN $6 ELSE kind END,
-			country_code = CASE WHEN $7 THEN $8 ELSE country_code END,
-			update_time = now(), version = version + 1
-		WHERE id = $1 AND version::text = $2`,
-		o.GetId(), req.GetEtag(), has("display_name"), o.GetDisplayName(), has("kind"), int16(o.GetKind()),
-		has("country_code"), o.GetCountryCode())
-	if err != nil {
-		return nil, fmt.Errorf("update organisation %s: %w", o.GetId(), err)
-	}
-	if tag.RowsAffected() == 0 {
-		if _, err := s.getOrg(ctx, o.GetId()); err != nil {
-			return nil, err
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE organizations SET
+				display_name = CASE WHEN $3 THEN $4 ELSE display_name END,
+				kind = CASE WHEN $5 THEN $6 ELSE kind END,
+				country_code = CASE WHEN $7 THEN $8 ELSE country_code END,
+				update_time = now(), version = version + 1
+			WHERE id = $1 AND version::text = $2`,
+			o.GetId(), req.GetEtag(), has("display_name"), o.GetDisplayName(), has("kind"), int16(o.GetKind()),
+			has("country_code"), o.GetCountryCode())
+		if err != nil {
+			return fmt.Errorf("update organisation %s: %w", o.GetId(), err)
 		}
-		return nil, rpcerr.Aborted("organisation %s was changed since you read it (stale etag)", o.GetId())
+		if tag.RowsAffected() == 0 {
+			if _, err := s.getOrg(ctx, o.GetId()); err != nil {
+				return err
+			}
+			return rpcerr.Aborted("organisation %s was changed since you read it (stale etag)", o.GetId())
+		}
+		return s.audit.InTx(ctx, tx, "", "", nil)
+	})
+	if err != nil {
+		return nil, err
 	}
 	updated, err := s.getOrg(ctx, o.GetId())
 	return &casebridgev1.UpdateOrganizationResponse{Organization: updated}, err
+}
+
+// kindName is how an event names an organisation kind ("legal_aid").
+func kindName(k casebridgev1.OrganizationKind) string {
+	return strings.ToLower(strings.TrimPrefix(k.String(), "ORGANIZATION_KIND_"))
 }
 
 func sortMemberships(ms []*casebridgev1.Membership) {

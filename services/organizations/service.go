@@ -4,10 +4,10 @@ package organizations
 
 import (
 	"context"
-	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/keys"
 	"github.com/casebridge/casebridge/internal/rpcerr"
@@ -22,6 +22,7 @@ type Service struct {
 	authz   *authz.Engine
 	keys    *keys.Manager
 	members Invalidator
+	audit   *audit.Recorder
 }
 
 // Invalidator drops a subject's cached roles. Other replicas learn of a
@@ -31,9 +32,10 @@ type Invalidator interface {
 	Invalidate(subject string)
 }
 
-// New builds the service over its dependencies.
-func New(pool *pgxpool.Pool, engine *authz.Engine, km *keys.Manager, members Invalidator) *Service {
-	return &Service{pool: pool, authz: engine, keys: km, members: members}
+// New builds the service over its dependencies. Every change it makes is
+// recorded by rec in the change's own transaction.
+func New(pool *pgxpool.Pool, engine *authz.Engine, km *keys.Manager, members Invalidator, rec *audit.Recorder) *Service {
+	return &Service{pool: pool, authz: engine, keys: km, members: members, audit: rec}
 }
 
 func principal(ctx context.Context) (authz.Principal, error) {
@@ -53,32 +55,16 @@ func (s *Service) require(p authz.Principal, org, obj, act string) error {
 	return nil
 }
 
-// roleName is the policy's name for an API role ("caseworker", ...).
-func roleName(r casebridgev1.Role) string {
-	return strings.ToLower(strings.TrimPrefix(r.String(), "ROLE_"))
-}
-
-// roleFromName is the API role for a policy name.
-func roleFromName(name string) casebridgev1.Role {
-	return casebridgev1.Role(casebridgev1.Role_value["ROLE_"+strings.ToUpper(name)])
-}
-
-func roleNames(roles []casebridgev1.Role) []string {
-	out := make([]string, len(roles))
-	for i, r := range roles {
-		out[i] = roleName(r)
+// requireNetwork checks that the caller holds obj/act as a network role:
+// in the coordinating body where they hold it, for the whole network (the
+// roles that allow it count only there, see authz.EffectiveRoles).
+func (s *Service) requireNetwork(ctx context.Context, p authz.Principal, obj, act string) error {
+	orgs := s.authz.OrgsAllowed(p, obj, act)
+	if len(orgs) == 0 {
+		return rpcerr.PermissionDenied("only a network admin may %s an %s", act, obj)
 	}
-	return out
-}
-
-func rolesFromNames(names []string) []casebridgev1.Role {
-	out := make([]casebridgev1.Role, 0, len(names))
-	for _, n := range names {
-		if r := roleFromName(n); r != casebridgev1.Role_ROLE_UNSPECIFIED {
-			out = append(out, r)
-		}
-	}
-	return out
+	audit.SetOrg(ctx, orgs[0])
+	return nil
 }
 
 // GetCallerIdentity returns who the caller is and their roles, as resolved
@@ -90,7 +76,7 @@ func (s *Service) GetCallerIdentity(ctx context.Context, _ *casebridgev1.GetCall
 	}
 	resp := &casebridgev1.GetCallerIdentityResponse{Subject: p.Subject}
 	for org, roles := range p.Memberships {
-		resp.Memberships = append(resp.Memberships, &casebridgev1.Membership{OrganizationId: org, Roles: rolesFromNames(roles)})
+		resp.Memberships = append(resp.Memberships, &casebridgev1.Membership{OrganizationId: org, Roles: authz.RolesFromNames(roles)})
 	}
 	sortMemberships(resp.Memberships)
 	return resp, nil

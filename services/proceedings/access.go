@@ -4,21 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
-	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/caseaccess"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/rpcerr"
-	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
-// Policy objects of this service (policies/methods.csv).
+// Policy objects of this service (policies/methods.csv): court data, which
+// caseaccess reaches only through legal work.
 const (
-	objProceeding = "proceeding"
-	objHearing    = "hearing"
-	objDeadline   = "deadline"
+	objProceeding = caseaccess.ObjProceeding
+	objHearing    = caseaccess.ObjHearing
+	objDeadline   = caseaccess.ObjDeadline
 	actCreate     = "create"
 	actUpdate     = "update"
 )
@@ -29,9 +29,9 @@ const (
 // the caller may not see is reported as notFound — the not-found error of
 // whatever the request named — so that a proceeding id reveals neither its
 // case nor that it exists.
-func (s *Service) access(ctx context.Context, q caseinfo.Querier, p authz.Principal, caseID, obj, act string, lock bool, notFound error) (authz.Access, error) {
+func (s *Service) access(ctx context.Context, q db.Querier, p authz.Principal, caseID, obj, act string, lock bool, notFound error) (authz.Access, error) {
 	concerns(ctx, "", caseID)
-	acc, err := caseinfo.Check(ctx, q, s.authz, p, caseID, obj, act, lock, notFound)
+	acc, _, err := s.gate.Check(ctx, q, p, caseID, obj, act, lock, notFound)
 	if err != nil {
 		return authz.Access{}, err
 	}
@@ -42,7 +42,7 @@ func (s *Service) access(ctx context.Context, q caseinfo.Querier, p authz.Princi
 // proceedingAccess finds the case of proceeding id and decides p's access
 // to it; a proceeding that does not exist and one the caller may not see
 // are the same NotFound.
-func (s *Service) proceedingAccess(ctx context.Context, q caseinfo.Querier, p authz.Principal, id, obj, act string, lock bool) (string, authz.Access, error) {
+func (s *Service) proceedingAccess(ctx context.Context, q db.Querier, p authz.Principal, id, obj, act string, lock bool) (string, authz.Access, error) {
 	var caseID string
 	err := q.QueryRow(ctx, `SELECT case_id FROM proceedings WHERE id = $1`, id).Scan(&caseID)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -57,12 +57,6 @@ func (s *Service) proceedingAccess(ctx context.Context, q caseinfo.Querier, p au
 
 func caseNotFound(id string) error       { return rpcerr.NotFound("case %s not found", id) }
 func proceedingNotFound(id string) error { return rpcerr.NotFound("proceeding %s not found", id) }
-
-// Referral values as stored in the referrals table.
-const (
-	referralAccepted = 2
-	serviceLegal     = int16(casebridgev1.ServiceKind_SERVICE_KIND_LEGAL)
-)
 
 // notesReadable decides whether hearing notes are shown. They are the
 // lawyers' working notes in the legal class: the reader needs the legal
@@ -83,11 +77,6 @@ func (s *Service) checkNotesWritable(p authz.Principal, acc authz.Access) error 
 	return rpcerr.PermissionDenied("hearing notes are in the legal class, which you may not write on this case")
 }
 
-// isLawyerIn reports whether p holds the lawyer role in org.
-func isLawyerIn(p authz.Principal, org string) bool {
-	return slices.Contains(p.Memberships[org], "lawyer")
-}
-
 // caseFacts is what handlers need to know about a case besides who may see it.
 type caseFacts struct {
 	Owner     string
@@ -95,7 +84,7 @@ type caseFacts struct {
 	Erased    bool
 }
 
-func loadCaseFacts(ctx context.Context, q caseinfo.Querier, id string) (caseFacts, error) {
+func loadCaseFacts(ctx context.Context, q db.Querier, id string) (caseFacts, error) {
 	var f caseFacts
 	err := q.QueryRow(ctx, `SELECT organization_id, reference, erase_time IS NOT NULL FROM cases WHERE id = $1`, id).
 		Scan(&f.Owner, &f.Reference, &f.Erased)
@@ -111,7 +100,7 @@ func loadCaseFacts(ctx context.Context, q caseinfo.Querier, id string) (caseFact
 // childAccess finds the case of a hearing or deadline (table names which)
 // and decides p's access to it; one that does not exist and one the caller
 // may not see are the same notFound.
-func (s *Service) childAccess(ctx context.Context, q caseinfo.Querier, p authz.Principal, table, id, obj, act string, lock bool, notFound error) (string, authz.Access, error) {
+func (s *Service) childAccess(ctx context.Context, q db.Querier, p authz.Principal, table, id, obj, act string, lock bool, notFound error) (string, authz.Access, error) {
 	var caseID string
 	// table is one of two constants, never client input.
 	err := q.QueryRow(ctx, `SELECT case_id FROM `+table+` WHERE id = $1`, id).Scan(&caseID)

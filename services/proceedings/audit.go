@@ -10,9 +10,11 @@ import (
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
-// A proceeding, its deadlines and its hearings hold no sensitive class
-// except a hearing's notes (legal): events name the legal class when notes
-// are written or returned, and none otherwise.
+// A proceeding, its deadlines and its hearings hold no sensitive class of
+// the case record except a hearing's notes (legal): events name the legal
+// class when notes are written or returned, and none otherwise. Their free
+// text (texts.go) is sealed for storage and shown to whoever may read the
+// row, like its plain fields.
 
 // recordRead writes the audit event of a read of case caseID acting for
 // org, naming the sensitive classes returned; it is durable before it
@@ -22,6 +24,15 @@ func (s *Service) recordRead(ctx context.Context, org, caseID string, classes ..
 		return nil
 	}
 	return s.audit.Read(ctx, org, caseID, classNames(classes))
+}
+
+// recordReads writes a read event for every case a list response returns;
+// durable before it returns, and a handler must not answer if it fails.
+func (s *Service) recordReads(ctx context.Context, r *audit.ReadSet) error {
+	if s.audit == nil {
+		return nil
+	}
+	return s.audit.ReadMany(ctx, r.Reads())
 }
 
 // recordChange writes the audit event of a change to case caseID, naming

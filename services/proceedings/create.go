@@ -7,7 +7,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/caseaccess"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -47,24 +47,21 @@ func (s *Service) CreateProceeding(ctx context.Context, req *casebridgev1.Create
 		if err != nil {
 			return err
 		}
-		if err := caseinfo.RequireLegalWork(ctx, tx, caseID, acc); err != nil {
-			return err
-		}
 		if requestID != nil {
-			if prior, err := proceedingByRequest(ctx, tx, caseID, *requestID); err != nil || prior != nil {
+			if prior, err := s.proceedingByRequest(ctx, tx, caseID, *requestID); err != nil || prior != nil {
 				if prior != nil {
 					id = prior.ID
 				}
 				return err
 			}
 		}
-		if r.Lawyer == "" && isLawyerIn(p, acc.Org) {
+		if r.Lawyer == "" && caseaccess.IsLawyer(p, acc.Org) {
 			r.Lawyer = p.Subject
 		}
-		if err := checkLawyer(ctx, tx, "proceeding.responsible_lawyer", caseID, r.Lawyer); err != nil {
+		if err := caseaccess.CheckLawyer(ctx, tx, "proceeding.responsible_lawyer", caseID, r.Lawyer); err != nil {
 			return err
 		}
-		inserted, err := insertProceeding(ctx, tx, r, requestID)
+		inserted, err := s.insertProceeding(ctx, tx, r, requestID)
 		if err != nil {
 			return err
 		}
@@ -74,7 +71,7 @@ func (s *Service) CreateProceeding(ctx context.Context, req *casebridgev1.Create
 		return s.recordChange(ctx, tx, acc.Org, caseID)
 	})
 	if errors.Is(err, errRetried) {
-		prior, perr := proceedingByRequest(ctx, s.pool, caseID, *requestID)
+		prior, perr := s.proceedingByRequest(ctx, s.pool, caseID, *requestID)
 		if perr != nil {
 			return nil, perr
 		}
@@ -86,7 +83,7 @@ func (s *Service) CreateProceeding(ctx context.Context, req *casebridgev1.Create
 	if err != nil {
 		return nil, err
 	}
-	out, err := getProceeding(ctx, s.pool, id, false)
+	out, err := s.getProceeding(ctx, s.pool, id, false)
 	if err != nil {
 		return nil, err
 	}

@@ -10,8 +10,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/rpcerr"
+	"github.com/casebridge/casebridge/internal/vault"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -24,9 +25,10 @@ type deadlineRow struct {
 	Due          time.Time
 	Zone         string
 	Kind         casebridgev1.DeadlineKind
-	Description  string
+	Description  string // opened from Texts
 	Status       casebridgev1.DeadlineStatus
-	CancelReason string
+	CancelReason string // opened from Texts
+	Texts        []byte // the sealed description and cancellation reason
 	Version      int64
 	CreateTime   time.Time
 	UpdateTime   time.Time
@@ -50,7 +52,7 @@ func (d *deadlineRow) toProto() *casebridgev1.Deadline {
 }
 
 const deadlineColumns = `d.id, d.proceeding_id, d.case_id, d.due_time, p.court_time_zone,
-	d.kind, d.description, d.status, d.cancel_reason, d.version, d.create_time, d.update_time`
+	d.kind, d.texts, d.status, d.version, d.create_time, d.update_time`
 
 const deadlineFrom = ` FROM deadlines d JOIN proceedings p ON p.id = d.proceeding_id`
 
@@ -58,7 +60,7 @@ func scanDeadline(row pgx.Row) (*deadlineRow, error) {
 	var d deadlineRow
 	var kind, status int16
 	err := row.Scan(&d.ID, &d.ProceedingID, &d.CaseID, &d.Due, &d.Zone,
-		&kind, &d.Description, &status, &d.CancelReason, &d.Version, &d.CreateTime, &d.UpdateTime)
+		&kind, &d.Texts, &status, &d.Version, &d.CreateTime, &d.UpdateTime)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +71,7 @@ func scanDeadline(row pgx.Row) (*deadlineRow, error) {
 
 func deadlineNotFound(id string) error { return rpcerr.NotFound("deadline %s not found", id) }
 
-func getDeadline(ctx context.Context, q caseinfo.Querier, id string, lock bool) (*deadlineRow, error) {
+func (s *Service) getDeadline(ctx context.Context, q db.Querier, id string, lock bool) (*deadlineRow, error) {
 	sql := "SELECT " + deadlineColumns + deadlineFrom + " WHERE d.id = $1"
 	if lock {
 		sql += " FOR UPDATE OF d"
@@ -81,10 +83,10 @@ func getDeadline(ctx context.Context, q caseinfo.Querier, id string, lock bool) 
 	if err != nil {
 		return nil, fmt.Errorf("load deadline %s: %w", id, err)
 	}
-	return d, nil
+	return d, s.openDeadline(ctx, q, d)
 }
 
-func deadlineByRequest(ctx context.Context, q caseinfo.Querier, proceedingID, requestID string) (*deadlineRow, error) {
+func (s *Service) deadlineByRequest(ctx context.Context, q db.Querier, proceedingID, requestID string) (*deadlineRow, error) {
 	d, err := scanDeadline(q.QueryRow(ctx, "SELECT "+deadlineColumns+deadlineFrom+
 		" WHERE d.proceeding_id = $1 AND d.request_id = $2", proceedingID, requestID))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -93,17 +95,22 @@ func deadlineByRequest(ctx context.Context, q caseinfo.Querier, proceedingID, re
 	if err != nil {
 		return nil, fmt.Errorf("look up request %s: %w", requestID, err)
 	}
-	return d, nil
+	return d, s.openDeadline(ctx, q, d)
 }
 
 // insertDeadline writes a new deadline; ok is false when one with the same
 // request id exists already.
-func insertDeadline(ctx context.Context, tx pgx.Tx, d *deadlineRow, createdBy string, requestID *string) (bool, error) {
+func (s *Service) insertDeadline(ctx context.Context, tx pgx.Tx, d *deadlineRow, createdBy string, requestID *string) (bool, error) {
+	t := deadlineTexts{Description: d.Description, CancelReason: d.CancelReason}
+	texts, err := s.sealTexts(ctx, tx, vault.DeadlineTexts, d.CaseID, d.ID, t, t == deadlineTexts{})
+	if err != nil {
+		return false, err
+	}
 	tag, err := tx.Exec(ctx, `
-		INSERT INTO deadlines (id, proceeding_id, case_id, due_time, kind, description, status, created_by, request_id)
+		INSERT INTO deadlines (id, proceeding_id, case_id, due_time, kind, texts, status, created_by, request_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (proceeding_id, request_id) DO NOTHING`,
-		d.ID, d.ProceedingID, d.CaseID, d.Due, int16(d.Kind), d.Description, int16(d.Status), createdBy, requestID)
+		d.ID, d.ProceedingID, d.CaseID, d.Due, int16(d.Kind), texts, int16(d.Status), createdBy, requestID)
 	if err != nil {
 		return false, fmt.Errorf("insert deadline %s: %w", d.ID, err)
 	}
@@ -112,13 +119,19 @@ func insertDeadline(ctx context.Context, tx pgx.Tx, d *deadlineRow, createdBy st
 
 // saveDeadline writes the mutable columns of d and bumps its version; the
 // row must be locked by the caller's transaction.
-func saveDeadline(ctx context.Context, tx pgx.Tx, d *deadlineRow, now time.Time) error {
-	err := tx.QueryRow(ctx, `
-		UPDATE deadlines SET due_time = $2, kind = $3, description = $4, status = $5, cancel_reason = $6,
-			update_time = $7, version = version + 1
+func (s *Service) saveDeadline(ctx context.Context, tx pgx.Tx, d *deadlineRow, now time.Time) error {
+	t := deadlineTexts{Description: d.Description, CancelReason: d.CancelReason}
+	texts, err := s.sealTexts(ctx, tx, vault.DeadlineTexts, d.CaseID, d.ID, t, t == deadlineTexts{})
+	if err != nil {
+		return err
+	}
+	// The plain text columns of older versions are cleared on every write.
+	err = tx.QueryRow(ctx, `
+		UPDATE deadlines SET due_time = $2, kind = $3, description = '', status = $4, cancel_reason = '',
+			texts = $5, update_time = $6, version = version + 1
 		WHERE id = $1
 		RETURNING version, update_time`,
-		d.ID, d.Due, int16(d.Kind), d.Description, int16(d.Status), d.CancelReason, now).
+		d.ID, d.Due, int16(d.Kind), int16(d.Status), texts, now).
 		Scan(&d.Version, &d.UpdateTime)
 	if err != nil {
 		return fmt.Errorf("save deadline %s: %w", d.ID, err)
@@ -128,7 +141,7 @@ func saveDeadline(ctx context.Context, tx pgx.Tx, d *deadlineRow, now time.Time)
 
 // listDeadlines returns up to f.limit deadlines, earliest first, and
 // whether more follow.
-func listDeadlines(ctx context.Context, q caseinfo.Querier, f scheduleFilter) ([]*deadlineRow, bool, error) {
+func (s *Service) listDeadlines(ctx context.Context, q db.Querier, f scheduleFilter) ([]*deadlineRow, bool, error) {
 	rows, err := q.Query(ctx, "SELECT "+deadlineColumns+deadlineFrom+`
 		WHERE ($1::uuid IS NULL OR d.proceeding_id = $1)
 		  AND ($2::uuid IS NULL OR d.case_id = $2)
@@ -143,6 +156,11 @@ func listDeadlines(ctx context.Context, q caseinfo.Querier, f scheduleFilter) ([
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*deadlineRow, error) { return scanDeadline(r) })
 	if err != nil {
 		return nil, false, fmt.Errorf("list deadlines: %w", err)
+	}
+	for _, r := range out {
+		if err := s.openDeadline(ctx, q, r); err != nil {
+			return nil, false, err
+		}
 	}
 	more := len(out) > f.limit
 	if more {

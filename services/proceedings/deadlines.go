@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/casebridge/casebridge/internal/caseinfo"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -50,18 +49,15 @@ func (s *Service) AddDeadline(ctx context.Context, req *casebridgev1.AddDeadline
 			return err
 		}
 		d.CaseID = caseID
-		if err := caseinfo.RequireLegalWork(ctx, tx, caseID, acc); err != nil {
-			return err
-		}
 		if requestID != nil {
-			if prior, err := deadlineByRequest(ctx, tx, d.ProceedingID, *requestID); err != nil || prior != nil {
+			if prior, err := s.deadlineByRequest(ctx, tx, d.ProceedingID, *requestID); err != nil || prior != nil {
 				if prior != nil {
 					id = prior.ID
 				}
 				return err
 			}
 		}
-		inserted, err := insertDeadline(ctx, tx, d, p.Subject, requestID)
+		inserted, err := s.insertDeadline(ctx, tx, d, p.Subject, requestID)
 		if err != nil {
 			return err
 		}
@@ -71,7 +67,7 @@ func (s *Service) AddDeadline(ctx context.Context, req *casebridgev1.AddDeadline
 		return s.recordChange(ctx, tx, acc.Org, caseID)
 	})
 	if errors.Is(err, errRetried) {
-		prior, perr := deadlineByRequest(ctx, s.pool, d.ProceedingID, *requestID)
+		prior, perr := s.deadlineByRequest(ctx, s.pool, d.ProceedingID, *requestID)
 		if perr != nil {
 			return nil, perr
 		}
@@ -83,7 +79,7 @@ func (s *Service) AddDeadline(ctx context.Context, req *casebridgev1.AddDeadline
 	if err != nil {
 		return nil, err
 	}
-	out, err := getDeadline(ctx, s.pool, id, false)
+	out, err := s.getDeadline(ctx, s.pool, id, false)
 	if err != nil {
 		return nil, err
 	}
@@ -106,16 +102,13 @@ func (s *Service) changeDeadline(ctx context.Context, id string, fn func(d *dead
 		if err != nil {
 			return err
 		}
-		if err := caseinfo.RequireLegalWork(ctx, tx, caseID, acc); err != nil {
-			return err
-		}
-		if d, err = getDeadline(ctx, tx, id, true); err != nil {
+		if d, err = s.getDeadline(ctx, tx, id, true); err != nil {
 			return err
 		}
 		if err := fn(d); err != nil {
 			return err
 		}
-		if err := saveDeadline(ctx, tx, d, s.now()); err != nil {
+		if err := s.saveDeadline(ctx, tx, d, s.now()); err != nil {
 			return err
 		}
 		return s.recordChange(ctx, tx, acc.Org, caseID)
@@ -210,7 +203,7 @@ func (s *Service) ListDeadlines(ctx context.Context, req *casebridgev1.ListDeadl
 		return nil, err
 	}
 	f.proceedingID, f.caseID, f.status = req.GetProceedingId(), req.GetCaseId(), int16(req.GetStatus())
-	rows, more, err := listDeadlines(ctx, s.pool, f)
+	rows, more, err := s.listDeadlines(ctx, s.pool, f)
 	if err != nil {
 		return nil, err
 	}

@@ -46,7 +46,7 @@ func (s *Service) ListHearings(ctx context.Context, req *casebridgev1.ListHearin
 		return nil, err
 	}
 	f.proceedingID, f.caseID, f.status = req.GetProceedingId(), req.GetCaseId(), int16(req.GetStatus())
-	rows, more, err := listHearings(ctx, s.pool, f)
+	rows, more, err := s.listHearings(ctx, s.pool, f)
 	if err != nil {
 		return nil, err
 	}

@@ -10,8 +10,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/rpcerr"
+	"github.com/casebridge/casebridge/internal/vault"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -26,9 +27,10 @@ type hearingRow struct {
 	ProcZone     string
 	Type         casebridgev1.HearingType
 	Status       casebridgev1.HearingStatus
-	Outcome      string
+	Outcome      string // opened from Texts
 	Notes        []byte // sealed; nil when there are none
-	CancelReason string
+	CancelReason string // opened from Texts
+	Texts        []byte // the sealed outcome and cancellation reason
 	Version      int64
 	CreateTime   time.Time
 	UpdateTime   time.Time
@@ -58,7 +60,7 @@ func (h *hearingRow) toProto() *casebridgev1.Hearing {
 }
 
 const hearingColumns = `h.id, h.proceeding_id, h.case_id, h.start_time, h.court_time_zone, p.court_time_zone,
-	h.type, h.status, h.outcome, h.notes, h.cancel_reason, h.version, h.create_time, h.update_time`
+	h.type, h.status, h.texts, h.notes, h.version, h.create_time, h.update_time`
 
 const hearingFrom = ` FROM hearings h JOIN proceedings p ON p.id = h.proceeding_id`
 
@@ -66,7 +68,7 @@ func scanHearing(row pgx.Row) (*hearingRow, error) {
 	var h hearingRow
 	var typ, status int16
 	err := row.Scan(&h.ID, &h.ProceedingID, &h.CaseID, &h.Start, &h.Zone, &h.ProcZone,
-		&typ, &status, &h.Outcome, &h.Notes, &h.CancelReason, &h.Version, &h.CreateTime, &h.UpdateTime)
+		&typ, &status, &h.Texts, &h.Notes, &h.Version, &h.CreateTime, &h.UpdateTime)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +81,7 @@ func hearingNotFound(id string) error { return rpcerr.NotFound("hearing %s not f
 
 // getHearing loads a hearing; lock takes a row lock on it (not on its
 // proceeding) for the transaction.
-func getHearing(ctx context.Context, q caseinfo.Querier, id string, lock bool) (*hearingRow, error) {
+func (s *Service) getHearing(ctx context.Context, q db.Querier, id string, lock bool) (*hearingRow, error) {
 	sql := "SELECT " + hearingColumns + hearingFrom + " WHERE h.id = $1"
 	if lock {
 		sql += " FOR UPDATE OF h"
@@ -91,10 +93,10 @@ func getHearing(ctx context.Context, q caseinfo.Querier, id string, lock bool) (
 	if err != nil {
 		return nil, fmt.Errorf("load hearing %s: %w", id, err)
 	}
-	return h, nil
+	return h, s.openHearing(ctx, q, h)
 }
 
-func hearingByRequest(ctx context.Context, q caseinfo.Querier, proceedingID, requestID string) (*hearingRow, error) {
+func (s *Service) hearingByRequest(ctx context.Context, q db.Querier, proceedingID, requestID string) (*hearingRow, error) {
 	h, err := scanHearing(q.QueryRow(ctx, "SELECT "+hearingColumns+hearingFrom+
 		" WHERE h.proceeding_id = $1 AND h.request_id = $2", proceedingID, requestID))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -103,19 +105,24 @@ func hearingByRequest(ctx context.Context, q caseinfo.Querier, proceedingID, req
 	if err != nil {
 		return nil, fmt.Errorf("look up request %s: %w", requestID, err)
 	}
-	return h, nil
+	return h, s.openHearing(ctx, q, h)
 }
 
 // insertHearing writes a new hearing; ok is false when one with the same
 // request id exists already.
-func insertHearing(ctx context.Context, tx pgx.Tx, h *hearingRow, createdBy string, requestID *string) (bool, error) {
+func (s *Service) insertHearing(ctx context.Context, tx pgx.Tx, h *hearingRow, createdBy string, requestID *string) (bool, error) {
+	t := hearingTexts{Outcome: h.Outcome, CancelReason: h.CancelReason}
+	texts, err := s.sealTexts(ctx, tx, vault.HearingTexts, h.CaseID, h.ID, t, t == hearingTexts{})
+	if err != nil {
+		return false, err
+	}
 	tag, err := tx.Exec(ctx, `
 		INSERT INTO hearings (id, proceeding_id, case_id, start_time, court_time_zone, type, status,
-			outcome, notes, created_by, request_id)
+			texts, notes, created_by, request_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (proceeding_id, request_id) DO NOTHING`,
 		h.ID, h.ProceedingID, h.CaseID, h.Start, h.Zone, int16(h.Type), int16(h.Status),
-		h.Outcome, h.Notes, createdBy, requestID)
+		texts, h.Notes, createdBy, requestID)
 	if err != nil {
 		return false, fmt.Errorf("insert hearing %s: %w", h.ID, err)
 	}
@@ -124,13 +131,19 @@ func insertHearing(ctx context.Context, tx pgx.Tx, h *hearingRow, createdBy stri
 
 // saveHearing writes the mutable columns of h and bumps its version; the
 // row must be locked by the caller's transaction.
-func saveHearing(ctx context.Context, tx pgx.Tx, h *hearingRow, now time.Time) error {
-	err := tx.QueryRow(ctx, `
-		UPDATE hearings SET start_time = $2, court_time_zone = $3, type = $4, status = $5, outcome = $6,
-			notes = $7, cancel_reason = $8, update_time = $9, version = version + 1
+func (s *Service) saveHearing(ctx context.Context, tx pgx.Tx, h *hearingRow, now time.Time) error {
+	t := hearingTexts{Outcome: h.Outcome, CancelReason: h.CancelReason}
+	texts, err := s.sealTexts(ctx, tx, vault.HearingTexts, h.CaseID, h.ID, t, t == hearingTexts{})
+	if err != nil {
+		return err
+	}
+	// The plain text columns of older versions are cleared on every write.
+	err = tx.QueryRow(ctx, `
+		UPDATE hearings SET start_time = $2, court_time_zone = $3, type = $4, status = $5, outcome = '',
+			notes = $6, cancel_reason = '', texts = $7, update_time = $8, version = version + 1
 		WHERE id = $1
 		RETURNING version, update_time`,
-		h.ID, h.Start, h.Zone, int16(h.Type), int16(h.Status), h.Outcome, h.Notes, h.CancelReason, now).
+		h.ID, h.Start, h.Zone, int16(h.Type), int16(h.Status), h.Notes, texts, now).
 		Scan(&h.Version, &h.UpdateTime)
 	if err != nil {
 		return fmt.Errorf("save hearing %s: %w", h.ID, err)
@@ -150,7 +163,7 @@ type scheduleFilter struct {
 
 // listHearings returns up to f.limit hearings, earliest first, and whether
 // more follow.
-func listHearings(ctx context.Context, q caseinfo.Querier, f scheduleFilter) ([]*hearingRow, bool, error) {
+func (s *Service) listHearings(ctx context.Context, q db.Querier, f scheduleFilter) ([]*hearingRow, bool, error) {
 	rows, err := q.Query(ctx, "SELECT "+hearingColumns+hearingFrom+`
 		WHERE ($1::uuid IS NULL OR h.proceeding_id = $1)
 		  AND ($2::uuid IS NULL OR h.case_id = $2)
@@ -165,6 +178,11 @@ func listHearings(ctx context.Context, q caseinfo.Querier, f scheduleFilter) ([]
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*hearingRow, error) { return scanHearing(r) })
 	if err != nil {
 		return nil, false, fmt.Errorf("list hearings: %w", err)
+	}
+	for _, r := range out {
+		if err := s.openHearing(ctx, q, r); err != nil {
+			return nil, false, err
+		}
 	}
 	more := len(out) > f.limit
 	if more {

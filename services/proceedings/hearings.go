@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
-	"github.com/casebridge/casebridge/internal/caseinfo"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -57,11 +56,8 @@ func (s *Service) AddHearing(ctx context.Context, req *casebridgev1.AddHearingRe
 		if h.CaseID, acc, err = s.proceedingAccess(ctx, tx, p, h.ProceedingID, objHearing, actCreate, true); err != nil {
 			return err
 		}
-		if err := caseinfo.RequireLegalWork(ctx, tx, h.CaseID, acc); err != nil {
-			return err
-		}
 		if requestID != nil {
-			if prior, err := hearingByRequest(ctx, tx, h.ProceedingID, *requestID); err != nil || prior != nil {
+			if prior, err := s.hearingByRequest(ctx, tx, h.ProceedingID, *requestID); err != nil || prior != nil {
 				if prior != nil {
 					id = prior.ID
 				}
@@ -76,7 +72,7 @@ func (s *Service) AddHearing(ctx context.Context, req *casebridgev1.AddHearingRe
 				return err
 			}
 		}
-		inserted, err := insertHearing(ctx, tx, h, p.Subject, requestID)
+		inserted, err := s.insertHearing(ctx, tx, h, p.Subject, requestID)
 		if err != nil {
 			return err
 		}
@@ -90,7 +86,7 @@ func (s *Service) AddHearing(ctx context.Context, req *casebridgev1.AddHearingRe
 		notesWritten = false // rolled back
 	}
 	if errors.Is(err, errRetried) {
-		prior, perr := hearingByRequest(ctx, s.pool, h.ProceedingID, *requestID)
+		prior, perr := s.hearingByRequest(ctx, s.pool, h.ProceedingID, *requestID)
 		if perr != nil {
 			return nil, perr
 		}
@@ -126,7 +122,7 @@ func (s *Service) recordReturnedNotes(ctx context.Context, acc authz.Access, cas
 
 // hearingView reads hearing id back for the response.
 func (s *Service) hearingView(ctx context.Context, p authz.Principal, acc authz.Access, id string, full bool) (*casebridgev1.Hearing, error) {
-	h, err := getHearing(ctx, s.pool, id, false)
+	h, err := s.getHearing(ctx, s.pool, id, false)
 	if err != nil {
 		return nil, err
 	}
@@ -177,10 +173,7 @@ func (s *Service) UpdateHearing(ctx context.Context, req *casebridgev1.UpdateHea
 			return err
 		}
 		caseID, acc = c, a
-		if err := caseinfo.RequireLegalWork(ctx, tx, caseID, acc); err != nil {
-			return err
-		}
-		h, err := getHearing(ctx, tx, id, true)
+		h, err := s.getHearing(ctx, tx, id, true)
 		if err != nil {
 			return err
 		}
@@ -211,7 +204,7 @@ func (s *Service) UpdateHearing(ctx context.Context, req *casebridgev1.UpdateHea
 				}
 			}
 		}
-		if err := saveHearing(ctx, tx, h, s.now()); err != nil {
+		if err := s.saveHearing(ctx, tx, h, s.now()); err != nil {
 			return err
 		}
 		// Clearing the notes changes the legal class too.
@@ -245,10 +238,7 @@ func (s *Service) CancelHearing(ctx context.Context, req *casebridgev1.CancelHea
 			return err
 		}
 		acc = a
-		if err := caseinfo.RequireLegalWork(ctx, tx, caseID, acc); err != nil {
-			return err
-		}
-		h, err := getHearing(ctx, tx, id, true)
+		h, err := s.getHearing(ctx, tx, id, true)
 		if err != nil {
 			return err
 		}
@@ -259,7 +249,7 @@ func (s *Service) CancelHearing(ctx context.Context, req *casebridgev1.CancelHea
 			return rpcerr.FailedPrecondition("cannot cancel a hearing that is %s: only a scheduled or postponed one can be cancelled", hearingWord(h.Status))
 		}
 		h.Status, h.CancelReason = hearingCancelled, req.GetReason()
-		if err := saveHearing(ctx, tx, h, s.now()); err != nil {
+		if err := s.saveHearing(ctx, tx, h, s.now()); err != nil {
 			return err
 		}
 		return s.recordChange(ctx, tx, acc.Org, caseID)

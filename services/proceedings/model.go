@@ -28,6 +28,7 @@ type proceedingRow struct {
 	Lawyer     string
 	Strategic  bool
 	Goal       string
+	Texts      []byte // sealed court, docket, charges, goal and sentence (see texts.go)
 	StartDate  string
 	Outcome    outcome
 	CreatedBy  string

@@ -6,7 +6,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
-	"github.com/casebridge/casebridge/internal/caseinfo"
 )
 
 // mutation is the body of one change to a proceeding, run inside its
@@ -29,10 +28,7 @@ func (s *Service) mutateProceeding(ctx context.Context, id string, fn mutation) 
 		if err != nil {
 			return err
 		}
-		if err := caseinfo.RequireLegalWork(ctx, tx, caseID, acc); err != nil {
-			return err
-		}
-		if r, err = getProceeding(ctx, tx, id, true); err != nil {
+		if r, err = s.getProceeding(ctx, tx, id, true); err != nil {
 			return err
 		}
 		if err := fn(tx, p, acc, r); err != nil {

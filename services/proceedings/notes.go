@@ -8,8 +8,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
-	"github.com/casebridge/casebridge/internal/caseinfo"
 	"github.com/casebridge/casebridge/internal/dataclass"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/keys"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/vault"
@@ -67,7 +67,7 @@ func (s *Service) sealNotes(ctx context.Context, tx pgx.Tx, h *hearingRow, notes
 // has notes lists the legal class as redacted. An erased case's notes are
 // unreadable by design (its key was shredded) and are reported as redacted
 // too. acc is the caller's access to the rows' case.
-func (s *Service) renderHearings(ctx context.Context, q caseinfo.Querier, p authz.Principal, acc authz.Access, rows []*hearingRow, full bool) ([]*casebridgev1.Hearing, error) {
+func (s *Service) renderHearings(ctx context.Context, q db.Querier, p authz.Principal, acc authz.Access, rows []*hearingRow, full bool) ([]*casebridgev1.Hearing, error) {
 	open := full && s.notesReadable(p, acc)
 	opened := map[string]*vault.CaseKey{} // nil value: the case was erased
 	defer func() {
@@ -112,7 +112,7 @@ func (s *Service) renderHearings(ctx context.Context, q caseinfo.Querier, p auth
 
 // openKey returns the case key to open notes with, or nil when the case was
 // erased and its key shredded.
-func (s *Service) openKey(ctx context.Context, q caseinfo.Querier, caseID string) (*vault.CaseKey, error) {
+func (s *Service) openKey(ctx context.Context, q db.Querier, caseID string) (*vault.CaseKey, error) {
 	key, err := s.keys.CaseKey(ctx, q, caseID)
 	if errors.Is(err, keys.ErrNoCaseKey) {
 		facts, ferr := loadCaseFacts(ctx, q, caseID)

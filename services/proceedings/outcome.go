@@ -38,7 +38,7 @@ func (s *Service) RecordOutcome(ctx context.Context, req *casebridgev1.RecordOut
 			Kind: in.GetKind(), DecidedAt: decidedAt, Sentence: in.GetSentence(),
 			DecisionDate: in.GetDecisionDate(), FinalDate: in.GetFinalDate(),
 		}
-		return saveProceeding(ctx, tx, r, now, false)
+		return s.saveProceeding(ctx, tx, r, now, false)
 	})
 	if err != nil {
 		return nil, err

@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/authz"
-	"github.com/casebridge/casebridge/internal/caseinfo"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -22,7 +22,7 @@ func (s *Service) GetProceeding(ctx context.Context, req *casebridgev1.GetProcee
 	if err != nil {
 		return nil, err
 	}
-	r, err := getProceeding(ctx, s.pool, req.GetId(), false)
+	r, err := s.getProceeding(ctx, s.pool, req.GetId(), false)
 	if err != nil {
 		return nil, err
 	}
@@ -63,20 +63,28 @@ func (s *Service) ListProceedings(ctx context.Context, req *casebridgev1.ListPro
 			return nil, err
 		}
 	}
-	rows, more, err := listProceedings(ctx, s.pool, f)
+	rows, more, err := s.listProceedings(ctx, s.pool, f)
 	if err != nil {
 		return nil, err
 	}
-	visible := visibility{s: s, p: p, obj: objProceeding}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.CaseID
+	}
+	readable, err := s.gate.Readable(ctx, s.pool, p, ids, objProceeding, authz.ActRead)
+	if err != nil {
+		return nil, err
+	}
 	resp := &casebridgev1.ListProceedingsResponse{}
+	var reads audit.ReadSet
 	for _, r := range rows {
-		ok, err := visible.can(ctx, s.pool, r.CaseID)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
+		if acc, ok := readable[r.CaseID]; ok {
 			resp.Proceedings = append(resp.Proceedings, r.toProto())
+			reads.Add(acc.Org, r.CaseID, nil)
 		}
+	}
+	if err := s.recordReads(ctx, &reads); err != nil {
+		return nil, err
 	}
 	if more && len(rows) > 0 {
 		last := rows[len(rows)-1]
@@ -92,40 +100,4 @@ func timeKey(keys []string) (*time.Time, string, error) {
 		return nil, "", rpcerr.InvalidArgument("page_token", "%v", pagetoken.ErrInvalid)
 	}
 	return &t, keys[1], nil
-}
-
-// visibility applies the full case-level policy to rows a list query found
-// through the caller's organisations (the query cannot know the referral
-// ceiling), deciding each case once per request.
-type visibility struct {
-	s    *Service
-	p    authz.Principal
-	obj  string
-	seen map[string]*authz.Access
-}
-
-// can reports whether the caller may read obj on the case; access returns
-// how (nil when they may not).
-func (v *visibility) can(ctx context.Context, q caseinfo.Querier, caseID string) (bool, error) {
-	acc, err := v.access(ctx, q, caseID)
-	return acc != nil, err
-}
-
-func (v *visibility) access(ctx context.Context, q caseinfo.Querier, caseID string) (*authz.Access, error) {
-	if v.seen == nil {
-		v.seen = map[string]*authz.Access{}
-	}
-	if acc, ok := v.seen[caseID]; ok {
-		return acc, nil
-	}
-	info, err := caseinfo.Load(ctx, q, caseID, false)
-	if err != nil {
-		return nil, err
-	}
-	var out *authz.Access
-	if acc, err := v.s.authz.CaseAccess(v.p, info, v.obj, authz.ActRead); err == nil {
-		out = &acc
-	}
-	v.seen[caseID] = out
-	return out, nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseaccess"
 	"github.com/casebridge/casebridge/internal/keys"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -28,6 +29,7 @@ type Service struct {
 
 	pool  *pgxpool.Pool
 	authz *authz.Engine
+	gate  *caseaccess.Gate
 	keys  *keys.Manager
 	audit *audit.Recorder
 	now   func() time.Time
@@ -35,7 +37,7 @@ type Service struct {
 
 // New builds the service over its dependencies.
 func New(pool *pgxpool.Pool, engine *authz.Engine, km *keys.Manager, rec *audit.Recorder) *Service {
-	return &Service{pool: pool, authz: engine, keys: km, audit: rec, now: time.Now}
+	return &Service{pool: pool, authz: engine, gate: caseaccess.NewGate(engine), keys: km, audit: rec, now: time.Now}
 }
 
 // principal returns the caller resolved by the authorization interceptor.

@@ -60,7 +60,7 @@ func (s *Service) AdvanceStage(ctx context.Context, req *casebridgev1.AdvanceSta
 			return err
 		}
 		r.Stage = req.GetStage()
-		return saveProceeding(ctx, tx, r, s.now(), true)
+		return s.saveProceeding(ctx, tx, r, s.now(), true)
 	})
 	if err != nil {
 		return nil, err

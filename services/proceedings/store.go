@@ -8,15 +8,17 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/caseaccess"
+	"github.com/casebridge/casebridge/internal/db"
+	"github.com/casebridge/casebridge/internal/vault"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
 // Dates are read as YYYY-MM-DD whatever the session's DateStyle.
-const proceedingColumns = `id, case_id, kind, court, docket_number, jurisdiction_country, court_time_zone,
-	stage, victim_role, charges, defendant_count, protective_measures, responsible_lawyer,
-	strategic, strategic_goal, COALESCE(to_char(start_date, 'YYYY-MM-DD'), ''),
-	outcome_kind, outcome_decided_at, outcome_sentence,
+const proceedingColumns = `id, case_id, kind, texts, jurisdiction_country, court_time_zone,
+	stage, victim_role, defendant_count, protective_measures, responsible_lawyer,
+	strategic, COALESCE(to_char(start_date, 'YYYY-MM-DD'), ''),
+	outcome_kind, outcome_decided_at,
 	COALESCE(to_char(outcome_decision_date, 'YYYY-MM-DD'), ''), COALESCE(to_char(outcome_final_date, 'YYYY-MM-DD'), ''),
 	created_by, version, create_time, update_time, stage_time`
 
@@ -24,10 +26,10 @@ func scanProceeding(row pgx.Row) (*proceedingRow, error) {
 	var r proceedingRow
 	var kind, stage, role, oKind, oAt int16
 	var measures []int16
-	err := row.Scan(&r.ID, &r.CaseID, &kind, &r.Court, &r.Docket, &r.Country, &r.Zone,
-		&stage, &role, &r.Charges, &r.Defendants, &measures, &r.Lawyer,
-		&r.Strategic, &r.Goal, &r.StartDate,
-		&oKind, &oAt, &r.Outcome.Sentence, &r.Outcome.DecisionDate, &r.Outcome.FinalDate,
+	err := row.Scan(&r.ID, &r.CaseID, &kind, &r.Texts, &r.Country, &r.Zone,
+		&stage, &role, &r.Defendants, &measures, &r.Lawyer,
+		&r.Strategic, &r.StartDate,
+		&oKind, &oAt, &r.Outcome.DecisionDate, &r.Outcome.FinalDate,
 		&r.CreatedBy, &r.Version, &r.CreateTime, &r.UpdateTime, &r.StageTime)
 	if err != nil {
 		return nil, err
@@ -44,7 +46,7 @@ func scanProceeding(row pgx.Row) (*proceedingRow, error) {
 }
 
 // getProceeding loads a proceeding; lock takes a row lock for the transaction.
-func getProceeding(ctx context.Context, q caseinfo.Querier, id string, lock bool) (*proceedingRow, error) {
+func (s *Service) getProceeding(ctx context.Context, q db.Querier, id string, lock bool) (*proceedingRow, error) {
 	sql := "SELECT " + proceedingColumns + " FROM proceedings WHERE id = $1"
 	if lock {
 		sql += " FOR UPDATE"
@@ -56,12 +58,12 @@ func getProceeding(ctx context.Context, q caseinfo.Querier, id string, lock bool
 	if err != nil {
 		return nil, fmt.Errorf("load proceeding %s: %w", id, err)
 	}
-	return r, nil
+	return r, s.openProceeding(ctx, q, r)
 }
 
 // proceedingByRequest finds a proceeding created earlier on the case with
 // the same request id; nil when there is none.
-func proceedingByRequest(ctx context.Context, q caseinfo.Querier, caseID, requestID string) (*proceedingRow, error) {
+func (s *Service) proceedingByRequest(ctx context.Context, q db.Querier, caseID, requestID string) (*proceedingRow, error) {
 	r, err := scanProceeding(q.QueryRow(ctx, "SELECT "+proceedingColumns+
 		" FROM proceedings WHERE case_id = $1 AND request_id = $2", caseID, requestID))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -70,7 +72,7 @@ func proceedingByRequest(ctx context.Context, q caseinfo.Querier, caseID, reques
 	if err != nil {
 		return nil, fmt.Errorf("look up request %s: %w", requestID, err)
 	}
-	return r, nil
+	return r, s.openProceeding(ctx, q, r)
 }
 
 func measureArg(ms []casebridgev1.ProtectiveMeasure) []int16 {
@@ -81,25 +83,23 @@ func measureArg(ms []casebridgev1.ProtectiveMeasure) []int16 {
 	return out
 }
 
-func orEmpty(ss []string) []string {
-	if ss == nil {
-		return []string{}
-	}
-	return ss
-}
-
 // insertProceeding writes a new proceeding; ok is false when one with the
 // same request id exists already (a concurrent retry won).
-func insertProceeding(ctx context.Context, tx pgx.Tx, r *proceedingRow, requestID *string) (bool, error) {
+func (s *Service) insertProceeding(ctx context.Context, tx pgx.Tx, r *proceedingRow, requestID *string) (bool, error) {
+	t := r.texts()
+	texts, err := s.sealTexts(ctx, tx, vault.ProceedingTexts, r.CaseID, r.ID, t, t.empty())
+	if err != nil {
+		return false, err
+	}
 	tag, err := tx.Exec(ctx, `
-		INSERT INTO proceedings (id, case_id, kind, court, docket_number, jurisdiction_country, court_time_zone,
-			stage, victim_role, charges, defendant_count, protective_measures, responsible_lawyer,
-			strategic, strategic_goal, start_date, created_by, request_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULLIF($16, '')::date, $17, $18)
+		INSERT INTO proceedings (id, case_id, kind, texts, jurisdiction_country, court_time_zone,
+			stage, victim_role, defendant_count, protective_measures, responsible_lawyer,
+			strategic, start_date, created_by, request_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULLIF($13, '')::date, $14, $15)
 		ON CONFLICT (case_id, request_id) DO NOTHING`,
-		r.ID, r.CaseID, int16(r.Kind), r.Court, r.Docket, r.Country, r.Zone,
-		int16(r.Stage), int16(r.VictimRole), orEmpty(r.Charges), r.Defendants, measureArg(r.Measures), r.Lawyer,
-		r.Strategic, r.Goal, r.StartDate, r.CreatedBy, requestID)
+		r.ID, r.CaseID, int16(r.Kind), texts, r.Country, r.Zone,
+		int16(r.Stage), int16(r.VictimRole), r.Defendants, measureArg(r.Measures), r.Lawyer,
+		r.Strategic, r.StartDate, r.CreatedBy, requestID)
 	if err != nil {
 		return false, fmt.Errorf("insert proceeding %s: %w", r.ID, err)
 	}
@@ -109,22 +109,28 @@ func insertProceeding(ctx context.Context, tx pgx.Tx, r *proceedingRow, requestI
 // saveProceeding writes every mutable column of r and bumps its version;
 // the row must be locked by the caller's transaction. stageChanged sets the
 // stage time.
-func saveProceeding(ctx context.Context, tx pgx.Tx, r *proceedingRow, now time.Time, stageChanged bool) error {
+func (s *Service) saveProceeding(ctx context.Context, tx pgx.Tx, r *proceedingRow, now time.Time, stageChanged bool) error {
 	o := r.Outcome
-	err := tx.QueryRow(ctx, `
-		UPDATE proceedings SET kind = $2, court = $3, docket_number = $4, jurisdiction_country = $5,
-			court_time_zone = $6, stage = $7, victim_role = $8, charges = $9, defendant_count = $10,
-			protective_measures = $11, responsible_lawyer = $12, strategic = $13, strategic_goal = $14,
-			start_date = NULLIF($15, '')::date, outcome_kind = $16, outcome_decided_at = $17,
-			outcome_sentence = $18, outcome_decision_date = NULLIF($19, '')::date,
-			outcome_final_date = NULLIF($20, '')::date, update_time = $21,
-			stage_time = CASE WHEN $22 THEN $21 ELSE stage_time END,
+	t := r.texts()
+	texts, err := s.sealTexts(ctx, tx, vault.ProceedingTexts, r.CaseID, r.ID, t, t.empty())
+	if err != nil {
+		return err
+	}
+	// The plain text columns of older versions are cleared on every write.
+	err = tx.QueryRow(ctx, `
+		UPDATE proceedings SET kind = $2, texts = $3, court = '', docket_number = '', jurisdiction_country = $4,
+			court_time_zone = $5, stage = $6, victim_role = $7, charges = '{}', defendant_count = $8,
+			protective_measures = $9, responsible_lawyer = $10, strategic = $11, strategic_goal = '',
+			start_date = NULLIF($12, '')::date, outcome_kind = $13, outcome_decided_at = $14,
+			outcome_sentence = '', outcome_decision_date = NULLIF($15, '')::date,
+			outcome_final_date = NULLIF($16, '')::date, update_time = $17,
+			stage_time = CASE WHEN $18 THEN $17 ELSE stage_time END,
 			version = version + 1
 		WHERE id = $1
 		RETURNING version, update_time, stage_time`,
-		r.ID, int16(r.Kind), r.Court, r.Docket, r.Country, r.Zone, int16(r.Stage), int16(r.VictimRole),
-		orEmpty(r.Charges), r.Defendants, measureArg(r.Measures), r.Lawyer, r.Strategic, r.Goal,
-		r.StartDate, int16(o.Kind), int16(o.DecidedAt), o.Sentence, o.DecisionDate, o.FinalDate,
+		r.ID, int16(r.Kind), texts, r.Country, r.Zone, int16(r.Stage), int16(r.VictimRole),
+		r.Defendants, measureArg(r.Measures), r.Lawyer, r.Strategic,
+		r.StartDate, int16(o.Kind), int16(o.DecidedAt), o.DecisionDate, o.FinalDate,
 		now, stageChanged).Scan(&r.Version, &r.UpdateTime, &r.StageTime)
 	if err != nil {
 		return fmt.Errorf("save proceeding %s: %w", r.ID, err)
@@ -144,13 +150,13 @@ type listFilter struct {
 }
 
 // listProceedings returns up to f.limit proceedings of cases visible to
-// f.orgs, most recently changed first, and whether more follow. The caller
-// still checks each case with the policy (the referral ceiling).
-func listProceedings(ctx context.Context, q caseinfo.Querier, f listFilter) ([]*proceedingRow, bool, error) {
+// f.orgs (through legal work), most recently changed first, and whether
+// more follow. The caller still checks each case with the policy (the
+// referral ceiling).
+func (s *Service) listProceedings(ctx context.Context, q db.Querier, f listFilter) ([]*proceedingRow, bool, error) {
 	rows, err := q.Query(ctx, `
 		SELECT `+proceedingColumns+` FROM proceedings p
-		WHERE EXISTS (SELECT 1 FROM cases c WHERE c.id = p.case_id AND (c.organization_id = ANY($1)
-				OR EXISTS (SELECT 1 FROM referrals r WHERE r.case_id = c.id AND r.status = 2 AND r.to_organization = ANY($1))))
+		WHERE EXISTS (SELECT 1 FROM cases c WHERE c.id = p.case_id AND `+caseaccess.LegalSQL("c", "$1")+`)
 		  AND ($2::uuid IS NULL OR p.case_id = $2)
 		  AND ($3 = '' OR p.responsible_lawyer = $3)
 		  AND (NOT $4 OR p.strategic)
@@ -164,6 +170,11 @@ func listProceedings(ctx context.Context, q caseinfo.Querier, f listFilter) ([]*
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*proceedingRow, error) { return scanProceeding(r) })
 	if err != nil {
 		return nil, false, fmt.Errorf("list proceedings: %w", err)
+	}
+	for _, r := range out {
+		if err := s.openProceeding(ctx, q, r); err != nil {
+			return nil, false, err
+		}
 	}
 	more := len(out) > f.limit
 	if more {

@@ -10,10 +10,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/authz"
-	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/caseaccess"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/rpcerr"
+	"github.com/casebridge/casebridge/internal/vault"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -59,7 +62,7 @@ func (s *Service) ListUpcoming(ctx context.Context, req *casebridgev1.ListUpcomi
 	var items []upcoming
 	if orgs := s.authz.OrgsAllowed(p, objHearing, authz.ActRead); len(orgs) > 0 {
 		f.orgs = orgs
-		hs, err := upcomingHearings(ctx, s.pool, f)
+		hs, err := s.upcomingHearings(ctx, s.pool, f)
 		if err != nil {
 			return nil, err
 		}
@@ -67,7 +70,7 @@ func (s *Service) ListUpcoming(ctx context.Context, req *casebridgev1.ListUpcomi
 	}
 	if orgs := s.authz.OrgsAllowed(p, objDeadline, authz.ActRead); len(orgs) > 0 {
 		f.orgs = orgs
-		ds, err := upcomingDeadlines(ctx, s.pool, f)
+		ds, err := s.upcomingDeadlines(ctx, s.pool, f)
 		if err != nil {
 			return nil, err
 		}
@@ -78,21 +81,36 @@ func (s *Service) ListUpcoming(ctx context.Context, req *casebridgev1.ListUpcomi
 	if more {
 		items = items[:f.limit]
 	}
-	hearingsVisible := visibility{s: s, p: p, obj: objHearing}
-	deadlinesVisible := visibility{s: s, p: p, obj: objDeadline}
-	resp := &casebridgev1.ListUpcomingResponse{}
+	var hearingCases, deadlineCases []string
 	for _, it := range items {
-		v := &hearingsVisible
 		if it.item.GetDeadline() != nil {
-			v = &deadlinesVisible
+			deadlineCases = append(deadlineCases, it.caseID)
+		} else {
+			hearingCases = append(hearingCases, it.caseID)
 		}
-		ok, err := v.can(ctx, s.pool, it.caseID)
-		if err != nil {
-			return nil, err
+	}
+	hearingsReadable, err := s.gate.Readable(ctx, s.pool, p, hearingCases, objHearing, authz.ActRead)
+	if err != nil {
+		return nil, err
+	}
+	deadlinesReadable, err := s.gate.Readable(ctx, s.pool, p, deadlineCases, objDeadline, authz.ActRead)
+	if err != nil {
+		return nil, err
+	}
+	resp := &casebridgev1.ListUpcomingResponse{}
+	var reads audit.ReadSet
+	for _, it := range items {
+		readable := hearingsReadable
+		if it.item.GetDeadline() != nil {
+			readable = deadlinesReadable
 		}
-		if ok {
+		if acc, ok := readable[it.caseID]; ok {
 			resp.Items = append(resp.Items, it.item)
+			reads.Add(acc.Org, it.caseID, nil)
 		}
+	}
+	if err := s.recordReads(ctx, &reads); err != nil {
+		return nil, err
 	}
 	if more && len(items) > 0 {
 		resp.NextPageToken = pagetoken.Encode(fp, items[len(items)-1].pos.encode()...)
@@ -153,19 +171,12 @@ func (f upcomingFilter) afterArgs() (*time.Time, *int, *string) {
 	return &f.after.at, &f.after.rank, &f.after.id
 }
 
-// visibleCases is the SQL condition for cases owned by, or shared by an
-// accepted referral with, one of the organisations in parameter $n.
-func visibleCases(n int) string {
-	return fmt.Sprintf(`(c.organization_id = ANY($%[1]d) OR EXISTS (
-	SELECT 1 FROM referrals r WHERE r.case_id = c.id AND r.status = 2 AND r.to_organization = ANY($%[1]d)))`, n)
-}
-
 // upcomingHearings returns up to f.limit+1 scheduled hearings in [from, until).
-func upcomingHearings(ctx context.Context, q caseinfo.Querier, f upcomingFilter) ([]upcoming, error) {
+func (s *Service) upcomingHearings(ctx context.Context, q db.Querier, f upcomingFilter) ([]upcoming, error) {
 	at, rank, id := f.afterArgs()
-	rows, err := q.Query(ctx, "SELECT "+hearingColumns+`, c.reference, p.court, p.docket_number`+hearingFrom+`
+	rows, err := q.Query(ctx, "SELECT "+hearingColumns+`, c.reference, p.texts`+hearingFrom+`
 		JOIN cases c ON c.id = h.case_id
-		WHERE h.status = 1 AND h.start_time >= $1 AND h.start_time < $2 AND `+visibleCases(3)+`
+		WHERE h.status = 1 AND h.start_time >= $1 AND h.start_time < $2 AND `+caseaccess.LegalSQL("c", "$3")+`
 		  AND ($4 = '' OR p.responsible_lawyer = $4)
 		  AND ($5::timestamptz IS NULL OR (h.start_time, 1, h.id) > ($5, $6::int, $7::uuid))
 		ORDER BY h.start_time, h.id
@@ -174,33 +185,51 @@ func upcomingHearings(ctx context.Context, q caseinfo.Querier, f upcomingFilter)
 	if err != nil {
 		return nil, fmt.Errorf("list upcoming hearings: %w", err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (upcoming, error) {
-		var h hearingRow
+	type found struct {
+		h         hearingRow
+		reference string
+		procTexts []byte
+	}
+	all, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (found, error) {
+		var x found
+		h := &x.h
 		var typ, status int16
-		it := &casebridgev1.UpcomingItem{}
 		err := row.Scan(&h.ID, &h.ProceedingID, &h.CaseID, &h.Start, &h.Zone, &h.ProcZone,
-			&typ, &status, &h.Outcome, &h.Notes, &h.CancelReason, &h.Version, &h.CreateTime, &h.UpdateTime,
-			&it.CaseReference, &it.Court, &it.DocketNumber)
-		if err != nil {
-			return upcoming{}, fmt.Errorf("scan upcoming hearing: %w", err)
-		}
+			&typ, &status, &h.Texts, &h.Notes, &h.Version, &h.CreateTime, &h.UpdateTime,
+			&x.reference, &x.procTexts)
 		h.Type, h.Status, h.Start = casebridgev1.HearingType(typ), casebridgev1.HearingStatus(status), h.Start.UTC()
+		return x, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("scan upcoming hearing: %w", err)
+	}
+	out := make([]upcoming, 0, len(all))
+	for i := range all {
+		h := &all[i].h
+		if err := s.openHearing(ctx, q, h); err != nil {
+			return nil, err
+		}
+		it := &casebridgev1.UpcomingItem{CaseReference: all[i].reference}
+		if err := s.courtOf(ctx, q, h.CaseID, h.ProceedingID, all[i].procTexts, it); err != nil {
+			return nil, err
+		}
 		m := h.toProto() // the BASIC view: notes are never opened for the calendar
 		if h.Notes != nil {
 			m.RedactedClasses = []casebridgev1.DataClass{legal}
 		}
 		it.Item = &casebridgev1.UpcomingItem_Hearing{Hearing: m}
-		return upcoming{pos: position{at: h.Start, rank: 1, id: h.ID}, caseID: h.CaseID, item: it}, nil
-	})
+		out = append(out, upcoming{pos: position{at: h.Start, rank: 1, id: h.ID}, caseID: h.CaseID, item: it})
+	}
+	return out, nil
 }
 
 // upcomingDeadlines returns up to f.limit+1 open deadlines due before
 // until, past due ones included.
-func upcomingDeadlines(ctx context.Context, q caseinfo.Querier, f upcomingFilter) ([]upcoming, error) {
+func (s *Service) upcomingDeadlines(ctx context.Context, q db.Querier, f upcomingFilter) ([]upcoming, error) {
 	at, rank, id := f.afterArgs()
-	rows, err := q.Query(ctx, "SELECT "+deadlineColumns+`, c.reference, p.court, p.docket_number`+deadlineFrom+`
+	rows, err := q.Query(ctx, "SELECT "+deadlineColumns+`, c.reference, p.texts`+deadlineFrom+`
 		JOIN cases c ON c.id = d.case_id
-		WHERE d.status = 1 AND d.due_time < $1 AND `+visibleCases(2)+`
+		WHERE d.status = 1 AND d.due_time < $1 AND `+caseaccess.LegalSQL("c", "$2")+`
 		  AND ($3 = '' OR p.responsible_lawyer = $3)
 		  AND ($4::timestamptz IS NULL OR (d.due_time, 0, d.id) > ($4, $5::int, $6::uuid))
 		ORDER BY d.due_time, d.id
@@ -209,18 +238,47 @@ func upcomingDeadlines(ctx context.Context, q caseinfo.Querier, f upcomingFilter
 	if err != nil {
 		return nil, fmt.Errorf("list upcoming deadlines: %w", err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (upcoming, error) {
-		var d deadlineRow
+	type found struct {
+		d         deadlineRow
+		reference string
+		procTexts []byte
+	}
+	all, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (found, error) {
+		var x found
+		d := &x.d
 		var kind, status int16
-		it := &casebridgev1.UpcomingItem{}
 		err := row.Scan(&d.ID, &d.ProceedingID, &d.CaseID, &d.Due, &d.Zone,
-			&kind, &d.Description, &status, &d.CancelReason, &d.Version, &d.CreateTime, &d.UpdateTime,
-			&it.CaseReference, &it.Court, &it.DocketNumber)
-		if err != nil {
-			return upcoming{}, fmt.Errorf("scan upcoming deadline: %w", err)
-		}
+			&kind, &d.Texts, &status, &d.Version, &d.CreateTime, &d.UpdateTime,
+			&x.reference, &x.procTexts)
 		d.Kind, d.Status, d.Due = casebridgev1.DeadlineKind(kind), casebridgev1.DeadlineStatus(status), d.Due.UTC()
-		it.Item = &casebridgev1.UpcomingItem_Deadline{Deadline: d.toProto()}
-		return upcoming{pos: position{at: d.Due, rank: 0, id: d.ID}, caseID: d.CaseID, item: it}, nil
+		return x, err
 	})
+	if err != nil {
+		return nil, fmt.Errorf("scan upcoming deadline: %w", err)
+	}
+	out := make([]upcoming, 0, len(all))
+	for i := range all {
+		d := &all[i].d
+		if err := s.openDeadline(ctx, q, d); err != nil {
+			return nil, err
+		}
+		it := &casebridgev1.UpcomingItem{CaseReference: all[i].reference}
+		if err := s.courtOf(ctx, q, d.CaseID, d.ProceedingID, all[i].procTexts, it); err != nil {
+			return nil, err
+		}
+		it.Item = &casebridgev1.UpcomingItem_Deadline{Deadline: d.toProto()}
+		out = append(out, upcoming{pos: position{at: d.Due, rank: 0, id: d.ID}, caseID: d.CaseID, item: it})
+	}
+	return out, nil
+}
+
+// courtOf fills in the court and docket number of a calendar item from its
+// proceeding's sealed texts.
+func (s *Service) courtOf(ctx context.Context, q db.Querier, caseID, proceedingID string, texts []byte, it *casebridgev1.UpcomingItem) error {
+	var t proceedingTexts
+	if err := s.openTexts(ctx, q, vault.ProceedingTexts, caseID, proceedingID, texts, &t); err != nil {
+		return err
+	}
+	it.Court, it.DocketNumber = t.Court, t.DocketNumber
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseaccess"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -40,11 +41,11 @@ func (s *Service) UpdateProceeding(ctx context.Context, req *casebridgev1.Update
 			return err
 		}
 		if slices.Contains(paths, "responsible_lawyer") {
-			if err := checkLawyer(ctx, tx, "proceeding.responsible_lawyer", r.CaseID, r.Lawyer); err != nil {
+			if err := caseaccess.CheckLawyer(ctx, tx, "proceeding.responsible_lawyer", r.CaseID, r.Lawyer); err != nil {
 				return err
 			}
 		}
-		return saveProceeding(ctx, tx, r, s.now(), false)
+		return s.saveProceeding(ctx, tx, r, s.now(), false)
 	})
 	if err != nil {
 		return nil, err

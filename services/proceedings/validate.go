@@ -1,13 +1,10 @@
 package proceedings
 
 import (
-	"context"
-	"fmt"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/casebridge/casebridge/internal/caseinfo"
 	"github.com/casebridge/casebridge/internal/iso"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 )
@@ -71,28 +68,4 @@ func instant(field string, ts *timestamppb.Timestamp) (time.Time, error) {
 		return time.Time{}, rpcerr.InvalidArgument(field, "%s is outside %d–%d", t.Format(time.RFC3339), earliest.Year(), latest.Year()-1)
 	}
 	return t, nil
-}
-
-// checkLawyer checks that subject holds the lawyer role in an organisation
-// doing legal work on the case: its owner, or the receiver of an accepted
-// legal referral.
-func checkLawyer(ctx context.Context, q caseinfo.Querier, field, caseID, subject string) error {
-	if subject == "" {
-		return nil
-	}
-	var ok bool
-	err := q.QueryRow(ctx, `
-		SELECT EXISTS (SELECT 1 FROM memberships m
-			WHERE m.subject = $1 AND 'lawyer' = ANY(m.roles)
-			  AND (m.organization_id = (SELECT organization_id FROM cases WHERE id = $2)
-			       OR m.organization_id IN (SELECT to_organization FROM referrals
-			           WHERE case_id = $2 AND status = $3 AND service = $4)))`,
-		subject, caseID, referralAccepted, serviceLegal).Scan(&ok)
-	if err != nil {
-		return fmt.Errorf("look up lawyer %s: %w", subject, err)
-	}
-	if !ok {
-		return rpcerr.InvalidArgument(field, "%s is not a lawyer of an organisation doing legal work on case %s", subject, caseID)
-	}
-	return nil
 }

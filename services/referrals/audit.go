@@ -8,27 +8,27 @@ import (
 	"github.com/casebridge/casebridge/internal/audit"
 )
 
-// A referral carries no sensitive class (its case appears by reference and
-// coded attributes only, its message is not victim data), so every event
-// of this service names the case and the organisation, never a class.
+// A referral's case appears by reference and coded attributes only; its
+// own texts (message, decline reason) are sealed in the care class, so an
+// event of a call that returned them names that class.
 
 // recordRead writes the audit event of a read of case caseID acting for
 // org, durable before it returns: a handler must not answer if it fails.
-func (s *Service) recordRead(ctx context.Context, org, caseID string) error {
+func (s *Service) recordRead(ctx context.Context, org, caseID string, classes []string) error {
 	if s.audit == nil {
 		return nil
 	}
-	return s.audit.Read(ctx, org, caseID, nil)
+	return s.audit.Read(ctx, org, caseID, classes)
 }
 
 // recordChange writes the audit event of a change to case caseID in the
 // change's own transaction tx: both commit or neither does. Call it before
 // the outbox flush, which must stay the transaction's last statement.
-func (s *Service) recordChange(ctx context.Context, tx pgx.Tx, org, caseID string) error {
+func (s *Service) recordChange(ctx context.Context, tx pgx.Tx, org, caseID string, classes []string) error {
 	if s.audit == nil {
 		return nil
 	}
-	return s.audit.InTx(ctx, tx, org, caseID, nil)
+	return s.audit.InTx(ctx, tx, org, caseID, classes)
 }
 
 // concerns names the case a call is about, and the organisation the caller

@@ -15,9 +15,10 @@ import (
 func TestWithdrawConsentCascades(t *testing.T) {
 	w := start(t)
 	cw := w.as(caseworker)
-	admin := w.as("admin@shelter-a")
-	if _, err := w.env.Organizations().CreateOrganization(admin, &casebridgev1.CreateOrganizationRequest{Organization: &casebridgev1.Organization{
-		Id: "legal-d", DisplayName: "Legal Aid D", Kind: casebridgev1.OrganizationKind_ORGANIZATION_KIND_LEGAL_AID, CountryCode: "RS"}}); err != nil {
+	admin := w.as("admin@legal-d")
+	if _, err := w.env.Organizations().CreateOrganization(w.as("admin@network"), &casebridgev1.CreateOrganizationRequest{Organization: &casebridgev1.Organization{
+		Id: "legal-d", DisplayName: "Legal Aid D", Kind: casebridgev1.OrganizationKind_ORGANIZATION_KIND_LEGAL_AID, CountryCode: "RS"},
+		AdminSubject: "admin@legal-d"}); err != nil {
 		t.Fatalf("create legal-d: %v", err)
 	}
 	const lawyerD = "lawyer@legal-d"

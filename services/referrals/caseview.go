@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/referral"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -18,6 +19,11 @@ import (
 // who else works on the case, not what they were shown. To anyone else,
 // including a receiver whose referral is pending or ended otherwise, the
 // case does not exist.
+//
+// What each sees is shown(): the owner every referral; a current partner
+// its own and those of the organisations working on the case; a past
+// partner (its referral completed) its own alone — where the person is
+// being moved next is no longer its business.
 func (s *Service) GetCaseSharing(ctx context.Context, req *casebridgev1.GetCaseSharingRequest) (*casebridgev1.GetCaseSharingResponse, error) {
 	p, err := principal(ctx)
 	if err != nil {
@@ -44,10 +50,12 @@ func (s *Service) GetCaseSharing(ctx context.Context, req *casebridgev1.GetCaseS
 		return nil, caseNotFound(id)
 	}
 	for _, r := range refs {
-		out.Referrals = append(out.Referrals, r.summary())
+		if shown(org, out.OwnerOrganizationId, refs, r) {
+			out.Referrals = append(out.Referrals, r.summary())
+		}
 	}
 	resp := &casebridgev1.GetCaseSharingResponse{Sharing: out}
-	if err := s.recordRead(ctx, org, id); err != nil {
+	if err := s.recordRead(ctx, org, id, nil); err != nil {
 		return nil, err
 	}
 	return resp, nil
@@ -66,4 +74,26 @@ func worksOn(orgs []string, owner string, refs []*referralRow) string {
 		}
 	}
 	return ""
+}
+
+// shown reports whether org, which works on the case (worksOn), sees
+// referral r of it in the coordination view.
+func shown(org, owner string, refs []*referralRow, r *referralRow) bool {
+	switch {
+	case org == owner || r.To == org:
+		return true
+	case !partnerNow(org, refs):
+		return false // a past partner sees its own referrals only
+	}
+	return r.Status == accepted || r.Status == completed
+}
+
+// partnerNow reports whether an accepted referral shares the case with org.
+func partnerNow(org string, refs []*referralRow) bool {
+	for _, r := range refs {
+		if r.To == org && referral.Shares(r.Status) {
+			return true
+		}
+	}
+	return false
 }

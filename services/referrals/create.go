@@ -36,7 +36,6 @@ func (s *Service) CreateReferral(ctx context.Context, req *casebridgev1.CreateRe
 		service:   req.GetService(),
 		purpose:   purposeOf(req.GetService()),
 		classes:   classNumbers(req.GetGrantedClasses()),
-		message:   req.GetMessage(),
 		createdBy: p.Subject,
 	}
 	if req.GetRequestId() != "" {
@@ -62,6 +61,9 @@ func (s *Service) CreateReferral(ctx context.Context, req *casebridgev1.CreateRe
 		if err := s.referrable(ctx, tx, &n, req.GetConsentId()); err != nil {
 			return err
 		}
+		if n.texts, err = s.sealTexts(ctx, tx, caseID, n.id, referralTexts{Message: req.GetMessage()}); err != nil {
+			return err
+		}
 		inserted, err := insertReferral(ctx, tx, n)
 		if err != nil {
 			return err
@@ -71,7 +73,7 @@ func (s *Service) CreateReferral(ctx context.Context, req *casebridgev1.CreateRe
 		}
 		// The audit event before the outbox: Flush takes the global outbox
 		// lock, held to commit, and must stay the last thing done.
-		if err := s.recordChange(ctx, tx, n.from, caseID); err != nil {
+		if err := s.recordChange(ctx, tx, n.from, caseID, textClasses(n.texts)); err != nil {
 			return err
 		}
 		var events sharing.Outbox
@@ -89,6 +91,9 @@ func (s *Service) CreateReferral(ctx context.Context, req *casebridgev1.CreateRe
 	r, err := getReferral(ctx, s.pool, id, false)
 	if err != nil {
 		return nil, fmt.Errorf("read back referral %s: %w", id, err)
+	}
+	if err := s.openTexts(ctx, s.pool, r); err != nil {
+		return nil, err
 	}
 	return &casebridgev1.CreateReferralResponse{Referral: r.toProto()}, nil
 }

@@ -21,9 +21,10 @@ type referralRow struct {
 	Service       casebridgev1.ServiceKind
 	Purpose       casebridgev1.ConsentPurpose
 	Classes       []int16
-	Message       string
+	Texts         []byte // the sealed message and decline reason
+	Message       string // opened from Texts by openTexts, for callers who may read it
 	Status        casebridgev1.ReferralStatus
-	DeclineReason string
+	DeclineReason string // opened from Texts, like Message
 	EndReason     string
 	ConsentID     *string
 	CreatedBy     string

@@ -26,16 +26,20 @@ func (s *Service) GetReferral(ctx context.Context, req *casebridgev1.GetReferral
 	if org == "" {
 		return nil, referralNotFound(r.ID)
 	}
+	if err := s.openTexts(ctx, s.pool, r); err != nil {
+		return nil, err
+	}
 	resp := &casebridgev1.GetReferralResponse{Referral: r.toProto()}
-	// Coded attributes only, no sensitive class: still a read of the case.
-	if err := s.recordRead(ctx, org, r.CaseID); err != nil {
+	// Coded attributes and the referral's own texts: a read of the case.
+	if err := s.recordRead(ctx, org, r.CaseID, textClasses(r.Texts)); err != nil {
 		return nil, err
 	}
 	return resp, nil
 }
 
 // ListReferrals lists the referrals one organisation of the caller sent or
-// received, newest first, by keyset pagination on insertion order so that
+// received, newest first, with their texts (message, decline reason: one
+// audited read per case whose texts it returns), by keyset pagination on insertion order so that
 // referrals made meanwhile neither repeat nor displace others.
 func (s *Service) ListReferrals(ctx context.Context, req *casebridgev1.ListReferralsRequest) (*casebridgev1.ListReferralsResponse, error) {
 	p, err := principal(ctx)
@@ -76,6 +80,18 @@ func (s *Service) ListReferrals(ctx context.Context, req *casebridgev1.ListRefer
 	rows, more, err := listReferrals(ctx, s.pool, f)
 	if err != nil {
 		return nil, err
+	}
+	read := map[string]bool{}
+	for _, r := range rows {
+		if err := s.openTexts(ctx, s.pool, r); err != nil {
+			return nil, err
+		}
+		if r.Texts != nil && !read[r.CaseID] {
+			read[r.CaseID] = true
+			if err := s.recordRead(ctx, f.org, r.CaseID, textClasses(r.Texts)); err != nil {
+				return nil, err
+			}
+		}
 	}
 	resp := &casebridgev1.ListReferralsResponse{}
 	for _, r := range rows {

@@ -87,7 +87,18 @@ func (s *Service) apply(ctx context.Context, id, etag string, t transition, reas
 				return err
 			}
 		}
-		if err := saveStatus(ctx, tx, r.ID, t.to, reason); err != nil {
+		var texts []byte
+		if t.to == declined {
+			// The decline's reason joins the message, sealed together.
+			if err := s.openTexts(ctx, tx, r); err != nil {
+				return err
+			}
+			if texts, err = s.sealTexts(ctx, tx, r.CaseID, r.ID, referralTexts{Message: r.Message, DeclineReason: reason}); err != nil {
+				return err
+			}
+			reason = ""
+		}
+		if err := saveStatus(ctx, tx, r.ID, t.to, reason, texts); err != nil {
 			return err
 		}
 		switch {
@@ -102,9 +113,12 @@ func (s *Service) apply(ctx context.Context, id, etag string, t transition, reas
 		if out, err = getReferral(ctx, tx, id, false); err != nil {
 			return err
 		}
+		if err := s.openTexts(ctx, tx, out); err != nil {
+			return err
+		}
 		// The audit event before the outbox: Flush takes the global outbox
 		// lock, held to commit, and must stay the last thing done.
-		if err := s.recordChange(ctx, tx, org, r.CaseID); err != nil {
+		if err := s.recordChange(ctx, tx, org, r.CaseID, textClasses(out.Texts)); err != nil {
 			return err
 		}
 		var events sharing.Outbox

@@ -18,7 +18,8 @@ import (
 
 	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/authz"
-	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/caseaccess"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/keys"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -30,6 +31,7 @@ type Service struct {
 
 	pool  *pgxpool.Pool
 	authz *authz.Engine
+	gate  *caseaccess.Gate
 	keys  *keys.Manager
 	audit *audit.Recorder
 	hub   *hub
@@ -42,7 +44,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, engine *authz.Engine, km *keys
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{pool: pool, authz: engine, keys: km, audit: rec, hub: newHub(ctx, pool, log.With("component", "referrals"))}
+	return &Service{pool: pool, authz: engine, gate: caseaccess.NewGate(engine), keys: km, audit: rec, hub: newHub(ctx, pool, log.With("component", "referrals"))}
 }
 
 // The policy object of every ReferralService permission.
@@ -64,9 +66,9 @@ func canonical(id string) string { return strings.ToLower(id) }
 // caseAccess loads who owns case id and decides whether the caller may do
 // act on obj there; a case the caller may not see is NotFound, exactly like
 // one that does not exist. With lock, the case row stays locked for tx.
-func (s *Service) caseAccess(ctx context.Context, q caseinfo.Querier, p authz.Principal, id, obj, act string, lock bool) (authz.Access, error) {
+func (s *Service) caseAccess(ctx context.Context, q db.Querier, p authz.Principal, id, obj, act string, lock bool) (authz.Access, error) {
 	concerns(ctx, "", id)
-	acc, err := caseinfo.Check(ctx, q, s.authz, p, id, obj, act, lock, caseNotFound(id))
+	acc, _, err := s.gate.Check(ctx, q, p, id, obj, act, lock, caseNotFound(id))
 	if err != nil {
 		return authz.Access{}, err
 	}

@@ -7,14 +7,14 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/db"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
 // referralColumns reads a referral and the plain part of its case; it needs
 // "FROM referrals r JOIN cases c ON c.id = r.case_id".
 const referralColumns = `r.id, r.seq, r.case_id, c.reference, r.from_organization, r.to_organization,
-	r.service, r.purpose, r.classes, r.message, r.status, r.decline_reason, r.end_reason,
+	r.service, r.purpose, r.classes, r.texts, r.status, r.end_reason,
 	r.consent_id::text, r.created_by, r.version, r.create_time, r.update_time, r.accept_time,
 	r.decline_time, r.complete_time, r.withdraw_time, r.revoke_time,
 	c.status, c.erase_time IS NOT NULL, c.sex, c.age_band, c.child, c.nationality, c.country,
@@ -29,7 +29,7 @@ func scanReferral(row pgx.Row) (*referralRow, error) {
 	var year int32
 	var forms []int16
 	err := row.Scan(&r.ID, &r.Seq, &r.CaseID, &r.CaseReference, &r.From, &r.To,
-		&svc, &purpose, &r.Classes, &r.Message, &status, &r.DeclineReason, &r.EndReason,
+		&svc, &purpose, &r.Classes, &r.Texts, &status, &r.EndReason,
 		&r.ConsentID, &r.CreatedBy, &r.Version, &r.times.Create, &r.times.Update, &r.times.Accept,
 		&r.times.Decline, &r.times.Complete, &r.times.Withdraw, &r.times.Revoke,
 		&caseStatus, &r.CaseErased, &sex, &ageBand, &child, &nationality, &country,
@@ -58,7 +58,7 @@ func scanReferral(row pgx.Row) (*referralRow, error) {
 
 // getReferral loads a referral; lock takes its row lock for the transaction
 // (take the case's lock first: see lockCase).
-func getReferral(ctx context.Context, q caseinfo.Querier, id string, lock bool) (*referralRow, error) {
+func getReferral(ctx context.Context, q db.Querier, id string, lock bool) (*referralRow, error) {
 	sql := "SELECT " + referralColumns + referralFrom + "WHERE r.id = $1"
 	if lock {
 		sql += " FOR UPDATE OF r"
@@ -75,7 +75,7 @@ func getReferral(ctx context.Context, q caseinfo.Querier, id string, lock bool) 
 
 // referralByRequest finds the referral org made earlier with the same
 // request id; the id is empty when there is none.
-func referralByRequest(ctx context.Context, q caseinfo.Querier, org, requestID string) (string, error) {
+func referralByRequest(ctx context.Context, q db.Querier, org, requestID string) (string, error) {
 	var id string
 	err := q.QueryRow(ctx, `SELECT id FROM referrals WHERE from_organization = $1 AND request_id = $2`, org, requestID).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -93,7 +93,8 @@ type newReferral struct {
 	service              casebridgev1.ServiceKind
 	purpose              casebridgev1.ConsentPurpose
 	classes              []int16
-	message, consentID   string
+	consentID            string
+	texts                []byte // the message, sealed (see sealTexts)
 	createdBy            string
 	requestID            *string
 }
@@ -103,11 +104,11 @@ type newReferral struct {
 func insertReferral(ctx context.Context, tx pgx.Tx, n newReferral) (bool, error) {
 	tag, err := tx.Exec(ctx, `
 		INSERT INTO referrals (id, case_id, from_organization, to_organization, service, classes,
-			message, status, purpose, consent_id, created_by, request_id)
+			texts, status, purpose, consent_id, created_by, request_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $11)
 		ON CONFLICT (from_organization, request_id) DO NOTHING`,
 		n.id, n.caseID, n.from, n.to, int16(n.service), n.classes,
-		n.message, int16(n.purpose), n.consentID, n.createdBy, n.requestID)
+		n.texts, int16(n.purpose), n.consentID, n.createdBy, n.requestID)
 	if err != nil {
 		return false, fmt.Errorf("insert referral of case %s: %w", n.caseID, err)
 	}
@@ -115,8 +116,9 @@ func insertReferral(ctx context.Context, tx pgx.Tx, n newReferral) (bool, error)
 }
 
 // saveStatus moves a locked referral to status, stamping the time of that
-// status and, for a decline, withdrawal or revocation, its reason.
-func saveStatus(ctx context.Context, tx pgx.Tx, id string, status casebridgev1.ReferralStatus, reason string) error {
+// status and, for a withdrawal or revocation, its reason; texts, when not
+// nil, replaces the sealed texts (a decline's reason is one of them).
+func saveStatus(ctx context.Context, tx pgx.Tx, id string, status casebridgev1.ReferralStatus, reason string, texts []byte) error {
 	_, err := tx.Exec(ctx, `
 		UPDATE referrals SET status = $2::smallint, update_time = now(), version = version + 1,
 			accept_time    = CASE WHEN $2::smallint = 2 THEN now() ELSE accept_time END,
@@ -124,9 +126,9 @@ func saveStatus(ctx context.Context, tx pgx.Tx, id string, status casebridgev1.R
 			complete_time  = CASE WHEN $2::smallint = 4 THEN now() ELSE complete_time END,
 			withdraw_time  = CASE WHEN $2::smallint = 5 THEN now() ELSE withdraw_time END,
 			revoke_time    = CASE WHEN $2::smallint = 6 THEN now() ELSE revoke_time END,
-			decline_reason = CASE WHEN $2::smallint = 3 THEN $3::text ELSE decline_reason END,
+			texts          = coalesce($4::bytea, texts),
 			end_reason     = CASE WHEN $2::smallint IN (5, 6) THEN $3::text ELSE end_reason END
-		WHERE id = $1`, id, int16(status), reason)
+		WHERE id = $1`, id, int16(status), reason, texts)
 	if err != nil {
 		return fmt.Errorf("save referral %s: %w", id, err)
 	}
@@ -146,7 +148,7 @@ type listFilter struct {
 
 // listReferrals returns up to f.limit referrals before f.beforeSeq, newest
 // first, and whether more follow.
-func listReferrals(ctx context.Context, q caseinfo.Querier, f listFilter) ([]*referralRow, bool, error) {
+func listReferrals(ctx context.Context, q db.Querier, f listFilter) ([]*referralRow, bool, error) {
 	rows, err := q.Query(ctx, "SELECT "+referralColumns+referralFrom+`
 		WHERE (($2 AND r.to_organization = $1) OR ($3 AND r.from_organization = $1))
 		  AND (coalesce(cardinality($4::smallint[]), 0) = 0 OR r.status = ANY($4))
@@ -177,7 +179,7 @@ func listReferrals(ctx context.Context, q caseinfo.Querier, f listFilter) ([]*re
 }
 
 // caseReferrals returns every referral of a case, oldest first.
-func caseReferrals(ctx context.Context, q caseinfo.Querier, caseID string) ([]*referralRow, error) {
+func caseReferrals(ctx context.Context, q db.Querier, caseID string) ([]*referralRow, error) {
 	rows, err := q.Query(ctx, "SELECT "+referralColumns+referralFrom+"WHERE r.case_id = $1 ORDER BY r.seq", caseID)
 	if err != nil {
 		return nil, fmt.Errorf("referrals of case %s: %w", caseID, err)

@@ -11,7 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -91,7 +91,7 @@ func (s *Service) WatchReferrals(req *casebridgev1.WatchReferralsRequest, stream
 
 // startAfter turns the client's cursor into the seq to stream after: the
 // latest event when there is none (watch from now on).
-func startAfter(ctx context.Context, q caseinfo.Querier, cursor string) (int64, error) {
+func startAfter(ctx context.Context, q db.Querier, cursor string) (int64, error) {
 	var first, last int64
 	if err := q.QueryRow(ctx, `SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM referral_events`).Scan(&first, &last); err != nil {
 		return 0, fmt.Errorf("referral event positions: %w", err)
@@ -118,7 +118,7 @@ type watchEvent struct {
 }
 
 // loadEvents reads the next events of orgs after seq, oldest first.
-func loadEvents(ctx context.Context, q caseinfo.Querier, orgs []string, after int64) ([]watchEvent, error) {
+func loadEvents(ctx context.Context, q db.Querier, orgs []string, after int64) ([]watchEvent, error) {
 	rows, err := q.Query(ctx, `
 		SELECT e.seq, e.event_type, e.referral_status, e.case_status, e.event_time,
 			r.id, r.case_id, r.from_organization, r.to_organization, r.service, r.create_time,

@@ -16,6 +16,7 @@ import (
 // subtracted from a broader one to single out fewer than k cases, is
 // refused with FailedPrecondition.
 func (s *Service) CountCases(ctx context.Context, req *casebridgev1.CountCasesRequest) (*casebridgev1.CountCasesResponse, error) {
+	auditQuery(ctx, req.GetDimensions(), req.GetFilter())
 	if err := caller(ctx); err != nil {
 		return nil, err
 	}

@@ -33,6 +33,7 @@ var defaultExportDims = []casebridgev1.Dimension{
 // rows are aggregated too.
 func (s *Service) ExportCases(req *casebridgev1.ExportCasesRequest, stream casebridgev1.StatsService_ExportCasesServer) error {
 	ctx := stream.Context()
+	auditExport(ctx, req)
 	if err := caller(ctx); err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ import (
 // period as a filter that is always present — otherwise it comes back with
 // suppressed set and no value. A period with no event at all gives zeros.
 func (s *Service) GetIndicators(ctx context.Context, req *casebridgev1.GetIndicatorsRequest) (*casebridgev1.GetIndicatorsResponse, error) {
+	auditIndicators(ctx, req)
 	if err := caller(ctx); err != nil {
 		return nil, err
 	}

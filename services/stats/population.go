@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/casebridge/casebridge/internal/caseinfo"
+	"github.com/casebridge/casebridge/internal/db"
 )
 
 // usable keeps the cases that may be used for statistics: every case but
@@ -35,7 +35,7 @@ type row struct {
 // query is one
 // aggregate over the cases table; its text comes only from the fixed
 // field expressions.
-func loadRows(ctx context.Context, q caseinfo.Querier, fs []*field) ([]row, error) {
+func loadRows(ctx context.Context, q db.Querier, fs []*field) ([]row, error) {
 	var sel, group []string
 	org := false
 	for i, f := range fs {

@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 )
 
 // program is a small tree: "tool show REF [--basic]" under a group.
@@ -19,22 +20,23 @@ func program(t *testing.T) (*Program, *[]string, *bool, *string, *bytes.Buffer) 
 	show := &Command{
 		Name: "show", Args: "REF", MinArgs: 1, MaxArgs: 1, Summary: "show one",
 		Examples: []string{"tool things show X-1"},
-		Flags:    func(fs *flag.FlagSet) { fs.BoolVar(&basic, "basic", false, "less") },
-		Run: func(_ context.Context, _ *flag.FlagSet, args []string) error {
+		Flags:    func(fs *pflag.FlagSet) { fs.BoolVar(&basic, "basic", false, "less") },
+		Run: func(_ context.Context, _ *pflag.FlagSet, args []string) error {
 			got = args
 			return nil
 		},
 	}
 	fail := &Command{
 		Name: "fail",
-		Run: func(context.Context, *flag.FlagSet, []string) error {
+		Run: func(context.Context, *pflag.FlagSet, []string) error {
 			return Usagef("--x: bad value")
 		},
 	}
 	root := &Command{Name: "tool", Sub: []*Command{{Name: "things", Summary: "things", Sub: []*Command{show, fail}}}}
 	p := &Program{
 		Root:    root,
-		Globals: func(fs *flag.FlagSet) { fs.StringVar(&server, "server", "", "where") },
+		Globals: func(fs *pflag.FlagSet) { fs.StringVar(&server, "server", "", "where") },
+		Version: "1.2.3",
 		Stdout:  out, Stderr: &bytes.Buffer{},
 	}
 	return p, &got, &basic, &server, out
@@ -66,11 +68,13 @@ func TestUsageErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"nothing"}, `tool: unknown command "nothing"`},
-		{[]string{"things", "nope"}, `tool things: unknown command "nope" (one of: show, fail)`},
-		{[]string{"things"}, "tool things: missing sub-command"},
+		{[]string{"things", "nope"}, `tool things: unknown command "nope" (one of: fail, show)`},
+		{[]string{"things", "shwo"}, `tool things: unknown command "shwo"; did you mean show?`},
+		{[]string{"thngs"}, `tool: unknown command "thngs"; did you mean things?`},
 		{[]string{"things", "show"}, "tool things show: missing argument: want REF"},
 		{[]string{"things", "show", "a", "b"}, "tool things show: too many arguments"},
-		{[]string{"things", "show", "a", "--bogus"}, "tool things show: flag provided but not defined: -bogus"},
+		{[]string{"things", "show", "a", "--bogus"}, "tool things show: unknown flag: --bogus"},
+		{[]string{"things", "show", "a", "-b"}, "tool things show: unknown shorthand flag: 'b' in -b"},
 		{[]string{"things", "fail"}, "tool things fail: --x: bad value\nRun 'tool things fail --help' for usage."},
 	} {
 		p, _, _, _, _ := program(t)
@@ -96,17 +100,37 @@ func TestHelpShowsExamplesAndFlags(t *testing.T) {
 			t.Fatalf("%v: help must not run the command", args)
 		}
 		h := out.String()
-		for _, want := range []string{"Usage: tool things show REF [flags]", "Examples:\n  tool things show X-1", "--basic", "Global flags:", "--server"} {
+		for _, want := range []string{"Usage:\n  tool things show REF [flags]", "Examples:\n  tool things show X-1", "--basic", "Global Flags:", "--server"} {
 			if !strings.Contains(h, want) {
 				t.Errorf("%v: help lacks %q:\n%s", args, want, h)
 			}
 		}
 	}
-	p, _, _, _, out := program(t)
-	if err := p.Execute(context.Background(), nil); err != nil {
-		t.Fatal(err)
+	// A group without its sub-command prints its help and succeeds, at the
+	// root and below alike.
+	for _, args := range [][]string{nil, {"things"}} {
+		p, _, _, _, out := program(t)
+		if err := p.Execute(context.Background(), args); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		if !strings.Contains(out.String(), "Available Commands:\n") {
+			t.Errorf("%v help:\n%s", args, out.String())
+		}
 	}
-	if !strings.Contains(out.String(), "Commands:\n  things") {
-		t.Errorf("root help:\n%s", out.String())
+}
+
+func TestVersionAndCompletion(t *testing.T) {
+	p, _, _, _, out := program(t)
+	if err := p.Execute(context.Background(), []string{"--version"}); err != nil || out.String() != "tool 1.2.3\n" {
+		t.Fatalf("--version: %v %q", err, out.String())
+	}
+	p, _, _, _, out = program(t)
+	if err := p.Execute(context.Background(), []string{"completion", "bash"}); err != nil || !strings.Contains(out.String(), "bash completion") {
+		t.Fatalf("completion bash: %v", err)
+	}
+	// Completion proposes the sub-commands.
+	p, _, _, _, out = program(t)
+	if err := p.Execute(context.Background(), []string{"__complete", "things", "s"}); err != nil || !strings.Contains(out.String(), "show") {
+		t.Fatalf("__complete: %v %q", err, out.String())
 	}
 }

@@ -1,12 +1,15 @@
-// Package cli is casectl's small sub-command dispatcher: a tree of commands,
-// each with its own flags, help text and examples. It exists so that the
-// client needs no third-party CLI module and so that every command's help
-// shows examples the same way.
+// Package cli declares casectl's command tree — each command with its own
+// flags, help text and examples — and runs it on cobra, which gives the
+// conventions people know from gh and kubectl: sub-command help,
+// "did you mean …?", --version, shell completion, GNU-style flags
+// anywhere on the line. Commands are declared as plain data so that their
+// bodies stay small and the dispatch lives in one place.
 package cli
 
 import (
 	"context"
-	"flag"
+
+	"github.com/spf13/pflag"
 )
 
 // Command is one node of the command tree: a group of sub-commands (Sub set)
@@ -27,37 +30,19 @@ type Command struct {
 	// MaxArgs < 0 means no upper bound.
 	MinArgs, MaxArgs int
 	// Flags declares the command's own flags.
-	Flags func(fs *flag.FlagSet)
+	Flags func(fs *pflag.FlagSet)
 	// Run does the work with the positional arguments; fs is the parsed
 	// flag set, for commands that need to know which flags were given.
-	Run func(ctx context.Context, fs *flag.FlagSet, args []string) error
+	Run func(ctx context.Context, fs *pflag.FlagSet, args []string) error
 	// Sub are the sub-commands of a group.
 	Sub []*Command
 }
 
-// find returns the sub-command called name, or nil.
-func (c *Command) find(name string) *Command {
-	for _, s := range c.Sub {
-		if s.Name == name {
-			return s
-		}
-	}
-	return nil
-}
-
 // Set reports whether the flag called name was given on the command line.
-func Set(fs *flag.FlagSet, name string) bool {
-	found := false
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == name {
-			found = true
-		}
-	})
-	return found
-}
+func Set(fs *pflag.FlagSet, name string) bool { return fs.Changed(name) }
 
 // AnySet reports whether any of the named flags was given.
-func AnySet(fs *flag.FlagSet, names ...string) bool {
+func AnySet(fs *pflag.FlagSet, names ...string) bool {
 	for _, n := range names {
 		if Set(fs, n) {
 			return true

@@ -3,10 +3,12 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Program is the root of a command tree and what every command shares.
@@ -14,99 +16,113 @@ type Program struct {
 	Root *Command
 	// Globals declares the flags every command accepts (server, output
 	// format, ...); they may come before or after the command words.
-	Globals func(fs *flag.FlagSet)
-	// Stdout receives help that was asked for; Stderr help that was not
-	// (a group typed without its sub-command).
+	Globals func(fs *pflag.FlagSet)
+	// Version is what --version prints after the program's name.
+	Version string
+	// Stdout receives help, completion scripts and the version; Stderr
+	// what cobra itself would print on a mistake (nothing: errors are
+	// returned).
 	Stdout, Stderr io.Writer
 }
 
+// ran marks an error returned by a command's Run, as opposed to one cobra
+// returned while reading the command line.
+type ran struct{ err error }
+
+func (e ran) Error() string { return e.err.Error() }
+func (e ran) Unwrap() error { return e.err }
+
 // Execute finds the command args name, parses its flags and runs it. It
 // returns a *UsageError for a badly typed command line; --help prints the
-// command's help and returns nil.
+// command's help and returns nil, and so does a group typed without a
+// sub-command (bare "casectl" and "casectl cases" alike).
 func (p *Program) Execute(ctx context.Context, args []string) error {
-	cmd, path := p.Root, []string{p.Root.Name}
-	globals := flag.NewFlagSet(p.Root.Name, flag.ContinueOnError)
-	globals.SetOutput(io.Discard)
-	p.Globals(globals)
-
-	// Global flags before the command words, then the words themselves.
-	for cmd.Run == nil {
-		rest, err := parseLeading(globals, args)
-		if errors.Is(err, flag.ErrHelp) {
-			return p.help(p.Stdout, cmd, path)
-		}
-		if err != nil {
-			return withCommand(Usagef("%v", err), strings.Join(path, " "))
-		}
-		args = rest
-		if len(args) == 0 {
-			break
-		}
-		word := args[0]
-		if word == "help" && cmd == p.Root {
-			return p.helpFor(args[1:])
-		}
-		next := cmd.find(word)
-		if next == nil {
-			return withCommand(Usagef("unknown command %q (one of: %s)", word, names(cmd.Sub)), strings.Join(path, " "))
-		}
-		cmd, path, args = next, append(path, word), args[1:]
+	root := p.build(p.Root)
+	root.Version = p.Version
+	root.SetVersionTemplate("{{.Name}} {{.Version}}\n")
+	root.SetOut(p.Stdout)
+	root.SetErr(p.Stderr)
+	root.SetArgs(args)
+	p.Globals(root.PersistentFlags())
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return nil
 	}
-	full := strings.Join(path, " ")
-	if cmd.Run == nil {
-		if cmd == p.Root {
-			return p.help(p.Stdout, cmd, path)
-		}
-		_ = p.help(p.Stderr, cmd, path)
-		return withCommand(Usagef("missing sub-command (one of: %s)", names(cmd.Sub)), full)
+	var r ran
+	if errors.As(err, &r) {
+		return r.err
 	}
-
-	// Declaring the globals again on the leaf's flag set resets the
-	// variables they share to their defaults: keep the values typed before
-	// the command words and give them back.
-	typed := map[string]string{}
-	globals.Visit(func(f *flag.Flag) { typed[f.Name] = f.Value.String() })
-	fs := p.flagSet(cmd, full)
-	for name, value := range typed {
-		if err := fs.Set(name, value); err != nil {
-			return withCommand(Usagef("%v", err), full)
-		}
+	// Everything cobra refuses (unknown command or flag, a bad flag value,
+	// the wrong number of arguments) is a usage error of that command.
+	var ue *UsageError
+	if !errors.As(err, &ue) {
+		err = Usagef("%v", err)
 	}
-	positional, err := parseInterleaved(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return p.help(p.Stdout, cmd, path)
-	}
-	if err != nil {
-		return withCommand(Usagef("%v", err), full)
-	}
-	if len(positional) < cmd.MinArgs || (cmd.MaxArgs >= 0 && len(positional) > cmd.MaxArgs) {
-		return withCommand(argCountError(cmd, positional), full)
-	}
-	return withCommand(cmd.Run(ctx, fs, positional), full)
+	return withCommand(err, cmd.CommandPath())
 }
 
-// parseLeading parses the global flags that come before the next command
-// word and returns the arguments from that word on.
-func parseLeading(fs *flag.FlagSet, args []string) ([]string, error) {
-	if len(args) == 0 || !isFlag(args[0]) {
-		return args, nil
+// build turns a declared command and its sub-commands into cobra commands.
+func (p *Program) build(c *Command) *cobra.Command {
+	cc := &cobra.Command{
+		Use:                        strings.TrimSpace(c.Name + " " + c.Args),
+		Short:                      c.Summary,
+		Long:                       strings.TrimSpace(firstNonEmpty(c.Help, c.Summary)),
+		SilenceErrors:              true,
+		SuggestionsMinimumDistance: 2,
+		SilenceUsage:               true,
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, err
+	if len(c.Examples) > 0 {
+		cc.Example = "  " + strings.Join(c.Examples, "\n  ")
 	}
-	return fs.Args(), nil
+	cc.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return Usagef("%v", err) })
+	if c.Flags != nil {
+		c.Flags(cc.Flags())
+	}
+	if c.Run == nil {
+		if len(c.Sub) > 0 {
+			cc.Use = c.Name + " COMMAND"
+		}
+		cc.Args = cobra.ArbitraryArgs
+		cc.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			return ran{unknownCommand(cmd, args[0])}
+		}
+		for _, s := range c.Sub {
+			cc.AddCommand(p.build(s))
+		}
+		return cc
+	}
+	cc.Args = func(_ *cobra.Command, args []string) error {
+		if len(args) < c.MinArgs || (c.MaxArgs >= 0 && len(args) > c.MaxArgs) {
+			return argCountError(c, args)
+		}
+		return nil
+	}
+	cc.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := c.Run(cmd.Context(), cmd.Flags(), args); err != nil {
+			return ran{withCommand(err, cmd.CommandPath())}
+		}
+		return nil
+	}
+	return cc
 }
 
-// flagSet builds the leaf's flag set: its own flags and the global ones.
-func (p *Program) flagSet(cmd *Command, full string) *flag.FlagSet {
-	fs := flag.NewFlagSet(full, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	if cmd.Flags != nil {
-		cmd.Flags(fs)
+// unknownCommand is a usage error naming the word, the likely command and
+// the choices, the way cobra words it for the root.
+func unknownCommand(cmd *cobra.Command, word string) error {
+	msg := fmt.Sprintf("unknown command %q", word)
+	if s := cmd.SuggestionsFor(word); len(s) > 0 {
+		msg += fmt.Sprintf("; did you mean %s?", strings.Join(s, " or "))
 	}
-	p.Globals(fs)
-	return fs
+	var names []string
+	for _, s := range cmd.Commands() {
+		if s.IsAvailableCommand() {
+			names = append(names, s.Name())
+		}
+	}
+	return withCommand(Usagef("%s (one of: %s)", msg, strings.Join(names, ", ")), cmd.CommandPath())
 }
 
 func argCountError(cmd *Command, got []string) error {
@@ -122,37 +138,11 @@ func argCountError(cmd *Command, got []string) error {
 	}
 }
 
-// helpFor prints the help of the command named by words ("help cases new").
-func (p *Program) helpFor(words []string) error {
-	cmd, path := p.Root, []string{p.Root.Name}
-	for _, w := range words {
-		next := cmd.find(w)
-		if next == nil {
-			return withCommand(Usagef("unknown command %q (one of: %s)", w, names(cmd.Sub)), strings.Join(path, " "))
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
 		}
-		cmd, path = next, append(path, w)
 	}
-	return p.help(p.Stdout, cmd, path)
-}
-
-func names(cmds []*Command) string {
-	out := make([]string, len(cmds))
-	for i, c := range cmds {
-		out[i] = c.Name
-	}
-	return strings.Join(out, ", ")
-}
-
-func (p *Program) help(w io.Writer, cmd *Command, path []string) error {
-	full := strings.Join(path, " ")
-	var fs *flag.FlagSet
-	if cmd.Run != nil {
-		fs = p.flagSet(cmd, full)
-	}
-	globals := flag.NewFlagSet("globals", flag.ContinueOnError)
-	p.Globals(globals)
-	if _, err := fmt.Fprint(w, renderHelp(cmd, full, fs, globals)); err != nil {
-		return fmt.Errorf("write help: %w", err)
-	}
-	return nil
+	return ""
 }

@@ -40,6 +40,11 @@ func Time(s string, loc *time.Location) (time.Time, error) {
 	}
 	for _, layout := range localLayouts {
 		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			// A wall-clock time skipped when the clocks go forward does not
+			// exist; Go would silently move it by an hour.
+			if t.Format(layout) != s {
+				return time.Time{}, fmt.Errorf("%q does not exist in %s: the clocks go forward then (it would be %s)", s, loc, t.Format("15:04"))
+			}
 			return t, nil
 		}
 	}

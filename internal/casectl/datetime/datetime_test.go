@@ -1,6 +1,7 @@
 package datetime
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -51,5 +52,20 @@ func TestDate(t *testing.T) {
 		if _, err := Date(bad, now); err == nil {
 			t.Errorf("Date(%q) accepted", bad)
 		}
+	}
+}
+
+// TestTimeInDaylightSavingGap: 02:30 on the last Sunday of March does not
+// exist in Belgrade; it is refused instead of silently moved to 03:30.
+func TestTimeInDaylightSavingGap(t *testing.T) {
+	belgrade, err := time.LoadLocation("Europe/Belgrade")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Time("2026-03-29 02:30", belgrade); err == nil || !strings.Contains(err.Error(), "does not exist in Europe/Belgrade") {
+		t.Fatalf("a time in the spring-forward gap: %v", err)
+	}
+	if got, err := Time("2026-03-29 03:30", belgrade); err != nil || got.UTC().Format("15:04") != "01:30" {
+		t.Fatalf("03:30 after the change: %v %v", got, err)
 	}
 }

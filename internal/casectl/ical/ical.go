@@ -24,6 +24,8 @@ type Event struct {
 	Summary string
 	// Location is optional (the court).
 	Location string
+	// Duration is how long the entry lasts; zero is DefaultDuration.
+	Duration time.Duration
 }
 
 // ProdID names the program that wrote the calendar (RFC 5545 §3.7.3).
@@ -44,6 +46,7 @@ func Write(w io.Writer, stamp time.Time, events []Event) error {
 		lw.line("UID:" + escape(e.UID))
 		lw.line("DTSTAMP:" + utc(stamp))
 		lw.line("DTSTART:" + utc(e.Start))
+		lw.line("DTEND:" + utc(e.Start.Add(e.duration())))
 		lw.line("SUMMARY:" + escape(e.Summary))
 		if e.Location != "" {
 			lw.line("LOCATION:" + escape(e.Location))
@@ -55,6 +58,17 @@ func Write(w io.Writer, stamp time.Time, events []Event) error {
 		return fmt.Errorf("write calendar: %w", lw.err)
 	}
 	return nil
+}
+
+// DefaultDuration is how long a hearing is blocked in the calendar when
+// nothing says otherwise: courts summon for a time, not for a span.
+const DefaultDuration = 2 * time.Hour
+
+func (e Event) duration() time.Duration {
+	if e.Duration > 0 {
+		return e.Duration
+	}
+	return DefaultDuration
 }
 
 // utc is the DATE-TIME form with the UTC designator (RFC 5545 §3.3.5, form #2).

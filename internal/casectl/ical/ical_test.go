@@ -17,7 +17,7 @@ func TestWrite(t *testing.T) {
 	events := []Event{
 		{UID: "hearing-1@casebridge", Start: time.Date(2026, 12, 1, 9, 30, 0, 0, belgrade),
 			Summary: "Hearing (main): Higher Court in Belgrade, K 123/2026", Location: "Higher Court in Belgrade"},
-		{UID: "deadline-2@casebridge", Start: time.Date(2026, 12, 15, 23, 59, 59, 0, time.UTC),
+		{UID: "deadline-2@casebridge", Start: time.Date(2026, 12, 15, 23, 59, 59, 0, time.UTC), Duration: time.Second,
 			Summary: "Deadline (appeal); K 1/26\\x"},
 	}
 	var buf bytes.Buffer
@@ -35,6 +35,7 @@ func TestWrite(t *testing.T) {
 		"DTSTAMP:20261123T080000Z\r\n" +
 		// 09:30 in Belgrade (CET, UTC+1 in December) is 08:30 UTC.
 		"DTSTART:20261201T083000Z\r\n" +
+		"DTEND:20261201T103000Z\r\n" + // a hearing blocks two hours
 		"SUMMARY:Hearing (main): Higher Court in Belgrade\\, K 123/2026\r\n" +
 		"LOCATION:Higher Court in Belgrade\r\n" +
 		"END:VEVENT\r\n" +
@@ -42,6 +43,7 @@ func TestWrite(t *testing.T) {
 		"UID:deadline-2@casebridge\r\n" +
 		"DTSTAMP:20261123T080000Z\r\n" +
 		"DTSTART:20261215T235959Z\r\n" +
+		"DTEND:20261216T000000Z\r\n" +
 		"SUMMARY:Deadline (appeal)\\; K 1/26\\\\x\r\n" +
 		"END:VEVENT\r\n" +
 		"END:VCALENDAR\r\n"

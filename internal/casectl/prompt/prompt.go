@@ -31,6 +31,10 @@ func New(in io.Reader, out io.Writer) *Asker {
 	return &Asker{in: bufio.NewReader(in), out: out}
 }
 
+// ErrGaveUp is returned (wrapped with the last refusal) when a question got
+// maxTries bad answers: the caller may skip that question and go on.
+var ErrGaveUp = errors.New("too many bad answers")
+
 // maxTries bounds how often a question is repeated after a bad answer.
 const maxTries = 5
 
@@ -52,7 +56,7 @@ func (a *Asker) Ask(question string, accept func(answer string) error) error {
 			return nil
 		}
 		if try+1 >= maxTries {
-			return aerr
+			return fmt.Errorf("%w: %w", ErrGaveUp, aerr)
 		}
 		fmt.Fprintf(a.out, "  %v\n", aerr)
 	}

@@ -52,7 +52,12 @@ type AuditEvent struct {
 	// Hash of the previous event in the chain (empty for the first).
 	PrevHash []byte `protobuf:"bytes,12,opt,name=prev_hash,json=prevHash,proto3" json:"prev_hash,omitempty"`
 	// Hash over prev_hash and this event's fields in a canonical encoding.
-	Hash          []byte `protobuf:"bytes,13,opt,name=hash,proto3" json:"hash,omitempty"`
+	Hash []byte `protobuf:"bytes,13,opt,name=hash,proto3" json:"hash,omitempty"`
+	// What an administrative call acted on or changed, each "name=value":
+	// "member=alice@shelter-x", "granted=caseworker", "removed=supervisor",
+	// "organization=legal-d", "kind=legal_aid", "rotation=<id>", "dimension=year".
+	// Ids, role names and codes only, never a value of victim data.
+	Details       []string `protobuf:"bytes,14,rep,name=details,proto3" json:"details,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -174,6 +179,13 @@ func (x *AuditEvent) GetPrevHash() []byte {
 func (x *AuditEvent) GetHash() []byte {
 	if x != nil {
 		return x.Hash
+	}
+	return nil
+}
+
+func (x *AuditEvent) GetDetails() []string {
+	if x != nil {
+		return x.Details
 	}
 	return nil
 }
@@ -493,7 +505,7 @@ var File_casebridge_v1_audit_service_proto protoreflect.FileDescriptor
 
 const file_casebridge_v1_audit_service_proto_rawDesc = "" +
 	"\n" +
-	"!casebridge/v1/audit_service.proto\x12\rcasebridge.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1acasebridge/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb7\x03\n" +
+	"!casebridge/v1/audit_service.proto\x12\rcasebridge.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1acasebridge/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd1\x03\n" +
 	"\n" +
 	"AuditEvent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
@@ -512,7 +524,8 @@ const file_casebridge_v1_audit_service_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\v \x01(\tR\trequestId\x12\x1b\n" +
 	"\tprev_hash\x18\f \x01(\fR\bprevHash\x12\x12\n" +
-	"\x04hash\x18\r \x01(\fR\x04hash\"\xe3\x03\n" +
+	"\x04hash\x18\r \x01(\fR\x04hash\x12\x18\n" +
+	"\adetails\x18\x0e \x03(\tR\adetails\"\xe3\x03\n" +
 	"\x11ListEventsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +

@@ -24,6 +24,80 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// CaseChangeReason is why a case was suspended, closed, reopened or erased,
+// as a code: what the audit trail records of the reason, since the text
+// given with it is about the person and is kept sealed with the case.
+type CaseChangeReason int32
+
+const (
+	CaseChangeReason_CASE_CHANGE_REASON_UNSPECIFIED CaseChangeReason = 0
+	// The person asked for it.
+	CaseChangeReason_CASE_CHANGE_REASON_PERSON_REQUEST CaseChangeReason = 1
+	// The agreed services were delivered.
+	CaseChangeReason_CASE_CHANGE_REASON_SERVICES_COMPLETED CaseChangeReason = 2
+	// The organisation lost contact with the person.
+	CaseChangeReason_CASE_CHANGE_REASON_LOST_CONTACT CaseChangeReason = 3
+	// The person moved to another organisation or country.
+	CaseChangeReason_CASE_CHANGE_REASON_TRANSFERRED CaseChangeReason = 4
+	// The retention period for the data ended.
+	CaseChangeReason_CASE_CHANGE_REASON_RETENTION_ENDED CaseChangeReason = 5
+	// The person's safety required it.
+	CaseChangeReason_CASE_CHANGE_REASON_SAFETY CaseChangeReason = 6
+	// Another reason, given in the text.
+	CaseChangeReason_CASE_CHANGE_REASON_OTHER CaseChangeReason = 7
+)
+
+// Enum value maps for CaseChangeReason.
+var (
+	CaseChangeReason_name = map[int32]string{
+		0: "CASE_CHANGE_REASON_UNSPECIFIED",
+		1: "CASE_CHANGE_REASON_PERSON_REQUEST",
+		2: "CASE_CHANGE_REASON_SERVICES_COMPLETED",
+		3: "CASE_CHANGE_REASON_LOST_CONTACT",
+		4: "CASE_CHANGE_REASON_TRANSFERRED",
+		5: "CASE_CHANGE_REASON_RETENTION_ENDED",
+		6: "CASE_CHANGE_REASON_SAFETY",
+		7: "CASE_CHANGE_REASON_OTHER",
+	}
+	CaseChangeReason_value = map[string]int32{
+		"CASE_CHANGE_REASON_UNSPECIFIED":        0,
+		"CASE_CHANGE_REASON_PERSON_REQUEST":     1,
+		"CASE_CHANGE_REASON_SERVICES_COMPLETED": 2,
+		"CASE_CHANGE_REASON_LOST_CONTACT":       3,
+		"CASE_CHANGE_REASON_TRANSFERRED":        4,
+		"CASE_CHANGE_REASON_RETENTION_ENDED":    5,
+		"CASE_CHANGE_REASON_SAFETY":             6,
+		"CASE_CHANGE_REASON_OTHER":              7,
+	}
+)
+
+func (x CaseChangeReason) Enum() *CaseChangeReason {
+	p := new(CaseChangeReason)
+	*p = x
+	return p
+}
+
+func (x CaseChangeReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CaseChangeReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_casebridge_v1_case_service_proto_enumTypes[0].Descriptor()
+}
+
+func (CaseChangeReason) Type() protoreflect.EnumType {
+	return &file_casebridge_v1_case_service_proto_enumTypes[0]
+}
+
+func (x CaseChangeReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CaseChangeReason.Descriptor instead.
+func (CaseChangeReason) EnumDescriptor() ([]byte, []int) {
+	return file_casebridge_v1_case_service_proto_rawDescGZIP(), []int{0}
+}
+
 type CreateCaseRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The case to open; id, reference, status, etag and times are set by the server.
@@ -503,7 +577,9 @@ func (x *UpdateCaseResponse) GetCase() *Case {
 }
 
 // A status change names the case, the etag the client last saw (optional:
-// empty skips the check) and an optional reason kept with the case history.
+// empty skips the check) and an optional reason kept with the case history,
+// sealed under the case key. The audit trail records only the coded reason
+// (reason_code), never the text.
 type StartAssistanceRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -601,10 +677,12 @@ func (x *StartAssistanceResponse) GetCase() *Case {
 }
 
 type SuspendCaseRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Etag          string                 `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
-	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Id     string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Etag   string                 `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	Reason string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The reason as a code, for the audit trail; unspecified when none is given.
+	ReasonCode    CaseChangeReason `protobuf:"varint,4,opt,name=reason_code,json=reasonCode,proto3,enum=casebridge.v1.CaseChangeReason" json:"reason_code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -660,6 +738,13 @@ func (x *SuspendCaseRequest) GetReason() string {
 	return ""
 }
 
+func (x *SuspendCaseRequest) GetReasonCode() CaseChangeReason {
+	if x != nil {
+		return x.ReasonCode
+	}
+	return CaseChangeReason_CASE_CHANGE_REASON_UNSPECIFIED
+}
+
 type SuspendCaseResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Case          *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
@@ -705,10 +790,12 @@ func (x *SuspendCaseResponse) GetCase() *Case {
 }
 
 type CloseCaseRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Etag          string                 `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
-	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Id     string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Etag   string                 `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	Reason string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The reason as a code, for the audit trail; unspecified when none is given.
+	ReasonCode    CaseChangeReason `protobuf:"varint,4,opt,name=reason_code,json=reasonCode,proto3,enum=casebridge.v1.CaseChangeReason" json:"reason_code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -764,6 +851,13 @@ func (x *CloseCaseRequest) GetReason() string {
 	return ""
 }
 
+func (x *CloseCaseRequest) GetReasonCode() CaseChangeReason {
+	if x != nil {
+		return x.ReasonCode
+	}
+	return CaseChangeReason_CASE_CHANGE_REASON_UNSPECIFIED
+}
+
 type CloseCaseResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Case          *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
@@ -809,10 +903,12 @@ func (x *CloseCaseResponse) GetCase() *Case {
 }
 
 type ReopenCaseRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Etag          string                 `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
-	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Id     string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Etag   string                 `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	Reason string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The reason as a code, for the audit trail; unspecified when none is given.
+	ReasonCode    CaseChangeReason `protobuf:"varint,4,opt,name=reason_code,json=reasonCode,proto3,enum=casebridge.v1.CaseChangeReason" json:"reason_code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -866,6 +962,13 @@ func (x *ReopenCaseRequest) GetReason() string {
 		return x.Reason
 	}
 	return ""
+}
+
+func (x *ReopenCaseRequest) GetReasonCode() CaseChangeReason {
+	if x != nil {
+		return x.ReasonCode
+	}
+	return CaseChangeReason_CASE_CHANGE_REASON_UNSPECIFIED
 }
 
 type ReopenCaseResponse struct {
@@ -1022,7 +1125,9 @@ type EraseCaseRequest struct {
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	Etag  string                 `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
 	// Why the data is erased (the person's request, retention period ended, ...).
-	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The reason as a code, for the audit trail; unspecified when none is given.
+	ReasonCode    CaseChangeReason `protobuf:"varint,4,opt,name=reason_code,json=reasonCode,proto3,enum=casebridge.v1.CaseChangeReason" json:"reason_code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1076,6 +1181,13 @@ func (x *EraseCaseRequest) GetReason() string {
 		return x.Reason
 	}
 	return ""
+}
+
+func (x *EraseCaseRequest) GetReasonCode() CaseChangeReason {
+	if x != nil {
+		return x.ReasonCode
+	}
+	return CaseChangeReason_CASE_CHANGE_REASON_UNSPECIFIED
 }
 
 type EraseCaseResponse struct {
@@ -1850,8 +1962,10 @@ type ImportHeader struct {
 	Source string `protobuf:"bytes,1,opt,name=source,proto3" json:"source,omitempty"`
 	// Organisation that will own the imported cases.
 	OrganizationId string `protobuf:"bytes,2,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
-	// Status given to the imported cases: open when unspecified; closed for
-	// historic records imported for statistics.
+	// Status given to the imported cases: closed when unspecified, because
+	// an import brings historic records (for statistics); open to take on a
+	// caseload. Imported cases are dated by their identification year (the
+	// CTDC year of registration): created, and closed, on 1 January of it.
 	Status        CaseStatus `protobuf:"varint,3,opt,name=status,proto3,enum=casebridge.v1.CaseStatus" json:"status,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2147,23 +2261,29 @@ const file_casebridge_v1_case_service_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12\x1b\n" +
 	"\x04etag\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag\"B\n" +
 	"\x17StartAssistanceResponse\x12'\n" +
-	"\x04case\x18\x01 \x01(\v2\x13.casebridge.v1.CaseR\x04case\"m\n" +
+	"\x04case\x18\x01 \x01(\v2\x13.casebridge.v1.CaseR\x04case\"\xb9\x01\n" +
 	"\x12SuspendCaseRequest\x12\x18\n" +
 	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12\x1b\n" +
 	"\x04etag\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag\x12 \n" +
-	"\x06reason\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x06reason\">\n" +
+	"\x06reason\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x06reason\x12J\n" +
+	"\vreason_code\x18\x04 \x01(\x0e2\x1f.casebridge.v1.CaseChangeReasonB\b\xbaH\x05\x82\x01\x02\x10\x01R\n" +
+	"reasonCode\">\n" +
 	"\x13SuspendCaseResponse\x12'\n" +
-	"\x04case\x18\x01 \x01(\v2\x13.casebridge.v1.CaseR\x04case\"k\n" +
+	"\x04case\x18\x01 \x01(\v2\x13.casebridge.v1.CaseR\x04case\"\xb7\x01\n" +
 	"\x10CloseCaseRequest\x12\x18\n" +
 	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12\x1b\n" +
 	"\x04etag\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag\x12 \n" +
-	"\x06reason\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x06reason\"<\n" +
+	"\x06reason\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x06reason\x12J\n" +
+	"\vreason_code\x18\x04 \x01(\x0e2\x1f.casebridge.v1.CaseChangeReasonB\b\xbaH\x05\x82\x01\x02\x10\x01R\n" +
+	"reasonCode\"<\n" +
 	"\x11CloseCaseResponse\x12'\n" +
-	"\x04case\x18\x01 \x01(\v2\x13.casebridge.v1.CaseR\x04case\"l\n" +
+	"\x04case\x18\x01 \x01(\v2\x13.casebridge.v1.CaseR\x04case\"\xb8\x01\n" +
 	"\x11ReopenCaseRequest\x12\x18\n" +
 	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12\x1b\n" +
 	"\x04etag\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag\x12 \n" +
-	"\x06reason\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x06reason\"=\n" +
+	"\x06reason\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x06reason\x12J\n" +
+	"\vreason_code\x18\x04 \x01(\x0e2\x1f.casebridge.v1.CaseChangeReasonB\b\xbaH\x05\x82\x01\x02\x10\x01R\n" +
+	"reasonCode\"=\n" +
 	"\x12ReopenCaseResponse\x12'\n" +
 	"\x04case\x18\x01 \x01(\v2\x13.casebridge.v1.CaseR\x04case\"v\n" +
 	"\x11AssignCaseRequest\x12\x18\n" +
@@ -2174,12 +2294,14 @@ const file_casebridge_v1_case_service_proto_rawDesc = "" +
 	"caseworker\x12\x1b\n" +
 	"\x04etag\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag\"=\n" +
 	"\x12AssignCaseResponse\x12'\n" +
-	"\x04case\x18\x01 \x01(\v2\x13.casebridge.v1.CaseR\x04case\"m\n" +
+	"\x04case\x18\x01 \x01(\v2\x13.casebridge.v1.CaseR\x04case\"\xb9\x01\n" +
 	"\x10EraseCaseRequest\x12\x18\n" +
 	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12\x1b\n" +
 	"\x04etag\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag\x12\"\n" +
 	"\x06reason\x18\x03 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xf4\x03R\x06reason\"<\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xf4\x03R\x06reason\x12J\n" +
+	"\vreason_code\x18\x04 \x01(\x0e2\x1f.casebridge.v1.CaseChangeReasonB\b\xbaH\x05\x82\x01\x02\x10\x01R\n" +
+	"reasonCode\"<\n" +
 	"\x11EraseCaseResponse\x12'\n" +
 	"\x04case\x18\x01 \x01(\v2\x13.casebridge.v1.CaseR\x04case\"\xc5\x01\n" +
 	"\x0eAddNoteRequest\x12!\n" +
@@ -2262,7 +2384,16 @@ const file_casebridge_v1_case_service_proto_rawDesc = "" +
 	"\n" +
 	"rejections\x18\x04 \x03(\v2\x1e.casebridge.v1.ImportRejectionR\n" +
 	"rejections\x12\x1a\n" +
-	"\brejected\x18\x05 \x01(\x03R\brejected2\xd4\n" +
+	"\brejected\x18\x05 \x01(\x03R\brejected*\xb6\x02\n" +
+	"\x10CaseChangeReason\x12\"\n" +
+	"\x1eCASE_CHANGE_REASON_UNSPECIFIED\x10\x00\x12%\n" +
+	"!CASE_CHANGE_REASON_PERSON_REQUEST\x10\x01\x12)\n" +
+	"%CASE_CHANGE_REASON_SERVICES_COMPLETED\x10\x02\x12#\n" +
+	"\x1fCASE_CHANGE_REASON_LOST_CONTACT\x10\x03\x12\"\n" +
+	"\x1eCASE_CHANGE_REASON_TRANSFERRED\x10\x04\x12&\n" +
+	"\"CASE_CHANGE_REASON_RETENTION_ENDED\x10\x05\x12\x1d\n" +
+	"\x19CASE_CHANGE_REASON_SAFETY\x10\x06\x12\x1c\n" +
+	"\x18CASE_CHANGE_REASON_OTHER\x10\a2\xd4\n" +
 	"\n" +
 	"\vCaseService\x12Q\n" +
 	"\n" +
@@ -2299,131 +2430,137 @@ func file_casebridge_v1_case_service_proto_rawDescGZIP() []byte {
 	return file_casebridge_v1_case_service_proto_rawDescData
 }
 
+var file_casebridge_v1_case_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_casebridge_v1_case_service_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_casebridge_v1_case_service_proto_goTypes = []any{
-	(*CreateCaseRequest)(nil),       // 0: casebridge.v1.CreateCaseRequest
-	(*CreateCaseResponse)(nil),      // 1: casebridge.v1.CreateCaseResponse
-	(*GetCaseRequest)(nil),          // 2: casebridge.v1.GetCaseRequest
-	(*GetCaseResponse)(nil),         // 3: casebridge.v1.GetCaseResponse
-	(*ListCasesRequest)(nil),        // 4: casebridge.v1.ListCasesRequest
-	(*ListCasesResponse)(nil),       // 5: casebridge.v1.ListCasesResponse
-	(*UpdateCaseRequest)(nil),       // 6: casebridge.v1.UpdateCaseRequest
-	(*UpdateCaseResponse)(nil),      // 7: casebridge.v1.UpdateCaseResponse
-	(*StartAssistanceRequest)(nil),  // 8: casebridge.v1.StartAssistanceRequest
-	(*StartAssistanceResponse)(nil), // 9: casebridge.v1.StartAssistanceResponse
-	(*SuspendCaseRequest)(nil),      // 10: casebridge.v1.SuspendCaseRequest
-	(*SuspendCaseResponse)(nil),     // 11: casebridge.v1.SuspendCaseResponse
-	(*CloseCaseRequest)(nil),        // 12: casebridge.v1.CloseCaseRequest
-	(*CloseCaseResponse)(nil),       // 13: casebridge.v1.CloseCaseResponse
-	(*ReopenCaseRequest)(nil),       // 14: casebridge.v1.ReopenCaseRequest
-	(*ReopenCaseResponse)(nil),      // 15: casebridge.v1.ReopenCaseResponse
-	(*AssignCaseRequest)(nil),       // 16: casebridge.v1.AssignCaseRequest
-	(*AssignCaseResponse)(nil),      // 17: casebridge.v1.AssignCaseResponse
-	(*EraseCaseRequest)(nil),        // 18: casebridge.v1.EraseCaseRequest
-	(*EraseCaseResponse)(nil),       // 19: casebridge.v1.EraseCaseResponse
-	(*AddNoteRequest)(nil),          // 20: casebridge.v1.AddNoteRequest
-	(*AddNoteResponse)(nil),         // 21: casebridge.v1.AddNoteResponse
-	(*ListNotesRequest)(nil),        // 22: casebridge.v1.ListNotesRequest
-	(*ListNotesResponse)(nil),       // 23: casebridge.v1.ListNotesResponse
-	(*RecordConsentRequest)(nil),    // 24: casebridge.v1.RecordConsentRequest
-	(*RecordConsentResponse)(nil),   // 25: casebridge.v1.RecordConsentResponse
-	(*WithdrawConsentRequest)(nil),  // 26: casebridge.v1.WithdrawConsentRequest
-	(*WithdrawConsentResponse)(nil), // 27: casebridge.v1.WithdrawConsentResponse
-	(*ListConsentsRequest)(nil),     // 28: casebridge.v1.ListConsentsRequest
-	(*ListConsentsResponse)(nil),    // 29: casebridge.v1.ListConsentsResponse
-	(*ImportCasesRequest)(nil),      // 30: casebridge.v1.ImportCasesRequest
-	(*ImportHeader)(nil),            // 31: casebridge.v1.ImportHeader
-	(*ImportRow)(nil),               // 32: casebridge.v1.ImportRow
-	(*ImportRejection)(nil),         // 33: casebridge.v1.ImportRejection
-	(*ImportCasesResponse)(nil),     // 34: casebridge.v1.ImportCasesResponse
-	(*Case)(nil),                    // 35: casebridge.v1.Case
-	(CaseView)(0),                   // 36: casebridge.v1.CaseView
-	(CaseStatus)(0),                 // 37: casebridge.v1.CaseStatus
-	(*timestamppb.Timestamp)(nil),   // 38: google.protobuf.Timestamp
-	(ExploitationForm)(0),           // 39: casebridge.v1.ExploitationForm
-	(*fieldmaskpb.FieldMask)(nil),   // 40: google.protobuf.FieldMask
-	(DataClass)(0),                  // 41: casebridge.v1.DataClass
-	(*Note)(nil),                    // 42: casebridge.v1.Note
-	(ConsentPurpose)(0),             // 43: casebridge.v1.ConsentPurpose
-	(ConsentDecision)(0),            // 44: casebridge.v1.ConsentDecision
-	(OrganizationKind)(0),           // 45: casebridge.v1.OrganizationKind
-	(*Consent)(nil),                 // 46: casebridge.v1.Consent
-	(*CodedAttributes)(nil),         // 47: casebridge.v1.CodedAttributes
+	(CaseChangeReason)(0),           // 0: casebridge.v1.CaseChangeReason
+	(*CreateCaseRequest)(nil),       // 1: casebridge.v1.CreateCaseRequest
+	(*CreateCaseResponse)(nil),      // 2: casebridge.v1.CreateCaseResponse
+	(*GetCaseRequest)(nil),          // 3: casebridge.v1.GetCaseRequest
+	(*GetCaseResponse)(nil),         // 4: casebridge.v1.GetCaseResponse
+	(*ListCasesRequest)(nil),        // 5: casebridge.v1.ListCasesRequest
+	(*ListCasesResponse)(nil),       // 6: casebridge.v1.ListCasesResponse
+	(*UpdateCaseRequest)(nil),       // 7: casebridge.v1.UpdateCaseRequest
+	(*UpdateCaseResponse)(nil),      // 8: casebridge.v1.UpdateCaseResponse
+	(*StartAssistanceRequest)(nil),  // 9: casebridge.v1.StartAssistanceRequest
+	(*StartAssistanceResponse)(nil), // 10: casebridge.v1.StartAssistanceResponse
+	(*SuspendCaseRequest)(nil),      // 11: casebridge.v1.SuspendCaseRequest
+	(*SuspendCaseResponse)(nil),     // 12: casebridge.v1.SuspendCaseResponse
+	(*CloseCaseRequest)(nil),        // 13: casebridge.v1.CloseCaseRequest
+	(*CloseCaseResponse)(nil),       // 14: casebridge.v1.CloseCaseResponse
+	(*ReopenCaseRequest)(nil),       // 15: casebridge.v1.ReopenCaseRequest
+	(*ReopenCaseResponse)(nil),      // 16: casebridge.v1.ReopenCaseResponse
+	(*AssignCaseRequest)(nil),       // 17: casebridge.v1.AssignCaseRequest
+	(*AssignCaseResponse)(nil),      // 18: casebridge.v1.AssignCaseResponse
+	(*EraseCaseRequest)(nil),        // 19: casebridge.v1.EraseCaseRequest
+	(*EraseCaseResponse)(nil),       // 20: casebridge.v1.EraseCaseResponse
+	(*AddNoteRequest)(nil),          // 21: casebridge.v1.AddNoteRequest
+	(*AddNoteResponse)(nil),         // 22: casebridge.v1.AddNoteResponse
+	(*ListNotesRequest)(nil),        // 23: casebridge.v1.ListNotesRequest
+	(*ListNotesResponse)(nil),       // 24: casebridge.v1.ListNotesResponse
+	(*RecordConsentRequest)(nil),    // 25: casebridge.v1.RecordConsentRequest
+	(*RecordConsentResponse)(nil),   // 26: casebridge.v1.RecordConsentResponse
+	(*WithdrawConsentRequest)(nil),  // 27: casebridge.v1.WithdrawConsentRequest
+	(*WithdrawConsentResponse)(nil), // 28: casebridge.v1.WithdrawConsentResponse
+	(*ListConsentsRequest)(nil),     // 29: casebridge.v1.ListConsentsRequest
+	(*ListConsentsResponse)(nil),    // 30: casebridge.v1.ListConsentsResponse
+	(*ImportCasesRequest)(nil),      // 31: casebridge.v1.ImportCasesRequest
+	(*ImportHeader)(nil),            // 32: casebridge.v1.ImportHeader
+	(*ImportRow)(nil),               // 33: casebridge.v1.ImportRow
+	(*ImportRejection)(nil),         // 34: casebridge.v1.ImportRejection
+	(*ImportCasesResponse)(nil),     // 35: casebridge.v1.ImportCasesResponse
+	(*Case)(nil),                    // 36: casebridge.v1.Case
+	(CaseView)(0),                   // 37: casebridge.v1.CaseView
+	(CaseStatus)(0),                 // 38: casebridge.v1.CaseStatus
+	(*timestamppb.Timestamp)(nil),   // 39: google.protobuf.Timestamp
+	(ExploitationForm)(0),           // 40: casebridge.v1.ExploitationForm
+	(*fieldmaskpb.FieldMask)(nil),   // 41: google.protobuf.FieldMask
+	(DataClass)(0),                  // 42: casebridge.v1.DataClass
+	(*Note)(nil),                    // 43: casebridge.v1.Note
+	(ConsentPurpose)(0),             // 44: casebridge.v1.ConsentPurpose
+	(ConsentDecision)(0),            // 45: casebridge.v1.ConsentDecision
+	(OrganizationKind)(0),           // 46: casebridge.v1.OrganizationKind
+	(*Consent)(nil),                 // 47: casebridge.v1.Consent
+	(*CodedAttributes)(nil),         // 48: casebridge.v1.CodedAttributes
 }
 var file_casebridge_v1_case_service_proto_depIdxs = []int32{
-	35, // 0: casebridge.v1.CreateCaseRequest.case:type_name -> casebridge.v1.Case
-	35, // 1: casebridge.v1.CreateCaseResponse.case:type_name -> casebridge.v1.Case
-	36, // 2: casebridge.v1.GetCaseRequest.view:type_name -> casebridge.v1.CaseView
-	35, // 3: casebridge.v1.GetCaseResponse.case:type_name -> casebridge.v1.Case
-	37, // 4: casebridge.v1.ListCasesRequest.status:type_name -> casebridge.v1.CaseStatus
-	38, // 5: casebridge.v1.ListCasesRequest.updated_since:type_name -> google.protobuf.Timestamp
-	39, // 6: casebridge.v1.ListCasesRequest.exploitation_form:type_name -> casebridge.v1.ExploitationForm
-	36, // 7: casebridge.v1.ListCasesRequest.view:type_name -> casebridge.v1.CaseView
-	35, // 8: casebridge.v1.ListCasesResponse.cases:type_name -> casebridge.v1.Case
-	35, // 9: casebridge.v1.UpdateCaseRequest.case:type_name -> casebridge.v1.Case
-	40, // 10: casebridge.v1.UpdateCaseRequest.update_mask:type_name -> google.protobuf.FieldMask
-	35, // 11: casebridge.v1.UpdateCaseResponse.case:type_name -> casebridge.v1.Case
-	35, // 12: casebridge.v1.StartAssistanceResponse.case:type_name -> casebridge.v1.Case
-	35, // 13: casebridge.v1.SuspendCaseResponse.case:type_name -> casebridge.v1.Case
-	35, // 14: casebridge.v1.CloseCaseResponse.case:type_name -> casebridge.v1.Case
-	35, // 15: casebridge.v1.ReopenCaseResponse.case:type_name -> casebridge.v1.Case
-	35, // 16: casebridge.v1.AssignCaseResponse.case:type_name -> casebridge.v1.Case
-	35, // 17: casebridge.v1.EraseCaseResponse.case:type_name -> casebridge.v1.Case
-	41, // 18: casebridge.v1.AddNoteRequest.data_class:type_name -> casebridge.v1.DataClass
-	42, // 19: casebridge.v1.AddNoteResponse.note:type_name -> casebridge.v1.Note
-	41, // 20: casebridge.v1.ListNotesRequest.data_class:type_name -> casebridge.v1.DataClass
-	42, // 21: casebridge.v1.ListNotesResponse.notes:type_name -> casebridge.v1.Note
-	41, // 22: casebridge.v1.ListNotesResponse.redacted_classes:type_name -> casebridge.v1.DataClass
-	43, // 23: casebridge.v1.RecordConsentRequest.purpose:type_name -> casebridge.v1.ConsentPurpose
-	44, // 24: casebridge.v1.RecordConsentRequest.decision:type_name -> casebridge.v1.ConsentDecision
-	45, // 25: casebridge.v1.RecordConsentRequest.organization_kind:type_name -> casebridge.v1.OrganizationKind
-	38, // 26: casebridge.v1.RecordConsentRequest.given_time:type_name -> google.protobuf.Timestamp
-	38, // 27: casebridge.v1.RecordConsentRequest.expire_time:type_name -> google.protobuf.Timestamp
-	46, // 28: casebridge.v1.RecordConsentResponse.consent:type_name -> casebridge.v1.Consent
-	46, // 29: casebridge.v1.WithdrawConsentResponse.consent:type_name -> casebridge.v1.Consent
-	46, // 30: casebridge.v1.ListConsentsResponse.consents:type_name -> casebridge.v1.Consent
-	31, // 31: casebridge.v1.ImportCasesRequest.header:type_name -> casebridge.v1.ImportHeader
-	32, // 32: casebridge.v1.ImportCasesRequest.row:type_name -> casebridge.v1.ImportRow
-	37, // 33: casebridge.v1.ImportHeader.status:type_name -> casebridge.v1.CaseStatus
-	47, // 34: casebridge.v1.ImportRow.coded:type_name -> casebridge.v1.CodedAttributes
-	33, // 35: casebridge.v1.ImportCasesResponse.rejections:type_name -> casebridge.v1.ImportRejection
-	0,  // 36: casebridge.v1.CaseService.CreateCase:input_type -> casebridge.v1.CreateCaseRequest
-	2,  // 37: casebridge.v1.CaseService.GetCase:input_type -> casebridge.v1.GetCaseRequest
-	4,  // 38: casebridge.v1.CaseService.ListCases:input_type -> casebridge.v1.ListCasesRequest
-	6,  // 39: casebridge.v1.CaseService.UpdateCase:input_type -> casebridge.v1.UpdateCaseRequest
-	8,  // 40: casebridge.v1.CaseService.StartAssistance:input_type -> casebridge.v1.StartAssistanceRequest
-	10, // 41: casebridge.v1.CaseService.SuspendCase:input_type -> casebridge.v1.SuspendCaseRequest
-	12, // 42: casebridge.v1.CaseService.CloseCase:input_type -> casebridge.v1.CloseCaseRequest
-	14, // 43: casebridge.v1.CaseService.ReopenCase:input_type -> casebridge.v1.ReopenCaseRequest
-	16, // 44: casebridge.v1.CaseService.AssignCase:input_type -> casebridge.v1.AssignCaseRequest
-	18, // 45: casebridge.v1.CaseService.EraseCase:input_type -> casebridge.v1.EraseCaseRequest
-	20, // 46: casebridge.v1.CaseService.AddNote:input_type -> casebridge.v1.AddNoteRequest
-	22, // 47: casebridge.v1.CaseService.ListNotes:input_type -> casebridge.v1.ListNotesRequest
-	24, // 48: casebridge.v1.CaseService.RecordConsent:input_type -> casebridge.v1.RecordConsentRequest
-	26, // 49: casebridge.v1.CaseService.WithdrawConsent:input_type -> casebridge.v1.WithdrawConsentRequest
-	28, // 50: casebridge.v1.CaseService.ListConsents:input_type -> casebridge.v1.ListConsentsRequest
-	30, // 51: casebridge.v1.CaseService.ImportCases:input_type -> casebridge.v1.ImportCasesRequest
-	1,  // 52: casebridge.v1.CaseService.CreateCase:output_type -> casebridge.v1.CreateCaseResponse
-	3,  // 53: casebridge.v1.CaseService.GetCase:output_type -> casebridge.v1.GetCaseResponse
-	5,  // 54: casebridge.v1.CaseService.ListCases:output_type -> casebridge.v1.ListCasesResponse
-	7,  // 55: casebridge.v1.CaseService.UpdateCase:output_type -> casebridge.v1.UpdateCaseResponse
-	9,  // 56: casebridge.v1.CaseService.StartAssistance:output_type -> casebridge.v1.StartAssistanceResponse
-	11, // 57: casebridge.v1.CaseService.SuspendCase:output_type -> casebridge.v1.SuspendCaseResponse
-	13, // 58: casebridge.v1.CaseService.CloseCase:output_type -> casebridge.v1.CloseCaseResponse
-	15, // 59: casebridge.v1.CaseService.ReopenCase:output_type -> casebridge.v1.ReopenCaseResponse
-	17, // 60: casebridge.v1.CaseService.AssignCase:output_type -> casebridge.v1.AssignCaseResponse
-	19, // 61: casebridge.v1.CaseService.EraseCase:output_type -> casebridge.v1.EraseCaseResponse
-	21, // 62: casebridge.v1.CaseService.AddNote:output_type -> casebridge.v1.AddNoteResponse
-	23, // 63: casebridge.v1.CaseService.ListNotes:output_type -> casebridge.v1.ListNotesResponse
-	25, // 64: casebridge.v1.CaseService.RecordConsent:output_type -> casebridge.v1.RecordConsentResponse
-	27, // 65: casebridge.v1.CaseService.WithdrawConsent:output_type -> casebridge.v1.WithdrawConsentResponse
-	29, // 66: casebridge.v1.CaseService.ListConsents:output_type -> casebridge.v1.ListConsentsResponse
-	34, // 67: casebridge.v1.CaseService.ImportCases:output_type -> casebridge.v1.ImportCasesResponse
-	52, // [52:68] is the sub-list for method output_type
-	36, // [36:52] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	36, // 0: casebridge.v1.CreateCaseRequest.case:type_name -> casebridge.v1.Case
+	36, // 1: casebridge.v1.CreateCaseResponse.case:type_name -> casebridge.v1.Case
+	37, // 2: casebridge.v1.GetCaseRequest.view:type_name -> casebridge.v1.CaseView
+	36, // 3: casebridge.v1.GetCaseResponse.case:type_name -> casebridge.v1.Case
+	38, // 4: casebridge.v1.ListCasesRequest.status:type_name -> casebridge.v1.CaseStatus
+	39, // 5: casebridge.v1.ListCasesRequest.updated_since:type_name -> google.protobuf.Timestamp
+	40, // 6: casebridge.v1.ListCasesRequest.exploitation_form:type_name -> casebridge.v1.ExploitationForm
+	37, // 7: casebridge.v1.ListCasesRequest.view:type_name -> casebridge.v1.CaseView
+	36, // 8: casebridge.v1.ListCasesResponse.cases:type_name -> casebridge.v1.Case
+	36, // 9: casebridge.v1.UpdateCaseRequest.case:type_name -> casebridge.v1.Case
+	41, // 10: casebridge.v1.UpdateCaseRequest.update_mask:type_name -> google.protobuf.FieldMask
+	36, // 11: casebridge.v1.UpdateCaseResponse.case:type_name -> casebridge.v1.Case
+	36, // 12: casebridge.v1.StartAssistanceResponse.case:type_name -> casebridge.v1.Case
+	0,  // 13: casebridge.v1.SuspendCaseRequest.reason_code:type_name -> casebridge.v1.CaseChangeReason
+	36, // 14: casebridge.v1.SuspendCaseResponse.case:type_name -> casebridge.v1.Case
+	0,  // 15: casebridge.v1.CloseCaseRequest.reason_code:type_name -> casebridge.v1.CaseChangeReason
+	36, // 16: casebridge.v1.CloseCaseResponse.case:type_name -> casebridge.v1.Case
+	0,  // 17: casebridge.v1.ReopenCaseRequest.reason_code:type_name -> casebridge.v1.CaseChangeReason
+	36, // 18: casebridge.v1.ReopenCaseResponse.case:type_name -> casebridge.v1.Case
+	36, // 19: casebridge.v1.AssignCaseResponse.case:type_name -> casebridge.v1.Case
+	0,  // 20: casebridge.v1.EraseCaseRequest.reason_code:type_name -> casebridge.v1.CaseChangeReason
+	36, // 21: casebridge.v1.EraseCaseResponse.case:type_name -> casebridge.v1.Case
+	42, // 22: casebridge.v1.AddNoteRequest.data_class:type_name -> casebridge.v1.DataClass
+	43, // 23: casebridge.v1.AddNoteResponse.note:type_name -> casebridge.v1.Note
+	42, // 24: casebridge.v1.ListNotesRequest.data_class:type_name -> casebridge.v1.DataClass
+	43, // 25: casebridge.v1.ListNotesResponse.notes:type_name -> casebridge.v1.Note
+	42, // 26: casebridge.v1.ListNotesResponse.redacted_classes:type_name -> casebridge.v1.DataClass
+	44, // 27: casebridge.v1.RecordConsentRequest.purpose:type_name -> casebridge.v1.ConsentPurpose
+	45, // 28: casebridge.v1.RecordConsentRequest.decision:type_name -> casebridge.v1.ConsentDecision
+	46, // 29: casebridge.v1.RecordConsentRequest.organization_kind:type_name -> casebridge.v1.OrganizationKind
+	39, // 30: casebridge.v1.RecordConsentRequest.given_time:type_name -> google.protobuf.Timestamp
+	39, // 31: casebridge.v1.RecordConsentRequest.expire_time:type_name -> google.protobuf.Timestamp
+	47, // 32: casebridge.v1.RecordConsentResponse.consent:type_name -> casebridge.v1.Consent
+	47, // 33: casebridge.v1.WithdrawConsentResponse.consent:type_name -> casebridge.v1.Consent
+	47, // 34: casebridge.v1.ListConsentsResponse.consents:type_name -> casebridge.v1.Consent
+	32, // 35: casebridge.v1.ImportCasesRequest.header:type_name -> casebridge.v1.ImportHeader
+	33, // 36: casebridge.v1.ImportCasesRequest.row:type_name -> casebridge.v1.ImportRow
+	38, // 37: casebridge.v1.ImportHeader.status:type_name -> casebridge.v1.CaseStatus
+	48, // 38: casebridge.v1.ImportRow.coded:type_name -> casebridge.v1.CodedAttributes
+	34, // 39: casebridge.v1.ImportCasesResponse.rejections:type_name -> casebridge.v1.ImportRejection
+	1,  // 40: casebridge.v1.CaseService.CreateCase:input_type -> casebridge.v1.CreateCaseRequest
+	3,  // 41: casebridge.v1.CaseService.GetCase:input_type -> casebridge.v1.GetCaseRequest
+	5,  // 42: casebridge.v1.CaseService.ListCases:input_type -> casebridge.v1.ListCasesRequest
+	7,  // 43: casebridge.v1.CaseService.UpdateCase:input_type -> casebridge.v1.UpdateCaseRequest
+	9,  // 44: casebridge.v1.CaseService.StartAssistance:input_type -> casebridge.v1.StartAssistanceRequest
+	11, // 45: casebridge.v1.CaseService.SuspendCase:input_type -> casebridge.v1.SuspendCaseRequest
+	13, // 46: casebridge.v1.CaseService.CloseCase:input_type -> casebridge.v1.CloseCaseRequest
+	15, // 47: casebridge.v1.CaseService.ReopenCase:input_type -> casebridge.v1.ReopenCaseRequest
+	17, // 48: casebridge.v1.CaseService.AssignCase:input_type -> casebridge.v1.AssignCaseRequest
+	19, // 49: casebridge.v1.CaseService.EraseCase:input_type -> casebridge.v1.EraseCaseRequest
+	21, // 50: casebridge.v1.CaseService.AddNote:input_type -> casebridge.v1.AddNoteRequest
+	23, // 51: casebridge.v1.CaseService.ListNotes:input_type -> casebridge.v1.ListNotesRequest
+	25, // 52: casebridge.v1.CaseService.RecordConsent:input_type -> casebridge.v1.RecordConsentRequest
+	27, // 53: casebridge.v1.CaseService.WithdrawConsent:input_type -> casebridge.v1.WithdrawConsentRequest
+	29, // 54: casebridge.v1.CaseService.ListConsents:input_type -> casebridge.v1.ListConsentsRequest
+	31, // 55: casebridge.v1.CaseService.ImportCases:input_type -> casebridge.v1.ImportCasesRequest
+	2,  // 56: casebridge.v1.CaseService.CreateCase:output_type -> casebridge.v1.CreateCaseResponse
+	4,  // 57: casebridge.v1.CaseService.GetCase:output_type -> casebridge.v1.GetCaseResponse
+	6,  // 58: casebridge.v1.CaseService.ListCases:output_type -> casebridge.v1.ListCasesResponse
+	8,  // 59: casebridge.v1.CaseService.UpdateCase:output_type -> casebridge.v1.UpdateCaseResponse
+	10, // 60: casebridge.v1.CaseService.StartAssistance:output_type -> casebridge.v1.StartAssistanceResponse
+	12, // 61: casebridge.v1.CaseService.SuspendCase:output_type -> casebridge.v1.SuspendCaseResponse
+	14, // 62: casebridge.v1.CaseService.CloseCase:output_type -> casebridge.v1.CloseCaseResponse
+	16, // 63: casebridge.v1.CaseService.ReopenCase:output_type -> casebridge.v1.ReopenCaseResponse
+	18, // 64: casebridge.v1.CaseService.AssignCase:output_type -> casebridge.v1.AssignCaseResponse
+	20, // 65: casebridge.v1.CaseService.EraseCase:output_type -> casebridge.v1.EraseCaseResponse
+	22, // 66: casebridge.v1.CaseService.AddNote:output_type -> casebridge.v1.AddNoteResponse
+	24, // 67: casebridge.v1.CaseService.ListNotes:output_type -> casebridge.v1.ListNotesResponse
+	26, // 68: casebridge.v1.CaseService.RecordConsent:output_type -> casebridge.v1.RecordConsentResponse
+	28, // 69: casebridge.v1.CaseService.WithdrawConsent:output_type -> casebridge.v1.WithdrawConsentResponse
+	30, // 70: casebridge.v1.CaseService.ListConsents:output_type -> casebridge.v1.ListConsentsResponse
+	35, // 71: casebridge.v1.CaseService.ImportCases:output_type -> casebridge.v1.ImportCasesResponse
+	56, // [56:72] is the sub-list for method output_type
+	40, // [40:56] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_casebridge_v1_case_service_proto_init() }
@@ -2446,13 +2583,14 @@ func file_casebridge_v1_case_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_casebridge_v1_case_service_proto_rawDesc), len(file_casebridge_v1_case_service_proto_rawDesc)),
-			NumEnums:      0,
+			NumEnums:      1,
 			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_casebridge_v1_case_service_proto_goTypes,
 		DependencyIndexes: file_casebridge_v1_case_service_proto_depIdxs,
+		EnumInfos:         file_casebridge_v1_case_service_proto_enumTypes,
 		MessageInfos:      file_casebridge_v1_case_service_proto_msgTypes,
 	}.Build()
 	File_casebridge_v1_case_service_proto = out.File

@@ -151,6 +151,12 @@ func (OrganizationKind) EnumDescriptor() ([]byte, []int) {
 
 // Role is what a member may do inside an organisation. The policy in
 // policies/ is the source of truth for what each role allows.
+//
+// Caseworker, supervisor, lawyer and org admin are organisation roles: an
+// organisation's admin grants them to its members. Coordinator, auditor and
+// network admin are network roles: they count only in a coordinating body
+// (ORGANIZATION_KIND_COORDINATING_BODY) and only a network admin grants them;
+// held anywhere else they allow nothing.
 type Role int32
 
 const (
@@ -158,9 +164,13 @@ const (
 	Role_ROLE_CASEWORKER  Role = 1
 	Role_ROLE_SUPERVISOR  Role = 2
 	Role_ROLE_LAWYER      Role = 3
+	// Network role: anonymised statistics across organisations.
 	Role_ROLE_COORDINATOR Role = 4
 	Role_ROLE_ORG_ADMIN   Role = 5
-	Role_ROLE_AUDITOR     Role = 6
+	// Network role: reads and verifies the audit log of every organisation.
+	Role_ROLE_AUDITOR Role = 6
+	// Network role: registers organisations and grants the network roles.
+	Role_ROLE_NETWORK_ADMIN Role = 7
 )
 
 // Enum value maps for Role.
@@ -173,15 +183,17 @@ var (
 		4: "ROLE_COORDINATOR",
 		5: "ROLE_ORG_ADMIN",
 		6: "ROLE_AUDITOR",
+		7: "ROLE_NETWORK_ADMIN",
 	}
 	Role_value = map[string]int32{
-		"ROLE_UNSPECIFIED": 0,
-		"ROLE_CASEWORKER":  1,
-		"ROLE_SUPERVISOR":  2,
-		"ROLE_LAWYER":      3,
-		"ROLE_COORDINATOR": 4,
-		"ROLE_ORG_ADMIN":   5,
-		"ROLE_AUDITOR":     6,
+		"ROLE_UNSPECIFIED":   0,
+		"ROLE_CASEWORKER":    1,
+		"ROLE_SUPERVISOR":    2,
+		"ROLE_LAWYER":        3,
+		"ROLE_COORDINATOR":   4,
+		"ROLE_ORG_ADMIN":     5,
+		"ROLE_AUDITOR":       6,
+		"ROLE_NETWORK_ADMIN": 7,
 	}
 )
 
@@ -290,7 +302,7 @@ const file_casebridge_v1_common_proto_rawDesc = "" +
 	"\x15ORGANIZATION_KIND_CSO\x10\x03\x12 \n" +
 	"\x1cORGANIZATION_KIND_STATE_BODY\x10\x04\x12\x1d\n" +
 	"\x19ORGANIZATION_KIND_MEDICAL\x10\x05\x12'\n" +
-	"#ORGANIZATION_KIND_COORDINATING_BODY\x10\x06*\x93\x01\n" +
+	"#ORGANIZATION_KIND_COORDINATING_BODY\x10\x06*\xab\x01\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fROLE_CASEWORKER\x10\x01\x12\x13\n" +
@@ -298,7 +310,8 @@ const file_casebridge_v1_common_proto_rawDesc = "" +
 	"\vROLE_LAWYER\x10\x03\x12\x14\n" +
 	"\x10ROLE_COORDINATOR\x10\x04\x12\x12\n" +
 	"\x0eROLE_ORG_ADMIN\x10\x05\x12\x10\n" +
-	"\fROLE_AUDITOR\x10\x06B\xb8\x01\n" +
+	"\fROLE_AUDITOR\x10\x06\x12\x16\n" +
+	"\x12ROLE_NETWORK_ADMIN\x10\aB\xb8\x01\n" +
 	"\x11com.casebridge.v1B\vCommonProtoP\x01ZAgithub.com/casebridge/casebridge/proto/casebridge/v1;casebridgev1\xa2\x02\x03CXX\xaa\x02\rCasebridge.V1\xca\x02\rCasebridge\\V1\xe2\x02\x19Casebridge\\V1\\GPBMetadata\xea\x02\x0eCasebridge::V1b\x06proto3"
 
 var (

@@ -374,7 +374,11 @@ type CreateOrganizationRequest struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	Organization *Organization          `protobuf:"bytes,1,opt,name=organization,proto3" json:"organization,omitempty"`
 	// Optional client-chosen id that makes a retried create return the same result.
-	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The token subject of the new organisation's first org admin, who then
+	// adds its members. Required: registering an organisation does not make
+	// the network admin its admin.
+	AdminSubject  string `protobuf:"bytes,3,opt,name=admin_subject,json=adminSubject,proto3" json:"admin_subject,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -419,6 +423,13 @@ func (x *CreateOrganizationRequest) GetOrganization() *Organization {
 func (x *CreateOrganizationRequest) GetRequestId() string {
 	if x != nil {
 		return x.RequestId
+	}
+	return ""
+}
+
+func (x *CreateOrganizationRequest) GetAdminSubject() string {
+	if x != nil {
+		return x.AdminSubject
 	}
 	return ""
 }
@@ -1775,11 +1786,13 @@ const file_casebridge_v1_organization_service_proto_rawDesc = "" +
 	"\x18GetCallerIdentityRequest\"r\n" +
 	"\x19GetCallerIdentityResponse\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12;\n" +
-	"\vmemberships\x18\x02 \x03(\v2\x19.casebridge.v1.MembershipR\vmemberships\"\x8c\x01\n" +
+	"\vmemberships\x18\x02 \x03(\v2\x19.casebridge.v1.MembershipR\vmemberships\"\xbd\x01\n" +
 	"\x19CreateOrganizationRequest\x12G\n" +
 	"\forganization\x18\x01 \x01(\v2\x1b.casebridge.v1.OrganizationB\x06\xbaH\x03\xc8\x01\x01R\forganization\x12&\n" +
 	"\n" +
-	"request_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\"3\n" +
+	"request_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\x12/\n" +
+	"\radmin_subject\x18\x03 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xff\x01R\fadminSubject\"3\n" +
 	"\x16GetOrganizationRequest\x12\x19\n" +
 	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18?R\x02id\"\xe4\x01\n" +
 	"\x18ListOrganizationsRequest\x12=\n" +
@@ -1810,13 +1823,13 @@ const file_casebridge_v1_organization_service_proto_rawDesc = "" +
 	"\x0forganization_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18?R\x0eorganizationId\x12$\n" +
 	"\asubject\x18\x02 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xff\x01R\asubject\x12@\n" +
-	"\x05roles\x18\x03 \x03(\x0e2\x13.casebridge.v1.RoleB\x15\xbaH\x12\x92\x01\x0f\b\x01\x10\x06\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\x05roles\x12+\n" +
+	"\x05roles\x18\x03 \x03(\x0e2\x13.casebridge.v1.RoleB\x15\xbaH\x12\x92\x01\x0f\b\x01\x10\a\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\x05roles\x12+\n" +
 	"\fdisplay_name\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\vdisplayName\"\xb1\x01\n" +
 	"\x13UpdateMemberRequest\x122\n" +
 	"\x0forganization_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18?R\x0eorganizationId\x12$\n" +
 	"\asubject\x18\x02 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xff\x01R\asubject\x12@\n" +
-	"\x05roles\x18\x03 \x03(\x0e2\x13.casebridge.v1.RoleB\x15\xbaH\x12\x92\x01\x0f\b\x01\x10\x06\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\x05roles\"o\n" +
+	"\x05roles\x18\x03 \x03(\x0e2\x13.casebridge.v1.RoleB\x15\xbaH\x12\x92\x01\x0f\b\x01\x10\a\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\x05roles\"o\n" +
 	"\x13RemoveMemberRequest\x122\n" +
 	"\x0forganization_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18?R\x0eorganizationId\x12$\n" +
 	"\asubject\x18\x02 \x01(\tB\n" +

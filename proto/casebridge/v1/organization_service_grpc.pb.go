@@ -43,13 +43,16 @@ type OrganizationServiceClient interface {
 	// GetCallerIdentity returns who the caller is and the roles they hold in
 	// each organisation, as the server resolves them for this call.
 	GetCallerIdentity(ctx context.Context, in *GetCallerIdentityRequest, opts ...grpc.CallOption) (*GetCallerIdentityResponse, error)
-	// CreateOrganization registers a new organisation.
+	// CreateOrganization registers a new organisation and names its first org
+	// admin. Only a network admin may.
 	CreateOrganization(ctx context.Context, in *CreateOrganizationRequest, opts ...grpc.CallOption) (*CreateOrganizationResponse, error)
 	// GetOrganization returns one organisation's public profile.
 	GetOrganization(ctx context.Context, in *GetOrganizationRequest, opts ...grpc.CallOption) (*GetOrganizationResponse, error)
 	// ListOrganizations is the directory used to choose where to refer a case.
 	ListOrganizations(ctx context.Context, in *ListOrganizationsRequest, opts ...grpc.CallOption) (*ListOrganizationsResponse, error)
-	// UpdateOrganization changes an organisation's profile.
+	// UpdateOrganization changes an organisation's profile. Its kind (which
+	// consents to "any organisation of a kind" cover) only a network admin
+	// may change.
 	UpdateOrganization(ctx context.Context, in *UpdateOrganizationRequest, opts ...grpc.CallOption) (*UpdateOrganizationResponse, error)
 	// AddMember gives a subject roles in an organisation.
 	AddMember(ctx context.Context, in *AddMemberRequest, opts ...grpc.CallOption) (*AddMemberResponse, error)
@@ -207,13 +210,16 @@ type OrganizationServiceServer interface {
 	// GetCallerIdentity returns who the caller is and the roles they hold in
 	// each organisation, as the server resolves them for this call.
 	GetCallerIdentity(context.Context, *GetCallerIdentityRequest) (*GetCallerIdentityResponse, error)
-	// CreateOrganization registers a new organisation.
+	// CreateOrganization registers a new organisation and names its first org
+	// admin. Only a network admin may.
 	CreateOrganization(context.Context, *CreateOrganizationRequest) (*CreateOrganizationResponse, error)
 	// GetOrganization returns one organisation's public profile.
 	GetOrganization(context.Context, *GetOrganizationRequest) (*GetOrganizationResponse, error)
 	// ListOrganizations is the directory used to choose where to refer a case.
 	ListOrganizations(context.Context, *ListOrganizationsRequest) (*ListOrganizationsResponse, error)
-	// UpdateOrganization changes an organisation's profile.
+	// UpdateOrganization changes an organisation's profile. Its kind (which
+	// consents to "any organisation of a kind" cover) only a network admin
+	// may change.
 	UpdateOrganization(context.Context, *UpdateOrganizationRequest) (*UpdateOrganizationResponse, error)
 	// AddMember gives a subject roles in an organisation.
 	AddMember(context.Context, *AddMemberRequest) (*AddMemberResponse, error)

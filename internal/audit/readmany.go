@@ -1,0 +1,103 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+)
+
+// CaseRead is one case a response returned: the organisation the caller
+// read it for and the sensitive classes returned in clear (none for a
+// response that carries only the case's plain data, such as court data).
+type CaseRead struct {
+	Org     string
+	CaseID  string
+	Classes []string
+}
+
+// ReadMany records a read event for each case a response returned — a list
+// over many cases is as many reads — and returns once all are durable (one
+// group commit, not one per case). A handler must not answer if it fails.
+// With no reads it records nothing: the interceptor then records the call.
+func (r *Recorder) ReadMany(ctx context.Context, reads []CaseRead) error {
+	if len(reads) == 0 {
+		return nil
+	}
+	evs := make([]Event, 0, len(reads))
+	var c *call
+	for _, rd := range reads {
+		ev, cl, err := r.prepare(ctx, rd.Org, rd.CaseID, rd.Classes)
+		if err != nil {
+			return err
+		}
+		evs, c = append(evs, ev), cl
+	}
+	if err := r.writeAll(ctx, evs); err != nil {
+		return fmt.Errorf("audit: record %d reads: %w", len(evs), err)
+	}
+	c.mu.Lock()
+	c.durable += len(evs)
+	c.mu.Unlock()
+	return nil
+}
+
+// writeAll makes evs durable: queued together for the group commit once
+// started, in one insert before.
+func (r *Recorder) writeAll(ctx context.Context, evs []Event) error {
+	r.mu.RLock()
+	if r.closed {
+		r.mu.RUnlock()
+		return ErrClosed
+	}
+	if !r.started {
+		r.mu.RUnlock()
+		return r.insertDurable(ctx, evs)
+	}
+	ps := make([]*pending, 0, len(evs))
+	for _, ev := range evs {
+		p := &pending{ev: ev, done: make(chan error, 1)}
+		r.waiting.Add(1)
+		select {
+		case r.queue <- p:
+			ps = append(ps, p)
+		case <-ctx.Done():
+			r.mu.RUnlock()
+			r.waiting.Add(-1)
+			return ctx.Err()
+		}
+	}
+	r.mu.RUnlock()
+	for _, p := range ps {
+		select {
+		case err := <-p.done:
+			if err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err() // the events may still be written: over-auditing is harmless
+		}
+	}
+	return nil
+}
+
+// ReadSet gathers the cases a list response returns, each once, with the
+// organisation the caller read it for: the argument of ReadMany.
+type ReadSet struct {
+	reads []CaseRead
+	seen  map[string]bool
+}
+
+// Add notes that the response returns case caseID, read for org, with
+// classes in clear; a case already noted is not added again.
+func (s *ReadSet) Add(org, caseID string, classes []string) {
+	if s.seen == nil {
+		s.seen = map[string]bool{}
+	}
+	if s.seen[caseID] {
+		return
+	}
+	s.seen[caseID] = true
+	s.reads = append(s.reads, CaseRead{Org: org, CaseID: caseID, Classes: classes})
+}
+
+// Reads are the reads gathered, in the order first added.
+func (s *ReadSet) Reads() []CaseRead { return s.reads }

@@ -1,0 +1,103 @@
+package caseaccess
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/db"
+	"github.com/casebridge/casebridge/internal/rpcerr"
+)
+
+// errNotLegal is a decision refused by the legal-work rule alone.
+var errNotLegal = errors.New("court data reached without legal work")
+
+// Gate decides access to cases: the policy's decision (authz) over the
+// facts, with the rules the policy cannot know applied first.
+type Gate struct {
+	engine *authz.Engine
+}
+
+// NewGate returns a Gate deciding with engine.
+func NewGate(engine *authz.Engine) *Gate { return &Gate{engine: engine} }
+
+// Engine is the policy decision maker the gate uses.
+func (g *Gate) Engine() *authz.Engine { return g.engine }
+
+// Decide decides whether p may do act on obj of the case f describes. The
+// error is authz.ErrNotFound when p may not see the case at all,
+// authz.ErrPermissionDenied (possibly wrapping errNotLegal) when they may
+// see it but not do this.
+//
+// On court data (IsCourtData) only the owner and the organisations doing
+// legal work count: the policy's referral ceiling lets any receiver's
+// lawyers act, since it does not know what a referral was for; this does.
+func (g *Gate) Decide(p authz.Principal, f Facts, obj, act string) (authz.Access, error) {
+	if !IsCourtData(obj) {
+		return g.engine.CaseAccess(p, f.Info(), obj, act)
+	}
+	legal := f.legalOnly()
+	acc, err := g.engine.CaseAccess(p, legal.Info(), obj, act)
+	if errors.Is(err, authz.ErrNotFound) && len(legal.Shares) < len(f.Shares) {
+		if _, seen := g.engine.CaseAccess(p, f.Info(), "case", authz.ActRead); seen == nil {
+			return authz.Access{}, fmt.Errorf("%w: %w", authz.ErrPermissionDenied, errNotLegal)
+		}
+	}
+	return acc, err
+}
+
+// Resolve is Decide with the refusal as the client sees it: notFound (the
+// not-found error of whatever the request named) when p may not see the
+// case — its existence is itself sensitive — and PermissionDenied when they
+// may see it but their role, or the legal-work rule, does not allow this.
+func (g *Gate) Resolve(p authz.Principal, f Facts, obj, act string, notFound error) (authz.Access, error) {
+	acc, err := g.Decide(p, f, obj, act)
+	switch {
+	case errors.Is(err, errNotLegal):
+		return authz.Access{}, rpcerr.PermissionDenied("no organisation of yours was referred case %s for legal representation: only the owner or the receiver of an accepted legal referral reaches its court data", f.ID)
+	case errors.Is(err, authz.ErrNotFound):
+		return authz.Access{}, notFound
+	case errors.Is(err, authz.ErrPermissionDenied):
+		return authz.Access{}, rpcerr.PermissionDenied("your role may not %s %s on case %s", act, obj, f.ID)
+	case err != nil:
+		return authz.Access{}, fmt.Errorf("decide access to case %s: %w", f.ID, err)
+	}
+	return acc, nil
+}
+
+// Check loads case id (locking its row with lock) and resolves p's access
+// to act on obj there; a case that does not exist is notFound as well.
+func (g *Gate) Check(ctx context.Context, q db.Querier, p authz.Principal, id, obj, act string, lock bool, notFound error) (authz.Access, Facts, error) {
+	f, err := Load(ctx, q, id, lock)
+	if errors.Is(err, ErrNoCase) {
+		return authz.Access{}, Facts{}, notFound
+	}
+	if err != nil {
+		return authz.Access{}, Facts{}, err
+	}
+	acc, err := g.Resolve(p, f, obj, act, notFound)
+	return acc, f, err
+}
+
+// Readable decides, for each case of a list page, whether p may do act on
+// obj there, loading the facts of the page's cases in one statement. The
+// result maps each readable case id to p's access; cases p may not reach
+// are absent.
+func (g *Gate) Readable(ctx context.Context, q db.Querier, p authz.Principal, ids []string, obj, act string) (map[string]authz.Access, error) {
+	out := map[string]authz.Access{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	facts, err := LoadMany(ctx, q, ids)
+	if err != nil {
+		return nil, err
+	}
+	for id, f := range facts {
+		acc, err := g.Decide(p, f, obj, act)
+		if err == nil {
+			out[id] = acc
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,117 @@
+package sealed_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/casebridge/casebridge/internal/keys"
+	"github.com/casebridge/casebridge/internal/sealed"
+	"github.com/casebridge/casebridge/internal/servertest"
+	"github.com/casebridge/casebridge/internal/vault"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// legacyMarker is the plain text a row of an older version held.
+func legacyMarker(table, column string) string { return "Legacy-" + table + "-" + column + "-4417" }
+
+// TestBackfillSealsLegacyPlainText: rows as older versions wrote them (free
+// text in plain columns, no sealed texts) are sealed by the backfill, in
+// batches, and their plain columns cleared; an erased case's plain text is
+// dropped rather than sealed. The API then reads the sealed values.
+func TestBackfillSealsLegacyPlainText(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := context.Background()
+	sc := env.SealedCase(t)
+	erased := env.SealedCase(t)
+	if _, err := env.Cases().EraseCase(env.As(t, "supervisor@shelter-a"), &casebridgev1.EraseCaseRequest{Id: erased.CaseID, Reason: "asked"}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Turn both cases' rows into legacy rows: plain text, no texts.
+	if _, err := env.Pool.Exec(ctx, `ALTER TABLE claim_payments DISABLE TRIGGER USER`); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range vault.Columns() {
+		cols := sealed.LegacyColumns(c)
+		if cols == nil {
+			continue
+		}
+		var set []string
+		for _, col := range cols {
+			if col == "strategic_goal" {
+				set = append(set, "strategic = true") // a goal needs the flag
+			}
+			if col == "charges" {
+				set = append(set, col+" = ARRAY['"+legacyMarker(c.Table(), col)+"']")
+			} else {
+				set = append(set, col+" = '"+legacyMarker(c.Table(), col)+"'")
+			}
+		}
+		sql := `UPDATE ` + c.Table() + ` SET texts = NULL, ` + strings.Join(set, ", ") + ` WHERE case_id = ANY($1::uuid[])`
+		tag, err := env.Pool.Exec(ctx, sql, []string{sc.CaseID, erased.CaseID})
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		if tag.RowsAffected() < 2 {
+			t.Fatalf("%s: only %d legacy rows", c.Table(), tag.RowsAffected())
+		}
+	}
+	if _, err := env.Pool.Exec(ctx, `ALTER TABLE claim_payments ENABLE TRIGGER USER`); err != nil {
+		t.Fatal(err)
+	}
+
+	kr, err := vault.LoadKeyring(filepath.Join(env.DataDir, "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	km := keys.NewManager(env.Pool, kr, nil, nil)
+	defer km.Close()
+	n, err := sealed.Backfill(ctx, env.Pool, km, 2) // small batches: several per table
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 14 {
+		t.Fatalf("backfill handled %d rows, want at least 14", n)
+	}
+	if again, err := sealed.Backfill(ctx, env.Pool, km, 2); err != nil || again != 0 {
+		t.Fatalf("a second run found %d rows (%v): the first did not finish", again, err)
+	}
+
+	dump := string(pgDump(t, env.DBURL))
+	if strings.Contains(dump, "Legacy-") {
+		t.Error("pg_dump still holds legacy plain text after the backfill")
+	}
+	for _, c := range vault.Columns() {
+		if sealed.LegacyColumns(c) == nil {
+			continue
+		}
+		var sealedRows, erasedSealed int
+		if err := env.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE case_id = $1 AND texts IS NOT NULL),
+				count(*) FILTER (WHERE case_id = $2 AND texts IS NOT NULL) FROM `+c.Table(), sc.CaseID, erased.CaseID).
+			Scan(&sealedRows, &erasedSealed); err != nil {
+			t.Fatal(err)
+		}
+		if sealedRows == 0 || erasedSealed != 0 {
+			t.Errorf("%s: %d rows of the case sealed (want some), %d of the erased case (want none)", c.Table(), sealedRows, erasedSealed)
+		}
+	}
+
+	// What the API reads now is what the legacy rows held.
+	lw := env.As(t, "lawyer@legal-b")
+	p, err := casebridgev1.NewProceedingServiceClient(env.Conn).GetProceeding(lw, &casebridgev1.GetProceedingRequest{Id: sc.Proceeding})
+	if err != nil || p.GetProceeding().GetCourt() != legacyMarker("proceedings", "court") ||
+		len(p.GetProceeding().GetCharges()) != 1 || p.GetProceeding().GetCharges()[0] != legacyMarker("proceedings", "charges") {
+		t.Fatalf("proceeding after the backfill: %v %v", p.GetProceeding(), err)
+	}
+	r, err := casebridgev1.NewReferralServiceClient(env.Conn).GetReferral(env.As(t, "caseworker@shelter-a"), &casebridgev1.GetReferralRequest{Id: sc.Declined})
+	if err != nil || r.GetReferral().GetMessage() != legacyMarker("referrals", "message") ||
+		r.GetReferral().GetDeclineReason() != legacyMarker("referrals", "decline_reason") {
+		t.Fatalf("referral after the backfill: %v %v", r.GetReferral(), err)
+	}
+	pay, err := casebridgev1.NewCompensationServiceClient(env.Conn).ListPayments(lw, &casebridgev1.ListPaymentsRequest{ClaimId: sc.Claim})
+	if err != nil || len(pay.GetPayments()) != 1 || pay.GetPayments()[0].GetPayer().GetName() != legacyMarker("claim_payments", "payer_name") {
+		t.Fatalf("payments after the backfill: %v %v", pay.GetPayments(), err)
+	}
+}

@@ -1,0 +1,112 @@
+package sealed
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/casebridge/casebridge/internal/db"
+	"github.com/casebridge/casebridge/internal/keys"
+	"github.com/casebridge/casebridge/internal/vault"
+)
+
+// ErrErased means the case was erased: its key is shredded, nothing new
+// can be sealed for it and nothing sealed can be opened.
+var ErrErased = errors.New("the case is erased")
+
+// SealTexts seals v (a struct of a row's free-text fields, with JSON names
+// that are the names of the plain columns they replace) for row id of case
+// caseID in column c. A v with every field empty is stored as no
+// ciphertext (nil).
+func SealTexts(c *vault.Column, key *vault.CaseKey, caseID, id string, v any) ([]byte, error) {
+	plain, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s of case %s: %w", c, caseID, err)
+	}
+	defer clear(plain)
+	if string(plain) == "{}" {
+		return nil, nil
+	}
+	return c.Seal(key, caseID, id, c.Class(), plain)
+}
+
+// OpenTexts opens what SealTexts sealed into v; no ciphertext leaves v as
+// it is.
+func OpenTexts(c *vault.Column, key *vault.CaseKey, caseID, id string, ct []byte, v any) error {
+	if ct == nil {
+		return nil
+	}
+	plain, err := c.Open(key, caseID, id, c.Class(), ct)
+	if err != nil {
+		return err
+	}
+	defer clear(plain)
+	if err := json.Unmarshal(plain, v); err != nil {
+		return fmt.Errorf("decode %s of case %s: %w", c, caseID, err)
+	}
+	return nil
+}
+
+// WriteKey returns the key to seal new values of the case under. A case
+// that has none yet (imported without sensitive data) gets one now,
+// wrapped to its owner; an erased case gets [ErrErased].
+func WriteKey(ctx context.Context, km *keys.Manager, q db.Querier, caseID string) (*vault.CaseKey, error) {
+	key, err := km.CaseKey(ctx, q, caseID)
+	if err == nil || !errors.Is(err, keys.ErrNoCaseKey) {
+		return key, err
+	}
+	var owner string
+	var erased bool
+	if err := q.QueryRow(ctx, `SELECT organization_id, erase_time IS NOT NULL FROM cases WHERE id = $1`, caseID).Scan(&owner, &erased); err != nil {
+		return nil, fmt.Errorf("load case %s: %w", caseID, err)
+	}
+	if erased {
+		return nil, ErrErased
+	}
+	return km.CreateCaseKey(ctx, q, caseID, owner)
+}
+
+// ReadKey returns the key to open values of the case with, or nil when
+// the case has no key this server can use (it was erased, or never had
+// sensitive data): its values are then reported redacted.
+func ReadKey(ctx context.Context, km *keys.Manager, q db.Querier, caseID string) (*vault.CaseKey, error) {
+	key, err := km.CaseKey(ctx, q, caseID)
+	if errors.Is(err, keys.ErrNoCaseKey) {
+		return nil, nil
+	}
+	return key, err
+}
+
+// Keys opens case keys once per case for a read over many rows, and wipes
+// them all in Wipe.
+type Keys struct {
+	km   *keys.Manager
+	q    db.Querier
+	open map[string]*vault.CaseKey
+}
+
+// NewKeys reads case keys through km on q.
+func NewKeys(km *keys.Manager, q db.Querier) *Keys {
+	return &Keys{km: km, q: q, open: map[string]*vault.CaseKey{}}
+}
+
+// Get returns the read key of the case (nil: see ReadKey).
+func (k *Keys) Get(ctx context.Context, caseID string) (*vault.CaseKey, error) {
+	if key, ok := k.open[caseID]; ok {
+		return key, nil
+	}
+	key, err := ReadKey(ctx, k.km, k.q, caseID)
+	if err != nil {
+		return nil, err
+	}
+	k.open[caseID] = key
+	return key, nil
+}
+
+// Wipe wipes every key it opened.
+func (k *Keys) Wipe() {
+	for _, key := range k.open {
+		key.Wipe()
+	}
+}
