@@ -54,7 +54,7 @@ func Interceptors(engine *Engine, members MembershipSource, subject func(context
 		if checked == nil {
 			return handler(srv, &principalStream{ServerStream: ss, ctx: ctx})
 		}
-		return a.holdWhileAllowed(ss, ctx, checked.principal, checked.perm, func(held grpc.ServerStream) error {
+		return a.holdWhileAllowed(ctx, ss, checked.principal, checked.perm, func(held grpc.ServerStream) error {
 			return handler(srv, held)
 		})
 	}

@@ -31,7 +31,7 @@ var errRolesUnknown = status.Error(codes.Unavailable, "cannot re-check the calle
 // that cause instead of whatever the handler returned after it. The roles
 // are re-checked every StreamRecheck, and before every message sent, so no
 // message leaves after the change has reached this replica.
-func (a *authorizer) holdWhileAllowed(ss grpc.ServerStream, ctx context.Context, p Principal, perm Permission, handler func(grpc.ServerStream) error) error {
+func (a *authorizer) holdWhileAllowed(ctx context.Context, ss grpc.ServerStream, p Principal, perm Permission, handler func(grpc.ServerStream) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	h := &heldStream{ServerStream: ss, ctx: ctx, check: func() error {

@@ -8,8 +8,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
+
+// cancelGrace is how long PostgreSQL has to honour a cancel request before
+// the connection is closed instead.
+const cancelGrace = 2 * time.Second
 
 // defaultMaxConns bounds each replica's connections to PostgreSQL.
 const defaultMaxConns = 24
@@ -29,6 +35,12 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	}
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	cfg.HealthCheckPeriod = 5 * time.Second
+	// A call whose context ends (its deadline, its class timeout) cancels its
+	// statement in PostgreSQL too, instead of only dropping the connection
+	// while the query runs on: no query outlives its RPC.
+	cfg.ConnConfig.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: cancelGrace}
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create pool: %w", err)

@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/casebridge/casebridge/internal/limits"
 	"github.com/casebridge/casebridge/internal/server"
 )
 
@@ -55,6 +56,16 @@ func adminExec(ctx context.Context, dbURL, sql string) error {
 	defer conn.Close(context.Background())
 	_, err = conn.Exec(ctx, sql)
 	return err
+}
+
+// capacityLimits are the limits of the server whose capacity the harness
+// measures with a handful of callers: no per-caller or per-organisation
+// limit (they would measure the limit, not the server), the replica's own
+// bounds kept, and a statistics queue long enough for every caller.
+func capacityLimits() limits.Config {
+	c := limits.Defaults().WithoutCallerLimits()
+	c.Classes[limits.Stats].Queue = 64
+	return c
 }
 
 // runningServer is the server under test, however it was started.
@@ -91,6 +102,7 @@ func startInProcess(ctx context.Context, cfg *Config, dbURL, dataDir string) (*r
 	scfg := server.Config{
 		Dev: true, DataDir: dataDir, DatabaseURL: dbURL,
 		LogLevel: cfg.ServerLogLevel, LogFormat: "json", ShutdownGrace: 5 * time.Second,
+		Limits: capacityLimits(),
 	}
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	srv, err := server.New(sctx, scfg, log)
@@ -142,8 +154,10 @@ func startSubprocess(ctx context.Context, cfg *Config, dbURL, dataDir string) (*
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(cfg.ServerBin, "serve", "--dev", "--data-dir", dataDir, "--listen", addr,
-		"--database-url", dbURL, "--log-level", cfg.ServerLogLevel, "--log-format", "json", "--shutdown-grace", "5s")
+	args := append([]string{"serve", "--dev", "--data-dir", dataDir, "--listen", addr,
+		"--database-url", dbURL, "--log-level", cfg.ServerLogLevel, "--log-format", "json", "--shutdown-grace", "5s"},
+		capacityLimits().Flags()...)
+	cmd := exec.Command(cfg.ServerBin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.Env = os.Environ()
 	// The server dies with the harness, even if the harness is killed.

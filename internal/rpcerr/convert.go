@@ -28,6 +28,8 @@ func ToStatus(err error) (st *status.Status, internal bool) {
 		return status.New(codes.DeadlineExceeded, "deadline exceeded"), false
 	case errors.Is(err, context.Canceled):
 		return status.New(codes.Canceled, "request canceled"), false
+	case isQueryCanceled(err):
+		return status.New(codes.DeadlineExceeded, "deadline exceeded: the call ran out of time (its deadline, or the server's limit for its kind of call)"), false
 	case isUnavailable(err):
 		return status.New(codes.Unavailable, "database unavailable, try again"), true
 	}
@@ -51,4 +53,12 @@ func isUnavailable(err error) bool {
 		return pgErr.Code[:2] == "08" || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
 	}
 	return pgconn.SafeToRetry(err)
+}
+
+// isQueryCanceled recognises a statement PostgreSQL cancelled (57014): the
+// server asks for that only when a call's context ends, so it is the call
+// running out of time.
+func isQueryCanceled(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "57014"
 }

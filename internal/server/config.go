@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/casebridge/casebridge/internal/limits"
 )
 
 // Config is everything the server needs to start. Flags and environment
@@ -39,6 +41,10 @@ type Config struct {
 	// ended (zero: every minute). Not a flag: tests shorten it.
 	ConsentSweep time.Duration
 
+	// Limits are the per-caller, per-organisation and per-replica limits;
+	// the zero value means limits.Defaults().
+	Limits limits.Config
+
 	LogLevel      string
 	LogFormat     string
 	ShutdownGrace time.Duration
@@ -64,6 +70,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 20*time.Second, "how long in-flight calls may finish on SIGTERM")
+	c.Limits.RegisterFlags(fs)
 }
 
 // Validate refuses a configuration that would run without protection.

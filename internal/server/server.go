@@ -118,14 +118,18 @@ func (s *Server) build(ctx context.Context) error {
 	auditUnary, auditStream := s.audit.Interceptors(audit.Services(audit.DefaultServices...))
 	// Recovery runs twice: innermost, so that the audit interceptor records a
 	// panicking call as failed, and right after observe, so that a panic in
-	// an interceptor is answered Internal too.
+	// an interceptor is answered Internal too. Limits sit right after
+	// authentication: a refused call costs neither an audit event nor a
+	// policy decision.
 	recoverUnary, recoverStream := recoverInterceptors(s.log)
+	lim := s.limiter()
 	opts := []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(observeUnary(s.log), recoverUnary, auth.unary(), auditUnary, authzUnary,
+		grpc.ChainUnaryInterceptor(observeUnary(s.log), recoverUnary, auth.unary(), lim.UnaryInterceptor(), auditUnary, authzUnary,
 			s.validator.UnaryInterceptor(), recoverUnary),
-		grpc.ChainStreamInterceptor(observeStream(s.log), recoverStream, auth.stream(), auditStream, authzStream,
+		grpc.ChainStreamInterceptor(observeStream(s.log), recoverStream, auth.stream(), lim.StreamInterceptor(), auditStream, authzStream,
 			s.validator.StreamInterceptor(cases.ValidatesOwnStream...), recoverStream),
 	}
+	opts = append(opts, s.cfg.Limits.Transport.ServerOptions()...)
 	if creds != nil {
 		opts = append(opts, grpc.Creds(creds))
 	}
@@ -165,7 +169,9 @@ func (s *Server) buildVerifier(ctx context.Context) (*authn.Verifier, error) {
 // not implemented yet is simply absent.
 func (s *Server) registerServices(context.Context) error {
 	casebridgev1.RegisterOrganizationServiceServer(s.grpc, organizations.New(s.pool, s.authz, s.keys, s.members, s.audit))
-	casebridgev1.RegisterCaseServiceServer(s.grpc, cases.New(s.pool, s.authz, s.keys, s.validator, s.audit))
+	caseService := cases.New(s.pool, s.authz, s.keys, s.validator, s.audit)
+	caseService.SetBudget(cases.Budget{NotesPerCase: s.cfg.Limits.NotesPerCase, PageBytes: s.cfg.Limits.PageBytes})
+	casebridgev1.RegisterCaseServiceServer(s.grpc, caseService)
 	casebridgev1.RegisterReferralServiceServer(s.grpc, referrals.New(s.streams, s.pool, s.authz, s.keys, s.log, s.audit))
 	casebridgev1.RegisterProceedingServiceServer(s.grpc, proceedings.New(s.pool, s.authz, s.keys, s.audit))
 	casebridgev1.RegisterCompensationServiceServer(s.grpc, compensation.New(s.pool, s.authz, s.keys, s.audit))

@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/casebridge/casebridge/internal/authn"
+	"github.com/casebridge/casebridge/internal/limits"
 	"github.com/casebridge/casebridge/internal/server"
 	"github.com/casebridge/casebridge/internal/testdb"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -58,6 +59,8 @@ func StartWith(t testing.TB, register func(grpc.ServiceRegistrar), opts ...Optio
 	cfg := server.Config{
 		Dev: true, DataDir: dataDir, DatabaseURL: dbURL,
 		LogLevel: "warn", LogFormat: "text", ShutdownGrace: 5 * time.Second,
+		// Tests call quickly as few users; the tests of the limits set their own.
+		Limits: limits.Defaults().WithoutCallerLimits(),
 	}
 	for _, o := range opts {
 		o(&cfg)

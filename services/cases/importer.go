@@ -19,10 +19,6 @@ import (
 // importBatch is how many rows go to PostgreSQL in one transaction.
 const importBatch = 1000
 
-// maxListedRejections bounds the rejections listed in the response, so a
-// file of bad rows cannot outgrow a client's message limit.
-const maxListedRejections = 1000
-
 // importYear is the reference counter of imported cases: they are numbered
 // apart from intakes (SHA-IMP-000123), so a large import leaves the year's
 // intake numbering alone.
@@ -36,6 +32,8 @@ type importJob struct {
 	status casebridgev1.CaseStatus
 	rows   []*casebridgev1.ImportRow
 	resp   *casebridgev1.ImportCasesResponse
+	// rejectionBytes is what the listed rejections weigh so far.
+	rejectionBytes int
 }
 
 // ImportCases imports coded attributes in bulk. Each row is validated on its
@@ -108,12 +106,7 @@ func (s *Service) startImport(p authz.Principal, stream casebridgev1.CaseService
 // add validates one row and queues it, or records why it was rejected.
 func (j *importJob) add(row *casebridgev1.ImportRow) {
 	j.resp.Received++
-	reject := func(reason string) {
-		j.resp.Rejected++
-		if len(j.resp.Rejections) < maxListedRejections {
-			j.resp.Rejections = append(j.resp.Rejections, &casebridgev1.ImportRejection{Line: row.GetLine(), Reason: reason})
-		}
-	}
+	reject := func(reason string) { j.reject(row.GetLine(), reason) }
 	if row.GetParseError() != "" {
 		reject(row.GetParseError())
 		return

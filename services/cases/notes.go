@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -39,7 +40,7 @@ func (s *Service) AddNote(ctx context.Context, req *casebridgev1.AddNoteRequest)
 		if !s.authz.Allowed(p, acc.Org, string(dataclass.Name(class)), authz.ActWrite) {
 			return rpcerr.PermissionDenied("your role may not write %s notes", dataclass.Name(class))
 		}
-		r, err := getCase(ctx, tx, req.GetCaseId(), false)
+		r, err := getCase(ctx, tx, req.GetCaseId(), true)
 		if err != nil {
 			return err
 		}
@@ -51,6 +52,9 @@ func (s *Service) AddNote(ctx context.Context, req *casebridgev1.AddNoteRequest)
 				note.Id = prior
 				return err
 			}
+		}
+		if err := s.limits().checkNoteQuota(ctx, tx, r.ID); err != nil {
+			return err
 		}
 		key, err := s.writeKey(ctx, tx, r)
 		if err != nil {
@@ -121,7 +125,7 @@ func (s *Service) ListNotes(ctx context.Context, req *casebridgev1.ListNotesRequ
 	if err != nil {
 		return nil, rpcerr.InvalidArgument("page_token", "%v", err)
 	}
-	f := noteFilter{class: req.GetDataClass(), limit: pagetoken.Size(req.GetPageSize(), 50, 500)}
+	f := noteFilter{class: req.GetDataClass(), limit: pagetoken.Size(req.GetPageSize(), 50, 500), maxBytes: s.limits().PageBytes}
 	if keys != nil {
 		t, err := time.Parse(time.RFC3339Nano, keys[0])
 		if err != nil {
@@ -153,6 +157,7 @@ type noteFilter struct {
 	afterTime *time.Time
 	afterID   string
 	limit     int
+	maxBytes  int // the page's byte budget; 0: none
 }
 
 func (s *Service) loadNotes(ctx context.Context, acc authz.Access, caseID string, f noteFilter) ([]*casebridgev1.Note, bool, error) {
@@ -162,11 +167,22 @@ func (s *Service) loadNotes(ctx context.Context, acc authz.Access, caseID string
 			readable = append(readable, int16(c))
 		}
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id, class, ciphertext, author, create_time FROM case_notes
-		WHERE case_id = $1 AND class = ANY($2) AND ($3 = '' OR id::text = $3)
-		  AND ($4::timestamptz IS NULL OR (create_time, id) < ($4, $5::uuid))
-		ORDER BY create_time DESC, id DESC LIMIT $6`,
-		caseID, readable, f.id, f.afterTime, nullUUID(f.afterID), f.limit+1)
+	maxBytes := f.maxBytes
+	if maxBytes <= 0 {
+		maxBytes = math.MaxInt32
+	}
+	// A note's ciphertext is fetched only while the notes before it weigh
+	// less than the page's byte budget: the page ends at the first without.
+	rows, err := s.pool.Query(ctx, `SELECT id, class,
+			CASE WHEN running - octet_length(ciphertext) < $7 THEN ciphertext END, author, create_time
+		FROM (SELECT id, class, ciphertext, author, create_time,
+				sum(octet_length(ciphertext)) OVER (ORDER BY create_time DESC, id DESC) AS running
+			FROM case_notes
+			WHERE case_id = $1 AND class = ANY($2) AND ($3 = '' OR id::text = $3)
+			  AND ($4::timestamptz IS NULL OR (create_time, id) < ($4, $5::uuid))
+			ORDER BY create_time DESC, id DESC LIMIT $6) page
+		ORDER BY create_time DESC, id DESC`,
+		caseID, readable, f.id, f.afterTime, nullUUID(f.afterID), f.limit+1, maxBytes)
 	if err != nil {
 		return nil, false, fmt.Errorf("list notes of case %s: %w", caseID, err)
 	}
@@ -194,6 +210,12 @@ func (s *Service) loadNotes(ctx context.Context, acc authz.Access, caseID string
 	more := len(found) > f.limit
 	if more {
 		found = found[:f.limit]
+	}
+	for i, st := range found {
+		if st.ct == nil { // past the byte budget
+			found, more = found[:i], true
+			break
+		}
 	}
 	if len(found) == 0 {
 		return nil, false, nil

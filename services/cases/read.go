@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/db"
@@ -119,7 +121,8 @@ func (s *Service) ListCases(ctx context.Context, req *casebridgev1.ListCasesRequ
 		return nil, err
 	}
 	resp := &casebridgev1.ListCasesResponse{}
-	for _, r := range rows {
+	budget, used := s.limits(), 0
+	for i, r := range rows {
 		acc, ok := readable[r.ID]
 		if !ok {
 			// Shared with an organisation where the caller's role cannot read it.
@@ -129,6 +132,13 @@ func (s *Service) ListCases(ctx context.Context, req *casebridgev1.ListCasesRequ
 		if err != nil {
 			return nil, err
 		}
+		size := proto.Size(c)
+		if budget.pageFull(len(resp.Cases), used, size) {
+			// The page is full: the next one starts at this case.
+			rows, more = rows[:i], true
+			break
+		}
+		used += size
 		if classes := returnedClasses(c); len(classes) > 0 {
 			if err := s.recordRead(ctx, acc.Org, r.ID, classes); err != nil {
 				return nil, err

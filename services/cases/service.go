@@ -33,6 +33,7 @@ type Service struct {
 	validator *validation.Validator
 	audit     *audit.Recorder
 	now       func() time.Time
+	budget    Budget
 }
 
 // New builds the service over its dependencies.

@@ -2057,11 +2057,11 @@ var File_casebridge_v1_compensation_service_proto protoreflect.FileDescriptor
 
 const file_casebridge_v1_compensation_service_proto_rawDesc = "" +
 	"\n" +
-	"(casebridge/v1/compensation_service.proto\x12\rcasebridge.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1acasebridge/v1/common.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"g\n" +
+	"(casebridge/v1/compensation_service.proto\x12\rcasebridge.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1acasebridge/v1/common.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"j\n" +
 	"\n" +
 	"ClaimParty\x12;\n" +
-	"\x04kind\x18\x01 \x01(\x0e2\x1d.casebridge.v1.ClaimPartyKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12\x1c\n" +
-	"\x04name\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x04name\"\xb1\x06\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x1d.casebridge.v1.ClaimPartyKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12\x1f\n" +
+	"\x04name\x18\x02 \x01(\tB\v\xbaH\br\x06\x18\xc8\x01(\x90\x03R\x04name\"\xb1\x06\n" +
 	"\x05Claim\x12\x1b\n" +
 	"\x02id\x18\x01 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x02id\x12\x17\n" +
 	"\acase_id\x18\x02 \x01(\tR\x06caseId\x120\n" +
@@ -2123,64 +2123,64 @@ const file_casebridge_v1_compensation_service_proto_rawDesc = "" +
 	"\x0fGetClaimRequest\x12\x18\n" +
 	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\">\n" +
 	"\x10GetClaimResponse\x12*\n" +
-	"\x05claim\x18\x01 \x01(\v2\x14.casebridge.v1.ClaimR\x05claim\"\xfb\x01\n" +
+	"\x05claim\x18\x01 \x01(\v2\x14.casebridge.v1.ClaimR\x05claim\"\xfe\x01\n" +
 	"\x11ListClaimsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12*\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12$\n" +
+	"page_token\x18\x02 \x01(\tB\v\xbaH\br\x06\x18\x80\x04(\x80\x04R\tpageToken\x12$\n" +
 	"\acase_id\x18\x03 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x06caseId\x12<\n" +
 	"\x06status\x18\x04 \x01(\x0e2\x1a.casebridge.v1.ClaimStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\x120\n" +
 	"\rproceeding_id\x18\x05 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\fproceedingId\"j\n" +
 	"\x12ListClaimsResponse\x12,\n" +
 	"\x06claims\x18\x01 \x03(\v2\x14.casebridge.v1.ClaimR\x06claims\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd7\x03\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd9\x03\n" +
 	"\x12UpdateClaimRequest\x12g\n" +
 	"\x05claim\x18\x01 \x01(\v2\x14.casebridge.v1.ClaimB;\xbaH8\xba\x012\n" +
 	"\x11claim.id.required\x12\x0eid is required\x1a\rthis.id != ''\xc8\x01\x01R\x05claim\x12\xc7\x01\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x89\x01\xbaH\x85\x01\xba\x01K\n" +
 	"\x15update_mask.not_empty\x12\x1cmust name at least one field\x1a\x14size(this.paths) > 0\xc8\x01\x01\xe2\x011\x12\rproceeding_id\x12\x04type\x12\n" +
 	"respondent\x12\x0eamount_claimedR\n" +
-	"updateMask\x12\x1d\n" +
-	"\x04etag\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x04etag:o\xbaHl\x1aj\n" +
+	"updateMask\x12\x1f\n" +
+	"\x04etag\x18\x03 \x01(\tB\v\xbaH\br\x06\x10\x01\x18@(@R\x04etag:o\xbaHl\x1aj\n" +
 	"\x13claim.type.required\x12\x16type cannot be cleared\x1a;!('type' in this.update_mask.paths) || this.claim.type != 0\"A\n" +
 	"\x13UpdateClaimResponse\x12*\n" +
-	"\x05claim\x18\x01 \x01(\v2\x14.casebridge.v1.ClaimR\x05claim\"\xa1\x01\n" +
+	"\x05claim\x18\x01 \x01(\v2\x14.casebridge.v1.ClaimR\x05claim\"\xa3\x01\n" +
 	"\x10FileClaimRequest\x12\x18\n" +
-	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12\x1b\n" +
-	"\x04etag\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag\x12V\n" +
+	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12\x1d\n" +
+	"\x04etag\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x18@(@R\x04etag\x12V\n" +
 	"\n" +
 	"filed_date\x18\x03 \x01(\tB7\xbaH4r220^(\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01]))?$R\tfiledDate\"?\n" +
 	"\x11FileClaimResponse\x12*\n" +
-	"\x05claim\x18\x01 \x01(\v2\x14.casebridge.v1.ClaimR\x05claim\"m\n" +
+	"\x05claim\x18\x01 \x01(\v2\x14.casebridge.v1.ClaimR\x05claim\"r\n" +
 	"\x12AppealClaimRequest\x12\x18\n" +
-	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12\x1b\n" +
-	"\x04etag\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag\x12 \n" +
-	"\x06reason\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x06reason\"A\n" +
+	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12\x1d\n" +
+	"\x04etag\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x18@(@R\x04etag\x12#\n" +
+	"\x06reason\x18\x03 \x01(\tB\v\xbaH\br\x06\x18\xf4\x03(\xe8\aR\x06reason\"A\n" +
 	"\x13AppealClaimResponse\x12*\n" +
-	"\x05claim\x18\x01 \x01(\v2\x14.casebridge.v1.ClaimR\x05claim\"\xa2\x02\n" +
+	"\x05claim\x18\x01 \x01(\v2\x14.casebridge.v1.ClaimR\x05claim\"\xa4\x02\n" +
 	"\x12RecordAwardRequest\x12\x18\n" +
-	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12\x1b\n" +
-	"\x04etag\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag\x12z\n" +
+	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12\x1d\n" +
+	"\x04etag\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x18@(@R\x04etag\x12z\n" +
 	"\x06amount\x18\x03 \x01(\v2\x14.casebridge.v1.MoneyBL\xbaHI\xba\x01C\n" +
 	"\x0famount.positive\x12\x19must be greater than zero\x1a\x15this.amount_minor > 0\xc8\x01\x01R\x06amount\x12Y\n" +
 	"\rdecision_date\x18\x04 \x01(\tB4\xbaH1r/2-^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$R\fdecisionDate\"A\n" +
 	"\x13RecordAwardResponse\x12*\n" +
-	"\x05claim\x18\x01 \x01(\v2\x14.casebridge.v1.ClaimR\x05claim\"\xc8\x01\n" +
+	"\x05claim\x18\x01 \x01(\v2\x14.casebridge.v1.ClaimR\x05claim\"\xcd\x01\n" +
 	"\x12RejectClaimRequest\x12\x18\n" +
-	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12\x1b\n" +
-	"\x04etag\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag\x12Y\n" +
-	"\rdecision_date\x18\x03 \x01(\tB4\xbaH1r/2-^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$R\fdecisionDate\x12 \n" +
-	"\x06reason\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x06reason\"A\n" +
+	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12\x1d\n" +
+	"\x04etag\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x18@(@R\x04etag\x12Y\n" +
+	"\rdecision_date\x18\x03 \x01(\tB4\xbaH1r/2-^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$R\fdecisionDate\x12#\n" +
+	"\x06reason\x18\x04 \x01(\tB\v\xbaH\br\x06\x18\xf4\x03(\xe8\aR\x06reason\"A\n" +
 	"\x13RejectClaimResponse\x12*\n" +
-	"\x05claim\x18\x01 \x01(\v2\x14.casebridge.v1.ClaimR\x05claim\"u\n" +
+	"\x05claim\x18\x01 \x01(\v2\x14.casebridge.v1.ClaimR\x05claim\"z\n" +
 	"\x18MarkUnenforceableRequest\x12\x18\n" +
-	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12\x1b\n" +
-	"\x04etag\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag\x12\"\n" +
-	"\x06reason\x18\x03 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xf4\x03R\x06reason\"G\n" +
+	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12\x1d\n" +
+	"\x04etag\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x18@(@R\x04etag\x12%\n" +
+	"\x06reason\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\x10\x01\x18\xf4\x03(\xe8\aR\x06reason\"G\n" +
 	"\x19MarkUnenforceableResponse\x12*\n" +
-	"\x05claim\x18\x01 \x01(\v2\x14.casebridge.v1.ClaimR\x05claim\"\x89\a\n" +
+	"\x05claim\x18\x01 \x01(\v2\x14.casebridge.v1.ClaimR\x05claim\"\x8e\a\n" +
 	"\x14RecordPaymentRequest\x12#\n" +
 	"\bclaim_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\aclaimId\x12r\n" +
 	"\x06amount\x18\x02 \x01(\v2\x14.casebridge.v1.MoneyBD\xbaHA\xba\x01;\n" +
@@ -2189,24 +2189,24 @@ const file_casebridge_v1_compensation_service_proto_rawDesc = "" +
 	"\x05payer\x18\x04 \x01(\v2\x19.casebridge.v1.ClaimPartyR\x05payer\x12\x1e\n" +
 	"\n" +
 	"correction\x18\x05 \x01(\bR\n" +
-	"correction\x12 \n" +
-	"\x06reason\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x06reason\x12;\n" +
+	"correction\x12#\n" +
+	"\x06reason\x18\x06 \x01(\tB\v\xbaH\br\x06\x18\xf4\x03(\xe8\aR\x06reason\x12;\n" +
 	"\x13corrects_payment_id\x18\a \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x11correctsPaymentId\x12*\n" +
 	"\n" +
-	"request_id\x18\b \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\x12\x1b\n" +
-	"\x04etag\x18\t \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag:\x8b\x03\xbaH\x87\x03\x1al\n" +
+	"request_id\x18\b \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\x12\x1d\n" +
+	"\x04etag\x18\t \x01(\tB\t\xbaH\x06r\x04\x18@(@R\x04etag:\x8b\x03\xbaH\x87\x03\x1al\n" +
 	"\x1ereason.required_for_correction\x12#reason is required for a correction\x1a%!this.correction || this.reason != ''\x1a\x89\x01\n" +
 	"!amount.positive_unless_correction\x123must be greater than zero unless it is a correction\x1a/this.correction || this.amount.amount_minor > 0\x1a\x8a\x01\n" +
 	"'corrects_payment_id.only_for_correction\x12,corrects_payment_id is only for a correction\x1a1this.correction || this.corrects_payment_id == ''\"u\n" +
 	"\x15RecordPaymentResponse\x120\n" +
 	"\apayment\x18\x01 \x01(\v2\x16.casebridge.v1.PaymentR\apayment\x12*\n" +
-	"\x05claim\x18\x02 \x01(\v2\x14.casebridge.v1.ClaimR\x05claim\"\x8c\x01\n" +
+	"\x05claim\x18\x02 \x01(\v2\x14.casebridge.v1.ClaimR\x05claim\"\x8f\x01\n" +
 	"\x13ListPaymentsRequest\x12#\n" +
 	"\bclaim_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\aclaimId\x12'\n" +
 	"\tpage_size\x18\x02 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12*\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"r\n" +
+	"page_token\x18\x03 \x01(\tB\v\xbaH\br\x06\x18\x80\x04(\x80\x04R\tpageToken\"r\n" +
 	"\x14ListPaymentsResponse\x122\n" +
 	"\bpayments\x18\x01 \x03(\v2\x16.casebridge.v1.PaymentR\bpayments\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\";\n" +

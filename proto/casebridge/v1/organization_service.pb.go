@@ -1786,22 +1786,22 @@ const file_casebridge_v1_organization_service_proto_rawDesc = "" +
 	"\x18GetCallerIdentityRequest\"r\n" +
 	"\x19GetCallerIdentityResponse\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12;\n" +
-	"\vmemberships\x18\x02 \x03(\v2\x19.casebridge.v1.MembershipR\vmemberships\"\xbd\x01\n" +
+	"\vmemberships\x18\x02 \x03(\v2\x19.casebridge.v1.MembershipR\vmemberships\"\xc2\x01\n" +
 	"\x19CreateOrganizationRequest\x12G\n" +
-	"\forganization\x18\x01 \x01(\v2\x1b.casebridge.v1.OrganizationB\x06\xbaH\x03\xc8\x01\x01R\forganization\x12&\n" +
+	"\forganization\x18\x01 \x01(\v2\x1b.casebridge.v1.OrganizationB\x06\xbaH\x03\xc8\x01\x01R\forganization\x12(\n" +
 	"\n" +
-	"request_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\x12/\n" +
-	"\radmin_subject\x18\x03 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xff\x01R\fadminSubject\"3\n" +
-	"\x16GetOrganizationRequest\x12\x19\n" +
-	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18?R\x02id\"\xe4\x01\n" +
+	"request_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x18@(@R\trequestId\x122\n" +
+	"\radmin_subject\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\x10\x01\x18\xff\x01(\xfe\x03R\fadminSubject\"5\n" +
+	"\x16GetOrganizationRequest\x12\x1b\n" +
+	"\x02id\x18\x01 \x01(\tB\v\xbaH\br\x06\x10\x01\x18?(?R\x02id\"\xe7\x01\n" +
 	"\x18ListOrganizationsRequest\x12=\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1f.casebridge.v1.OrganizationKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x127\n" +
 	"\fcountry_code\x18\x02 \x01(\tB\x14\xbaH\x11r\x0f2\r^([A-Z]{2})?$R\vcountryCode\x12'\n" +
 	"\tpage_size\x18\x03 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12*\n" +
 	"\n" +
-	"page_token\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\x86\x01\n" +
+	"page_token\x18\x04 \x01(\tB\v\xbaH\br\x06\x18\x80\x04(\x80\x04R\tpageToken\"\x86\x01\n" +
 	"\x19ListOrganizationsResponse\x12A\n" +
 	"\rorganizations\x18\x01 \x03(\v2\x1b.casebridge.v1.OrganizationR\rorganizations\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc6\x01\n" +
@@ -1818,29 +1818,29 @@ const file_casebridge_v1_organization_service_proto_rawDesc = "" +
 	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xdb\x01\n" +
-	"\x10AddMemberRequest\x122\n" +
-	"\x0forganization_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18?R\x0eorganizationId\x12$\n" +
-	"\asubject\x18\x02 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xff\x01R\asubject\x12@\n" +
-	"\x05roles\x18\x03 \x03(\x0e2\x13.casebridge.v1.RoleB\x15\xbaH\x12\x92\x01\x0f\b\x01\x10\a\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\x05roles\x12+\n" +
-	"\fdisplay_name\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\vdisplayName\"\xb1\x01\n" +
-	"\x13UpdateMemberRequest\x122\n" +
-	"\x0forganization_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18?R\x0eorganizationId\x12$\n" +
-	"\asubject\x18\x02 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xff\x01R\asubject\x12@\n" +
-	"\x05roles\x18\x03 \x03(\x0e2\x13.casebridge.v1.RoleB\x15\xbaH\x12\x92\x01\x0f\b\x01\x10\a\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\x05roles\"o\n" +
-	"\x13RemoveMemberRequest\x122\n" +
-	"\x0forganization_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18?R\x0eorganizationId\x12$\n" +
-	"\asubject\x18\x02 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xff\x01R\asubject\"\x16\n" +
-	"\x14RemoveMemberResponse\"\x9a\x01\n" +
-	"\x12ListMembersRequest\x122\n" +
-	"\x0forganization_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18?R\x0eorganizationId\x12'\n" +
+	"updateTime\"\xe3\x01\n" +
+	"\x10AddMemberRequest\x124\n" +
+	"\x0forganization_id\x18\x01 \x01(\tB\v\xbaH\br\x06\x10\x01\x18?(?R\x0eorganizationId\x12'\n" +
+	"\asubject\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\x10\x01\x18\xff\x01(\xfe\x03R\asubject\x12@\n" +
+	"\x05roles\x18\x03 \x03(\x0e2\x13.casebridge.v1.RoleB\x15\xbaH\x12\x92\x01\x0f\b\x01\x10\a\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\x05roles\x12.\n" +
+	"\fdisplay_name\x18\x04 \x01(\tB\v\xbaH\br\x06\x18\xc8\x01(\x90\x03R\vdisplayName\"\xb6\x01\n" +
+	"\x13UpdateMemberRequest\x124\n" +
+	"\x0forganization_id\x18\x01 \x01(\tB\v\xbaH\br\x06\x10\x01\x18?(?R\x0eorganizationId\x12'\n" +
+	"\asubject\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\x10\x01\x18\xff\x01(\xfe\x03R\asubject\x12@\n" +
+	"\x05roles\x18\x03 \x03(\x0e2\x13.casebridge.v1.RoleB\x15\xbaH\x12\x92\x01\x0f\b\x01\x10\a\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\x05roles\"t\n" +
+	"\x13RemoveMemberRequest\x124\n" +
+	"\x0forganization_id\x18\x01 \x01(\tB\v\xbaH\br\x06\x10\x01\x18?(?R\x0eorganizationId\x12'\n" +
+	"\asubject\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\x10\x01\x18\xff\x01(\xfe\x03R\asubject\"\x16\n" +
+	"\x14RemoveMemberResponse\"\x9f\x01\n" +
+	"\x12ListMembersRequest\x124\n" +
+	"\x0forganization_id\x18\x01 \x01(\tB\v\xbaH\br\x06\x10\x01\x18?(?R\x0eorganizationId\x12'\n" +
 	"\tpage_size\x18\x02 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12*\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"n\n" +
+	"page_token\x18\x03 \x01(\tB\v\xbaH\br\x06\x18\x80\x04(\x80\x04R\tpageToken\"n\n" +
 	"\x13ListMembersResponse\x12/\n" +
 	"\amembers\x18\x01 \x03(\v2\x15.casebridge.v1.MemberR\amembers\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xef\x01\n" +
@@ -1851,13 +1851,13 @@ const file_casebridge_v1_organization_service_proto_rawDesc = "" +
 	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vretire_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"retireTime\"E\n" +
-	"\x0fListKeysRequest\x122\n" +
-	"\x0forganization_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18?R\x0eorganizationId\"F\n" +
+	"retireTime\"G\n" +
+	"\x0fListKeysRequest\x124\n" +
+	"\x0forganization_id\x18\x01 \x01(\tB\v\xbaH\br\x06\x10\x01\x18?(?R\x0eorganizationId\"F\n" +
 	"\x10ListKeysResponse\x122\n" +
-	"\x04keys\x18\x01 \x03(\v2\x1e.casebridge.v1.OrganizationKeyR\x04keys\"F\n" +
-	"\x10RotateKeyRequest\x122\n" +
-	"\x0forganization_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18?R\x0eorganizationId\"\xf0\x02\n" +
+	"\x04keys\x18\x01 \x03(\v2\x1e.casebridge.v1.OrganizationKeyR\x04keys\"H\n" +
+	"\x10RotateKeyRequest\x124\n" +
+	"\x0forganization_id\x18\x01 \x01(\tB\v\xbaH\br\x06\x10\x01\x18?(?R\x0eorganizationId\"\xf0\x02\n" +
 	"\vKeyRotation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x0forganization_id\x18\x02 \x01(\tR\x0eorganizationId\x12\x1c\n" +
@@ -1873,9 +1873,9 @@ const file_casebridge_v1_organization_service_proto_rawDesc = "" +
 	"\vfinish_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"finishTime\x12\x14\n" +
 	"\x05error\x18\n" +
-	" \x01(\tR\x05error\"e\n" +
-	"\x15GetKeyRotationRequest\x122\n" +
-	"\x0forganization_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18?R\x0eorganizationId\x12\x18\n" +
+	" \x01(\tR\x05error\"g\n" +
+	"\x15GetKeyRotationRequest\x124\n" +
+	"\x0forganization_id\x18\x01 \x01(\tB\v\xbaH\br\x06\x10\x01\x18?(?R\x0eorganizationId\x12\x18\n" +
 	"\x02id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\"]\n" +
 	"\x1aCreateOrganizationResponse\x12?\n" +
 	"\forganization\x18\x01 \x01(\v2\x1b.casebridge.v1.OrganizationR\forganization\"Z\n" +

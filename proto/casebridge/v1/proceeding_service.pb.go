@@ -3050,35 +3050,37 @@ var File_casebridge_v1_proceeding_service_proto protoreflect.FileDescriptor
 
 const file_casebridge_v1_proceeding_service_proto_rawDesc = "" +
 	"\n" +
-	"&casebridge/v1/proceeding_service.proto\x12\rcasebridge.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1acasebridge/v1/common.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf2\x02\n" +
+	"&casebridge/v1/proceeding_service.proto\x12\rcasebridge.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1acasebridge/v1/common.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf5\x02\n" +
 	"\x11ProceedingOutcome\x128\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1a.casebridge.v1.OutcomeKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12G\n" +
 	"\n" +
-	"decided_at\x18\x02 \x01(\x0e2\x1e.casebridge.v1.ProceedingStageB\b\xbaH\x05\x82\x01\x02\x10\x01R\tdecidedAt\x12$\n" +
-	"\bsentence\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\bsentence\x12\\\n" +
+	"decided_at\x18\x02 \x01(\x0e2\x1e.casebridge.v1.ProceedingStageB\b\xbaH\x05\x82\x01\x02\x10\x01R\tdecidedAt\x12'\n" +
+	"\bsentence\x18\x03 \x01(\tB\v\xbaH\br\x06\x18\xd0\x0f(\xa0\x1fR\bsentence\x12\\\n" +
 	"\rdecision_date\x18\x04 \x01(\tB7\xbaH4r220^(\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01]))?$R\fdecisionDate\x12V\n" +
 	"\n" +
-	"final_date\x18\x05 \x01(\tB7\xbaH4r220^(\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01]))?$R\tfinalDate\"\xb1\t\n" +
+	"final_date\x18\x05 \x01(\tB7\xbaH4r220^(\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01]))?$R\tfinalDate\"\xc3\t\n" +
 	"\n" +
 	"Proceeding\x12\x1b\n" +
 	"\x02id\x18\x01 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x02id\x12\x17\n" +
 	"\acase_id\x18\x02 \x01(\tR\x06caseId\x12;\n" +
-	"\x04kind\x18\x03 \x01(\x0e2\x1d.casebridge.v1.ProceedingKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12\x1e\n" +
-	"\x05court\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x05court\x12,\n" +
-	"\rdocket_number\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18dR\fdocketNumber\x12G\n" +
-	"\x14jurisdiction_country\x18\x06 \x01(\tB\x14\xbaH\x11r\x0f2\r^([A-Z]{2})?$R\x13jurisdictionCountry\x12d\n" +
-	"\x0fcourt_time_zone\x18\a \x01(\tB<\xbaH9r7\x18@23^([A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2})?$R\rcourtTimeZone\x12>\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x1d.casebridge.v1.ProceedingKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12!\n" +
+	"\x05court\x18\x04 \x01(\tB\v\xbaH\br\x06\x18\xc8\x01(\x90\x03R\x05court\x12/\n" +
+	"\rdocket_number\x18\x05 \x01(\tB\n" +
+	"\xbaH\ar\x05\x18d(\xc8\x01R\fdocketNumber\x12G\n" +
+	"\x14jurisdiction_country\x18\x06 \x01(\tB\x14\xbaH\x11r\x0f2\r^([A-Z]{2})?$R\x13jurisdictionCountry\x12g\n" +
+	"\x0fcourt_time_zone\x18\a \x01(\tB?\xbaH<r:\x18@(\x80\x0123^([A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2})?$R\rcourtTimeZone\x12>\n" +
 	"\x05stage\x18\b \x01(\x0e2\x1e.casebridge.v1.ProceedingStageB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05stage\x12D\n" +
 	"\vvictim_role\x18\t \x01(\x0e2\x19.casebridge.v1.VictimRoleB\b\xbaH\x05\x82\x01\x02\x10\x01R\n" +
-	"victimRole\x12+\n" +
+	"victimRole\x12.\n" +
 	"\acharges\x18\n" +
-	" \x03(\tB\x11\xbaH\x0e\x92\x01\v\x102\"\ar\x05\x10\x01\x18\xc8\x01R\acharges\x123\n" +
+	" \x03(\tB\x14\xbaH\x11\x92\x01\x0e\x102\"\n" +
+	"r\b\x10\x01\x18\xc8\x01(\x90\x03R\acharges\x123\n" +
 	"\x0fdefendant_count\x18\v \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\x90N(\x00R\x0edefendantCount\x12f\n" +
-	"\x13protective_measures\x18\f \x03(\x0e2 .casebridge.v1.ProtectiveMeasureB\x13\xbaH\x10\x92\x01\r\x10\x05\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\x12protectiveMeasures\x127\n" +
-	"\x12responsible_lawyer\x18\r \x01(\tB\b\xbaH\x05r\x03\x18\xff\x01R\x11responsibleLawyer\x12\x1c\n" +
-	"\tstrategic\x18\x0e \x01(\bR\tstrategic\x12/\n" +
-	"\x0estrategic_goal\x18\x0f \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\rstrategicGoal\x12V\n" +
+	"\x13protective_measures\x18\f \x03(\x0e2 .casebridge.v1.ProtectiveMeasureB\x13\xbaH\x10\x92\x01\r\x10\x05\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\x12protectiveMeasures\x12:\n" +
+	"\x12responsible_lawyer\x18\r \x01(\tB\v\xbaH\br\x06\x18\xff\x01(\xfe\x03R\x11responsibleLawyer\x12\x1c\n" +
+	"\tstrategic\x18\x0e \x01(\bR\tstrategic\x122\n" +
+	"\x0estrategic_goal\x18\x0f \x01(\tB\v\xbaH\br\x06\x18\xd0\x0f(\xa0\x1fR\rstrategicGoal\x12V\n" +
 	"\n" +
 	"start_date\x18\x10 \x01(\tB7\xbaH4r220^(\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01]))?$R\tstartDate\x12:\n" +
 	"\aoutcome\x18\x11 \x01(\v2 .casebridge.v1.ProceedingOutcomeR\aoutcome\x12\x12\n" +
@@ -3088,18 +3090,19 @@ const file_casebridge_v1_proceeding_service_proto_rawDesc = "" +
 	"\vupdate_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x129\n" +
 	"\n" +
-	"stage_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\tstageTime\"\xbc\x05\n" +
+	"stage_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\tstageTime\"\xc6\x05\n" +
 	"\aHearing\x12\x1b\n" +
 	"\x02id\x18\x01 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x02id\x12#\n" +
 	"\rproceeding_id\x18\x02 \x01(\tR\fproceedingId\x12\x17\n" +
 	"\acase_id\x18\x03 \x01(\tR\x06caseId\x129\n" +
 	"\n" +
-	"start_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x12d\n" +
-	"\x0fcourt_time_zone\x18\x05 \x01(\tB<\xbaH9r7\x18@23^([A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2})?$R\rcourtTimeZone\x128\n" +
+	"start_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x12g\n" +
+	"\x0fcourt_time_zone\x18\x05 \x01(\tB?\xbaH<r:\x18@(\x80\x0123^([A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2})?$R\rcourtTimeZone\x128\n" +
 	"\x04type\x18\x06 \x01(\x0e2\x1a.casebridge.v1.HearingTypeB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04type\x12>\n" +
-	"\x06status\x18\a \x01(\x0e2\x1c.casebridge.v1.HearingStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\x12\"\n" +
-	"\aoutcome\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\aoutcome\x12\x1f\n" +
-	"\x05notes\x18\t \x01(\tB\t\xbaH\x06r\x04\x18\xa0\x9c\x01R\x05notes\x12C\n" +
+	"\x06status\x18\a \x01(\x0e2\x1c.casebridge.v1.HearingStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\x12%\n" +
+	"\aoutcome\x18\b \x01(\tB\v\xbaH\br\x06\x18\xf4\x03(\xe8\aR\aoutcome\x12#\n" +
+	"\x05notes\x18\t \x01(\tB\r\xbaH\n" +
+	"r\b\x18\xa0\x9c\x01(\xc0\xb8\x02R\x05notes\x12C\n" +
 	"\x10redacted_classes\x18\n" +
 	" \x03(\x0e2\x18.casebridge.v1.DataClassR\x0fredactedClasses\x12#\n" +
 	"\rcancel_reason\x18\v \x01(\tR\fcancelReason\x12\x12\n" +
@@ -3107,15 +3110,15 @@ const file_casebridge_v1_proceeding_service_proto_rawDesc = "" +
 	"\vcreate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\x9f\x04\n" +
+	"updateTime\"\xa2\x04\n" +
 	"\bDeadline\x12\x1b\n" +
 	"\x02id\x18\x01 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x02id\x12#\n" +
 	"\rproceeding_id\x18\x02 \x01(\tR\fproceedingId\x12\x17\n" +
 	"\acase_id\x18\x03 \x01(\tR\x06caseId\x125\n" +
 	"\bdue_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\adueTime\x12&\n" +
 	"\x0fcourt_time_zone\x18\x05 \x01(\tR\rcourtTimeZone\x129\n" +
-	"\x04kind\x18\x06 \x01(\x0e2\x1b.casebridge.v1.DeadlineKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12*\n" +
-	"\vdescription\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\vdescription\x12?\n" +
+	"\x04kind\x18\x06 \x01(\x0e2\x1b.casebridge.v1.DeadlineKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12-\n" +
+	"\vdescription\x18\a \x01(\tB\v\xbaH\br\x06\x18\xf4\x03(\xe8\aR\vdescription\x12?\n" +
 	"\x06status\x18\b \x01(\x0e2\x1d.casebridge.v1.DeadlineStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\x12#\n" +
 	"\rcancel_reason\x18\t \x01(\tR\fcancelReason\x12\x12\n" +
 	"\x04etag\x18\n" +
@@ -3149,18 +3152,18 @@ const file_casebridge_v1_proceeding_service_proto_rawDesc = "" +
 	"\x15GetProceedingResponse\x129\n" +
 	"\n" +
 	"proceeding\x18\x01 \x01(\v2\x19.casebridge.v1.ProceedingR\n" +
-	"proceeding\"\xf0\x01\n" +
+	"proceeding\"\xf6\x01\n" +
 	"\x16ListProceedingsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12*\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12$\n" +
-	"\acase_id\x18\x03 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x06caseId\x127\n" +
-	"\x12responsible_lawyer\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xff\x01R\x11responsibleLawyer\x12%\n" +
+	"page_token\x18\x02 \x01(\tB\v\xbaH\br\x06\x18\x80\x04(\x80\x04R\tpageToken\x12$\n" +
+	"\acase_id\x18\x03 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x06caseId\x12:\n" +
+	"\x12responsible_lawyer\x18\x04 \x01(\tB\v\xbaH\br\x06\x18\xff\x01(\xfe\x03R\x11responsibleLawyer\x12%\n" +
 	"\x0estrategic_only\x18\x05 \x01(\bR\rstrategicOnly\"~\n" +
 	"\x17ListProceedingsResponse\x12;\n" +
 	"\vproceedings\x18\x01 \x03(\v2\x19.casebridge.v1.ProceedingR\vproceedings\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xaa\x06\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xac\x06\n" +
 	"\x17UpdateProceedingRequest\x12{\n" +
 	"\n" +
 	"proceeding\x18\x01 \x01(\v2\x19.casebridge.v1.ProceedingB@\xbaH=\xba\x017\n" +
@@ -3169,30 +3172,30 @@ const file_casebridge_v1_proceeding_service_proto_rawDesc = "" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x93\x02\xbaH\x8f\x02\xba\x01K\n" +
 	"\x15update_mask.not_empty\x12\x1cmust name at least one field\x1a\x14size(this.paths) > 0\xc8\x01\x01\xe2\x01\xba\x01\x12\x04kind\x12\x05court\x12\rdocket_number\x12\x14jurisdiction_country\x12\x0fcourt_time_zone\x12\vvictim_role\x12\acharges\x12\x0fdefendant_count\x12\x13protective_measures\x12\x12responsible_lawyer\x12\tstrategic\x12\x0estrategic_goal\x12\n" +
 	"start_dateR\n" +
-	"updateMask\x12\x1d\n" +
-	"\x04etag\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x04etag:\x9e\x02\xbaH\x9a\x02\x1at\n" +
+	"updateMask\x12\x1f\n" +
+	"\x04etag\x18\x03 \x01(\tB\v\xbaH\br\x06\x10\x01\x18@(@R\x04etag:\x9e\x02\xbaH\x9a\x02\x1at\n" +
 	"\x18proceeding.kind.required\x12\x16kind cannot be cleared\x1a@!('kind' in this.update_mask.paths) || this.proceeding.kind != 0\x1a\xa1\x01\n" +
 	"#proceeding.court_time_zone.required\x12!court_time_zone cannot be cleared\x1aW!('court_time_zone' in this.update_mask.paths) || this.proceeding.court_time_zone != ''\"U\n" +
 	"\x18UpdateProceedingResponse\x129\n" +
 	"\n" +
 	"proceeding\x18\x01 \x01(\v2\x19.casebridge.v1.ProceedingR\n" +
-	"proceeding\"\x8e\x01\n" +
+	"proceeding\"\x90\x01\n" +
 	"\x13AdvanceStageRequest\x12\x18\n" +
 	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12@\n" +
 	"\x05stage\x18\x02 \x01(\x0e2\x1e.casebridge.v1.ProceedingStageB\n" +
-	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x05stage\x12\x1b\n" +
-	"\x04etag\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag\"Q\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x05stage\x12\x1d\n" +
+	"\x04etag\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x18@(@R\x04etag\"Q\n" +
 	"\x14AdvanceStageResponse\x129\n" +
 	"\n" +
 	"proceeding\x18\x01 \x01(\v2\x19.casebridge.v1.ProceedingR\n" +
-	"proceeding\"\xba\x03\n" +
+	"proceeding\"\xbc\x03\n" +
 	"\x14RecordOutcomeRequest\x12\x18\n" +
 	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12\xea\x02\n" +
 	"\aoutcome\x18\x02 \x01(\v2 .casebridge.v1.ProceedingOutcomeB\xad\x02\xbaH\xa9\x02\xba\x019\n" +
 	"\x15outcome.kind.required\x12\x10kind is required\x1a\x0ethis.kind != 0\xba\x01U\n" +
 	"\x1eoutcome.decision_date.required\x12\x19decision_date is required\x1a\x18this.decision_date != ''\xba\x01\x8e\x01\n" +
-	"!outcome.final_date.after_decision\x12)final_date cannot be before decision_date\x1a>this.final_date == '' || this.final_date >= this.decision_date\xc8\x01\x01R\aoutcome\x12\x1b\n" +
-	"\x04etag\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag\"R\n" +
+	"!outcome.final_date.after_decision\x12)final_date cannot be before decision_date\x1a>this.final_date == '' || this.final_date >= this.decision_date\xc8\x01\x01R\aoutcome\x12\x1d\n" +
+	"\x04etag\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x18@(@R\x04etag\"R\n" +
 	"\x15RecordOutcomeResponse\x129\n" +
 	"\n" +
 	"proceeding\x18\x01 \x01(\v2\x19.casebridge.v1.ProceedingR\n" +
@@ -3206,32 +3209,32 @@ const file_casebridge_v1_proceeding_service_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\"F\n" +
 	"\x12AddHearingResponse\x120\n" +
-	"\ahearing\x18\x01 \x01(\v2\x16.casebridge.v1.HearingR\ahearing\"\xc5\x06\n" +
+	"\ahearing\x18\x01 \x01(\v2\x16.casebridge.v1.HearingR\ahearing\"\xc7\x06\n" +
 	"\x14UpdateHearingRequest\x12o\n" +
 	"\ahearing\x18\x01 \x01(\v2\x16.casebridge.v1.HearingB=\xbaH:\xba\x014\n" +
 	"\x13hearing.id.required\x12\x0eid is required\x1a\rthis.id != ''\xc8\x01\x01R\ahearing\x12\xd1\x01\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x93\x01\xbaH\x8f\x01\xba\x01K\n" +
 	"\x15update_mask.not_empty\x12\x1cmust name at least one field\x1a\x14size(this.paths) > 0\xc8\x01\x01\xe2\x01;\x12\n" +
 	"start_time\x12\x0fcourt_time_zone\x12\x04type\x12\x06status\x12\aoutcome\x12\x05notesR\n" +
-	"updateMask\x12\x1d\n" +
-	"\x04etag\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x04etag:\xc8\x03\xbaH\xc4\x03\x1a\xc8\x01\n" +
+	"updateMask\x12\x1f\n" +
+	"\x04etag\x18\x03 \x01(\tB\v\xbaH\br\x06\x10\x01\x18@(@R\x04etag:\xc8\x03\xbaH\xc4\x03\x1a\xc8\x01\n" +
 	"\x17hearing.status.settable\x12Lstatus can be set to SCHEDULED, HELD or POSTPONED; cancel with CancelHearing\x1a_!('status' in this.update_mask.paths) || (this.hearing.status != 0 && this.hearing.status != 4)\x1a\x86\x01\n" +
 	"\x1bhearing.start_time.required\x12\x1cstart_time cannot be cleared\x1aI!('start_time' in this.update_mask.paths) || has(this.hearing.start_time)\x1an\n" +
 	"\x15hearing.type.required\x12\x16type cannot be cleared\x1a=!('type' in this.update_mask.paths) || this.hearing.type != 0\"I\n" +
 	"\x15UpdateHearingResponse\x120\n" +
-	"\ahearing\x18\x01 \x01(\v2\x16.casebridge.v1.HearingR\ahearing\"q\n" +
+	"\ahearing\x18\x01 \x01(\v2\x16.casebridge.v1.HearingR\ahearing\"v\n" +
 	"\x14CancelHearingRequest\x12\x18\n" +
-	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12\x1b\n" +
-	"\x04etag\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag\x12\"\n" +
-	"\x06reason\x18\x03 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xf4\x03R\x06reason\"I\n" +
+	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12\x1d\n" +
+	"\x04etag\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x18@(@R\x04etag\x12%\n" +
+	"\x06reason\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\x10\x01\x18\xf4\x03(\xe8\aR\x06reason\"I\n" +
 	"\x15CancelHearingResponse\x120\n" +
-	"\ahearing\x18\x01 \x01(\v2\x16.casebridge.v1.HearingR\ahearing\"\xb5\x03\n" +
+	"\ahearing\x18\x01 \x01(\v2\x16.casebridge.v1.HearingR\ahearing\"\xb8\x03\n" +
 	"\x13ListHearingsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12*\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x120\n" +
+	"page_token\x18\x02 \x01(\tB\v\xbaH\br\x06\x18\x80\x04(\x80\x04R\tpageToken\x120\n" +
 	"\rproceeding_id\x18\x03 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\fproceedingId\x12$\n" +
 	"\acase_id\x18\x04 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x06caseId\x12>\n" +
 	"\x06status\x18\x05 \x01(\x0e2\x1c.casebridge.v1.HearingStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\x128\n" +
@@ -3249,45 +3252,45 @@ const file_casebridge_v1_proceeding_service_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\"J\n" +
 	"\x13AddDeadlineResponse\x123\n" +
-	"\bdeadline\x18\x01 \x01(\v2\x17.casebridge.v1.DeadlineR\bdeadline\"\xa9\x06\n" +
+	"\bdeadline\x18\x01 \x01(\v2\x17.casebridge.v1.DeadlineR\bdeadline\"\xab\x06\n" +
 	"\x15UpdateDeadlineRequest\x12s\n" +
 	"\bdeadline\x18\x01 \x01(\v2\x17.casebridge.v1.DeadlineB>\xbaH;\xba\x015\n" +
 	"\x14deadline.id.required\x12\x0eid is required\x1a\rthis.id != ''\xc8\x01\x01R\bdeadline\x12\xb9\x01\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB|\xbaHy\xba\x01K\n" +
 	"\x15update_mask.not_empty\x12\x1cmust name at least one field\x1a\x14size(this.paths) > 0\xc8\x01\x01\xe2\x01%\x12\bdue_time\x12\x04kind\x12\vdescription\x12\x06statusR\n" +
-	"updateMask\x12\x1d\n" +
-	"\x04etag\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x04etag:\xbf\x03\xbaH\xbb\x03\x1a\xc3\x01\n" +
+	"updateMask\x12\x1f\n" +
+	"\x04etag\x18\x03 \x01(\tB\v\xbaH\br\x06\x10\x01\x18@(@R\x04etag:\xbf\x03\xbaH\xbb\x03\x1a\xc3\x01\n" +
 	"\x18deadline.status.settable\x12Dstatus can be set to OPEN, MET or MISSED; cancel with CancelDeadline\x1aa!('status' in this.update_mask.paths) || (this.deadline.status != 0 && this.deadline.status != 4)\x1a\x80\x01\n" +
 	"\x1adeadline.due_time.required\x12\x1adue_time cannot be cleared\x1aF!('due_time' in this.update_mask.paths) || has(this.deadline.due_time)\x1ap\n" +
 	"\x16deadline.kind.required\x12\x16kind cannot be cleared\x1a>!('kind' in this.update_mask.paths) || this.deadline.kind != 0\"M\n" +
 	"\x16UpdateDeadlineResponse\x123\n" +
-	"\bdeadline\x18\x01 \x01(\v2\x17.casebridge.v1.DeadlineR\bdeadline\"p\n" +
+	"\bdeadline\x18\x01 \x01(\v2\x17.casebridge.v1.DeadlineR\bdeadline\"u\n" +
 	"\x15CancelDeadlineRequest\x12\x18\n" +
-	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12\x1b\n" +
-	"\x04etag\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag\x12 \n" +
-	"\x06reason\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x06reason\"M\n" +
+	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12\x1d\n" +
+	"\x04etag\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x18@(@R\x04etag\x12#\n" +
+	"\x06reason\x18\x03 \x01(\tB\v\xbaH\br\x06\x18\xf4\x03(\xe8\aR\x06reason\"M\n" +
 	"\x16CancelDeadlineResponse\x123\n" +
-	"\bdeadline\x18\x01 \x01(\v2\x17.casebridge.v1.DeadlineR\bdeadline\"\xfe\x02\n" +
+	"\bdeadline\x18\x01 \x01(\v2\x17.casebridge.v1.DeadlineR\bdeadline\"\x81\x03\n" +
 	"\x14ListDeadlinesRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12*\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x120\n" +
+	"page_token\x18\x02 \x01(\tB\v\xbaH\br\x06\x18\x80\x04(\x80\x04R\tpageToken\x120\n" +
 	"\rproceeding_id\x18\x03 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\fproceedingId\x12$\n" +
 	"\acase_id\x18\x04 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x06caseId\x12?\n" +
 	"\x06status\x18\x05 \x01(\x0e2\x1d.casebridge.v1.DeadlineStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status:{\xbaHx\x1av\n" +
 	"\x1elist_deadlines.parent.required\x12$proceeding_id or case_id is required\x1a.this.proceeding_id != '' || this.case_id != ''\"v\n" +
 	"\x15ListDeadlinesResponse\x125\n" +
 	"\tdeadlines\x18\x01 \x03(\v2\x17.casebridge.v1.DeadlineR\tdeadlines\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc0\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc6\x01\n" +
 	"\x13ListUpcomingRequest\x12\x1e\n" +
 	"\x04days\x18\x01 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xee\x02(\x00R\x04days\x12'\n" +
 	"\tpage_size\x18\x02 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12*\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x127\n" +
-	"\x12responsible_lawyer\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xff\x01R\x11responsibleLawyer\"q\n" +
+	"page_token\x18\x03 \x01(\tB\v\xbaH\br\x06\x18\x80\x04(\x80\x04R\tpageToken\x12:\n" +
+	"\x12responsible_lawyer\x18\x04 \x01(\tB\v\xbaH\br\x06\x18\xff\x01(\xfe\x03R\x11responsibleLawyer\"q\n" +
 	"\x14ListUpcomingResponse\x121\n" +
 	"\x05items\x18\x01 \x03(\v2\x1b.casebridge.v1.UpcomingItemR\x05items\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\xaa\x01\n" +

@@ -1,0 +1,176 @@
+package limits
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func identityOf(caller string, orgs ...string) Identity {
+	return func(context.Context) (string, []string, bool) { return caller, orgs, true }
+}
+
+// retryDelay returns the RetryInfo of a ResourceExhausted error.
+func retryDelay(t *testing.T, err error) time.Duration {
+	t.Helper()
+	st := status.Convert(err)
+	if st.Code() != codes.ResourceExhausted {
+		t.Fatalf("want ResourceExhausted, got %v", err)
+	}
+	for _, d := range st.Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok {
+			return ri.GetRetryDelay().AsDuration()
+		}
+	}
+	t.Fatalf("ResourceExhausted without RetryInfo: %v", err)
+	return 0
+}
+
+func TestClassOf(t *testing.T) {
+	for method, want := range map[string]Class{
+		"/casebridge.v1.CaseService/GetCase":            Read,
+		"/casebridge.v1.CaseService/ListNotes":          Read,
+		"/casebridge.v1.AuditService/VerifyChain":       Read,
+		"/casebridge.v1.CaseService/UpdateCase":         Write,
+		"/casebridge.v1.ReferralService/AcceptReferral": Write,
+		"/casebridge.v1.CaseService/ImportCases":        Import,
+		"/casebridge.v1.StatsService/CountCases":        Stats,
+		"/casebridge.v1.StatsService/GetIndicators":     Stats,
+		"/casebridge.v1.ReferralService/WatchReferrals": Watch,
+		"/grpc.health.v1.Health/Watch":                  Public,
+	} {
+		if got := ClassOf(method); got != want {
+			t.Errorf("ClassOf(%s) = %s, want %s", method, got, want)
+		}
+	}
+}
+
+// A caller at its in-flight bound is refused until a call ends; another
+// caller of the same organisation is not, until the organisation's bound.
+func TestAdmitInFlight(t *testing.T) {
+	var cfg Config
+	cfg.Classes[Write] = ClassLimits{InFlight: 2, OrgInFlight: 3}
+	who := "a"
+	l := New(cfg, func(context.Context) (string, []string, bool) { return who, []string{"org"}, true })
+	const m = "/casebridge.v1.CaseService/UpdateCase"
+	var done []func()
+	for range 2 {
+		_, d, err := l.Admit(context.Background(), m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done = append(done, d)
+	}
+	_, _, err := l.Admit(context.Background(), m)
+	if retryDelay(t, err) <= 0 {
+		t.Fatal("no retry delay")
+	}
+	who = "b"
+	_, d, err := l.Admit(context.Background(), m)
+	if err != nil {
+		t.Fatalf("second caller refused below the organisation's bound: %v", err)
+	}
+	if _, _, err := l.Admit(context.Background(), m); status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("organisation bound not enforced: %v", err)
+	}
+	d()
+	done[0]()
+	who = "a"
+	if _, _, err := l.Admit(context.Background(), m); err != nil {
+		t.Fatalf("a finished call did not free its slot: %v", err)
+	}
+}
+
+// The replica's pool of a class runs ServerInFlight calls, queues Queue
+// more until their deadline, and refuses the rest at once.
+func TestAdmitServerPoolQueues(t *testing.T) {
+	var cfg Config
+	cfg.Classes[Stats] = ClassLimits{ServerInFlight: 1, Queue: 1, Timeout: time.Minute}
+	l := New(cfg, identityOf("c"))
+	const m = "/casebridge.v1.StatsService/CountCases"
+	_, done, err := l.Admit(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	queued := make(chan error, 1)
+	go func() {
+		_, d, err := l.Admit(context.Background(), m)
+		if err == nil {
+			d()
+		}
+		queued <- err
+	}()
+	for l.classes[Stats].waiting.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if _, _, err := l.Admit(context.Background(), m); status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("a call beyond the queue was not refused: %v", err)
+	}
+	done()
+	if err := <-queued; err != nil {
+		t.Fatalf("the queued call was not served once a worker was free: %v", err)
+	}
+}
+
+// The class timeout bounds the call's context even when the client gave
+// none, and a rate refusal says when to retry.
+func TestAdmitTimeoutAndRate(t *testing.T) {
+	var cfg Config
+	cfg.Classes[Read] = ClassLimits{Rate: 1, Burst: 1, Timeout: 50 * time.Millisecond}
+	l := New(cfg, identityOf("d"))
+	const m = "/casebridge.v1.CaseService/GetCase"
+	ctx, done, err := l.Admit(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > 50*time.Millisecond {
+		t.Fatalf("class timeout not applied: %v %v", dl, ok)
+	}
+	<-ctx.Done()
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		t.Fatal(ctx.Err())
+	}
+	_, _, err = l.Admit(context.Background(), m)
+	if d := retryDelay(t, err); d < 500*time.Millisecond || d > time.Second {
+		t.Fatalf("retry delay %s, want about a second at 1 call/s", d)
+	}
+}
+
+func TestClassLimitsFlag(t *testing.T) {
+	l := Defaults().Classes[Read]
+	if err := l.Set("rate=5,inflight=2,timeout=3s"); err != nil {
+		t.Fatal(err)
+	}
+	if l.Rate != 5 || l.InFlight != 2 || l.Timeout != 3*time.Second || l.OrgRate != Defaults().Classes[Read].OrgRate {
+		t.Fatalf("Set kept or changed the wrong limits: %+v", l)
+	}
+	var back ClassLimits
+	if err := back.Set(l.String()); err != nil || back != l {
+		t.Fatalf("String does not round-trip: %q %+v %v", l.String(), back, err)
+	}
+	if err := l.Set("speed=3"); err == nil {
+		t.Fatal("an unknown key was accepted")
+	}
+}
+
+// Flags configure a server exactly like the Config they came from.
+func TestFlagsRoundTrip(t *testing.T) {
+	want := Defaults().WithoutCallerLimits()
+	want.Classes[Stats].Queue = 64
+	var got Config
+	fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+	got.RegisterFlags(fs)
+	if err := fs.Parse(want.Flags()); err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Fatalf("flags gave\n%+v\nwant\n%+v", got, want)
+	}
+}

@@ -1,0 +1,177 @@
+package limits
+
+import (
+	"context"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/semaphore"
+	"google.golang.org/grpc/peer"
+
+	"github.com/casebridge/casebridge/internal/rpcerr"
+)
+
+// healthCheck is never limited: a load balancer's probe must be answered
+// even while someone floods the public streams.
+const healthCheck = "/grpc.health.v1.Health/Check"
+
+// busyRetry is the retry delay suggested when a concurrency bound, not a
+// rate, refused a call: calls usually finish well within it.
+const busyRetry = time.Second
+
+// Identity names who is calling: the caller key (the token subject) and the
+// organisations charged with the call. ok is false for calls without a
+// caller (public methods); they are keyed by the peer's address.
+type Identity func(ctx context.Context) (caller string, orgs []string, ok bool)
+
+// Limiter enforces the limits of every method class.
+type Limiter struct {
+	cfg      Config
+	identify Identity
+	classes  [numClasses]*classLimiter
+	rows     *buckets
+}
+
+type classLimiter struct {
+	name                string
+	cfg                 ClassLimits
+	callerRate, orgRate *buckets
+	callerBusy, orgBusy *counters
+	server              *semaphore.Weighted
+	waiting             atomic.Int64
+}
+
+// New builds the limiter of cfg; identify says who calls.
+func New(cfg Config, identify Identity) *Limiter {
+	l := &Limiter{cfg: cfg, identify: identify, rows: newBuckets(cfg.ImportRowsPerSecond, cfg.ImportRowsBurst)}
+	for cl := Class(0); cl < numClasses; cl++ {
+		c := cfg.Classes[cl]
+		cls := &classLimiter{
+			name: cl.String(), cfg: c,
+			callerRate: newBuckets(c.Rate, c.Burst), orgRate: newBuckets(c.OrgRate, c.OrgBurst),
+			callerBusy: newCounters(c.InFlight), orgBusy: newCounters(c.OrgInFlight),
+		}
+		if c.ServerInFlight > 0 {
+			cls.server = semaphore.NewWeighted(int64(c.ServerInFlight))
+		}
+		l.classes[cl] = cls
+	}
+	return l
+}
+
+// Admit lets a call of method start, or refuses it with ResourceExhausted
+// and the time to wait. The context it returns carries the class timeout;
+// done must be called when the call ends.
+func (l *Limiter) Admit(ctx context.Context, method string) (context.Context, func(), error) {
+	if method == healthCheck {
+		return ctx, func() {}, nil
+	}
+	c := l.classes[ClassOf(method)]
+	caller, orgs, ok := l.identify(ctx)
+	if !ok {
+		caller, orgs = "peer:"+peerHost(ctx), nil
+	}
+	var undo []func()
+	done := func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
+	refuse := func(err error) (context.Context, func(), error) {
+		done()
+		return ctx, func() {}, err
+	}
+	if !c.callerBusy.acquire(caller) {
+		return refuse(rpcerr.ResourceExhausted(busyRetry, "you have %d %s calls running, the most allowed at once: wait for one to finish", c.cfg.InFlight, c.name))
+	}
+	undo = append(undo, func() { c.callerBusy.release(caller) })
+	for _, org := range orgs {
+		if !c.orgBusy.acquire(org) {
+			return refuse(rpcerr.ResourceExhausted(busyRetry, "organisation %s has %d %s calls running, the most allowed at once", org, c.cfg.OrgInFlight, c.name))
+		}
+		undo = append(undo, func() { c.orgBusy.release(org) })
+	}
+	now := time.Now()
+	if ok, retry := c.callerRate.take(caller, now); !ok {
+		return refuse(rpcerr.ResourceExhausted(retry, "too many %s calls: at most %g a second, try again in %s", c.name, c.cfg.Rate, roundUp(retry)))
+	}
+	for _, org := range orgs {
+		if ok, retry := c.orgRate.take(org, now); !ok {
+			return refuse(rpcerr.ResourceExhausted(retry, "too many %s calls from organisation %s: at most %g a second, try again in %s", c.name, org, c.cfg.OrgRate, roundUp(retry)))
+		}
+	}
+	if c.server != nil {
+		if err := c.acquireServer(ctx); err != nil {
+			return refuse(err)
+		}
+		undo = append(undo, func() { c.server.Release(1) })
+	}
+	if c.cfg.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
+		undo = append(undo, cancel)
+	}
+	return ctx, done, nil
+}
+
+// acquireServer takes a slot of the replica's pool of this class, waiting
+// in a bounded queue while the call's context lasts.
+func (c *classLimiter) acquireServer(ctx context.Context) error {
+	if c.server.TryAcquire(1) {
+		return nil
+	}
+	if c.waiting.Add(1) > int64(c.cfg.Queue) {
+		c.waiting.Add(-1)
+		return rpcerr.ResourceExhausted(busyRetry, "the server is running its %d %s calls and %d more wait: try again shortly", c.cfg.ServerInFlight, c.name, c.cfg.Queue)
+	}
+	defer c.waiting.Add(-1)
+	wait := ctx
+	if c.cfg.Timeout > 0 {
+		var cancel context.CancelFunc
+		wait, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
+		defer cancel()
+	}
+	if err := c.server.Acquire(wait, 1); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return rpcerr.ResourceExhausted(busyRetry, "no %s worker became free in %s: try again shortly", c.name, c.cfg.Timeout)
+	}
+	return nil
+}
+
+// waitRows holds an import until its organisation may import n more rows.
+func (l *Limiter) waitRows(ctx context.Context, orgs []string, n int) error {
+	if l.rows == nil {
+		return nil
+	}
+	for _, org := range orgs {
+		if err := l.rows.get(org).WaitN(ctx, n); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return rpcerr.ResourceExhausted(busyRetry, "organisation %s is importing more than %g rows a second: send fewer rows per stream", org, l.cfg.ImportRowsPerSecond)
+		}
+	}
+	return nil
+}
+
+func peerHost(ctx context.Context) string {
+	p, ok := peer.FromContext(ctx)
+	if !ok || p.Addr == nil {
+		return "unknown"
+	}
+	host, _, err := net.SplitHostPort(p.Addr.String())
+	if err != nil {
+		return p.Addr.String()
+	}
+	return host
+}
+
+func roundUp(d time.Duration) time.Duration {
+	if d < time.Millisecond {
+		return time.Millisecond
+	}
+	return d.Round(time.Millisecond)
+}
