@@ -7,6 +7,8 @@
 #   deploy/postgres.sh url DIR              print DATABASE_URL of a running cluster
 #   deploy/postgres.sh status DIR           exit 0 when running
 #   deploy/postgres.sh database DIR NAME    create database NAME if missing; prints its URL
+#   deploy/postgres.sh raise-xid DIR XID    stop, set the next transaction id (pg_resetwal -x), start
+#   deploy/postgres.sh bin DIR NAME         print the path of PostgreSQL program NAME (pg_dump, ...)
 #
 # The cluster listens on 127.0.0.1 only, on a free port, with trust
 # authentication: it is for a laptop or a test run, never for production.
@@ -107,6 +109,22 @@ database() {
   echo "postgres://postgres@127.0.0.1:$port/$name?sslmode=disable"
 }
 
+# raise_xid gives a cluster a transaction-id counter far from a fresh
+# one's, as a long-lived production cluster has (restore tests need it).
+raise_xid() {
+  local dir=$1 xid=$2 resetwal
+  resetwal=$(find_bin pg_resetwal) || die "pg_resetwal not found next to the server binaries"
+  stop "$dir"
+  as_owner "$resetwal" -x "$xid" -D "$dir/pgdata" >/dev/null
+  # The commit-status file of the new xid's segment (1048576 xids each)
+  # must exist; a zero-filled one means "no transaction there yet".
+  local seg
+  seg=$(printf '%04X' $(( xid / 1048576 )))
+  [ -f "$dir/pgdata/pg_xact/$seg" ] || { head -c 262144 /dev/zero >"$dir/pgdata/pg_xact/$seg"; owner_of_dir "$dir"; }
+  start "$dir" --fast >/dev/null
+  url_of "$dir"
+}
+
 cmd=${1:-}; dir=${2:-}
 [ -n "$cmd" ] && [ -n "$dir" ] || die "usage: $0 start|stop|url|status DIR [--fast]"
 need_bins
@@ -116,5 +134,7 @@ case "$cmd" in
   url)    running "$dir" || die "no cluster running in $dir"; url_of "$dir" ;;
   status) running "$dir" ;;
   database) [ -n "${3:-}" ] || die "usage: $0 database DIR NAME"; database "$dir" "$3" ;;
+  raise-xid) [ -n "${3:-}" ] || die "usage: $0 raise-xid DIR XID"; raise_xid "$dir" "$3" ;;
+  bin)    [ -n "${3:-}" ] || die "usage: $0 bin DIR NAME"; find_bin "$3" || die "$3 not found" ;;
   *)      die "unknown command $cmd" ;;
 esac

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -25,6 +26,12 @@ const chainLockKey int64 = 0x4342_4155_4449_5401 // "CBAUDIT" + 1
 // still running when it was linked (its horizon). Events of transactions
 // older than the last horizon are all linked already, so a pass looks only
 // at the events above it that are not yet in the chain.
+//
+// Transaction ids belong to one cluster: each chain row also names the
+// cluster of its horizon. A pass in another cluster (a dump restored
+// elsewhere) links every unlinked event, however its xid compares, and
+// records the highest restored seq as a floor, so later passes skip the
+// restored events by seq rather than by the old cluster's xids.
 type Chainer struct {
 	pool  *pgxpool.Pool
 	log   *slog.Logger
@@ -89,15 +96,27 @@ const candidatesSQL = `
 SELECT e.id::text, e.event_time, e.subject, e.organization_id, e.roles, e.method,
        COALESCE(e.case_id::text, ''), e.classes, e.code, e.request_id, e.details
 FROM audit_events e
-WHERE e.xid >= $1
+WHERE e.xid >= $1 AND e.seq > $2
   AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.event_id = e.id)
 ORDER BY e.seq
-LIMIT $2`
+LIMIT $3`
 
 const linkSQL = `
-INSERT INTO audit_chain (position, event_id, prev_hash, hash, horizon)
-SELECT x.p, x.e::uuid, x.ph, x.h, $5
+INSERT INTO audit_chain (position, event_id, prev_hash, hash, horizon, horizon_cluster, seq_floor)
+SELECT x.p, x.e::uuid, x.ph, x.h, $5, $6, $7
 FROM unnest($1::bigint[], $2::text[], $3::bytea[], $4::bytea[]) AS x(p, e, ph, h)`
+
+// clusterSQL reads this cluster's identity and the newest transaction id
+// it has assigned (plus one).
+const clusterSQL = `
+SELECT system_identifier::text, pg_snapshot_xmax(pg_current_snapshot())::text::bigint
+FROM pg_control_system()`
+
+// restoredFloorSQL is the highest seq among linked events: after a
+// restore every linked event is a restored one, and every event inserted
+// since has a higher seq (the identity sequence is restored with them).
+const restoredFloorSQL = `
+SELECT COALESCE(max(e.seq), 0) FROM audit_chain c JOIN audit_events e ON e.id = c.event_id`
 
 // pass links up to c.batch unlinked events. With wait it waits for the
 // lock; without, it returns at once when another pass holds it. more
@@ -129,13 +148,30 @@ func (c *Chainer) pass(ctx context.Context, wait bool) (linked int, more bool, e
 	if err := tx.QueryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`).Scan(&xmin); err != nil {
 		return 0, false, fmt.Errorf("snapshot horizon: %w", err)
 	}
-	var lastPos, floor int64
+	var cluster string
+	var xmax int64
+	if err := tx.QueryRow(ctx, clusterSQL).Scan(&cluster, &xmax); err != nil {
+		return 0, false, fmt.Errorf("cluster identity: %w", err)
+	}
+	var lastPos, floor, seqFloor int64
+	var headCluster string
 	lastHash := []byte{}
-	err = tx.QueryRow(ctx, `SELECT position, hash, horizon FROM audit_chain ORDER BY position DESC LIMIT 1`).Scan(&lastPos, &lastHash, &floor)
+	err = tx.QueryRow(ctx, `SELECT position, hash, horizon, horizon_cluster, seq_floor FROM audit_chain ORDER BY position DESC LIMIT 1`).
+		Scan(&lastPos, &lastHash, &floor, &headCluster, &seqFloor)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return 0, false, fmt.Errorf("chain head: %w", err)
 	}
-	rows, err := tx.Query(ctx, candidatesSQL, floor, c.batch)
+	batch := c.batch
+	if moved(headCluster, cluster, floor, xmax) {
+		// The horizon is another cluster's xid: link everything unlinked
+		// in this one pass (no batch limit, so the floor below is taken
+		// once, before any event of this cluster is linked).
+		if err := tx.QueryRow(ctx, restoredFloorSQL).Scan(&seqFloor); err != nil {
+			return 0, false, fmt.Errorf("restored events: %w", err)
+		}
+		floor, batch = 0, math.MaxInt32
+	}
+	rows, err := tx.Query(ctx, candidatesSQL, floor, seqFloor, batch)
 	if err != nil {
 		return 0, false, fmt.Errorf("unlinked events: %w", err)
 	}
@@ -147,7 +183,7 @@ func (c *Chainer) pass(ctx context.Context, wait bool) (linked int, more bool, e
 		return 0, false, tx.Commit(ctx)
 	}
 	horizon := floor
-	if len(events) < c.batch {
+	if len(events) < batch {
 		// Every event of a transaction older than xmin was a candidate.
 		horizon = max(floor, xmin)
 	}
@@ -162,13 +198,24 @@ func (c *Chainer) pass(ctx context.Context, wait bool) (linked int, more bool, e
 		positions[i], ids[i], prevs[i], hashes[i] = pos, e.ID, prev, h
 		prev = h
 	}
-	if _, err := tx.Exec(ctx, linkSQL, positions, ids, prevs, hashes, horizon); err != nil {
+	if _, err := tx.Exec(ctx, linkSQL, positions, ids, prevs, hashes, horizon, cluster, seqFloor); err != nil {
 		return 0, false, fmt.Errorf("link events: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return 0, false, fmt.Errorf("link events: %w", err)
 	}
-	return len(events), len(events) == c.batch, nil
+	return len(events), len(events) == batch, nil
+}
+
+// moved reports whether the chain head's horizon was taken in another
+// cluster than this one. Rows written before horizons named their cluster
+// (”) are taken as this cluster's unless their horizon is ahead of every
+// xid this cluster has assigned.
+func moved(headCluster, cluster string, floor, xmax int64) bool {
+	if headCluster == "" {
+		return floor > xmax
+	}
+	return headCluster != cluster
 }
 
 // scanEvent scans the eleven event columns in the order candidatesSQL selects them.

@@ -30,7 +30,20 @@ type VerifyResult struct {
 	// Next is the position to continue from when the deadline stopped the
 	// walk early; 0 when the range is done.
 	Next int64
+	// Unlinked counts the events that should have been linked by now but
+	// are not in the chain; checked when the range reaches the chain's end.
+	Unlinked int64
 }
+
+// UnlinkedGrace is how old an event must be before Verify reports it as
+// never linked: the chainer links committed events within a second or so.
+const UnlinkedGrace = time.Minute
+
+const unlinkedSQL = `
+SELECT count(*), COALESCE(min(e.event_time), 'epoch'::timestamptz)
+FROM audit_events e
+WHERE e.event_time < now() - $1::interval
+  AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.event_id = e.id)`
 
 const verifyPage = 2000
 
@@ -67,8 +80,9 @@ func Verify(ctx context.Context, q db.Querier, from, to int64) (VerifyResult, er
 		to = last
 	}
 	res := VerifyResult{Intact: true}
+	atEnd := to == last
 	if from > to {
-		return res, nil
+		return checkUnlinked(ctx, q, res, last, atEnd)
 	}
 	prev := []byte{}
 	if from > 1 {
@@ -115,7 +129,25 @@ func Verify(ctx context.Context, q db.Querier, from, to int64) (VerifyResult, er
 			return broken(res, expected, fmt.Sprintf("position %d is missing from the chain", expected)), nil
 		}
 	}
-	return res, nil
+	return checkUnlinked(ctx, q, res, last, atEnd)
+}
+
+// checkUnlinked breaks an intact result that reached the chain's end when
+// events older than UnlinkedGrace were never linked: a chain that stopped
+// growing must not verify as intact.
+func checkUnlinked(ctx context.Context, q db.Querier, res VerifyResult, last int64, atEnd bool) (VerifyResult, error) {
+	if !atEnd {
+		return res, nil
+	}
+	var oldest time.Time
+	if err := q.QueryRow(ctx, unlinkedSQL, UnlinkedGrace.String()).Scan(&res.Unlinked, &oldest); err != nil {
+		return VerifyResult{}, fmt.Errorf("audit: unlinked events: %w", err)
+	}
+	if res.Unlinked == 0 {
+		return res, nil
+	}
+	return broken(res, last+1, fmt.Sprintf("%d events were never linked into the chain (the oldest from %s)",
+		res.Unlinked, oldest.UTC().Format(time.RFC3339))), nil
 }
 
 func broken(res VerifyResult, pos int64, reason string) VerifyResult {

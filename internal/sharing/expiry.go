@@ -22,7 +22,7 @@ import (
 func EndExpired(ctx context.Context, pool *pgxpool.Pool, km *keys.Manager, limit int) (int, error) {
 	rows, err := pool.Query(ctx, `SELECT DISTINCT r.case_id::text, r.consent_id::text
 		FROM referrals r JOIN consents c ON c.id = r.consent_id
-		WHERE `+referral.OpenSQL("r")+` AND c.expire_time <= now()
+		WHERE `+referral.OpenSQL("r")+` AND `+referral.LapsedSQL("c")+`
 		LIMIT $1`, limit)
 	if err != nil {
 		return 0, fmt.Errorf("find lapsed consents: %w", err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/referral"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -36,8 +37,7 @@ func findConsent(ctx context.Context, tx pgx.Tx, caseID, named string, to recipi
 	var id string
 	err := tx.QueryRow(ctx, `
 		SELECT id FROM consents
-		WHERE case_id = $1 AND purpose = $2 AND decision = 1 AND state = 1
-		  AND (expire_time IS NULL OR expire_time > now())
+		WHERE case_id = $1 AND purpose = $2 AND `+referral.InForceSQL("consents")+`
 		  AND (organization_id = $3 OR organization_kind = $4)
 		ORDER BY organization_id IS NOT NULL DESC, given_time DESC, create_time DESC
 		LIMIT 1`, caseID, int16(purpose), to.id, int16(to.kind)).Scan(&id)
@@ -69,7 +69,7 @@ func checkNamedConsent(ctx context.Context, tx pgx.Tx, caseID, id string, to rec
 		return "", fmt.Errorf("load consent %s: %w", id, err)
 	}
 	var problems []string
-	if why := inactive(state, decision, expire, now); why != "" {
+	if why := referral.NotInForce(state, decision, expire, now); why != "" {
 		problems = append(problems, why)
 	}
 	if casebridgev1.ConsentPurpose(p) != purpose {
@@ -89,19 +89,6 @@ func checkNamedConsent(ctx context.Context, tx pgx.Tx, caseID, id string, to rec
 			id, strings.Join(problems, "; it "), purposeWord(purpose), to)
 	}
 	return id, nil
-}
-
-// inactive says why a consent is not in force, or "" when it is.
-func inactive(state, decision int16, expire *time.Time, now time.Time) string {
-	switch {
-	case casebridgev1.ConsentDecision(decision) != casebridgev1.ConsentDecision_CONSENT_DECISION_GRANTED:
-		return "records a refusal"
-	case casebridgev1.ConsentState(state) == casebridgev1.ConsentState_CONSENT_STATE_WITHDRAWN:
-		return "was withdrawn"
-	case expire != nil && !expire.After(now):
-		return "has expired"
-	}
-	return ""
 }
 
 // recipientOf looks up the organisation a referral goes to.

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/referral"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/sharing"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -171,7 +172,7 @@ func acceptable(ctx context.Context, tx pgx.Tx, r *referralRow) error {
 	if err != nil {
 		return fmt.Errorf("load consent %s of referral %s: %w", *r.ConsentID, r.ID, err)
 	}
-	if why := inactive(state, decision, expire, now); why != "" {
+	if why := referral.NotInForce(state, decision, expire, now); why != "" {
 		return rpcerr.FailedPrecondition("the consent %s that referral %s relies on %s: the referral cannot be accepted", *r.ConsentID, r.ID, why)
 	}
 	return nil

@@ -1,0 +1,47 @@
+package referral
+
+import (
+	"fmt"
+	"time"
+
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// A referral stands on the person's consent. "Consent in force" is one
+// rule, written twice side by side: InForceSQL for queries and NotInForce
+// for a consent already loaded. Change them together.
+
+const (
+	granted = casebridgev1.ConsentDecision_CONSENT_DECISION_GRANTED
+	active  = casebridgev1.ConsentState_CONSENT_STATE_ACTIVE
+)
+
+// InForceSQL is the condition "the consent aliased s is in force": it
+// grants, it is not withdrawn and it has not lapsed. The SQL twin of
+// NotInForce.
+func InForceSQL(s string) string {
+	return fmt.Sprintf(`(%[1]s.decision = %[2]d AND %[1]s.state = %[3]d AND NOT %[4]s)`,
+		s, int16(granted), int16(active), LapsedSQL(s))
+}
+
+// LapsedSQL is the condition "the consent aliased s has lapsed": its expiry
+// has passed. A lapsed consent ends the sharing it allowed, as a
+// withdrawal does.
+func LapsedSQL(s string) string {
+	return fmt.Sprintf(`coalesce(%[1]s.expire_time <= now(), false)`, s)
+}
+
+// NotInForce says why a consent (its stored state and decision, its expiry
+// and the database's now) is not in force, or "" when it is: the Go twin of
+// InForceSQL.
+func NotInForce(state, decision int16, expire *time.Time, now time.Time) string {
+	switch {
+	case casebridgev1.ConsentDecision(decision) != granted:
+		return "records a refusal"
+	case casebridgev1.ConsentState(state) != active:
+		return "was withdrawn"
+	case expire != nil && !expire.After(now):
+		return "has expired"
+	}
+	return ""
+}
