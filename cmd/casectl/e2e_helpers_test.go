@@ -98,7 +98,7 @@ func (w *world) start(addr string, extra ...string) *server {
 	w.t.Helper()
 	s := &server{t: w.t, addr: addr, log: &syncBuffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command(casebridgedBin, append([]string{"--dev", "--data-dir", w.dataDir, "--database-url", w.dbURL,
-		"--listen", addr, "--log-level", "warn", "--shutdown-grace", "2s"}, extra...)...)
+		"--listen", addr, "--admin-listen", "127.0.0.1:0", "--log-level", "warn", "--shutdown-grace", "2s"}, extra...)...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
 		w.t.Fatalf("start casebridged: %v", err)

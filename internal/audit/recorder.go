@@ -48,6 +48,9 @@ type Options struct {
 	WriteTimeout time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// OnGroupCommit, if set, is told the number of events of every group
+	// commit (metrics).
+	OnGroupCommit func(events int)
 }
 
 // Recorder writes audit events. Build it with NewRecorder, call Start once
@@ -384,12 +387,18 @@ func (r *Recorder) worker() {
 		if err != nil {
 			r.log.Error("audit: group commit failed", "events", len(events), "error", err.Error())
 		}
+		if r.opts.OnGroupCommit != nil {
+			r.opts.OnGroupCommit(len(events))
+		}
 		r.waiting.Add(-int64(len(batch)))
 		for _, p := range batch {
 			p.done <- err
 		}
 	}
 }
+
+// QueueDepth is the number of read events waiting for a flush worker.
+func (r *Recorder) QueueDepth() int { return len(r.queue) }
 
 // writer is the pool group commits use.
 func (r *Recorder) writer() *pgxpool.Pool {

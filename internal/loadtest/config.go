@@ -41,6 +41,7 @@ var workloadKeys = map[string][]string{
 	"countcases": {WCountCases, WCountCasesSolo},
 	"createcase": {WCreateCase},
 	"referral":   {WReferral},
+	"noisy":      {WNoisyQuiet},
 }
 
 // Config is one harness run.
@@ -107,7 +108,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Concurrency, "concurrency", c.Concurrency, "concurrent callers per workload")
 	fs.Float64Var(&c.HalfRate, "half-rate", c.HalfRate, "fraction of GetCase's maximum rate for the open-loop latency pass")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", c.CPUProfile, "write a CPU profile of the GetCase workload to this file (run the server in-process, without -server-bin, to see its frames)")
-	fs.Func("workloads", "comma-separated subset of getcase,listcases,updatecase,countcases,createcase,referral (the two limits always run)", func(s string) error {
+	fs.Func("workloads", "comma-separated subset of getcase,listcases,updatecase,countcases,createcase,referral, and noisy (only when named: bystander GetCase under attack on a second server with the default limits; the two limits always run)", func(s string) error {
 		c.Workloads = nil
 		for _, w := range strings.Split(s, ",") {
 			if w = strings.TrimSpace(strings.ToLower(w)); w != "" {

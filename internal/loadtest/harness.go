@@ -176,6 +176,14 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	})
 	run(WCreateCase, closed(WCreateCase, e.createCaseOp))
 	run(WReferral, closed(WReferral, e.referral))
+	if cfg.wantsNoisy() && ctx.Err() == nil {
+		results, notes, err := runNoisy(ctx, &cfg, e, dbURL, dataDir, logf)
+		if err != nil {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("noisy neighbour not measured: %v", err))
+		}
+		rep.Results = append(rep.Results, results...)
+		rep.Notes = append(rep.Notes, notes...)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -220,7 +228,7 @@ func newEnv(ctx context.Context, cfg *Config, addr, dbURL, dataDir string) (*env
 	}
 	ttl := 2*time.Hour + 20*(cfg.Duration+cfg.Warmup)
 	tokens := map[string]string{}
-	for _, sub := range []string{caseworker, lawyer, coordinator} {
+	for _, sub := range []string{caseworker, lawyer, coordinator, otherCaseworker} {
 		if tokens[sub], err = issuer.Mint(sub, ttl); err != nil {
 			return nil, nil, fmt.Errorf("mint token for %s: %w", sub, err)
 		}

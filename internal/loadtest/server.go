@@ -83,13 +83,18 @@ type runningServer struct {
 // against dbURL, as a subprocess of cfg.ServerBin or in this process, and
 // waits until its health check says SERVING.
 func startServer(ctx context.Context, cfg *Config, dbURL, dataDir string) (*runningServer, error) {
-	if cfg.ServerBin != "" {
-		return startSubprocess(ctx, cfg, dbURL, dataDir)
-	}
-	return startInProcess(ctx, cfg, dbURL, dataDir)
+	return startServerWith(ctx, cfg, dbURL, dataDir, capacityLimits())
 }
 
-func startInProcess(ctx context.Context, cfg *Config, dbURL, dataDir string) (*runningServer, error) {
+// startServerWith is startServer with the given limits.
+func startServerWith(ctx context.Context, cfg *Config, dbURL, dataDir string, lim limits.Config) (*runningServer, error) {
+	if cfg.ServerBin != "" {
+		return startSubprocess(ctx, cfg, dbURL, dataDir, lim)
+	}
+	return startInProcess(ctx, cfg, dbURL, dataDir, lim)
+}
+
+func startInProcess(ctx context.Context, cfg *Config, dbURL, dataDir string, lim limits.Config) (*runningServer, error) {
 	logFile, err := os.Create(filepath.Join(dataDir, "server.log"))
 	if err != nil {
 		return nil, err
@@ -102,7 +107,7 @@ func startInProcess(ctx context.Context, cfg *Config, dbURL, dataDir string) (*r
 	scfg := server.Config{
 		Dev: true, DataDir: dataDir, DatabaseURL: dbURL,
 		LogLevel: cfg.ServerLogLevel, LogFormat: "json", ShutdownGrace: 5 * time.Second,
-		Limits: capacityLimits(),
+		Limits: lim,
 	}
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	srv, err := server.New(sctx, scfg, log)
@@ -143,7 +148,7 @@ func startInProcess(ctx context.Context, cfg *Config, dbURL, dataDir string) (*r
 	return rs, nil
 }
 
-func startSubprocess(ctx context.Context, cfg *Config, dbURL, dataDir string) (*runningServer, error) {
+func startSubprocess(ctx context.Context, cfg *Config, dbURL, dataDir string, lim limits.Config) (*runningServer, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -156,7 +161,7 @@ func startSubprocess(ctx context.Context, cfg *Config, dbURL, dataDir string) (*
 	}
 	args := append([]string{"serve", "--dev", "--data-dir", dataDir, "--listen", addr,
 		"--database-url", dbURL, "--log-level", cfg.ServerLogLevel, "--log-format", "json", "--shutdown-grace", "5s"},
-		capacityLimits().Flags()...)
+		lim.Flags()...)
 	cmd := exec.Command(cfg.ServerBin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.Env = os.Environ()

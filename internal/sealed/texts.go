@@ -77,36 +77,3 @@ func ReadKey(ctx context.Context, km *keys.Manager, q db.Querier, caseID string)
 	}
 	return key, err
 }
-
-// Keys opens case keys once per case for a read over many rows, and wipes
-// them all in Wipe.
-type Keys struct {
-	km   *keys.Manager
-	q    db.Querier
-	open map[string]*vault.CaseKey
-}
-
-// NewKeys reads case keys through km on q.
-func NewKeys(km *keys.Manager, q db.Querier) *Keys {
-	return &Keys{km: km, q: q, open: map[string]*vault.CaseKey{}}
-}
-
-// Get returns the read key of the case (nil: see ReadKey).
-func (k *Keys) Get(ctx context.Context, caseID string) (*vault.CaseKey, error) {
-	if key, ok := k.open[caseID]; ok {
-		return key, nil
-	}
-	key, err := ReadKey(ctx, k.km, k.q, caseID)
-	if err != nil {
-		return nil, err
-	}
-	k.open[caseID] = key
-	return key, nil
-}
-
-// Wipe wipes every key it opened.
-func (k *Keys) Wipe() {
-	for _, key := range k.open {
-		key.Wipe()
-	}
-}

@@ -15,7 +15,10 @@ import (
 // Config is everything the server needs to start. Flags and environment
 // variables fill it (see RegisterFlags); Validate says what is missing.
 type Config struct {
-	Listen      string
+	Listen string
+	// AdminListen is the admin listener's address (metrics, pprof, plaintext
+	// health for probes); empty: none.
+	AdminListen string
 	DatabaseURL string
 	Dev         bool
 	DataDir     string
@@ -53,6 +56,7 @@ type Config struct {
 // RegisterFlags declares the server's flags on fs with their defaults.
 func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:7443", "address to serve gRPC on")
+	fs.StringVar(&c.AdminListen, "admin-listen", "127.0.0.1:9090", "address of the admin listener: /metrics, /debug/pprof/ and plaintext gRPC health for probes (empty: off); keep it off the public network")
 	fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL connection URL")
 	fs.BoolVar(&c.Dev, "dev", false, "laptop demo mode: local token issuer, generated keys, demo data, no TLS, loopback only. NEVER in production")
 	fs.BoolVar(&c.DemoCaseload, "demo-caseload", false, "dev mode: also seed a demo caseload (historic cases, litigation, hearings, claims), as make run does")

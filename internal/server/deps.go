@@ -71,7 +71,7 @@ func (s *Server) buildKeys(ctx context.Context) error {
 	if sweep <= 0 {
 		sweep = time.Minute
 	}
-	go sharing.SweepExpired(s.background, s.pool, s.keys, s.log, sweep)
+	go sharing.SweepExpired(s.background, s.pool, s.keys, s.log, sweep, s.metrics.ConsentSweep)
 	// Free text that older versions stored in plain columns is sealed
 	// before the first call is served (and again every minute, for rows an
 	// older replica writes during a rolling upgrade).

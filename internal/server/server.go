@@ -24,6 +24,7 @@ import (
 	"github.com/casebridge/casebridge/internal/db"
 	healthwatch "github.com/casebridge/casebridge/internal/health"
 	"github.com/casebridge/casebridge/internal/keys"
+	"github.com/casebridge/casebridge/internal/metrics"
 	"github.com/casebridge/casebridge/internal/validation"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 	auditsvc "github.com/casebridge/casebridge/services/audit"
@@ -56,6 +57,7 @@ type Server struct {
 
 	keys      *keys.Manager
 	audit     *audit.Recorder
+	metrics   *metrics.Metrics
 	authz     *authz.Engine
 	members   *authz.Members
 	validator *validation.Validator
@@ -71,7 +73,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		log.Warn("DEV MODE: local token issuer, generated keys, demo data and no TLS. Never use dev mode with real victim data.",
 			"data_dir", cfg.DataDir)
 	}
-	s := &Server{cfg: cfg, log: log}
+	s := &Server{cfg: cfg, log: log, metrics: metrics.New()}
 	s.background, s.stop = context.WithCancel(context.WithoutCancel(ctx))
 	s.streams, s.stopStreams = context.WithCancel(s.background)
 	s.closers = append(s.closers, s.stop)
@@ -112,7 +114,7 @@ func (s *Server) build(ctx context.Context) error {
 	auth := &authenticator{verifier: authn.NewCachingVerifier(verifier, tokenCacheSize, tokenCacheTTL)}
 	authzUnary, authzStream := authz.Interceptors(s.authz, s.members, subjectOf, publicMethods)
 	// Audit sits before authorization so that refused calls are recorded too.
-	s.audit = audit.NewRecorder(s.pool, s.log, audit.Options{})
+	s.audit = audit.NewRecorder(s.pool, s.log, audit.Options{OnGroupCommit: s.metrics.AuditBatch})
 	s.audit.Start(s.background)
 	s.closers = append(s.closers, s.audit.Close)
 	auditUnary, auditStream := s.audit.Interceptors(audit.Services(audit.DefaultServices...))
@@ -122,11 +124,13 @@ func (s *Server) build(ctx context.Context) error {
 	// authentication: a refused call costs neither an audit event nor a
 	// policy decision.
 	recoverUnary, recoverStream := recoverInterceptors(s.log)
+	// Metrics are outermost, so they count the status the client receives.
+	metricsUnary, metricsStream := s.metrics.Interceptors()
 	lim := s.limiter()
 	opts := []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(observeUnary(s.log), recoverUnary, auth.unary(), lim.UnaryInterceptor(), auditUnary, authzUnary,
+		grpc.ChainUnaryInterceptor(metricsUnary, observeUnary(s.log), recoverUnary, auth.unary(), lim.UnaryInterceptor(), auditUnary, authzUnary,
 			s.validator.UnaryInterceptor(), recoverUnary),
-		grpc.ChainStreamInterceptor(observeStream(s.log), recoverStream, auth.stream(), lim.StreamInterceptor(), auditStream, authzStream,
+		grpc.ChainStreamInterceptor(metricsStream, observeStream(s.log), recoverStream, auth.stream(), lim.StreamInterceptor(), auditStream, authzStream,
 			s.validator.StreamInterceptor(cases.ValidatesOwnStream...), recoverStream),
 	}
 	opts = append(opts, s.cfg.Limits.Transport.ServerOptions()...)
@@ -143,6 +147,8 @@ func (s *Server) build(ctx context.Context) error {
 	for name := range s.grpc.GetServiceInfo() {
 		s.services = append(s.services, name)
 	}
+	s.metrics.InitializeMethods(s.grpc)
+	s.registerGauges()
 	return nil
 }
 
@@ -192,6 +198,18 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 	watcher := &healthwatch.Watcher{Server: s.health, DB: s.pool, Services: s.services, Log: s.log}
 	go watcher.Run(watchCtx)
 
+	admin, err := s.listenAdmin()
+	if err != nil && s.cfg.Dev {
+		// Several dev servers on one machine (tests, the load harness)
+		// would otherwise fight over the default admin port.
+		s.log.Warn("no admin listener in dev mode", "error", err.Error())
+	} else if err != nil {
+		return err
+	}
+	if admin != nil {
+		go s.serveAdmin(watchCtx, admin)
+		s.log.Info("admin listener (health, metrics, pprof)", "address", admin.Addr().String())
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.grpc.Serve(lis) }()
 	s.log.Info("serving", "address", lis.Addr().String(), "tls", s.cfg.TLSCert != "", "services", len(s.services))

@@ -49,8 +49,9 @@ func EndExpired(ctx context.Context, pool *pgxpool.Pool, km *keys.Manager, limit
 	return len(found), nil
 }
 
-// SweepExpired runs EndExpired every interval until ctx ends.
-func SweepExpired(ctx context.Context, pool *pgxpool.Pool, km *keys.Manager, log *slog.Logger, interval time.Duration) {
+// SweepExpired runs EndExpired every interval until ctx ends; observe, if
+// not nil, is told each sweep's outcome (metrics).
+func SweepExpired(ctx context.Context, pool *pgxpool.Pool, km *keys.Manager, log *slog.Logger, interval time.Duration, observe func(ended int, err error)) {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
@@ -60,6 +61,9 @@ func SweepExpired(ctx context.Context, pool *pgxpool.Pool, km *keys.Manager, log
 		case <-ticker.C:
 		}
 		n, err := EndExpired(ctx, pool, km, 100)
+		if observe != nil && ctx.Err() == nil {
+			observe(n, err)
+		}
 		if err != nil && ctx.Err() == nil {
 			log.Warn("ending the sharing of lapsed consents failed", "error", err)
 		}

@@ -3,6 +3,7 @@ package vault
 import (
 	"container/list"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,6 +16,8 @@ type KeyCache struct {
 	capacity int
 	ttl      time.Duration
 	now      func() time.Time // replaced in tests
+
+	hits, misses atomic.Uint64
 
 	mu      sync.Mutex
 	entries map[string]*cacheEntry
@@ -54,11 +57,17 @@ func (c *KeyCache) Get(caseID string) (*CaseKey, bool) {
 	c.expireLocked()
 	e, ok := c.entries[caseID]
 	if !ok {
+		c.misses.Add(1)
 		return nil, false
 	}
+	c.hits.Add(1)
 	c.lru.MoveToFront(e.lruElem)
 	return e.key.clone(), true
 }
+
+// Stats are the lookups that found a key and those that did not, since the
+// cache was made (what the key-cache hit ratio is computed from).
+func (c *KeyCache) Stats() (hits, misses uint64) { return c.hits.Load(), c.misses.Load() }
 
 // Put caches a copy of key for caseID, replacing any previous key and
 // restarting its ttl. The caller keeps ownership of key and may Wipe it.

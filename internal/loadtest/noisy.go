@@ -1,0 +1,131 @@
+package loadtest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/casebridge/casebridge/internal/limits"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// The noisy-neighbour workload: a bystander of one organisation reads its
+// cases at a steady rate on a server with the default limits, first alone
+// and then while one hostile caller of elsewhere floods the server. The
+// figure is the bystander's p99 under attack against its p99 alone (the
+// goal: at most 3×).
+const (
+	WNoisyQuiet = "Noisy neighbour: bystander GetCase, quiet"
+	noisyPrefix = "Noisy neighbour: "
+
+	// otherCaseworker is the attacker of another organisation.
+	otherCaseworker = "caseworker@cso-c"
+	// bystanderRate stays within one caller's default read rate.
+	bystanderRate    = 40
+	bystanderWorkers = 4
+	attackers        = 16
+)
+
+// wantsNoisy reports a run that names the noisy-neighbour workload: it
+// starts a second server and runs four passes, so it runs only when asked
+// for (--workloads noisy).
+func (c *Config) wantsNoisy() bool { return slices.Contains(c.Workloads, "noisy") }
+
+// attack is one hostile caller's flood.
+type attack struct {
+	name string
+	op   op
+}
+
+func (e *env) attacks() []attack {
+	var importLine atomic.Int64
+	return []attack{
+		{fmt.Sprintf("CountCases ×%d (one coordinator)", attackers), e.countCases},
+		{fmt.Sprintf("CreateCase ×%d (one caseworker of another organisation)", attackers), e.createFlood},
+		{fmt.Sprintf("ImportCases ×%d streams of 1,000 rows (one caseworker of another organisation)", attackers),
+			func(ctx context.Context, w *worker) error { return e.importFlood(ctx, &importLine) }},
+	}
+}
+
+// runNoisy starts a second server with the default limits on the same
+// database and runs the bystander alone and under each attack.
+func runNoisy(ctx context.Context, cfg *Config, main *env, dbURL, dataDir string, logf func(string, ...any)) ([]Result, []string, error) {
+	srv, err := startServerWith(ctx, cfg, dbURL, dataDir, limits.Defaults())
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() { _ = srv.stop() }()
+	e, closeEnv, err := newEnv(ctx, cfg, srv.addr, dbURL, dataDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer closeEnv()
+	e.full = main.full
+	srv.mem.start()
+	wt := &watch{mem: srv.mem, ctx: ctx}
+	bystander := func(name string) Result {
+		return runOpen(ctx, name, bystanderWorkers, bystanderRate, cfg.Warmup, cfg.Duration, wt, e.getCase)
+	}
+	logf("noisy neighbour: the bystander alone")
+	quiet := bystander(WNoisyQuiet)
+	results := []Result{quiet}
+	var notes []string
+	for _, a := range e.attacks() {
+		if ctx.Err() != nil {
+			break
+		}
+		logf("noisy neighbour: during %s", a.name)
+		var hostile Result
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			hostile = runClosed(ctx, noisyPrefix+"attacker "+a.name, attackers, cfg.Warmup, cfg.Duration, nil, a.op)
+		})
+		by := bystander(noisyPrefix + "bystander GetCase, during " + a.name)
+		wg.Wait()
+		results = append(results, by, hostile)
+		ratio := 0.0
+		if quiet.P99Ms > 0 {
+			ratio = by.P99Ms / quiet.P99Ms
+		}
+		verdict := "pass"
+		if ratio > 3 || by.Errors > 0 {
+			verdict = "MISS"
+		}
+		notes = append(notes, fmt.Sprintf("noisy neighbour, %s: bystander p99 %.2f ms vs %.2f ms alone (%.1f×, goal ≤ 3×: %s), %d bystander errors; the attacker got %.0f/s through and %d refusals",
+			a.name, by.P99Ms, quiet.P99Ms, ratio, verdict, by.Errors, hostile.RPS, hostile.Errors))
+	}
+	return results, notes, nil
+}
+
+// createFlood creates cases with every class as a caseworker of another
+// organisation.
+func (e *env) createFlood(ctx context.Context, w *worker) error {
+	_, err := e.cases.CreateCase(e.as(ctx, otherCaseworker), &casebridgev1.CreateCaseRequest{Case: newCase(w.rng)})
+	return err
+}
+
+// importFlood streams 1,000 rows of coded attributes, each line new.
+func (e *env) importFlood(ctx context.Context, line *atomic.Int64) error {
+	stream, err := e.cases.ImportCases(e.as(ctx, otherCaseworker))
+	if err != nil {
+		return err
+	}
+	if err := stream.Send(&casebridgev1.ImportCasesRequest{Item: &casebridgev1.ImportCasesRequest_Header{
+		Header: &casebridgev1.ImportHeader{Source: "noisy-neighbour.csv"}}}); err != nil {
+		return err
+	}
+	for range 1000 {
+		row := &casebridgev1.ImportRow{Line: line.Add(1), Coded: &casebridgev1.CodedAttributes{}}
+		if err := stream.Send(&casebridgev1.ImportCasesRequest{Item: &casebridgev1.ImportCasesRequest_Row{Row: row}}); err != nil {
+			if err == io.EOF {
+				break
+			}
+			return err
+		}
+	}
+	_, err = stream.CloseAndRecv()
+	return err
+}
