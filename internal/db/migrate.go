@@ -16,6 +16,9 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
+//go:embed grants.sql
+var grantsSQL string
+
 // Migrations returns the versioned SQL files embedded in the binary.
 func Migrations() fs.FS {
 	sub, err := fs.Sub(migrations, "migrations")
@@ -25,8 +28,11 @@ func Migrations() fs.FS {
 	return sub
 }
 
-// Migrate applies every pending migration. goose takes a PostgreSQL advisory
-// lock, so replicas starting together apply each migration once.
+// Migrate applies every pending migration, then ensures the server's role
+// and its privileges exist (grants.sql), every time: a dump restored into a
+// fresh cluster has no roles and lost its GRANTs, and migrate repairs it.
+// goose takes a PostgreSQL advisory lock, so replicas starting together
+// apply each migration once.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	sqlDB := stdlib.OpenDBFromPool(pool)
 	defer sqlDB.Close()
@@ -36,6 +42,9 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	}
 	if _, err := provider.Up(ctx); err != nil {
 		return fmt.Errorf("apply migrations: %w", err)
+	}
+	if err := ensureGrants(ctx, pool); err != nil {
+		return fmt.Errorf("ensure the server role's privileges: %w", err)
 	}
 	return nil
 }
@@ -51,4 +60,23 @@ func newProvider(sqlDB *sql.DB) (*goose.Provider, error) {
 		return nil, fmt.Errorf("load migrations: %w", err)
 	}
 	return p, nil
+}
+
+// grantsLockKey serialises grants.sql among replicas: concurrent GRANTs
+// on one object fail with "tuple concurrently updated".
+const grantsLockKey int64 = 0x4342_4752_4e54_0001 // "CBGRNT" + 1
+
+func ensureGrants(ctx context.Context, pool *pgxpool.Pool) error {
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit it is a no-op
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, grantsLockKey); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, grantsSQL); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
 }
