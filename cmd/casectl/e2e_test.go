@@ -136,8 +136,9 @@ func TestStory(t *testing.T) {
 		t.Errorf("stats CSV header:\n%s", stats)
 	}
 	// 13 cases in all; the one case of this year is a cell below k, shown
-	// as "<5" (and so is any cell it could be worked out from).
-	contains(t, stats, "(all),(all),(all),13\n", fmt.Sprintf("%d,RS,female,<5", time.Now().Year()))
+	// withheld as fewer than 5 (and so is any cell it could be worked out
+	// from, with its own reason).
+	contains(t, stats, "(all),(all),(all),13\n", fmt.Sprintf("%d,RS,female,withheld (fewer than 5)", time.Now().Year()))
 	co.ok("stats", "indicators")
 	co.fails(1, "your role does not allow this", "cases", "list")
 

@@ -18,9 +18,11 @@ func (a *app) statsCommand() *cli.Command {
 		Name:    "stats",
 		Summary: "anonymised counts and monitoring indicators (coordinators)",
 		Help: `Anonymised figures across organisations, for coordinators: never a record
-about a person. Every count below the server's threshold k is withheld and
-shown as "<k" (never as zero), and so are counts from which a small one
-could be worked out.`,
+about a person. Every count below the server's threshold k is withheld, and
+so are counts from which a small one could be worked out. A withheld count
+is shown as "withheld" with its reason: "fewer than k" (the only one that
+says the count is small), "protects another cell", "one organisation" (one
+organisation holds nearly all of it) or "differencing".`,
 		Examples: []string{
 			"casectl stats cases --by year,country,sex",
 			"casectl stats cases --by year,form --csv > cases-by-year-and-form.csv",
@@ -128,7 +130,7 @@ with several forms of exploitation counts once under each.`,
 			if f == output.CSV {
 				return output.WriteCSV(a.stdout(), headers, rows)
 			}
-			a.say("Counts below %d are withheld and shown as <%d.", resp.GetK(), resp.GetK())
+			a.say("Counts below %d are withheld, and so are counts that would give one away; each withheld count says why.", resp.GetK())
 			return output.WriteTable(a.stdout(), headers, rows)
 		},
 	}
@@ -164,12 +166,30 @@ func crossTable(resp *casebridgev1.CountCasesResponse) ([]string, [][]string) {
 	return headers, rows
 }
 
-// countText shows a withheld count as "<k", never as a number.
+// countText shows a withheld count as "withheld" with its reason, never
+// as a number.
 func countText(c *casebridgev1.Cell, k int32) string {
 	if c.GetSuppressed() {
-		return "<" + strconv.Itoa(int(k))
+		return withheldText(c.GetWithheldReason(), k)
 	}
 	return strconv.FormatInt(c.GetCount(), 10)
+}
+
+// withheldText says why a figure was withheld. Only a primary figure is
+// said to be small: one withheld to protect another may be of any size,
+// and calling it "<5" would publish a false figure.
+func withheldText(r casebridgev1.WithheldReason, k int32) string {
+	switch r {
+	case casebridgev1.WithheldReason_WITHHELD_REASON_PRIMARY:
+		return "withheld (fewer than " + strconv.Itoa(int(k)) + ")"
+	case casebridgev1.WithheldReason_WITHHELD_REASON_SECONDARY:
+		return "withheld (protects another cell)"
+	case casebridgev1.WithheldReason_WITHHELD_REASON_CONTRIBUTOR:
+		return "withheld (one organisation)"
+	case casebridgev1.WithheldReason_WITHHELD_REASON_DIFFERENCING:
+		return "withheld (differencing)"
+	}
+	return "withheld"
 }
 
 // dimensionValue shows a cell coordinate the way it is typed: "female",

@@ -116,10 +116,11 @@ func (a *app) indicatorsRequest(years, from, to, country string) (*casebridgev1.
 	return req, nil
 }
 
-// indicatorValue shows a figure in its unit; a withheld one as "<k cases".
+// indicatorValue shows a figure in its unit; a withheld one as
+// "withheld" with its reason, never as a bound it may not meet.
 func indicatorValue(ind *casebridgev1.Indicator, k int32) string {
 	if ind.GetSuppressed() {
-		return fmt.Sprintf("withheld (rests on fewer than %d cases)", k)
+		return withheldText(ind.GetWithheldReason(), k)
 	}
 	switch v := ind.GetValue().(type) {
 	case *casebridgev1.Indicator_Count:

@@ -25,6 +25,10 @@ const (
 	Secondary
 	// ByCaller: withheld by the caller's own rule (Options.Withhold).
 	ByCaller
+	// Contributor: one organisation's cases make up all of the cell but
+	// 1 to k-1 others, which that organisation could subtract: it knows
+	// its own cases, and may have added them for that very purpose.
+	Contributor
 )
 
 // Primary reports whether the cell was withheld for what it counts itself,
@@ -47,6 +51,8 @@ func (r Reason) String() string {
 		return "withheld to protect another cell"
 	case ByCaller:
 		return "withheld by the caller's rule"
+	case Contributor:
+		return "one organisation holds all but fewer than k of the cases"
 	}
 	return "unknown"
 }

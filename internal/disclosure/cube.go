@@ -20,6 +20,8 @@ type cellStats struct {
 	// own counts, per filter f, the cases of the cell as counted without
 	// filter f, by their own value of f's attribute.
 	own []map[string]int64
+	// orgs counts the cell's cases by the organisation they belong to.
+	orgs map[string]int64
 }
 
 // cube holds every cell of a table — full cells and every level of totals
@@ -29,10 +31,22 @@ type cube struct {
 	index map[string]int
 	cells []*Cell
 	stats []*cellStats
+	// atoms are the distinct combinations of values of the population's
+	// groups, the unknowns of the attacker's audit.
+	atomIndex  map[string]int
+	atomValues [][][]string
+	atomCount  []int64
+	// cellAtoms lists, per cell, the atoms it counts (set by sort).
+	cellAtoms  [][]int
+	lineCache  []line
+	lineMember [][]int
+	// multiValued is set when some group counts under several values of
+	// one dimension.
+	multiValued bool
 }
 
 func newCube(opt Options) *cube {
-	c := &cube{opt: opt, index: map[string]int{}}
+	c := &cube{opt: opt, index: map[string]int{}, atomIndex: map[string]int{}}
 	// The grand total exists even for an empty population, so that a
 	// query matching nothing is seen as below k rather than as no table.
 	c.cell(0, make([]string, opt.Dims), true)
@@ -64,7 +78,7 @@ func (c *cube) cell(has uint32, values []string, create bool) int {
 	i := len(c.cells)
 	c.index[k] = i
 	c.cells = append(c.cells, &Cell{Has: has, Values: slices.Clone(values), Filter: -1})
-	st := &cellStats{}
+	st := &cellStats{orgs: map[string]int64{}}
 	if c.opt.Filters > 0 {
 		st.fails = map[uint32]int64{}
 		st.via = make([]map[string]int64, c.opt.Filters)
@@ -113,10 +127,27 @@ func expand(g *Group, dims, levels int, fn func(has uint32, values []string)) {
 // addInside counts a group of the population in every cell it falls in,
 // creating the cells.
 func (c *cube) addInside(g *Group) {
+	key := atomKey(g.Values)
+	a, ok := c.atomIndex[key]
+	if !ok {
+		a = len(c.atomCount)
+		c.atomIndex[key] = a
+		c.atomValues = append(c.atomValues, g.Values)
+		c.atomCount = append(c.atomCount, 0)
+	}
+	c.atomCount[a] += g.Count
+	for _, vs := range g.Values {
+		if len(vs) > 1 && slices.ContainsFunc(vs[1:], func(v string) bool { return v != vs[0] }) {
+			c.multiValued = true
+		}
+	}
 	expand(g, c.opt.Dims, c.opt.Levels, func(has uint32, values []string) {
 		i := c.cell(has, values, true)
 		c.cells[i].Count += g.Count
 		st := c.stats[i]
+		if g.Org != "" {
+			st.orgs[g.Org] += g.Count
+		}
 		for f := range c.opt.Filters {
 			st.via[f][g.Via[f]] += g.Count
 			st.own[f][g.Own[f]] += g.Count
@@ -168,4 +199,33 @@ func (c *cube) sort() {
 		c.index[cellKey(cells[to].Has, cells[to].Values)] = to
 	}
 	c.cells, c.stats = cells, stats
+	c.cellAtoms = make([][]int, len(c.cells))
+	for a, values := range c.atomValues {
+		if c.atomCount[a] == 0 {
+			continue
+		}
+		g := &Group{Values: values}
+		expand(g, c.opt.Dims, c.opt.Levels, func(has uint32, values []string) {
+			if i := c.cell(has, values, false); i >= 0 {
+				c.cellAtoms[i] = append(c.cellAtoms[i], a)
+			}
+		})
+	}
+}
+
+// atomKey identifies a combination of value lists, the order of values
+// within a list aside.
+func atomKey(values [][]string) string {
+	var b []byte
+	for _, vs := range values {
+		vs = slices.Clone(vs)
+		slices.Sort(vs)
+		vs = slices.Compact(vs)
+		b = binary.AppendUvarint(b, uint64(len(vs)))
+		for _, v := range vs {
+			b = binary.AppendUvarint(b, uint64(len(v)))
+			b = append(b, v...)
+		}
+	}
+	return string(b)
 }

@@ -3,6 +3,7 @@ package disclosure
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // MaxDims bounds the dimensions of a table: every subset of them is a
@@ -34,6 +35,10 @@ type Group struct {
 	// Own holds, for each filter, the key of the group's own value of the
 	// filtered attribute, selected or not.
 	Own []string
+	// Org is the organisation the cases belong to, for the contributor
+	// rule; "" when the caller does not say (the rule is then not applied
+	// to these cases).
+	Org string
 }
 
 // Options describe the table to protect.
@@ -62,6 +67,9 @@ type Options struct {
 	// suppression runs (for example a count of events that rests on fewer
 	// than k persons).
 	Withhold func(*Cell) bool
+	// AuditBudget bounds the time the attacker's audit of one table may
+	// take (DefaultAuditBudget when zero); past it every cell is withheld.
+	AuditBudget time.Duration
 }
 
 func (o Options) check() error {

@@ -19,10 +19,14 @@ func (c *cube) primary() {
 			cell.suppress(ByCaller, -1)
 			continue
 		}
+		st := c.stats[i]
+		if oneContributor(st.orgs, cell.Count, k) {
+			cell.suppress(Contributor, -1)
+			continue
+		}
 		if c.opt.Filters == 0 {
 			continue
 		}
-		st := c.stats[i]
 		if f, ok := smallComplement(st.fails, c.opt.Required, k); ok {
 			cell.suppress(Complement, f)
 			continue
@@ -40,6 +44,18 @@ func (c *cube) primary() {
 // small reports whether n is a count that may not be published: between 1
 // and k-1. Zero is harmless: it says that nothing is there.
 func small(n, k int64) bool { return n > 0 && n < k }
+
+// oneContributor reports whether removing some organisation's cases from a
+// cell of n would leave 1 to k-1: that organisation knows its own cases
+// (or padded the cell with them) and could subtract them.
+func oneContributor(orgs map[string]int64, n, k int64) bool {
+	for _, m := range orgs {
+		if small(n-m, k) {
+			return true
+		}
+	}
+	return false
+}
 
 // smallComplement checks every broader query: dropping the filters in a set
 // G adds the cases that fail only filters in G. It is enough to try as G

@@ -8,6 +8,17 @@ type Table struct {
 	// Cells holds the grand total first, then the totals by how many
 	// dimensions they keep, then the full cells; within a level, by value.
 	Cells []*Cell
+	// Audit says what the attacker's audit did.
+	Audit AuditReport
+}
+
+// AuditReport describes the attacker's audit of one table.
+type AuditReport struct {
+	// Rounds is how many times the attacker was played: one more for each
+	// round of further withholding.
+	Rounds int
+	// Largest is the most unknowns of one linear program the audit solved.
+	Largest int
 }
 
 // Protect builds the table of the groups and withholds what may not be
@@ -35,12 +46,13 @@ func Protect(groups []Group, opt Options) (*Table, error) {
 	c.sort()
 	c.primary()
 	c.secondary()
+	rounds, largest := c.audit()
 	for _, cell := range c.cells {
 		if cell.Suppressed {
 			cell.Count = 0
 		}
 	}
-	return &Table{Dims: opt.Dims, Cells: c.cells}, nil
+	return &Table{Dims: opt.Dims, Cells: c.cells, Audit: AuditReport{Rounds: rounds, Largest: largest}}, nil
 }
 
 // Total returns the grand total.

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/referral"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/sharing"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -122,8 +123,8 @@ func (s *Service) referrable(ctx context.Context, tx pgx.Tx, n *newReferral, con
 		return err
 	}
 	var open string
-	err = tx.QueryRow(ctx, `SELECT id FROM referrals WHERE case_id = $1 AND to_organization = $2 AND service = $3
-		AND status IN (1, 2) LIMIT 1`, n.caseID, n.to, int16(n.service)).Scan(&open)
+	err = tx.QueryRow(ctx, `SELECT id FROM referrals r WHERE r.case_id = $1 AND r.to_organization = $2 AND r.service = $3
+		AND `+referral.OpenSQL("r")+` LIMIT 1`, n.caseID, n.to, int16(n.service)).Scan(&open)
 	switch {
 	case err == nil:
 		return rpcerr.AlreadyExists("referral %s already asks %s for this service on case %s", open, n.to, n.caseID)

@@ -5,8 +5,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
 
@@ -41,7 +43,6 @@ func TestOnlyCoordinatorsGetStatistics(t *testing.T) {
 func TestCoordinatorNeverSeesARecord(t *testing.T) {
 	env, _ := startWithCTDC(t)
 	st := client(env)
-	ctx := env.As(t, coordinator)
 
 	// One case created through the API, with every sensitive class.
 	created, err := env.Cases().CreateCase(env.As(t, caseworker), &casebridgev1.CreateCaseRequest{Case: &casebridgev1.Case{
@@ -71,6 +72,12 @@ func TestCoordinatorNeverSeesARecord(t *testing.T) {
 		answers = append(answers, prototext.Format(m))
 	}
 	for _, dims := range [][]casebridgev1.Dimension{nil, {dYear}, {dNat, dSex, dAge}, {dYear, dCountry, dForm}, {dOrgKind, dStatus, dChild}} {
+		// Each call has its own, longer deadline: the audit of a
+		// three-way table over thousands of cases solves a few hundred
+		// linear programs, which takes a while under the race detector.
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+env.Token(t, coordinator))
 		resp, err := st.CountCases(ctx, &casebridgev1.CountCasesRequest{Dimensions: dims})
 		if err != nil {
 			t.Fatal(err)
@@ -82,21 +89,21 @@ func TestCoordinatorNeverSeesARecord(t *testing.T) {
 			}
 		}
 	}
-	ind, err := st.GetIndicators(ctx, &casebridgev1.GetIndicatorsRequest{Period: &casebridgev1.GetIndicatorsRequest_Years{
+	ind, err := st.GetIndicators(env.As(t, coordinator), &casebridgev1.GetIndicatorsRequest{Period: &casebridgev1.GetIndicatorsRequest_Years{
 		Years: &casebridgev1.YearRange{StartYear: 2012, EndYear: 2026}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	look(ind)
 	for _, f := range []casebridgev1.ExportFormat{casebridgev1.ExportFormat_EXPORT_FORMAT_CSV, casebridgev1.ExportFormat_EXPORT_FORMAT_CTDC} {
-		out, err := export(t, st, ctx, &casebridgev1.ExportCasesRequest{Format: f,
+		out, err := export(t, st, env.As(t, coordinator), &casebridgev1.ExportCasesRequest{Format: f,
 			Dimensions: []casebridgev1.Dimension{dYear, dCountry, dSex, dAge, dChild, dNat, dForm, dStatus, dOrgKind}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		answers = append(answers, string(out))
 		for _, rec := range readCSV(t, out)[1:] {
-			if n := rec[len(rec)-1]; n != "<5" && must(strconv.Atoi(n)) < k {
+			if n := rec[len(rec)-2]; n != "withheld" && must(strconv.Atoi(n)) < k {
 				t.Errorf("export row with count %s: %v", n, rec)
 			}
 		}
@@ -109,11 +116,11 @@ func TestCoordinatorNeverSeesARecord(t *testing.T) {
 	}
 
 	// Nor through CaseService: the coordinator has no case permission.
-	_, err = env.Cases().GetCase(ctx, &casebridgev1.GetCaseRequest{Id: created.GetCase().GetId()})
+	_, err = env.Cases().GetCase(env.As(t, coordinator), &casebridgev1.GetCaseRequest{Id: created.GetCase().GetId()})
 	if code := codeOf(err); code != codes.PermissionDenied && code != codes.NotFound {
 		t.Errorf("coordinator GetCase: %v", err)
 	}
-	list, err := env.Cases().ListCases(ctx, &casebridgev1.ListCasesRequest{})
+	list, err := env.Cases().ListCases(env.As(t, coordinator), &casebridgev1.ListCasesRequest{})
 	if codeOf(err) != codes.PermissionDenied && len(list.GetCases()) != 0 {
 		t.Errorf("coordinator ListCases returned %d cases", len(list.GetCases()))
 	}

@@ -76,7 +76,7 @@ func byFirstDimension(a, b uint32) int {
 // toCell writes a protected cell as the API's: the values it has, the count
 // only when published.
 func toCell(dims []casebridgev1.Dimension, c *disclosure.Cell) *casebridgev1.Cell {
-	out := &casebridgev1.Cell{Suppressed: c.Suppressed}
+	out := &casebridgev1.Cell{Suppressed: c.Suppressed, WithheldReason: withheldReason(c.Reason)}
 	if !c.Suppressed {
 		out.Count = c.Count
 	}

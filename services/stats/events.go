@@ -6,6 +6,7 @@ package stats
 //	case_id  the case it belongs to (to count the persons behind a figure)
 //	year     the calendar year it falls in (the atom of every period)
 //	country  the case's country of identification
+//	org      the organisation that owns the case (for the contributor rule)
 //	d1, d2   up to two classifications (dims of them), as text
 //	v        a number to sum or take the median of, or NULL
 //
@@ -20,19 +21,19 @@ type events struct {
 // Persons officially identified (identification status IDENTIFIED), by the
 // year of identification — the only date of identification recorded.
 var identifiedEvents = events{sql: `
-	SELECT c.id AS case_id, c.identification_year AS year, c.country, NULL::bigint AS v
+	SELECT c.id AS case_id, c.identification_year AS year, c.country, c.organization_id AS org, NULL::bigint AS v
 	FROM cases c WHERE c.identification_status = 2 AND ` + usable}
 
 // Persons whose assistance began: a case is opened when an organisation
 // takes the person on.
 var assistedEvents = events{sql: `
-	SELECT c.id AS case_id, extract(year FROM c.create_time AT TIME ZONE 'UTC')::int AS year, c.country, NULL::bigint AS v
+	SELECT c.id AS case_id, extract(year FROM c.create_time AT TIME ZONE 'UTC')::int AS year, c.country, c.organization_id AS org, NULL::bigint AS v
 	FROM cases c WHERE ` + usable}
 
 // Referrals made, by whether they were ever accepted (d1 "yes"/"no"), with
 // the whole days from referral to acceptance.
 var referralEvents = events{dims: 1, sql: `
-	SELECT r.case_id, extract(year FROM r.create_time AT TIME ZONE 'UTC')::int AS year, c.country,
+	SELECT r.case_id, extract(year FROM r.create_time AT TIME ZONE 'UTC')::int AS year, c.country, c.organization_id AS org,
 		CASE WHEN r.accept_time IS NULL THEN 'no' ELSE 'yes' END AS d1,
 		floor(extract(epoch FROM r.accept_time - r.create_time) / 86400)::bigint AS v
 	FROM referrals r JOIN cases c ON c.id = r.case_id WHERE ` + usable}
@@ -41,14 +42,14 @@ var referralEvents = events{dims: 1, sql: `
 // their start date or, without one, the day they were recorded.
 var openedEvents = events{dims: 1, sql: `
 	SELECT p.case_id, extract(year FROM coalesce(p.start_date, (p.create_time AT TIME ZONE 'UTC')::date))::int AS year,
-		c.country, p.kind::text AS d1, NULL::bigint AS v
+		c.country, c.organization_id AS org, p.kind::text AS d1, NULL::bigint AS v
 	FROM proceedings p JOIN cases c ON c.id = p.case_id WHERE ` + usable}
 
 // Proceedings that reached a final decision, by the outcome (d1, the
 // OutcomeKind number) and dated by the day it became final, with the days
 // from the start of the proceeding.
 var concludedEvents = events{dims: 1, sql: `
-	SELECT p.case_id, extract(year FROM p.outcome_final_date)::int AS year, c.country, p.outcome_kind::text AS d1,
+	SELECT p.case_id, extract(year FROM p.outcome_final_date)::int AS year, c.country, c.organization_id AS org, p.outcome_kind::text AS d1,
 		(p.outcome_final_date - coalesce(p.start_date, (p.create_time AT TIME ZONE 'UTC')::date))::bigint AS v
 	FROM proceedings p JOIN cases c ON c.id = p.case_id
 	WHERE p.outcome_final_date IS NOT NULL AND ` + usable}
@@ -60,7 +61,7 @@ const paidPerClaim = `LEFT JOIN LATERAL (SELECT sum(cp.amount_minor)::bigint AS 
 // filedClaims are the claims filed (a draft is not a claim yet), dated by
 // filing: the cohort whose fate — award, payment — the indicators follow.
 const filedClaims = `
-	SELECT cl.case_id, extract(year FROM cl.filed_date)::int AS year, c.country, cl.currency,
+	SELECT cl.case_id, extract(year FROM cl.filed_date)::int AS year, c.country, c.organization_id AS org, cl.currency,
 		cl.amount_claimed, cl.amount_awarded, coalesce(pay.total, 0) AS paid
 	FROM claims cl JOIN cases c ON c.id = cl.case_id ` + paidPerClaim + `
 	WHERE cl.filed_date IS NOT NULL AND ` + usable
@@ -68,7 +69,7 @@ const filedClaims = `
 // Claims filed, by whether they were awarded (d1) and whether anything was
 // paid on them (d2).
 var claimEvents = events{dims: 2, sql: `
-	SELECT case_id, year, country,
+	SELECT case_id, year, country, org,
 		CASE WHEN amount_awarded IS NULL THEN 'no' ELSE 'yes' END AS d1,
 		CASE WHEN paid > 0 THEN 'yes' ELSE 'no' END AS d2, NULL::bigint AS v
 	FROM (` + filedClaims + `) fc`}
@@ -76,18 +77,18 @@ var claimEvents = events{dims: 2, sql: `
 // Amounts of the claims filed, by currency (d1): claimed, awarded (the
 // latest award) and actually paid (the net ledger).
 var (
-	claimedEvents = events{dims: 1, sql: `SELECT case_id, year, country, currency AS d1, amount_claimed AS v
+	claimedEvents = events{dims: 1, sql: `SELECT case_id, year, country, org, currency AS d1, amount_claimed AS v
 		FROM (` + filedClaims + `) fc WHERE amount_claimed IS NOT NULL`}
-	awardedEvents = events{dims: 1, sql: `SELECT case_id, year, country, currency AS d1, amount_awarded AS v
+	awardedEvents = events{dims: 1, sql: `SELECT case_id, year, country, org, currency AS d1, amount_awarded AS v
 		FROM (` + filedClaims + `) fc WHERE amount_awarded IS NOT NULL`}
-	paidEvents = events{dims: 1, sql: `SELECT case_id, year, country, currency AS d1, paid AS v
+	paidEvents = events{dims: 1, sql: `SELECT case_id, year, country, org, currency AS d1, paid AS v
 		FROM (` + filedClaims + `) fc WHERE paid <> 0`}
 )
 
 // Victims who claimed compensation, dated by their first claim filed, by
 // whether any of their claims has received a payment (d1).
 var victimEvents = events{dims: 1, sql: `
-	SELECT fc.case_id, extract(year FROM fc.first_filed)::int AS year, c.country,
+	SELECT fc.case_id, extract(year FROM fc.first_filed)::int AS year, c.country, c.organization_id AS org,
 		CASE WHEN fc.paid THEN 'yes' ELSE 'no' END AS d1, NULL::bigint AS v
 	FROM (SELECT cl.case_id, min(cl.filed_date) AS first_filed, bool_or(coalesce(pay.total, 0) > 0) AS paid
 		FROM claims cl ` + paidPerClaim + `

@@ -26,8 +26,8 @@ var defaultExportDims = []casebridgev1.Dimension{
 }
 
 // ExportCases writes the protected cross-table as a CSV file: one row per
-// cell with at least one case, a count column, "<k" for a withheld count;
-// totals are not written. Filters are refused exactly as in CountCases,
+// cell with at least one case, a count column ("withheld" for a withheld
+// count) and the reason it was withheld; totals are not written. Filters are refused exactly as in CountCases,
 // and every row goes through the same disclosure control, so an export
 // never holds a row about one person — not even in the CTDC layout, whose
 // rows are aggregated too.
@@ -87,16 +87,15 @@ func (s *Service) writeCSV(t *tableSpec, tab *disclosure.Table) ([]byte, error) 
 	for _, c := range t.columns {
 		header = append(header, c.name)
 	}
-	if err := w.Write(append(header, "count")); err != nil {
+	if err := w.Write(append(header, "count", "withheld_reason")); err != nil {
 		return nil, fmt.Errorf("write export header: %w", err)
 	}
-	withheld := "<" + strconv.FormatInt(s.k, 10)
 	for _, c := range sortedCells(t, tab.Full()) {
-		count := withheld
+		count, reason := "withheld", reasonText(withheldReason(c.Reason), s.k)
 		if !c.Suppressed {
-			count = strconv.FormatInt(c.Count, 10)
+			count, reason = strconv.FormatInt(c.Count, 10), ""
 		}
-		if err := w.Write(append(append([]string(nil), c.Values...), count)); err != nil {
+		if err := w.Write(append(append([]string(nil), c.Values...), count, reason)); err != nil {
 			return nil, fmt.Errorf("write export row: %w", err)
 		}
 	}

@@ -57,21 +57,26 @@ func checkRows(t *testing.T, recs [][]string, want map[string]int64) {
 	seen := map[string]bool{}
 	protecting := 0
 	for _, rec := range recs[1:] {
-		key := strings.Join(rec[:len(rec)-1], "|")
+		key := strings.Join(rec[:len(rec)-2], "|")
 		seen[key] = true
 		n, ok := want[key]
-		count := rec[len(rec)-1]
+		count, reason := rec[len(rec)-2], rec[len(rec)-1]
 		switch {
 		case !ok:
 			t.Errorf("row %s is not in the file", key)
-		case count == "<5":
+		case count == "withheld":
 			if n >= k {
 				protecting++
+				if reason == "fewer than 5" {
+					t.Errorf("row %s of %d cases labelled %q", key, n, reason)
+				}
+			} else if reason != "fewer than 5" {
+				t.Errorf("row %s of %d cases labelled %q", key, n, reason)
 			}
 		case count != strconv.FormatInt(n, 10):
 			t.Errorf("row %s: %s, the file has %d", key, count, n)
 		}
-		if count != "<5" && n < k {
+		if count != "withheld" && n < k {
 			t.Errorf("row %s of %d cases published", key, n)
 		}
 	}
@@ -94,7 +99,7 @@ func TestExportCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	recs := readCSV(t, out)
-	if got := strings.Join(recs[0], ","); got != "year,country,sex,age_band,exploitation_form,count" {
+	if got := strings.Join(recs[0], ","); got != "year,country,sex,age_band,exploitation_form,count,withheld_reason" {
 		t.Fatalf("header %q", got)
 	}
 	dims := []casebridgev1.Dimension{dYear, dCountry, dSex, dAge, dForm}
@@ -118,9 +123,14 @@ func TestExportCSV(t *testing.T) {
 	}
 	var fromCount []string
 	for _, c := range resp.GetCells() {
-		n := "<5"
+		n := "withheld," + map[casebridgev1.WithheldReason]string{
+			casebridgev1.WithheldReason_WITHHELD_REASON_PRIMARY:      "fewer than 5",
+			casebridgev1.WithheldReason_WITHHELD_REASON_SECONDARY:    "protects another cell",
+			casebridgev1.WithheldReason_WITHHELD_REASON_CONTRIBUTOR:  "one organisation",
+			casebridgev1.WithheldReason_WITHHELD_REASON_DIFFERENCING: "differencing",
+		}[c.GetWithheldReason()]
 		if !c.GetSuppressed() {
-			n = strconv.FormatInt(c.GetCount(), 10)
+			n = strconv.FormatInt(c.GetCount(), 10) + ","
 		}
 		fromCount = append(fromCount, c.GetValues()[0].GetValue()+","+c.GetValues()[1].GetValue()+","+n)
 	}
@@ -142,8 +152,8 @@ func TestExportCTDC(t *testing.T) {
 		t.Fatal(err)
 	}
 	recs := readCSV(t, out)
-	if !slices.Equal(recs[0], append(ctdc.Columns(), "count")) {
-		t.Fatalf("header %v, want %v + count", recs[0], ctdc.Columns())
+	if !slices.Equal(recs[0], append(ctdc.Columns(), "count", "withheld_reason")) {
+		t.Fatalf("header %v, want %v + count, withheld_reason", recs[0], ctdc.Columns())
 	}
 	// Aggregated rows in CTDC's layout: the file's cases written through
 	// the standard's columns and counted here.

@@ -51,6 +51,18 @@ func cellValues(c *disclosure.Cell) []string {
 	return out
 }
 
+// reason says why the figure at values is withheld; Published when it is
+// not.
+func (t *figureTable) reason(values ...string) disclosure.Reason {
+	if _, ok := t.at(values...); ok {
+		return disclosure.Published
+	}
+	if c := t.cells[figureKey(values)]; c != nil {
+		return c.Reason
+	}
+	return disclosure.BelowK
+}
+
 // at returns a count and whether it may be published. No event at all is
 // a publishable zero: it says nothing about anyone.
 func (t *figureTable) at(values ...string) (int64, bool) {
@@ -156,7 +168,7 @@ func (t *figureTable) protect(groups []disclosure.Group, opt disclosure.Options,
 // countries, as disclosure groups with the scope as filters: the period
 // (always present) and the country (when one is asked for).
 func atoms(ctx context.Context, tx pgx.Tx, ev events, sc scope) ([]disclosure.Group, error) {
-	cols := append([]string{"year", "country"}, dimColumns(ev.dims)...)
+	cols := append([]string{"year", "country", "org"}, dimColumns(ev.dims)...)
 	list := strings.Join(cols, ", ")
 	rows, err := tx.Query(ctx, "SELECT "+list+", count(*) FROM ("+ev.sql+") e GROUP BY "+list)
 	if err != nil {
@@ -167,16 +179,17 @@ func atoms(ctx context.Context, tx pgx.Tx, ev events, sc scope) ([]disclosure.Gr
 	for rows.Next() {
 		var year *int32
 		var country *string
+		var org string
 		dims := make([]*string, ev.dims)
 		var n int64
-		dest := []any{&year, &country}
+		dest := []any{&year, &country, &org}
 		for i := range dims {
 			dest = append(dest, &dims[i])
 		}
 		if err := rows.Scan(append(dest, &n)...); err != nil {
 			return nil, fmt.Errorf("count events: %w", err)
 		}
-		g := disclosure.Group{Count: n}
+		g := disclosure.Group{Count: n, Org: org}
 		for _, d := range dims {
 			g.Values = append(g.Values, []string{deref(d)})
 		}

@@ -154,7 +154,7 @@ func (s *Service) moneyIndicators(ctx context.Context, tx pgx.Tx, sc scope) ([]*
 					Amounts: []*casebridgev1.Money{{CurrencyCode: cur, AmountMinor: sum}},
 				}}
 			} else {
-				ind.Suppressed = true
+				ind.Suppressed, ind.WithheldReason = true, withheldReason(t.reason(cur))
 			}
 			out = append(out, ind)
 		}
@@ -171,8 +171,10 @@ func (s *Service) victimIndicators(ctx context.Context, tx pgx.Tx, sc scope) ([]
 	claimed, ok1 := t.at(total)
 	paid, ok2 := t.at("yes")
 	switch {
-	case !ok1 || !ok2:
-		share.Suppressed = true
+	case !ok1:
+		share.Suppressed, share.WithheldReason = true, withheldReason(t.reason(total))
+	case !ok2:
+		share.Suppressed, share.WithheldReason = true, withheldReason(t.reason("yes"))
 	case claimed > 0: // with nobody who claimed there is no share to give
 		share.Value = &casebridgev1.Indicator_Ratio{Ratio: &casebridgev1.Ratio{
 			BasisPoints: int32(math.Round(float64(paid) * 10000 / float64(claimed))),
@@ -191,7 +193,7 @@ func count(id, label string, t *figureTable, at ...string) *casebridgev1.Indicat
 	if n, ok := t.at(at...); ok {
 		ind.Value = &casebridgev1.Indicator_Count{Count: n}
 	} else {
-		ind.Suppressed = true
+		ind.Suppressed, ind.WithheldReason = true, withheldReason(t.reason(at...))
 	}
 	return ind
 }
@@ -204,7 +206,7 @@ func medianDays(id, label string, t *figureTable, at ...string) *casebridgev1.In
 	if m, ok := t.median(at...); ok {
 		ind.Value = &casebridgev1.Indicator_Duration{Duration: &casebridgev1.DurationDays{MedianDays: int32(math.Round(m))}}
 	} else if n, ok := t.at(at...); !ok || n > 0 {
-		ind.Suppressed = true
+		ind.Suppressed, ind.WithheldReason = true, withheldReason(t.reason(at...))
 	}
 	return ind
 }

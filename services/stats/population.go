@@ -24,12 +24,15 @@ const usable = `NOT EXISTS (SELECT 1 FROM consents s
 // many they are.
 type row struct {
 	values []raw // per field, in the order asked for
+	org    string
 	count  int64
 }
 
 // loadRows counts the usable cases of every organisation by the given
 // fields, with no filter: the rows outside a filter are what the
-// differencing rules compare the filtered answer with. The query is one
+// differencing rules compare the filtered answer with. Rows are split by
+// the organisation that owns the cases, for the contributor rule. The
+// query is one
 // aggregate over the cases table; its text comes only from the fixed
 // field expressions.
 func loadRows(ctx context.Context, q db.Querier, fs []*field) ([]row, error) {
@@ -40,21 +43,20 @@ func loadRows(ctx context.Context, q db.Querier, fs []*field) ([]row, error) {
 		group = append(group, strconv.Itoa(i+1))
 		org = org || f.org
 	}
+	sel = append(sel, "c.organization_id")
+	group = append(group, strconv.Itoa(len(fs)+1))
 	sql := "SELECT " + strings.Join(append(sel, "count(*)"), ", ") + " FROM cases c"
 	if org {
 		sql += " JOIN organizations o ON o.id = c.organization_id"
 	}
-	sql += " WHERE " + usable
-	if len(group) > 0 {
-		sql += " GROUP BY " + strings.Join(group, ", ")
-	}
+	sql += " WHERE " + usable + " GROUP BY " + strings.Join(group, ", ")
 	rows, err := q.Query(ctx, sql)
 	if err != nil {
 		return nil, fmt.Errorf("count cases: %w", err)
 	}
 	defer rows.Close()
 	var out []row
-	dest := make([]any, len(fs)+1)
+	dest := make([]any, len(fs)+2)
 	years := make([]int32, len(fs))
 	codes := make([]string, len(fs))
 	enums := make([]int16, len(fs))
@@ -72,12 +74,13 @@ func loadRows(ctx context.Context, q db.Querier, fs []*field) ([]row, error) {
 		}
 	}
 	var n int64
-	dest[len(fs)] = &n
+	var owner string
+	dest[len(fs)], dest[len(fs)+1] = &owner, &n
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("count cases: %w", err)
 		}
-		r := row{values: make([]raw, len(fs)), count: n}
+		r := row{values: make([]raw, len(fs)), org: owner, count: n}
 		for i, f := range fs {
 			switch f.kind {
 			case kindYear:

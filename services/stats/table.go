@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/casebridge/casebridge/internal/disclosure"
 	"github.com/casebridge/casebridge/internal/rpcerr"
@@ -90,17 +91,24 @@ func (s *Service) count(ctx context.Context, t *tableSpec) (*disclosure.Table, e
 // protect lays the rows out as t says and runs disclosure control on them.
 // Every row counts, in the filter or not: those outside are what the
 // differencing rules compare the answer with.
+//
+// The table is protected with its columns in one canonical order (by
+// name), whatever order they were asked in, and laid back out in the
+// order asked: withholding is a function of the population and the set
+// of cells only, so that asking for the same table with its dimensions in
+// another order cannot withhold other cells and give a cell away.
 func (s *Service) protect(t *tableSpec, rows []row) (*disclosure.Table, error) {
 	at := make([]int, len(t.sels))
 	for j, sel := range t.sels {
 		at[j] = t.use(sel.field)
 	}
+	order := canonicalOrder(t.columns)
 	groups := make([]disclosure.Group, len(rows))
 	for i, r := range rows {
 		g := &groups[i]
-		g.Count = r.count
-		for _, c := range t.columns {
-			g.Values = append(g.Values, c.values(r))
+		g.Count, g.Org = r.count, r.org
+		for _, ci := range order {
+			g.Values = append(g.Values, t.columns[ci].values(r))
 		}
 		if len(t.sels) > 0 {
 			g.Via, g.Own = make([]string, len(t.sels)), make([]string, len(t.sels))
@@ -117,7 +125,34 @@ func (s *Service) protect(t *tableSpec, rows []row) (*disclosure.Table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("protect table: %w", err)
 	}
+	for _, c := range tab.Cells {
+		reorder(c, order)
+	}
 	return tab, nil
+}
+
+// canonicalOrder lists the columns' positions sorted by column name.
+func canonicalOrder(cols []column) []int {
+	order := make([]int, len(cols))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(cols[a].name, cols[b].name) })
+	return order
+}
+
+// reorder lays a cell protected in canonical order back out in the order
+// asked: canonical position p holds asked column order[p].
+func reorder(c *disclosure.Cell, order []int) {
+	values := make([]string, len(order))
+	var has uint32
+	for p, col := range order {
+		values[col] = c.Values[p]
+		if c.Has&(1<<uint(p)) != 0 {
+			has |= 1 << uint(col)
+		}
+	}
+	c.Values, c.Has = values, has
 }
 
 // refusal explains why a query cannot be answered, naming the filter at
@@ -132,6 +167,8 @@ func (s *Service) refusal(total *disclosure.Cell, sels []selection) error {
 		return rpcerr.FailedPrecondition("%s leaves out fewer than %d of the cases counted without it, so the two answers could be subtracted to single them out: widen or drop it", name, s.k)
 	case disclosure.SmallSelection:
 		return rpcerr.FailedPrecondition("one of the values selected by %s holds fewer than %d cases: leave it out of the selection", name, s.k)
+	case disclosure.Contributor:
+		return rpcerr.FailedPrecondition("the cases the query counts nearly all belong to one organisation, which could subtract its own: widen the filter")
 	case disclosure.SmallRemainder:
 		return rpcerr.FailedPrecondition("the rare values of %s hold fewer than %d cases together, which answers for the other values would reveal by subtraction: count by it as a dimension instead", name, s.k)
 	default:

@@ -98,13 +98,81 @@ func (Dimension) EnumDescriptor() ([]byte, []int) {
 	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{0}
 }
 
+// WithheldReason says why a figure was withheld. Only
+// WITHHELD_REASON_PRIMARY says anything about the size of the figure (that
+// it is below k); a figure withheld for any other reason may be large.
+type WithheldReason int32
+
+const (
+	WithheldReason_WITHHELD_REASON_UNSPECIFIED WithheldReason = 0
+	// Primary: the figure counts fewer than k cases (or rests on fewer than
+	// k persons).
+	WithheldReason_WITHHELD_REASON_PRIMARY WithheldReason = 1
+	// Secondary: the figure is withheld to protect another withheld figure,
+	// which could otherwise be worked out from it and the totals.
+	WithheldReason_WITHHELD_REASON_SECONDARY WithheldReason = 2
+	// Contributor rule: one organisation's cases make up all of the figure
+	// but fewer than k others, which that organisation could subtract.
+	WithheldReason_WITHHELD_REASON_CONTRIBUTOR WithheldReason = 3
+	// Differencing: the figure would differ from a broader query's by fewer
+	// than k cases, so the two could be subtracted.
+	WithheldReason_WITHHELD_REASON_DIFFERENCING WithheldReason = 4
+)
+
+// Enum value maps for WithheldReason.
+var (
+	WithheldReason_name = map[int32]string{
+		0: "WITHHELD_REASON_UNSPECIFIED",
+		1: "WITHHELD_REASON_PRIMARY",
+		2: "WITHHELD_REASON_SECONDARY",
+		3: "WITHHELD_REASON_CONTRIBUTOR",
+		4: "WITHHELD_REASON_DIFFERENCING",
+	}
+	WithheldReason_value = map[string]int32{
+		"WITHHELD_REASON_UNSPECIFIED":  0,
+		"WITHHELD_REASON_PRIMARY":      1,
+		"WITHHELD_REASON_SECONDARY":    2,
+		"WITHHELD_REASON_CONTRIBUTOR":  3,
+		"WITHHELD_REASON_DIFFERENCING": 4,
+	}
+)
+
+func (x WithheldReason) Enum() *WithheldReason {
+	p := new(WithheldReason)
+	*p = x
+	return p
+}
+
+func (x WithheldReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (WithheldReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_casebridge_v1_stats_service_proto_enumTypes[1].Descriptor()
+}
+
+func (WithheldReason) Type() protoreflect.EnumType {
+	return &file_casebridge_v1_stats_service_proto_enumTypes[1]
+}
+
+func (x WithheldReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use WithheldReason.Descriptor instead.
+func (WithheldReason) EnumDescriptor() ([]byte, []int) {
+	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{1}
+}
+
 // ExportFormat is the file layout of an export.
 type ExportFormat int32
 
 const (
 	ExportFormat_EXPORT_FORMAT_UNSPECIFIED ExportFormat = 0
-	// UTF-8 CSV with a header row: one column per dimension, then "count";
-	// a suppressed count is written as "<k" (e.g. "<5").
+	// UTF-8 CSV with a header row: one column per dimension, then "count"
+	// and "withheld_reason"; a withheld count is written as "withheld", its
+	// reason as "fewer than k" (e.g. "fewer than 5"), "protects another
+	// cell", "one organisation" or "differencing".
 	ExportFormat_EXPORT_FORMAT_CSV ExportFormat = 1
 	// CSV in the column layout of the Counter Trafficking Data Collaborative
 	// (CTDC) case data standard, aggregated over its coded columns with a
@@ -137,11 +205,11 @@ func (x ExportFormat) String() string {
 }
 
 func (ExportFormat) Descriptor() protoreflect.EnumDescriptor {
-	return file_casebridge_v1_stats_service_proto_enumTypes[1].Descriptor()
+	return file_casebridge_v1_stats_service_proto_enumTypes[2].Descriptor()
 }
 
 func (ExportFormat) Type() protoreflect.EnumType {
-	return &file_casebridge_v1_stats_service_proto_enumTypes[1]
+	return &file_casebridge_v1_stats_service_proto_enumTypes[2]
 }
 
 func (x ExportFormat) Number() protoreflect.EnumNumber {
@@ -150,7 +218,7 @@ func (x ExportFormat) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ExportFormat.Descriptor instead.
 func (ExportFormat) EnumDescriptor() ([]byte, []int) {
-	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{1}
+	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{2}
 }
 
 // DimensionValue is one coordinate of a cell. The value is written as: a
@@ -211,18 +279,19 @@ func (x *DimensionValue) GetValue() string {
 }
 
 // Cell is one count of a cross-table. A suppressed cell has count 0 and
-// must be shown as "fewer than k", never as zero.
+// must be shown as withheld, with its reason, never as zero.
 type Cell struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// One value per dimension of the table; a total leaves out the dimensions
 	// it sums over (the grand total has none).
 	Values []*DimensionValue `protobuf:"bytes,1,rep,name=values,proto3" json:"values,omitempty"`
 	Count  int64             `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
-	// True when the count was withheld: below k, or withheld so that a
-	// small cell cannot be worked out from the totals.
-	Suppressed    bool `protobuf:"varint,3,opt,name=suppressed,proto3" json:"suppressed,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// True when the count was withheld (see withheld_reason).
+	Suppressed bool `protobuf:"varint,3,opt,name=suppressed,proto3" json:"suppressed,omitempty"`
+	// Why the count was withheld; UNSPECIFIED when it was not.
+	WithheldReason WithheldReason `protobuf:"varint,4,opt,name=withheld_reason,json=withheldReason,proto3,enum=casebridge.v1.WithheldReason" json:"withheld_reason,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Cell) Reset() {
@@ -274,6 +343,13 @@ func (x *Cell) GetSuppressed() bool {
 		return x.Suppressed
 	}
 	return false
+}
+
+func (x *Cell) GetWithheldReason() WithheldReason {
+	if x != nil {
+		return x.WithheldReason
+	}
+	return WithheldReason_WITHHELD_REASON_UNSPECIFIED
 }
 
 // StatsFilter restricts which cases are counted. Within a field the values
@@ -841,10 +917,12 @@ type Indicator struct {
 	//	*Indicator_Duration
 	//	*Indicator_Ratio
 	Value isIndicator_Value `protobuf_oneof:"value"`
-	// True when the figure was withheld because it rests on fewer than k cases.
-	Suppressed    bool `protobuf:"varint,7,opt,name=suppressed,proto3" json:"suppressed,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// True when the figure was withheld (see withheld_reason).
+	Suppressed bool `protobuf:"varint,7,opt,name=suppressed,proto3" json:"suppressed,omitempty"`
+	// Why the figure was withheld; UNSPECIFIED when it was not.
+	WithheldReason WithheldReason `protobuf:"varint,8,opt,name=withheld_reason,json=withheldReason,proto3,enum=casebridge.v1.WithheldReason" json:"withheld_reason,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Indicator) Reset() {
@@ -939,6 +1017,13 @@ func (x *Indicator) GetSuppressed() bool {
 		return x.Suppressed
 	}
 	return false
+}
+
+func (x *Indicator) GetWithheldReason() WithheldReason {
+	if x != nil {
+		return x.WithheldReason
+	}
+	return WithheldReason_WITHHELD_REASON_UNSPECIFIED
 }
 
 type isIndicator_Value interface {
@@ -1227,13 +1312,14 @@ const file_casebridge_v1_stats_service_proto_rawDesc = "" +
 	"!casebridge/v1/stats_service.proto\x12\rcasebridge.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18casebridge/v1/case.proto\x1a\x1acasebridge/v1/common.proto\"^\n" +
 	"\x0eDimensionValue\x126\n" +
 	"\tdimension\x18\x01 \x01(\x0e2\x18.casebridge.v1.DimensionR\tdimension\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value\"s\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\xbb\x01\n" +
 	"\x04Cell\x125\n" +
 	"\x06values\x18\x01 \x03(\v2\x1d.casebridge.v1.DimensionValueR\x06values\x12\x14\n" +
 	"\x05count\x18\x02 \x01(\x03R\x05count\x12\x1e\n" +
 	"\n" +
 	"suppressed\x18\x03 \x01(\bR\n" +
-	"suppressed\"\xc7\x06\n" +
+	"suppressed\x12F\n" +
+	"\x0fwithheld_reason\x18\x04 \x01(\x0e2\x1d.casebridge.v1.WithheldReasonR\x0ewithheldReason\"\xc7\x06\n" +
 	"\vStatsFilter\x12\xb2\x01\n" +
 	"\x05years\x18\x01 \x03(\x05B\x9b\x01\xbaH\x97\x01\x92\x01\x93\x01\x10d\x18\x01\"\x8c\x01\xba\x01\x88\x01\n" +
 	"\vyears.range\x12?must be 0 (unknown) or a year between 1950 and the current year\x1a8this == 0 || (this >= 1950 && this <= now.getFullYear())R\x05years\x12<\n" +
@@ -1279,7 +1365,7 @@ const file_casebridge_v1_stats_service_proto_rawDesc = "" +
 	"\n" +
 	"indicators\x18\x01 \x03(\v2\x18.casebridge.v1.IndicatorR\n" +
 	"indicators\x12\f\n" +
-	"\x01k\x18\x02 \x01(\x05R\x01k\"\x90\x02\n" +
+	"\x01k\x18\x02 \x01(\x05R\x01k\"\xd8\x02\n" +
 	"\tIndicator\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05label\x18\x02 \x01(\tR\x05label\x12\x16\n" +
@@ -1289,7 +1375,8 @@ const file_casebridge_v1_stats_service_proto_rawDesc = "" +
 	"\x05ratio\x18\x06 \x01(\v2\x14.casebridge.v1.RatioH\x00R\x05ratio\x12\x1e\n" +
 	"\n" +
 	"suppressed\x18\a \x01(\bR\n" +
-	"suppressedB\a\n" +
+	"suppressed\x12F\n" +
+	"\x0fwithheld_reason\x18\b \x01(\x0e2\x1d.casebridge.v1.WithheldReasonR\x0ewithheldReasonB\a\n" +
 	"\x05value\">\n" +
 	"\fMoneyAmounts\x12.\n" +
 	"\aamounts\x18\x01 \x03(\v2\x14.casebridge.v1.MoneyR\aamounts\"/\n" +
@@ -1317,7 +1404,13 @@ const file_casebridge_v1_stats_service_proto_rawDesc = "" +
 	"\x15DIMENSION_NATIONALITY\x10\x06\x12\x1f\n" +
 	"\x1bDIMENSION_EXPLOITATION_FORM\x10\a\x12#\n" +
 	"\x1fDIMENSION_IDENTIFICATION_STATUS\x10\b\x12\x1f\n" +
-	"\x1bDIMENSION_ORGANIZATION_KIND\x10\t*\\\n" +
+	"\x1bDIMENSION_ORGANIZATION_KIND\x10\t*\xb0\x01\n" +
+	"\x0eWithheldReason\x12\x1f\n" +
+	"\x1bWITHHELD_REASON_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17WITHHELD_REASON_PRIMARY\x10\x01\x12\x1d\n" +
+	"\x19WITHHELD_REASON_SECONDARY\x10\x02\x12\x1f\n" +
+	"\x1bWITHHELD_REASON_CONTRIBUTOR\x10\x03\x12 \n" +
+	"\x1cWITHHELD_REASON_DIFFERENCING\x10\x04*\\\n" +
 	"\fExportFormat\x12\x1d\n" +
 	"\x19EXPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11EXPORT_FORMAT_CSV\x10\x01\x12\x16\n" +
@@ -1341,71 +1434,74 @@ func file_casebridge_v1_stats_service_proto_rawDescGZIP() []byte {
 	return file_casebridge_v1_stats_service_proto_rawDescData
 }
 
-var file_casebridge_v1_stats_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_casebridge_v1_stats_service_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
 var file_casebridge_v1_stats_service_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_casebridge_v1_stats_service_proto_goTypes = []any{
 	(Dimension)(0),                // 0: casebridge.v1.Dimension
-	(ExportFormat)(0),             // 1: casebridge.v1.ExportFormat
-	(*DimensionValue)(nil),        // 2: casebridge.v1.DimensionValue
-	(*Cell)(nil),                  // 3: casebridge.v1.Cell
-	(*StatsFilter)(nil),           // 4: casebridge.v1.StatsFilter
-	(*CountCasesRequest)(nil),     // 5: casebridge.v1.CountCasesRequest
-	(*CountCasesResponse)(nil),    // 6: casebridge.v1.CountCasesResponse
-	(*DateRange)(nil),             // 7: casebridge.v1.DateRange
-	(*YearRange)(nil),             // 8: casebridge.v1.YearRange
-	(*GetIndicatorsRequest)(nil),  // 9: casebridge.v1.GetIndicatorsRequest
-	(*GetIndicatorsResponse)(nil), // 10: casebridge.v1.GetIndicatorsResponse
-	(*IndicatorTable)(nil),        // 11: casebridge.v1.IndicatorTable
-	(*Indicator)(nil),             // 12: casebridge.v1.Indicator
-	(*MoneyAmounts)(nil),          // 13: casebridge.v1.MoneyAmounts
-	(*DurationDays)(nil),          // 14: casebridge.v1.DurationDays
-	(*Ratio)(nil),                 // 15: casebridge.v1.Ratio
-	(*ExportCasesRequest)(nil),    // 16: casebridge.v1.ExportCasesRequest
-	(*ExportCasesResponse)(nil),   // 17: casebridge.v1.ExportCasesResponse
-	(Sex)(0),                      // 18: casebridge.v1.Sex
-	(AgeBand)(0),                  // 19: casebridge.v1.AgeBand
-	(ChildStatus)(0),              // 20: casebridge.v1.ChildStatus
-	(ExploitationForm)(0),         // 21: casebridge.v1.ExploitationForm
-	(IdentificationStatus)(0),     // 22: casebridge.v1.IdentificationStatus
-	(OrganizationKind)(0),         // 23: casebridge.v1.OrganizationKind
-	(*Money)(nil),                 // 24: casebridge.v1.Money
+	(WithheldReason)(0),           // 1: casebridge.v1.WithheldReason
+	(ExportFormat)(0),             // 2: casebridge.v1.ExportFormat
+	(*DimensionValue)(nil),        // 3: casebridge.v1.DimensionValue
+	(*Cell)(nil),                  // 4: casebridge.v1.Cell
+	(*StatsFilter)(nil),           // 5: casebridge.v1.StatsFilter
+	(*CountCasesRequest)(nil),     // 6: casebridge.v1.CountCasesRequest
+	(*CountCasesResponse)(nil),    // 7: casebridge.v1.CountCasesResponse
+	(*DateRange)(nil),             // 8: casebridge.v1.DateRange
+	(*YearRange)(nil),             // 9: casebridge.v1.YearRange
+	(*GetIndicatorsRequest)(nil),  // 10: casebridge.v1.GetIndicatorsRequest
+	(*GetIndicatorsResponse)(nil), // 11: casebridge.v1.GetIndicatorsResponse
+	(*IndicatorTable)(nil),        // 12: casebridge.v1.IndicatorTable
+	(*Indicator)(nil),             // 13: casebridge.v1.Indicator
+	(*MoneyAmounts)(nil),          // 14: casebridge.v1.MoneyAmounts
+	(*DurationDays)(nil),          // 15: casebridge.v1.DurationDays
+	(*Ratio)(nil),                 // 16: casebridge.v1.Ratio
+	(*ExportCasesRequest)(nil),    // 17: casebridge.v1.ExportCasesRequest
+	(*ExportCasesResponse)(nil),   // 18: casebridge.v1.ExportCasesResponse
+	(Sex)(0),                      // 19: casebridge.v1.Sex
+	(AgeBand)(0),                  // 20: casebridge.v1.AgeBand
+	(ChildStatus)(0),              // 21: casebridge.v1.ChildStatus
+	(ExploitationForm)(0),         // 22: casebridge.v1.ExploitationForm
+	(IdentificationStatus)(0),     // 23: casebridge.v1.IdentificationStatus
+	(OrganizationKind)(0),         // 24: casebridge.v1.OrganizationKind
+	(*Money)(nil),                 // 25: casebridge.v1.Money
 }
 var file_casebridge_v1_stats_service_proto_depIdxs = []int32{
 	0,  // 0: casebridge.v1.DimensionValue.dimension:type_name -> casebridge.v1.Dimension
-	2,  // 1: casebridge.v1.Cell.values:type_name -> casebridge.v1.DimensionValue
-	18, // 2: casebridge.v1.StatsFilter.sexes:type_name -> casebridge.v1.Sex
-	19, // 3: casebridge.v1.StatsFilter.age_bands:type_name -> casebridge.v1.AgeBand
-	20, // 4: casebridge.v1.StatsFilter.child:type_name -> casebridge.v1.ChildStatus
-	21, // 5: casebridge.v1.StatsFilter.exploitation_forms:type_name -> casebridge.v1.ExploitationForm
-	22, // 6: casebridge.v1.StatsFilter.identification_statuses:type_name -> casebridge.v1.IdentificationStatus
-	23, // 7: casebridge.v1.StatsFilter.organization_kinds:type_name -> casebridge.v1.OrganizationKind
-	0,  // 8: casebridge.v1.CountCasesRequest.dimensions:type_name -> casebridge.v1.Dimension
-	4,  // 9: casebridge.v1.CountCasesRequest.filter:type_name -> casebridge.v1.StatsFilter
-	0,  // 10: casebridge.v1.CountCasesResponse.dimensions:type_name -> casebridge.v1.Dimension
-	3,  // 11: casebridge.v1.CountCasesResponse.cells:type_name -> casebridge.v1.Cell
-	3,  // 12: casebridge.v1.CountCasesResponse.totals:type_name -> casebridge.v1.Cell
-	7,  // 13: casebridge.v1.GetIndicatorsRequest.dates:type_name -> casebridge.v1.DateRange
-	8,  // 14: casebridge.v1.GetIndicatorsRequest.years:type_name -> casebridge.v1.YearRange
-	11, // 15: casebridge.v1.GetIndicatorsResponse.table:type_name -> casebridge.v1.IndicatorTable
-	12, // 16: casebridge.v1.IndicatorTable.indicators:type_name -> casebridge.v1.Indicator
-	13, // 17: casebridge.v1.Indicator.money:type_name -> casebridge.v1.MoneyAmounts
-	14, // 18: casebridge.v1.Indicator.duration:type_name -> casebridge.v1.DurationDays
-	15, // 19: casebridge.v1.Indicator.ratio:type_name -> casebridge.v1.Ratio
-	24, // 20: casebridge.v1.MoneyAmounts.amounts:type_name -> casebridge.v1.Money
-	1,  // 21: casebridge.v1.ExportCasesRequest.format:type_name -> casebridge.v1.ExportFormat
-	0,  // 22: casebridge.v1.ExportCasesRequest.dimensions:type_name -> casebridge.v1.Dimension
-	4,  // 23: casebridge.v1.ExportCasesRequest.filter:type_name -> casebridge.v1.StatsFilter
-	5,  // 24: casebridge.v1.StatsService.CountCases:input_type -> casebridge.v1.CountCasesRequest
-	9,  // 25: casebridge.v1.StatsService.GetIndicators:input_type -> casebridge.v1.GetIndicatorsRequest
-	16, // 26: casebridge.v1.StatsService.ExportCases:input_type -> casebridge.v1.ExportCasesRequest
-	6,  // 27: casebridge.v1.StatsService.CountCases:output_type -> casebridge.v1.CountCasesResponse
-	10, // 28: casebridge.v1.StatsService.GetIndicators:output_type -> casebridge.v1.GetIndicatorsResponse
-	17, // 29: casebridge.v1.StatsService.ExportCases:output_type -> casebridge.v1.ExportCasesResponse
-	27, // [27:30] is the sub-list for method output_type
-	24, // [24:27] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	3,  // 1: casebridge.v1.Cell.values:type_name -> casebridge.v1.DimensionValue
+	1,  // 2: casebridge.v1.Cell.withheld_reason:type_name -> casebridge.v1.WithheldReason
+	19, // 3: casebridge.v1.StatsFilter.sexes:type_name -> casebridge.v1.Sex
+	20, // 4: casebridge.v1.StatsFilter.age_bands:type_name -> casebridge.v1.AgeBand
+	21, // 5: casebridge.v1.StatsFilter.child:type_name -> casebridge.v1.ChildStatus
+	22, // 6: casebridge.v1.StatsFilter.exploitation_forms:type_name -> casebridge.v1.ExploitationForm
+	23, // 7: casebridge.v1.StatsFilter.identification_statuses:type_name -> casebridge.v1.IdentificationStatus
+	24, // 8: casebridge.v1.StatsFilter.organization_kinds:type_name -> casebridge.v1.OrganizationKind
+	0,  // 9: casebridge.v1.CountCasesRequest.dimensions:type_name -> casebridge.v1.Dimension
+	5,  // 10: casebridge.v1.CountCasesRequest.filter:type_name -> casebridge.v1.StatsFilter
+	0,  // 11: casebridge.v1.CountCasesResponse.dimensions:type_name -> casebridge.v1.Dimension
+	4,  // 12: casebridge.v1.CountCasesResponse.cells:type_name -> casebridge.v1.Cell
+	4,  // 13: casebridge.v1.CountCasesResponse.totals:type_name -> casebridge.v1.Cell
+	8,  // 14: casebridge.v1.GetIndicatorsRequest.dates:type_name -> casebridge.v1.DateRange
+	9,  // 15: casebridge.v1.GetIndicatorsRequest.years:type_name -> casebridge.v1.YearRange
+	12, // 16: casebridge.v1.GetIndicatorsResponse.table:type_name -> casebridge.v1.IndicatorTable
+	13, // 17: casebridge.v1.IndicatorTable.indicators:type_name -> casebridge.v1.Indicator
+	14, // 18: casebridge.v1.Indicator.money:type_name -> casebridge.v1.MoneyAmounts
+	15, // 19: casebridge.v1.Indicator.duration:type_name -> casebridge.v1.DurationDays
+	16, // 20: casebridge.v1.Indicator.ratio:type_name -> casebridge.v1.Ratio
+	1,  // 21: casebridge.v1.Indicator.withheld_reason:type_name -> casebridge.v1.WithheldReason
+	25, // 22: casebridge.v1.MoneyAmounts.amounts:type_name -> casebridge.v1.Money
+	2,  // 23: casebridge.v1.ExportCasesRequest.format:type_name -> casebridge.v1.ExportFormat
+	0,  // 24: casebridge.v1.ExportCasesRequest.dimensions:type_name -> casebridge.v1.Dimension
+	5,  // 25: casebridge.v1.ExportCasesRequest.filter:type_name -> casebridge.v1.StatsFilter
+	6,  // 26: casebridge.v1.StatsService.CountCases:input_type -> casebridge.v1.CountCasesRequest
+	10, // 27: casebridge.v1.StatsService.GetIndicators:input_type -> casebridge.v1.GetIndicatorsRequest
+	17, // 28: casebridge.v1.StatsService.ExportCases:input_type -> casebridge.v1.ExportCasesRequest
+	7,  // 29: casebridge.v1.StatsService.CountCases:output_type -> casebridge.v1.CountCasesResponse
+	11, // 30: casebridge.v1.StatsService.GetIndicators:output_type -> casebridge.v1.GetIndicatorsResponse
+	18, // 31: casebridge.v1.StatsService.ExportCases:output_type -> casebridge.v1.ExportCasesResponse
+	29, // [29:32] is the sub-list for method output_type
+	26, // [26:29] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_casebridge_v1_stats_service_proto_init() }
@@ -1430,7 +1526,7 @@ func file_casebridge_v1_stats_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_casebridge_v1_stats_service_proto_rawDesc), len(file_casebridge_v1_stats_service_proto_rawDesc)),
-			NumEnums:      2,
+			NumEnums:      3,
 			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,

@@ -1,0 +1,402 @@
+package disclosure
+
+import (
+	"errors"
+	"math"
+	"slices"
+
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/optimize/convex/lp"
+)
+
+// unbounded stands for a bound the published figures do not limit.
+const unbounded = math.MaxInt64
+
+// interval is what an attacker can tell of a withheld cell: its smallest
+// and largest whole value consistent with everything the table publishes.
+type interval struct{ lo, hi int64 }
+
+// values is the number of whole values the interval leaves open.
+func (iv interval) values() int64 {
+	if iv.hi == unbounded {
+		return unbounded
+	}
+	return iv.hi - iv.lo + 1
+}
+
+// attack is the linear-programming attacker of one table: the unknowns are
+// the table's atoms (the distinct combinations of values its cases have),
+// each at least 1 since a cell is listed only when it has a case; the
+// equations are the published cells, each the sum of the atoms it counts.
+// Atoms a published cell pins down alone are known; the rest fall into
+// independent components, linked by the equations they share.
+type attack struct {
+	known   []bool
+	value   []int64 // of known atoms
+	comp    []int   // component of each unknown atom
+	compVar [][]int // unknown atoms of each component
+	compEq  [][]int // equations of each component
+	eqAtoms [][]int // unknown atoms of each equation
+	eqRHS   []int64 // published count less known atoms and the floor of 1 per unknown one
+	// programs caches the linear program of each component.
+	programs map[int]*program
+}
+
+// published reports whether cell i is published as the table goes out: a
+// table protected with fewer levels of totals goes out with its full
+// cells only (Options.Levels).
+func (c *cube) published(i int) bool {
+	cell := c.cells[i]
+	return !cell.Suppressed && (c.opt.Levels == 0 || cell.Full(c.opt.Dims))
+}
+
+// newAttack sets up the attacker against the cells published now.
+func (c *cube) newAttack() *attack {
+	n := len(c.atomCount)
+	a := &attack{known: make([]bool, n), value: make([]int64, n)}
+	// Pin down, repeatedly, every atom that is alone among the unknown
+	// atoms of a published cell.
+	for changed := true; changed; {
+		changed = false
+		for i, cell := range c.cells {
+			if !c.published(i) {
+				continue
+			}
+			rest, unknown, many := cell.Count, -1, false
+			for _, at := range c.cellAtoms[i] {
+				if a.known[at] {
+					rest -= a.value[at]
+					continue
+				}
+				if unknown >= 0 {
+					many = true
+					break
+				}
+				unknown = at
+			}
+			if unknown >= 0 && !many {
+				a.known[unknown], a.value[unknown] = true, rest
+				changed = true
+			}
+		}
+	}
+	// The remaining equations, grouped into components by union-find.
+	parent := make([]int, n)
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(x int) int {
+		for parent[x] != x {
+			parent[x] = parent[parent[x]]
+			x = parent[x]
+		}
+		return x
+	}
+	for i, cell := range c.cells {
+		if !c.published(i) {
+			continue
+		}
+		var atoms []int
+		rhs := cell.Count
+		for _, at := range c.cellAtoms[i] {
+			if a.known[at] {
+				rhs -= a.value[at]
+			} else {
+				atoms = append(atoms, at)
+				rhs--
+			}
+		}
+		if len(atoms) < 2 {
+			continue
+		}
+		a.eqAtoms = append(a.eqAtoms, atoms)
+		a.eqRHS = append(a.eqRHS, rhs)
+		for _, at := range atoms[1:] {
+			parent[find(at)] = find(atoms[0])
+		}
+	}
+	a.comp = make([]int, n)
+	root := map[int]int{}
+	for at := range n {
+		if a.known[at] {
+			a.comp[at] = -1
+			continue
+		}
+		r := find(at)
+		ci, ok := root[r]
+		if !ok {
+			ci = len(a.compVar)
+			root[r] = ci
+			a.compVar = append(a.compVar, nil)
+			a.compEq = append(a.compEq, nil)
+		}
+		a.comp[at] = ci
+		a.compVar[ci] = append(a.compVar[ci], at)
+	}
+	for e, atoms := range a.eqAtoms {
+		ci := a.comp[atoms[0]]
+		a.compEq[ci] = append(a.compEq[ci], e)
+	}
+	return a
+}
+
+// bounds solves for the smallest and largest value of cell i, rounded
+// inward to whole numbers. ok is false when the solver failed, which the
+// audit takes as a cell it could not show to be safe. Components are
+// independent, so the cell's bounds are the sums of its parts' bounds in
+// each component.
+//
+// Before solving, it tries the feasible points the component's earlier
+// programs went through: if they already spread the cell wide enough
+// for good, the exact bounds (which can only be wider) are not needed,
+// and the inner interval they give is returned instead.
+func (a *attack) bounds(c *cube, i int, good func(interval) bool) (iv interval, ok bool) {
+	var fixed int64
+	parts := map[int][]int{} // component → the cell's unknown atoms in it
+	var comps []int
+	for _, at := range c.cellAtoms[i] {
+		if a.known[at] {
+			fixed += a.value[at]
+			continue
+		}
+		fixed++ // the floor of 1 of each unknown atom
+		ci := a.comp[at]
+		if _, seen := parts[ci]; !seen {
+			comps = append(comps, ci)
+		}
+		parts[ci] = append(parts[ci], at)
+	}
+	iv = interval{fixed, fixed}
+	slices.Sort(comps)
+	if inner, ok := a.fromPoints(parts, comps, fixed); ok && good(inner) {
+		return inner, true
+	}
+	for _, ci := range comps {
+		if len(a.compEq[ci]) == 0 {
+			// No published figure names this atom.
+			iv.hi = unbounded
+			continue
+		}
+		p, err := a.programOf(ci)
+		if err != nil {
+			return interval{}, false
+		}
+		obj := make([]float64, len(p.vars))
+		for _, at := range parts[ci] {
+			obj[p.col[at]] = 1
+		}
+		lo, err := p.solve(obj)
+		if err != nil {
+			return interval{}, false
+		}
+		iv.lo += int64(math.Ceil(lo - 1e-6))
+		if iv.hi == unbounded {
+			continue
+		}
+		for j := range obj {
+			obj[j] = -obj[j]
+		}
+		hi, err := p.solve(obj)
+		switch {
+		case errors.Is(err, lp.ErrUnbounded):
+			iv.hi = unbounded
+		case err != nil:
+			return interval{}, false
+		default:
+			iv.hi += int64(math.Floor(-hi + 1e-6))
+		}
+	}
+	return iv, true
+}
+
+// fromPoints is the interval the known feasible points of the components
+// spread the cell over; ok is false when a component has none yet.
+func (a *attack) fromPoints(parts map[int][]int, comps []int, fixed int64) (interval, bool) {
+	lo, hi := float64(fixed), float64(fixed)
+	unb := false
+	for _, ci := range comps {
+		if len(a.compEq[ci]) == 0 {
+			unb = true
+			continue
+		}
+		p := a.programs[ci]
+		if p == nil || len(p.points) == 0 {
+			return interval{}, false
+		}
+		pmin, pmax := math.Inf(1), math.Inf(-1)
+		for _, x := range p.points {
+			v := 0.0
+			for _, at := range parts[ci] {
+				v += x[p.col[at]]
+			}
+			pmin, pmax = min(pmin, v), max(pmax, v)
+		}
+		lo, hi = lo+pmin, hi+pmax
+	}
+	iv := interval{int64(math.Ceil(lo - 1e-6)), int64(math.Floor(hi + 1e-6))}
+	if unb {
+		iv.hi = unbounded
+	}
+	return iv, iv.lo <= iv.hi
+}
+
+// maxPoints bounds the feasible points kept per component.
+const maxPoints = 64
+
+// program is the linear program of one component: its equations in
+// standard form (A y = b, y ≥ 0, y the atoms less their floor of 1) and a
+// feasible basis to start every objective from, so that the simplex's
+// first phase runs once per component, not twice per cell.
+type program struct {
+	vars  []int
+	col   map[int]int
+	A     *mat.Dense
+	b     []float64
+	basis []int
+	// points are feasible solutions met so far (optima of earlier
+	// objectives), to spread cells over before solving for them.
+	points [][]float64
+}
+
+func (a *attack) programOf(ci int) (*program, error) {
+	if a.programs == nil {
+		a.programs = map[int]*program{}
+	}
+	if p, ok := a.programs[ci]; ok {
+		return p, nil
+	}
+	p := &program{vars: a.compVar[ci], col: map[int]int{}}
+	for j, at := range p.vars {
+		p.col[at] = j
+	}
+	rows := make([][]float64, 0, len(a.compEq[ci]))
+	rhs := make([]float64, 0, len(a.compEq[ci]))
+	for _, e := range a.compEq[ci] {
+		row := make([]float64, len(p.vars))
+		for _, at := range a.eqAtoms[e] {
+			row[p.col[at]] = 1
+		}
+		rows = append(rows, row)
+		rhs = append(rhs, float64(a.eqRHS[e]))
+	}
+	rows, p.b = independentRows(rows, rhs)
+	p.A = mat.NewDense(len(rows), len(p.vars), nil)
+	for r, row := range rows {
+		p.A.SetRow(r, row)
+	}
+	_, x, err := lp.Simplex(make([]float64, len(p.vars)), p.A, p.b, 1e-10, nil)
+	if err != nil {
+		return nil, err
+	}
+	p.basis = basisOf(p.A, x)
+	p.points = append(p.points, x)
+	a.programs[ci] = p
+	return p, nil
+}
+
+// solve minimises obj·y over the component, from its feasible basis when
+// it has one.
+func (p *program) solve(obj []float64) (float64, error) {
+	f, x, err := lp.Simplex(obj, p.A, p.b, 1e-10, p.basis)
+	if p.basis != nil && err != nil && !errors.Is(err, lp.ErrUnbounded) {
+		f, x, err = lp.Simplex(obj, p.A, p.b, 1e-10, nil)
+	}
+	if err == nil {
+		if len(p.points) < maxPoints {
+			p.points = append(p.points, x)
+		}
+		// The next objective starts from this optimum: the next cell's
+		// is a few pivots away as a rule.
+		if b := basisOf(p.A, x); b != nil {
+			p.basis = b
+		}
+	}
+	return f, err
+}
+
+// basisOf picks m linearly independent columns of A that include every
+// column where the basic feasible solution x is positive: a basis at x.
+// nil when none is found (solve then starts from scratch).
+func basisOf(A *mat.Dense, x []float64) []int {
+	m, n := A.Dims()
+	if m == n {
+		return nil // solved directly, no basis needed
+	}
+	order := make([]int, 0, n)
+	for j := range n {
+		if x[j] > 1e-9 {
+			order = append(order, j)
+		}
+	}
+	for j := range n {
+		if x[j] <= 1e-9 {
+			order = append(order, j)
+		}
+	}
+	cols := make([][]float64, 0, n)
+	for _, j := range order {
+		cols = append(cols, mat.Col(nil, j, A))
+	}
+	keep := independent(cols)
+	if len(keep) != m {
+		return nil
+	}
+	out := make([]int, m)
+	for i, k := range keep {
+		out[i] = order[k]
+	}
+	return out
+}
+
+// independentRows drops equations that are combinations of the others
+// (a grand total is the sum of its rows, and so on): the simplex needs a
+// matrix of full row rank. The table's equations are consistent, so a
+// dependent row says nothing new.
+func independentRows(rows [][]float64, rhs []float64) ([][]float64, []float64) {
+	keep := independent(rows)
+	outRows := make([][]float64, len(keep))
+	outRHS := make([]float64, len(keep))
+	for i, r := range keep {
+		outRows[i], outRHS[i] = rows[r], rhs[r]
+	}
+	return outRows, outRHS
+}
+
+// independent returns the indices of a maximal linearly independent set of
+// the vectors, taken greedily in order (Gaussian elimination).
+func independent(vecs [][]float64) []int {
+	var basis [][]float64 // reduced vectors, each 1 at its pivot
+	var pivots []int
+	var keep []int
+	for r, vec := range vecs {
+		v := slices.Clone(vec)
+		for bi, b := range basis {
+			if f := v[pivots[bi]]; f != 0 {
+				for j := range v {
+					v[j] -= f * b[j]
+				}
+			}
+		}
+		p, best := -1, 1e-9
+		for j := range v {
+			if math.Abs(v[j]) > best {
+				p, best = j, math.Abs(v[j])
+			}
+		}
+		if p < 0 {
+			continue
+		}
+		scale := v[p]
+		for j := range v {
+			v[j] /= scale
+		}
+		basis = append(basis, v)
+		pivots = append(pivots, p)
+		keep = append(keep, r)
+		if len(keep) == len(vec) {
+			break
+		}
+	}
+	return keep
+}

@@ -1,0 +1,143 @@
+package disclosure
+
+import (
+	"time"
+)
+
+// DefaultAuditBudget is how long the audit of one table may take when
+// Options.AuditBudget is zero.
+const DefaultAuditBudget = 30 * time.Second
+
+// safe reports whether an attacker's interval leaves a withheld cell
+// protected: every withheld cell must keep at least k possible values.
+// A cell withheld for any reason but fewer than k has at least k cases, as
+// a reader who knows the rules can tell, so it must keep k possible values
+// from k upwards.
+func safe(r Reason, iv interval, k int64) bool {
+	if r == BelowK {
+		return iv.values() >= k
+	}
+	lo := max(iv.lo, k)
+	return iv.hi == unbounded || iv.hi-lo+1 >= k
+}
+
+// audit plays the attacker against the table as it would be published and
+// withholds more until no withheld cell is left with fewer possible values
+// than safe allows. When the budget runs out it withholds every cell:
+// an audit that could not finish never publishes more.
+//
+// A table where some case counts under several values of a dimension
+// (forms of exploitation) is not audited: its totals are not sums of its
+// cells, and the audit's model of them withholds nearly everything. Such a
+// table has the line rule only (see the package documentation).
+func (c *cube) audit() (rounds, largest int) {
+	if c.multiValued {
+		return 0, 0
+	}
+	budget := c.opt.AuditBudget
+	if budget <= 0 {
+		budget = DefaultAuditBudget
+	}
+	deadline := time.Now().Add(budget)
+	// Withholding a cell only takes an equation away from the attacker,
+	// which can only widen what it can tell of the others: a cell found
+	// safe stays safe, and is not solved for again.
+	verified := make([]bool, len(c.cells))
+	for {
+		rounds++
+		a := c.newAttack()
+		for _, vars := range a.compVar {
+			largest = max(largest, len(vars))
+		}
+		var failing []int
+		for i, cell := range c.cells {
+			if !cell.Suppressed || verified[i] {
+				continue
+			}
+			if time.Now().After(deadline) {
+				c.withholdAll()
+				return rounds, largest
+			}
+			good := func(iv interval) bool { return safe(cell.Reason, iv, c.opt.K) }
+			iv, ok := a.bounds(c, i, good)
+			if ok && good(iv) {
+				verified[i] = true
+			} else {
+				failing = append(failing, i)
+			}
+		}
+		if len(failing) == 0 {
+			return rounds, largest
+		}
+		more := false
+		for _, i := range failing {
+			more = c.protectMore(i) || more
+		}
+		if !more {
+			// Every cell is withheld already: nothing is left to
+			// publish, and so nothing to audit.
+			return rounds, largest
+		}
+		c.secondary()
+	}
+}
+
+// protectMore withholds one more cell to widen what the attacker can tell
+// of cell i: the smallest published cell that shares a margin line with it
+// (ties go to the first by cell key), or, when none is left there, the
+// smallest published cell of the table.
+func (c *cube) protectMore(i int) bool {
+	pick := -1
+	consider := func(j int) {
+		if j == i || c.cells[j].Suppressed {
+			return
+		}
+		if pick < 0 || c.cells[j].Count < c.cells[pick].Count || (c.cells[j].Count == c.cells[pick].Count && j < pick) {
+			pick = j
+		}
+	}
+	for _, ln := range c.linesOf(i) {
+		consider(ln.total)
+		for _, j := range ln.cells {
+			consider(j)
+		}
+	}
+	if pick < 0 {
+		for j := range c.cells {
+			consider(j)
+		}
+	}
+	if pick < 0 {
+		return false
+	}
+	c.cells[pick].suppress(Secondary, -1)
+	return true
+}
+
+// linesOf returns the margin lines cell i belongs to, as a total or as a
+// member.
+func (c *cube) linesOf(i int) []line {
+	if c.lineCache == nil {
+		// The lines do not change as cells are withheld.
+		c.lineCache = c.lines()
+		c.lineMember = make([][]int, len(c.cells))
+		for li, ln := range c.lineCache {
+			c.lineMember[ln.total] = append(c.lineMember[ln.total], li)
+			for _, j := range ln.cells {
+				c.lineMember[j] = append(c.lineMember[j], li)
+			}
+		}
+	}
+	out := make([]line, 0, len(c.lineMember[i]))
+	for _, li := range c.lineMember[i] {
+		out = append(out, c.lineCache[li])
+	}
+	return out
+}
+
+// withholdAll withholds every published cell.
+func (c *cube) withholdAll() {
+	for _, cell := range c.cells {
+		cell.suppress(Secondary, -1)
+	}
+}

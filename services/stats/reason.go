@@ -1,0 +1,43 @@
+package stats
+
+import (
+	"strconv"
+
+	"github.com/casebridge/casebridge/internal/disclosure"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// withheldReason says in the API's terms why a figure was withheld: only
+// a figure below k is called primary, so that no reader takes a cell
+// withheld for another reason — possibly a large one — for a small one.
+func withheldReason(r disclosure.Reason) casebridgev1.WithheldReason {
+	switch r {
+	case disclosure.Published:
+		return casebridgev1.WithheldReason_WITHHELD_REASON_UNSPECIFIED
+	case disclosure.BelowK, disclosure.ByCaller:
+		// ByCaller is the indicators' rule of fewer than k persons.
+		return casebridgev1.WithheldReason_WITHHELD_REASON_PRIMARY
+	case disclosure.Complement, disclosure.SmallSelection, disclosure.SmallRemainder:
+		return casebridgev1.WithheldReason_WITHHELD_REASON_DIFFERENCING
+	case disclosure.Contributor:
+		return casebridgev1.WithheldReason_WITHHELD_REASON_CONTRIBUTOR
+	default:
+		return casebridgev1.WithheldReason_WITHHELD_REASON_SECONDARY
+	}
+}
+
+// reasonText is how an export writes a reason, in words a reader of the
+// file understands.
+func reasonText(r casebridgev1.WithheldReason, k int64) string {
+	switch r {
+	case casebridgev1.WithheldReason_WITHHELD_REASON_PRIMARY:
+		return "fewer than " + strconv.FormatInt(k, 10)
+	case casebridgev1.WithheldReason_WITHHELD_REASON_CONTRIBUTOR:
+		return "one organisation"
+	case casebridgev1.WithheldReason_WITHHELD_REASON_DIFFERENCING:
+		return "differencing"
+	case casebridgev1.WithheldReason_WITHHELD_REASON_SECONDARY:
+		return "protects another cell"
+	}
+	return ""
+}
