@@ -177,7 +177,9 @@ func (e *env) countCases(ctx context.Context, w *worker) error {
 	if err != nil {
 		return err
 	}
-	if len(resp.GetTotals()) == 0 || resp.GetTotals()[0].GetCount() == 0 {
+	// A withheld grand total is a valid answer (disclosure control may
+	// withhold it on a small population); a published zero is not.
+	if t := resp.GetTotals(); len(t) == 0 || (!t[0].GetSuppressed() && t[0].GetCount() == 0) {
 		return errors.New("CountCases: no grand total")
 	}
 	return nil

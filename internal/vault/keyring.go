@@ -77,6 +77,11 @@ func readKeyDir(dir string) (map[string]heldKey, error) {
 			return nil, fmt.Errorf("vault: load keyring: key file %s: name is not <keyID>%s: %w", name, keyFileExt, err)
 		}
 		identity, err := readKeyFile(keyFilePath(dir, id))
+		if errors.Is(err, fs.ErrNotExist) {
+			// Destroyed between the listing and the read (a rotation's
+			// last step, perhaps on another replica): no longer held.
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("vault: load keyring: key file %s: %w", name, err)
 		}

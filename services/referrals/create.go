@@ -93,8 +93,19 @@ func (s *Service) CreateReferral(ctx context.Context, req *casebridgev1.CreateRe
 	if err != nil {
 		return nil, fmt.Errorf("read back referral %s: %w", id, err)
 	}
-	if err := s.openTexts(ctx, s.pool, r); err != nil {
+	if r.CaseID != caseID {
+		// A request id names one create: reusing it for another case must
+		// not hand back that case's referral.
+		return nil, rpcerr.InvalidArgument("request_id", "request id %s was already used for a referral of another case", *n.requestID)
+	}
+	if err := s.openTexts(ctx, s.pool, n.from, r); err != nil {
 		return nil, err
+	}
+	if id != n.id {
+		// A retry returns the first attempt's texts: a read, not a change.
+		if err := s.recordRead(ctx, n.from, caseID, textClasses(r.Texts)); err != nil {
+			return nil, err
+		}
 	}
 	return &casebridgev1.CreateReferralResponse{Referral: r.toProto()}, nil
 }

@@ -26,7 +26,7 @@ func (s *Service) GetReferral(ctx context.Context, req *casebridgev1.GetReferral
 	if org == "" {
 		return nil, referralNotFound(r.ID)
 	}
-	if err := s.openTexts(ctx, s.pool, r); err != nil {
+	if err := s.openTexts(ctx, s.pool, org, r); err != nil {
 		return nil, err
 	}
 	resp := &casebridgev1.GetReferralResponse{Referral: r.toProto()}
@@ -83,7 +83,7 @@ func (s *Service) ListReferrals(ctx context.Context, req *casebridgev1.ListRefer
 	}
 	read := map[string]bool{}
 	for _, r := range rows {
-		if err := s.openTexts(ctx, s.pool, r); err != nil {
+		if err := s.openTexts(ctx, s.pool, f.org, r); err != nil {
 			return nil, err
 		}
 		if r.Texts != nil && !read[r.CaseID] {

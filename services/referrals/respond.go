@@ -89,12 +89,19 @@ func (s *Service) apply(ctx context.Context, id, etag string, t transition, reas
 			}
 		}
 		var texts []byte
-		if t.to == declined {
-			// The decline's reason joins the message, sealed together.
-			if err := s.openTexts(ctx, tx, r); err != nil {
+		if reason != "" && (t.to == declined || t.to == withdrawn || t.to == revoked) {
+			// A reason is free text about the person: it joins the
+			// message, sealed together, and no plain column keeps it.
+			if err := s.openTexts(ctx, tx, org, r); err != nil {
 				return err
 			}
-			if texts, err = s.sealTexts(ctx, tx, r.CaseID, r.ID, referralTexts{Message: r.Message, DeclineReason: reason}); err != nil {
+			rt := referralTexts{Message: r.Message, DeclineReason: r.DeclineReason, EndReason: r.EndReason}
+			if t.to == declined {
+				rt.DeclineReason = reason
+			} else {
+				rt.EndReason = reason
+			}
+			if texts, err = s.sealTexts(ctx, tx, r.CaseID, r.ID, rt); err != nil {
 				return err
 			}
 			reason = ""
@@ -114,7 +121,7 @@ func (s *Service) apply(ctx context.Context, id, etag string, t transition, reas
 		if out, err = getReferral(ctx, tx, id, false); err != nil {
 			return err
 		}
-		if err := s.openTexts(ctx, tx, out); err != nil {
+		if err := s.openTexts(ctx, tx, org, out); err != nil {
 			return err
 		}
 		// The audit event before the outbox: Flush takes the global outbox

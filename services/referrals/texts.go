@@ -17,6 +17,7 @@ import (
 type referralTexts struct {
 	Message       string `json:"message,omitempty"`
 	DeclineReason string `json:"decline_reason,omitempty"`
+	EndReason     string `json:"end_reason,omitempty"` // why the sender withdrew or revoked it
 }
 
 // sealTexts seals t for referral id of the case, in tx.
@@ -35,10 +36,16 @@ func (s *Service) sealTexts(ctx context.Context, tx db.Querier, caseID, id strin
 	return sealed.SealTexts(vault.ReferralTexts, key, caseID, id, t)
 }
 
-// openTexts fills in r's message and decline reason. Both organisations of
-// the referral read them (the receiver must read what it is asked); once
-// the case is erased its key is gone and they stay empty.
-func (s *Service) openTexts(ctx context.Context, q db.Querier, r *referralRow) error {
+// openTexts fills in r's message, decline reason and end reason for
+// reader. The sender reads them; the receiver reads them while the
+// referral stands (it must read what it is asked), not once the sender
+// withdrew or revoked it; once the case is erased its key is gone and they
+// stay empty. Texts a reader may not see are dropped from r, so that the
+// audit names no class for them.
+func (s *Service) openTexts(ctx context.Context, q db.Querier, reader string, r *referralRow) error {
+	if r.Texts != nil && reader != r.From && (r.Status == withdrawn || r.Status == revoked) {
+		r.Texts = nil
+	}
 	if r.Texts == nil {
 		return nil
 	}
@@ -52,6 +59,9 @@ func (s *Service) openTexts(ctx context.Context, q db.Querier, r *referralRow) e
 		return fmt.Errorf("open texts of referral %s: %w", r.ID, err)
 	}
 	r.Message, r.DeclineReason = t.Message, t.DeclineReason
+	if t.EndReason != "" {
+		r.EndReason = t.EndReason
+	}
 	return nil
 }
 
