@@ -312,9 +312,11 @@ type Referral struct {
 	// it must not contain victim data.
 	Message string         `protobuf:"bytes,9,opt,name=message,proto3" json:"message,omitempty"`
 	Status  ReferralStatus `protobuf:"varint,10,opt,name=status,proto3,enum=casebridge.v1.ReferralStatus" json:"status,omitempty"`
-	// Why the receiver declined; plain text, no victim data.
+	// Why the receiver declined; sealed under the case key.
 	DeclineReason string `protobuf:"bytes,11,opt,name=decline_reason,json=declineReason,proto3" json:"decline_reason,omitempty"`
-	// Why the referral was withdrawn or revoked; plain text, no victim data.
+	// Why the referral was withdrawn or revoked: the sender's reason (sealed
+	// under the case key, shown to the sender only) or the server's own
+	// ("consent withdrawn", "case erased").
 	EndReason string `protobuf:"bytes,12,opt,name=end_reason,json=endReason,proto3" json:"end_reason,omitempty"`
 	// The case's coded attributes, so the receiver can decide whether it can
 	// help before it accepts. Never sensitive classes.
