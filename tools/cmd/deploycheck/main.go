@@ -2,7 +2,7 @@
 // container engine: every Kubernetes overlay (rendered with kustomize's Go
 // module) and the pilot's compose file. See packages manifests and compose.
 //
-//	go run ./cmd/deploycheck --schemas ../../shared/schemas
+//	go run ./cmd/deploycheck --schemas DIR   # DIR holds the CRD schemas
 package main
 
 import (
