@@ -62,9 +62,6 @@ type process struct {
 // serves.
 func startServer(t *testing.T, flags ...string) *process {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("end-to-end: builds and starts casebridged")
-	}
 	_, dbURL := testdb.NewWithURL(t)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/keys"
+	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/vault"
 )
 
@@ -76,4 +77,44 @@ func ReadKey(ctx context.Context, km *keys.Manager, q db.Querier, caseID string)
 		return nil, nil
 	}
 	return key, err
+}
+
+// SealRow seals v, a row's texts, for row id of case caseID in column c
+// under the case's key, in q; an empty row (empty) has no ciphertext. An
+// erased case takes nothing new: FailedPrecondition.
+func SealRow(ctx context.Context, km *keys.Manager, q db.Querier, c *vault.Column, caseID, id string, v any, empty bool) ([]byte, error) {
+	if empty {
+		return nil, nil
+	}
+	key, err := WriteKey(ctx, km, q, caseID)
+	if errors.Is(err, ErrErased) {
+		return nil, rpcerr.FailedPrecondition("case %s is erased", caseID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("key of case %s: %w", caseID, err)
+	}
+	defer key.Wipe()
+	return SealTexts(c, key, caseID, id, v)
+}
+
+// OpenRow opens ct, a row's texts sealed in column c, into v; for an
+// erased case (its key shredded) v stays empty. A ciphertext that fails
+// its binding or integrity check is DataLoss, never someone else's text.
+func OpenRow(ctx context.Context, km *keys.Manager, q db.Querier, c *vault.Column, caseID, id string, ct []byte, v any) error {
+	if ct == nil {
+		return nil
+	}
+	key, err := ReadKey(ctx, km, q, caseID)
+	if err != nil || key == nil {
+		return err
+	}
+	defer key.Wipe()
+	err = OpenTexts(c, key, caseID, id, ct, v)
+	if errors.Is(err, vault.ErrWrongBinding) || errors.Is(err, vault.ErrCorrupt) {
+		return rpcerr.DataLoss("the stored texts of %s failed their integrity check", id)
+	}
+	if err != nil {
+		return fmt.Errorf("open %s of row %s: %w", c, id, err)
+	}
+	return nil
 }

@@ -2,12 +2,9 @@ package cases
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/db"
-	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/sealed"
 	"github.com/casebridge/casebridge/internal/vault"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -20,18 +17,7 @@ type consentTexts struct {
 }
 
 func (s *Service) sealConsentTexts(ctx context.Context, tx db.Querier, caseID, id string, t consentTexts) ([]byte, error) {
-	if t == (consentTexts{}) {
-		return nil, nil
-	}
-	key, err := sealed.WriteKey(ctx, s.keys, tx, caseID)
-	if errors.Is(err, sealed.ErrErased) {
-		return nil, rpcerr.FailedPrecondition("case %s is erased", caseID)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("key of case %s: %w", caseID, err)
-	}
-	defer key.Wipe()
-	return sealed.SealTexts(vault.ConsentTexts, key, caseID, id, t)
+	return sealed.SealRow(ctx, s.keys, tx, vault.ConsentTexts, caseID, id, t, t == consentTexts{})
 }
 
 // openConsentTexts fills in c's method for whoever may read the consent
@@ -40,14 +26,9 @@ func (s *Service) openConsentTexts(ctx context.Context, q db.Querier, c *casebri
 	if texts == nil {
 		return nil
 	}
-	key, err := sealed.ReadKey(ctx, s.keys, q, c.GetCaseId())
-	if err != nil || key == nil {
-		return err
-	}
-	defer key.Wipe()
 	var t consentTexts
-	if err := sealed.OpenTexts(vault.ConsentTexts, key, c.GetCaseId(), c.GetId(), texts, &t); err != nil {
-		return fmt.Errorf("open texts of consent %s: %w", c.GetId(), err)
+	if err := sealed.OpenRow(ctx, s.keys, q, vault.ConsentTexts, c.GetCaseId(), c.GetId(), texts, &t); err != nil {
+		return err
 	}
 	c.Method = t.Method
 	return nil

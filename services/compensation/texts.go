@@ -2,13 +2,10 @@ package compensation
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/db"
-	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/sealed"
 	"github.com/casebridge/casebridge/internal/vault"
 )
@@ -35,39 +32,13 @@ type paymentTexts struct {
 // sealTexts seals t for row id of the case in column c, in tx; an empty
 // t is no ciphertext. An erased case takes nothing new.
 func (s *Service) sealTexts(ctx context.Context, tx pgx.Tx, c *vault.Column, caseID, id string, t any, empty bool) ([]byte, error) {
-	if empty {
-		return nil, nil
-	}
-	key, err := sealed.WriteKey(ctx, s.keys, tx, caseID)
-	if errors.Is(err, sealed.ErrErased) {
-		return nil, rpcerr.FailedPrecondition("case %s is erased", caseID)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("key of case %s: %w", caseID, err)
-	}
-	defer key.Wipe()
-	return sealed.SealTexts(c, key, caseID, id, t)
+	return sealed.SealRow(ctx, s.keys, tx, c, caseID, id, t, empty)
 }
 
 // openTexts opens ct into t; without a usable case key (an erased case) t
 // stays empty.
 func (s *Service) openTexts(ctx context.Context, q db.Querier, c *vault.Column, caseID, id string, ct []byte, t any) error {
-	if ct == nil {
-		return nil
-	}
-	key, err := sealed.ReadKey(ctx, s.keys, q, caseID)
-	if err != nil || key == nil {
-		return err
-	}
-	defer key.Wipe()
-	err = sealed.OpenTexts(c, key, caseID, id, ct, t)
-	if errors.Is(err, vault.ErrWrongBinding) || errors.Is(err, vault.ErrCorrupt) {
-		return rpcerr.DataLoss("the stored texts of %s failed their integrity check", id)
-	}
-	if err != nil {
-		return fmt.Errorf("open %s of row %s: %w", c, id, err)
-	}
-	return nil
+	return sealed.OpenRow(ctx, s.keys, q, c, caseID, id, ct, t)
 }
 
 func (s *Service) openClaim(ctx context.Context, q db.Querier, c *claimRow) error {

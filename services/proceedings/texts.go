@@ -2,13 +2,11 @@ package proceedings
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/db"
-	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/sealed"
 	"github.com/casebridge/casebridge/internal/vault"
 )
@@ -72,22 +70,7 @@ func (s *Service) sealTexts(ctx context.Context, tx pgx.Tx, c *vault.Column, cas
 // openTexts opens ct into t; without a usable case key (an erased case) t
 // stays empty.
 func (s *Service) openTexts(ctx context.Context, q db.Querier, c *vault.Column, caseID, id string, ct []byte, t any) error {
-	if ct == nil {
-		return nil
-	}
-	key, err := sealed.ReadKey(ctx, s.keys, q, caseID)
-	if err != nil || key == nil {
-		return err
-	}
-	defer key.Wipe()
-	err = sealed.OpenTexts(c, key, caseID, id, ct, t)
-	if errors.Is(err, vault.ErrWrongBinding) || errors.Is(err, vault.ErrCorrupt) {
-		return rpcerr.DataLoss("the stored texts of %s failed their integrity check", id)
-	}
-	if err != nil {
-		return fmt.Errorf("open %s of row %s: %w", c, id, err)
-	}
-	return nil
+	return sealed.OpenRow(ctx, s.keys, q, c, caseID, id, ct, t)
 }
 
 func (s *Service) openProceeding(ctx context.Context, q db.Querier, r *proceedingRow) error {

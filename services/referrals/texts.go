@@ -2,11 +2,8 @@ package referrals
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/casebridge/casebridge/internal/db"
-	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/sealed"
 	"github.com/casebridge/casebridge/internal/vault"
 )
@@ -22,18 +19,7 @@ type referralTexts struct {
 
 // sealTexts seals t for referral id of the case, in tx.
 func (s *Service) sealTexts(ctx context.Context, tx db.Querier, caseID, id string, t referralTexts) ([]byte, error) {
-	if t == (referralTexts{}) {
-		return nil, nil
-	}
-	key, err := sealed.WriteKey(ctx, s.keys, tx, caseID)
-	if errors.Is(err, sealed.ErrErased) {
-		return nil, rpcerr.FailedPrecondition("case %s is erased", caseID)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("key of case %s: %w", caseID, err)
-	}
-	defer key.Wipe()
-	return sealed.SealTexts(vault.ReferralTexts, key, caseID, id, t)
+	return sealed.SealRow(ctx, s.keys, tx, vault.ReferralTexts, caseID, id, t, t == referralTexts{})
 }
 
 // openTexts fills in r's message, decline reason and end reason for
@@ -49,14 +35,9 @@ func (s *Service) openTexts(ctx context.Context, q db.Querier, reader string, r 
 	if r.Texts == nil {
 		return nil
 	}
-	key, err := sealed.ReadKey(ctx, s.keys, q, r.CaseID)
-	if err != nil || key == nil {
-		return err
-	}
-	defer key.Wipe()
 	var t referralTexts
-	if err := sealed.OpenTexts(vault.ReferralTexts, key, r.CaseID, r.ID, r.Texts, &t); err != nil {
-		return fmt.Errorf("open texts of referral %s: %w", r.ID, err)
+	if err := sealed.OpenRow(ctx, s.keys, q, vault.ReferralTexts, r.CaseID, r.ID, r.Texts, &t); err != nil {
+		return err
 	}
 	r.Message, r.DeclineReason = t.Message, t.DeclineReason
 	if t.EndReason != "" {
