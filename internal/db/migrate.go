@@ -54,8 +54,11 @@ func newProvider(sqlDB *sql.DB) (*goose.Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("migration lock: %w", err)
 	}
+	// Out-of-order migrations apply: version numbers are reserved per change
+	// when work starts, so a lower number can land after a higher one, and an
+	// existing database must still receive it.
 	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, Migrations(),
-		goose.WithSessionLocker(locker))
+		goose.WithSessionLocker(locker), goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return nil, fmt.Errorf("load migrations: %w", err)
 	}
