@@ -6,8 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/casebridge/casebridge/internal/db"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/casebridge/casebridge/internal/db"
 )
 
 // Filter selects linked events for List; its conditions combine with AND.

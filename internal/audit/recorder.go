@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/grpc/codes"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/vault"
 )
 
@@ -426,10 +426,6 @@ func (r *Recorder) insertDurable(ctx context.Context, events []Event) error {
 	return errors.Join(err1, err2, err3)
 }
 
-type execer interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-}
-
 const insertSQL = `
 INSERT INTO audit_events (id, event_time, subject, organization_id, roles, method, case_id, classes, code, request_id, details)
 SELECT x.id::uuid, x.t, x.s, x.o, x.r::text[], x.m, NULLIF(x.c, '')::uuid, x.cl::text[], x.code, x.rid, x.d::text[]
@@ -440,7 +436,7 @@ FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[],
 // insertEvents writes events with one statement (unnest of parallel
 // arrays, so the statement text — and its prepared plan — is the same for
 // any number of events).
-func insertEvents(ctx context.Context, q execer, events []Event) error {
+func insertEvents(ctx context.Context, q db.Querier, events []Event) error {
 	_, err := q.Exec(ctx, insertSQL, insertArgs(events)...)
 	return err
 }

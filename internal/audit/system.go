@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+
+	"github.com/casebridge/casebridge/internal/db"
 )
 
 // SystemSubject is the subject of the events the server records on its own
@@ -22,7 +24,7 @@ const DetailDestroyedKey DetailName = "destroyed_key"
 // System records, in q's transaction, an event of the server acting on its
 // own account for organisation org, with details built from pairs of a
 // detail name and its value. It commits or rolls back with q.
-func System(ctx context.Context, q execer, method, org string, details ...Pair) error {
+func System(ctx context.Context, q db.Querier, method, org string, details ...Pair) error {
 	ev := Event{
 		ID:      newID(),
 		Time:    time.Now().UTC().Truncate(time.Microsecond),

@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/casebridge/casebridge/internal/db"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/casebridge/casebridge/internal/db"
 )
 
 // VerifyResult says whether a range of the chain is intact.

@@ -1,6 +1,10 @@
 package authz
 
-import "context"
+import (
+	"context"
+
+	"github.com/casebridge/casebridge/internal/rpcerr"
+)
 
 // Principal is an authenticated caller with the roles they hold, as resolved
 // for the current request. Handlers take it from the context instead of
@@ -46,4 +50,16 @@ func WithPrincipal(ctx context.Context, p Principal) context.Context {
 func PrincipalFrom(ctx context.Context) (Principal, bool) {
 	p, ok := ctx.Value(principalKey{}).(Principal)
 	return p, ok
+}
+
+// Caller returns the principal the authorization interceptor resolved for
+// this call, or Unauthenticated when there is none. Every handler starts
+// with it: a call that skipped the interceptor is refused, never served as
+// an anonymous caller.
+func Caller(ctx context.Context) (Principal, error) {
+	p, ok := PrincipalFrom(ctx)
+	if !ok {
+		return Principal{}, rpcerr.Unauthenticated("no authenticated caller")
+	}
+	return p, nil
 }

@@ -50,9 +50,9 @@ const (
 // filtered by case, caller, organisation and time, by keyset pagination on
 // the chain position.
 func (s *Service) ListEvents(ctx context.Context, req *casebridgev1.ListEventsRequest) (*casebridgev1.ListEventsResponse, error) {
-	p, ok := authz.PrincipalFrom(ctx)
-	if !ok {
-		return nil, rpcerr.Unauthenticated("no authenticated caller")
+	p, err := authz.Caller(ctx)
+	if err != nil {
+		return nil, err
 	}
 	f, err := listFilter(req)
 	if err != nil {
@@ -191,8 +191,8 @@ func toProto(e audit.Linked) *casebridgev1.AuditEvent {
 // reports the first broken position. It stops early, with
 // next_from_sequence set, when the call's deadline nears.
 func (s *Service) VerifyChain(ctx context.Context, req *casebridgev1.VerifyChainRequest) (*casebridgev1.VerifyChainResponse, error) {
-	if _, ok := authz.PrincipalFrom(ctx); !ok {
-		return nil, rpcerr.Unauthenticated("no authenticated caller")
+	if _, err := authz.Caller(ctx); err != nil {
+		return nil, err
 	}
 	from, to := req.GetFromSequence(), req.GetToSequence()
 	switch {

@@ -24,7 +24,7 @@ const consentColumns = `id, case_id, purpose, decision, organization_id, organiz
 // RecordConsent records the person's decision about sharing their case or
 // its statistical use.
 func (s *Service) RecordConsent(ctx context.Context, req *casebridgev1.RecordConsentRequest) (*casebridgev1.RecordConsentResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +132,7 @@ func requireOrganization(ctx context.Context, q db.Querier, id string) error {
 // WithdrawConsent withdraws a consent and, at once, ends every sharing of
 // the case that relied on it.
 func (s *Service) WithdrawConsent(ctx context.Context, req *casebridgev1.WithdrawConsentRequest) (*casebridgev1.WithdrawConsentResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +176,7 @@ func (s *Service) endSharingOf(ctx context.Context, tx pgx.Tx, caseID, consentID
 
 // ListConsents lists a case's consents, newest first.
 func (s *Service) ListConsents(ctx context.Context, req *casebridgev1.ListConsentsRequest) (*casebridgev1.ListConsentsResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,7 @@ var errRetried = errors.New("request id already used")
 // CreateCase opens a case in one transaction: the row, its data key wrapped
 // to the owner's key, and each sensitive class sealed under it.
 func (s *Service) CreateCase(ctx context.Context, req *casebridgev1.CreateCaseRequest) (*casebridgev1.CreateCaseResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,7 @@ import (
 // rotated away, so that a backup taken before the erasure can no longer be
 // decrypted either. Coded attributes stay for statistics.
 func (s *Service) EraseCase(ctx context.Context, req *casebridgev1.EraseCaseRequest) (*casebridgev1.EraseCaseResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}

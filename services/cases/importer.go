@@ -42,7 +42,7 @@ type importJob struct {
 // nothing twice.
 func (s *Service) ImportCases(stream casebridgev1.CaseService_ImportCasesServer) error {
 	ctx := stream.Context()
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return err
 	}

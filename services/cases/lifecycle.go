@@ -86,7 +86,7 @@ func (s *Service) ReopenCase(ctx context.Context, req *casebridgev1.ReopenCaseRe
 // is allowed and the optional etag is current, and keeps the change in the
 // case history with its reason, sealed.
 func (s *Service) changeStatus(ctx context.Context, id, etag, act string, t transition, reason string, code casebridgev1.CaseChangeReason) (*casebridgev1.Case, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +137,7 @@ func (s *Service) changeStatus(ctx context.Context, id, etag, act string, t tran
 
 // AssignCase gives the case to a caseworker or supervisor of the owning organisation.
 func (s *Service) AssignCase(ctx context.Context, req *casebridgev1.AssignCaseRequest) (*casebridgev1.AssignCaseResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/dataclass"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/vault"
@@ -22,7 +23,7 @@ import (
 
 // AddNote seals a note under the case key, in the class the caller names.
 func (s *Service) AddNote(ctx context.Context, req *casebridgev1.AddNoteRequest) (*casebridgev1.AddNoteResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +113,7 @@ func (s *Service) noteByID(ctx context.Context, p authz.Principal, caseID, noteI
 // ListNotes lists the notes of the classes the caller may read, newest
 // first; the classes left out are reported as redacted.
 func (s *Service) ListNotes(ctx context.Context, req *casebridgev1.ListNotesRequest) (*casebridgev1.ListNotesResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -240,9 +241,7 @@ func (s *Service) loadNotes(ctx context.Context, acc authz.Access, caseID string
 	return notes, more, nil
 }
 
-func redactedNoteClasses(ctx context.Context, q interface {
-	Query(context.Context, string, ...any) (pgx.Rows, error)
-}, caseID string, acc authz.Access) ([]casebridgev1.DataClass, error) {
+func redactedNoteClasses(ctx context.Context, q db.Querier, caseID string, acc authz.Access) ([]casebridgev1.DataClass, error) {
 	rows, err := q.Query(ctx, `SELECT DISTINCT class FROM case_notes WHERE case_id = $1 ORDER BY class`, caseID)
 	if err != nil {
 		return nil, fmt.Errorf("note classes of case %s: %w", caseID, err)

@@ -19,7 +19,7 @@ import (
 // GetCase returns the case with the classes the caller may read decrypted;
 // the others are listed as redacted, never filled with look-alike data.
 func (s *Service) GetCase(ctx context.Context, req *casebridgev1.GetCaseRequest) (*casebridgev1.GetCaseResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func (s *Service) render(ctx context.Context, q db.Querier, acc authz.Access, r 
 // insertion order so that cases created meanwhile neither repeat nor
 // displace others.
 func (s *Service) ListCases(ctx context.Context, req *casebridgev1.ListCasesRequest) (*casebridgev1.ListCasesResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}

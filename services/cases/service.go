@@ -45,15 +45,6 @@ func New(pool *pgxpool.Pool, engine *authz.Engine, km *keys.Manager, v *validati
 // themselves: a bad import row is rejected alone, not the whole stream.
 var ValidatesOwnStream = []string{casebridgev1.CaseService_ImportCases_FullMethodName}
 
-// principal returns the caller resolved by the authorization interceptor.
-func principal(ctx context.Context) (authz.Principal, error) {
-	p, ok := authz.PrincipalFrom(ctx)
-	if !ok {
-		return authz.Principal{}, rpcerr.Unauthenticated("no authenticated caller")
-	}
-	return p, nil
-}
-
 // access loads who owns case id and decides whether the caller may do act
 // on obj there. A case the caller may not see is NotFound, exactly like one
 // that does not exist.

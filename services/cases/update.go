@@ -54,7 +54,7 @@ func parseMask(paths []string) ([]maskPath, error) {
 // UpdateCase changes the masked fields if the etag is current, in one
 // transaction: a stale etag is Aborted and nothing changes.
 func (s *Service) UpdateCase(ctx context.Context, req *casebridgev1.UpdateCaseRequest) (*casebridgev1.UpdateCaseResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/authz"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -18,7 +19,7 @@ var errRetried = errors.New("request id already used")
 // is the one of the amount claimed, or of the first award when the amount
 // claimed is not known yet.
 func (s *Service) CreateClaim(ctx context.Context, req *casebridgev1.CreateClaimRequest) (*casebridgev1.CreateClaimResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}

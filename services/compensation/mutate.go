@@ -14,7 +14,7 @@ import (
 // every mutation takes the locks in that order. The change's audit event
 // commits with it.
 func (s *Service) mutateClaim(ctx context.Context, id, obj, act string, fn func(tx pgx.Tx, p authz.Principal, c *claimRow) error) (*claimRow, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -140,7 +140,7 @@ func (s *Service) recordedAgain(ctx context.Context, claimID string, entry *paym
 
 // ListPayments lists a claim's ledger, oldest entry first.
 func (s *Service) ListPayments(ctx context.Context, req *casebridgev1.ListPaymentsRequest) (*casebridgev1.ListPaymentsResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}

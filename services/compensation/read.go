@@ -14,7 +14,7 @@ import (
 // GetClaim returns one claim with its amounts: caseworkers of the owner
 // read it as well as the lawyers (the ledger itself is the lawyers').
 func (s *Service) GetClaim(ctx context.Context, req *casebridgev1.GetClaimRequest) (*casebridgev1.GetClaimResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +37,7 @@ func (s *Service) GetClaim(ctx context.Context, req *casebridgev1.GetClaimReques
 // ListClaims lists the claims of the cases the caller can see, most
 // recently changed first.
 func (s *Service) ListClaims(ctx context.Context, req *casebridgev1.ListClaimsRequest) (*casebridgev1.ListClaimsResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}

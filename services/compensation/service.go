@@ -10,7 +10,6 @@
 package compensation
 
 import (
-	"context"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -19,7 +18,6 @@ import (
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/caseaccess"
 	"github.com/casebridge/casebridge/internal/keys"
-	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -39,13 +37,4 @@ type Service struct {
 // free text of claims and payments under their case's key.
 func New(pool *pgxpool.Pool, engine *authz.Engine, km *keys.Manager, rec *audit.Recorder) *Service {
 	return &Service{pool: pool, authz: engine, gate: caseaccess.NewGate(engine), keys: km, audit: rec, now: time.Now}
-}
-
-// principal returns the caller resolved by the authorization interceptor.
-func principal(ctx context.Context) (authz.Principal, error) {
-	p, ok := authz.PrincipalFrom(ctx)
-	if !ok {
-		return authz.Principal{}, rpcerr.Unauthenticated("no authenticated caller")
-	}
-	return p, nil
 }

@@ -15,7 +15,7 @@ import (
 // currencies are never added together. A claim with no amount at all yet
 // has no currency and is not counted.
 func (s *Service) GetClaimSummary(ctx context.Context, req *casebridgev1.GetClaimSummaryRequest) (*casebridgev1.GetClaimSummaryResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/casebridge/casebridge/internal/audit"
+	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/keys"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -14,7 +15,7 @@ import (
 
 // ListKeys lists the public half of the organisation's keys.
 func (s *Service) ListKeys(ctx context.Context, req *casebridgev1.ListKeysRequest) (*casebridgev1.ListKeysResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +44,7 @@ func (s *Service) ListKeys(ctx context.Context, req *casebridgev1.ListKeysReques
 
 // RotateKey starts (or returns the running) rotation of the organisation's key.
 func (s *Service) RotateKey(ctx context.Context, req *casebridgev1.RotateKeyRequest) (*casebridgev1.RotateKeyResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +70,7 @@ func (s *Service) RotateKey(ctx context.Context, req *casebridgev1.RotateKeyRequ
 
 // GetKeyRotation reports a rotation's progress.
 func (s *Service) GetKeyRotation(ctx context.Context, req *casebridgev1.GetKeyRotationRequest) (*casebridgev1.GetKeyRotationResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -11,16 +11,10 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
-
-// querier is what the store functions need: the pool or a transaction.
-type querier interface {
-	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
-	Query(context.Context, string, ...any) (pgx.Rows, error)
-	QueryRow(context.Context, string, ...any) pgx.Row
-}
 
 const memberColumns = `organization_id, subject, roles, display_name, create_time, update_time`
 
@@ -38,7 +32,7 @@ func scanMember(row pgx.Row) (*casebridgev1.Member, []string, error) {
 
 // loadMember returns a member and the role names stored for it, locking the
 // row inside a transaction when lock is true.
-func loadMember(ctx context.Context, q querier, org, subject string, lock bool) (*casebridgev1.Member, []string, error) {
+func loadMember(ctx context.Context, q db.Querier, org, subject string, lock bool) (*casebridgev1.Member, []string, error) {
 	sql := `SELECT ` + memberColumns + ` FROM memberships WHERE organization_id = $1 AND subject = $2`
 	if lock {
 		sql += ` FOR UPDATE`
@@ -54,7 +48,7 @@ func loadMember(ctx context.Context, q querier, org, subject string, lock bool) 
 }
 
 // insertMember adds a membership; AlreadyExists when the subject is a member.
-func insertMember(ctx context.Context, q querier, org, subject string, roles []string, displayName string) error {
+func insertMember(ctx context.Context, q db.Querier, org, subject string, roles []string, displayName string) error {
 	_, err := q.Exec(ctx, `INSERT INTO memberships (organization_id, subject, roles, display_name) VALUES ($1, $2, $3, $4)`,
 		org, subject, roles, displayName)
 	var pgErr *pgconn.PgError
@@ -67,7 +61,7 @@ func insertMember(ctx context.Context, q querier, org, subject string, roles []s
 	return nil
 }
 
-func updateMemberRoles(ctx context.Context, q querier, org, subject string, roles []string) error {
+func updateMemberRoles(ctx context.Context, q db.Querier, org, subject string, roles []string) error {
 	if _, err := q.Exec(ctx, `UPDATE memberships SET roles = $3, update_time = now()
 		WHERE organization_id = $1 AND subject = $2`, org, subject, roles); err != nil {
 		return fmt.Errorf("update roles of %s in %s: %w", subject, org, err)
@@ -75,7 +69,7 @@ func updateMemberRoles(ctx context.Context, q querier, org, subject string, role
 	return nil
 }
 
-func deleteMember(ctx context.Context, q querier, org, subject string) error {
+func deleteMember(ctx context.Context, q db.Querier, org, subject string) error {
 	if _, err := q.Exec(ctx, `DELETE FROM memberships WHERE organization_id = $1 AND subject = $2`, org, subject); err != nil {
 		return fmt.Errorf("remove member %s of %s: %w", subject, org, err)
 	}
@@ -98,7 +92,7 @@ func roleHolders(ctx context.Context, tx pgx.Tx, org, role string) ([]string, er
 }
 
 // orgKind returns the kind of organisation org; NotFound when there is none.
-func orgKind(ctx context.Context, q querier, org string) (casebridgev1.OrganizationKind, error) {
+func orgKind(ctx context.Context, q db.Querier, org string) (casebridgev1.OrganizationKind, error) {
 	var kind int16
 	err := q.QueryRow(ctx, `SELECT kind FROM organizations WHERE id = $1`, org).Scan(&kind)
 	if errors.Is(err, pgx.ErrNoRows) {

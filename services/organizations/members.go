@@ -9,6 +9,7 @@ import (
 
 	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -17,7 +18,7 @@ import (
 // AddMember gives a subject roles in an organisation. Every replica sees the
 // change within seconds (the memberships trigger notifies them).
 func (s *Service) AddMember(ctx context.Context, req *casebridgev1.AddMemberRequest) (*casebridgev1.AddMemberResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +52,7 @@ func (s *Service) AddMember(ctx context.Context, req *casebridgev1.AddMemberRequ
 // UpdateMember replaces a member's roles. The caller must be allowed to
 // grant every role given and every role taken away.
 func (s *Service) UpdateMember(ctx context.Context, req *casebridgev1.UpdateMemberRequest) (*casebridgev1.UpdateMemberResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +96,7 @@ func (s *Service) UpdateMember(ctx context.Context, req *casebridgev1.UpdateMemb
 // access on every replica within seconds, whatever their token says. The
 // caller must be allowed to take away every role the member holds.
 func (s *Service) RemoveMember(ctx context.Context, req *casebridgev1.RemoveMemberRequest) (*casebridgev1.RemoveMemberResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +144,7 @@ func (s *Service) requireGrant(p authz.Principal, org string, roles []string) er
 
 // networkRolesFit refuses network roles for an organisation that is not a
 // coordinating body, where they would allow nothing.
-func networkRolesFit(ctx context.Context, q querier, org string, roles []string) error {
+func networkRolesFit(ctx context.Context, q db.Querier, org string, roles []string) error {
 	if !slices.ContainsFunc(roles, authz.IsNetworkRole) {
 		return nil
 	}
@@ -188,7 +189,7 @@ func difference(a, b []string) []string {
 
 // ListMembers lists an organisation's members, ordered by subject.
 func (s *Service) ListMembers(ctx context.Context, req *casebridgev1.ListMembersRequest) (*casebridgev1.ListMembersResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}

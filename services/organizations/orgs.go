@@ -69,7 +69,7 @@ func validateOrg(o *casebridgev1.Organization, create bool) error {
 // legal-aid organisation"), so no organisation may register its own
 // look-alikes.
 func (s *Service) CreateOrganization(ctx context.Context, req *casebridgev1.CreateOrganizationRequest) (*casebridgev1.CreateOrganizationResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +163,7 @@ func (s *Service) ListOrganizations(ctx context.Context, req *casebridgev1.ListO
 
 // UpdateOrganization changes the profile fields named by the mask.
 func (s *Service) UpdateOrganization(ctx context.Context, req *casebridgev1.UpdateOrganizationRequest) (*casebridgev1.UpdateOrganizationResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -38,14 +38,6 @@ func New(pool *pgxpool.Pool, engine *authz.Engine, km *keys.Manager, members Inv
 	return &Service{pool: pool, authz: engine, keys: km, members: members, audit: rec}
 }
 
-func principal(ctx context.Context) (authz.Principal, error) {
-	p, ok := authz.PrincipalFrom(ctx)
-	if !ok {
-		return authz.Principal{}, rpcerr.Unauthenticated("no authenticated caller")
-	}
-	return p, nil
-}
-
 // require checks that the caller holds obj/act in org. Organisations are
 // public in the directory, so a refusal is PermissionDenied, not NotFound.
 func (s *Service) require(p authz.Principal, org, obj, act string) error {
@@ -70,7 +62,7 @@ func (s *Service) requireNetwork(ctx context.Context, p authz.Principal, obj, ac
 // GetCallerIdentity returns who the caller is and their roles, as resolved
 // for this very call.
 func (s *Service) GetCallerIdentity(ctx context.Context, _ *casebridgev1.GetCallerIdentityRequest) (*casebridgev1.GetCallerIdentityResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/caseaccess"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -19,7 +20,7 @@ var errRetried = errors.New("request id already used")
 // responsible lawyer defaults to the caller when they are a lawyer of the
 // organisation they act for.
 func (s *Service) CreateProceeding(ctx context.Context, req *casebridgev1.CreateProceedingRequest) (*casebridgev1.CreateProceedingResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}

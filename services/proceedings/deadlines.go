@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -22,7 +23,7 @@ var (
 
 // AddDeadline records a procedural deadline, open unless said otherwise.
 func (s *Service) AddDeadline(ctx context.Context, req *casebridgev1.AddDeadlineRequest) (*casebridgev1.AddDeadlineResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +93,7 @@ var deadlinePaths = []string{"due_time", "kind", "description", "status"}
 // changeDeadline runs fn on deadline id in one transaction, once the caller
 // may update deadlines of its case and does legal work on it.
 func (s *Service) changeDeadline(ctx context.Context, id string, fn func(d *deadlineRow) error) (*deadlineRow, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +190,7 @@ func (s *Service) CancelDeadline(ctx context.Context, req *casebridgev1.CancelDe
 
 // ListDeadlines lists the deadlines of a proceeding or a case, earliest first.
 func (s *Service) ListDeadlines(ctx context.Context, req *casebridgev1.ListDeadlinesRequest) (*casebridgev1.ListDeadlinesResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -32,7 +32,7 @@ func (s *Service) scheduleParent(ctx context.Context, p authz.Principal, proceed
 // ListHearings lists the hearings of a proceeding or a case, earliest
 // first. The BASIC view (the default) decrypts nothing.
 func (s *Service) ListHearings(ctx context.Context, req *casebridgev1.ListHearingsRequest) (*casebridgev1.ListHearingsResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}

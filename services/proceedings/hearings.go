@@ -25,7 +25,7 @@ var (
 // transaction; its notes are sealed under the case key before they are
 // written.
 func (s *Service) AddHearing(ctx context.Context, req *casebridgev1.AddHearingRequest) (*casebridgev1.AddHearingResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +140,7 @@ var hearingPaths = []string{"start_time", "court_time_zone", "type", "status", "
 // cancelled, if the etag is current. A postponed hearing keeps its time:
 // record the new date as a new hearing, so postponements can be counted.
 func (s *Service) UpdateHearing(ctx context.Context, req *casebridgev1.UpdateHearingRequest) (*casebridgev1.UpdateHearingResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +226,7 @@ func (s *Service) UpdateHearing(ctx context.Context, req *casebridgev1.UpdateHea
 // CancelHearing cancels a scheduled or postponed hearing. A hearing that
 // was held happened: it cannot be cancelled afterwards.
 func (s *Service) CancelHearing(ctx context.Context, req *casebridgev1.CancelHearingRequest) (*casebridgev1.CancelHearingResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ type mutation func(tx pgx.Tx, p authz.Principal, acc authz.Access, r *proceeding
 // their organisation does the legal work on it; the change's audit event
 // commits with it. A proceeding holds no sensitive class.
 func (s *Service) mutateProceeding(ctx context.Context, id string, fn mutation) (*proceedingRow, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,7 @@ import (
 // GetProceeding returns one proceeding: its status is readable by everyone
 // who may read proceedings on the case, caseworkers of the owner included.
 func (s *Service) GetProceeding(ctx context.Context, req *casebridgev1.GetProceedingRequest) (*casebridgev1.GetProceedingResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +38,7 @@ func (s *Service) GetProceeding(ctx context.Context, req *casebridgev1.GetProcee
 // owned by their organisations or shared with them — most recently changed
 // first.
 func (s *Service) ListProceedings(ctx context.Context, req *casebridgev1.ListProceedingsRequest) (*casebridgev1.ListProceedingsResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}

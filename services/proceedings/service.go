@@ -9,7 +9,6 @@
 package proceedings
 
 import (
-	"context"
 	"time"
 	_ "time/tzdata" // court time zones are validated against an embedded database, not the host's
 
@@ -19,7 +18,6 @@ import (
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/caseaccess"
 	"github.com/casebridge/casebridge/internal/keys"
-	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -38,13 +36,4 @@ type Service struct {
 // New builds the service over its dependencies.
 func New(pool *pgxpool.Pool, engine *authz.Engine, km *keys.Manager, rec *audit.Recorder) *Service {
 	return &Service{pool: pool, authz: engine, gate: caseaccess.NewGate(engine), keys: km, audit: rec, now: time.Now}
-}
-
-// principal returns the caller resolved by the authorization interceptor.
-func principal(ctx context.Context) (authz.Principal, error) {
-	p, ok := authz.PrincipalFrom(ctx)
-	if !ok {
-		return authz.Principal{}, rpcerr.Unauthenticated("no authenticated caller")
-	}
-	return p, nil
 }

@@ -36,7 +36,7 @@ import (
 // Times are instants (UTC) with the court's zone beside them, so a client
 // shows 09:00 Europe/Belgrade whatever its own zone or daylight saving.
 func (s *Service) ListUpcoming(ctx context.Context, req *casebridgev1.ListUpcomingRequest) (*casebridgev1.ListUpcomingResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/referral"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -25,7 +26,7 @@ import (
 // partner (its referral completed) its own alone — where the person is
 // being moved next is no longer its business.
 func (s *Service) GetCaseSharing(ctx context.Context, req *casebridgev1.GetCaseSharingRequest) (*casebridgev1.GetCaseSharingResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/referral"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/sharing"
@@ -25,7 +26,7 @@ var errRetried = errors.New("request id already used")
 // service implies. A retry with the same request id returns the referral
 // the first attempt made.
 func (s *Service) CreateReferral(ctx context.Context, req *casebridgev1.CreateReferralRequest) (*casebridgev1.CreateReferralResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}

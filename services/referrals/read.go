@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -13,7 +14,7 @@ import (
 // GetReferral returns a referral to the organisation that sent or received
 // it; to anyone else it does not exist.
 func (s *Service) GetReferral(ctx context.Context, req *casebridgev1.GetReferralRequest) (*casebridgev1.GetReferralResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +43,7 @@ func (s *Service) GetReferral(ctx context.Context, req *casebridgev1.GetReferral
 // audited read per case whose texts it returns), by keyset pagination on insertion order so that
 // referrals made meanwhile neither repeat nor displace others.
 func (s *Service) ListReferrals(ctx context.Context, req *casebridgev1.ListReferralsRequest) (*casebridgev1.ListReferralsResponse, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -52,7 +52,7 @@ func (s *Service) RevokeSharing(ctx context.Context, req *casebridgev1.RevokeSha
 // the case key the change grants or takes away, and the events for both
 // organisations (written last) commit together.
 func (s *Service) apply(ctx context.Context, id, etag string, t transition, reason string) (*casebridgev1.Referral, error) {
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -50,15 +50,6 @@ func New(ctx context.Context, pool *pgxpool.Pool, engine *authz.Engine, km *keys
 // The policy object of every ReferralService permission.
 const objReferral = "referral"
 
-// principal returns the caller resolved by the authorization interceptor.
-func principal(ctx context.Context) (authz.Principal, error) {
-	p, ok := authz.PrincipalFrom(ctx)
-	if !ok {
-		return authz.Principal{}, rpcerr.Unauthenticated("no authenticated caller")
-	}
-	return p, nil
-}
-
 // canonical spells an id the way PostgreSQL returns it: ids are bound into
 // wrapped keys and ciphertexts, where capitals would name another case.
 func canonical(id string) string { return strings.ToLower(id) }

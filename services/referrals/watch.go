@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/rpcerr"
@@ -49,7 +50,7 @@ func decodeCursor(c string) (int64, error) {
 // fixed, so a client that waits for them knows every later change reaches it.
 func (s *Service) WatchReferrals(req *casebridgev1.WatchReferralsRequest, stream grpc.ServerStreamingServer[casebridgev1.WatchReferralsResponse]) error {
 	ctx := stream.Context()
-	p, err := principal(ctx)
+	p, err := authz.Caller(ctx)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"slices"
 
+	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/disclosure"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -17,7 +18,7 @@ import (
 // refused with FailedPrecondition.
 func (s *Service) CountCases(ctx context.Context, req *casebridgev1.CountCasesRequest) (*casebridgev1.CountCasesResponse, error) {
 	auditQuery(ctx, req.GetDimensions(), req.GetFilter())
-	if err := caller(ctx); err != nil {
+	if _, err := authz.Caller(ctx); err != nil {
 		return nil, err
 	}
 	t, err := tableFor(req.GetDimensions(), req.GetFilter())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/disclosure"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -34,7 +35,7 @@ var defaultExportDims = []casebridgev1.Dimension{
 func (s *Service) ExportCases(req *casebridgev1.ExportCasesRequest, stream casebridgev1.StatsService_ExportCasesServer) error {
 	ctx := stream.Context()
 	auditExport(ctx, req)
-	if err := caller(ctx); err != nil {
+	if _, err := authz.Caller(ctx); err != nil {
 		return err
 	}
 	var t *tableSpec

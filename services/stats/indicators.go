@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/iso"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -23,7 +24,7 @@ import (
 // suppressed set and no value. A period with no event at all gives zeros.
 func (s *Service) GetIndicators(ctx context.Context, req *casebridgev1.GetIndicatorsRequest) (*casebridgev1.GetIndicatorsResponse, error) {
 	auditIndicators(ctx, req)
-	if err := caller(ctx); err != nil {
+	if _, err := authz.Caller(ctx); err != nil {
 		return nil, err
 	}
 	p, err := periodOf(req)

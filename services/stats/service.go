@@ -7,12 +7,8 @@
 package stats
 
 import (
-	"context"
-
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/casebridge/casebridge/internal/authz"
-	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -36,15 +32,4 @@ func New(pool *pgxpool.Pool, k int) *Service {
 		k = DefaultK
 	}
 	return &Service{pool: pool, k: int64(k)}
-}
-
-// caller makes sure the authorization interceptor ran. It has checked that
-// the caller holds stats:read (or stats:export) in some organisation;
-// statistics are not scoped further, since they are anonymised and cover
-// every organisation by design.
-func caller(ctx context.Context) error {
-	if _, ok := authz.PrincipalFrom(ctx); !ok {
-		return rpcerr.Unauthenticated("no authenticated caller")
-	}
-	return nil
 }
