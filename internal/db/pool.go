@@ -22,7 +22,8 @@ const defaultMaxConns = 24
 
 // Open connects a pool to url and checks that the database answers. The pool
 // reconnects on its own, so a PostgreSQL restart needs no server restart.
-func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
+// Each of adjust, if any, may change the pool's configuration last.
+func Open(ctx context.Context, url string, adjust ...func(*pgxpool.Config)) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// The URL may hold a password: never echo it.
@@ -40,6 +41,9 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	// while the query runs on: no query outlives its RPC.
 	cfg.ConnConfig.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: cancelGrace}
+	}
+	for _, a := range adjust {
+		a(cfg)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/spf13/pflag"
 
 	"github.com/casebridge/casebridge/internal/limits"
@@ -43,6 +44,10 @@ type Config struct {
 	// ConsentSweep is how often sharing that relied on a lapsed consent is
 	// ended (zero: every minute). Not a flag: tests shorten it.
 	ConsentSweep time.Duration
+
+	// QueryTracer, when set, observes every statement of the server's pool.
+	// Not a flag: tests count the queries a workload costs with it.
+	QueryTracer pgx.QueryTracer
 
 	// Limits are the per-caller, per-organisation and per-replica limits;
 	// the zero value means limits.Defaults().

@@ -85,7 +85,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 }
 
 func (s *Server) build(ctx context.Context) error {
-	pool, err := db.Open(ctx, s.cfg.DatabaseURL)
+	var adjust []func(*pgxpool.Config)
+	if s.cfg.QueryTracer != nil {
+		adjust = append(adjust, func(c *pgxpool.Config) { c.ConnConfig.Tracer = s.cfg.QueryTracer })
+	}
+	pool, err := db.Open(ctx, s.cfg.DatabaseURL, adjust...)
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}

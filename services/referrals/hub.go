@@ -2,6 +2,7 @@ package referrals
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -9,98 +10,112 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/casebridge/casebridge/internal/sharing"
 )
 
-// Poll intervals of a watcher that was not woken: short while the hub
-// cannot hear notifications, long (a safety net only) while it can.
+// Poll intervals of a feed that was not woken: short while the hub cannot
+// hear notifications, long (a safety net only) while it can.
 const (
 	pollWhileDeaf      = time.Second
 	pollWhileListening = 30 * time.Second
 )
 
+// listenerHealthCheck is how long the LISTEN connection may stay quiet
+// before it is pinged: a connection that died without a word (a dropped
+// network path, a failed-over database) is noticed within about twice this,
+// and watchers fall back to polling meanwhile.
+const listenerHealthCheck = 10 * time.Second
+
+// ListenerApplicationName is the application_name of the connection that
+// listens for referral events, so that operators can find it in
+// pg_stat_activity.
+const ListenerApplicationName = "casebridge-referrals-listener"
+
 // hub wakes watchers when referral events for their organisations commit.
-// One connection per server LISTENs on sharing.Channel, started with the
-// first watcher; each notification names an organisation and wakes its
-// watchers, which then read the outbox table. The table, not the
-// notification, is what a watcher streams: a lost wake-up costs latency,
-// never an event, because watchers poll while the hub is deaf and are all
-// woken whenever it starts listening again.
+// One dedicated connection per server LISTENs on sharing.Channel, started
+// with the first watcher; each notification names an organisation and wakes
+// the feeds that read it (see feed), which read the outbox table once for
+// all their watchers. The table, not the notification, is what a watcher
+// streams: a lost wake-up costs latency, never an event, because feeds poll
+// while the hub is deaf and are all woken whenever it starts listening again.
 type hub struct {
-	ctx  context.Context
-	pool *pgxpool.Pool
-	log  *slog.Logger
+	ctx         context.Context
+	pool        *pgxpool.Pool
+	log         *slog.Logger
+	healthCheck time.Duration
 
 	start sync.Once
 	up    atomic.Bool
 
-	mu   sync.Mutex
-	subs map[*subscription]struct{}
+	mu    sync.Mutex
+	feeds map[string]*feed
 }
 
-// subscription is one watcher's interest in some organisations' events.
+// subscription is one watcher's place in the feed of its organisations.
 type subscription struct {
-	hub  *hub
-	orgs []string
-	wake chan struct{}
+	feed   *feed
+	closed sync.Once
 }
 
 func newHub(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) *hub {
-	return &hub{ctx: ctx, pool: pool, log: log, subs: map[*subscription]struct{}{}}
+	return &hub{ctx: ctx, pool: pool, log: log, healthCheck: listenerHealthCheck, feeds: map[string]*feed{}}
 }
 
 // subscribe registers a watcher of orgs. Subscribe before reading the
 // outbox, so that no event can commit unnoticed between the read and the wait.
 func (h *hub) subscribe(orgs []string) *subscription {
 	h.start.Do(func() { go h.run() })
-	s := &subscription{hub: h, orgs: orgs, wake: make(chan struct{}, 1)}
+	key, orgs := feedKey(orgs)
 	h.mu.Lock()
-	h.subs[s] = struct{}{}
-	h.mu.Unlock()
-	return s
-}
-
-func (s *subscription) close() {
-	s.hub.mu.Lock()
-	delete(s.hub.subs, s)
-	s.hub.mu.Unlock()
-}
-
-// wait blocks until the watcher is woken or should look anyway (poll), and
-// fails when the call or the server ends. A call ended by the server's
-// interceptors (the caller's token expired, their roles changed) fails
-// with their cause, so the audit records why.
-func (s *subscription) wait(ctx context.Context) error {
-	poll := pollWhileListening
-	if !s.hub.up.Load() {
-		poll = pollWhileDeaf
+	f := h.feeds[key]
+	if f == nil {
+		f = newFeed(h, key, orgs)
+		h.feeds[key] = f
+		go f.run()
 	}
-	t := time.NewTimer(poll)
-	defer t.Stop()
+	f.refs++
+	h.mu.Unlock()
+	return &subscription{feed: f}
+}
+
+// close leaves the feed; the last watcher to leave stops it.
+func (s *subscription) close() {
+	s.closed.Do(func() {
+		h := s.feed.hub
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if s.feed.refs--; s.feed.refs == 0 {
+			delete(h.feeds, s.feed.key)
+			close(s.feed.done)
+		}
+	})
+}
+
+// wait blocks until changed is closed, and fails when the call or the
+// server ends. A call ended by the server's interceptors (the caller's
+// token expired, their roles changed) fails with their cause, so the audit
+// records why.
+func (s *subscription) wait(ctx context.Context, changed <-chan struct{}) error {
 	select {
 	case <-ctx.Done():
 		return context.Cause(ctx)
-	case <-s.hub.ctx.Done():
+	case <-s.feed.hub.ctx.Done():
 		return errShuttingDown
-	case <-s.wake:
-	case <-t.C:
+	case <-changed:
+		return nil
 	}
-	return nil
 }
 
-// notify wakes the watchers of org, or every watcher when org is empty.
-// A watcher already woken stays woken once: wake-ups coalesce.
+// notify wakes the feeds that read org, or every feed when org is empty.
 func (h *hub) notify(org string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for s := range h.subs {
-		if org == "" || slices.Contains(s.orgs, org) {
-			select {
-			case s.wake <- struct{}{}:
-			default:
-			}
+	for _, f := range h.feeds {
+		if org == "" || slices.Contains(f.orgs, org) {
+			f.wake()
 		}
 	}
 }
@@ -123,31 +138,74 @@ func (h *hub) run() {
 		backoff = 100 * time.Millisecond
 		h.up.Store(true)
 		h.notify("") // events may have committed while nobody listened
-		for {
-			n, err := conn.WaitForNotification(h.ctx)
-			if err != nil {
-				if h.ctx.Err() == nil {
-					h.log.Warn("referral event notifications interrupted; watchers poll meanwhile", "error", err)
-				}
-				break
-			}
-			h.notify(n.Payload)
-		}
+		err = h.receive(conn)
 		h.up.Store(false)
+		h.notify("") // the feeds poll quickly from now on
 		closeConn(conn)
+		if h.ctx.Err() == nil {
+			h.log.Warn("referral event notifications interrupted; watchers poll meanwhile", "error", err)
+		}
 	}
 }
 
-// listen takes a connection out of the pool for good and listens on it.
-func (h *hub) listen() (*pgx.Conn, error) {
-	pc, err := h.pool.Acquire(h.ctx)
-	if err != nil {
-		return nil, err
+// receive wakes feeds for each notification until the connection fails.
+// When it has been quiet for healthCheck it is pinged: PostgreSQL sends
+// pending notifications before answering, so after a successful ping every
+// event committed before it has woken its feeds.
+func (h *hub) receive(conn *pgx.Conn) error {
+	for {
+		wctx, cancel := context.WithTimeout(h.ctx, h.healthCheck)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		switch {
+		case err == nil:
+			h.notify(n.Payload)
+			continue
+		case h.ctx.Err() != nil:
+			return h.ctx.Err()
+		case !pgconn.Timeout(err):
+			return fmt.Errorf("wait for notification: %w", err)
+		}
+		pctx, cancel := context.WithTimeout(h.ctx, h.healthCheck)
+		err = conn.Ping(pctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("health check: %w", err)
+		}
+		h.drain(conn)
 	}
-	conn := pc.Hijack()
-	if _, err := conn.Exec(h.ctx, "LISTEN "+sharing.Channel); err != nil {
+}
+
+// drain handles the notifications pgx buffered while the ping ran.
+func (h *hub) drain(conn *pgx.Conn) {
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	for {
+		n, _ := conn.WaitForNotification(done)
+		if n == nil {
+			return
+		}
+		h.notify(n.Payload)
+	}
+}
+
+// listen opens a connection of its own (a pooled one would lose its LISTEN
+// when returned to the pool) and listens on it.
+func (h *hub) listen() (*pgx.Conn, error) {
+	cfg := h.pool.Config().ConnConfig.Copy()
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	cfg.RuntimeParams["application_name"] = ListenerApplicationName
+	ctx, cancel := context.WithTimeout(h.ctx, 10*time.Second)
+	defer cancel()
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "LISTEN "+sharing.Channel); err != nil {
 		closeConn(conn)
-		return nil, err
+		return nil, fmt.Errorf("listen: %w", err)
 	}
 	return conn, nil
 }

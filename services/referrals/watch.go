@@ -64,13 +64,19 @@ func (s *Service) WatchReferrals(req *casebridgev1.WatchReferralsRequest, stream
 	if err != nil {
 		return err
 	}
+	sub.feed.begin(after)
 	if err := stream.SendHeader(nil); err != nil {
 		return err
 	}
 	for {
-		events, err := loadEvents(ctx, s.pool, orgs, after)
-		if err != nil {
-			return err
+		events, base, changed, ok := sub.feed.since(after)
+		if !ok {
+			// Further behind than the feed reaches: read the outbox alone
+			// until caught up. Everything up to base had committed when the
+			// feed moved there, so a short read leaves this watcher at base.
+			if events, err = loadEvents(ctx, s.pool, orgs, after); err != nil {
+				return err
+			}
 		}
 		for _, e := range events {
 			if ctx.Err() != nil {
@@ -81,10 +87,13 @@ func (s *Service) WatchReferrals(req *casebridgev1.WatchReferralsRequest, stream
 			}
 			after = e.seq
 		}
-		if len(events) == watchBatch {
+		if !ok {
+			if len(events) < watchBatch {
+				after = max(after, base)
+			}
 			continue
 		}
-		if err := sub.wait(ctx); err != nil {
+		if err := sub.wait(ctx, changed); err != nil {
 			return err
 		}
 	}
