@@ -41,6 +41,7 @@ lint: $(PROTODEPS) ## buf lint, stale generated code, gofmt, go vet
 	@unformatted=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	cd faults && $(GO) vet ./...
 
 .PHONY: build
 build: ## build casebridged and casectl into bin/
@@ -49,6 +50,20 @@ build: ## build casebridged and casectl into bin/
 .PHONY: test
 test: ## run every test with the race detector against a real (throwaway) PostgreSQL
 	deploy/with-postgres.sh $(GO) test -race -count=1 -timeout 20m $(GOTESTFLAGS) ./...
+
+# The fault suite is a module of its own (faults/): it starts PostgreSQL
+# clusters of its own and kills them, so it needs no DATABASE_URL, and
+# `make test` (./... of the root module) never runs it. Its log keeps the
+# reliability figures (lines "RELIABILITY | fault | acknowledged | found |
+# lost | recovery |"), printed again at the end.
+FAULTSFLAGS ?=
+
+.PHONY: test-faults
+test-faults: ## the fault suite: PostgreSQL, network, failover, server and audit faults under load (about 5 min)
+	@mkdir -p .build
+	cd faults && $(GO) test -count=1 -p 1 -v -timeout 15m $(FAULTSFLAGS) ./... 2>&1 | tee ../.build/test-faults.log
+	@echo "reliability (fault | acknowledged | found | lost | recovery):"
+	@grep -ho 'RELIABILITY | .*' .build/test-faults.log | sed 's/^RELIABILITY //'
 
 # `make bench BENCH_1M=1` adds the 1M-case CountCases benchmark and seeds the
 # load harness with 1,000,000 cases; BENCHFLAGS go to the harness (see

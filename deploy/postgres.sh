@@ -2,7 +2,8 @@
 # Starts and stops a local PostgreSQL cluster for development and tests, with
 # the server binaries found on this machine. Nothing is installed or downloaded.
 #
-#   deploy/postgres.sh start DIR [--fast]   init (if needed) and start; prints DATABASE_URL
+#   deploy/postgres.sh start DIR [--fast|--crash-safe]
+#                                           init (if needed) and start; prints DATABASE_URL
 #   deploy/postgres.sh stop DIR             stop cleanly
 #   deploy/postgres.sh url DIR              print DATABASE_URL of a running cluster
 #   deploy/postgres.sh status DIR           exit 0 when running
@@ -13,6 +14,9 @@
 # The cluster listens on 127.0.0.1 only, on a free port, with trust
 # authentication: it is for a laptop or a test run, never for production.
 # --fast turns off fsync for throwaway clusters (tests, benchmarks).
+# --crash-safe turns off fsync too but keeps every commit waiting for its WAL
+# write: PostgreSQL killed with kill -9 (not the machine losing power) loses
+# nothing it acknowledged. The fault suite kills such clusters.
 # Run as root, it runs PostgreSQL as the 'postgres' user (or 'nobody').
 set -euo pipefail
 
@@ -87,7 +91,10 @@ start() {
     port=$(free_port)
   fi
   opts="-c port=$port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir/sock -c max_connections=300"
-  [ "$fast" = "--fast" ] && opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  case "$fast" in
+    --fast) opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off" ;;
+    --crash-safe) opts="$opts -c fsync=off -c full_page_writes=off" ;;
+  esac
   as_owner "$PG_CTL" -D "$dir/pgdata" -l "$dir/postgres.log" -o "$opts" -w -t 60 start >/dev/null \
     || { tail -n 20 "$dir/postgres.log" >&2; die "PostgreSQL did not start"; }
   echo "$port" >"$dir/port"
