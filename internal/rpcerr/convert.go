@@ -49,8 +49,12 @@ func isUnavailable(err error) bool {
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
-		// Class 08: connection exception; 57P01-03: admin shutdown, crash, cannot connect now.
-		return pgErr.Code[:2] == "08" || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+		// Class 08: connection exception; 57P01-03: admin shutdown, crash,
+		// cannot connect now; class 53: insufficient resources (disk full,
+		// out of memory, too many connections), which pass when the
+		// operator frees them: the call may be tried again, it is not a bug.
+		return pgErr.Code[:2] == "08" || pgErr.Code[:2] == "53" ||
+			pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
 	}
 	return pgconn.SafeToRetry(err)
 }

@@ -1,0 +1,33 @@
+package rpcerr
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"google.golang.org/grpc/codes"
+)
+
+// TestDatabaseConditionsThatPass: a database out of disk, memory or
+// connections is Unavailable (try again), not Internal (a bug); a refused
+// statement stays Internal.
+func TestDatabaseConditionsThatPass(t *testing.T) {
+	for code, want := range map[string]codes.Code{
+		"53100": codes.Unavailable, // disk_full
+		"53200": codes.Unavailable, // out_of_memory
+		"53300": codes.Unavailable, // too_many_connections
+		"08006": codes.Unavailable, // connection_failure
+		"57P01": codes.Unavailable, // admin_shutdown
+		"42P01": codes.Internal,    // undefined_table
+		"23505": codes.Internal,    // unique_violation (unmapped by a store)
+	} {
+		err := fmt.Errorf("insert: %w", &pgconn.PgError{Code: code, Message: "the database's own words"})
+		st, _ := ToStatus(err)
+		if st.Code() != want {
+			t.Errorf("SQLSTATE %s: %s, want %s", code, st.Code(), want)
+		}
+		if st.Message() == "the database's own words" {
+			t.Errorf("SQLSTATE %s: the database's message reached the client", code)
+		}
+	}
+}
