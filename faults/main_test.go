@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 // report logs one row of the README's reliability table.
 func report(t *testing.T, fault string, r Result, recovery time.Duration) {
 	t.Helper()
-	t.Logf("RELIABILITY | %s | %d | %d | %d | %s |", fault, r.Acked, r.Found, r.Lost(), recovery.Round(100*time.Millisecond))
+	t.Logf("RELIABILITY | %s | %d | %d | %d | %s |", fault, r.Acked, r.Found, r.Lost(), recovery.Round(10*time.Millisecond))
 	if r.Lost() != 0 {
 		t.Errorf("%s: %s", fault, r)
 	}
