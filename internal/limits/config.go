@@ -45,6 +45,8 @@ type Config struct {
 	PageBytes int
 	// NotesPerCase caps the notes one case may hold.
 	NotesPerCase int
+	// CaseQuota bounds the cases an organisation creates per period.
+	CaseQuota CaseQuota
 }
 
 // Transport are the limits of the gRPC transport itself.
@@ -74,6 +76,9 @@ func Defaults() Config {
 	c.Classes[Public] = ClassLimits{InFlight: 16, ServerInFlight: 256}
 	c.ImportRowsPerSecond, c.ImportRowsBurst = 2000, 20000
 	c.PageBytes, c.NotesPerCase = 1<<20, 1000
+	// A shelter opens a few cases a day; a day's quota still takes a large
+	// legacy import, and an operator raises it for a larger one.
+	c.CaseQuota = CaseQuota{Cases: 10_000, Period: 24 * time.Hour}
 	c.Transport = Transport{
 		MaxRecvBytes:      1 << 20,
 		MaxSendBytes:      4 << 20,
@@ -96,6 +101,8 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.ImportRowsBurst, "limits-import-burst", c.ImportRowsBurst, "rows an organisation may import at full speed before --limits-import-rows applies")
 	fs.IntVar(&c.PageBytes, "max-page-bytes", c.PageBytes, "byte budget of one page of a list (a next-page token follows)")
 	fs.IntVar(&c.NotesPerCase, "max-notes-per-case", c.NotesPerCase, "notes one case may hold")
+	fs.IntVar(&c.CaseQuota.Cases, "limits-cases", c.CaseQuota.Cases, "cases one organisation may create per --limits-cases-period, created and imported together, network-wide (0: no quota)")
+	fs.DurationVar(&c.CaseQuota.Period, "limits-cases-period", c.CaseQuota.Period, "the period of --limits-cases")
 	fs.IntVar(&c.Transport.MaxRecvBytes, "max-recv-bytes", c.Transport.MaxRecvBytes, "largest request message accepted, in bytes")
 	fs.IntVar(&c.Transport.MaxSendBytes, "max-send-bytes", c.Transport.MaxSendBytes, "largest response message sent, in bytes")
 	fs.Uint32Var(&c.Transport.MaxStreamsPerConn, "max-streams-per-conn", c.Transport.MaxStreamsPerConn, "concurrent calls one connection may have open")
@@ -182,15 +189,16 @@ func (l *ClassLimits) set(k, v string) error {
 }
 
 // WithoutCallerLimits drops the rate and concurrency limits of callers and
-// organisations, keeping the replica's own bounds, the class timeouts and
-// the transport limits: for measuring the server's capacity with few
-// callers, and for tests that are not about the limits.
+// organisations and the case quota, keeping the replica's own bounds, the
+// class timeouts and the transport limits: for measuring the server's
+// capacity with few callers, and for tests that are not about the limits.
 func (c Config) WithoutCallerLimits() Config {
 	for cl := range c.Classes {
 		l := &c.Classes[cl]
 		l.Rate, l.Burst, l.InFlight, l.OrgRate, l.OrgBurst, l.OrgInFlight = 0, 0, 0, 0, 0, 0
 	}
 	c.ImportRowsPerSecond, c.ImportRowsBurst = 0, 0
+	c.CaseQuota.Cases = 0
 	return c
 }
 
@@ -211,5 +219,7 @@ func (c Config) Flags() []string {
 		"--keepalive-min-time="+t.KeepaliveMinTime.String(),
 		"--idle-timeout="+t.IdleTimeout.String(),
 		"--max-page-bytes="+strconv.Itoa(c.PageBytes),
-		"--max-notes-per-case="+strconv.Itoa(c.NotesPerCase))
+		"--max-notes-per-case="+strconv.Itoa(c.NotesPerCase),
+		"--limits-cases="+strconv.Itoa(c.CaseQuota.Cases),
+		"--limits-cases-period="+c.CaseQuota.Period.String())
 }

@@ -180,7 +180,7 @@ func (s *Server) buildVerifier(ctx context.Context) (*authn.Verifier, error) {
 func (s *Server) registerServices(context.Context) error {
 	casebridgev1.RegisterOrganizationServiceServer(s.grpc, organizations.New(s.pool, s.authz, s.keys, s.members, s.audit))
 	caseService := cases.New(s.pool, s.authz, s.keys, s.validator, s.audit)
-	caseService.SetBudget(cases.Budget{NotesPerCase: s.cfg.Limits.NotesPerCase, PageBytes: s.cfg.Limits.PageBytes})
+	caseService.SetBudget(cases.Budget{NotesPerCase: s.cfg.Limits.NotesPerCase, PageBytes: s.cfg.Limits.PageBytes, Cases: s.cfg.Limits.CaseQuota})
 	casebridgev1.RegisterCaseServiceServer(s.grpc, caseService)
 	casebridgev1.RegisterReferralServiceServer(s.grpc, referrals.New(s.streams, s.pool, s.authz, s.keys, s.log, s.audit))
 	casebridgev1.RegisterProceedingServiceServer(s.grpc, proceedings.New(s.pool, s.authz, s.keys, s.audit))

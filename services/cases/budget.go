@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/limits"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 )
 
@@ -16,6 +17,9 @@ import (
 type Budget struct {
 	NotesPerCase int
 	PageBytes    int
+	// Cases bounds the cases an organisation creates per period, by
+	// CreateCase and ImportCases together (zero: none).
+	Cases limits.CaseQuota
 }
 
 // DefaultBudget is the budget of a server configured with none.

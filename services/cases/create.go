@@ -48,6 +48,11 @@ func (s *Service) CreateCase(ctx context.Context, req *casebridgev1.CreateCaseRe
 		}
 	}
 	now := s.now().UTC()
+	// Refused before any work when the quota is spent; charged exactly in
+	// the transaction below.
+	if _, err := s.limits().Cases.Remaining(ctx, s.pool, org, now); err != nil {
+		return nil, err
+	}
 	prefix, number, err := nextReferences(ctx, s.pool, org, now.Year(), 1)
 	if err != nil {
 		return nil, err
@@ -89,7 +94,11 @@ func (s *Service) CreateCase(ctx context.Context, req *casebridgev1.CreateCaseRe
 		if err := putSecrets(ctx, tx, r.ID, sealed); err != nil {
 			return err
 		}
-		return s.recordChange(ctx, tx, org, r.ID, classes)
+		if err := s.recordChange(ctx, tx, org, r.ID, classes); err != nil {
+			return err
+		}
+		// Last, so that the quota row stays locked only until the commit.
+		return s.limits().Cases.Charge(ctx, tx, org, 1, now)
 	})
 	if errors.Is(err, errRetried) {
 		prior, err := caseByRequestID(ctx, s.pool, org, req.GetRequestId())

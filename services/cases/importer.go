@@ -138,6 +138,20 @@ func (j *importJob) flush(ctx context.Context) error {
 	if len(fresh) == 0 {
 		return nil
 	}
+	// What the organisation's case quota leaves room for is imported; then
+	// the stream ends ResourceExhausted, and a re-run of the same source
+	// after the retry delay imports the rest (lines imported are skipped).
+	quota := j.s.limits().Cases
+	now := time.Now()
+	room, err := quota.Remaining(ctx, j.s.pool, j.org, now)
+	if err != nil {
+		return j.quotaSpent(err)
+	}
+	var spent error
+	if len(fresh) > room {
+		fresh = fresh[:room]
+		spent = quota.Refusal(j.org, now)
+	}
 	prefix, first, err := nextReferences(ctx, j.s.pool, j.org, importYear, len(fresh))
 	if err != nil {
 		return err
@@ -169,14 +183,30 @@ func (j *importJob) flush(ctx context.Context) error {
 			}
 			inserted += tag.RowsAffected()
 		}
-		return results.Close()
+		if err := results.Close(); err != nil {
+			return err
+		}
+		return quota.Charge(ctx, tx, j.org, int(inserted), now)
 	})
 	if err != nil {
 		return err
 	}
 	j.resp.Imported += inserted
 	j.resp.AlreadyImported += int64(len(fresh)) - inserted
+	if spent != nil {
+		return j.quotaSpent(spent)
+	}
 	return nil
+}
+
+// quotaSpent says how far the stream got when the case quota ended it.
+func (j *importJob) quotaSpent(err error) error {
+	var ex *rpcerr.Exhausted
+	if !errors.As(err, &ex) {
+		return err
+	}
+	return rpcerr.ResourceExhausted(ex.RetryDelay, "%s; %d rows of this stream were imported: run the same source again then to import the rest (rows imported are skipped)",
+		ex.Msg, j.resp.GetImported())
 }
 
 // notImported drops the rows whose line this source already imported.
