@@ -73,11 +73,12 @@ BENCH_1M   ?=
 BENCHFLAGS ?=
 
 .PHONY: bench
-bench: ## Go benchmarks, then the load harness (real server, throwaway PostgreSQL); results in bench-results.json
+bench: ## Go benchmarks, then the load harness (real server; a durable throwaway PostgreSQL, and an fsync-off one for the second column); results in bench-results.json
 	deploy/with-postgres.sh $(GO) test -run '^$$' -bench . -benchmem -benchtime=$(BENCHTIME) \
 	  ./internal/authz/ ./internal/authn/ ./internal/vault/ ./internal/keys/ ./internal/audit/ $(if $(BENCH_1M),./services/stats/)
 	$(GO) build -o bin/ ./cmd/casebridged ./cmd/loadharness
-	deploy/with-postgres.sh bin/loadharness --server-bin bin/casebridged $(if $(BENCH_1M),--cases 1000000) $(BENCHFLAGS)
+	deploy/with-postgres.sh --durable deploy/with-postgres.sh --as FAST_DATABASE_URL \
+	  bin/loadharness --server-bin bin/casebridged $(if $(BENCH_1M),--cases 1000000) $(BENCHFLAGS)
 
 # The image is built by tools/ (its own module, so go-containerregistry and the
 # manifest checkers never enter the server's dependency graph).

@@ -34,6 +34,7 @@ func main() {
 func run(args []string) error {
 	cfg := loadtest.DefaultConfig()
 	cfg.DatabaseURL = os.Getenv("DATABASE_URL")
+	cfg.FastDatabaseURL = os.Getenv("FAST_DATABASE_URL")
 	fs := flag.NewFlagSet("loadharness", flag.ContinueOnError)
 	cfg.RegisterFlags(fs)
 	jsonPath := fs.String("json", "bench-results.json", "write the results as JSON to this file (empty: do not)")

@@ -2,9 +2,12 @@
 // (casebridged as a subprocess, or server.New in this process) on a real
 // PostgreSQL database, seeds it with cases, mints real tokens and drives
 // mixed workloads over gRPC for a fixed time at a fixed concurrency. Every
-// figure is reported next to two limits measured in the same run on the same
-// machine: a raw pgx primary-key SELECT on the same database (the storage
-// limit) and the gRPC health check on the same server (the transport limit).
+// figure is reported next to the limit it belongs to, measured with pgx in
+// the same run on the same data and cluster (see limits.go): what GetCase
+// must read, that read plus its audit write (per call, and committed in
+// groups as the audit writer does), CreateCase's writes in one
+// transaction, ListCases's keyset page. The gRPC health check on the same
+// server is reported too, as the transport's ceiling.
 //
 // cmd/loadharness wires it to flags; `make bench` runs it.
 package loadtest
@@ -20,8 +23,7 @@ import (
 
 // Workload names, as accepted by Config.Workloads and shown in reports.
 const (
-	WStorageLimit   = "pgx PK SELECT (storage limit)"
-	WTransportLimit = "gRPC health (transport limit)"
+	WTransportLimit = "gRPC health (transport ceiling)"
 	WGetCase        = "GetCase"
 	WGetCaseHalf    = "GetCase at 50% of max (open loop)"
 	WListCases      = "ListCases"
@@ -32,8 +34,8 @@ const (
 	WReferral       = "Referral flow"
 )
 
-// workloadKeys maps the short names of --workloads to workloads. The two
-// limits always run: every other figure is reported against them.
+// workloadKeys maps the short names of --workloads to workloads. The
+// limits always run: the other figures are reported against them.
 var workloadKeys = map[string][]string{
 	"getcase":    {WGetCase, WGetCaseHalf},
 	"listcases":  {WListCases},
@@ -50,9 +52,13 @@ type Config struct {
 	// harness creates a database of its own there and drops it afterwards;
 	// otherwise it uses this database as it is (it must be empty: the
 	// server seeds its demo world into it).
-	DatabaseURL   string
-	FreshDatabase bool
-	KeepDatabase  bool
+	DatabaseURL string
+	// FastDatabaseURL, when set, is a second PostgreSQL server started
+	// without fsync: GetCase, CreateCase and their limits run again there
+	// (on a fresh database) for the report's "fsync off" columns.
+	FastDatabaseURL string
+	FreshDatabase   bool
+	KeepDatabase    bool
 
 	// ServerBin is a casebridged binary to run as a subprocess; empty runs
 	// the server in this process (server.New).
@@ -75,6 +81,10 @@ type Config struct {
 	// during the GetCase workload is written (with the server in-process
 	// it shows the server's frames).
 	CPUProfile string
+	// ProfileDir, when set, receives the server's own pprof profiles of
+	// the GetCase workload, from its admin listener: a CPU profile of the
+	// measured window and heap (allocation) profiles at its start and end.
+	ProfileDir string
 
 	Log io.Writer // progress lines; nil discards them
 }
@@ -96,6 +106,7 @@ func DefaultConfig() Config {
 // RegisterFlags declares the harness flags on fs, with c's values as defaults.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL server to run on (default $DATABASE_URL)")
+	fs.StringVar(&c.FastDatabaseURL, "fast-database-url", c.FastDatabaseURL, "a second PostgreSQL server, started with fsync off, for a labelled second pass of GetCase, CreateCase and their limits (default $FAST_DATABASE_URL; empty: no second pass)")
 	fs.BoolVar(&c.FreshDatabase, "fresh-db", c.FreshDatabase, "create a database of the harness's own on that server (dropped afterwards); false uses the URL's database as is")
 	fs.BoolVar(&c.KeepDatabase, "keep-db", c.KeepDatabase, "keep the fresh database after the run")
 	fs.StringVar(&c.ServerBin, "server-bin", c.ServerBin, "casebridged binary to run as a subprocess; empty runs the server in-process")
@@ -107,7 +118,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.Warmup, "warmup", c.Warmup, "unmeasured time before each workload")
 	fs.IntVar(&c.Concurrency, "concurrency", c.Concurrency, "concurrent callers per workload")
 	fs.Float64Var(&c.HalfRate, "half-rate", c.HalfRate, "fraction of GetCase's maximum rate for the open-loop latency pass")
-	fs.StringVar(&c.CPUProfile, "cpuprofile", c.CPUProfile, "write a CPU profile of the GetCase workload to this file (run the server in-process, without -server-bin, to see its frames)")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", c.CPUProfile, "write a CPU profile of this process during the GetCase workload to this file (with the server in-process, without -server-bin, it shows the server's frames and the harness's)")
+	fs.StringVar(&c.ProfileDir, "profile-dir", c.ProfileDir, "write the server's pprof CPU profile of the GetCase window and its allocation profiles at the window's start and end to this directory (compare with go tool pprof -sample_index=alloc_space -base getcase-allocs-start.pprof getcase-allocs-end.pprof)")
 	fs.Func("workloads", "comma-separated subset of getcase,listcases,updatecase,countcases,createcase,referral, and noisy (only when named: bystander GetCase under attack on a second server with the default limits; the two limits always run)", func(s string) error {
 		c.Workloads = nil
 		for _, w := range strings.Split(s, ",") {
@@ -151,10 +163,28 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// isLimit reports whether name is one of the limits.
+func isLimit(name string) bool {
+	switch name {
+	case WLimitRead, WLimitReadAudit, WLimitReadAuditGrouped, WLimitCreate, WLimitPage:
+		return true
+	}
+	return false
+}
+
 // selected reports whether workload name runs.
 func (c *Config) selected(name string) bool {
-	if name == WStorageLimit || name == WTransportLimit || len(c.Workloads) == 0 {
+	if name == WTransportLimit || len(c.Workloads) == 0 {
 		return true
+	}
+	if isLimit(name) {
+		// A limit runs with the workloads measured against it.
+		for w, l := range limitOf {
+			if l == name && c.selected(w) {
+				return true
+			}
+		}
+		return (name == WLimitRead || name == WLimitReadAudit) && c.selected(WGetCase)
 	}
 	for _, w := range c.Workloads {
 		for _, n := range workloadKeys[w] {

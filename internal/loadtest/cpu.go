@@ -216,11 +216,13 @@ func loadAvg() string {
 // watch is what a runner measures around a workload's window besides
 // latencies: server memory and CPU.
 type watch struct {
-	mem *memSampler
-	cpu *cpuMeter
-	ctx context.Context
+	mem   *memSampler
+	cpu   *cpuMeter
+	admin string // the server's admin listener, for its allocation counters
+	ctx   context.Context
 
-	start cpuSnap
+	start      cpuSnap
+	startAlloc allocSnap
 }
 
 func (w *watch) begin() {
@@ -228,6 +230,7 @@ func (w *watch) begin() {
 		return
 	}
 	w.mem.resetWindow()
+	w.startAlloc = scrapeAlloc(w.ctx, w.admin)
 	if w.cpu != nil {
 		w.start = w.cpu.snap(w.ctx)
 	}
@@ -239,6 +242,12 @@ func (w *watch) end(r *Result) {
 		return
 	}
 	r.ServerPeakMB = w.mem.windowPeakMB()
+	if a := scrapeAlloc(w.ctx, w.admin); a.ok && w.startAlloc.ok {
+		if ops := float64(r.Requests + r.Errors); ops > 0 {
+			r.ServerAllocKBPerOp = round2(float64(a.bytes-w.startAlloc.bytes) / ops / 1024)
+			r.ServerAllocsPerOp = round2(float64(a.objects-w.startAlloc.objects) / ops)
+		}
+	}
 	if w.cpu == nil {
 		return
 	}

@@ -93,7 +93,8 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	}
 	defer closeEnv()
 	_ = e.pool.QueryRow(ctx, "SELECT current_setting('server_version')").Scan(&rep.Machine.PostgreSQL)
-	wt := &watch{mem: srv.mem, cpu: &cpuMeter{serverPID: srv.pid, pool: e.meta}, ctx: ctx}
+	rep.Durability = durability(ctx, e.pool)
+	wt := &watch{mem: srv.mem, cpu: &cpuMeter{serverPID: srv.pid, pool: e.meta}, admin: srv.admin, ctx: ctx}
 
 	// Seed: coded-only cases by SQL, then full cases through CreateCase.
 	coded := cfg.Cases - cfg.FullCases
@@ -137,10 +138,27 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		}
 	}
 
-	run(WStorageLimit, closed(WStorageLimit, e.storageLimit))
+	lim, closeLimits, err := newLimits(ctx, e, dbURL, cfg.Concurrency)
+	if err != nil {
+		return nil, fmt.Errorf("prepare the limits: %w", err)
+	}
+	defer closeLimits()
+	e.lim = lim
+
 	run(WTransportLimit, closed(WTransportLimit, e.transportLimit))
+	run(WLimitRead, closed(WLimitRead, e.limitRead))
+	run(WLimitReadAudit, closed(WLimitReadAudit, e.limitReadAudit))
+	run(WLimitReadAuditGrouped, closed(WLimitReadAuditGrouped, e.limitReadAuditGrouped))
 	auditBefore := e.auditEvents(ctx)
 	run(WGetCase, func() Result {
+		if cfg.ProfileDir != "" && srv.admin != "" {
+			done := profileWindow(ctx, srv.admin, cfg.ProfileDir, "getcase", time.Now().Add(cfg.Warmup), cfg.Duration)
+			defer func() {
+				if err := <-done; err != nil {
+					rep.Notes = append(rep.Notes, fmt.Sprintf("server profiles incomplete: %v", err))
+				}
+			}()
+		}
 		if cfg.CPUProfile != "" {
 			stopProfile, err := startCPUProfile(cfg.CPUProfile)
 			if err != nil {
@@ -168,12 +186,17 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		}
 		return runOpen(ctx, WGetCaseHalf, cfg.Concurrency, peak.RPS*cfg.HalfRate, cfg.Warmup, cfg.Duration, wt, e.getCase)
 	})
+	run(WLimitPage, closed(WLimitPage, e.limitPage))
 	run(WListCases, closed(WListCases, e.listCases))
 	run(WUpdateCase, closed(WUpdateCase, e.updateCase))
 	run(WCountCases, closed(WCountCases, e.countCases))
 	run(WCountCasesSolo, func() Result {
 		return runSolo(ctx, WCountCasesSolo, 9, cfg.Duration, wt, e.countCases)
 	})
+	run(WLimitCreate, closed(WLimitCreate, e.limitCreate))
+	if err := e.removeLimitCases(ctx); err != nil && ctx.Err() == nil {
+		return nil, fmt.Errorf("remove limit 3's cases: %w", err)
+	}
 	run(WCreateCase, closed(WCreateCase, e.createCaseOp))
 	run(WReferral, closed(WReferral, e.referral))
 	if cfg.wantsNoisy() && ctx.Err() == nil {
@@ -216,6 +239,22 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	rep.Notes = append(rep.Notes, fmt.Sprintf("server, PostgreSQL and harness share this machine's %d cores: every figure includes the harness's own CPU use", rep.Machine.Cores))
 	rep.Finished = time.Now().UTC().Format(time.RFC3339)
 	rep.finish()
+	if cfg.FastDatabaseURL != "" && ctx.Err() == nil {
+		// The second column: the write-bound workloads again, on a cluster
+		// without fsync, in a pass of their own (its own server and data).
+		fcfg := cfg
+		fcfg.DatabaseURL, fcfg.FastDatabaseURL = cfg.FastDatabaseURL, ""
+		fcfg.FreshDatabase, fcfg.DataDir = true, ""
+		fcfg.Workloads = []string{"getcase", "createcase"}
+		fcfg.CPUProfile, fcfg.ProfileDir = "", ""
+		logf("second pass on the fsync-off cluster")
+		fast, err := Run(ctx, fcfg)
+		if err != nil {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("no fsync-off pass: %v", err))
+		} else {
+			rep.mergeFast(fast)
+		}
+	}
 	logf("done in %.0fs", time.Since(began).Seconds())
 	return rep, nil
 }
@@ -267,6 +306,16 @@ func newEnv(ctx context.Context, cfg *Config, addr, dbURL, dataDir string) (*env
 		tokens:    tokens,
 	}
 	return e, func() { conn.Close(); pool.Close(); meta.Close() }, nil
+}
+
+// durability says how the cluster commits.
+func durability(ctx context.Context, pool *pgxpool.Pool) string {
+	var fsync, sc, fpw string
+	err := pool.QueryRow(ctx, `SELECT current_setting('fsync'), current_setting('synchronous_commit'), current_setting('full_page_writes')`).Scan(&fsync, &sc, &fpw)
+	if err != nil {
+		return ""
+	}
+	return "fsync=" + fsync + ", synchronous_commit=" + sc + ", full_page_writes=" + fpw
 }
 
 // startCPUProfile profiles this process into path until the returned

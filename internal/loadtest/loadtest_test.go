@@ -38,7 +38,9 @@ func TestHarnessTiny(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		loadtest.WStorageLimit, loadtest.WTransportLimit, loadtest.WGetCase, loadtest.WGetCaseHalf,
+		loadtest.WTransportLimit, loadtest.WLimitRead, loadtest.WLimitReadAudit, loadtest.WLimitReadAuditGrouped,
+		loadtest.WLimitPage, loadtest.WLimitCreate,
+		loadtest.WGetCase, loadtest.WGetCaseHalf,
 		loadtest.WListCases, loadtest.WUpdateCase, loadtest.WCountCases, loadtest.WCountCasesSolo,
 		loadtest.WCreateCase, loadtest.WReferral,
 	}
@@ -60,12 +62,30 @@ func TestHarnessTiny(t *testing.T) {
 		if r.P50Ms <= 0 || r.P99Ms < r.P50Ms {
 			t.Errorf("%s: p50 %.3f ms, p99 %.3f ms", name, r.P50Ms, r.P99Ms)
 		}
-		if r.VsStorage <= 0 || r.VsTransport <= 0 {
-			t.Errorf("%s: ratios to the limits %.3f, %.3f", name, r.VsStorage, r.VsTransport)
+		if r.VsTransport <= 0 {
+			t.Errorf("%s: ratio to the transport ceiling %.3f", name, r.VsTransport)
 		}
 	}
-	if rep.StorageLimitRPS <= 0 || rep.TransportLimitRPS <= 0 {
-		t.Errorf("limits %.0f/s and %.0f/s", rep.StorageLimitRPS, rep.TransportLimitRPS)
+	// Each workload with a limit is divided by that limit's rate.
+	for _, name := range []string{loadtest.WGetCase, loadtest.WGetCaseHalf, loadtest.WListCases, loadtest.WCreateCase} {
+		r := rep.Result(name)
+		if r == nil || r.Limit == "" || r.VsLimit <= 0 {
+			t.Errorf("%s: no ratio to its limit: %+v", name, r)
+			continue
+		}
+		if l := rep.Result(r.Limit); l == nil || r.VsLimit != r.RPS/l.RPS {
+			t.Errorf("%s: %.3f of %q, which ran at %+v", name, r.VsLimit, r.Limit, l)
+		}
+	}
+	if rep.TransportLimitRPS <= 0 {
+		t.Errorf("transport ceiling %.0f/s", rep.TransportLimitRPS)
+	}
+	if !strings.Contains(rep.Durability, "fsync=") {
+		t.Errorf("durability not reported: %q", rep.Durability)
+	}
+	// The limit's cases are gone once it has run.
+	if rep.Seed.CasesAtEnd < 200 {
+		t.Errorf("%d cases at the end", rep.Seed.CasesAtEnd)
 	}
 	if rep.ServerPeakMB <= 0 {
 		t.Errorf("server peak memory %.1f MB", rep.ServerPeakMB)
@@ -73,15 +93,15 @@ func TestHarnessTiny(t *testing.T) {
 	if rep.Seed.CasesAtEnd < 200 {
 		t.Errorf("%d cases at the end, want at least 200", rep.Seed.CasesAtEnd)
 	}
-	if len(rep.Targets) != 5 {
-		t.Errorf("%d targets, want 5", len(rep.Targets))
+	if len(rep.Targets) != 8 {
+		t.Errorf("%d targets, want 8: %+v", len(rep.Targets), rep.Targets)
 	}
 	if rep.Machine.CPU == "" || rep.Machine.Cores == 0 || rep.Machine.GoVersion == "" || rep.Machine.Time == "" {
 		t.Errorf("machine info incomplete: %+v", rep.Machine)
 	}
 
 	md := rep.Markdown()
-	for _, s := range append(want, "machine:", "| target |", "storage limit", "transport limit") {
+	for _, s := range append(want, "machine:", "| target |", "PostgreSQL: fsync=", "of limit 2g", "Transport ceiling") {
 		if !strings.Contains(md, s) {
 			t.Errorf("the Markdown report lacks %q:\n%s", s, md)
 		}

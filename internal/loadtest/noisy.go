@@ -20,6 +20,8 @@ import (
 const (
 	WNoisyQuiet = "Noisy neighbour: bystander GetCase, quiet"
 	noisyPrefix = "Noisy neighbour: "
+	// noisyBystander starts the name of the bystander's row during an attack.
+	noisyBystander = noisyPrefix + "bystander GetCase, during "
 
 	// otherCaseworker is the attacker of another organisation.
 	otherCaseworker = "caseworker@cso-c"
@@ -83,7 +85,7 @@ func runNoisy(ctx context.Context, cfg *Config, main *env, dbURL, dataDir string
 		wg.Go(func() {
 			hostile = runClosed(ctx, noisyPrefix+"attacker "+a.name, attackers, cfg.Warmup, cfg.Duration, nil, a.op)
 		})
-		by := bystander(noisyPrefix + "bystander GetCase, during " + a.name)
+		by := bystander(noisyBystander + a.name)
 		wg.Wait()
 		results = append(results, by, hostile)
 		ratio := 0.0

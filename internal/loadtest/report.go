@@ -18,9 +18,15 @@ type Report struct {
 	Settings Settings `json:"settings"`
 	Seed     Seed     `json:"seed"`
 	Results  []Result `json:"results"`
-	// Limits are the two rates every workload is divided by.
-	StorageLimitRPS   float64 `json:"storage_limit_rps"`
+	// TransportLimitRPS is the gRPC health check's rate: the transport's
+	// ceiling on this machine.
 	TransportLimitRPS float64 `json:"transport_limit_rps"`
+	// Durability is how the cluster commits (fsync, synchronous_commit,
+	// full_page_writes): the limits and every write depend on it.
+	Durability string `json:"durability,omitempty"`
+	// FastDurability is the second cluster's, when a second pass ran on
+	// one without fsync (its figures are the Fast* fields of the results).
+	FastDurability string `json:"fast_durability,omitempty"`
 	// Server memory: the peak over the whole run, and how it was measured.
 	ServerPeakMB       float64 `json:"server_peak_mb"`
 	ServerMemoryMethod string  `json:"server_memory_method"`
@@ -92,11 +98,23 @@ type Result struct {
 	// ServiceP99Ms (open loop only) leaves out the time a call waited for
 	// a free client worker: the latencies above count from when it was due.
 	ServiceP99Ms float64 `json:"service_p99_ms,omitempty"`
-	// VsStorage and VsTransport are RPS divided by the two limits.
-	VsStorage    float64  `json:"vs_storage_limit"`
-	VsTransport  float64  `json:"vs_transport_limit"`
-	ServerPeakMB float64  `json:"server_peak_mb"`
-	CPU          *CPUUse  `json:"cpu,omitempty"`
+	// Limit names the limit this workload belongs to (see limitOf), and
+	// VsLimit is RPS divided by that limit's RPS; VsTransport is RPS
+	// divided by the gRPC health check's.
+	Limit        string  `json:"limit,omitempty"`
+	VsLimit      float64 `json:"vs_limit,omitempty"`
+	VsTransport  float64 `json:"vs_transport_limit"`
+	ServerPeakMB float64 `json:"server_peak_mb"`
+	CPU          *CPUUse `json:"cpu,omitempty"`
+	// ServerAllocKBPerOp and ServerAllocsPerOp are the server's heap
+	// allocation per call (its Go runtime's counters; subprocess only).
+	ServerAllocKBPerOp float64 `json:"server_alloc_kb_per_op,omitempty"`
+	ServerAllocsPerOp  float64 `json:"server_allocs_per_op,omitempty"`
+	// Fast* are the same workload's figures in the second pass, on a
+	// cluster without fsync (see Report.FastDurability), when it ran.
+	FastRPS      float64  `json:"fast_rps,omitempty"`
+	FastP99Ms    float64  `json:"fast_p99_ms,omitempty"`
+	FastVsLimit  float64  `json:"fast_vs_limit,omitempty"`
 	ErrorSamples []string `json:"error_samples,omitempty"`
 }
 
@@ -161,22 +179,38 @@ func ReadJSON(path string) (*Report, error) {
 
 // finish computes the ratios to the limits and the targets.
 func (r *Report) finish() {
-	if l := r.Result(WStorageLimit); l != nil {
-		r.StorageLimitRPS = l.RPS
-	}
+	r.ratios()
+	r.Targets = r.targets()
+}
+
+// ratios divides each workload's rate by its limit's and the transport's.
+func (r *Report) ratios() {
 	if l := r.Result(WTransportLimit); l != nil {
 		r.TransportLimitRPS = l.RPS
 	}
 	for i := range r.Results {
 		res := &r.Results[i]
-		if r.StorageLimitRPS > 0 {
-			res.VsStorage = res.RPS / r.StorageLimitRPS
-		}
 		if r.TransportLimitRPS > 0 {
 			res.VsTransport = res.RPS / r.TransportLimitRPS
 		}
+		res.Limit = limitOf[res.Name]
+		if isLimit(res.Name) {
+			res.Limit = res.Name
+		}
+		if l := r.Result(res.Limit); l != nil && l.RPS > 0 {
+			res.VsLimit = res.RPS / l.RPS
+		}
 	}
-	r.Targets = r.targets()
+}
+
+// mergeFast copies the second pass's figures into r's results.
+func (r *Report) mergeFast(fast *Report) {
+	r.FastDurability = fast.Durability
+	for i := range r.Results {
+		if f := fast.Result(r.Results[i].Name); f != nil {
+			r.Results[i].FastRPS, r.Results[i].FastP99Ms, r.Results[i].FastVsLimit = f.RPS, f.P99Ms, f.VsLimit
+		}
+	}
 }
 
 func passMiss(ok bool) string {
@@ -188,60 +222,86 @@ func passMiss(ok bool) string {
 
 func (r *Report) targets() []Target {
 	var ts []Target
-	notMeasured := Target{Measured: "not measured", Status: "n/a"}
-	t := Target{Name: "GetCase throughput (authn, authz, decryption, audit)", Goal: "≥ 40% of the storage limit's rps"}
-	if g := r.Result(WGetCase); g != nil && r.StorageLimitRPS > 0 {
-		t.Measured = fmt.Sprintf("%.0f/s = %.0f%% of %.0f/s", g.RPS, 100*g.VsStorage, r.StorageLimitRPS)
-		t.Status = passMiss(g.VsStorage >= 0.40 && g.Errors == 0)
-	} else {
-		t.Measured, t.Status = notMeasured.Measured, notMeasured.Status
-	}
-	ts = append(ts, t)
-
-	t = Target{Name: "GetCase p99 at half its max rate", Goal: "< 10 ms"}
-	if g := r.Result(WGetCaseHalf); g != nil {
-		t.Measured = fmt.Sprintf("%.2f ms at %.0f/s", g.P99Ms, g.TargetRPS)
-		t.Status = passMiss(g.P99Ms < 10 && g.Errors == 0)
-	} else {
-		t.Measured, t.Status = notMeasured.Measured, notMeasured.Status
-	}
-	ts = append(ts, t)
-
-	t = Target{Name: "CreateCase throughput", Goal: "≥ 1,000/s"}
-	if g := r.Result(WCreateCase); g != nil {
-		t.Measured = fmt.Sprintf("%.0f/s", g.RPS)
-		t.Status = passMiss(g.RPS >= 1000 && g.Errors == 0)
-	} else {
-		t.Measured, t.Status = notMeasured.Measured, notMeasured.Status
-	}
-	ts = append(ts, t)
-
-	t = Target{Name: "CountCases over 1,000,000 cases (one caller)", Goal: "< 1 s"}
-	if g := r.Result(WCountCasesSolo); g != nil {
-		t.Measured = fmt.Sprintf("p50 %.0f ms, max %.0f ms over %s cases", g.P50Ms, g.MaxMs, thousands(r.Seed.CasesAtEnd))
-		if r.Seed.CasesAtEnd >= 1_000_000 {
-			t.Status = passMiss(g.MaxMs < 1000 && g.Errors == 0)
-		} else {
-			t.Status = "n/a"
-			t.Measured += " (run with -cases 1000000, `make bench BENCH_1M=1`)"
+	add := func(name, goal string, measure func() (string, string)) {
+		t := Target{Name: name, Goal: goal, Measured: "not measured", Status: "n/a"}
+		if m, st := measure(); m != "" {
+			t.Measured, t.Status = m, st
 		}
-	} else {
-		t.Measured, t.Status = notMeasured.Measured, notMeasured.Status
+		ts = append(ts, t)
 	}
-	ts = append(ts, t)
-
-	t = Target{Name: "Server memory at 100,000 cases", Goal: "< 200 MB"}
-	t.Measured = fmt.Sprintf("peak %.0f MB", r.ServerPeakMB)
-	switch {
-	case r.ServerPeakMB == 0:
-		t.Measured, t.Status = notMeasured.Measured, notMeasured.Status
-	case r.Settings.Cases > 100_000:
-		t.Status = "n/a"
-		t.Measured += fmt.Sprintf(" at %s cases", thousands(int64(r.Settings.Cases)))
-	default:
-		t.Status = passMiss(r.ServerPeakMB < 200)
+	vsLimit := func(workload string, goal float64) func() (string, string) {
+		return func() (string, string) {
+			g, l := r.Result(workload), r.Result(limitOf[workload])
+			if g == nil || l == nil || l.RPS <= 0 {
+				return "", ""
+			}
+			return fmt.Sprintf("%.0f/s = %.0f%% of %.0f/s", g.RPS, 100*g.VsLimit, l.RPS), passMiss(g.VsLimit >= goal && g.Errors == 0)
+		}
 	}
-	ts = append(ts, t)
+	add("GetCase throughput (authn, authz, decryption, audit)", "≥ 70% of limit 2g (select + grouped audit commit)", vsLimit(WGetCase, 0.70))
+	add("GetCase p99 at full load", "≤ 20 ms", func() (string, string) {
+		g := r.Result(WGetCase)
+		if g == nil {
+			return "", ""
+		}
+		return fmt.Sprintf("%.2f ms at %.0f/s", g.P99Ms, g.RPS), passMiss(g.P99Ms <= 20 && g.Errors == 0)
+	})
+	add("GetCase p99 at half its max rate (open loop)", "≤ 10 ms", func() (string, string) {
+		g := r.Result(WGetCaseHalf)
+		if g == nil {
+			return "", ""
+		}
+		return fmt.Sprintf("%.2f ms at %.0f/s", g.P99Ms, g.TargetRPS), passMiss(g.P99Ms <= 10 && g.Errors == 0)
+	})
+	add("Server CPU per GetCase", "≤ 150 µs", func() (string, string) {
+		g := r.Result(WGetCase)
+		if g == nil || g.CPU == nil || g.CPU.ServerUsPerOp == 0 {
+			return "", ""
+		}
+		m := fmt.Sprintf("%.0f µs", g.CPU.ServerUsPerOp)
+		if g.ServerAllocKBPerOp > 0 {
+			m += fmt.Sprintf(" (allocating %.1f KB in %.0f objects per call)", g.ServerAllocKBPerOp, g.ServerAllocsPerOp)
+		}
+		return m, passMiss(g.CPU.ServerUsPerOp <= 150)
+	})
+	add("CreateCase throughput", "≥ 60% of limit 3 (its writes in one tx)", vsLimit(WCreateCase, 0.60))
+	add("ListCases (50 rows, basic view)", "≥ 50% of limit 4 (the keyset page select)", vsLimit(WListCases, 0.50))
+	add("CountCases over 1,000,000 cases (one caller)", "< 1 s", func() (string, string) {
+		g := r.Result(WCountCasesSolo)
+		if g == nil {
+			return "", ""
+		}
+		m := fmt.Sprintf("p50 %.0f ms, max %.0f ms over %s cases", g.P50Ms, g.MaxMs, thousands(r.Seed.CasesAtEnd))
+		if r.Seed.CasesAtEnd < 1_000_000 {
+			return m + " (run with -cases 1000000, `make bench BENCH_1M=1`)", "n/a"
+		}
+		return m, passMiss(g.MaxMs < 1000 && g.Errors == 0)
+	})
+	add("Server memory at 1,000,000 cases", "< 200 MB", func() (string, string) {
+		if r.ServerPeakMB == 0 {
+			return "", ""
+		}
+		m := fmt.Sprintf("peak %.0f MB at %s cases", r.ServerPeakMB, thousands(int64(r.Settings.Cases)))
+		if r.Settings.Cases < 1_000_000 {
+			return m + " (under 200 MB: " + passMiss(r.ServerPeakMB < 200) + " at this size; run with -cases 1000000)", "n/a"
+		}
+		return m, passMiss(r.ServerPeakMB < 200)
+	})
+	if quiet := r.Result(WNoisyQuiet); quiet != nil && quiet.P99Ms > 0 {
+		for _, res := range r.Results {
+			during, ok := strings.CutPrefix(res.Name, noisyBystander)
+			if !ok {
+				continue
+			}
+			ratio := res.P99Ms / quiet.P99Ms
+			ts = append(ts, Target{
+				Name:     "Bystander GetCase p99 during " + during,
+				Goal:     "≤ 3× alone",
+				Measured: fmt.Sprintf("%.2f ms vs %.2f ms alone (%.1f×), %d errors", res.P99Ms, quiet.P99Ms, ratio, res.Errors),
+				Status:   passMiss(ratio <= 3 && res.Errors == 0),
+			})
+		}
+	}
 	return ts
 }
 
@@ -257,8 +317,13 @@ func (r *Report) Markdown() string {
 	if r.Settings.ServerMode != "" && !strings.HasPrefix(r.Settings.ServerMode, "subprocess") {
 		cpuCol = "server+harness CPU µs/call"
 	}
-	fmt.Fprintf(&b, "| workload | conc | rps | p50 ms | p95 ms | p99 ms | errors | rps / storage limit | rps / transport limit | %s | PostgreSQL CPU µs/call | server peak MB | other load (cores) |\n", cpuCol)
-	fmt.Fprintf(&b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&b, "PostgreSQL: %s\n\n", orDash(r.Durability))
+	fastCols, fastSep := "", ""
+	if r.FastDurability != "" {
+		fastCols, fastSep = " rps, fsync off | p99 ms, fsync off | rps / its limit, fsync off |", "---:|---:|---:|"
+	}
+	fmt.Fprintf(&b, "| workload | conc | rps | p50 ms | p95 ms | p99 ms | errors | rps / its limit | %s | PostgreSQL CPU µs/call | server alloc KB/call | server allocs/call | server peak MB | other load (cores) |%s\n", cpuCol, fastCols)
+	fmt.Fprintf(&b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|%s\n", fastSep)
 	for _, res := range r.Results {
 		conc := fmt.Sprint(res.Concurrency)
 		if res.Kind == "open" {
@@ -270,12 +335,35 @@ func (r *Report) Markdown() string {
 			pgCPU = fmt.Sprintf("%.0f", c.PostgresUsPerOp)
 			other = fmt.Sprintf("%.2f", c.OtherCores)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %.0f | %.2f | %.2f | %.2f | %d | %s | %s | %s | %s | %.0f | %s |\n",
+		alloc, allocs := "—", "—"
+		if res.ServerAllocsPerOp > 0 {
+			alloc, allocs = fmt.Sprintf("%.1f", res.ServerAllocKBPerOp), fmt.Sprintf("%.0f", res.ServerAllocsPerOp)
+		}
+		vsLimit := "—"
+		if res.Limit != "" && res.Limit != res.Name {
+			vsLimit = ratio(res.VsLimit) + " of " + shortLimit(res.Limit)
+		}
+		fast := ""
+		if r.FastDurability != "" {
+			if res.FastRPS > 0 {
+				fv := "—"
+				if res.Limit != "" && res.Limit != res.Name {
+					fv = ratio(res.FastVsLimit)
+				}
+				fast = fmt.Sprintf(" %.0f | %.2f | %s |", res.FastRPS, res.FastP99Ms, fv)
+			} else {
+				fast = " — | — | — |"
+			}
+		}
+		fmt.Fprintf(&b, "| %s | %s | %.0f | %.2f | %.2f | %.2f | %d | %s | %s | %s | %s | %s | %.0f | %s |%s\n",
 			res.Name, conc, res.RPS, res.P50Ms, res.P95Ms, res.P99Ms, res.Errors,
-			ratio(res.VsStorage), ratio(res.VsTransport), srvCPU, pgCPU, res.ServerPeakMB, other)
+			vsLimit, srvCPU, pgCPU, alloc, allocs, res.ServerPeakMB, other, fast)
 	}
-	fmt.Fprintf(&b, "\nlimits: storage (raw pgx `SELECT … FROM cases WHERE id = $1`, %d connections) %.0f/s; transport (gRPC health check, same server and connection) %.0f/s\n",
-		r.Settings.Concurrency, r.StorageLimitRPS, r.TransportLimitRPS)
+	fmt.Fprintf(&b, "\nlimits: measured with pgx on the same database and cluster in this run, %d connections; the read events of limits 2 and 2g commit synchronously, as the server's do. Transport ceiling (gRPC health check, same server and connection): %.0f/s\n",
+		r.Settings.Concurrency, r.TransportLimitRPS)
+	if r.FastDurability != "" {
+		fmt.Fprintf(&b, "fsync off columns: a second pass of the same workloads on another cluster (%s), for comparison only: no one should run PostgreSQL so\n", r.FastDurability)
+	}
 	for _, res := range r.Results {
 		if res.Kind == "open" {
 			fmt.Fprintf(&b, "open loop: %s latencies count from when each call was due (%.0f/s, evenly spaced); p99 from the actual send: %.2f ms\n",
@@ -359,6 +447,19 @@ func cpuPerOp(r *Result) string {
 		return "—"
 	}
 	return fmt.Sprintf("%.0f", r.CPU.ServerUsPerOp+r.CPU.HarnessUsPerOp+r.CPU.PostgresUsPerOp)
+}
+
+// shortLimit is a limit's name up to its colon ("limit 2g").
+func shortLimit(name string) string {
+	short, _, _ := strings.Cut(name, ":")
+	return short
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
 }
 
 func ratio(v float64) string {

@@ -73,8 +73,11 @@ type runningServer struct {
 	addr string
 	mode string
 	pid  int // subprocess only
-	mem  *memSampler
-	stop func() error
+	// admin is the server's admin listener (metrics, pprof), subprocess
+	// only: in-process its Go runtime figures would count the harness too.
+	admin string
+	mem   *memSampler
+	stop  func() error
 	// hwm returns the process's peak resident set (VmHWM) in bytes, 0 when unknown.
 	hwm func() uint64
 }
@@ -154,13 +157,19 @@ func startSubprocess(ctx context.Context, cfg *Config, dbURL, dataDir string, li
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
+	adminPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	admin := "127.0.0.1:" + strconv.Itoa(adminPort)
 	logPath := filepath.Join(dataDir, "server.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
 	args := append([]string{"serve", "--dev", "--data-dir", dataDir, "--listen", addr,
-		"--database-url", dbURL, "--log-level", cfg.ServerLogLevel, "--log-format", "json", "--shutdown-grace", "5s"},
+		"--database-url", dbURL, "--log-level", cfg.ServerLogLevel, "--log-format", "json", "--shutdown-grace", "5s",
+		"--admin-listen", admin},
 		lim.Flags()...)
 	cmd := exec.Command(cfg.ServerBin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
@@ -175,10 +184,11 @@ func startSubprocess(ctx context.Context, cfg *Config, dbURL, dataDir string, li
 	go func() { exited <- cmd.Wait() }()
 	pid := cmd.Process.Pid
 	rs := &runningServer{
-		addr: addr,
-		mode: "subprocess (" + cfg.ServerBin + " --dev)",
-		pid:  pid,
-		mem:  processMemory(pid),
+		addr:  addr,
+		mode:  "subprocess (" + cfg.ServerBin + " --dev)",
+		pid:   pid,
+		admin: admin,
+		mem:   processMemory(pid),
 	}
 	var lastHWM uint64
 	rs.hwm = func() uint64 {

@@ -25,8 +25,8 @@ const (
 	receiverOrg = "legal-b"
 )
 
-// caseColumns are the columns CaseService reads for one case: the storage
-// limit reads exactly what GetCase reads.
+// caseColumns are the columns CaseService reads for one case: the limits
+// read exactly what GetCase and ListCases read.
 const caseColumns = `id, seq, organization_id, reference, status, assigned_caseworker,
 	sex, age_band, child, nationality, country, identification_year, exploitation_forms,
 	identification_status, classes_present, version, create_time, update_time, close_time, erase_time`
@@ -38,9 +38,10 @@ type env struct {
 	referrals casebridgev1.ReferralServiceClient
 	stats     casebridgev1.StatsServiceClient
 	health    healthpb.HealthClient
-	pool      *pgxpool.Pool // the harness's own pool, for seeding and the storage limit
+	pool      *pgxpool.Pool // the harness's own pool, for seeding and the limits
 	meta      *pgxpool.Pool // two connections for the harness's bookkeeping queries
 	tokens    map[string]string
+	lim       *pgLimits // the limits' own connections and copied shapes
 
 	full []fullCase // GetCase, UpdateCase (each worker updates its own share)
 
@@ -67,31 +68,6 @@ func (e *env) createCase(ctx context.Context, rng *rand.Rand) (*casebridgev1.Cas
 		return nil, fmt.Errorf("CreateCase returned case %s without all four classes (redacted: %v)", c.GetId(), c.GetRedactedClasses())
 	}
 	return c, nil
-}
-
-// storageLimit is a raw pgx primary-key SELECT of a case row.
-func (e *env) storageLimit(ctx context.Context, w *worker) error {
-	id := e.full[w.rng.IntN(len(e.full))].id
-	rows, err := e.pool.Query(ctx, "SELECT "+caseColumns+" FROM cases WHERE id = $1", id)
-	if err != nil {
-		return err
-	}
-	n := 0
-	for rows.Next() {
-		if _, err := rows.Values(); err != nil {
-			rows.Close()
-			return err
-		}
-		n++
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if n != 1 {
-		return fmt.Errorf("case %s: %d rows", id, n)
-	}
-	return nil
 }
 
 // transportLimit is the gRPC health check: no token, no database.
