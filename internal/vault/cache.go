@@ -81,13 +81,13 @@ func (c *KeyCache) Put(caseID string, key *CaseKey) {
 	now := c.now()
 	c.expireLocked()
 	if e, ok := c.entries[caseID]; ok {
-		e.key.b = key.b // overwrites the old bytes in place
+		e.key.b, e.key.wrap = key.b, key.wrap // overwrites the old bytes in place
 		e.expires = now.Add(c.ttl)
 		c.lru.MoveToFront(e.lruElem)
 		c.byAge.MoveToBack(e.ageElem)
 		return
 	}
-	e := &cacheEntry{caseID: caseID, key: CaseKey{b: key.b}, expires: now.Add(c.ttl)}
+	e := &cacheEntry{caseID: caseID, key: CaseKey{b: key.b, wrap: key.wrap}, expires: now.Add(c.ttl)}
 	e.lruElem = c.lru.PushFront(e)
 	e.ageElem = c.byAge.PushBack(e)
 	c.entries[caseID] = e

@@ -21,13 +21,38 @@ const caseKeyMagic = "casebridge-casekey-v1\n"
 // sealed under it, and it only ever leaves memory wrapped to organisation
 // keys. Its bytes are unexported and it formats as "redacted" so it cannot be
 // logged by accident; call Wipe when done with it.
-type CaseKey struct{ b [caseKeySize]byte }
+//
+// It also holds the field wrapping key derived from it (see newFieldKey),
+// derived once when the key is made or unwrapped and copied with it, so that
+// opening a case's fields repeats no key derivation. A CaseKey is never
+// written after it is made, so one may be read by several goroutines.
+type CaseKey struct {
+	b    [caseKeySize]byte
+	wrap [caseKeySize]byte // HKDF(b, fieldKeyInfo); zero when not derived
+}
+
+// newCaseKeyFrom makes a key of b with its derived wrapping key.
+func newCaseKeyFrom(b *[caseKeySize]byte) (*CaseKey, error) {
+	k := &CaseKey{b: *b}
+	wk, err := deriveWrapKey(&k.b)
+	if err != nil {
+		k.Wipe()
+		return nil, err
+	}
+	k.wrap = wk
+	return k, nil
+}
 
 // NewCaseKey returns a fresh random key for a new case (or for re-keying a
 // case after a suspected leak).
 func NewCaseKey() (*CaseKey, error) {
-	k := &CaseKey{}
-	if _, err := rand.Read(k.b[:]); err != nil {
+	var b [caseKeySize]byte
+	defer clear(b[:])
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, fmt.Errorf("vault: new case key: %w", err)
+	}
+	k, err := newCaseKeyFrom(&b)
+	if err != nil {
 		return nil, fmt.Errorf("vault: new case key: %w", err)
 	}
 	return k, nil
@@ -38,6 +63,7 @@ func NewCaseKey() (*CaseKey, error) {
 func (k *CaseKey) Wipe() {
 	if k != nil {
 		clear(k.b[:])
+		clear(k.wrap[:])
 	}
 }
 
@@ -50,7 +76,7 @@ func (CaseKey) Format(f fmt.State, _ rune) {
 // clone returns an independent copy, so a holder is unaffected when the
 // original is wiped.
 func (k *CaseKey) clone() *CaseKey {
-	c := &CaseKey{b: k.b}
+	c := &CaseKey{b: k.b, wrap: k.wrap}
 	return c
 }
 
@@ -151,10 +177,15 @@ func unwrapWith(wrapped []byte, caseID string, ids ...age.Identity) (*CaseKey, e
 	if string(bound) != caseID {
 		return nil, fmt.Errorf("vault: unwrap case key: %w", ErrWrongBinding)
 	}
-	key := &CaseKey{}
-	copy(key.b[:], keyBytes)
-	if err := key.usable(); err != nil {
+	var b [caseKeySize]byte
+	defer clear(b[:])
+	copy(b[:], keyBytes)
+	if b == [caseKeySize]byte{} {
 		return nil, fmt.Errorf("vault: unwrap case key: %w: all-zero key", ErrCorrupt)
+	}
+	key, err := newCaseKeyFrom(&b)
+	if err != nil {
+		return nil, fmt.Errorf("vault: unwrap case key: %w", err)
 	}
 	return key, nil
 }

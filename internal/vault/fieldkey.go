@@ -53,12 +53,17 @@ func newFieldKey(key *CaseKey, caseID string, class Class) (*fieldKey, error) {
 	if err := key.usable(); err != nil {
 		return nil, err
 	}
-	wk, err := hkdf.Key(sha256.New, key.b[:], nil, fieldKeyInfo, chacha20poly1305.KeySize)
-	if err != nil {
-		return nil, fmt.Errorf("derive field key: %w", err)
+	wk := key.wrap
+	defer clear(wk[:])
+	if wk == [chacha20poly1305.KeySize]byte{} {
+		// A key made without its derived key (none is, but a zero
+		// value must not seal under an all-zero wrapping key).
+		var err error
+		if wk, err = deriveWrapKey(&key.b); err != nil {
+			return nil, err
+		}
 	}
-	defer clear(wk)
-	aead, err := chacha20poly1305.NewX(wk)
+	aead, err := chacha20poly1305.NewX(wk[:])
 	if err != nil {
 		return nil, fmt.Errorf("derive field key: %w", err)
 	}
@@ -68,6 +73,19 @@ func newFieldKey(key *CaseKey, caseID string, class Class) (*fieldKey, error) {
 	aad = append(aad, 0)
 	aad = append(aad, class...)
 	return &fieldKey{aead: aead, caseID: caseID, class: class, aad: aad}, nil
+}
+
+// deriveWrapKey derives from a case key the key that wraps its fields' age
+// file keys.
+func deriveWrapKey(b *[caseKeySize]byte) ([chacha20poly1305.KeySize]byte, error) {
+	var out [chacha20poly1305.KeySize]byte
+	wk, err := hkdf.Key(sha256.New, b[:], nil, fieldKeyInfo, chacha20poly1305.KeySize)
+	if err != nil {
+		return out, fmt.Errorf("derive field key: %w", err)
+	}
+	copy(out[:], wk)
+	clear(wk)
+	return out, nil
 }
 
 // Wrap implements age.Recipient: it seals the age file key under the case
