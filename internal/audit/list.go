@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -85,4 +86,19 @@ LIMIT $%d`, len(args))
 		return nil, fmt.Errorf("audit: list events: %w", err)
 	}
 	return out, nil
+}
+
+// HashAt returns the hash the chain holds at position pos, or nil when it
+// holds none there: what a page token or a cursor checks its position
+// against, so that it resumes only in the history it came from.
+func HashAt(ctx context.Context, q db.Querier, pos int64) ([]byte, error) {
+	var h []byte
+	err := q.QueryRow(ctx, `SELECT hash FROM audit_chain WHERE position = $1`, pos).Scan(&h)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit: chain position %d: %w", pos, err)
+	}
+	return h, nil
 }

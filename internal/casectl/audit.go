@@ -104,6 +104,11 @@ reference works only for someone who can look the case up.`,
 				resp, err := c.audit.ListEvents(ctx, req)
 				return resp.GetEvents(), resp.GetNextPageToken(), err
 			})
+			if status.Code(err) == codes.FailedPrecondition {
+				// A page token of another history: the audit log was
+				// restored from an earlier backup while listing.
+				return fmt.Errorf("list audit events: the audit log changed while listing (%s).\nStart over: run the command again", status.Convert(err).Message())
+			}
 			if err != nil {
 				return explain.WithFlags(explain.Wrap(err, "list audit events"), map[string]string{
 					"case_id": "--case", "subject": "--subject", "organization_id": "--org",

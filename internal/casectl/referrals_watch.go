@@ -13,6 +13,8 @@ import (
 	"github.com/casebridge/casebridge/internal/casectl/output"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 	"github.com/spf13/pflag"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // clockSkew widens the look-up of changes missed while disconnected, since
@@ -75,6 +77,14 @@ line.`,
 				Now:        a.env.Now,
 			}
 			last, err := w.Run(ctx, after)
+			if status.Code(err) == codes.FailedPrecondition {
+				// The cursor names an event the server's stream does not
+				// hold (a restored backup, or events no longer kept):
+				// resuming is impossible, and the cursor is useless.
+				return fmt.Errorf("watch referrals: the server cannot resume after this cursor (%s).\n"+
+					"Start over: run 'casectl referrals watch' without --after, and look at 'casectl referrals list' "+
+					"for what changed meanwhile", status.Convert(err).Message())
+			}
 			if last != "" {
 				a.say("To resume from here: casectl referrals watch --after %s", last)
 			}

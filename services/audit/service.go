@@ -9,6 +9,7 @@ package audit
 
 import (
 	"context"
+	"encoding/hex"
 	"strconv"
 	"strings"
 	"time"
@@ -59,14 +60,15 @@ func (s *Service) ListEvents(ctx context.Context, req *casebridgev1.ListEventsRe
 		return nil, err
 	}
 	fp := pagetoken.Fingerprint(p.Subject, f.CaseID, f.Subject, f.OrgID, timeKey(f.Start), timeKey(f.End))
-	keys, err := pagetoken.Decode(req.GetPageToken(), fp, 1)
+	after, mark, err := decodePageToken(req.GetPageToken(), fp)
 	if err != nil {
-		return nil, rpcerr.InvalidArgument("page_token", "%v", err)
+		return nil, err
 	}
-	if keys != nil {
-		if f.After, err = strconv.ParseInt(keys[0], 10, 64); err != nil || f.After < 0 {
-			return nil, rpcerr.InvalidArgument("page_token", "%v", pagetoken.ErrInvalid)
+	if after > 0 {
+		if err := s.checkPosition(ctx, after, mark); err != nil {
+			return nil, err
 		}
+		f.After = after
 	}
 	limit := pagetoken.Size(req.GetPageSize(), defaultPageSize, maxPageSize)
 	f.Limit = limit + 1
@@ -84,13 +86,55 @@ func (s *Service) ListEvents(ctx context.Context, req *casebridgev1.ListEventsRe
 	resp := &casebridgev1.ListEventsResponse{}
 	if len(events) > limit {
 		events = events[:limit]
-		resp.NextPageToken = pagetoken.Encode(fp, strconv.FormatInt(events[limit-1].Position, 10))
+		last := events[limit-1]
+		resp.NextPageToken = pagetoken.Encode(fp, strconv.FormatInt(last.Position, 10), hex.EncodeToString(last.Hash))
 	}
 	resp.Events = make([]*casebridgev1.AuditEvent, len(events))
 	for i, e := range events {
 		resp.Events[i] = toProto(e)
 	}
 	return resp, nil
+}
+
+// errOtherHistory refuses a page token whose last event is not the one
+// the chain holds at its position: the database was restored from an
+// earlier backup since the token was made, and its positions now name
+// other events (or none yet). Listing on would skip events the caller has
+// not seen; the caller starts over from the first page.
+var errOtherHistory = rpcerr.FailedPrecondition("page_token names an audit event this audit log does not hold at that position " +
+	"(the database was restored from an earlier backup since): start over from the first page")
+
+// decodePageToken returns the chain position and hash of the last event of
+// the previous page (0, "" for the first page). A token holds both: the
+// position alone means another event in another history.
+func decodePageToken(tok, fp string) (int64, string, error) {
+	keys, err := pagetoken.Decode(tok, fp, 2)
+	if err != nil {
+		if old, oerr := pagetoken.Decode(tok, fp, 1); oerr == nil && len(old) == 1 {
+			return 0, "", errOtherHistory // made before tokens carried the hash: cannot be checked
+		}
+		return 0, "", rpcerr.InvalidArgument("page_token", "%v", err)
+	}
+	if keys == nil {
+		return 0, "", nil
+	}
+	pos, err := strconv.ParseInt(keys[0], 10, 64)
+	if err != nil || pos <= 0 || keys[1] == "" {
+		return 0, "", rpcerr.InvalidArgument("page_token", "%v", pagetoken.ErrInvalid)
+	}
+	return pos, keys[1], nil
+}
+
+// checkPosition refuses a token whose event is not at its position.
+func (s *Service) checkPosition(ctx context.Context, pos int64, mark string) error {
+	hash, err := audit.HashAt(ctx, s.pool, pos)
+	if err != nil {
+		return err
+	}
+	if hash == nil || hex.EncodeToString(hash) != mark {
+		return errOtherHistory
+	}
+	return nil
 }
 
 // listFilter checks the request (the validation interceptor checks the same

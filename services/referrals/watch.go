@@ -2,10 +2,14 @@ package referrals
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -27,20 +31,50 @@ var errShuttingDown = status.Error(codes.Unavailable, "the server is shutting do
 // mistaken for one.
 var cursorFilter = pagetoken.Fingerprint("referral events")
 
-func encodeCursor(seq int64) string {
-	return pagetoken.Encode(cursorFilter, strconv.FormatInt(seq, 10))
+// A cursor names its event twice: by seq, its position, and by a digest of
+// what the event is (see eventMark). Positions are not unique across
+// histories: after an older dump is restored, the identity sequence
+// continues from the dump's value and hands the same seq to other events,
+// so a cursor from the newer history would, once the restored stream
+// caught up, resume past events its holder never saw. The digest tells
+// the two apart.
+func encodeCursor(seq int64, mark string) string {
+	return pagetoken.Encode(cursorFilter, strconv.FormatInt(seq, 10), mark)
 }
 
-func decodeCursor(c string) (int64, error) {
-	keys, err := pagetoken.Decode(c, cursorFilter, 1)
+// errOtherHistory refuses a cursor whose event this event stream does not
+// hold: the database was restored from a backup taken before it (or the
+// cursor is from another installation). The client starts over.
+var errOtherHistory = rpcerr.FailedPrecondition("after_cursor names an event this server's event stream does not hold " +
+	"(the database was restored from an earlier backup, or the cursor is from another server): " +
+	"start over: resynchronise with ListReferrals and watch from now on")
+
+// decodeCursor returns the seq and mark of a cursor. A well-formed cursor
+// without a mark (made before cursors carried one) cannot be checked, so
+// it is refused like one from another history.
+func decodeCursor(c string) (int64, string, error) {
+	keys, err := pagetoken.Decode(c, cursorFilter, 2)
 	if err != nil {
-		return 0, err
+		if old, oerr := pagetoken.Decode(c, cursorFilter, 1); oerr == nil && len(old) == 1 {
+			return 0, "", errOtherHistory
+		}
+		return 0, "", rpcerr.InvalidArgument("after_cursor", "%v", err)
 	}
 	seq, err := strconv.ParseInt(keys[0], 10, 64)
-	if err != nil || seq <= 0 {
-		return 0, pagetoken.ErrInvalid
+	if err != nil || seq <= 0 || keys[1] == "" {
+		return 0, "", rpcerr.InvalidArgument("after_cursor", "%v", pagetoken.ErrInvalid)
 	}
-	return seq, nil
+	return seq, keys[1], nil
+}
+
+// eventMark identifies one event of the outbox by what it is: for whom,
+// about which referral, what happened and when (to the microsecond, as
+// stored). Two histories that assigned one seq to different events give
+// different marks.
+func eventMark(org, referralID string, typ int16, at time.Time) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%d", org, referralID, typ, at.UnixMicro())
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:12])
 }
 
 // WatchReferrals streams the events of the caller's organisations from the
@@ -100,7 +134,10 @@ func (s *Service) WatchReferrals(req *casebridgev1.WatchReferralsRequest, stream
 }
 
 // startAfter turns the client's cursor into the seq to stream after: the
-// latest event when there is none (watch from now on).
+// latest event when there is none (watch from now on). The cursor's event
+// must be the one this stream holds at its seq; otherwise the cursor is
+// from another history and the client must start over (never resume at a
+// position that means something else here).
 func startAfter(ctx context.Context, q db.Querier, cursor string) (int64, error) {
 	var first, last int64
 	if err := q.QueryRow(ctx, `SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM referral_events`).Scan(&first, &last); err != nil {
@@ -109,15 +146,26 @@ func startAfter(ctx context.Context, q db.Querier, cursor string) (int64, error)
 	if cursor == "" {
 		return last, nil
 	}
-	seq, err := decodeCursor(cursor)
+	seq, mark, err := decodeCursor(cursor)
 	if err != nil {
-		return 0, rpcerr.InvalidArgument("after_cursor", "%v", err)
-	}
-	if seq > last {
-		return 0, rpcerr.InvalidArgument("after_cursor", "is not a position in this server's event stream")
+		return 0, err
 	}
 	if seq < first-1 {
 		return 0, rpcerr.FailedPrecondition("the events after this cursor are no longer kept: resynchronise with ListReferrals and watch from now on")
+	}
+	var org, referralID string
+	var typ int16
+	var at time.Time
+	err = q.QueryRow(ctx, `SELECT organization_id, referral_id::text, event_type, event_time FROM referral_events WHERE seq = $1`, seq).
+		Scan(&org, &referralID, &typ, &at)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, errOtherHistory
+	}
+	if err != nil {
+		return 0, fmt.Errorf("referral event of the cursor: %w", err)
+	}
+	if eventMark(org, referralID, typ, at) != mark {
+		return 0, errOtherHistory
 	}
 	return seq, nil
 }
@@ -130,7 +178,7 @@ type watchEvent struct {
 // loadEvents reads the next events of orgs after seq, oldest first.
 func loadEvents(ctx context.Context, q db.Querier, orgs []string, after int64) ([]watchEvent, error) {
 	rows, err := q.Query(ctx, `
-		SELECT e.seq, e.event_type, e.referral_status, e.case_status, e.event_time,
+		SELECT e.seq, e.organization_id, e.event_type, e.referral_status, e.case_status, e.event_time,
 			r.id, r.case_id, r.from_organization, r.to_organization, r.service, r.create_time,
 			r.accept_time, r.decline_time, r.complete_time, r.withdraw_time, r.revoke_time
 		FROM referral_events e JOIN referrals r ON r.id = e.referral_id
@@ -146,15 +194,15 @@ func loadEvents(ctx context.Context, q db.Querier, orgs []string, after int64) (
 		var seq int64
 		var typ, refStatus, caseStatus, svc int16
 		var at time.Time
-		var id, caseID, from, to string
+		var org, id, caseID, from, to string
 		var t referralTimes
-		if err := rows.Scan(&seq, &typ, &refStatus, &caseStatus, &at, &id, &caseID, &from, &to, &svc,
+		if err := rows.Scan(&seq, &org, &typ, &refStatus, &caseStatus, &at, &id, &caseID, &from, &to, &svc,
 			&t.Create, &t.Accept, &t.Decline, &t.Complete, &t.Withdraw, &t.Revoke); err != nil {
 			return nil, fmt.Errorf("scan referral event: %w", err)
 		}
 		t = t.asOf(at)
 		out = append(out, watchEvent{seq: seq, event: &casebridgev1.ReferralEvent{
-			Cursor:     encodeCursor(seq),
+			Cursor:     encodeCursor(seq, eventMark(org, id, typ, at)),
 			Type:       casebridgev1.ReferralEventType(typ),
 			Referral:   summaryOf(id, caseID, from, to, casebridgev1.ServiceKind(svc), casebridgev1.ReferralStatus(refStatus), t),
 			CaseId:     caseID,
