@@ -46,3 +46,43 @@ type Pair struct {
 	Name  DetailName
 	Value string
 }
+
+// The methods of the events recorded by casebridged's commands that run
+// without a server, against a database directly.
+const (
+	// MethodRestore records that a backup was restored into the database
+	// (details: the backup's creation time and the chain head it held).
+	MethodRestore = "casebridged/RestoreBackup"
+	// MethodRecoverExport records that one case's decrypted data was
+	// exported from the database without the server, for a court order
+	// or a subject-access request (the coded reason in the details).
+	MethodRecoverExport = "casebridged/RecoverExportCase"
+)
+
+// The details of those events.
+const (
+	// DetailBackup is the creation time (RFC 3339) of a restored backup.
+	DetailBackup DetailName = "backup"
+	// DetailChainHead is the audit chain's last position in a restored
+	// backup, as "position:hash".
+	DetailChainHead DetailName = "chain_head"
+	// DetailOperator is who ran a command without the server, as they
+	// named themselves on its command line.
+	DetailOperator DetailName = "operator"
+)
+
+// Command records, in q's transaction, an event of one of casebridged's
+// commands that run without a server: ev's subject, organisation, case,
+// classes and details as given; its id, time and result code (OK) are
+// set here. It commits or rolls back with q.
+func Command(ctx context.Context, q db.Querier, ev Event, details ...Pair) error {
+	ev.ID = newID()
+	ev.Time = time.Now().UTC().Truncate(time.Microsecond)
+	ev.Code = CodeName(codes.OK)
+	for _, d := range details {
+		if d.Value != "" {
+			ev.Details = append(ev.Details, string(d.Name)+"="+d.Value)
+		}
+	}
+	return insertEvents(ctx, q, []Event{ev})
+}

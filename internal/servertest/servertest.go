@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/casebridge/casebridge/internal/authn"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/limits"
 	"github.com/casebridge/casebridge/internal/server"
 	"github.com/casebridge/casebridge/internal/testdb"
@@ -55,7 +56,27 @@ func Start(t testing.TB, opts ...Option) *Env {
 func StartWith(t testing.TB, register func(grpc.ServiceRegistrar), opts ...Option) *Env {
 	t.Helper()
 	pool, dbURL := testdb.NewWithURL(t)
-	dataDir := t.TempDir()
+	return start(t, pool, dbURL, t.TempDir(), register, opts...)
+}
+
+// StartOn runs a dev-mode server against an existing database (a restored
+// backup, a database of another cluster) with its keys and token-signing
+// key under dataDir (the keyring is dataDir/keys), stopped when t ends.
+// Env.Pool is a pool of its own on that database.
+func StartOn(t testing.TB, dbURL, dataDir string, opts ...Option) *Env {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pool, err := db.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatalf("servertest: open %s: %v", dbURL, err)
+	}
+	t.Cleanup(pool.Close)
+	return start(t, pool, dbURL, dataDir, nil, opts...)
+}
+
+func start(t testing.TB, pool *pgxpool.Pool, dbURL, dataDir string, register func(grpc.ServiceRegistrar), opts ...Option) *Env {
+	t.Helper()
 	cfg := server.Config{
 		Dev: true, DataDir: dataDir, DatabaseURL: dbURL,
 		LogLevel: "warn", LogFormat: "text", ShutdownGrace: 5 * time.Second,
