@@ -98,7 +98,7 @@ func newRoot(io IO) *cobra.Command {
 	serveFlags(root, io)
 	serve := &cobra.Command{Use: "serve", Short: "Run the server (the default)", Args: cobra.NoArgs}
 	serveFlags(serve, io)
-	root.AddCommand(serve, migrateCommand(io), devTokenCommand(io), bootstrapCommand(io), backupCommand(io), restoreCommand(io), versionCommand(io))
+	root.AddCommand(serve, migrateCommand(io), devTokenCommand(io), bootstrapCommand(io), backupCommand(io), restoreCommand(io), recoverCommand(io), versionCommand(io))
 	return root
 }
 

@@ -25,11 +25,47 @@ type Column struct {
 	// wholeRow means the row exists only to hold the sealed value, so
 	// erasure deletes the row rather than clearing the column.
 	wholeRow bool
+	// encoding is what the plaintext of a value is.
+	encoding Encoding
 	// bind returns the binding for a value of case caseID in row id.
 	bind func(caseID, id string) string
 	// about says what the column holds, for the documentation.
 	about string
 }
+
+// Encoding says what the plaintext of a sealed value is. It is part of the
+// stored format (docs/sealed-format.md): a reader that opens a value
+// decodes it so.
+type Encoding int
+
+// The encodings of sealed plaintexts.
+const (
+	// EncodingClassMessage is the protobuf binary encoding of the
+	// casebridge.v1.Case field named like the value's class (Identity,
+	// Contact, Care or Legal message).
+	EncodingClassMessage Encoding = iota + 1
+	// EncodingText is UTF-8 text, as written.
+	EncodingText
+	// EncodingTexts is a JSON object of the row's free-text fields, each
+	// named like the plain column it replaced, empty ones left out.
+	EncodingTexts
+)
+
+// String names the encoding as the format specification does.
+func (e Encoding) String() string {
+	switch e {
+	case EncodingClassMessage:
+		return "class message"
+	case EncodingText:
+		return "text"
+	case EncodingTexts:
+		return "texts"
+	}
+	return "unknown"
+}
+
+// Encoding is what the plaintext of the column's values is.
+func (c *Column) Encoding() Encoding { return c.encoding }
 
 // Table is the table holding the column.
 func (c *Column) Table() string { return c.table }

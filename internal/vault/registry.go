@@ -12,18 +12,20 @@ var (
 	// class's message of the Case), bound to the case id alone.
 	CaseSecrets = &Column{
 		table: "case_secrets", id: "class", value: "ciphertext", classColumn: "class", wholeRow: true,
-		bind:  func(caseID, _ string) string { return caseID },
-		about: "each sensitive class of the case record (identity, contact, care, legal)",
+		encoding: EncodingClassMessage,
+		bind:     func(caseID, _ string) string { return caseID },
+		about:    "each sensitive class of the case record (identity, contact, care, legal)",
 	}
 	// CaseNotes holds a note of the case file, in the class its author chose.
 	CaseNotes = &Column{
 		table: "case_notes", id: "id", value: "ciphertext", classColumn: "class", wholeRow: true,
-		bind:  func(caseID, id string) string { return caseID + "/notes/" + id },
-		about: "notes of the case file, in the class their author chose",
+		encoding: EncodingText,
+		bind:     func(caseID, id string) string { return caseID + "/notes/" + id },
+		about:    "notes of the case file, in the class their author chose",
 	}
 	// HearingNotes holds a hearing's notes.
 	HearingNotes = &Column{
-		table: "hearings", id: "id", value: "notes", class: ClassLegal,
+		table: "hearings", id: "id", value: "notes", class: ClassLegal, encoding: EncodingText,
 		bind:  func(caseID, id string) string { return caseID + "/hearings/" + id },
 		about: "a hearing's notes",
 	}
@@ -52,14 +54,14 @@ var (
 	// CaseHistoryReasons holds the reason given for a change of the case's
 	// status (closure, suspension, reopening) or for its erasure.
 	CaseHistoryReasons = &Column{
-		table: "case_history", id: "id", value: "reason", class: ClassLegal,
+		table: "case_history", id: "id", value: "reason", class: ClassLegal, encoding: EncodingText,
 		bind:  bindRow("case_history", "reason"),
 		about: "the reason given for a closure, suspension, reopening or erasure",
 	}
 )
 
 func texts(table string, class Class, about string) *Column {
-	return &Column{table: table, id: "id", value: "texts", class: class, bind: bindRow(table, "texts"), about: about}
+	return &Column{table: table, id: "id", value: "texts", class: class, encoding: EncodingTexts, bind: bindRow(table, "texts"), about: about}
 }
 
 var registry = []*Column{
