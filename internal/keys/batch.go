@@ -2,6 +2,7 @@ package keys
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -35,33 +36,37 @@ func (m *Manager) rewrapBatch(ctx context.Context, id string) (stepOutcome, erro
 		// case rows (which are only ever skipped, never waited for). Shared
 		// locks here would deadlock two workers both upgrading them to
 		// record progress.
-		var orgID, newKeyID string
-		var state RotationState
-		err := tx.QueryRow(ctx,
-			"SELECT organization_id, new_key_id, state FROM key_rotations WHERE id = $1 FOR NO KEY UPDATE", id).
-			Scan(&orgID, &newKeyID, &state)
-		if err != nil {
-			return fmt.Errorf("read rotation: %w", err)
-		}
-		if state != RotationRunning {
+		rot, err := m.readRotation(ctx, tx, id, "FOR NO KEY UPDATE")
+		switch {
+		case errors.Is(err, errRotationGone):
+			outcome = finished
+			return nil
+		case errors.Is(err, ErrKeyNotHeld):
+			outcome = notMine
+			return nil
+		case err != nil:
+			return err
+		case rot.state != RotationRunning:
 			outcome = finished
 			return nil
 		}
+		newKeyID := rot.target
 		recipient, ok := m.keyring.Recipient(newKeyID)
 		if !ok {
 			outcome = notMine
 			return nil
 		}
 
+		// Only the attested retiring keys are moved off, never one the
+		// database merely marks retiring (see attest.go).
 		rows, err := tx.Query(ctx, `
 			SELECT ck.case_id::text, ck.key_id, ck.wrapped
 			FROM case_keys ck
-			JOIN organization_keys ok ON ok.key_id = ck.key_id
 			JOIN cases c ON c.id = ck.case_id
-			WHERE ok.organization_id = $1 AND ok.state = 2
+			WHERE ck.key_id = ANY($1)
 			LIMIT $2
 			FOR UPDATE OF ck SKIP LOCKED
-			FOR NO KEY UPDATE OF c SKIP LOCKED`, orgID, m.batchSize)
+			FOR NO KEY UPDATE OF c SKIP LOCKED`, rot.movable, m.batchSize)
 		if err != nil {
 			return fmt.Errorf("select case keys: %w", err)
 		}

@@ -46,7 +46,7 @@ func (m *Manager) beginRotation(ctx context.Context, q db.Querier, orgID string,
 	if err != nil {
 		return Rotation{}, err
 	}
-	info, err := m.keyring.Generate()
+	info, err := m.keyring.GenerateFor(orgID)
 	if err != nil {
 		return Rotation{}, err
 	}
@@ -83,6 +83,10 @@ func (m *Manager) beginRotation(ctx context.Context, q db.Querier, orgID string,
 			RETURNING `+rotationColumns, orgID, oldKeyID, info.ID))
 	}
 	if err != nil {
+		return Rotation{}, err
+	}
+	// Only what this attestation covers will ever be moved or destroyed.
+	if err := m.attestRotation(ctx, q, rot.ID); err != nil {
 		return Rotation{}, err
 	}
 	if err := notify(ctx, q, rotationsChannel, rot.ID); err != nil {

@@ -18,7 +18,10 @@
 //   - Organisation keys can be rotated while the server keeps serving: a
 //     background worker re-wraps case keys in small batches and, once no case
 //     key is left on the old key, destroys it. Rotations are recorded in
-//     key_rotations and resume after a restart.
+//     key_rotations and resume after a restart. Nothing the database says
+//     destroys a key on its own: a rotation row counts only if it verifies
+//     against the keyring, and only keys whose own file names the rotated
+//     organisation are destroyed (see attest.go).
 //   - Erasure is crypto-shredding: deleting a case's wrapped keys is followed,
 //     in the same transaction, by a rotation of every organisation key that
 //     wrapped it, so that copies of the wrapped key in old backups become

@@ -35,6 +35,12 @@ var (
 	// key at all, which is erasure; use ShredCaseKeys for that.
 	ErrLastCaseKey = errors.New("revocation would remove the case's last wrapped key")
 
+	// ErrRotationUnattested means a key_rotations row does not carry a
+	// valid attestation under its target key (see attest.go): it was not
+	// written by this server, or was altered since. Nothing is moved or
+	// destroyed for it; it is marked failed.
+	ErrRotationUnattested = errors.New("key rotation record is not attested by the keyring")
+
 	// ErrRotationNotFound means no such rotation exists for the organisation.
 	ErrRotationNotFound = errors.New("key rotation not found")
 

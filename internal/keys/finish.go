@@ -13,17 +13,22 @@ import (
 	"github.com/casebridge/casebridge/internal/vault"
 )
 
-// finishRotation ends a rotation once no case key of the organisation is
-// left on a retiring key: the keys the rotation retires are destroyed in the
-// keyring, each recorded in the audit log, and marked retired, and the
-// rotation done. It reports blocked if rows remain (locked by other
-// transactions, or added by an extension meanwhile).
+// finishRotation ends a rotation once no case key is left on the keys it
+// moves case keys off: the keys it retires are destroyed in the keyring,
+// each recorded in the audit log, and marked retired, and the rotation
+// done. It reports blocked if rows remain (locked by other transactions,
+// or added by an extension meanwhile).
 //
-// Destroying a key is this step's alone, never a sweep over what the
-// database calls retired: a restored database, or a row changed by hand,
-// must not be able to delete the only key that opens a backup. So a key is
-// destroyed only if the rotation listed it when it started or was extended,
-// it is still retiring, and no wrapped case key names it.
+// Nothing the database says destroys a key on its own (see attest.go). A
+// key is destroyed only by the server that finishes the rotation, in the
+// transaction that marks it done, and only if
+//   - the rotation row verifies under its target key, which this keyring
+//     holds and whose file names the rotation's organisation, and lists
+//     the key (so a newer key of the organisation succeeds it: it is not
+//     the active key);
+//   - the key's own file names that organisation;
+//   - and no wrapped case key names it (the database's word, which can
+//     only hold a destruction back).
 //
 // The keys are destroyed before the transaction commits, so "retired" in
 // the database always means "destroyed"; if the commit fails, the next
@@ -31,40 +36,44 @@ import (
 // can be wrapped to a retiring key (see activeKey), so an empty retiring
 // key stays empty.
 //
-// If the rotation is no longer running (another replica finished it), this
-// replica destroys its own copies of the keys that rotation retired.
+// If the rotation is no longer running (finished by another server, or so
+// a row claims), this server destroys nothing: it re-reads the key
+// directory, so that keys the finisher deleted from the shared directory
+// leave its memory too.
 func (m *Manager) finishRotation(ctx context.Context, id string) (stepOutcome, error) {
 	outcome := blocked
-	var orgID string
+	var rot attestedRotation
 	var destroyed []string
 	var finishedHere bool
 	err := atomically(ctx, m.pool, func(tx pgx.Tx) error {
-		var state RotationState
-		var listed []string
-		if err := tx.QueryRow(ctx,
-			"SELECT organization_id, state, retiring_key_ids FROM key_rotations WHERE id = $1 FOR UPDATE", id).
-			Scan(&orgID, &state, &listed); err != nil {
-			return fmt.Errorf("read rotation: %w", err)
-		}
-		if state != RotationRunning {
+		var err error
+		rot, err = m.readRotation(ctx, tx, id, "FOR UPDATE")
+		switch {
+		case errors.Is(err, errRotationGone):
+			outcome = finished
+			return nil
+		case errors.Is(err, ErrKeyNotHeld):
+			outcome = notMine
+			return nil
+		case err != nil:
+			return err
+		case rot.state != RotationRunning:
 			outcome = finished
 			return nil
 		}
 		var left bool
-		if err := tx.QueryRow(ctx, `
-			SELECT EXISTS (
-				SELECT 1 FROM case_keys ck JOIN organization_keys ok ON ok.key_id = ck.key_id
-				WHERE ok.organization_id = $1 AND ok.state = 2)`, orgID).Scan(&left); err != nil {
+		if err := tx.QueryRow(ctx,
+			"SELECT EXISTS (SELECT 1 FROM case_keys WHERE key_id = ANY($1))", rot.movable).Scan(&left); err != nil {
 			return fmt.Errorf("count remaining case keys: %w", err)
 		}
 		if left {
 			return nil
 		}
-		retiring, err := unusedKeys(ctx, tx, orgID, KeyRetiring, listed)
+		retiring, err := unusedKeys(ctx, tx, rot.orgID, KeyRetiring, rot.destroyable)
 		if err != nil {
 			return err
 		}
-		if err := m.destroyAudited(ctx, tx, id, orgID, retiring); err != nil {
+		if err := m.destroyAudited(ctx, tx, id, rot.orgID, retiring); err != nil {
 			return err
 		}
 		destroyed, finishedHere = retiring, true
@@ -87,13 +96,17 @@ func (m *Manager) finishRotation(ctx context.Context, id string) (stepOutcome, e
 		return 0, fmt.Errorf("finish key rotation %s: %w", id, err)
 	}
 	if outcome == finished && !finishedHere {
-		if err := m.destroyCopies(ctx, id); err != nil {
-			return 0, fmt.Errorf("finish key rotation %s: %w", id, err)
+		if err := m.keyring.Reload(); err != nil {
+			m.log.Warn("re-read the key directory after a finished rotation", "rotation_id", id, "error", err)
 		}
 	}
 	if finishedHere {
 		m.log.Info("organisation key rotation finished",
-			"organization_id", orgID, "rotation_id", id, "destroyed_key_ids", destroyed)
+			"organization_id", rot.orgID, "rotation_id", id, "destroyed_key_ids", destroyed)
+		if len(rot.unowned) > 0 {
+			m.log.Warn("retired organisation keys kept: their files name no organisation",
+				"organization_id", rot.orgID, "rotation_id", id, "kept_key_ids", rot.unowned)
+		}
 	}
 	return outcome, nil
 }
@@ -119,8 +132,7 @@ func unusedKeys(ctx context.Context, tx pgx.Tx, orgID string, state KeyState, li
 
 // destroyAudited destroys the keyring's copy of each key, recording each in
 // the audit log in tx. A key this keyring does not hold (destroyed by an
-// earlier attempt, or on a shared key directory by another replica) is
-// recorded all the same.
+// earlier attempt whose commit failed) is recorded all the same.
 func (m *Manager) destroyAudited(ctx context.Context, tx pgx.Tx, rotationID, orgID string, keyIDs []string) error {
 	for _, keyID := range keyIDs {
 		if err := audit.System(ctx, tx, audit.MethodDestroyKey, orgID,
@@ -133,44 +145,6 @@ func (m *Manager) destroyAudited(ctx context.Context, tx pgx.Tx, rotationID, org
 		}
 	}
 	return nil
-}
-
-// destroyCopies destroys this keyring's copies of the keys a rotation that
-// another replica finished retired, under the same checks as the finisher:
-// listed by the rotation, retired, named by no wrapped case key.
-func (m *Manager) destroyCopies(ctx context.Context, rotationID string) error {
-	return atomically(ctx, m.pool, func(tx pgx.Tx) error {
-		var orgID string
-		var listed []string
-		err := tx.QueryRow(ctx,
-			"SELECT organization_id, retiring_key_ids FROM key_rotations WHERE id = $1 AND state = 2", rotationID).
-			Scan(&orgID, &listed)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil // failed, not finished: its keys still unwrap
-		}
-		if err != nil {
-			return fmt.Errorf("read rotation: %w", err)
-		}
-		retired, err := unusedKeys(ctx, tx, orgID, KeyRetired, listed)
-		if err != nil {
-			return err
-		}
-		var held []string
-		for _, keyID := range retired {
-			if m.keyring.Has(keyID) {
-				held = append(held, keyID)
-			}
-		}
-		if len(held) == 0 {
-			return nil
-		}
-		if err := m.destroyAudited(ctx, tx, rotationID, orgID, held); err != nil {
-			return err
-		}
-		m.log.Info("retired organisation keys destroyed on this server",
-			"organization_id", orgID, "rotation_id", rotationID, "destroyed_key_ids", held)
-		return nil
-	})
 }
 
 // failRotation records why a rotation stopped. The retiring keys stay
@@ -195,6 +169,8 @@ func publicReason(err error) string {
 	switch {
 	case errors.Is(err, vault.ErrNoKey), errors.Is(err, ErrKeyNotHeld):
 		return "a case key is wrapped to a retiring key this server's keyring does not hold"
+	case errors.Is(err, ErrRotationUnattested):
+		return "the rotation record is not attested by this server's keyring; start a new rotation"
 	case errors.Is(err, vault.ErrCorrupt), errors.Is(err, vault.ErrWrongBinding), errors.Is(err, vault.ErrInvalidCaseID):
 		return "a wrapped case key is corrupt or bound to another case"
 	case errors.As(err, &pgErr):

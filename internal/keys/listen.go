@@ -17,8 +17,9 @@ const (
 	// delivered only if that transaction commits.
 	caseKeysChannel = "casebridge_case_keys"
 	// rotationsChannel carries the id of a rotation that was started,
-	// extended or finished, so every replica joins the work or destroys its
-	// copy of the retired keys.
+	// extended or finished, so every replica joins the work or re-reads the
+	// key directory. Anyone with the server's role can send one: it makes a
+	// server look, never act on what it did not verify.
 	rotationsChannel = "casebridge_key_rotations"
 )
 
@@ -164,6 +165,7 @@ func (m *Manager) dispatch(n *pgconn.Notification) {
 		if checkUUID("rotation id", n.Payload) == nil {
 			m.startWorker(n.Payload)
 		}
+		m.rotationNotices.Add(1)
 	}
 }
 

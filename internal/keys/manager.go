@@ -63,6 +63,9 @@ type Manager struct {
 	maxRetries int
 	afterBatch func() // called after each committed rotation batch
 	unwraps    atomic.Int64
+	// rotationNotices counts the rotation notifications dispatched, so a
+	// test can wait until one has been acted on.
+	rotationNotices atomic.Int64
 	// healthCheck and trust: see defaultHealthCheck and defaultTrust.
 	healthCheck, trust time.Duration
 	// listenerPID is the backend pid of the listening connection (0 while

@@ -67,7 +67,7 @@ func (m *Manager) EnsureOrgKey(ctx context.Context, q db.Querier, orgID string) 
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		info, err = m.keyring.Generate()
+		info, err = m.keyring.GenerateFor(orgID)
 		if err != nil {
 			return err
 		}

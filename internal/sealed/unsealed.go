@@ -5,7 +5,8 @@ package sealed
 // registry (vault.Columns): a test over the migrated schema enforces it, so
 // that a new binary column is a decision, not an accident.
 var NotSealed = map[string]string{
-	"case_keys.wrapped":     "the case key itself, wrapped to organisation keys; erasure deletes the row",
-	"audit_chain.prev_hash": "a SHA-256 of the previous link of the audit chain; no victim data",
-	"audit_chain.hash":      "a SHA-256 link of the audit chain; no victim data",
+	"case_keys.wrapped":         "the case key itself, wrapped to organisation keys; erasure deletes the row",
+	"audit_chain.prev_hash":     "a SHA-256 of the previous link of the audit chain; no victim data",
+	"audit_chain.hash":          "a SHA-256 link of the audit chain; no victim data",
+	"key_rotations.attestation": "an HMAC of a rotation's key ids under its target key; no victim data",
 }

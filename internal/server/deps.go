@@ -68,6 +68,12 @@ func (s *Server) buildKeys(ctx context.Context) error {
 	if err := s.checkKeyring(ctx); err != nil {
 		return err
 	}
+	// Key files written before files named their organisation are given
+	// it once, here; rotations destroy only keys whose file names the
+	// organisation rotated. A failure is logged per key and not fatal.
+	if _, err := s.keys.AdoptLegacyKeys(ctx); err != nil {
+		s.log.Warn("some organisation key files could not be updated", "error", err)
+	}
 	if _, err := s.keys.ResumeRotations(s.background); err != nil {
 		return fmt.Errorf("resume key rotations: %w", err)
 	}

@@ -29,6 +29,7 @@ type Keyring struct {
 type heldKey struct {
 	identity  *age.X25519Identity
 	recipient string
+	owner     string // the organisation its file names; "" if none
 }
 
 // KeyInfo describes an organisation key by its public half only, so it can
@@ -76,7 +77,7 @@ func readKeyDir(dir string) (map[string]heldKey, error) {
 		if err := checkKeyID(id); err != nil {
 			return nil, fmt.Errorf("vault: load keyring: key file %s: name is not <keyID>%s: %w", name, keyFileExt, err)
 		}
-		identity, err := readKeyFile(keyFilePath(dir, id))
+		identity, owner, err := readKeyFile(keyFilePath(dir, id))
 		if errors.Is(err, fs.ErrNotExist) {
 			// Destroyed between the listing and the read (a rotation's
 			// last step, perhaps on another replica): no longer held.
@@ -89,15 +90,29 @@ func readKeyDir(dir string) (map[string]heldKey, error) {
 		if got := keyIDFor(recipient); got != id {
 			return nil, fmt.Errorf("vault: load keyring: key file %s holds key %s: file name must match the key", name, got)
 		}
-		keys[id] = heldKey{identity: identity, recipient: recipient}
+		keys[id] = heldKey{identity: identity, recipient: recipient, owner: owner}
 	}
 	return keys, nil
 }
 
-// Generate creates a new organisation key, writes it durably to the key
-// directory (mode 0600) and starts using it for unwrapping. Wrap new case
-// keys to the returned Recipient.
+// Generate creates a new key that names no organisation, for tools and
+// tests; the server uses GenerateFor. A key whose file names no
+// organisation is never destroyed by a rotation.
 func (k *Keyring) Generate() (KeyInfo, error) {
+	return k.generate("")
+}
+
+// GenerateFor creates a new key of organisation owner, writes it durably to
+// the key directory (mode 0600, the file naming owner) and starts using it
+// for unwrapping. Wrap new case keys to the returned Recipient.
+func (k *Keyring) GenerateFor(owner string) (KeyInfo, error) {
+	if err := checkOwner(owner); err != nil {
+		return KeyInfo{}, fmt.Errorf("vault: generate organisation key: %w", err)
+	}
+	return k.generate(owner)
+}
+
+func (k *Keyring) generate(owner string) (KeyInfo, error) {
 	identity, err := age.GenerateX25519Identity()
 	if err != nil {
 		return KeyInfo{}, fmt.Errorf("vault: generate organisation key: %w", err)
@@ -110,10 +125,10 @@ func (k *Keyring) Generate() (KeyInfo, error) {
 	if _, ok := k.keys[id]; ok {
 		return KeyInfo{}, fmt.Errorf("vault: generate organisation key: id %s already held", id)
 	}
-	if err := writeKeyFile(k.dir, id, identity); err != nil {
+	if err := writeKeyFile(k.dir, id, identity, owner, false); err != nil {
 		return KeyInfo{}, fmt.Errorf("vault: generate organisation key %s: %w", id, err)
 	}
-	k.keys[id] = heldKey{identity: identity, recipient: recipient}
+	k.keys[id] = heldKey{identity: identity, recipient: recipient, owner: owner}
 	return KeyInfo{ID: id, Recipient: recipient}, nil
 }
 
