@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/casebridge/casebridge/internal/db"
 )
 
 // RotationState is key_rotations.state.
@@ -65,11 +67,19 @@ func scanRotation(row pgx.Row) (Rotation, error) {
 // key. The server keeps serving meanwhile. If a rotation of the organisation
 // is already running, StartRotation returns it and starts nothing.
 func (m *Manager) StartRotation(ctx context.Context, orgID string) (Rotation, error) {
+	return m.StartRotationIn(ctx, m.pool, orgID)
+}
+
+// StartRotationIn is StartRotation inside q's transaction, so that what the
+// caller records with it (its audit event) commits or rolls back with the
+// rotation. The worker starts when the transaction commits (by the
+// rotation's notification; call Work after the commit not to depend on it).
+func (m *Manager) StartRotationIn(ctx context.Context, q db.Querier, orgID string) (Rotation, error) {
 	if err := checkOrgID(orgID); err != nil {
 		return Rotation{}, fmt.Errorf("start key rotation: %w", err)
 	}
 	var rot Rotation
-	err := atomically(ctx, m.pool, func(tx pgx.Tx) error {
+	err := atomically(ctx, q, func(tx pgx.Tx) error {
 		var err error
 		rot, err = m.beginRotation(ctx, tx, orgID, false)
 		return err
@@ -77,8 +87,16 @@ func (m *Manager) StartRotation(ctx context.Context, orgID string) (Rotation, er
 	if err != nil {
 		return Rotation{}, fmt.Errorf("start key rotation of organisation %s: %w", orgID, err)
 	}
-	m.startWorker(rot.ID)
+	m.startWorkersIfPool(q, []Rotation{rot})
 	return rot, nil
+}
+
+// Work makes sure this server works on a committed rotation (a no-op if it
+// already does or the rotation is over).
+func (m *Manager) Work(rot Rotation) {
+	if rot.ID != "" && rot.State == RotationRunning {
+		m.startWorker(rot.ID)
+	}
 }
 
 // GetRotation reports a rotation of the organisation.

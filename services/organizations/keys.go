@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/casebridge/casebridge/internal/audit"
@@ -53,18 +54,27 @@ func (s *Service) RotateKey(ctx context.Context, req *casebridgev1.RotateKeyRequ
 	if err := s.require(p, req.GetOrganizationId(), "key", "rotate"); err != nil {
 		return nil, err
 	}
-	r, err := s.keys.StartRotation(ctx, req.GetOrganizationId())
-	// The event (written by the interceptor once the rotation is under way)
-	// names the rotation and the keys it moves case keys between.
-	audit.Detail(ctx, audit.DetailRotation, r.ID)
-	audit.Detail(ctx, audit.DetailOldKey, r.OldKeyID)
-	audit.Detail(ctx, audit.DetailNewKey, r.NewKeyID)
+	// The event names the rotation and the keys it moves case keys
+	// between, and commits in the rotation's own transaction: there is no
+	// rotation without its record.
+	var r keys.Rotation
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		if r, err = s.keys.StartRotationIn(ctx, tx, req.GetOrganizationId()); err != nil {
+			return err
+		}
+		audit.Detail(ctx, audit.DetailRotation, r.ID)
+		audit.Detail(ctx, audit.DetailOldKey, r.OldKeyID)
+		audit.Detail(ctx, audit.DetailNewKey, r.NewKeyID)
+		return s.audit.InTx(ctx, tx, req.GetOrganizationId(), "", nil)
+	})
 	if errors.Is(err, keys.ErrNoActiveKey) {
 		return nil, rpcerr.FailedPrecondition("organisation %s has no active key to rotate", req.GetOrganizationId())
 	}
 	if err != nil {
 		return nil, err
 	}
+	s.keys.Work(r)
 	return &casebridgev1.RotateKeyResponse{Rotation: rotationProto(r)}, nil
 }
 
