@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"slices"
 )
 
 // CaseRead is one case a response returned: the organisation the caller
@@ -80,23 +81,32 @@ func (r *Recorder) writeAll(ctx context.Context, evs []Event) error {
 }
 
 // ReadSet gathers the cases a list response returns, each once, with the
-// organisation the caller read it for: the argument of ReadMany.
+// organisation the caller read it for and every class returned in clear
+// for it by any item: the argument of ReadMany.
 type ReadSet struct {
 	reads []CaseRead
-	seen  map[string]bool
+	index map[string]int
 }
 
 // Add notes that the response returns case caseID, read for org, with
-// classes in clear; a case already noted is not added again.
+// classes in clear. A case already noted keeps its organisation and gains
+// the classes it did not have, so that a case whose first item carries no
+// sensitive class and whose second does is recorded with it.
 func (s *ReadSet) Add(org, caseID string, classes []string) {
-	if s.seen == nil {
-		s.seen = map[string]bool{}
+	if s.index == nil {
+		s.index = map[string]int{}
 	}
-	if s.seen[caseID] {
+	i, seen := s.index[caseID]
+	if !seen {
+		s.index[caseID] = len(s.reads)
+		s.reads = append(s.reads, CaseRead{Org: org, CaseID: caseID, Classes: slices.Clone(classes)})
 		return
 	}
-	s.seen[caseID] = true
-	s.reads = append(s.reads, CaseRead{Org: org, CaseID: caseID, Classes: classes})
+	for _, c := range classes {
+		if !slices.Contains(s.reads[i].Classes, c) {
+			s.reads[i].Classes = append(s.reads[i].Classes, c)
+		}
+	}
 }
 
 // Reads are the reads gathered, in the order first added.

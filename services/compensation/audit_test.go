@@ -11,10 +11,13 @@ import (
 
 // TestCompensationCallsAreAudited: the auditor sees, under the case, every
 // change to its claims and ledger — each committed by the change's own
-// transaction, acting for which organisation, naming no sensitive class —
-// and the reads of a claim that name only its id. A refused read and a
-// failed transition are on record, and the failed transition left no OK
-// event.
+// transaction, acting for which organisation, naming the legal class when
+// it wrote a respondent's name or a reason — and every answer that carried
+// such sealed text in clear as a read of the legal class: a claim read, the
+// ledger (the payer's name), a change answered with the respondent's name
+// it did not write, a retried payment. The summary carries amounts only. A
+// refused read and a failed transition are on record, and the failed
+// transition left no OK event.
 func TestCompensationCallsAreAudited(t *testing.T) {
 	w := start(t)
 	lw, cw := w.as(lawyer), w.as(caseworker)
@@ -66,18 +69,20 @@ func TestCompensationCallsAreAudited(t *testing.T) {
 		lb  = "legal-b"
 	)
 	tr := w.env.AuditTrail(t, caseID)
-	tr.Check(t, "claim-create", svc+"CreateClaim", lawyer, expect("OK", lb, nil))
-	tr.Check(t, "claim-file", svc+"FileClaim", lawyer, expect("OK", lb, nil))
-	tr.Check(t, "claim-award", svc+"RecordAward", lawyer, expect("OK", lb, nil))
-	ev := tr.Check(t, "payment", svc+"RecordPayment", lawyer, expect("OK", lb, nil))
+	tr.Check(t, "claim-create", svc+"CreateClaim", lawyer, expect("OK", lb, legal))
+	tr.Check(t, "claim-file", svc+"FileClaim", lawyer, expect("OK", lb, nil), expect("OK", lb, legal))
+	tr.Check(t, "claim-award", svc+"RecordAward", lawyer, expect("OK", lb, nil), expect("OK", lb, legal))
+	ev := tr.Check(t, "payment", svc+"RecordPayment", lawyer, expect("OK", lb, nil), expect("OK", lb, legal))
 	w.env.SameTx(t, ev[0], `SELECT xmin FROM claim_payments WHERE id = $1`, paid.GetPayment().GetId())
-	tr.Check(t, "payment-retry", svc+"RecordPayment", lawyer, expect("OK", lb, nil))
+	tr.Check(t, "payment-retry", svc+"RecordPayment", lawyer, expect("OK", lb, legal))
 	tr.Check(t, "claim-file-again", svc+"FileClaim", lawyer, expect("FAILED_PRECONDITION", lb, nil))
-	tr.Check(t, "claim-get", svc+"GetClaim", caseworker, expect("OK", "shelter-a", nil))
-	tr.Check(t, "payments", svc+"ListPayments", lawyer, expect("OK", lb, nil))
+	tr.Check(t, "claim-get", svc+"GetClaim", caseworker, expect("OK", "shelter-a", legal))
+	tr.Check(t, "payments", svc+"ListPayments", lawyer, expect("OK", lb, legal))
 	tr.Check(t, "summary", svc+"GetClaimSummary", lawyer, expect("OK", lb, nil))
 	tr.Check(t, "claim-get-refused", svc+"GetClaim", otherCW, expect("NOT_FOUND", "cso-c", nil))
 }
+
+var legal = []casebridgev1.DataClass{casebridgev1.DataClass_DATA_CLASS_LEGAL}
 
 // expect is one audit event a call must leave.
 func expect(code, org string, classes []casebridgev1.DataClass) servertest.AuditExpect {

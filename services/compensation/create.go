@@ -41,9 +41,10 @@ func (s *Service) CreateClaim(ctx context.Context, req *casebridgev1.CreateClaim
 		requestID = &req.RequestId
 	}
 	id := c.ID
+	ch := claimChange{caseID: caseID} // written: legal text, by this call, in a committed transaction
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		acc, err := s.access(ctx, tx, p, caseID, objClaim, actCreate, true, caseNotFound(caseID))
-		if err != nil {
+		var err error
+		if ch.acc, err = s.access(ctx, tx, p, caseID, objClaim, actCreate, true, caseNotFound(caseID)); err != nil {
 			return err
 		}
 		if requestID != nil {
@@ -64,8 +65,12 @@ func (s *Service) CreateClaim(ctx context.Context, req *casebridgev1.CreateClaim
 		if !inserted {
 			return errRetried
 		}
-		return s.recordChange(ctx, tx, acc.Org, caseID)
+		ch.written = c.texts() != claimTexts{}
+		return s.recordChange(ctx, tx, ch.acc.Org, caseID, ch.written)
 	})
+	if err != nil {
+		ch.written = false // rolled back
+	}
 	if errors.Is(err, errRetried) {
 		prior, perr := s.claimByRequest(ctx, s.pool, caseID, *requestID)
 		if perr != nil {
@@ -79,9 +84,14 @@ func (s *Service) CreateClaim(ctx context.Context, req *casebridgev1.CreateClaim
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.getClaim(ctx, s.pool, id, false)
+	row, err := s.getClaim(ctx, s.pool, id, false)
 	if err != nil {
 		return nil, err
 	}
-	return &casebridgev1.CreateClaimResponse{Claim: out.toProto()}, nil
+	// A retried create returns, decrypted, what the first attempt wrote.
+	out, err := s.answer(ctx, ch, row.toProto())
+	if err != nil {
+		return nil, err
+	}
+	return &casebridgev1.CreateClaimResponse{Claim: out}, nil
 }

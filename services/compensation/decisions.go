@@ -20,7 +20,7 @@ func (s *Service) FileClaim(ctx context.Context, req *casebridgev1.FileClaimRequ
 	if day == "" {
 		day = now.UTC().Format(time.DateOnly)
 	}
-	c, err := s.mutateClaim(ctx, req.GetId(), objClaim, actUpdate, func(_ pgx.Tx, _ authz.Principal, c *claimRow) error {
+	c, ch, err := s.mutateClaim(ctx, req.GetId(), objClaim, actUpdate, func(_ pgx.Tx, _ authz.Principal, c *claimRow) error {
 		if err := checkEtag(c, req.GetEtag(), false); err != nil {
 			return err
 		}
@@ -33,13 +33,17 @@ func (s *Service) FileClaim(ctx context.Context, req *casebridgev1.FileClaimRequ
 	if err != nil {
 		return nil, err
 	}
-	return &casebridgev1.FileClaimResponse{Claim: c.toProto()}, nil
+	out, err := s.answer(ctx, ch, c.toProto())
+	if err != nil {
+		return nil, err
+	}
+	return &casebridgev1.FileClaimResponse{Claim: out}, nil
 }
 
 // AppealClaim marks a decided claim as appealed. The award under appeal
 // stays recorded (and payable) until the appeal is decided.
 func (s *Service) AppealClaim(ctx context.Context, req *casebridgev1.AppealClaimRequest) (*casebridgev1.AppealClaimResponse, error) {
-	c, err := s.mutateClaim(ctx, req.GetId(), objClaim, actUpdate, func(_ pgx.Tx, _ authz.Principal, c *claimRow) error {
+	c, ch, err := s.mutateClaim(ctx, req.GetId(), objClaim, actUpdate, func(_ pgx.Tx, _ authz.Principal, c *claimRow) error {
 		if err := checkEtag(c, req.GetEtag(), false); err != nil {
 			return err
 		}
@@ -52,7 +56,11 @@ func (s *Service) AppealClaim(ctx context.Context, req *casebridgev1.AppealClaim
 	if err != nil {
 		return nil, err
 	}
-	return &casebridgev1.AppealClaimResponse{Claim: c.toProto()}, nil
+	out, err := s.answer(ctx, ch, c.toProto())
+	if err != nil {
+		return nil, err
+	}
+	return &casebridgev1.AppealClaimResponse{Claim: out}, nil
 }
 
 // RecordAward records what a filed or appealed claim was awarded. A claim
@@ -65,7 +73,7 @@ func (s *Service) RecordAward(ctx context.Context, req *casebridgev1.RecordAward
 	if err := checkDate("decision_date", req.GetDecisionDate(), s.now()); err != nil {
 		return nil, err
 	}
-	c, err := s.mutateClaim(ctx, req.GetId(), objClaim, actUpdate, func(_ pgx.Tx, _ authz.Principal, c *claimRow) error {
+	c, ch, err := s.mutateClaim(ctx, req.GetId(), objClaim, actUpdate, func(_ pgx.Tx, _ authz.Principal, c *claimRow) error {
 		if err := checkEtag(c, req.GetEtag(), false); err != nil {
 			return err
 		}
@@ -85,7 +93,11 @@ func (s *Service) RecordAward(ctx context.Context, req *casebridgev1.RecordAward
 	if err != nil {
 		return nil, err
 	}
-	return &casebridgev1.RecordAwardResponse{Claim: c.toProto()}, nil
+	out, err := s.answer(ctx, ch, c.toProto())
+	if err != nil {
+		return nil, err
+	}
+	return &casebridgev1.RecordAwardResponse{Claim: out}, nil
 }
 
 // RejectClaim records that a filed or appealed claim was rejected; an award
@@ -94,7 +106,7 @@ func (s *Service) RejectClaim(ctx context.Context, req *casebridgev1.RejectClaim
 	if err := checkDate("decision_date", req.GetDecisionDate(), s.now()); err != nil {
 		return nil, err
 	}
-	c, err := s.mutateClaim(ctx, req.GetId(), objClaim, actUpdate, func(_ pgx.Tx, _ authz.Principal, c *claimRow) error {
+	c, ch, err := s.mutateClaim(ctx, req.GetId(), objClaim, actUpdate, func(_ pgx.Tx, _ authz.Principal, c *claimRow) error {
 		if err := checkEtag(c, req.GetEtag(), false); err != nil {
 			return err
 		}
@@ -108,13 +120,17 @@ func (s *Service) RejectClaim(ctx context.Context, req *casebridgev1.RejectClaim
 	if err != nil {
 		return nil, err
 	}
-	return &casebridgev1.RejectClaimResponse{Claim: c.toProto()}, nil
+	out, err := s.answer(ctx, ch, c.toProto())
+	if err != nil {
+		return nil, err
+	}
+	return &casebridgev1.RejectClaimResponse{Claim: out}, nil
 }
 
 // MarkUnenforceable records that an award, or what remains of it, cannot be
 // collected.
 func (s *Service) MarkUnenforceable(ctx context.Context, req *casebridgev1.MarkUnenforceableRequest) (*casebridgev1.MarkUnenforceableResponse, error) {
-	c, err := s.mutateClaim(ctx, req.GetId(), objClaim, actUpdate, func(_ pgx.Tx, _ authz.Principal, c *claimRow) error {
+	c, ch, err := s.mutateClaim(ctx, req.GetId(), objClaim, actUpdate, func(_ pgx.Tx, _ authz.Principal, c *claimRow) error {
 		if err := checkEtag(c, req.GetEtag(), false); err != nil {
 			return err
 		}
@@ -127,5 +143,9 @@ func (s *Service) MarkUnenforceable(ctx context.Context, req *casebridgev1.MarkU
 	if err != nil {
 		return nil, err
 	}
-	return &casebridgev1.MarkUnenforceableResponse{Claim: c.toProto()}, nil
+	out, err := s.answer(ctx, ch, c.toProto())
+	if err != nil {
+		return nil, err
+	}
+	return &casebridgev1.MarkUnenforceableResponse{Claim: out}, nil
 }

@@ -36,7 +36,7 @@ func (s *Service) RecordPayment(ctx context.Context, req *casebridgev1.RecordPay
 		requestID = &req.RequestId
 	}
 	var entry *paymentRow
-	c, err := s.mutateClaim(ctx, claimID, objPayment, actCreate, func(tx pgx.Tx, p authz.Principal, c *claimRow) error {
+	c, ch, err := s.mutateClaim(ctx, claimID, objPayment, actCreate, func(tx pgx.Tx, p authz.Principal, c *claimRow) error {
 		if requestID != nil {
 			prior, err := s.paymentOf(ctx, tx, claimID, "", *requestID)
 			if err != nil {
@@ -65,12 +65,19 @@ func (s *Service) RecordPayment(ctx context.Context, req *casebridgev1.RecordPay
 		return nil
 	})
 	if errors.Is(err, errRetried) {
-		return s.recordedAgain(ctx, claimID, entry, *requestID)
+		return s.recordedAgain(ctx, ch, claimID, entry, *requestID)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &casebridgev1.RecordPaymentResponse{Payment: entry.toProto(), Claim: c.toProto()}, nil
+	// The change's event names the class when the claim's texts changed;
+	// otherwise the entry's payer and reason, written and answered, are put
+	// on record by the read of the answer.
+	out := &casebridgev1.RecordPaymentResponse{Payment: entry.toProto(), Claim: c.toProto()}
+	if err := s.recordReturned(ctx, ch.acc.Org, ch.caseID, ch.written, claimLegal(out.Claim) || paymentLegal(out.Payment)); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // checkPayment decides whether req may be appended to the ledger of c (locked)
@@ -120,8 +127,8 @@ func (s *Service) checkPayment(ctx context.Context, tx pgx.Tx, req *casebridgev1
 }
 
 // recordedAgain answers a retried payment with the entry the first attempt
-// made and the claim as it is now.
-func (s *Service) recordedAgain(ctx context.Context, claimID string, entry *paymentRow, requestID string) (*casebridgev1.RecordPaymentResponse, error) {
+// made and the claim as it is now, decrypted: a read of what it carries.
+func (s *Service) recordedAgain(ctx context.Context, ch claimChange, claimID string, entry *paymentRow, requestID string) (*casebridgev1.RecordPaymentResponse, error) {
 	var err error
 	if entry == nil {
 		if entry, err = s.paymentOf(ctx, s.pool, claimID, "", requestID); err != nil {
@@ -135,7 +142,11 @@ func (s *Service) recordedAgain(ctx context.Context, claimID string, entry *paym
 	if err != nil {
 		return nil, err
 	}
-	return &casebridgev1.RecordPaymentResponse{Payment: entry.toProto(), Claim: c.toProto()}, nil
+	out := &casebridgev1.RecordPaymentResponse{Payment: entry.toProto(), Claim: c.toProto()}
+	if err := s.recordRead(ctx, ch.acc.Org, ch.caseID, claimLegal(out.Claim) || paymentLegal(out.Payment)); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // ListPayments lists a claim's ledger, oldest entry first.
@@ -164,14 +175,17 @@ func (s *Service) ListPayments(ctx context.Context, req *casebridgev1.ListPaymen
 		return nil, err
 	}
 	resp := &casebridgev1.ListPaymentsResponse{}
+	legal := false
 	for _, e := range rows {
-		resp.Payments = append(resp.Payments, e.toProto())
+		m := e.toProto()
+		resp.Payments = append(resp.Payments, m)
+		legal = legal || paymentLegal(m)
 	}
 	if more && len(rows) > 0 {
 		resp.NextPageToken = pagetoken.Encode(fp, strconv.FormatInt(rows[len(rows)-1].Seq, 10))
 	}
-	// One claim's ledger, no sensitive class.
-	if err := s.recordRead(ctx, acc.Org, caseID); err != nil {
+	// One claim's ledger: legal when an entry names its payer or a reason.
+	if err := s.recordRead(ctx, acc.Org, caseID, legal); err != nil {
 		return nil, err
 	}
 	return resp, nil

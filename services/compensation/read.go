@@ -27,8 +27,7 @@ func (s *Service) GetClaim(ctx context.Context, req *casebridgev1.GetClaimReques
 		return nil, err
 	}
 	resp := &casebridgev1.GetClaimResponse{Claim: c.toProto()}
-	// No sensitive class, but a read of the case the request did not name.
-	if err := s.recordRead(ctx, acc.Org, caseID); err != nil {
+	if err := s.recordRead(ctx, acc.Org, caseID, claimLegal(resp.Claim)); err != nil {
 		return nil, err
 	}
 	return resp, nil
@@ -80,8 +79,9 @@ func (s *Service) ListClaims(ctx context.Context, req *casebridgev1.ListClaimsRe
 	var reads audit.ReadSet
 	for _, c := range rows {
 		if acc, ok := readable[c.CaseID]; ok {
-			resp.Claims = append(resp.Claims, c.toProto())
-			reads.Add(acc.Org, c.CaseID, nil)
+			m := c.toProto()
+			resp.Claims = append(resp.Claims, m)
+			reads.Add(acc.Org, c.CaseID, legalIf(claimLegal(m)))
 		}
 	}
 	if err := s.recordReads(ctx, &reads); err != nil {

@@ -33,7 +33,8 @@ func (s *Service) GetClaimSummary(ctx context.Context, req *casebridgev1.GetClai
 		return nil, err
 	}
 	resp := &casebridgev1.GetClaimSummaryResponse{Totals: totals}
-	if err := s.recordRead(ctx, acc.Org, caseID); err != nil {
+	// Amounts only: no sealed text is opened.
+	if err := s.recordRead(ctx, acc.Org, caseID, false); err != nil {
 		return nil, err
 	}
 	return resp, nil

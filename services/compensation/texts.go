@@ -41,6 +41,14 @@ func (s *Service) openTexts(ctx context.Context, q db.Querier, c *vault.Column, 
 	return sealed.OpenRow(ctx, s.keys, q, c, caseID, id, ct, t)
 }
 
+func (c *claimRow) texts() claimTexts {
+	return claimTexts{RespondentName: c.RespondentName, StatusReason: c.StatusReason}
+}
+
+func (e *paymentRow) texts() paymentTexts {
+	return paymentTexts{PayerName: e.PayerName, Reason: e.Reason}
+}
+
 func (s *Service) openClaim(ctx context.Context, q db.Querier, c *claimRow) error {
 	var t claimTexts
 	if err := s.openTexts(ctx, q, vault.ClaimTexts, c.CaseID, c.ID, c.Texts, &t); err != nil {

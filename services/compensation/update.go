@@ -37,7 +37,7 @@ func (s *Service) UpdateClaim(ctx context.Context, req *casebridgev1.UpdateClaim
 			return nil, err
 		}
 	}
-	c, err := s.mutateClaim(ctx, in.GetId(), objClaim, actUpdate, func(tx pgx.Tx, _ authz.Principal, c *claimRow) error {
+	c, ch, err := s.mutateClaim(ctx, in.GetId(), objClaim, actUpdate, func(tx pgx.Tx, _ authz.Principal, c *claimRow) error {
 		if err := checkEtag(c, req.GetEtag(), true); err != nil {
 			return err
 		}
@@ -63,7 +63,11 @@ func (s *Service) UpdateClaim(ctx context.Context, req *casebridgev1.UpdateClaim
 	if err != nil {
 		return nil, err
 	}
-	return &casebridgev1.UpdateClaimResponse{Claim: c.toProto()}, nil
+	out, err := s.answer(ctx, ch, c.toProto())
+	if err != nil {
+		return nil, err
+	}
+	return &casebridgev1.UpdateClaimResponse{Claim: out}, nil
 }
 
 // setClaimed changes (or, when m is nil, clears) the amount claimed. The

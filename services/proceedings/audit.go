@@ -2,6 +2,7 @@ package proceedings
 
 import (
 	"context"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -10,11 +11,15 @@ import (
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
-// A proceeding, its deadlines and its hearings hold no sensitive class of
-// the case record except a hearing's notes (legal): events name the legal
-// class when notes are written or returned, and none otherwise. Their free
-// text (texts.go) is sealed for storage and shown to whoever may read the
-// row, like its plain fields.
+// A proceeding, its deadlines and its hearings hold their free text — court,
+// docket number, charges, strategic goal, sentence, hearing outcomes and
+// notes, deadline descriptions, cancellation reasons — sealed in the legal
+// class (texts.go, notes.go). A response that carries any of it in clear is
+// a read of the legal class of its case, and its event names the class
+// (legalIn and friends below, from what the response actually holds); a
+// change's event names it when the change wrote legal text. A response
+// that returns legal text its change did not write (a retried create, a
+// stage advanced on a proceeding with a court) adds a read event naming it.
 
 // recordRead writes the audit event of a read of case caseID acting for
 // org, naming the sensitive classes returned; it is durable before it
@@ -69,21 +74,62 @@ func classNames(classes []casebridgev1.DataClass) []string {
 	return out
 }
 
-// notesClass is the class notes are in when written is true, else none.
-func notesClass(written bool) []casebridgev1.DataClass {
-	if written {
+// legalIf is the legal class when b holds, else none.
+func legalIf(b bool) []casebridgev1.DataClass {
+	if b {
 		return []casebridgev1.DataClass{legal}
 	}
 	return nil
 }
 
-// returnedNotes lists the legal class when one of hearings carries notes
-// in clear (a redacted hearing has none).
-func returnedNotes(hearings ...*casebridgev1.Hearing) []casebridgev1.DataClass {
-	for _, h := range hearings {
-		if h.GetNotes() != "" {
-			return []casebridgev1.DataClass{legal}
-		}
+// legalNames is legalIf as the audit trail spells classes.
+func legalNames(b bool) []string { return classNames(legalIf(b)) }
+
+// recordReturned records the read of the legal text a mutation's response
+// carries (returned), unless the call's change event already names the
+// class (written).
+func (s *Service) recordReturned(ctx context.Context, org, caseID string, written, returned bool) error {
+	if !returned || written {
+		return nil
 	}
-	return nil
+	return s.recordRead(ctx, org, caseID, legal)
+}
+
+// proceedingLegal reports whether p carries legal text in clear.
+func proceedingLegal(p *casebridgev1.Proceeding) bool {
+	return p.GetCourt() != "" || p.GetDocketNumber() != "" || len(p.GetCharges()) > 0 ||
+		p.GetStrategicGoal() != "" || p.GetOutcome().GetSentence() != ""
+}
+
+// hearingLegal reports whether h carries legal text in clear: its notes
+// (a redacted hearing has none), outcome or cancellation reason.
+func hearingLegal(h *casebridgev1.Hearing) bool {
+	return h.GetNotes() != "" || h.GetOutcome() != "" || h.GetCancelReason() != ""
+}
+
+// deadlineLegal reports whether d carries legal text in clear.
+func deadlineLegal(d *casebridgev1.Deadline) bool {
+	return d.GetDescription() != "" || d.GetCancelReason() != ""
+}
+
+// itemLegal reports whether a calendar entry carries legal text in clear:
+// its proceeding's court or docket number, or its hearing's or deadline's.
+func itemLegal(it *casebridgev1.UpcomingItem) bool {
+	if it.GetCourt() != "" || it.GetDocketNumber() != "" {
+		return true
+	}
+	if h := it.GetHearing(); h != nil {
+		return hearingLegal(h)
+	}
+	return deadlineLegal(it.GetDeadline())
+}
+
+// hearingsLegal reports whether any of hs carries legal text in clear.
+func hearingsLegal(hs []*casebridgev1.Hearing) bool {
+	return slices.ContainsFunc(hs, hearingLegal)
+}
+
+// deadlinesLegal reports whether any of ds carries legal text in clear.
+func deadlinesLegal(ds []*casebridgev1.Deadline) bool {
+	return slices.ContainsFunc(ds, deadlineLegal)
 }

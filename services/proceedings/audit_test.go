@@ -14,10 +14,13 @@ import (
 
 // TestProceedingCallsAreAudited: the auditor sees, under the case, every
 // change to its proceeding, hearings and deadlines — the legal class when
-// hearing notes were written — each committed by the change's own
-// transaction, and every read of the case's proceedings, with the legal
-// class when notes were returned. A refused read and a failed stage move
-// are on record, and the failed move left no OK event.
+// legal text (court, docket, charges, notes, outcome) was written — each
+// committed by the change's own transaction, and every read of the case's
+// proceedings, with the legal class whenever the answer carried legal text
+// in clear: a read, a retried create, or a change answered with texts it
+// did not write (a stage advanced on a proceeding with a court). A refused
+// read and a failed stage move are on record, and the failed move left no
+// OK event.
 func TestProceedingCallsAreAudited(t *testing.T) {
 	w := start(t)
 	lw, cw := w.as(lawyer), w.as(caseworker)
@@ -90,21 +93,24 @@ func TestProceedingCallsAreAudited(t *testing.T) {
 		lb  = "legal-b"
 	)
 	tr := w.env.AuditTrail(t, caseID)
-	tr.Check(t, "proc-create", svc+"CreateProceeding", lawyer, expect("OK", lb, nil))
+	tr.Check(t, "proc-create", svc+"CreateProceeding", lawyer, expect("OK", lb, legalClass))
 	ev := tr.Check(t, "hearing-add", svc+"AddHearing", lawyer, expect("OK", lb, legalClass))
 	w.env.SameTx(t, ev[0], `SELECT xmin FROM hearings WHERE id = $1`, added.GetHearing().GetId())
 	tr.Check(t, "hearing-add-retry", svc+"AddHearing", lawyer, expect("OK", lb, legalClass))
 	tr.Check(t, "hearing-add-plain", svc+"AddHearing", lawyer, expect("OK", lb, nil))
 	tr.Check(t, "hearing-notes", svc+"UpdateHearing", lawyer, expect("OK", lb, legalClass))
-	tr.Check(t, "hearing-outcome", svc+"UpdateHearing", lawyer, expect("OK", lb, nil), expect("OK", lb, legalClass))
+	// The outcome is legal text: the change's own event names the class.
+	tr.Check(t, "hearing-outcome", svc+"UpdateHearing", lawyer, expect("OK", lb, legalClass))
 	ev = tr.Check(t, "deadline-add", svc+"AddDeadline", lawyer, expect("OK", lb, nil))
 	w.env.SameTx(t, ev[0], `SELECT xmin FROM deadlines WHERE id = $1`, deadline.GetDeadline().GetId())
-	ev = tr.Check(t, "proc-advance", svc+"AdvanceStage", lawyer, expect("OK", lb, nil))
+	// The stage is plain; the answer returns the court and docket: a read.
+	ev = tr.Check(t, "proc-advance", svc+"AdvanceStage", lawyer, expect("OK", lb, nil), expect("OK", lb, legalClass))
 	w.env.SameTx(t, ev[0], `SELECT xmin FROM proceedings WHERE id = $1`, procID)
 	tr.Check(t, "proc-advance-back", svc+"AdvanceStage", lawyer, expect("FAILED_PRECONDITION", lb, nil))
-	tr.Check(t, "proc-get", svc+"GetProceeding", caseworker, expect("OK", "shelter-a", nil))
+	tr.Check(t, "proc-get", svc+"GetProceeding", caseworker, expect("OK", "shelter-a", legalClass))
 	tr.Check(t, "hearings-full", svc+"ListHearings", lawyer, expect("OK", lb, legalClass))
-	tr.Check(t, "hearings-basic", svc+"ListHearings", lawyer, expect("OK", lb, nil))
+	// The BASIC view opens no notes but returns the outcome "adjourned".
+	tr.Check(t, "hearings-basic", svc+"ListHearings", lawyer, expect("OK", lb, legalClass))
 	tr.Check(t, "deadlines", svc+"ListDeadlines", lawyer, expect("OK", lb, nil))
 	tr.Check(t, "proc-get-refused", svc+"GetProceeding", otherCW, expect("NOT_FOUND", "cso-c", nil))
 }

@@ -43,9 +43,11 @@ func (s *Service) CreateProceeding(ctx context.Context, req *casebridgev1.Create
 		requestID = &req.RequestId
 	}
 	id := r.ID
+	var acc authz.Access
+	written := false // legal text, by this call, in a committed transaction
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		acc, err := s.access(ctx, tx, p, caseID, objProceeding, actCreate, true, caseNotFound(caseID))
-		if err != nil {
+		var err error
+		if acc, err = s.access(ctx, tx, p, caseID, objProceeding, actCreate, true, caseNotFound(caseID)); err != nil {
 			return err
 		}
 		if requestID != nil {
@@ -69,8 +71,12 @@ func (s *Service) CreateProceeding(ctx context.Context, req *casebridgev1.Create
 		if !inserted {
 			return errRetried
 		}
-		return s.recordChange(ctx, tx, acc.Org, caseID)
+		written = !r.texts().empty()
+		return s.recordChange(ctx, tx, acc.Org, caseID, legalIf(written)...)
 	})
+	if err != nil {
+		written = false // rolled back
+	}
 	if errors.Is(err, errRetried) {
 		prior, perr := s.proceedingByRequest(ctx, s.pool, caseID, *requestID)
 		if perr != nil {
@@ -84,9 +90,14 @@ func (s *Service) CreateProceeding(ctx context.Context, req *casebridgev1.Create
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.getProceeding(ctx, s.pool, id, false)
+	row, err := s.getProceeding(ctx, s.pool, id, false)
 	if err != nil {
 		return nil, err
 	}
-	return &casebridgev1.CreateProceedingResponse{Proceeding: out.toProto()}, nil
+	out := row.toProto()
+	// A retried create returns, decrypted, what the first attempt wrote.
+	if err := s.recordReturned(ctx, acc.Org, caseID, written, proceedingLegal(out)); err != nil {
+		return nil, err
+	}
+	return &casebridgev1.CreateProceedingResponse{Proceeding: out}, nil
 }

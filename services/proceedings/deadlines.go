@@ -44,12 +44,14 @@ func (s *Service) AddDeadline(ctx context.Context, req *casebridgev1.AddDeadline
 		requestID = &req.RequestId
 	}
 	id := d.ID
+	var acc authz.Access
+	written := false // legal text, by this call, in a committed transaction
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		caseID, acc, err := s.proceedingAccess(ctx, tx, p, d.ProceedingID, objDeadline, actCreate, true)
-		if err != nil {
+		var err error
+		if d.CaseID, acc, err = s.proceedingAccess(ctx, tx, p, d.ProceedingID, objDeadline, actCreate, true); err != nil {
 			return err
 		}
-		d.CaseID = caseID
+		caseID := d.CaseID
 		if requestID != nil {
 			if prior, err := s.deadlineByRequest(ctx, tx, d.ProceedingID, *requestID); err != nil || prior != nil {
 				if prior != nil {
@@ -65,8 +67,12 @@ func (s *Service) AddDeadline(ctx context.Context, req *casebridgev1.AddDeadline
 		if !inserted {
 			return errRetried
 		}
-		return s.recordChange(ctx, tx, acc.Org, caseID)
+		written = d.texts() != (deadlineTexts{})
+		return s.recordChange(ctx, tx, acc.Org, caseID, legalIf(written)...)
 	})
+	if err != nil {
+		written = false // rolled back
+	}
 	if errors.Is(err, errRetried) {
 		prior, perr := s.deadlineByRequest(ctx, s.pool, d.ProceedingID, *requestID)
 		if perr != nil {
@@ -80,41 +86,56 @@ func (s *Service) AddDeadline(ctx context.Context, req *casebridgev1.AddDeadline
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.getDeadline(ctx, s.pool, id, false)
+	row, err := s.getDeadline(ctx, s.pool, id, false)
 	if err != nil {
 		return nil, err
 	}
-	return &casebridgev1.AddDeadlineResponse{Deadline: out.toProto()}, nil
+	out := row.toProto()
+	// A retried add shows what the first attempt wrote.
+	if err := s.recordReturned(ctx, acc.Org, d.CaseID, written, deadlineLegal(out)); err != nil {
+		return nil, err
+	}
+	return &casebridgev1.AddDeadlineResponse{Deadline: out}, nil
 }
 
 // deadlinePaths are the fields UpdateDeadline may change.
 var deadlinePaths = []string{"due_time", "kind", "description", "status"}
 
 // changeDeadline runs fn on deadline id in one transaction, once the caller
-// may update deadlines of its case and does legal work on it.
+// may update deadlines of its case and does legal work on it. The change's
+// event names the legal class when fn changed the deadline's texts; the
+// deadline is returned whole, so texts it did not write are a read.
 func (s *Service) changeDeadline(ctx context.Context, id string, fn func(d *deadlineRow) error) (*deadlineRow, error) {
 	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var d *deadlineRow
+	var caseID string
+	var acc authz.Access
+	written := false
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		caseID, acc, err := s.childAccess(ctx, tx, p, "deadlines", id, objDeadline, actUpdate, true, deadlineNotFound(id))
-		if err != nil {
+		var err error
+		if caseID, acc, err = s.childAccess(ctx, tx, p, "deadlines", id, objDeadline, actUpdate, true, deadlineNotFound(id)); err != nil {
 			return err
 		}
 		if d, err = s.getDeadline(ctx, tx, id, true); err != nil {
 			return err
 		}
+		before := d.texts()
 		if err := fn(d); err != nil {
 			return err
 		}
 		if err := s.saveDeadline(ctx, tx, d, s.now()); err != nil {
 			return err
 		}
-		return s.recordChange(ctx, tx, acc.Org, caseID)
+		written = d.texts() != before
+		return s.recordChange(ctx, tx, acc.Org, caseID, legalIf(written)...)
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := s.recordReturned(ctx, acc.Org, caseID, written, deadlineLegal(d.toProto())); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -216,8 +237,8 @@ func (s *Service) ListDeadlines(ctx context.Context, req *casebridgev1.ListDeadl
 		last := rows[len(rows)-1]
 		resp.NextPageToken = pagetoken.Encode(fp, last.Due.Format(time.RFC3339Nano), last.ID)
 	}
-	// One case's schedule, no sensitive class.
-	if err := s.recordRead(ctx, acc.Org, caseID); err != nil {
+	// One case's schedule: legal when any returned a description or reason.
+	if err := s.recordRead(ctx, acc.Org, caseID, legalIf(deadlinesLegal(resp.Deadlines))...); err != nil {
 		return nil, err
 	}
 	return resp, nil

@@ -60,8 +60,9 @@ func (s *Service) ListHearings(ctx context.Context, req *casebridgev1.ListHearin
 		last := rows[len(rows)-1]
 		resp.NextPageToken = pagetoken.Encode(fp, last.Start.Format(time.RFC3339Nano), last.ID)
 	}
-	// One case's hearings: legal when the FULL view returned notes.
-	if err := s.recordRead(ctx, acc.Org, caseID, returnedNotes(hearings...)...); err != nil {
+	// One case's hearings: legal when any returned notes, an outcome or a
+	// cancellation reason.
+	if err := s.recordRead(ctx, acc.Org, caseID, legalIf(hearingsLegal(hearings))...); err != nil {
 		return nil, err
 	}
 	return resp, nil

@@ -50,7 +50,7 @@ func (s *Service) AddHearing(ctx context.Context, req *casebridgev1.AddHearingRe
 	}
 	id := h.ID
 	var acc authz.Access
-	notesWritten := false // by this call, in a committed transaction
+	written := false // legal text (notes, outcome), by this call, in a committed transaction
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
 		if h.CaseID, acc, err = s.proceedingAccess(ctx, tx, p, h.ProceedingID, objHearing, actCreate, true); err != nil {
@@ -79,11 +79,11 @@ func (s *Service) AddHearing(ctx context.Context, req *casebridgev1.AddHearingRe
 		if !inserted {
 			return errRetried
 		}
-		notesWritten = h.Notes != nil
-		return s.recordChange(ctx, tx, acc.Org, h.CaseID, notesClass(notesWritten)...)
+		written = h.Notes != nil || h.texts() != (hearingTexts{})
+		return s.recordChange(ctx, tx, acc.Org, h.CaseID, legalIf(written)...)
 	})
 	if err != nil {
-		notesWritten = false // rolled back
+		written = false // rolled back
 	}
 	if errors.Is(err, errRetried) {
 		prior, perr := s.hearingByRequest(ctx, s.pool, h.ProceedingID, *requestID)
@@ -102,22 +102,11 @@ func (s *Service) AddHearing(ctx context.Context, req *casebridgev1.AddHearingRe
 	if err != nil {
 		return nil, err
 	}
-	if err := s.recordReturnedNotes(ctx, acc, h.CaseID, out, notesWritten); err != nil {
+	// A retried add shows what the first attempt wrote.
+	if err := s.recordReturned(ctx, acc.Org, h.CaseID, written, hearingLegal(out)); err != nil {
 		return nil, err
 	}
 	return &casebridgev1.AddHearingResponse{Hearing: out}, nil
-}
-
-// recordReturnedNotes records the read of the notes a mutation's response
-// returns, unless the call's change event already names them (it wrote
-// them): a retried add or an update of other fields shows notes it did not
-// write.
-func (s *Service) recordReturnedNotes(ctx context.Context, acc authz.Access, caseID string, out *casebridgev1.Hearing, written bool) error {
-	classes := returnedNotes(out)
-	if len(classes) == 0 || written {
-		return nil
-	}
-	return s.recordRead(ctx, acc.Org, caseID, classes...)
 }
 
 // hearingView reads hearing id back for the response.
@@ -166,7 +155,8 @@ func (s *Service) UpdateHearing(ctx context.Context, req *casebridgev1.UpdateHea
 	}
 	var acc authz.Access
 	var caseID string
-	notesWritten := slices.Contains(paths, "notes")
+	// Clearing the notes changes the legal class too.
+	written := slices.Contains(paths, "notes")
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		c, a, err := s.childAccess(ctx, tx, p, "hearings", id, objHearing, actUpdate, true, hearingNotFound(id))
 		if err != nil {
@@ -180,6 +170,7 @@ func (s *Service) UpdateHearing(ctx context.Context, req *casebridgev1.UpdateHea
 		if err := checkEtag("hearing", id, h.Version, req.GetEtag(), true); err != nil {
 			return err
 		}
+		before := h.texts()
 		if h.Status == hearingCancelled {
 			return rpcerr.FailedPrecondition("hearing %s is cancelled: add a new hearing instead", id)
 		}
@@ -207,8 +198,8 @@ func (s *Service) UpdateHearing(ctx context.Context, req *casebridgev1.UpdateHea
 		if err := s.saveHearing(ctx, tx, h, s.now()); err != nil {
 			return err
 		}
-		// Clearing the notes changes the legal class too.
-		return s.recordChange(ctx, tx, acc.Org, caseID, notesClass(notesWritten)...)
+		written = written || h.texts() != before
+		return s.recordChange(ctx, tx, acc.Org, caseID, legalIf(written)...)
 	})
 	if err != nil {
 		return nil, err
@@ -217,7 +208,8 @@ func (s *Service) UpdateHearing(ctx context.Context, req *casebridgev1.UpdateHea
 	if err != nil {
 		return nil, err
 	}
-	if err := s.recordReturnedNotes(ctx, acc, caseID, out, notesWritten); err != nil {
+	// An update of other fields shows notes and texts it did not write.
+	if err := s.recordReturned(ctx, acc.Org, caseID, written, hearingLegal(out)); err != nil {
 		return nil, err
 	}
 	return &casebridgev1.UpdateHearingResponse{Hearing: out}, nil
@@ -232,12 +224,14 @@ func (s *Service) CancelHearing(ctx context.Context, req *casebridgev1.CancelHea
 	}
 	id := req.GetId()
 	var acc authz.Access
+	var caseID string
+	written := false
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		caseID, a, err := s.childAccess(ctx, tx, p, "hearings", id, objHearing, actUpdate, true, hearingNotFound(id))
+		c, a, err := s.childAccess(ctx, tx, p, "hearings", id, objHearing, actUpdate, true, hearingNotFound(id))
 		if err != nil {
 			return err
 		}
-		acc = a
+		caseID, acc = c, a
 		h, err := s.getHearing(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -248,17 +242,24 @@ func (s *Service) CancelHearing(ctx context.Context, req *casebridgev1.CancelHea
 		if h.Status != hearingScheduled && h.Status != hearingPostponed {
 			return rpcerr.FailedPrecondition("cannot cancel a hearing that is %s: only a scheduled or postponed one can be cancelled", hearingWord(h.Status))
 		}
+		written = req.GetReason() != ""
 		h.Status, h.CancelReason = hearingCancelled, req.GetReason()
 		if err := s.saveHearing(ctx, tx, h, s.now()); err != nil {
 			return err
 		}
-		return s.recordChange(ctx, tx, acc.Org, caseID)
+		return s.recordChange(ctx, tx, acc.Org, caseID, legalIf(written)...)
 	})
 	if err != nil {
 		return nil, err
 	}
 	out, err := s.hearingView(ctx, p, acc, id, false) // BASIC: no notes
-	return &casebridgev1.CancelHearingResponse{Hearing: out}, err
+	if err != nil {
+		return nil, err
+	}
+	if err := s.recordReturned(ctx, acc.Org, caseID, written, hearingLegal(out)); err != nil {
+		return nil, err
+	}
+	return &casebridgev1.CancelHearingResponse{Hearing: out}, nil
 }
 
 func hearingWord(st casebridgev1.HearingStatus) string {

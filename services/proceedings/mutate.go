@@ -16,27 +16,37 @@ type mutation func(tx pgx.Tx, p authz.Principal, acc authz.Access, r *proceeding
 // caller may do act on proceedings of its case (the case row locked first,
 // then the proceeding: every mutation takes the locks in that order) and
 // their organisation does the legal work on it; the change's audit event
-// commits with it. A proceeding holds no sensitive class.
+// commits with it, naming the legal class when fn changed the proceeding's
+// texts. The proceeding is returned whole, so when it carries texts that
+// were not written here that is a read of them, recorded as such.
 func (s *Service) mutateProceeding(ctx context.Context, id string, fn mutation) (*proceedingRow, error) {
 	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var r *proceedingRow
+	var caseID string
+	var acc authz.Access
+	written := false
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		caseID, acc, err := s.proceedingAccess(ctx, tx, p, id, objProceeding, actUpdate, true)
-		if err != nil {
+		var err error
+		if caseID, acc, err = s.proceedingAccess(ctx, tx, p, id, objProceeding, actUpdate, true); err != nil {
 			return err
 		}
 		if r, err = s.getProceeding(ctx, tx, id, true); err != nil {
 			return err
 		}
+		before := r.texts()
 		if err := fn(tx, p, acc, r); err != nil {
 			return err
 		}
-		return s.recordChange(ctx, tx, acc.Org, caseID)
+		written = !before.equal(r.texts())
+		return s.recordChange(ctx, tx, acc.Org, caseID, legalIf(written)...)
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := s.recordReturned(ctx, acc.Org, caseID, written, proceedingLegal(r.toProto())); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -27,8 +27,7 @@ func (s *Service) GetProceeding(ctx context.Context, req *casebridgev1.GetProcee
 		return nil, err
 	}
 	resp := &casebridgev1.GetProceedingResponse{Proceeding: r.toProto()}
-	// No sensitive class, but a read of the case the request did not name.
-	if err := s.recordRead(ctx, acc.Org, caseID); err != nil {
+	if err := s.recordRead(ctx, acc.Org, caseID, legalIf(proceedingLegal(resp.Proceeding))...); err != nil {
 		return nil, err
 	}
 	return resp, nil
@@ -79,8 +78,9 @@ func (s *Service) ListProceedings(ctx context.Context, req *casebridgev1.ListPro
 	var reads audit.ReadSet
 	for _, r := range rows {
 		if acc, ok := readable[r.CaseID]; ok {
-			resp.Proceedings = append(resp.Proceedings, r.toProto())
-			reads.Add(acc.Org, r.CaseID, nil)
+			m := r.toProto()
+			resp.Proceedings = append(resp.Proceedings, m)
+			reads.Add(acc.Org, r.CaseID, legalNames(proceedingLegal(m)))
 		}
 	}
 	if err := s.recordReads(ctx, &reads); err != nil {

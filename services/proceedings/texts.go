@@ -3,6 +3,7 @@ package proceedings
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -35,6 +36,11 @@ func (t proceedingTexts) empty() bool {
 	return t.Court == "" && t.DocketNumber == "" && len(t.Charges) == 0 && t.StrategicGoal == "" && t.OutcomeSentence == ""
 }
 
+func (t proceedingTexts) equal(u proceedingTexts) bool {
+	return t.Court == u.Court && t.DocketNumber == u.DocketNumber && slices.Equal(t.Charges, u.Charges) &&
+		t.StrategicGoal == u.StrategicGoal && t.OutcomeSentence == u.OutcomeSentence
+}
+
 func (r *proceedingRow) setTexts(t proceedingTexts) {
 	r.Court, r.Docket, r.Charges, r.Goal, r.Outcome.Sentence = t.Court, t.DocketNumber, t.Charges, t.StrategicGoal, t.OutcomeSentence
 }
@@ -44,9 +50,17 @@ type hearingTexts struct {
 	CancelReason string `json:"cancel_reason,omitempty"`
 }
 
+func (h *hearingRow) texts() hearingTexts {
+	return hearingTexts{Outcome: h.Outcome, CancelReason: h.CancelReason}
+}
+
 type deadlineTexts struct {
 	Description  string `json:"description,omitempty"`
 	CancelReason string `json:"cancel_reason,omitempty"`
+}
+
+func (d *deadlineRow) texts() deadlineTexts {
+	return deadlineTexts{Description: d.Description, CancelReason: d.CancelReason}
 }
 
 // sealTexts seals t (a row's texts; empty: nil) for row id of the case in

@@ -106,7 +106,7 @@ func (s *Service) ListUpcoming(ctx context.Context, req *casebridgev1.ListUpcomi
 		}
 		if acc, ok := readable[it.caseID]; ok {
 			resp.Items = append(resp.Items, it.item)
-			reads.Add(acc.Org, it.caseID, nil)
+			reads.Add(acc.Org, it.caseID, legalNames(itemLegal(it.item)))
 		}
 	}
 	if err := s.recordReads(ctx, &reads); err != nil {
