@@ -55,7 +55,7 @@ func (g *Gate) Resolve(p authz.Principal, f Facts, obj, act string, notFound err
 	acc, err := g.Decide(p, f, obj, act)
 	switch {
 	case errors.Is(err, errNotLegal):
-		return authz.Access{}, rpcerr.PermissionDenied("no organisation of yours was referred case %s for legal representation: only the owner or the receiver of an accepted legal referral reaches its court data", f.ID)
+		return authz.Access{}, legalRefusal{rpcerr.PermissionDenied("no organisation of yours was referred case %s for legal representation: only the owner or the receiver of an accepted legal referral reaches its court data", f.ID)}
 	case errors.Is(err, authz.ErrNotFound):
 		return authz.Access{}, notFound
 	case errors.Is(err, authz.ErrPermissionDenied):
@@ -68,6 +68,7 @@ func (g *Gate) Resolve(p authz.Principal, f Facts, obj, act string, notFound err
 
 // Check loads case id (locking its row with lock) and resolves p's access
 // to act on obj there; a case that does not exist is notFound as well.
+// Use it when the request named the case itself.
 func (g *Gate) Check(ctx context.Context, q db.Querier, p authz.Principal, id, obj, act string, lock bool, notFound error) (authz.Access, Facts, error) {
 	f, err := Load(ctx, q, id, lock)
 	if errors.Is(err, ErrNoCase) {
@@ -79,6 +80,31 @@ func (g *Gate) Check(ctx context.Context, q db.Querier, p authz.Principal, id, o
 	acc, err := g.Resolve(p, f, obj, act, notFound)
 	return acc, f, err
 }
+
+// CheckRecord is Check for a request that named a record of case id — a
+// proceeding, hearing, deadline or claim — rather than the case. A refusal
+// by the legal-work rule is then notFound too: to an organisation that does
+// no legal work on the case, a record's id must not confirm that the
+// record exists, let alone that the person is in court. (Naming the case
+// itself, which such an organisation may see, is PermissionDenied: that
+// answer is the same whether the case has court data or not.)
+func (g *Gate) CheckRecord(ctx context.Context, q db.Querier, p authz.Principal, id, obj, act string, lock bool, notFound error) (authz.Access, Facts, error) {
+	acc, f, err := g.Check(ctx, q, p, id, obj, act, lock, notFound)
+	if errors.Is(err, errLegalRefused) {
+		return authz.Access{}, Facts{}, notFound
+	}
+	return acc, f, err
+}
+
+// errLegalRefused marks the client error of a refusal by the legal-work
+// rule, so that CheckRecord can tell it from a role's refusal.
+var errLegalRefused = errors.New("legal work required")
+
+// legalRefusal is the PermissionDenied of the legal-work rule, still
+// recognisable as errLegalRefused.
+type legalRefusal struct{ error }
+
+func (e legalRefusal) Unwrap() []error { return []error{e.error, errLegalRefused} }
 
 // Readable decides, for each case of a list page, whether p may do act on
 // obj there, loading the facts of the page's cases in one statement. The

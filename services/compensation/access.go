@@ -26,10 +26,24 @@ const (
 // access decides whether p may do act on obj of case caseID; lock also
 // locks the case row for the caller's transaction (every mutation locks the
 // case, then the claim). A case the caller may not see is reported as
-// notFound, so that a claim id reveals neither its case nor that it exists.
+// notFound. Use it when the request named the case.
 func (s *Service) access(ctx context.Context, q db.Querier, p authz.Principal, caseID, obj, act string, lock bool, notFound error) (authz.Access, error) {
+	return s.decide(ctx, q, p, caseID, obj, act, lock, notFound, s.gate.Check)
+}
+
+// recordAccess is access for a request that named a claim: to an
+// organisation doing no legal work on the case the claim is notFound as
+// well, so that its id reveals neither its case nor that it exists.
+func (s *Service) recordAccess(ctx context.Context, q db.Querier, p authz.Principal, caseID, obj, act string, lock bool, notFound error) (authz.Access, error) {
+	return s.decide(ctx, q, p, caseID, obj, act, lock, notFound, s.gate.CheckRecord)
+}
+
+// checkFunc is caseaccess.Gate's Check or CheckRecord.
+type checkFunc func(ctx context.Context, q db.Querier, p authz.Principal, id, obj, act string, lock bool, notFound error) (authz.Access, caseaccess.Facts, error)
+
+func (s *Service) decide(ctx context.Context, q db.Querier, p authz.Principal, caseID, obj, act string, lock bool, notFound error, check checkFunc) (authz.Access, error) {
 	concerns(ctx, "", caseID)
-	acc, _, err := s.gate.Check(ctx, q, p, caseID, obj, act, lock, notFound)
+	acc, _, err := check(ctx, q, p, caseID, obj, act, lock, notFound)
 	if err != nil {
 		return authz.Access{}, err
 	}
@@ -49,7 +63,7 @@ func (s *Service) claimAccess(ctx context.Context, q db.Querier, p authz.Princip
 	if err != nil {
 		return "", authz.Access{}, fmt.Errorf("find case of claim %s: %w", id, err)
 	}
-	acc, err := s.access(ctx, q, p, caseID, obj, act, lock, claimNotFound(id))
+	acc, err := s.recordAccess(ctx, q, p, caseID, obj, act, lock, claimNotFound(id))
 	return caseID, acc, err
 }
 

@@ -27,17 +27,31 @@ const (
 // locks the case row for the caller's transaction, so that a referral
 // revoked meanwhile cannot slip between the decision and the write. A case
 // the caller may not see is reported as notFound — the not-found error of
-// whatever the request named — so that a proceeding id reveals neither its
-// case nor that it exists.
+// whatever the request named. Use it when the request named the case.
 func (s *Service) access(ctx context.Context, q db.Querier, p authz.Principal, caseID, obj, act string, lock bool, notFound error) (authz.Access, error) {
+	return s.decide(ctx, q, p, caseID, obj, act, lock, notFound, s.gate.Check)
+}
+
+// recordAccess is access for a request that named a record of the case (a
+// proceeding, hearing or deadline): to an organisation doing no legal work
+// on the case the record is notFound as well, so that its id reveals
+// neither its case nor that it exists.
+func (s *Service) recordAccess(ctx context.Context, q db.Querier, p authz.Principal, caseID, obj, act string, lock bool, notFound error) (authz.Access, error) {
+	return s.decide(ctx, q, p, caseID, obj, act, lock, notFound, s.gate.CheckRecord)
+}
+
+func (s *Service) decide(ctx context.Context, q db.Querier, p authz.Principal, caseID, obj, act string, lock bool, notFound error, check checkFunc) (authz.Access, error) {
 	concerns(ctx, "", caseID)
-	acc, _, err := s.gate.Check(ctx, q, p, caseID, obj, act, lock, notFound)
+	acc, _, err := check(ctx, q, p, caseID, obj, act, lock, notFound)
 	if err != nil {
 		return authz.Access{}, err
 	}
 	concerns(ctx, acc.Org, "")
 	return acc, nil
 }
+
+// checkFunc is caseaccess.Gate's Check or CheckRecord.
+type checkFunc func(ctx context.Context, q db.Querier, p authz.Principal, id, obj, act string, lock bool, notFound error) (authz.Access, caseaccess.Facts, error)
 
 // proceedingAccess finds the case of proceeding id and decides p's access
 // to it; a proceeding that does not exist and one the caller may not see
@@ -51,7 +65,7 @@ func (s *Service) proceedingAccess(ctx context.Context, q db.Querier, p authz.Pr
 	if err != nil {
 		return "", authz.Access{}, fmt.Errorf("find case of proceeding %s: %w", id, err)
 	}
-	acc, err := s.access(ctx, q, p, caseID, obj, act, lock, proceedingNotFound(id))
+	acc, err := s.recordAccess(ctx, q, p, caseID, obj, act, lock, proceedingNotFound(id))
 	return caseID, acc, err
 }
 
@@ -110,6 +124,6 @@ func (s *Service) childAccess(ctx context.Context, q db.Querier, p authz.Princip
 	if err != nil {
 		return "", authz.Access{}, fmt.Errorf("find case of %s %s: %w", table, id, err)
 	}
-	acc, err := s.access(ctx, q, p, caseID, obj, act, lock, notFound)
+	acc, err := s.recordAccess(ctx, q, p, caseID, obj, act, lock, notFound)
 	return caseID, acc, err
 }
