@@ -22,7 +22,9 @@ func Run(ctx context.Context, env Env, args []string) (code int) {
 			code = explain.Failed
 		}
 	}()
-	prog := &cli.Program{Root: a.root(), Globals: a.globals.register, Version: buildinfo.Version(), Stdout: env.Stdout, Stderr: env.Stderr}
+	root := a.root()
+	a.completeCases(root)
+	prog := &cli.Program{Root: root, Globals: a.globals.register, Version: buildinfo.Version(), Stdout: env.Stdout, Stderr: env.Stderr}
 	err := prog.Execute(ctx, args)
 	if err == nil {
 		return 0

@@ -36,6 +36,11 @@ type Command struct {
 	Run func(ctx context.Context, fs *pflag.FlagSet, args []string) error
 	// Sub are the sub-commands of a group.
 	Sub []*Command
+	// Complete lists what a shell may offer for the next positional
+	// argument of a leaf (args: those typed so far; prefix: the word being
+	// completed). Nil offers nothing — file names neither, since no
+	// command takes one as an argument.
+	Complete func(ctx context.Context, args []string, prefix string) []string
 }
 
 // Set reports whether the flag called name was given on the command line.

@@ -106,6 +106,12 @@ func (p *Program) build(c *Command) *cobra.Command {
 		}
 		return nil
 	}
+	cc.ValidArgsFunction = func(cmd *cobra.Command, args []string, prefix string) ([]string, cobra.ShellCompDirective) {
+		if c.Complete == nil || (c.MaxArgs >= 0 && len(args) >= c.MaxArgs) {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return c.Complete(cmd.Context(), args, prefix), cobra.ShellCompDirectiveNoFileComp
+	}
 	return cc
 }
 
