@@ -114,11 +114,15 @@ func TestStory(t *testing.T) {
 	if claim.GetStatus() != casebridgev1.ClaimStatus_CLAIM_STATUS_PARTIALLY_PAID || claim.GetAmountPaid().GetAmountMinor() != 123450 {
 		t.Fatalf("paid claim: %v", &claim)
 	}
-	contains(t, lw.ok("claims", "list", ref), "partially-paid", "5000.00 EUR", "3000.00 EUR", "1234.50 EUR", "1765.50 EUR")
+	// Claims and proceedings name their case by its reference, not its id.
+	contains(t, lw.ok("claims", "list", ref), ref, "partially-paid", "5000.00 EUR", "3000.00 EUR", "1234.50 EUR", "1765.50 EUR")
+	if shown := lw.ok("claims", "show", ref); !strings.Contains(shown.stdout, ref) || strings.Contains(shown.stdout, c.GetId()) {
+		t.Errorf("claims show names the case by its id, not its reference %s:\n%s", ref, shown)
+	}
 	contains(t, lw.ok("payments", "list", ref, "--output", "csv"), "id,paid,amount", "1234.50 EUR")
 
 	// The shelter follows the litigation's status, but does not litigate.
-	contains(t, cw.ok("proceedings", "list", ref), "indictment", "K 123/2026")
+	contains(t, cw.ok("proceedings", "list", ref), ref, "indictment", "K 123/2026")
 	cw.fails(1, "your role does not allow this", "hearings", "add", p.GetId(), "--at", at.Format("2006-01-02 15:04"), "--type", "main")
 
 	// A bulk import, with its rejected lines.

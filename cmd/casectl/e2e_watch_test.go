@@ -66,7 +66,8 @@ func TestWatchResumesWithoutLosingEvents(t *testing.T) {
 
 	cw.ok("refer", c.GetReference(), "--to", "legal-b", "--service", "legal")
 	created := nextEvent(t, events, stderr)
-	if created.GetType() != casebridgev1.ReferralEventType_REFERRAL_EVENT_TYPE_CREATED || created.GetCaseId() != c.GetId() {
+	if created.GetType() != casebridgev1.ReferralEventType_REFERRAL_EVENT_TYPE_CREATED || created.GetCaseId() != c.GetId() ||
+		created.GetCaseReference() != c.GetReference() {
 		t.Fatalf("first event: %v", created)
 	}
 

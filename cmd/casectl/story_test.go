@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -104,8 +105,40 @@ func TestReadmeStory(t *testing.T) {
 	if n := strings.Count(string(ics), "BEGIN:VEVENT"); n < 2 {
 		t.Errorf("hearings.ics has %d events, want the story's hearing and the demo hearings:\n%s", n, ics)
 	}
+	// The story's hearing ends after the 90 minutes it was given, the demo
+	// hearings (no length given) after the default 2 hours.
+	if lengths := icsLengths(t, ics); !slices.Contains(lengths, 90*time.Minute) || !slices.Contains(lengths, 2*time.Hour) {
+		t.Errorf("hearings.ics entries last %v, want 1h30m and the default 2h:\n%s", lengths, ics)
+	}
+	// Claims name their case by its reference.
+	if !regexp.MustCompile(`(?m)^.*SHA-` + year + `-0001.*criminal-proceedings`).MatchString(out) {
+		t.Errorf("claims list does not name the case by its reference:\n%s", out)
+	}
 	// No statistic is withheld wholesale: the coordinator's table has counts.
 	if !regexp.MustCompile(`(?m)^` + year + `|^20[0-9]{2},RS,`).MatchString(out) {
 		t.Errorf("the statistics show no row for Serbia:\n%s", out)
 	}
+}
+
+// icsLengths is DTEND − DTSTART of every VEVENT of an iCalendar file.
+func icsLengths(t *testing.T, ics []byte) []time.Duration {
+	t.Helper()
+	var out []time.Duration
+	var start time.Time
+	for _, line := range strings.Split(string(ics), "\r\n") {
+		name, value, _ := strings.Cut(line, ":")
+		if name != "DTSTART" && name != "DTEND" {
+			continue
+		}
+		at, err := time.Parse("20060102T150405Z", value)
+		if err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		if name == "DTSTART" {
+			start = at
+		} else {
+			out = append(out, at.Sub(start))
+		}
+	}
+	return out
 }

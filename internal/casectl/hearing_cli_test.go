@@ -12,7 +12,8 @@ import (
 
 // TestHearingsInThePastAndTheCalendar: a past hearing is not scheduled
 // without a word, a time skipped by daylight saving is refused, and the
-// calendar says "1 calendar entry" and gives each entry an end.
+// calendar says "1 calendar entry" / "2 calendar entries" and gives each
+// entry an end: the length the court expects (--duration), else 2 hours.
 func TestHearingsInThePastAndTheCalendar(t *testing.T) {
 	s := newSession(t)
 	caseID := s.server.ReferredCase(t)
@@ -39,11 +40,50 @@ func TestHearingsInThePastAndTheCalendar(t *testing.T) {
 	if o.code != 0 || !strings.Contains(o.stderr, "Wrote 1 calendar entry to") {
 		t.Fatalf("upcoming --ics: %+v", o)
 	}
-	data, err := os.ReadFile(ics)
+	if got := eventLengths(t, ics); len(got) != 1 || got[0] != 2*time.Hour {
+		t.Fatalf("a hearing without a length blocks %v, want the default 2h", got)
+	}
+
+	later := time.Now().AddDate(0, 0, 11).Format("2006-01-02") + " 13:00"
+	if o := s.run("", false, "hearings", "add", p.GetId(), "--at", later, "--type", "main", "--duration", "3m"); o.code != 2 || !strings.Contains(o.stderr, "--duration") {
+		t.Fatalf("a 3-minute hearing: %+v", o)
+	}
+	o = s.run("", false, "hearings", "add", p.GetId(), "--at", later, "--type", "main", "--duration", "90m")
+	if o.code != 0 || !strings.Contains(o.stdout, "1h30m") {
+		t.Fatalf("a hearing with a length: %+v", o)
+	}
+	o = s.run("", false, "upcoming", "--days", "30", "--ics", ics)
+	if o.code != 0 || !strings.Contains(o.stderr, "Wrote 2 calendar entries to") {
+		t.Fatalf("upcoming --ics: %+v", o)
+	}
+	if got := eventLengths(t, ics); len(got) != 2 || got[0] != 2*time.Hour || got[1] != 90*time.Minute {
+		t.Fatalf("entries last %v, want [2h 1h30m]", got)
+	}
+}
+
+// eventLengths reads DTEND − DTSTART of each VEVENT of the file at path.
+func eventLengths(t *testing.T, path string) []time.Duration {
+	t.Helper()
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(data), "\r\nDTEND:") {
-		t.Errorf("the calendar entry has no DTEND:\n%s", data)
+	var out []time.Duration
+	var start time.Time
+	for _, line := range strings.Split(string(data), "\r\n") {
+		name, value, _ := strings.Cut(line, ":")
+		switch name {
+		case "DTSTART", "DTEND":
+			at, err := time.Parse("20060102T150405Z", value)
+			if err != nil {
+				t.Fatalf("%s in %q: %v", name, line, err)
+			}
+			if name == "DTSTART" {
+				start = at
+			} else {
+				out = append(out, at.Sub(start))
+			}
+		}
 	}
+	return out
 }

@@ -2,8 +2,10 @@ package casectl
 
 import (
 	"context"
+	"time"
 
 	"github.com/spf13/pflag"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/casebridge/casebridge/internal/casectl/cli"
@@ -31,6 +33,7 @@ postponements can be counted.`,
 
 func (a *app) hearingsAddCommand() *cli.Command {
 	var at, tz, typ, status, outcome, notes string
+	var length time.Duration
 	return &cli.Command{
 		Name:    "add",
 		Args:    "PROCEEDING",
@@ -38,10 +41,16 @@ func (a *app) hearingsAddCommand() *cli.Command {
 		Summary: "schedule a hearing (or record a past one)",
 		Help: `Add a hearing to a proceeding. --at is the wall-clock time at the court
 ("2026-12-01 09:30", in the proceeding's time zone unless --tz says
-otherwise) or an RFC 3339 time with offset. --notes are the lawyer's
-notes, encrypted in the legal class; "-" reads them from standard input.`,
+otherwise) or an RFC 3339 time with offset; a time in the past is refused
+unless the hearing is recorded as held or postponed, and a wall-clock time
+that daylight saving skips at the court (02:30 on the night the clocks go
+forward) is refused rather than moved. --duration is how long the court
+expects it to last (5m to 12h); without it calendars block 2 hours.
+--notes are the lawyer's notes, encrypted in the legal class; "-" reads
+them from standard input.`,
 		Examples: []string{
 			"casectl hearings add SHA-2026-0001 --at '2026-12-01 09:30' --type main",
+			"casectl hearings add SHA-2026-0001 --at '2026-12-03 13:00' --type main --duration 90m",
 			"casectl hearings add 9a51c1e6-3d2a-4c59-0b6f-6d1f3f0f7b2e --at 2026-09-14T10:00:00+02:00 --type preliminary --status held --outcome 'adjourned for expert witness'",
 		},
 		Flags: func(fs *pflag.FlagSet) {
@@ -50,13 +59,20 @@ notes, encrypted in the legal class; "-" reads them from standard input.`,
 			fs.StringVar(&typ, "type", "", "what for: "+choices[casebridgev1.HearingType]()+" (required)")
 			fs.StringVar(&status, "status", "", "scheduled (default), held or postponed, to record a past hearing")
 			fs.StringVar(&outcome, "outcome", "", "short public result (plain text, no victim data)")
+			fs.DurationVar(&length, "duration", 0, "how long the court expects it to last, e.g. 90m or 3h (default: not said; calendars block 2h)")
 			fs.StringVar(&notes, "notes", "", "lawyer's notes (legal class, encrypted); - reads standard input")
 		},
-		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
+		Run: func(ctx context.Context, fs *pflag.FlagSet, args []string) error {
 			if at == "" || typ == "" {
 				return cli.Usagef("--at and --type are required, e.g. --at '2026-12-01 09:30' --type main")
 			}
 			h := &casebridgev1.Hearing{CourtTimeZone: tz, Outcome: outcome}
+			if cli.Set(fs, "duration") {
+				if length < 5*time.Minute || length > 12*time.Hour {
+					return cli.Usagef("--duration: give 5m to 12h, e.g. --duration 90m")
+				}
+				h.ExpectedDuration = durationpb.New(length)
+			}
 			var err error
 			if h.Type, err = parseEnum[casebridgev1.HearingType]("--type", typ); err != nil {
 				return err
@@ -98,6 +114,7 @@ notes, encrypted in the legal class; "-" reads them from standard input.`,
 				return explain.WithFlags(explain.Wrap(err, "add hearing to %s", args[0]), map[string]string{
 					"hearing.start_time": "--at", "hearing.court_time_zone": "--tz", "hearing.type": "--type",
 					"hearing.status": "--status", "hearing.outcome": "--outcome", "hearing.notes": "--notes",
+					"hearing.expected_duration": "--duration",
 				})
 			}
 			added := resp.GetHearing()

@@ -129,7 +129,7 @@ func (a *app) eventPrinter(f output.Format) func(*casebridgev1.ReferralEvent) er
 			_, err := fmt.Fprintf(w, "%s  %-19s referral %s  %s → %s  %s, now %s (case %s: %s)\n",
 				datetime.Local(e.GetEventTime()), enumName(e.GetType()), r.GetId(),
 				r.GetFromOrganizationId(), r.GetToOrganizationId(), enumName(r.GetService()),
-				enumName(r.GetStatus()), e.GetCaseId(), enumName(e.GetCaseStatus()))
+				enumName(r.GetStatus()), firstNonEmpty(e.GetCaseReference(), e.GetCaseId()), enumName(e.GetCaseStatus()))
 			return err
 		}
 	}

@@ -30,7 +30,9 @@ first; open deadlines already past due come first, so that none is missed.
 application. Calendars are synchronised to phones and outside services, so
 the file holds only public court details — the kind of hearing or deadline,
 the court and its docket number — never a name, a case reference or notes.
-Times in it are UTC; calendar applications show them in local time.`,
+Times in it are UTC; calendar applications show them in local time. A
+hearing ends (DTEND) after the length the court expects (hearings add
+--duration), or after 2 hours when none was given; a deadline is a moment.`,
 		Examples: []string{
 			"casectl upcoming",
 			"casectl upcoming --days 30 --ics hearings.ics",
@@ -110,6 +112,9 @@ func calendarEvent(it *casebridgev1.UpcomingItem) ical.Event {
 	e := ical.Event{Summary: summary, Location: it.GetCourt()}
 	if h := it.GetHearing(); h != nil {
 		e.UID, e.Start = "hearing-"+h.GetId()+"@casebridge", h.GetStartTime().AsTime()
+		if d := h.GetExpectedDuration(); d != nil {
+			e.Duration = d.AsDuration() // else ical.DefaultDuration
+		}
 	} else {
 		d := it.GetDeadline()
 		// A deadline is a moment: it ends the second it falls due.

@@ -11,6 +11,7 @@ type claimCol = output.Column[*casebridgev1.Claim]
 
 var claimColumns = []claimCol{
 	output.Col("id", (*casebridgev1.Claim).GetId),
+	output.Col("case", (*casebridgev1.Claim).GetCaseReference),
 	output.Col("type", func(c *casebridgev1.Claim) string { return enumName(c.GetType()) }),
 	output.Col("status", func(c *casebridgev1.Claim) string { return enumName(c.GetStatus()) }),
 	output.Col("against", claimParty),
@@ -24,7 +25,8 @@ var claimColumns = []claimCol{
 
 var claimDetail = []claimCol{
 	output.Col("ID", (*casebridgev1.Claim).GetId),
-	output.Col("Case", (*casebridgev1.Claim).GetCaseId),
+	output.Col("Case", (*casebridgev1.Claim).GetCaseReference),
+	output.ScriptCol("case_id", (*casebridgev1.Claim).GetCaseId),
 	output.Col("Proceeding", (*casebridgev1.Claim).GetProceedingId),
 	output.Col("Type", func(c *casebridgev1.Claim) string { return enumName(c.GetType()) }),
 	output.Col("Status", func(c *casebridgev1.Claim) string { return enumName(c.GetStatus()) }),

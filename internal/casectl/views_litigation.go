@@ -12,6 +12,7 @@ type proceedingCol = output.Column[*casebridgev1.Proceeding]
 
 var proceedingColumns = []proceedingCol{
 	output.Col("id", (*casebridgev1.Proceeding).GetId),
+	output.Col("case", (*casebridgev1.Proceeding).GetCaseReference),
 	output.Col("kind", func(p *casebridgev1.Proceeding) string { return enumName(p.GetKind()) }),
 	output.Col("stage", func(p *casebridgev1.Proceeding) string { return enumName(p.GetStage()) }),
 	output.Col("court", (*casebridgev1.Proceeding).GetCourt),
@@ -26,7 +27,8 @@ var proceedingColumns = []proceedingCol{
 
 var proceedingDetail = []proceedingCol{
 	output.Col("ID", (*casebridgev1.Proceeding).GetId),
-	output.Col("Case", (*casebridgev1.Proceeding).GetCaseId),
+	output.Col("Case", (*casebridgev1.Proceeding).GetCaseReference),
+	output.ScriptCol("case_id", (*casebridgev1.Proceeding).GetCaseId),
 	output.Col("Kind", func(p *casebridgev1.Proceeding) string { return enumName(p.GetKind()) }),
 	output.Col("Stage", func(p *casebridgev1.Proceeding) string { return enumName(p.GetStage()) }),
 	output.Col("Court", (*casebridgev1.Proceeding).GetCourt),
@@ -71,6 +73,7 @@ var hearingDetail = []hearingCol{
 	output.Col("Proceeding", (*casebridgev1.Hearing).GetProceedingId),
 	output.Col("When", func(h *casebridgev1.Hearing) string { return datetime.In(h.GetStartTime(), h.GetCourtTimeZone()) }),
 	output.Col("Time zone", (*casebridgev1.Hearing).GetCourtTimeZone),
+	output.Col("Expected", hearingLength),
 	output.Col("Type", func(h *casebridgev1.Hearing) string { return enumName(h.GetType()) }),
 	output.Col("Status", func(h *casebridgev1.Hearing) string { return enumName(h.GetStatus()) }),
 	output.Col("Outcome", (*casebridgev1.Hearing).GetOutcome),
@@ -118,4 +121,20 @@ func firstNonEmpty(values ...string) string {
 		}
 	}
 	return ""
+}
+
+// hearingLength is the length the court expects, "" when it did not say.
+func hearingLength(h *casebridgev1.Hearing) string {
+	d := h.GetExpectedDuration()
+	if d == nil {
+		return ""
+	}
+	s := strings.TrimSuffix(d.AsDuration().String(), "m0s") // "1h30m0s" → "1h30"
+	if strings.HasSuffix(s, "h0") {
+		return strings.TrimSuffix(s, "0") // "2h0" → "2h"
+	}
+	if !strings.ContainsAny(s[len(s)-1:], "hs") {
+		s += "m"
+	}
+	return s
 }

@@ -61,7 +61,8 @@ var eventColumns = []eventCol{
 	output.Col("to", func(e *casebridgev1.ReferralEvent) string { return e.GetReferral().GetToOrganizationId() }),
 	output.Col("service", func(e *casebridgev1.ReferralEvent) string { return enumName(e.GetReferral().GetService()) }),
 	output.Col("status", func(e *casebridgev1.ReferralEvent) string { return enumName(e.GetReferral().GetStatus()) }),
-	output.Col("case", (*casebridgev1.ReferralEvent).GetCaseId),
+	output.Col("case", (*casebridgev1.ReferralEvent).GetCaseReference),
+	output.ScriptCol("case_id", (*casebridgev1.ReferralEvent).GetCaseId),
 	output.Col("case_status", func(e *casebridgev1.ReferralEvent) string { return enumName(e.GetCaseStatus()) }),
 	output.ScriptCol("cursor", (*casebridgev1.ReferralEvent).GetCursor),
 }

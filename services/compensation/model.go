@@ -14,6 +14,7 @@ import (
 type claimRow struct {
 	ID             string
 	CaseID         string
+	CaseReference  string // the owner's reference of the case (read only)
 	ProceedingID   string // "" when none
 	Type           casebridgev1.ClaimType
 	RespondentKind casebridgev1.ClaimPartyKind
@@ -47,6 +48,7 @@ func (c *claimRow) toProto() *casebridgev1.Claim {
 	out := &casebridgev1.Claim{
 		Id:            c.ID,
 		CaseId:        c.CaseID,
+		CaseReference: c.CaseReference,
 		ProceedingId:  c.ProceedingID,
 		Type:          c.Type,
 		AmountClaimed: moneyPtr(c.Currency, c.Claimed),

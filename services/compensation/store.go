@@ -20,14 +20,15 @@ const claimColumns = `c.id, c.case_id, COALESCE(c.proceeding_id::text, ''), c.ty
 	COALESCE(c.currency, ''), c.amount_claimed, c.amount_awarded,
 	(SELECT COALESCE(sum(cp.amount_minor), 0) FROM claim_payments cp WHERE cp.claim_id = c.id)::bigint,
 	c.status, COALESCE(to_char(c.filed_date, 'YYYY-MM-DD'), ''), COALESCE(to_char(c.decision_date, 'YYYY-MM-DD'), ''),
-	c.created_by, c.version, c.create_time, c.update_time`
+	c.created_by, c.version, c.create_time, c.update_time,
+	(SELECT k.reference FROM cases k WHERE k.id = c.case_id)`
 
 func scanClaim(row pgx.Row) (*claimRow, error) {
 	var c claimRow
 	var typ, kind, status int16
 	err := row.Scan(&c.ID, &c.CaseID, &c.ProceedingID, &typ, &kind, &c.Texts,
 		&c.Currency, &c.Claimed, &c.Awarded, &c.Paid,
-		&status, &c.FiledDate, &c.DecisionDate, &c.CreatedBy, &c.Version, &c.CreateTime, &c.UpdateTime)
+		&status, &c.FiledDate, &c.DecisionDate, &c.CreatedBy, &c.Version, &c.CreateTime, &c.UpdateTime, &c.CaseReference)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/casebridge/casebridge/internal/db"
@@ -31,6 +32,7 @@ type hearingRow struct {
 	Notes        []byte // sealed; nil when there are none
 	CancelReason string // opened from Texts
 	Texts        []byte // the sealed outcome and cancellation reason
+	Expected     *int32 // expected length in seconds; nil when the court did not say
 	Version      int64
 	CreateTime   time.Time
 	UpdateTime   time.Time
@@ -43,7 +45,7 @@ func (h *hearingRow) toProto() *casebridgev1.Hearing {
 	if zone == "" {
 		zone = h.ProcZone
 	}
-	return &casebridgev1.Hearing{
+	out := &casebridgev1.Hearing{
 		Id:            h.ID,
 		ProceedingId:  h.ProceedingID,
 		CaseId:        h.CaseID,
@@ -57,10 +59,14 @@ func (h *hearingRow) toProto() *casebridgev1.Hearing {
 		CreateTime:    timestamppb.New(h.CreateTime),
 		UpdateTime:    timestamppb.New(h.UpdateTime),
 	}
+	if h.Expected != nil {
+		out.ExpectedDuration = durationpb.New(time.Duration(*h.Expected) * time.Second)
+	}
+	return out
 }
 
 const hearingColumns = `h.id, h.proceeding_id, h.case_id, h.start_time, h.court_time_zone, p.court_time_zone,
-	h.type, h.status, h.texts, h.notes, h.version, h.create_time, h.update_time`
+	h.type, h.status, h.texts, h.notes, h.version, h.create_time, h.update_time, h.expected_seconds`
 
 const hearingFrom = ` FROM hearings h JOIN proceedings p ON p.id = h.proceeding_id`
 
@@ -68,7 +74,7 @@ func scanHearing(row pgx.Row) (*hearingRow, error) {
 	var h hearingRow
 	var typ, status int16
 	err := row.Scan(&h.ID, &h.ProceedingID, &h.CaseID, &h.Start, &h.Zone, &h.ProcZone,
-		&typ, &status, &h.Texts, &h.Notes, &h.Version, &h.CreateTime, &h.UpdateTime)
+		&typ, &status, &h.Texts, &h.Notes, &h.Version, &h.CreateTime, &h.UpdateTime, &h.Expected)
 	if err != nil {
 		return nil, err
 	}
@@ -118,11 +124,11 @@ func (s *Service) insertHearing(ctx context.Context, tx pgx.Tx, h *hearingRow, c
 	}
 	tag, err := tx.Exec(ctx, `
 		INSERT INTO hearings (id, proceeding_id, case_id, start_time, court_time_zone, type, status,
-			texts, notes, created_by, request_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			texts, notes, created_by, request_id, expected_seconds)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (proceeding_id, request_id) DO NOTHING`,
 		h.ID, h.ProceedingID, h.CaseID, h.Start, h.Zone, int16(h.Type), int16(h.Status),
-		texts, h.Notes, createdBy, requestID)
+		texts, h.Notes, createdBy, requestID, h.Expected)
 	if err != nil {
 		return false, fmt.Errorf("insert hearing %s: %w", h.ID, err)
 	}
@@ -140,10 +146,10 @@ func (s *Service) saveHearing(ctx context.Context, tx pgx.Tx, h *hearingRow, now
 	// The plain text columns of older versions are cleared on every write.
 	err = tx.QueryRow(ctx, `
 		UPDATE hearings SET start_time = $2, court_time_zone = $3, type = $4, status = $5, outcome = '',
-			notes = $6, cancel_reason = '', texts = $7, update_time = $8, version = version + 1
+			notes = $6, cancel_reason = '', texts = $7, update_time = $8, expected_seconds = $9, version = version + 1
 		WHERE id = $1
 		RETURNING version, update_time`,
-		h.ID, h.Start, h.Zone, int16(h.Type), int16(h.Status), h.Notes, texts, now).
+		h.ID, h.Start, h.Zone, int16(h.Type), int16(h.Status), h.Notes, texts, now, h.Expected).
 		Scan(&h.Version, &h.UpdateTime)
 	if err != nil {
 		return fmt.Errorf("save hearing %s: %w", h.ID, err)

@@ -37,8 +37,13 @@ func (s *Service) AddHearing(ctx context.Context, req *casebridgev1.AddHearingRe
 	if err := checkZone("hearing.court_time_zone", in.GetCourtTimeZone()); err != nil {
 		return nil, err
 	}
+	expected, err := expectedLength("hearing.expected_duration", in.GetExpectedDuration())
+	if err != nil {
+		return nil, err
+	}
 	h := &hearingRow{
-		ID: uuid.NewString(), ProceedingID: req.GetProceedingId(), Start: start, Zone: in.GetCourtTimeZone(),
+		Expected: expected,
+		ID:       uuid.NewString(), ProceedingID: req.GetProceedingId(), Start: start, Zone: in.GetCourtTimeZone(),
 		Type: in.GetType(), Status: in.GetStatus(), Outcome: in.GetOutcome(),
 	}
 	if h.Status == casebridgev1.HearingStatus_HEARING_STATUS_UNSPECIFIED {
@@ -123,7 +128,7 @@ func (s *Service) hearingView(ctx context.Context, p authz.Principal, acc authz.
 }
 
 // hearingPaths are the fields UpdateHearing may change.
-var hearingPaths = []string{"start_time", "court_time_zone", "type", "status", "outcome", "notes"}
+var hearingPaths = []string{"start_time", "court_time_zone", "type", "status", "outcome", "notes", "expected_duration"}
 
 // UpdateHearing changes the masked fields of a hearing that is not
 // cancelled, if the etag is current. A postponed hearing keeps its time:
@@ -151,6 +156,10 @@ func (s *Service) UpdateHearing(ctx context.Context, req *casebridgev1.UpdateHea
 		}
 	}
 	if err := checkZone("hearing.court_time_zone", in.GetCourtTimeZone()); err != nil {
+		return nil, err
+	}
+	expected, err := expectedLength("hearing.expected_duration", in.GetExpectedDuration())
+	if err != nil {
 		return nil, err
 	}
 	var acc authz.Access
@@ -186,6 +195,8 @@ func (s *Service) UpdateHearing(ctx context.Context, req *casebridgev1.UpdateHea
 				h.Status = in.GetStatus()
 			case "outcome":
 				h.Outcome = in.GetOutcome()
+			case "expected_duration":
+				h.Expected = expected // unset: not said
 			case "notes":
 				if err := s.checkNotesWritable(p, acc); err != nil {
 					return err

@@ -13,29 +13,30 @@ import (
 // proceedingRow is one row of the proceedings table. Dates are ISO 8601
 // strings ("" when unset), as in the API.
 type proceedingRow struct {
-	ID         string
-	CaseID     string
-	Kind       casebridgev1.ProceedingKind
-	Court      string
-	Docket     string
-	Country    string
-	Zone       string
-	Stage      casebridgev1.ProceedingStage
-	VictimRole casebridgev1.VictimRole
-	Charges    []string
-	Defendants int32
-	Measures   []casebridgev1.ProtectiveMeasure
-	Lawyer     string
-	Strategic  bool
-	Goal       string
-	Texts      []byte // sealed court, docket, charges, goal and sentence (see texts.go)
-	StartDate  string
-	Outcome    outcome
-	CreatedBy  string
-	Version    int64
-	CreateTime time.Time
-	UpdateTime time.Time
-	StageTime  time.Time
+	ID            string
+	CaseID        string
+	CaseReference string // the owner's reference of the case (read only)
+	Kind          casebridgev1.ProceedingKind
+	Court         string
+	Docket        string
+	Country       string
+	Zone          string
+	Stage         casebridgev1.ProceedingStage
+	VictimRole    casebridgev1.VictimRole
+	Charges       []string
+	Defendants    int32
+	Measures      []casebridgev1.ProtectiveMeasure
+	Lawyer        string
+	Strategic     bool
+	Goal          string
+	Texts         []byte // sealed court, docket, charges, goal and sentence (see texts.go)
+	StartDate     string
+	Outcome       outcome
+	CreatedBy     string
+	Version       int64
+	CreateTime    time.Time
+	UpdateTime    time.Time
+	StageTime     time.Time
 }
 
 // outcome is the latest decision; Kind is unspecified until there is one.
@@ -53,6 +54,7 @@ func (r *proceedingRow) toProto() *casebridgev1.Proceeding {
 	out := &casebridgev1.Proceeding{
 		Id:                  r.ID,
 		CaseId:              r.CaseID,
+		CaseReference:       r.CaseReference,
 		Kind:                r.Kind,
 		Court:               r.Court,
 		DocketNumber:        r.Docket,

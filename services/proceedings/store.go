@@ -14,13 +14,16 @@ import (
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
-// Dates are read as YYYY-MM-DD whatever the session's DateStyle.
+// Dates are read as YYYY-MM-DD whatever the session's DateStyle. The case's
+// reference comes last: in its subquery case_id is the proceeding's (cases
+// has no such column).
 const proceedingColumns = `id, case_id, kind, texts, jurisdiction_country, court_time_zone,
 	stage, victim_role, defendant_count, protective_measures, responsible_lawyer,
 	strategic, COALESCE(to_char(start_date, 'YYYY-MM-DD'), ''),
 	outcome_kind, outcome_decided_at,
 	COALESCE(to_char(outcome_decision_date, 'YYYY-MM-DD'), ''), COALESCE(to_char(outcome_final_date, 'YYYY-MM-DD'), ''),
-	created_by, version, create_time, update_time, stage_time`
+	created_by, version, create_time, update_time, stage_time,
+	(SELECT k.reference FROM cases k WHERE k.id = case_id)`
 
 func scanProceeding(row pgx.Row) (*proceedingRow, error) {
 	var r proceedingRow
@@ -30,7 +33,7 @@ func scanProceeding(row pgx.Row) (*proceedingRow, error) {
 		&stage, &role, &r.Defendants, &measures, &r.Lawyer,
 		&r.Strategic, &r.StartDate,
 		&oKind, &oAt, &r.Outcome.DecisionDate, &r.Outcome.FinalDate,
-		&r.CreatedBy, &r.Version, &r.CreateTime, &r.UpdateTime, &r.StageTime)
+		&r.CreatedBy, &r.Version, &r.CreateTime, &r.UpdateTime, &r.StageTime, &r.CaseReference)
 	if err != nil {
 		return nil, err
 	}

@@ -195,7 +195,7 @@ func (s *Service) upcomingHearings(ctx context.Context, q db.Querier, f upcoming
 		h := &x.h
 		var typ, status int16
 		err := row.Scan(&h.ID, &h.ProceedingID, &h.CaseID, &h.Start, &h.Zone, &h.ProcZone,
-			&typ, &status, &h.Texts, &h.Notes, &h.Version, &h.CreateTime, &h.UpdateTime,
+			&typ, &status, &h.Texts, &h.Notes, &h.Version, &h.CreateTime, &h.UpdateTime, &h.Expected,
 			&x.reference, &x.procTexts)
 		h.Type, h.Status, h.Start = casebridgev1.HearingType(typ), casebridgev1.HearingStatus(status), h.Start.UTC()
 		return x, err

@@ -3,6 +3,7 @@ package proceedings
 import (
 	"time"
 
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/casebridge/casebridge/internal/iso"
@@ -68,4 +69,27 @@ func instant(field string, ts *timestamppb.Timestamp) (time.Time, error) {
 		return time.Time{}, rpcerr.InvalidArgument(field, "%s is outside %d–%d", t.Format(time.RFC3339), earliest.Year(), latest.Year()-1)
 	}
 	return t, nil
+}
+
+// Bounds of a hearing's expected length (the API's, and the column's check).
+const (
+	shortestHearing = 5 * time.Minute
+	longestHearing  = 12 * time.Hour
+)
+
+// expectedLength converts an optional expected duration to whole seconds
+// to store; nil stays nil (not said).
+func expectedLength(field string, d *durationpb.Duration) (*int32, error) {
+	if d == nil {
+		return nil, nil
+	}
+	if err := d.CheckValid(); err != nil {
+		return nil, rpcerr.InvalidArgument(field, "not a valid duration")
+	}
+	v := d.AsDuration()
+	if v < shortestHearing || v > longestHearing {
+		return nil, rpcerr.InvalidArgument(field, "%s is outside %s–%s", v, shortestHearing, longestHearing)
+	}
+	secs := int32(v / time.Second)
+	return &secs, nil
 }

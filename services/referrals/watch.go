@@ -180,8 +180,8 @@ func loadEvents(ctx context.Context, q db.Querier, orgs []string, after int64) (
 	rows, err := q.Query(ctx, `
 		SELECT e.seq, e.organization_id, e.event_type, e.referral_status, e.case_status, e.event_time,
 			r.id, r.case_id, r.from_organization, r.to_organization, r.service, r.create_time,
-			r.accept_time, r.decline_time, r.complete_time, r.withdraw_time, r.revoke_time
-		FROM referral_events e JOIN referrals r ON r.id = e.referral_id
+			r.accept_time, r.decline_time, r.complete_time, r.withdraw_time, r.revoke_time, c.reference
+		FROM referral_events e JOIN referrals r ON r.id = e.referral_id JOIN cases c ON c.id = r.case_id
 		WHERE e.organization_id = ANY($1) AND e.seq > $2
 		ORDER BY e.seq
 		LIMIT $3`, orgs, after, watchBatch)
@@ -194,20 +194,21 @@ func loadEvents(ctx context.Context, q db.Querier, orgs []string, after int64) (
 		var seq int64
 		var typ, refStatus, caseStatus, svc int16
 		var at time.Time
-		var org, id, caseID, from, to string
+		var org, id, caseID, from, to, reference string
 		var t referralTimes
 		if err := rows.Scan(&seq, &org, &typ, &refStatus, &caseStatus, &at, &id, &caseID, &from, &to, &svc,
-			&t.Create, &t.Accept, &t.Decline, &t.Complete, &t.Withdraw, &t.Revoke); err != nil {
+			&t.Create, &t.Accept, &t.Decline, &t.Complete, &t.Withdraw, &t.Revoke, &reference); err != nil {
 			return nil, fmt.Errorf("scan referral event: %w", err)
 		}
 		t = t.asOf(at)
 		out = append(out, watchEvent{seq: seq, event: &casebridgev1.ReferralEvent{
-			Cursor:     encodeCursor(seq, eventMark(org, id, typ, at)),
-			Type:       casebridgev1.ReferralEventType(typ),
-			Referral:   summaryOf(id, caseID, from, to, casebridgev1.ServiceKind(svc), casebridgev1.ReferralStatus(refStatus), t),
-			CaseId:     caseID,
-			CaseStatus: casebridgev1.CaseStatus(caseStatus),
-			EventTime:  timestamppb.New(at),
+			Cursor:        encodeCursor(seq, eventMark(org, id, typ, at)),
+			Type:          casebridgev1.ReferralEventType(typ),
+			Referral:      summaryOf(id, caseID, from, to, casebridgev1.ServiceKind(svc), casebridgev1.ReferralStatus(refStatus), t),
+			CaseId:        caseID,
+			CaseReference: reference,
+			CaseStatus:    casebridgev1.CaseStatus(caseStatus),
+			EventTime:     timestamppb.New(at),
 		}})
 	}
 	if err := rows.Err(); err != nil {

@@ -12,6 +12,8 @@ import (
 // TestWatchResumes: a watcher receives events in order; while it is
 // disconnected events happen; reconnecting with the cursor of the last
 // event it saw delivers exactly what it missed, then live events again.
+// Each event names the case by its reference as well as its id, so that a
+// person watching reads "SHA-2026-0042", not a UUID.
 func TestWatchResumes(t *testing.T) {
 	w := start(t)
 	cw, lw := w.as(caseworker), w.as(lawyer)
@@ -51,6 +53,11 @@ func TestWatchResumes(t *testing.T) {
 	)
 	if missed[0].GetCaseStatus() != casebridgev1.CaseStatus_CASE_STATUS_IN_ASSISTANCE || missed[0].GetCaseId() != caseID {
 		t.Fatalf("case status event: %v", missed[0])
+	}
+	for _, e := range append(seen, missed...) {
+		if e.GetCaseReference() != ref.GetCaseReference() || e.GetCaseReference() == "" {
+			t.Fatalf("event names case %q, want its reference %q: %v", e.GetCaseReference(), ref.GetCaseReference(), e)
+		}
 	}
 	resumed.quiet(300 * time.Millisecond) // nothing twice
 	// Live again.

@@ -10,6 +10,7 @@ import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
@@ -727,7 +728,9 @@ type Proceeding struct {
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// When the stage last changed.
-	StageTime     *timestamppb.Timestamp `protobuf:"bytes,21,opt,name=stage_time,json=stageTime,proto3" json:"stage_time,omitempty"`
+	StageTime *timestamppb.Timestamp `protobuf:"bytes,21,opt,name=stage_time,json=stageTime,proto3" json:"stage_time,omitempty"`
+	// The owner's reference of the case, e.g. "SHA-2026-0042"; output only.
+	CaseReference string `protobuf:"bytes,22,opt,name=case_reference,json=caseReference,proto3" json:"case_reference,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -909,6 +912,13 @@ func (x *Proceeding) GetStageTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Proceeding) GetCaseReference() string {
+	if x != nil {
+		return x.CaseReference
+	}
+	return ""
+}
+
 // Hearing is one court session in a proceeding.
 type Hearing struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -937,11 +947,15 @@ type Hearing struct {
 	// Why it was cancelled; plain text, no victim data.
 	CancelReason string `protobuf:"bytes,11,opt,name=cancel_reason,json=cancelReason,proto3" json:"cancel_reason,omitempty"`
 	// Opaque version; send it back on update to detect concurrent changes.
-	Etag          string                 `protobuf:"bytes,12,opt,name=etag,proto3" json:"etag,omitempty"`
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Etag       string                 `protobuf:"bytes,12,opt,name=etag,proto3" json:"etag,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// How long the court expects it to last, 5 minutes to 12 hours, if it
+	// said; unset, calendars block 2 hours (a summons names a time,
+	// rarely a span).
+	ExpectedDuration *durationpb.Duration `protobuf:"bytes,15,opt,name=expected_duration,json=expectedDuration,proto3" json:"expected_duration,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Hearing) Reset() {
@@ -1068,6 +1082,13 @@ func (x *Hearing) GetCreateTime() *timestamppb.Timestamp {
 func (x *Hearing) GetUpdateTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.UpdateTime
+	}
+	return nil
+}
+
+func (x *Hearing) GetExpectedDuration() *durationpb.Duration {
+	if x != nil {
+		return x.ExpectedDuration
 	}
 	return nil
 }
@@ -3050,7 +3071,7 @@ var File_casebridge_v1_proceeding_service_proto protoreflect.FileDescriptor
 
 const file_casebridge_v1_proceeding_service_proto_rawDesc = "" +
 	"\n" +
-	"&casebridge/v1/proceeding_service.proto\x12\rcasebridge.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1acasebridge/v1/common.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf5\x02\n" +
+	"&casebridge/v1/proceeding_service.proto\x12\rcasebridge.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1acasebridge/v1/common.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf5\x02\n" +
 	"\x11ProceedingOutcome\x128\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1a.casebridge.v1.OutcomeKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12G\n" +
 	"\n" +
@@ -3058,7 +3079,7 @@ const file_casebridge_v1_proceeding_service_proto_rawDesc = "" +
 	"\bsentence\x18\x03 \x01(\tB\v\xbaH\br\x06\x18\xd0\x0f(\xa0\x1fR\bsentence\x12\\\n" +
 	"\rdecision_date\x18\x04 \x01(\tB7\xbaH4r220^(\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01]))?$R\fdecisionDate\x12V\n" +
 	"\n" +
-	"final_date\x18\x05 \x01(\tB7\xbaH4r220^(\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01]))?$R\tfinalDate\"\xc3\t\n" +
+	"final_date\x18\x05 \x01(\tB7\xbaH4r220^(\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01]))?$R\tfinalDate\"\xea\t\n" +
 	"\n" +
 	"Proceeding\x12\x1b\n" +
 	"\x02id\x18\x01 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x02id\x12\x17\n" +
@@ -3090,7 +3111,8 @@ const file_casebridge_v1_proceeding_service_proto_rawDesc = "" +
 	"\vupdate_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x129\n" +
 	"\n" +
-	"stage_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\tstageTime\"\xc6\x05\n" +
+	"stage_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\tstageTime\x12%\n" +
+	"\x0ecase_reference\x18\x16 \x01(\tR\rcaseReference\"\xa1\x06\n" +
 	"\aHearing\x12\x1b\n" +
 	"\x02id\x18\x01 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x02id\x12#\n" +
 	"\rproceeding_id\x18\x02 \x01(\tR\fproceedingId\x12\x17\n" +
@@ -3110,7 +3132,8 @@ const file_casebridge_v1_proceeding_service_proto_rawDesc = "" +
 	"\vcreate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xa2\x04\n" +
+	"updateTime\x12Y\n" +
+	"\x11expected_duration\x18\x0f \x01(\v2\x19.google.protobuf.DurationB\x11\xbaH\x0e\xaa\x01\v\"\x04\b\xc0\xd1\x022\x03\b\xac\x02R\x10expectedDuration\"\xa2\x04\n" +
 	"\bDeadline\x12\x1b\n" +
 	"\x02id\x18\x01 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x02id\x12#\n" +
 	"\rproceeding_id\x18\x02 \x01(\tR\fproceedingId\x12\x17\n" +
@@ -3209,13 +3232,13 @@ const file_casebridge_v1_proceeding_service_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\"F\n" +
 	"\x12AddHearingResponse\x120\n" +
-	"\ahearing\x18\x01 \x01(\v2\x16.casebridge.v1.HearingR\ahearing\"\xc7\x06\n" +
+	"\ahearing\x18\x01 \x01(\v2\x16.casebridge.v1.HearingR\ahearing\"\xda\x06\n" +
 	"\x14UpdateHearingRequest\x12o\n" +
 	"\ahearing\x18\x01 \x01(\v2\x16.casebridge.v1.HearingB=\xbaH:\xba\x014\n" +
-	"\x13hearing.id.required\x12\x0eid is required\x1a\rthis.id != ''\xc8\x01\x01R\ahearing\x12\xd1\x01\n" +
-	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x93\x01\xbaH\x8f\x01\xba\x01K\n" +
-	"\x15update_mask.not_empty\x12\x1cmust name at least one field\x1a\x14size(this.paths) > 0\xc8\x01\x01\xe2\x01;\x12\n" +
-	"start_time\x12\x0fcourt_time_zone\x12\x04type\x12\x06status\x12\aoutcome\x12\x05notesR\n" +
+	"\x13hearing.id.required\x12\x0eid is required\x1a\rthis.id != ''\xc8\x01\x01R\ahearing\x12\xe4\x01\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\xa6\x01\xbaH\xa2\x01\xba\x01K\n" +
+	"\x15update_mask.not_empty\x12\x1cmust name at least one field\x1a\x14size(this.paths) > 0\xc8\x01\x01\xe2\x01N\x12\n" +
+	"start_time\x12\x0fcourt_time_zone\x12\x04type\x12\x06status\x12\aoutcome\x12\x05notes\x12\x11expected_durationR\n" +
 	"updateMask\x12\x1f\n" +
 	"\x04etag\x18\x03 \x01(\tB\v\xbaH\br\x06\x10\x01\x18@(@R\x04etag:\xc8\x03\xbaH\xc4\x03\x1a\xc8\x01\n" +
 	"\x17hearing.status.settable\x12Lstatus can be set to SCHEDULED, HELD or POSTPONED; cancel with CancelHearing\x1a_!('status' in this.update_mask.paths) || (this.hearing.status != 0 && this.hearing.status != 4)\x1a\x86\x01\n" +
@@ -3437,7 +3460,8 @@ var file_casebridge_v1_proceeding_service_proto_goTypes = []any{
 	(*ListUpcomingResponse)(nil),     // 44: casebridge.v1.ListUpcomingResponse
 	(*timestamppb.Timestamp)(nil),    // 45: google.protobuf.Timestamp
 	(DataClass)(0),                   // 46: casebridge.v1.DataClass
-	(*fieldmaskpb.FieldMask)(nil),    // 47: google.protobuf.FieldMask
+	(*durationpb.Duration)(nil),      // 47: google.protobuf.Duration
+	(*fieldmaskpb.FieldMask)(nil),    // 48: google.protobuf.FieldMask
 }
 var file_casebridge_v1_proceeding_service_proto_depIdxs = []int32{
 	4,  // 0: casebridge.v1.ProceedingOutcome.kind:type_name -> casebridge.v1.OutcomeKind
@@ -3456,77 +3480,78 @@ var file_casebridge_v1_proceeding_service_proto_depIdxs = []int32{
 	46, // 13: casebridge.v1.Hearing.redacted_classes:type_name -> casebridge.v1.DataClass
 	45, // 14: casebridge.v1.Hearing.create_time:type_name -> google.protobuf.Timestamp
 	45, // 15: casebridge.v1.Hearing.update_time:type_name -> google.protobuf.Timestamp
-	45, // 16: casebridge.v1.Deadline.due_time:type_name -> google.protobuf.Timestamp
-	8,  // 17: casebridge.v1.Deadline.kind:type_name -> casebridge.v1.DeadlineKind
-	9,  // 18: casebridge.v1.Deadline.status:type_name -> casebridge.v1.DeadlineStatus
-	45, // 19: casebridge.v1.Deadline.create_time:type_name -> google.protobuf.Timestamp
-	45, // 20: casebridge.v1.Deadline.update_time:type_name -> google.protobuf.Timestamp
-	12, // 21: casebridge.v1.UpcomingItem.hearing:type_name -> casebridge.v1.Hearing
-	13, // 22: casebridge.v1.UpcomingItem.deadline:type_name -> casebridge.v1.Deadline
-	11, // 23: casebridge.v1.CreateProceedingRequest.proceeding:type_name -> casebridge.v1.Proceeding
-	11, // 24: casebridge.v1.CreateProceedingResponse.proceeding:type_name -> casebridge.v1.Proceeding
-	11, // 25: casebridge.v1.GetProceedingResponse.proceeding:type_name -> casebridge.v1.Proceeding
-	11, // 26: casebridge.v1.ListProceedingsResponse.proceedings:type_name -> casebridge.v1.Proceeding
-	11, // 27: casebridge.v1.UpdateProceedingRequest.proceeding:type_name -> casebridge.v1.Proceeding
-	47, // 28: casebridge.v1.UpdateProceedingRequest.update_mask:type_name -> google.protobuf.FieldMask
-	11, // 29: casebridge.v1.UpdateProceedingResponse.proceeding:type_name -> casebridge.v1.Proceeding
-	1,  // 30: casebridge.v1.AdvanceStageRequest.stage:type_name -> casebridge.v1.ProceedingStage
-	11, // 31: casebridge.v1.AdvanceStageResponse.proceeding:type_name -> casebridge.v1.Proceeding
-	10, // 32: casebridge.v1.RecordOutcomeRequest.outcome:type_name -> casebridge.v1.ProceedingOutcome
-	11, // 33: casebridge.v1.RecordOutcomeResponse.proceeding:type_name -> casebridge.v1.Proceeding
-	12, // 34: casebridge.v1.AddHearingRequest.hearing:type_name -> casebridge.v1.Hearing
-	12, // 35: casebridge.v1.AddHearingResponse.hearing:type_name -> casebridge.v1.Hearing
-	12, // 36: casebridge.v1.UpdateHearingRequest.hearing:type_name -> casebridge.v1.Hearing
-	47, // 37: casebridge.v1.UpdateHearingRequest.update_mask:type_name -> google.protobuf.FieldMask
-	12, // 38: casebridge.v1.UpdateHearingResponse.hearing:type_name -> casebridge.v1.Hearing
-	12, // 39: casebridge.v1.CancelHearingResponse.hearing:type_name -> casebridge.v1.Hearing
-	6,  // 40: casebridge.v1.ListHearingsRequest.status:type_name -> casebridge.v1.HearingStatus
-	7,  // 41: casebridge.v1.ListHearingsRequest.view:type_name -> casebridge.v1.HearingView
-	12, // 42: casebridge.v1.ListHearingsResponse.hearings:type_name -> casebridge.v1.Hearing
-	13, // 43: casebridge.v1.AddDeadlineRequest.deadline:type_name -> casebridge.v1.Deadline
-	13, // 44: casebridge.v1.AddDeadlineResponse.deadline:type_name -> casebridge.v1.Deadline
-	13, // 45: casebridge.v1.UpdateDeadlineRequest.deadline:type_name -> casebridge.v1.Deadline
-	47, // 46: casebridge.v1.UpdateDeadlineRequest.update_mask:type_name -> google.protobuf.FieldMask
-	13, // 47: casebridge.v1.UpdateDeadlineResponse.deadline:type_name -> casebridge.v1.Deadline
-	13, // 48: casebridge.v1.CancelDeadlineResponse.deadline:type_name -> casebridge.v1.Deadline
-	9,  // 49: casebridge.v1.ListDeadlinesRequest.status:type_name -> casebridge.v1.DeadlineStatus
-	13, // 50: casebridge.v1.ListDeadlinesResponse.deadlines:type_name -> casebridge.v1.Deadline
-	14, // 51: casebridge.v1.ListUpcomingResponse.items:type_name -> casebridge.v1.UpcomingItem
-	15, // 52: casebridge.v1.ProceedingService.CreateProceeding:input_type -> casebridge.v1.CreateProceedingRequest
-	17, // 53: casebridge.v1.ProceedingService.GetProceeding:input_type -> casebridge.v1.GetProceedingRequest
-	19, // 54: casebridge.v1.ProceedingService.ListProceedings:input_type -> casebridge.v1.ListProceedingsRequest
-	21, // 55: casebridge.v1.ProceedingService.UpdateProceeding:input_type -> casebridge.v1.UpdateProceedingRequest
-	23, // 56: casebridge.v1.ProceedingService.AdvanceStage:input_type -> casebridge.v1.AdvanceStageRequest
-	25, // 57: casebridge.v1.ProceedingService.RecordOutcome:input_type -> casebridge.v1.RecordOutcomeRequest
-	27, // 58: casebridge.v1.ProceedingService.AddHearing:input_type -> casebridge.v1.AddHearingRequest
-	29, // 59: casebridge.v1.ProceedingService.UpdateHearing:input_type -> casebridge.v1.UpdateHearingRequest
-	31, // 60: casebridge.v1.ProceedingService.CancelHearing:input_type -> casebridge.v1.CancelHearingRequest
-	33, // 61: casebridge.v1.ProceedingService.ListHearings:input_type -> casebridge.v1.ListHearingsRequest
-	35, // 62: casebridge.v1.ProceedingService.AddDeadline:input_type -> casebridge.v1.AddDeadlineRequest
-	37, // 63: casebridge.v1.ProceedingService.UpdateDeadline:input_type -> casebridge.v1.UpdateDeadlineRequest
-	39, // 64: casebridge.v1.ProceedingService.CancelDeadline:input_type -> casebridge.v1.CancelDeadlineRequest
-	41, // 65: casebridge.v1.ProceedingService.ListDeadlines:input_type -> casebridge.v1.ListDeadlinesRequest
-	43, // 66: casebridge.v1.ProceedingService.ListUpcoming:input_type -> casebridge.v1.ListUpcomingRequest
-	16, // 67: casebridge.v1.ProceedingService.CreateProceeding:output_type -> casebridge.v1.CreateProceedingResponse
-	18, // 68: casebridge.v1.ProceedingService.GetProceeding:output_type -> casebridge.v1.GetProceedingResponse
-	20, // 69: casebridge.v1.ProceedingService.ListProceedings:output_type -> casebridge.v1.ListProceedingsResponse
-	22, // 70: casebridge.v1.ProceedingService.UpdateProceeding:output_type -> casebridge.v1.UpdateProceedingResponse
-	24, // 71: casebridge.v1.ProceedingService.AdvanceStage:output_type -> casebridge.v1.AdvanceStageResponse
-	26, // 72: casebridge.v1.ProceedingService.RecordOutcome:output_type -> casebridge.v1.RecordOutcomeResponse
-	28, // 73: casebridge.v1.ProceedingService.AddHearing:output_type -> casebridge.v1.AddHearingResponse
-	30, // 74: casebridge.v1.ProceedingService.UpdateHearing:output_type -> casebridge.v1.UpdateHearingResponse
-	32, // 75: casebridge.v1.ProceedingService.CancelHearing:output_type -> casebridge.v1.CancelHearingResponse
-	34, // 76: casebridge.v1.ProceedingService.ListHearings:output_type -> casebridge.v1.ListHearingsResponse
-	36, // 77: casebridge.v1.ProceedingService.AddDeadline:output_type -> casebridge.v1.AddDeadlineResponse
-	38, // 78: casebridge.v1.ProceedingService.UpdateDeadline:output_type -> casebridge.v1.UpdateDeadlineResponse
-	40, // 79: casebridge.v1.ProceedingService.CancelDeadline:output_type -> casebridge.v1.CancelDeadlineResponse
-	42, // 80: casebridge.v1.ProceedingService.ListDeadlines:output_type -> casebridge.v1.ListDeadlinesResponse
-	44, // 81: casebridge.v1.ProceedingService.ListUpcoming:output_type -> casebridge.v1.ListUpcomingResponse
-	67, // [67:82] is the sub-list for method output_type
-	52, // [52:67] is the sub-list for method input_type
-	52, // [52:52] is the sub-list for extension type_name
-	52, // [52:52] is the sub-list for extension extendee
-	0,  // [0:52] is the sub-list for field type_name
+	47, // 16: casebridge.v1.Hearing.expected_duration:type_name -> google.protobuf.Duration
+	45, // 17: casebridge.v1.Deadline.due_time:type_name -> google.protobuf.Timestamp
+	8,  // 18: casebridge.v1.Deadline.kind:type_name -> casebridge.v1.DeadlineKind
+	9,  // 19: casebridge.v1.Deadline.status:type_name -> casebridge.v1.DeadlineStatus
+	45, // 20: casebridge.v1.Deadline.create_time:type_name -> google.protobuf.Timestamp
+	45, // 21: casebridge.v1.Deadline.update_time:type_name -> google.protobuf.Timestamp
+	12, // 22: casebridge.v1.UpcomingItem.hearing:type_name -> casebridge.v1.Hearing
+	13, // 23: casebridge.v1.UpcomingItem.deadline:type_name -> casebridge.v1.Deadline
+	11, // 24: casebridge.v1.CreateProceedingRequest.proceeding:type_name -> casebridge.v1.Proceeding
+	11, // 25: casebridge.v1.CreateProceedingResponse.proceeding:type_name -> casebridge.v1.Proceeding
+	11, // 26: casebridge.v1.GetProceedingResponse.proceeding:type_name -> casebridge.v1.Proceeding
+	11, // 27: casebridge.v1.ListProceedingsResponse.proceedings:type_name -> casebridge.v1.Proceeding
+	11, // 28: casebridge.v1.UpdateProceedingRequest.proceeding:type_name -> casebridge.v1.Proceeding
+	48, // 29: casebridge.v1.UpdateProceedingRequest.update_mask:type_name -> google.protobuf.FieldMask
+	11, // 30: casebridge.v1.UpdateProceedingResponse.proceeding:type_name -> casebridge.v1.Proceeding
+	1,  // 31: casebridge.v1.AdvanceStageRequest.stage:type_name -> casebridge.v1.ProceedingStage
+	11, // 32: casebridge.v1.AdvanceStageResponse.proceeding:type_name -> casebridge.v1.Proceeding
+	10, // 33: casebridge.v1.RecordOutcomeRequest.outcome:type_name -> casebridge.v1.ProceedingOutcome
+	11, // 34: casebridge.v1.RecordOutcomeResponse.proceeding:type_name -> casebridge.v1.Proceeding
+	12, // 35: casebridge.v1.AddHearingRequest.hearing:type_name -> casebridge.v1.Hearing
+	12, // 36: casebridge.v1.AddHearingResponse.hearing:type_name -> casebridge.v1.Hearing
+	12, // 37: casebridge.v1.UpdateHearingRequest.hearing:type_name -> casebridge.v1.Hearing
+	48, // 38: casebridge.v1.UpdateHearingRequest.update_mask:type_name -> google.protobuf.FieldMask
+	12, // 39: casebridge.v1.UpdateHearingResponse.hearing:type_name -> casebridge.v1.Hearing
+	12, // 40: casebridge.v1.CancelHearingResponse.hearing:type_name -> casebridge.v1.Hearing
+	6,  // 41: casebridge.v1.ListHearingsRequest.status:type_name -> casebridge.v1.HearingStatus
+	7,  // 42: casebridge.v1.ListHearingsRequest.view:type_name -> casebridge.v1.HearingView
+	12, // 43: casebridge.v1.ListHearingsResponse.hearings:type_name -> casebridge.v1.Hearing
+	13, // 44: casebridge.v1.AddDeadlineRequest.deadline:type_name -> casebridge.v1.Deadline
+	13, // 45: casebridge.v1.AddDeadlineResponse.deadline:type_name -> casebridge.v1.Deadline
+	13, // 46: casebridge.v1.UpdateDeadlineRequest.deadline:type_name -> casebridge.v1.Deadline
+	48, // 47: casebridge.v1.UpdateDeadlineRequest.update_mask:type_name -> google.protobuf.FieldMask
+	13, // 48: casebridge.v1.UpdateDeadlineResponse.deadline:type_name -> casebridge.v1.Deadline
+	13, // 49: casebridge.v1.CancelDeadlineResponse.deadline:type_name -> casebridge.v1.Deadline
+	9,  // 50: casebridge.v1.ListDeadlinesRequest.status:type_name -> casebridge.v1.DeadlineStatus
+	13, // 51: casebridge.v1.ListDeadlinesResponse.deadlines:type_name -> casebridge.v1.Deadline
+	14, // 52: casebridge.v1.ListUpcomingResponse.items:type_name -> casebridge.v1.UpcomingItem
+	15, // 53: casebridge.v1.ProceedingService.CreateProceeding:input_type -> casebridge.v1.CreateProceedingRequest
+	17, // 54: casebridge.v1.ProceedingService.GetProceeding:input_type -> casebridge.v1.GetProceedingRequest
+	19, // 55: casebridge.v1.ProceedingService.ListProceedings:input_type -> casebridge.v1.ListProceedingsRequest
+	21, // 56: casebridge.v1.ProceedingService.UpdateProceeding:input_type -> casebridge.v1.UpdateProceedingRequest
+	23, // 57: casebridge.v1.ProceedingService.AdvanceStage:input_type -> casebridge.v1.AdvanceStageRequest
+	25, // 58: casebridge.v1.ProceedingService.RecordOutcome:input_type -> casebridge.v1.RecordOutcomeRequest
+	27, // 59: casebridge.v1.ProceedingService.AddHearing:input_type -> casebridge.v1.AddHearingRequest
+	29, // 60: casebridge.v1.ProceedingService.UpdateHearing:input_type -> casebridge.v1.UpdateHearingRequest
+	31, // 61: casebridge.v1.ProceedingService.CancelHearing:input_type -> casebridge.v1.CancelHearingRequest
+	33, // 62: casebridge.v1.ProceedingService.ListHearings:input_type -> casebridge.v1.ListHearingsRequest
+	35, // 63: casebridge.v1.ProceedingService.AddDeadline:input_type -> casebridge.v1.AddDeadlineRequest
+	37, // 64: casebridge.v1.ProceedingService.UpdateDeadline:input_type -> casebridge.v1.UpdateDeadlineRequest
+	39, // 65: casebridge.v1.ProceedingService.CancelDeadline:input_type -> casebridge.v1.CancelDeadlineRequest
+	41, // 66: casebridge.v1.ProceedingService.ListDeadlines:input_type -> casebridge.v1.ListDeadlinesRequest
+	43, // 67: casebridge.v1.ProceedingService.ListUpcoming:input_type -> casebridge.v1.ListUpcomingRequest
+	16, // 68: casebridge.v1.ProceedingService.CreateProceeding:output_type -> casebridge.v1.CreateProceedingResponse
+	18, // 69: casebridge.v1.ProceedingService.GetProceeding:output_type -> casebridge.v1.GetProceedingResponse
+	20, // 70: casebridge.v1.ProceedingService.ListProceedings:output_type -> casebridge.v1.ListProceedingsResponse
+	22, // 71: casebridge.v1.ProceedingService.UpdateProceeding:output_type -> casebridge.v1.UpdateProceedingResponse
+	24, // 72: casebridge.v1.ProceedingService.AdvanceStage:output_type -> casebridge.v1.AdvanceStageResponse
+	26, // 73: casebridge.v1.ProceedingService.RecordOutcome:output_type -> casebridge.v1.RecordOutcomeResponse
+	28, // 74: casebridge.v1.ProceedingService.AddHearing:output_type -> casebridge.v1.AddHearingResponse
+	30, // 75: casebridge.v1.ProceedingService.UpdateHearing:output_type -> casebridge.v1.UpdateHearingResponse
+	32, // 76: casebridge.v1.ProceedingService.CancelHearing:output_type -> casebridge.v1.CancelHearingResponse
+	34, // 77: casebridge.v1.ProceedingService.ListHearings:output_type -> casebridge.v1.ListHearingsResponse
+	36, // 78: casebridge.v1.ProceedingService.AddDeadline:output_type -> casebridge.v1.AddDeadlineResponse
+	38, // 79: casebridge.v1.ProceedingService.UpdateDeadline:output_type -> casebridge.v1.UpdateDeadlineResponse
+	40, // 80: casebridge.v1.ProceedingService.CancelDeadline:output_type -> casebridge.v1.CancelDeadlineResponse
+	42, // 81: casebridge.v1.ProceedingService.ListDeadlines:output_type -> casebridge.v1.ListDeadlinesResponse
+	44, // 82: casebridge.v1.ProceedingService.ListUpcoming:output_type -> casebridge.v1.ListUpcomingResponse
+	68, // [68:83] is the sub-list for method output_type
+	53, // [53:68] is the sub-list for method input_type
+	53, // [53:53] is the sub-list for extension type_name
+	53, // [53:53] is the sub-list for extension extendee
+	0,  // [0:53] is the sub-list for field type_name
 }
 
 func init() { file_casebridge_v1_proceeding_service_proto_init() }

@@ -767,7 +767,9 @@ type ReferralEvent struct {
 	// The case's status after the change.
 	CaseStatus CaseStatus `protobuf:"varint,5,opt,name=case_status,json=caseStatus,proto3,enum=casebridge.v1.CaseStatus" json:"case_status,omitempty"`
 	// When the change happened.
-	EventTime     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
+	EventTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
+	// The owner's reference of the case, e.g. "SHA-2026-0042".
+	CaseReference string `protobuf:"bytes,7,opt,name=case_reference,json=caseReference,proto3" json:"case_reference,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -842,6 +844,13 @@ func (x *ReferralEvent) GetEventTime() *timestamppb.Timestamp {
 		return x.EventTime
 	}
 	return nil
+}
+
+func (x *ReferralEvent) GetCaseReference() string {
+	if x != nil {
+		return x.CaseReference
+	}
+	return ""
 }
 
 // CreateReferralRequest names the case, the receiver, the service and the
@@ -2003,7 +2012,7 @@ const file_casebridge_v1_referral_service_proto_rawDesc = "" +
 	"\x15owner_organization_id\x18\x03 \x01(\tR\x13ownerOrganizationId\x12:\n" +
 	"\vcase_status\x18\x04 \x01(\x0e2\x19.casebridge.v1.CaseStatusR\n" +
 	"caseStatus\x12<\n" +
-	"\treferrals\x18\x05 \x03(\v2\x1e.casebridge.v1.ReferralSummaryR\treferrals\"\xa9\x02\n" +
+	"\treferrals\x18\x05 \x03(\v2\x1e.casebridge.v1.ReferralSummaryR\treferrals\"\xd0\x02\n" +
 	"\rReferralEvent\x12\x16\n" +
 	"\x06cursor\x18\x01 \x01(\tR\x06cursor\x124\n" +
 	"\x04type\x18\x02 \x01(\x0e2 .casebridge.v1.ReferralEventTypeR\x04type\x12:\n" +
@@ -2012,7 +2021,8 @@ const file_casebridge_v1_referral_service_proto_rawDesc = "" +
 	"\vcase_status\x18\x05 \x01(\x0e2\x19.casebridge.v1.CaseStatusR\n" +
 	"caseStatus\x129\n" +
 	"\n" +
-	"event_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\"\x8e\x03\n" +
+	"event_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x12%\n" +
+	"\x0ecase_reference\x18\a \x01(\tR\rcaseReference\"\x8e\x03\n" +
 	"\x15CreateReferralRequest\x12!\n" +
 	"\acase_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x06caseId\x129\n" +
 	"\x12to_organization_id\x18\x02 \x01(\tB\v\xbaH\br\x06\x10\x01\x18?(?R\x10toOrganizationId\x12@\n" +
