@@ -49,6 +49,9 @@ func (s *Service) AddHearing(ctx context.Context, req *casebridgev1.AddHearingRe
 	if h.Status == casebridgev1.HearingStatus_HEARING_STATUS_UNSPECIFIED {
 		h.Status = hearingScheduled
 	}
+	if err := checkScheduledAhead(h, s.now()); err != nil {
+		return nil, err
+	}
 	var requestID *string
 	if req.GetRequestId() != "" {
 		requestID = &req.RequestId
@@ -206,6 +209,13 @@ func (s *Service) UpdateHearing(ctx context.Context, req *casebridgev1.UpdateHea
 				}
 			}
 		}
+		if slices.Contains(paths, "start_time") || slices.Contains(paths, "status") {
+			// A scheduled hearing whose day has come stays as it is; only
+			// a change may not put one in the past.
+			if err := checkScheduledAhead(h, s.now()); err != nil {
+				return err
+			}
+		}
 		if err := s.saveHearing(ctx, tx, h, s.now()); err != nil {
 			return err
 		}
@@ -275,4 +285,21 @@ func (s *Service) CancelHearing(ctx context.Context, req *casebridgev1.CancelHea
 
 func hearingWord(st casebridgev1.HearingStatus) string {
 	return strings.ToLower(strings.TrimPrefix(st.String(), "HEARING_STATUS_"))
+}
+
+// pastGrace tolerates clocks a little apart (the client's "now" and ours)
+// before a hearing counts as in the past.
+const pastGrace = 5 * time.Minute
+
+// checkScheduledAhead refuses a hearing scheduled for a time already past:
+// it would sit in no calendar and be silently wrong. One that took place
+// is recorded as held (or postponed). This is the rule for every client;
+// casectl also refuses it before asking, and refuses a wall-clock time
+// that daylight saving skips at the court (the API takes instants, which
+// have no such gap).
+func checkScheduledAhead(h *hearingRow, now time.Time) error {
+	if h.Status == hearingScheduled && h.Start.Before(now.Add(-pastGrace)) {
+		return rpcerr.InvalidArgument("hearing.start_time", "%s is in the past, so it cannot be scheduled: record a hearing that took place with status held (or postponed)", h.Start.Format(time.RFC3339))
+	}
+	return nil
 }
