@@ -49,9 +49,12 @@ var limitOf = map[string]string{
 // limitSource marks the rows limit 3 writes, so they are removed after it.
 const limitSource = "loadharness-limit"
 
-// readCaseSQL is what GetCase reads of one case, in one round trip.
-var readCaseSQL = `SELECT c.class, c.ciphertext, ` + caseaccess.SharesColumn("cases") + `, ` + caseColumns + `
-	FROM cases LEFT JOIN case_secrets c ON c.case_id = cases.id WHERE cases.id = $1`
+// readCaseSQL is what GetCase reads of one case, in one round trip and
+// one row: its columns, its sharing and its ciphertexts (as arrays).
+var readCaseSQL = `SELECT s.classes, s.cts, ` + caseaccess.SharesColumn("cases") + `, ` + caseColumns + `
+	FROM cases, LATERAL (SELECT array_agg(c.class ORDER BY c.class) AS classes, array_agg(c.ciphertext ORDER BY c.class) AS cts
+		FROM case_secrets c WHERE c.case_id = cases.id) s
+	WHERE cases.id = $1`
 
 // pageSQL is ListCases's keyset page (first page, optional status filter).
 var pageSQL = `SELECT ` + caseColumns + ` FROM cases c
@@ -131,11 +134,15 @@ func readCase(ctx context.Context, q interface {
 	if err != nil {
 		return err
 	}
-	n := 0
+	n, classes := 0, 0
 	for rows.Next() {
-		if _, err := rows.Values(); err != nil {
+		vals, err := rows.Values()
+		if err != nil {
 			rows.Close()
 			return err
+		}
+		if cts, ok := vals[1].([]any); ok {
+			classes = len(cts)
 		}
 		n++
 	}
@@ -143,8 +150,8 @@ func readCase(ctx context.Context, q interface {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if n < 4 {
-		return fmt.Errorf("case %s: %d rows, want one per class", id, n)
+	if n != 1 || classes != 4 {
+		return fmt.Errorf("case %s: %d rows and %d ciphertexts, want 1 and 4", id, n, classes)
 	}
 	return nil
 }

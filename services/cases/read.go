@@ -53,8 +53,10 @@ func (s *Service) ownerAccess(p authz.Principal, org string) authz.Access {
 }
 
 // render turns a row into the API message: plain attributes, the classes
-// acc allows decrypted (FULL view only), the rest listed as redacted.
-func (s *Service) render(ctx context.Context, q db.Querier, acc authz.Access, r *caseRow, view casebridgev1.CaseView) (*casebridgev1.Case, error) {
+// acc allows decrypted (FULL view only), the rest listed as redacted. The
+// classes in known (at most one map) are not decrypted but taken from it:
+// a change that has them in clear already.
+func (s *Service) render(ctx context.Context, q db.Querier, acc authz.Access, r *caseRow, view casebridgev1.CaseView, known ...map[casebridgev1.DataClass]proto.Message) (*casebridgev1.Case, error) {
 	out := r.toProto()
 	var readable []casebridgev1.DataClass
 	for _, c := range dataclass.All {
@@ -67,7 +69,7 @@ func (s *Service) render(ctx context.Context, q db.Querier, acc authz.Access, r 
 			out.RedactedClasses = append(out.RedactedClasses, c)
 		}
 	}
-	if _, err := s.decryptInto(ctx, q, r, readable, out); err != nil {
+	if _, err := s.decryptInto(ctx, q, r, readable, out, known...); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -73,51 +73,47 @@ func getCase(ctx context.Context, q db.Querier, id string, lock bool) (*caseRow,
 	return r, nil
 }
 
+// sealedCaseSQL loads a case row with its ciphertexts and its sharing as
+// one row: the ciphertexts as parallel arrays, so the case's columns are
+// sent, scanned and the sharing computed once, not once per class.
+var sealedCaseSQL = `SELECT s.classes, s.cts, ` + caseaccess.SharesColumn("cases") + `, ` + caseColumns + `
+	FROM cases, LATERAL (SELECT array_agg(c.class ORDER BY c.class) AS classes, array_agg(c.ciphertext ORDER BY c.class) AS cts
+		FROM case_secrets c WHERE c.case_id = cases.id) s
+	WHERE cases.id = $1`
+
 // getCaseSealed loads a case row together with its ciphertexts, in one
 // round trip: the hot path of a full read.
 func getCaseSealed(ctx context.Context, q db.Querier, id string) (*caseRow, error) {
-	rows, err := q.Query(ctx, `SELECT c.class, c.ciphertext, `+caseaccess.SharesColumn("cases")+`,
-			`+caseColumns+`
-		FROM cases LEFT JOIN case_secrets c ON c.case_id = cases.id WHERE cases.id = $1`, id)
+	var classes []int16
+	var cts [][]byte
+	var shares string
+	r, err := scanCase(prefixedRow{row: q.QueryRow(ctx, sealedCaseSQL, id), dest: []any{&classes, &cts, &shares}})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, caseNotFound(id)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load case %s: %w", id, err)
 	}
-	defer rows.Close()
-	var r *caseRow
-	secrets := map[casebridgev1.DataClass][]byte{}
-	for rows.Next() {
-		var class *int16
-		var ct []byte
-		var shares string
-		row, err := scanCase(prefixedRow{rows: rows, dest: []any{&class, &ct, &shares}})
-		if err != nil {
-			return nil, fmt.Errorf("load case %s: %w", id, err)
-		}
-		if row.shares, err = caseaccess.DecodeShares(shares); err != nil {
-			return nil, fmt.Errorf("load case %s: %w", id, err)
-		}
-		r = row
-		if class != nil {
-			secrets[casebridgev1.DataClass(*class)] = ct
-		}
+	if len(classes) != len(cts) {
+		return nil, fmt.Errorf("load case %s: %d classes for %d ciphertexts", id, len(classes), len(cts))
 	}
-	if err := rows.Err(); err != nil {
+	if r.shares, err = caseaccess.DecodeShares(shares); err != nil {
 		return nil, fmt.Errorf("load case %s: %w", id, err)
 	}
-	if r == nil {
-		return nil, caseNotFound(id)
+	r.secrets = make(map[casebridgev1.DataClass][]byte, len(classes))
+	for i, c := range classes {
+		r.secrets[casebridgev1.DataClass(c)] = cts[i]
 	}
-	r.secrets = secrets
 	return r, nil
 }
 
 // prefixedRow scans leading extra columns into dest before the case columns.
 type prefixedRow struct {
-	rows pgx.Rows
+	row  pgx.Row
 	dest []any
 }
 
-func (p prefixedRow) Scan(dest ...any) error { return p.rows.Scan(append(p.dest, dest...)...) }
+func (p prefixedRow) Scan(dest ...any) error { return p.row.Scan(append(p.dest, dest...)...) }
 
 // caseByRequestID finds a case created earlier with the same request id.
 func caseByRequestID(ctx context.Context, q db.Querier, org, requestID string) (*caseRow, error) {

@@ -71,6 +71,7 @@ func (s *Service) UpdateCase(ctx context.Context, req *casebridgev1.UpdateCaseRe
 	}
 	var out *caseRow
 	var acc authz.Access
+	var changed map[casebridgev1.DataClass]proto.Message
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		acc, err = s.access(ctx, tx, p, id, "case", "update", true)
 		if err != nil {
@@ -86,7 +87,7 @@ func (s *Service) UpdateCase(ctx context.Context, req *casebridgev1.UpdateCaseRe
 		if err := checkEtag(r, req.GetEtag(), true); err != nil {
 			return err
 		}
-		if err := s.applyMask(ctx, tx, p, acc, r, req.GetCase(), mask); err != nil {
+		if changed, err = s.applyMask(ctx, tx, p, acc, r, req.GetCase(), mask); err != nil {
 			return err
 		}
 		out = r
@@ -98,7 +99,9 @@ func (s *Service) UpdateCase(ctx context.Context, req *casebridgev1.UpdateCaseRe
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.render(ctx, s.pool, acc, out, casebridgev1.CaseView_CASE_VIEW_FULL)
+	// The classes just written are answered from their new values in
+	// clear, so that no class is decrypted twice.
+	c, err := s.render(ctx, s.pool, acc, out, casebridgev1.CaseView_CASE_VIEW_FULL, changed)
 	if err != nil {
 		return nil, err
 	}
@@ -110,8 +113,10 @@ func (s *Service) UpdateCase(ctx context.Context, req *casebridgev1.UpdateCaseRe
 	return &casebridgev1.UpdateCaseResponse{Case: c}, nil
 }
 
-// applyMask copies the masked parts of in onto r, re-sealing every class it touches.
-func (s *Service) applyMask(ctx context.Context, tx pgx.Tx, p authz.Principal, acc authz.Access, r *caseRow, in *casebridgev1.Case, mask []maskPath) error {
+// applyMask copies the masked parts of in onto r, re-sealing every class it
+// touches, and returns the touched classes' new values (nil for a class
+// left empty, hence deleted).
+func (s *Service) applyMask(ctx context.Context, tx pgx.Tx, p authz.Principal, acc authz.Access, r *caseRow, in *casebridgev1.Case, mask []maskPath) (map[casebridgev1.DataClass]proto.Message, error) {
 	var classes []casebridgev1.DataClass
 	for _, mp := range mask {
 		if mp.class == casebridgev1.DataClass_DATA_CLASS_UNSPECIFIED {
@@ -120,26 +125,27 @@ func (s *Service) applyMask(ctx context.Context, tx pgx.Tx, p authz.Principal, a
 		}
 		name := string(dataclass.Name(mp.class))
 		if !s.authz.Allowed(p, acc.Org, name, authz.ActWrite) {
-			return rpcerr.PermissionDenied("your role may not change %s data", name)
+			return nil, rpcerr.PermissionDenied("your role may not change %s data", name)
 		}
 		if !slices.Contains(classes, mp.class) {
 			classes = append(classes, mp.class)
 		}
 	}
 	if len(classes) == 0 {
-		return nil
+		return nil, nil
 	}
 	// Current values of the touched classes, so that a field-level mask keeps the other fields.
 	current := &casebridgev1.Case{}
 	if _, err := s.decryptInto(ctx, tx, r, classes, current); err != nil {
-		return err
+		return nil, err
 	}
 	key, err := s.writeKey(ctx, tx, r)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer key.Wipe()
 	sealed := map[casebridgev1.DataClass][]byte{}
+	changed := make(map[casebridgev1.DataClass]proto.Message, len(classes))
 	for _, c := range classes {
 		msg := getClass(current, c)
 		if msg == nil {
@@ -152,17 +158,22 @@ func (s *Service) applyMask(ctx context.Context, tx pgx.Tx, p authz.Principal, a
 		}
 		if proto.Size(msg) == 0 {
 			r.ClassesPresent &^= dataclass.Bit(c)
+			changed[c] = nil
 			if err := deleteSecret(ctx, tx, r.ID, c); err != nil {
-				return err
+				return nil, err
 			}
 			continue
 		}
 		if sealed[c], err = sealClass(key, r.ID, c, msg); err != nil {
-			return err
+			return nil, err
 		}
+		changed[c] = msg
 		r.ClassesPresent |= dataclass.Bit(c)
 	}
-	return putSecrets(ctx, tx, r.ID, sealed)
+	if err := putSecrets(ctx, tx, r.ID, sealed); err != nil {
+		return nil, err
+	}
+	return changed, nil
 }
 
 // maskClasses lists the sensitive classes a mask touches.
