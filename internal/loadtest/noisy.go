@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/casebridge/casebridge/internal/limits"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -66,8 +69,17 @@ func runNoisy(ctx context.Context, cfg *Config, main *env, dbURL, dataDir string
 	}
 	defer closeEnv()
 	e.full = main.full
+	// The attacker is another client: a connection of its own, as it
+	// would be from another machine, so that what the bystander measures
+	// is the server, not one HTTP/2 connection shared with the flood.
+	hostileEnv, closeHostile, err := newEnv(ctx, cfg, srv.addr, dbURL, dataDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer closeHostile()
+	hostileEnv.full = main.full
 	srv.mem.start()
-	wt := &watch{mem: srv.mem, ctx: ctx}
+	wt := &watch{mem: srv.mem, cpu: &cpuMeter{serverPID: srv.pid, pool: e.meta}, admin: srv.admin, ctx: ctx}
 	bystander := func(name string) Result {
 		return runOpen(ctx, name, bystanderWorkers, bystanderRate, cfg.Warmup, cfg.Duration, wt, e.getCase)
 	}
@@ -75,13 +87,26 @@ func runNoisy(ctx context.Context, cfg *Config, main *env, dbURL, dataDir string
 	quiet := bystander(WNoisyQuiet)
 	results := []Result{quiet}
 	var notes []string
-	for _, a := range e.attacks() {
+	for _, a := range hostileEnv.attacks() {
 		if ctx.Err() != nil {
 			break
 		}
 		logf("noisy neighbour: during %s", a.name)
 		var hostile Result
 		var wg sync.WaitGroup
+		if cfg.ProfileDir != "" && srv.admin != "" {
+			// Where the server's goroutines wait during the attack: three
+			// goroutine profiles in the measured window.
+			n := len(results)
+			wg.Go(func() {
+				time.Sleep(cfg.Warmup)
+				for k := range 3 {
+					time.Sleep(cfg.Duration / 4)
+					_ = fetchProfile(ctx, srv.admin, "goroutine", "?debug=1",
+						filepath.Join(cfg.ProfileDir, fmt.Sprintf("noisy-%d-goroutines-%d.txt", n, k)))
+				}
+			})
+		}
 		wg.Go(func() {
 			hostile = runClosed(ctx, noisyPrefix+"attacker "+a.name, attackers, cfg.Warmup, cfg.Duration, nil, a.op)
 		})
@@ -96,8 +121,15 @@ func runNoisy(ctx context.Context, cfg *Config, main *env, dbURL, dataDir string
 		if ratio > 3 || by.Errors > 0 {
 			verdict = "MISS"
 		}
-		notes = append(notes, fmt.Sprintf("noisy neighbour, %s: bystander p99 %.2f ms vs %.2f ms alone (%.1f×, goal ≤ 3×: %s), %d bystander errors; the attacker got %.0f/s through and %d refusals",
-			a.name, by.P99Ms, quiet.P99Ms, ratio, verdict, by.Errors, hostile.RPS, hostile.Errors))
+		cpu := ""
+		if c := by.CPU; c != nil {
+			// Where the bystander's time went when it was not the server's:
+			// a machine with no core left queues every call.
+			cpu = fmt.Sprintf("; the machine was %.2f of %d cores busy (server %.2f, PostgreSQL %.2f, this harness with the attacker's client %.2f, other processes %.2f)",
+				c.MachineCores, runtime.NumCPU(), c.ServerCores, c.PostgresCores, c.HarnessCores, c.OtherCores)
+		}
+		notes = append(notes, fmt.Sprintf("noisy neighbour, %s: bystander p99 %.2f ms vs %.2f ms alone (%.1f×, goal ≤ 3×: %s), %d bystander errors; the attacker got %.0f/s through and %d refusals%s",
+			a.name, by.P99Ms, quiet.P99Ms, ratio, verdict, by.Errors, hostile.RPS, hostile.Errors, cpu))
 	}
 	return results, notes, nil
 }
