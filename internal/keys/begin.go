@@ -93,6 +93,7 @@ func (m *Manager) beginRotation(ctx context.Context, q db.Querier, orgID string,
 		return Rotation{}, err
 	}
 	recorded = true
+	m.keyringChanged(orgID, []string{info.ID}, nil)
 	m.log.Info("organisation key rotation started",
 		"organization_id", orgID, "rotation_id", rot.ID, "retiring_key_id", oldKeyID,
 		"new_key_id", info.ID, "extended", found)

@@ -103,6 +103,7 @@ func (m *Manager) finishRotation(ctx context.Context, id string) (stepOutcome, e
 	if finishedHere {
 		m.log.Info("organisation key rotation finished",
 			"organization_id", rot.orgID, "rotation_id", id, "destroyed_key_ids", destroyed)
+		m.keyringChanged(rot.orgID, nil, destroyed)
 		if len(rot.unowned) > 0 {
 			m.log.Warn("retired organisation keys kept: their files name no organisation",
 				"organization_id", rot.orgID, "rotation_id", id, "kept_key_ids", rot.unowned)

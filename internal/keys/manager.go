@@ -63,6 +63,8 @@ type Manager struct {
 	maxRetries int
 	afterBatch func() // called after each committed rotation batch
 	unwraps    atomic.Int64
+	// changes counts the key files this server created and destroyed.
+	changes keyringChanges
 	// rotationNotices counts the rotation notifications dispatched, so a
 	// test can wait until one has been acted on.
 	rotationNotices atomic.Int64

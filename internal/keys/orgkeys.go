@@ -77,7 +77,7 @@ func (m *Manager) EnsureOrgKey(ctx context.Context, q db.Querier, orgID string) 
 			m.destroyUnused(info.ID)
 			return err
 		}
-		m.log.Info("organisation key created", "organization_id", orgID, "key_id", info.ID)
+		m.keyringChanged(orgID, []string{info.ID}, nil)
 		return nil
 	})
 	if err != nil {

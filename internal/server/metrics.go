@@ -8,7 +8,8 @@ import (
 )
 
 // registerGauges exports what is read at scrape time: the pool, the audit
-// queue, the key cache and the rotations in progress.
+// queue, the key cache, the rotations in progress and the keyring's last
+// change.
 func (s *Server) registerGauges() {
 	m := s.metrics
 	m.Pool("main", s.pool)
@@ -35,4 +36,22 @@ func (s *Server) registerGauges() {
 		progress(func(p keys.Progress) int64 { return p.Done }))
 	m.Gauge("casebridge_key_rotation_total", "Case keys the rotations in progress have to re-wrap.",
 		progress(func(p keys.Progress) int64 { return p.Total }))
+
+	// When to take a new keyring backup: a backup older than the keyring's
+	// last change lacks a key the database needs or keeps a destroyed one.
+	m.Counter("casebridge_keyring_keys_created_total", "Organisation key files this server created (each needs a new keyring backup).",
+		func() float64 { return float64(s.keys.KeyringChanges().Created) })
+	m.Counter("casebridge_keyring_keys_destroyed_total", "Organisation key files this server destroyed (older keyring backups still hold them).",
+		func() float64 { return float64(s.keys.KeyringChanges().Destroyed) })
+	m.Gauge("casebridge_keyring_changed_timestamp_seconds",
+		"When an organisation key was last created or destroyed, by any server (Unix time; 0 if never): keyring backups older than this are stale.",
+		func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			at, err := s.keys.KeyringChangedAt(ctx)
+			if err != nil || at.IsZero() {
+				return 0
+			}
+			return float64(at.UnixMicro()) / 1e6
+		})
 }

@@ -146,7 +146,16 @@ func TestMetricsAfterAStoryCarryNoCaseData(t *testing.T) {
 			t.Errorf("%s = %v, want > 0", name, got)
 		}
 	}
-	for _, name := range []string{"casebridge_audit_queue_depth", "casebridge_key_cache_misses_total", "casebridge_consent_sweeps_total", "casebridge_key_rotations_running", "casebridge_key_rotation_total", "go_goroutines"} {
+	// The demo world's keys were created by this server at start-up: the
+	// keyring has changed since any backup, and the metrics say when.
+	if got := value(fams, "casebridge_keyring_changed_timestamp_seconds", nil); got < float64(time.Now().Add(-time.Hour).Unix()) {
+		t.Errorf("casebridge_keyring_changed_timestamp_seconds = %v, want the time the demo keys were made", got)
+	}
+	if got := value(fams, "casebridge_keyring_keys_created_total", nil); got < 4 {
+		t.Errorf("casebridge_keyring_keys_created_total = %v, want one per demo organisation", got)
+	}
+	for _, name := range []string{"casebridge_audit_queue_depth", "casebridge_key_cache_misses_total", "casebridge_consent_sweeps_total", "casebridge_key_rotations_running", "casebridge_key_rotation_total",
+		"casebridge_keyring_keys_destroyed_total", "go_goroutines"} {
 		if fams[name] == nil {
 			t.Errorf("%s missing", name)
 		}
