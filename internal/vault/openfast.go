@@ -1,7 +1,6 @@
 package vault
 
 import (
-	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -63,6 +62,8 @@ func openFast(fk *fieldKey, ciphertext []byte) (plaintext []byte, ok bool) {
 		!expect(string(fk.class)) || !expect("\n") {
 		return nil, false
 	}
+	m := getMacState()
+	defer m.put()
 	// The body: one full line of 64 characters and a short one.
 	const bodyLen = bodyB64Len + 2 // two newlines
 	if len(ciphertext)-pos < bodyLen+len("--- ")+macB64Len+1 {
@@ -72,11 +73,9 @@ func openFast(fk *fieldKey, ciphertext []byte) (plaintext []byte, ok bool) {
 	if b[bodyFirstLineLen] != '\n' || b[bodyLen-1] != '\n' {
 		return nil, false
 	}
-	var b64 [bodyB64Len]byte
-	copy(b64[:], b[:bodyFirstLineLen])
-	copy(b64[bodyFirstLineLen:], b[bodyFirstLineLen+1:bodyLen-1])
-	var body [fieldStanzaBodySize]byte
-	if n, err := ageB64.Decode(body[:], b64[:]); err != nil || n != fieldStanzaBodySize {
+	copy(m.b64[:], b[:bodyFirstLineLen])
+	copy(m.b64[bodyFirstLineLen:], b[bodyFirstLineLen+1:bodyLen-1])
+	if n, err := ageB64.Decode(m.body[:], m.b64[:]); err != nil || n != fieldStanzaBodySize {
 		return nil, false
 	}
 	pos += bodyLen
@@ -84,8 +83,7 @@ func openFast(fk *fieldKey, ciphertext []byte) (plaintext []byte, ok bool) {
 	if !expect("--- ") {
 		return nil, false
 	}
-	var mac [ageMACSize]byte
-	if n, err := ageB64.Decode(mac[:], ciphertext[pos:pos+macB64Len]); err != nil || n != ageMACSize {
+	if n, err := ageB64.Decode(m.mac[:], ciphertext[pos:pos+macB64Len]); err != nil || n != ageMACSize {
 		return nil, false
 	}
 	pos += macB64Len
@@ -94,22 +92,14 @@ func openFast(fk *fieldKey, ciphertext []byte) (plaintext []byte, ok bool) {
 	}
 
 	// The file key, then the header's MAC under it.
-	nonce, sealed := body[:chacha20poly1305.NonceSizeX], body[chacha20poly1305.NonceSizeX:]
-	var fileKeyBuf [ageFileKeySize]byte
-	fileKey, err := fk.aead.Open(fileKeyBuf[:0], nonce, sealed, fk.aad)
+	nonce, sealed := m.body[:chacha20poly1305.NonceSizeX], m.body[chacha20poly1305.NonceSizeX:]
+	fileKey, err := fk.aead.Open(m.fileKey[:0], nonce, sealed, fk.aad)
 	if err != nil {
 		return nil, false
 	}
-	defer clear(fileKeyBuf[:])
-	macKey, err := hkdf.Key(sha256.New, fileKey, nil, "header", sha256.Size)
-	if err != nil {
-		return nil, false
-	}
-	h := hmac.New(sha256.New, macKey)
-	clear(macKey)
-	h.Write(ciphertext[:macEnd])
-	var sum [sha256.Size]byte
-	if !hmac.Equal(h.Sum(sum[:0]), mac[:]) {
+	m.hkdfSHA256(&m.macKey, fileKey, nil, "header")
+	m.hmacSHA256(&m.sum, m.macKey[:], ciphertext[:macEnd])
+	if !hmac.Equal(m.sum[:], m.mac[:]) {
 		return nil, false
 	}
 
@@ -117,16 +107,12 @@ func openFast(fk *fieldKey, ciphertext []byte) (plaintext []byte, ok bool) {
 	if len(ciphertext)-pos < ageNonceSize {
 		return nil, false
 	}
-	streamKey, err := hkdf.Key(sha256.New, fileKey, ciphertext[pos:pos+ageNonceSize], "payload", chacha20poly1305.KeySize)
+	m.hkdfSHA256(&m.streamKey, fileKey, ciphertext[pos:pos+ageNonceSize], "payload")
+	aead, err := chacha20poly1305.New(m.streamKey[:])
 	if err != nil {
 		return nil, false
 	}
-	aead, err := chacha20poly1305.New(streamKey)
-	clear(streamKey)
-	if err != nil {
-		return nil, false
-	}
-	return openStream(aead, ciphertext[pos+ageNonceSize:])
+	return openStream(aead, &m.nonce, ciphertext[pos+ageNonceSize:])
 }
 
 // openStream decrypts an age STREAM payload, every chunk authenticated and
@@ -134,7 +120,7 @@ func openFast(fk *fieldKey, ciphertext []byte) (plaintext []byte, ok bool) {
 // has an empty chunk.
 func openStream(aead interface {
 	Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error)
-}, payload []byte) ([]byte, bool) {
+}, nonce *[chacha20poly1305.NonceSize]byte, payload []byte) ([]byte, bool) {
 	const encChunk = ageChunkSize + ageChunkOverhead
 	chunks := (len(payload) + encChunk - 1) / encChunk
 	if chunks == 0 {
@@ -145,7 +131,7 @@ func openStream(aead interface {
 		return nil, false
 	}
 	out := make([]byte, 0, size)
-	var nonce [chacha20poly1305.NonceSize]byte
+	clear(nonce[:])
 	for i := range chunks {
 		chunk := payload[i*encChunk : min((i+1)*encChunk, len(payload))]
 		binary.BigEndian.PutUint64(nonce[3:11], uint64(i))
