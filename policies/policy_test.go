@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/policies"
 )
 
@@ -64,7 +65,7 @@ var want = map[string][]string{
 }
 
 // wantReadable is what each role may read of a case of its own organisation.
-var wantReadable = map[string][]string{
+var wantReadable = map[string][]dataclass.Class{
 	"caseworker":    {"identity", "contact", "care", "legal"},
 	"supervisor":    {"identity", "contact", "care", "legal"},
 	"lawyer":        {"identity", "contact", "legal"},
@@ -106,8 +107,8 @@ func universe(t *testing.T, e *authz.Engine) []string {
 			set[p] = true
 		}
 	}
-	for _, c := range authz.DataClasses {
-		set[c+":read"], set[c+":write"] = true, true
+	for _, c := range dataclass.All {
+		set[string(c)+":read"], set[string(c)+":write"] = true, true
 	}
 	out := make([]string, 0, len(set))
 	for p := range set {

@@ -12,6 +12,7 @@ import (
 	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/authn"
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/requestid"
 	"github.com/casebridge/casebridge/internal/testdb"
 )
@@ -50,7 +51,7 @@ func benchmarkReads(b *testing.B, grouped bool) {
 		ctx = authz.WithPrincipal(ctx, authz.Principal{Subject: "bench", Memberships: map[string][]string{"org": {"caseworker"}}})
 		caseID := uuid.NewString()
 		for pb.Next() {
-			if err := rec.Read(ctx, "org", caseID, []string{"identity", "contact"}); err != nil {
+			if err := rec.Read(ctx, "org", caseID, []dataclass.Class{"identity", "contact"}); err != nil {
 				b.Error(err)
 				return
 			}
@@ -96,7 +97,7 @@ func BenchmarkChainLink(b *testing.B) {
 		for range 50 {
 			wg.Go(func() {
 				for range 20 {
-					if err := rec.Read(call, "org", uuid.NewString(), []string{"identity"}); err != nil {
+					if err := rec.Read(call, "org", uuid.NewString(), []dataclass.Class{"identity"}); err != nil {
 						b.Error(err)
 						return
 					}

@@ -84,6 +84,20 @@ func SetCase(ctx context.Context, caseID string) {
 	}
 }
 
+// Concerns names the case a call is about ("" when not yet known), and the
+// organisation the caller acts for once it is known, so that the
+// interceptor's event of a failed call carries them even when the request
+// named neither (a referral, proceeding or claim id). It does nothing
+// outside an audited call.
+func Concerns(ctx context.Context, org, caseID string) {
+	if caseID != "" {
+		SetCase(ctx, caseID)
+	}
+	if org != "" {
+		SetOrg(ctx, org)
+	}
+}
+
 // capturePrincipal keeps the roles resolved by the authorization
 // interceptor (which runs after ours, so only a handler's context has
 // them). c.mu is held.

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/testdb"
 )
@@ -34,7 +35,7 @@ func recordSome(t *testing.T, pool *pgxpool.Pool, rec *Recorder, n int) []string
 	for i := range n {
 		id := uuid.NewString()
 		ctx := callCtx("u"+string(rune('a'+i%26)), getCase, map[string][]string{"org": {"caseworker"}})
-		if err := rec.Read(ctx, "", id, []string{"identity"}); err != nil {
+		if err := rec.Read(ctx, "", id, []dataclass.Class{"identity"}); err != nil {
 			t.Fatal(err)
 		}
 		cases = append(cases, id)
@@ -66,7 +67,7 @@ func TestFiftyConcurrentWritersLeaveAValidChain(t *testing.T) {
 				ctx := callCtx("writer", "/casebridge.v1.CaseService/UpdateCase", map[string][]string{"org": {"caseworker"}})
 				caseID := uuid.NewString()
 				if r%2 == 0 {
-					if err := rec.Read(ctx, "org", caseID, []string{"contact"}); err != nil {
+					if err := rec.Read(ctx, "org", caseID, []dataclass.Class{"contact"}); err != nil {
 						errs <- err
 						return
 					}
@@ -77,7 +78,7 @@ func TestFiftyConcurrentWritersLeaveAValidChain(t *testing.T) {
 					errs <- err
 					return
 				}
-				if err := rec.InTx(ctx, tx, "org", caseID, []string{"care"}); err != nil {
+				if err := rec.InTx(ctx, tx, "org", caseID, []dataclass.Class{"care"}); err != nil {
 					errs <- err
 					return
 				}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/casebridge/casebridge/internal/authn"
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/requestid"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/testdb"
@@ -78,7 +79,7 @@ func TestRolledBackChangeLeavesTheFailureEvent(t *testing.T) {
 			return nil, err
 		}
 		defer tx.Rollback(context.Background()) //nolint:errcheck
-		if err := rec.InTx(ctx, tx, "shelter-a", caseID, []string{"care"}); err != nil {
+		if err := rec.InTx(ctx, tx, "shelter-a", caseID, []dataclass.Class{"care"}); err != nil {
 			return nil, err
 		}
 		return nil, rpcerr.FailedPrecondition("the case is closed") // the transaction rolls back
@@ -123,7 +124,7 @@ func TestDeniedByAuthorizationIsAudited(t *testing.T) {
 	handled := false
 	handler := func(ctx context.Context, req any) (any, error) {
 		handled = true
-		if err := rec.Read(ctx, "shelter-a", caseID, []string{"identity"}); err != nil {
+		if err := rec.Read(ctx, "shelter-a", caseID, []dataclass.Class{"identity"}); err != nil {
 			return nil, err
 		}
 		return &casebridgev1.GetCaseResponse{}, nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+
+	"github.com/casebridge/casebridge/internal/dataclass"
 )
 
 // CaseRead is one case a response returned: the organisation the caller
@@ -12,15 +14,16 @@ import (
 type CaseRead struct {
 	Org     string
 	CaseID  string
-	Classes []string
+	Classes []dataclass.Class
 }
 
 // ReadMany records a read event for each case a response returned — a list
 // over many cases is as many reads — and returns once all are durable (one
 // group commit, not one per case). A handler must not answer if it fails.
 // With no reads it records nothing: the interceptor then records the call.
+// A nil Recorder records nothing either.
 func (r *Recorder) ReadMany(ctx context.Context, reads []CaseRead) error {
-	if len(reads) == 0 {
+	if r == nil || len(reads) == 0 {
 		return nil
 	}
 	evs := make([]Event, 0, len(reads))
@@ -92,7 +95,7 @@ type ReadSet struct {
 // classes in clear. A case already noted keeps its organisation and gains
 // the classes it did not have, so that a case whose first item carries no
 // sensitive class and whose second does is recorded with it.
-func (s *ReadSet) Add(org, caseID string, classes []string) {
+func (s *ReadSet) Add(org, caseID string, classes []dataclass.Class) {
 	if s.index == nil {
 		s.index = map[string]int{}
 	}

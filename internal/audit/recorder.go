@@ -15,8 +15,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/grpc/codes"
 
+	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/db"
-	"github.com/casebridge/casebridge/internal/vault"
 )
 
 // Options tune a [Recorder]. The zero value is ready to use.
@@ -209,13 +209,18 @@ func (r *Recorder) Flush(ctx context.Context) error {
 }
 
 // Read records that the current call read caseID (a UUID, or "" for none)
-// and the sensitive classes named (vault class names: "identity",
-// "contact", "care", "legal"; empty when only coded attributes were read),
+// and the sensitive classes it returned in clear (none when only coded
+// attributes were read),
 // acting for organisation org (whose roles the event records; "" when the
 // principal belongs to one organisation only, or none applied). It returns
 // once the event is committed: concurrent reads share one INSERT and one
-// commit. A handler must not answer if Read fails.
-func (r *Recorder) Read(ctx context.Context, org, caseID string, classes []string) error {
+// commit. A handler must not answer if Read fails. It is the one audited
+// read of every service; a nil Recorder (a server built without audit)
+// records nothing.
+func (r *Recorder) Read(ctx context.Context, org, caseID string, classes []dataclass.Class) error {
+	if r == nil {
+		return nil
+	}
 	ev, c, err := r.prepare(ctx, org, caseID, classes)
 	if err != nil {
 		return err
@@ -232,8 +237,12 @@ func (r *Recorder) Read(ctx context.Context, org, caseID string, classes []strin
 // InTx records the current call's change of caseID (and of the classes
 // named) inside tx, the transaction that makes the change: the event
 // commits or rolls back with it. If tx rolls back, the interceptor still
-// records the failed call. Arguments are as for Read.
-func (r *Recorder) InTx(ctx context.Context, tx pgx.Tx, org, caseID string, classes []string) error {
+// records the failed call. Arguments are as for Read. It is the one
+// audited change of every service; a nil Recorder records nothing.
+func (r *Recorder) InTx(ctx context.Context, tx pgx.Tx, org, caseID string, classes []dataclass.Class) error {
+	if r == nil {
+		return nil
+	}
 	ev, c, err := r.prepare(ctx, org, caseID, classes)
 	if err != nil {
 		return err
@@ -248,7 +257,7 @@ func (r *Recorder) InTx(ctx context.Context, tx pgx.Tx, org, caseID string, clas
 }
 
 // prepare checks the arguments and builds the call's event.
-func (r *Recorder) prepare(ctx context.Context, org, caseID string, classes []string) (Event, *call, error) {
+func (r *Recorder) prepare(ctx context.Context, org, caseID string, classes []dataclass.Class) (Event, *call, error) {
 	c := callFrom(ctx)
 	if c == nil {
 		return Event{}, nil, ErrNoCall
@@ -275,26 +284,24 @@ func (r *Recorder) prepare(ctx context.Context, org, caseID string, classes []st
 	return c.event(r, org, cid, cls, CodeName(codes.OK)), c, nil
 }
 
-var classOrder = map[string]int{
-	string(vault.ClassIdentity): 1, string(vault.ClassContact): 2, string(vault.ClassCare): 3, string(vault.ClassLegal): 4,
-}
-
-// normalizeClasses checks class names and returns them once each, in
-// canonical order.
-func normalizeClasses(classes []string) ([]string, error) {
+// normalizeClasses checks the classes and returns their words once each,
+// in the order of dataclass.All.
+func normalizeClasses(classes []dataclass.Class) ([]string, error) {
 	if len(classes) == 0 {
 		return nil, nil
 	}
 	out := make([]string, 0, len(classes))
-	for _, name := range classes {
-		c, err := vault.ParseClass(name)
-		if err != nil {
-			return nil, fmt.Errorf("audit: unknown data class %q", name)
+	for _, c := range dataclass.All {
+		if slices.Contains(classes, c) {
+			out = append(out, string(c))
 		}
-		out = append(out, string(c))
 	}
-	slices.SortFunc(out, func(a, b string) int { return classOrder[a] - classOrder[b] })
-	return slices.Compact(out), nil
+	for _, c := range classes {
+		if !c.Valid() {
+			return nil, fmt.Errorf("audit: unknown data class %q", c)
+		}
+	}
+	return out, nil
 }
 
 // write makes ev durable: through the group commit once started, on its own

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/requestid"
 	"github.com/casebridge/casebridge/internal/testdb"
 )
@@ -24,7 +25,7 @@ func TestReadIsDurableWhenItReturns(t *testing.T) {
 		"legal-b":   {"lawyer"},
 	})
 	before := time.Now()
-	if err := rec.Read(ctx, "shelter-a", caseID, []string{"contact", "identity", "contact"}); err != nil {
+	if err := rec.Read(ctx, "shelter-a", caseID, []dataclass.Class{"contact", "identity", "contact"}); err != nil {
 		t.Fatalf("Read: %v", err)
 	}
 	// Another connection sees the row at once: it was committed before Read returned.
@@ -78,7 +79,7 @@ func TestConcurrentReadsShareCommits(t *testing.T) {
 		wg.Go(func() {
 			for range each {
 				ctx := callCtx("reader", getCase, map[string][]string{"org": {"caseworker"}})
-				if err := rec.Read(ctx, "", uuid.NewString(), []string{"care"}); err != nil {
+				if err := rec.Read(ctx, "", uuid.NewString(), []dataclass.Class{"care"}); err != nil {
 					errs <- err
 				}
 			}
@@ -118,7 +119,7 @@ func TestReadRefusesBadArguments(t *testing.T) {
 	if err := rec.Read(ctx, "", "not-a-uuid", nil); err == nil {
 		t.Error("Read accepted a case id that is not a UUID")
 	}
-	if err := rec.Read(ctx, "", uuid.NewString(), []string{"address"}); err == nil {
+	if err := rec.Read(ctx, "", uuid.NewString(), []dataclass.Class{"address"}); err == nil {
 		t.Error("Read accepted a class that does not exist (a field name?)")
 	}
 	if n := countEvents(t, pool, "true"); n != 0 {
@@ -138,7 +139,7 @@ func TestInTxCommitsAndRollsBackWithTheChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := rec.InTx(call, tx, "shelter-a", committed, []string{"legal"}); err != nil {
+	if err := rec.InTx(call, tx, "shelter-a", committed, []dataclass.Class{"legal"}); err != nil {
 		t.Fatalf("InTx: %v", err)
 	}
 	if n := countEvents(t, pool, "case_id = $1", committed); n != 0 {

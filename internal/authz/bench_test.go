@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/testdb"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -92,7 +93,7 @@ func authorizeCall(ctx context.Context, e *Engine, m *Members, c benchCaller) er
 	if err != nil {
 		return err
 	}
-	if len(access.Classes) != len(DataClasses) {
+	if len(access.Classes) != len(dataclass.All) {
 		return fmt.Errorf("classes %v", access.Classes)
 	}
 	return nil

@@ -1,6 +1,10 @@
 package authz
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/casebridge/casebridge/internal/dataclass"
+)
 
 // CaseInfo is what the authorization decision needs to know about a case:
 // who owns it and with whom it is shared. Services load it with the case.
@@ -16,7 +20,7 @@ type CaseInfo struct {
 // classes the referral grants it.
 type Share struct {
 	Org     string
-	Classes []string
+	Classes []dataclass.Class
 }
 
 // Access is how a caller may use a case.
@@ -26,13 +30,13 @@ type Access struct {
 	Org string
 	// Classes are the data classes the caller may read: their roles'
 	// classes, narrowed to the referral's classes when Shared.
-	Classes []string
+	Classes []dataclass.Class
 	// Shared is true when the caller reaches the case through a referral.
 	Shared bool
 }
 
 // CanRead reports whether class is among the readable classes.
-func (a Access) CanRead(class string) bool { return slices.Contains(a.Classes, class) }
+func (a Access) CanRead(class dataclass.Class) bool { return slices.Contains(a.Classes, class) }
 
 // CaseAccess decides whether p may do act on obj for the case described by
 // info (obj is "case" or an object that belongs to a case: "note",
@@ -70,7 +74,7 @@ func (e *Engine) CaseAccess(p Principal, info CaseInfo, obj, act string) (Access
 		if !s.allowed(p, sh.Org, obj, act) || !s.decide(ReferralCeiling, sh.Org, obj, act) {
 			continue
 		}
-		var classes []string
+		var classes []dataclass.Class
 		for _, c := range s.classes(p, sh.Org, ActRead) {
 			if sharedClass(info.Shares, sh.Org, c) {
 				classes = append(classes, c)
@@ -86,7 +90,7 @@ func (e *Engine) CaseAccess(p Principal, info CaseInfo, obj, act string) (Access
 
 // sharedClass reports whether any accepted referral of the case to org
 // grants class: two referrals to the same organisation add up.
-func sharedClass(shares []Share, org, class string) bool {
+func sharedClass(shares []Share, org string, class dataclass.Class) bool {
 	for _, sh := range shares {
 		if sh.Org == org && slices.Contains(sh.Classes, class) {
 			return true

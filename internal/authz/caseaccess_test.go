@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/testdb"
 )
 
@@ -26,13 +27,13 @@ func TestCaseAccess(t *testing.T) {
 	m := NewMembers(pool, MembersOptions{Logger: quietLog})
 	e := defaultEngine(t)
 
-	all := []string{"identity", "contact", "care", "legal"}
+	all := dataclass.All
 	own := CaseInfo{OwnerOrg: "shelter-a"}
-	shared := CaseInfo{OwnerOrg: "shelter-a", Shares: []Share{{Org: "legal-c", Classes: []string{"identity", "legal", "care"}}}}
+	shared := CaseInfo{OwnerOrg: "shelter-a", Shares: []Share{{Org: "legal-c", Classes: []dataclass.Class{"identity", "legal", "care"}}}}
 	twoShares := CaseInfo{OwnerOrg: "shelter-a", Shares: []Share{
-		{Org: "shelter-b", Classes: []string{"contact"}},
-		{Org: "legal-c", Classes: []string{"identity"}},
-		{Org: "legal-c", Classes: []string{"contact"}},
+		{Org: "shelter-b", Classes: []dataclass.Class{"contact"}},
+		{Org: "legal-c", Classes: []dataclass.Class{"identity"}},
+		{Org: "legal-c", Classes: []dataclass.Class{"contact"}},
 	}}
 
 	tests := []struct {
@@ -53,8 +54,8 @@ func TestCaseAccess(t *testing.T) {
 		{"caseworker reads proceeding status", "cw-a", own, "proceeding", "read", Access{Org: "shelter-a", Classes: all}, nil},
 		{"supervisor erases", "sup-a", own, "case", "erase", Access{Org: "shelter-a", Classes: all}, nil},
 		{"supervisor reassigns", "sup-a", own, "case", "assign", Access{Org: "shelter-a", Classes: all}, nil},
-		{"lawyer of the owner reads without care", "law-a", own, "case", "read", Access{Org: "shelter-a", Classes: []string{"identity", "contact", "legal"}}, nil},
-		{"lawyer of the owner opens a proceeding", "law-a", own, "proceeding", "create", Access{Org: "shelter-a", Classes: []string{"identity", "contact", "legal"}}, nil},
+		{"lawyer of the owner reads without care", "law-a", own, "case", "read", Access{Org: "shelter-a", Classes: []dataclass.Class{"identity", "contact", "legal"}}, nil},
+		{"lawyer of the owner opens a proceeding", "law-a", own, "proceeding", "create", Access{Org: "shelter-a", Classes: []dataclass.Class{"identity", "contact", "legal"}}, nil},
 		{"lawyer of the owner cannot update the case", "law-a", own, "case", "update", Access{}, ErrPermissionDenied},
 		{"org admin of the owner cannot see cases", "admin-a", own, "case", "read", Access{}, ErrNotFound},
 		{"coordinator of the owner cannot see cases", "coord-a", own, "case", "read", Access{}, ErrNotFound},
@@ -67,20 +68,20 @@ func TestCaseAccess(t *testing.T) {
 		{"unknown subject: not found", "nobody", own, "case", "read", Access{}, ErrNotFound},
 
 		// Shared by an accepted referral: classes are the role's ∩ the referral's.
-		{"lawyer reads shared case, narrowed", "law-c", shared, "case", "read", Access{Org: "legal-c", Classes: []string{"identity", "legal"}, Shared: true}, nil},
-		{"lawyer opens a proceeding on shared case", "law-c", shared, "proceeding", "create", Access{Org: "legal-c", Classes: []string{"identity", "legal"}, Shared: true}, nil},
-		{"lawyer records a payment on shared case", "law-c", shared, "payment", "create", Access{Org: "legal-c", Classes: []string{"identity", "legal"}, Shared: true}, nil},
+		{"lawyer reads shared case, narrowed", "law-c", shared, "case", "read", Access{Org: "legal-c", Classes: []dataclass.Class{"identity", "legal"}, Shared: true}, nil},
+		{"lawyer opens a proceeding on shared case", "law-c", shared, "proceeding", "create", Access{Org: "legal-c", Classes: []dataclass.Class{"identity", "legal"}, Shared: true}, nil},
+		{"lawyer records a payment on shared case", "law-c", shared, "payment", "create", Access{Org: "legal-c", Classes: []dataclass.Class{"identity", "legal"}, Shared: true}, nil},
 		{"lawyer cannot update shared case", "law-c", shared, "case", "update", Access{}, ErrPermissionDenied},
-		{"caseworker of receiver reads shared, narrowed", "cw-c", shared, "case", "read", Access{Org: "legal-c", Classes: []string{"identity", "care", "legal"}, Shared: true}, nil},
+		{"caseworker of receiver reads shared, narrowed", "cw-c", shared, "case", "read", Access{Org: "legal-c", Classes: []dataclass.Class{"identity", "care", "legal"}, Shared: true}, nil},
 		{"caseworker of receiver cannot add notes", "cw-c", shared, "note", "create", Access{}, ErrPermissionDenied},
 		{"caseworker of receiver cannot update", "cw-c", shared, "case", "update", Access{}, ErrPermissionDenied},
 		{"supervisor of receiver cannot erase", "sup-c", shared, "case", "erase", Access{}, ErrPermissionDenied},
 		{"supervisor of receiver cannot close", "sup-c", shared, "case", "close", Access{}, ErrPermissionDenied},
 		{"third organisation still not found", "cw-b", shared, "case", "read", Access{}, ErrNotFound},
-		{"two referrals to one org add up", "law-c", twoShares, "case", "read", Access{Org: "legal-c", Classes: []string{"identity", "contact"}, Shared: true}, nil},
-		{"share to a shelter grants contact only", "cw-b", twoShares, "case", "read", Access{Org: "shelter-b", Classes: []string{"contact"}, Shared: true}, nil},
+		{"two referrals to one org add up", "law-c", twoShares, "case", "read", Access{Org: "legal-c", Classes: []dataclass.Class{"identity", "contact"}, Shared: true}, nil},
+		{"share to a shelter grants contact only", "cw-b", twoShares, "case", "read", Access{Org: "shelter-b", Classes: []dataclass.Class{"contact"}, Shared: true}, nil},
 		{"member of owner and receiver acts as owner", "both", shared, "case", "read", Access{Org: "shelter-a", Classes: all}, nil},
-		{"owner role lacks it, receiver role has it", "both", shared, "proceeding", "create", Access{Org: "legal-c", Classes: []string{"identity", "legal"}, Shared: true}, nil},
+		{"owner role lacks it, receiver role has it", "both", shared, "proceeding", "create", Access{Org: "legal-c", Classes: []dataclass.Class{"identity", "legal"}, Shared: true}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

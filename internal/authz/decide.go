@@ -1,16 +1,9 @@
 package authz
 
-// The sensitive data classes, in the order ReadableClasses returns them.
-// Each is a policy object with the actions "read" and "write".
-const (
-	ClassIdentity = "identity"
-	ClassContact  = "contact"
-	ClassCare     = "care"
-	ClassLegal    = "legal"
-)
+import "github.com/casebridge/casebridge/internal/dataclass"
 
-// DataClasses lists every sensitive data class.
-var DataClasses = []string{ClassIdentity, ClassContact, ClassCare, ClassLegal}
+// Every sensitive data class (dataclass.All) is a policy object, spelt as
+// the class word, with the actions "read" and "write".
 
 // Class actions.
 const (
@@ -57,14 +50,14 @@ func (e *Engine) OrgsAllowed(p Principal, obj, act string) []string {
 }
 
 // ReadableClasses returns the data classes p's roles in org may read, in
-// the order of DataClasses. For a case shared by referral, CaseAccess
+// the order of dataclass.All. For a case shared by referral, CaseAccess
 // narrows this further to the classes the referral grants.
-func (e *Engine) ReadableClasses(p Principal, org string) []string {
+func (e *Engine) ReadableClasses(p Principal, org string) []dataclass.Class {
 	return e.cur.Load().classes(p, org, ActRead)
 }
 
 // WritableClasses returns the data classes p's roles in org may write.
-func (e *Engine) WritableClasses(p Principal, org string) []string {
+func (e *Engine) WritableClasses(p Principal, org string) []dataclass.Class {
 	return e.cur.Load().classes(p, org, ActWrite)
 }
 
@@ -80,12 +73,12 @@ func (s *snapshot) allowed(p Principal, org, obj, act string) bool {
 	return false
 }
 
-func (s *snapshot) classes(p Principal, org, act string) []string {
-	var out []string
-	for _, c := range DataClasses {
-		if s.allowed(p, org, c, act) {
+func (s *snapshot) classes(p Principal, org, act string) []dataclass.Class {
+	var out []dataclass.Class
+	for _, c := range dataclass.All {
+		if s.allowed(p, org, string(c), act) {
 			if out == nil {
-				out = make([]string, 0, len(DataClasses))
+				out = make([]dataclass.Class, 0, len(dataclass.All))
 			}
 			out = append(out, c)
 		}

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
+	"github.com/casebridge/casebridge/internal/dataclass"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -133,7 +134,7 @@ func TestReloaderPicksUpPolicyChange(t *testing.T) {
 	if e.Version() == old {
 		t.Error("version unchanged")
 	}
-	if !slices.Equal(e.ReadableClasses(lawyer, "legal-c"), DataClasses) {
+	if !slices.Equal(e.ReadableClasses(lawyer, "legal-c"), dataclass.All) {
 		t.Errorf("ReadableClasses = %v", e.ReadableClasses(lawyer, "legal-c"))
 	}
 

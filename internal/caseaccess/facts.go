@@ -28,10 +28,10 @@ type Facts struct {
 }
 
 // Share is an accepted referral: the receiving organisation, the data
-// classes it grants (policy names) and the service it was made for.
+// classes it grants and the service it was made for.
 type Share struct {
 	Org     string
-	Classes []string
+	Classes []dataclass.Class
 	Service casebridgev1.ServiceKind
 }
 
@@ -68,7 +68,7 @@ func DecodeShares(raw string) ([]Share, error) {
 	}
 	out := make([]Share, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, Share{Org: r.Org, Classes: dataclass.Names(r.Classes), Service: casebridgev1.ServiceKind(r.Service)})
+		out = append(out, Share{Org: r.Org, Classes: dataclass.FromStoredList(r.Classes), Service: casebridgev1.ServiceKind(r.Service)})
 	}
 	return out, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/testdb"
 	"github.com/casebridge/casebridge/internal/vault"
@@ -120,11 +121,11 @@ func newUUID() string {
 // one and opening with the other (the key bytes are not exported).
 func sameKey(t testing.TB, a, b *vault.CaseKey, caseID string) bool {
 	t.Helper()
-	ct, err := vault.CaseSecrets.Seal(a, caseID, "", vault.ClassIdentity, []byte("probe"))
+	ct, err := vault.CaseSecrets.Seal(a, caseID, "", dataclass.Identity, []byte("probe"))
 	if err != nil {
 		t.Fatalf("Seal: %v", err)
 	}
-	_, err = vault.CaseSecrets.Open(b, caseID, "", vault.ClassIdentity, ct)
+	_, err = vault.CaseSecrets.Open(b, caseID, "", dataclass.Identity, ct)
 	return err == nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/vault"
 )
@@ -38,7 +39,7 @@ func createProbeCase(ctx context.Context, m *Manager, q db.Querier, orgID string
 		return probeCase{}, err
 	}
 	defer key.Wipe()
-	probe, err := vault.CaseSecrets.Seal(key, id, "", vault.ClassCare, []byte("probe "+id))
+	probe, err := vault.CaseSecrets.Seal(key, id, "", dataclass.Care, []byte("probe "+id))
 	if err != nil {
 		return probeCase{}, err
 	}
@@ -65,7 +66,7 @@ func checkProbe(ctx context.Context, m *Manager, c probeCase) error {
 		return err
 	}
 	defer key.Wipe()
-	_, err = vault.CaseSecrets.Open(key, c.id, "", vault.ClassCare, c.probe)
+	_, err = vault.CaseSecrets.Open(key, c.id, "", dataclass.Care, c.probe)
 	return err
 }
 

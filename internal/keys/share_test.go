@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/vault"
 )
@@ -69,7 +70,7 @@ func TestReplaceCaseKey(t *testing.T) {
 	e := newEnv(t, "shelter-a", "legal-b")
 	id, oldKey := e.newKeyedCase("shelter-a", "legal-b")
 	secret := []byte("Maria, Str. Lipscani 5")
-	ct, err := vault.CaseSecrets.Seal(oldKey, id, "", vault.ClassContact, secret)
+	ct, err := vault.CaseSecrets.Seal(oldKey, id, "", dataclass.Contact, secret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,13 +139,13 @@ func TestReplaceCaseKey(t *testing.T) {
 		if err := e.pool.QueryRow(e.ctx, "SELECT ciphertext FROM case_secrets WHERE case_id = $1", id).Scan(&stored); err != nil {
 			t.Fatal(err)
 		}
-		pt, err := vault.CaseSecrets.Open(newKey, id, "", vault.ClassContact, stored)
+		pt, err := vault.CaseSecrets.Open(newKey, id, "", dataclass.Contact, stored)
 		if err != nil || string(pt) != string(secret) {
 			t.Errorf("re-sealed secret does not open with the new key: %v", err)
 		}
 		newKey.Wipe()
 	}
-	if _, err := vault.CaseSecrets.Open(oldKey, id, "", vault.ClassContact, mustSecret(e, id)); err == nil {
+	if _, err := vault.CaseSecrets.Open(oldKey, id, "", dataclass.Contact, mustSecret(e, id)); err == nil {
 		t.Error("the old key still opens the re-sealed secret")
 	}
 	if rows := e.wrappedRows(id); len(rows) != 1 {
@@ -178,7 +179,7 @@ func TestReplaceCaseKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer current.Wipe()
-	if _, err := vault.CaseSecrets.Open(current, id, "", vault.ClassContact, mustSecret(e, id)); err != nil {
+	if _, err := vault.CaseSecrets.Open(current, id, "", dataclass.Contact, mustSecret(e, id)); err != nil {
 		t.Errorf("after a failed re-key the secret no longer opens: %v", err)
 	}
 
@@ -195,7 +196,7 @@ func TestReplaceCaseKey(t *testing.T) {
 	}
 	latest := eventuallyNewKey(t, e, e.m, id, current)
 	defer latest.Wipe()
-	if _, err := vault.CaseSecrets.Open(latest, id, "", vault.ClassContact, mustSecret(e, id)); err != nil {
+	if _, err := vault.CaseSecrets.Open(latest, id, "", dataclass.Contact, mustSecret(e, id)); err != nil {
 		t.Errorf("secret does not open with the key of the second re-key: %v", err)
 	}
 }
@@ -224,12 +225,12 @@ func reseal(e *env, q db.Querier, id string, old, new *vault.CaseKey) error {
 	if err := q.QueryRow(e.ctx, "SELECT ciphertext FROM case_secrets WHERE case_id = $1 AND class = 2", id).Scan(&ct); err != nil {
 		return err
 	}
-	pt, err := vault.CaseSecrets.Open(old, id, "", vault.ClassContact, ct)
+	pt, err := vault.CaseSecrets.Open(old, id, "", dataclass.Contact, ct)
 	if err != nil {
 		return err
 	}
 	defer clear(pt)
-	if ct, err = vault.CaseSecrets.Seal(new, id, "", vault.ClassContact, pt); err != nil {
+	if ct, err = vault.CaseSecrets.Seal(new, id, "", dataclass.Contact, pt); err != nil {
 		return err
 	}
 	_, err = q.Exec(e.ctx, "UPDATE case_secrets SET ciphertext = $2 WHERE case_id = $1 AND class = 2", id, ct)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/vault"
 )
 
@@ -29,7 +30,7 @@ func TestShredReachesOldBackups(t *testing.T) {
 	keyA, keyB := e.activeKeyID("shelter-a"), e.activeKeyID("legal-b")
 	erased, erasedKey := e.newKeyedCase("shelter-a", "legal-b")
 	kept, keptKey := e.newKeyedCase("shelter-a")
-	ct, err := vault.CaseSecrets.Seal(erasedKey, erased, "", vault.ClassIdentity, []byte("x"))
+	ct, err := vault.CaseSecrets.Seal(erasedKey, erased, "", dataclass.Identity, []byte("x"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/vault"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -17,7 +18,7 @@ import (
 // JSON, by the column's encoding: a class message as protobuf JSON, text
 // as a JSON string, texts as the JSON object they are. It is how a reader
 // without the services (a recovery export) shows what a value holds.
-func Decode(c *vault.Column, class vault.Class, plain []byte) (json.RawMessage, error) {
+func Decode(c *vault.Column, class dataclass.Class, plain []byte) (json.RawMessage, error) {
 	switch c.Encoding() {
 	case vault.EncodingClassMessage:
 		fd := (&casebridgev1.Case{}).ProtoReflect().Descriptor().Fields().ByName(protoreflect.Name(class))

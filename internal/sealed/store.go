@@ -9,14 +9,13 @@ import (
 	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/vault"
-	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
 // Value is one stored ciphertext of a case and where it lives.
 type Value struct {
 	Column     *vault.Column
 	ID         string // the row, as text (for case_secrets, the class number)
-	Class      vault.Class
+	Class      dataclass.Class
 	Ciphertext []byte
 }
 
@@ -64,7 +63,7 @@ func Load(ctx context.Context, q db.Querier, caseID string) ([]Value, error) {
 				return v, err
 			}
 			if v.Class == "" {
-				v.Class = dataclass.Name(casebridgev1.DataClass(class))
+				v.Class = dataclass.FromStored(class)
 			}
 			return v, nil
 		})

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/keys"
 	"github.com/casebridge/casebridge/internal/testdb"
 	"github.com/casebridge/casebridge/internal/vault"
@@ -61,14 +62,14 @@ func (w *world) newCase(data bool) (caseID, noteID string) {
 			return err
 		}
 		defer key.Wipe()
-		ct, err := vault.CaseSecrets.Seal(key, caseID, "", vault.ClassContact, []byte("where she lives"))
+		ct, err := vault.CaseSecrets.Seal(key, caseID, "", dataclass.Contact, []byte("where she lives"))
 		if err != nil {
 			return err
 		}
 		if _, err := tx.Exec(w.ctx, `INSERT INTO case_secrets (case_id, class, ciphertext) VALUES ($1, 2, $2)`, caseID, ct); err != nil {
 			return err
 		}
-		ct, err = vault.CaseNotes.Seal(key, caseID, noteID, vault.ClassCare, []byte("a care note"))
+		ct, err = vault.CaseNotes.Seal(key, caseID, noteID, dataclass.Care, []byte("a care note"))
 		if err != nil {
 			return err
 		}
@@ -175,13 +176,13 @@ func TestRevokeRekeys(t *testing.T) {
 	if bytes.Equal(secret, oldSecret) || bytes.Equal(note, oldNote) {
 		t.Fatal("ciphertexts were not re-encrypted")
 	}
-	if p, err := vault.CaseSecrets.Open(newKey, caseID, "", vault.ClassContact, secret); err != nil || string(p) != "where she lives" {
+	if p, err := vault.CaseSecrets.Open(newKey, caseID, "", dataclass.Contact, secret); err != nil || string(p) != "where she lives" {
 		t.Fatalf("class under the new key: %q, %v", p, err)
 	}
-	if p, err := vault.CaseNotes.Open(newKey, caseID, noteID, vault.ClassCare, note); err != nil || string(p) != "a care note" {
+	if p, err := vault.CaseNotes.Open(newKey, caseID, noteID, dataclass.Care, note); err != nil || string(p) != "a care note" {
 		t.Fatalf("note under the new key: %q, %v", p, err)
 	}
-	if _, err := vault.CaseSecrets.Open(oldKey, caseID, "", vault.ClassContact, secret); err == nil {
+	if _, err := vault.CaseSecrets.Open(oldKey, caseID, "", dataclass.Contact, secret); err == nil {
 		t.Fatal("the old key still opens the re-encrypted class")
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/casebridge/casebridge/internal/dataclass"
 )
 
 // benchCaseID has the shape of a real case id (a UUID), since the id is
@@ -53,7 +55,7 @@ func BenchmarkSeal(b *testing.B) {
 			var ct []byte
 			for b.Loop() {
 				var err error
-				ct, err = seal(key, benchCaseID, ClassContact, pt)
+				ct, err = seal(key, benchCaseID, dataclass.Contact, pt)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -69,13 +71,13 @@ func BenchmarkOpen(b *testing.B) {
 		b.Run(sizeName(size), func(b *testing.B) {
 			pt := make([]byte, size)
 			rand.Read(pt)
-			ct, err := seal(key, benchCaseID, ClassContact, pt)
+			ct, err := seal(key, benchCaseID, dataclass.Contact, pt)
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.SetBytes(int64(size))
 			for b.Loop() {
-				if _, err := open(key, benchCaseID, ClassContact, ct); err != nil {
+				if _, err := open(key, benchCaseID, dataclass.Contact, ct); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -1,6 +1,10 @@
 package vault
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/casebridge/casebridge/internal/dataclass"
+)
 
 // maxCaseIDLen bounds the case id carried in every ciphertext header.
 const maxCaseIDLen = 128
@@ -21,11 +25,11 @@ func checkCaseID(caseID string) error {
 }
 
 // checkBinding validates both halves of a field binding.
-func checkBinding(caseID string, class Class) error {
+func checkBinding(caseID string, class dataclass.Class) error {
 	if err := checkCaseID(caseID); err != nil {
 		return err
 	}
-	if !class.valid() {
+	if !class.Valid() {
 		return fmt.Errorf("%w: %q", ErrInvalidClass, string(class))
 	}
 	return nil

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/casebridge/casebridge/internal/dataclass"
 )
 
 // fakeClock is a manually advanced clock for TTL tests.
@@ -112,11 +114,11 @@ func TestKeyCacheLRUEviction(t *testing.T) {
 		t.Error("caller's copy of b was zeroed by eviction")
 	}
 	// The held copy still opens b's data.
-	ct, err := seal(b, "b", ClassCare, []byte("note"))
+	ct, err := seal(b, "b", dataclass.Care, []byte("note"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := open(heldB, "b", ClassCare, ct); err != nil {
+	if _, err := open(heldB, "b", dataclass.Care, ct); err != nil {
 		t.Errorf("held copy unusable after eviction: %v", err)
 	}
 }

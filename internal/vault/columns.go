@@ -3,6 +3,8 @@ package vault
 import (
 	"fmt"
 	"slices"
+
+	"github.com/casebridge/casebridge/internal/dataclass"
 )
 
 // Column is one database column that holds values sealed under a case key.
@@ -20,7 +22,7 @@ type Column struct {
 	// class is the one data class of every value of the column; classColumn
 	// names instead the column holding each row's class (as the API number)
 	// when the column holds values of several classes.
-	class       Class
+	class       dataclass.Class
 	classColumn string
 	// wholeRow means the row exists only to hold the sealed value, so
 	// erasure deletes the row rather than clearing the column.
@@ -79,7 +81,7 @@ func (c *Column) Value() string { return c.value }
 
 // Class is the data class of every value of the column, or "" when each row
 // names its own (see [Column.ClassColumn]).
-func (c *Column) Class() Class { return c.class }
+func (c *Column) Class() dataclass.Class { return c.class }
 
 // ClassColumn names the column holding each row's class as the API's
 // DataClass number, or "" when the column has one class ([Column.Class]).
@@ -103,7 +105,7 @@ func (c *Column) Binding(caseID, id string) string { return c.bind(caseID, id) }
 // Seal encrypts plaintext for row id of case caseID in this column, in
 // class, under key. class must be the column's own class when it has one.
 // Sealing the same value twice yields different ciphertexts.
-func (c *Column) Seal(key *CaseKey, caseID, id string, class Class, plaintext []byte) ([]byte, error) {
+func (c *Column) Seal(key *CaseKey, caseID, id string, class dataclass.Class, plaintext []byte) ([]byte, error) {
 	if err := c.check(caseID, class); err != nil {
 		return nil, fmt.Errorf("vault: seal %s: %w", c, err)
 	}
@@ -119,7 +121,7 @@ func (c *Column) Seal(key *CaseKey, caseID, id string, class Class, plaintext []
 // a value of another row, column, case or class, or one sealed under
 // another key; no plaintext is returned unless the whole value
 // authenticates.
-func (c *Column) Open(key *CaseKey, caseID, id string, class Class, ciphertext []byte) ([]byte, error) {
+func (c *Column) Open(key *CaseKey, caseID, id string, class dataclass.Class, ciphertext []byte) ([]byte, error) {
 	if err := c.check(caseID, class); err != nil {
 		return nil, fmt.Errorf("vault: open %s: %w", c, err)
 	}
@@ -130,11 +132,11 @@ func (c *Column) Open(key *CaseKey, caseID, id string, class Class, ciphertext [
 	return pt, nil
 }
 
-func (c *Column) check(caseID string, class Class) error {
+func (c *Column) check(caseID string, class dataclass.Class) error {
 	if err := checkCaseID(caseID); err != nil {
 		return err
 	}
-	if !class.valid() || (c.class != "" && class != c.class) {
+	if !class.Valid() || (c.class != "" && class != c.class) {
 		return fmt.Errorf("%w: %q is not a class of this column", ErrInvalidClass, string(class))
 	}
 	return nil

@@ -3,6 +3,8 @@ package vault
 import (
 	"errors"
 	"testing"
+
+	"github.com/casebridge/casebridge/internal/dataclass"
 )
 
 // TestColumnBindingsArePinned: every value ever stored is bound to its
@@ -39,27 +41,27 @@ func TestColumnBindingsArePinned(t *testing.T) {
 // class; a column with one class refuses any other.
 func TestColumnSealOpen(t *testing.T) {
 	key := newTestCaseKey(t)
-	ct, err := HearingNotes.Seal(key, "case-1", "h1", ClassLegal, []byte("testimony postponed"))
+	ct, err := HearingNotes.Seal(key, "case-1", "h1", dataclass.Legal, []byte("testimony postponed"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pt, err := HearingNotes.Open(key, "case-1", "h1", ClassLegal, ct); err != nil || string(pt) != "testimony postponed" {
+	if pt, err := HearingNotes.Open(key, "case-1", "h1", dataclass.Legal, ct); err != nil || string(pt) != "testimony postponed" {
 		t.Fatalf("Open = %q, %v", pt, err)
 	}
-	if _, err := HearingNotes.Open(key, "case-1", "h2", ClassLegal, ct); !errors.Is(err, ErrWrongBinding) {
+	if _, err := HearingNotes.Open(key, "case-1", "h2", dataclass.Legal, ct); !errors.Is(err, ErrWrongBinding) {
 		t.Errorf("another row opened it: %v", err)
 	}
-	if _, err := CaseNotes.Open(key, "case-1", "h1", ClassLegal, ct); !errors.Is(err, ErrWrongBinding) {
+	if _, err := CaseNotes.Open(key, "case-1", "h1", dataclass.Legal, ct); !errors.Is(err, ErrWrongBinding) {
 		t.Errorf("another column opened it: %v", err)
 	}
-	if _, err := HearingNotes.Seal(key, "case-1", "h1", ClassCare, []byte("x")); !errors.Is(err, ErrInvalidClass) {
+	if _, err := HearingNotes.Seal(key, "case-1", "h1", dataclass.Care, []byte("x")); !errors.Is(err, ErrInvalidClass) {
 		t.Errorf("sealing a care value into a legal column: %v", err)
 	}
-	ct, err = CaseNotes.Seal(key, "case-1", "n1", ClassCare, []byte("note"))
+	ct, err = CaseNotes.Seal(key, "case-1", "n1", dataclass.Care, []byte("note"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := CaseNotes.Open(key, "case-1", "n1", ClassContact, ct); !errors.Is(err, ErrWrongBinding) {
+	if _, err := CaseNotes.Open(key, "case-1", "n1", dataclass.Contact, ct); !errors.Is(err, ErrWrongBinding) {
 		t.Errorf("a care note opened as contact: %v", err)
 	}
 }

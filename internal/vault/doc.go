@@ -12,7 +12,7 @@
 //     wrapped case key makes every copy of the case's data unreadable,
 //     including old backups (crypto-shredding).
 //   - Each sensitive field is sealed under its case key ([Seal], [Open]) as
-//     a real age file whose header binds it to its case and data [Class], so
+//     a real age file whose header binds it to its case and data class, so
 //     a ciphertext copied into another case or column fails to open.
 //
 // A [KeyCache] keeps recently unwrapped case keys so hot reads perform no

@@ -9,6 +9,8 @@ import (
 
 	"filippo.io/age"
 	"golang.org/x/crypto/chacha20poly1305"
+
+	"github.com/casebridge/casebridge/internal/dataclass"
 )
 
 const (
@@ -38,7 +40,7 @@ const (
 type fieldKey struct {
 	aead   cipher.AEAD
 	caseID string
-	class  Class
+	class  dataclass.Class
 	aad    []byte
 }
 
@@ -49,7 +51,7 @@ var (
 
 // newFieldKey derives the wrapping key for one (case, class) binding. The
 // caller has validated caseID and class.
-func newFieldKey(key *CaseKey, caseID string, class Class) (*fieldKey, error) {
+func newFieldKey(key *CaseKey, caseID string, class dataclass.Class) (*fieldKey, error) {
 	if err := key.usable(); err != nil {
 		return nil, err
 	}

@@ -9,10 +9,12 @@ import (
 	"testing"
 
 	"filippo.io/age"
+
+	"github.com/casebridge/casebridge/internal/dataclass"
 )
 
 // openWithAge is open without the fast path: age alone.
-func openWithAge(t *testing.T, key *CaseKey, caseID string, class Class, ct []byte) ([]byte, error) {
+func openWithAge(t *testing.T, key *CaseKey, caseID string, class dataclass.Class, ct []byte) ([]byte, error) {
 	t.Helper()
 	fk, err := newFieldKey(key, caseID, class)
 	if err != nil {
@@ -36,11 +38,11 @@ func TestOpenFastAgreesWithAge(t *testing.T) {
 	for _, size := range []int{0, 1, 64, 4 << 10, ageChunkSize - 1, ageChunkSize, ageChunkSize + 1, 2 * ageChunkSize, 2*ageChunkSize + 7} {
 		pt := make([]byte, size)
 		rand.Read(pt)
-		ct, err := seal(key, benchCaseID, ClassLegal, pt)
+		ct, err := seal(key, benchCaseID, dataclass.Legal, pt)
 		if err != nil {
 			t.Fatal(err)
 		}
-		fk, err := newFieldKey(key, benchCaseID, ClassLegal)
+		fk, err := newFieldKey(key, benchCaseID, dataclass.Legal)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +50,7 @@ func TestOpenFastAgreesWithAge(t *testing.T) {
 		if !ok {
 			t.Fatalf("size %d: the fast path refused what seal wrote", size)
 		}
-		slow, err := openWithAge(t, key, benchCaseID, ClassLegal, ct)
+		slow, err := openWithAge(t, key, benchCaseID, dataclass.Legal, ct)
 		if err != nil {
 			t.Fatalf("size %d: age: %v", size, err)
 		}
@@ -63,11 +65,11 @@ func TestOpenFastAgreesWithAge(t *testing.T) {
 func TestOpenFastRefusesEveryTamper(t *testing.T) {
 	key := newTestCaseKey(t)
 	pt := []byte("Ana Petrović, passport P01234567")
-	ct, err := seal(key, benchCaseID, ClassIdentity, pt)
+	ct, err := seal(key, benchCaseID, dataclass.Identity, pt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fk, err := newFieldKey(key, benchCaseID, ClassIdentity)
+	fk, err := newFieldKey(key, benchCaseID, dataclass.Identity)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +80,7 @@ func TestOpenFastRefusesEveryTamper(t *testing.T) {
 			if _, ok := openFast(fk, bad); ok {
 				t.Fatalf("byte %d ^ %#x: the fast path accepted a changed ciphertext", i, flip)
 			}
-			if _, err := open(key, benchCaseID, ClassIdentity, bad); err == nil {
+			if _, err := open(key, benchCaseID, dataclass.Identity, bad); err == nil {
 				t.Fatalf("byte %d ^ %#x: open accepted a changed ciphertext", i, flip)
 			}
 		}
@@ -97,7 +99,7 @@ func TestOpenFastRefusesEveryTamper(t *testing.T) {
 // and open still classifies it as age does.
 func TestOpenFastRefusesOtherBindings(t *testing.T) {
 	key := newTestCaseKey(t)
-	ct, err := seal(key, benchCaseID, ClassCare, []byte("health notes"))
+	ct, err := seal(key, benchCaseID, dataclass.Care, []byte("health notes"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,12 +107,12 @@ func TestOpenFastRefusesOtherBindings(t *testing.T) {
 	for name, tc := range map[string]struct {
 		key    *CaseKey
 		caseID string
-		class  Class
+		class  dataclass.Class
 		want   error
 	}{
-		"another case":  {key, "another-case", ClassCare, ErrWrongBinding},
-		"another class": {key, benchCaseID, ClassLegal, ErrWrongBinding},
-		"another key":   {other, benchCaseID, ClassCare, ErrCorrupt},
+		"another case":  {key, "another-case", dataclass.Care, ErrWrongBinding},
+		"another class": {key, benchCaseID, dataclass.Legal, ErrWrongBinding},
+		"another key":   {other, benchCaseID, dataclass.Care, ErrCorrupt},
 	} {
 		fk, err := newFieldKey(tc.key, tc.caseID, tc.class)
 		if err != nil {
@@ -130,7 +132,7 @@ func TestOpenFastRefusesOtherBindings(t *testing.T) {
 // before), nor crypto/hmac's states for its five keyed MACs.
 func TestOpenAllocatesLittle(t *testing.T) {
 	key := newTestCaseKey(t)
-	ct, err := seal(key, benchCaseID, ClassContact, make([]byte, 512))
+	ct, err := seal(key, benchCaseID, dataclass.Contact, make([]byte, 512))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +141,7 @@ func TestOpenAllocatesLittle(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	for range runs {
-		if _, err := open(key, benchCaseID, ClassContact, ct); err != nil {
+		if _, err := open(key, benchCaseID, dataclass.Contact, ct); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -175,11 +177,11 @@ func TestCaseKeyCarriesItsWrappingKey(t *testing.T) {
 	}
 	// A zero-valued wrapping key is derived on the fly, never used as is.
 	bare := &CaseKey{b: k.b}
-	ct, err := seal(bare, benchCaseID, ClassCare, []byte("x"))
+	ct, err := seal(bare, benchCaseID, dataclass.Care, []byte("x"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := open(k, benchCaseID, ClassCare, ct); err != nil {
+	if _, err := open(k, benchCaseID, dataclass.Care, ct); err != nil {
 		t.Fatalf("a value sealed by a key without its derived key: %v", err)
 	}
 }

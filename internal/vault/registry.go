@@ -1,5 +1,7 @@
 package vault
 
+import "github.com/casebridge/casebridge/internal/dataclass"
+
 // The registry: every column that holds values sealed under a case key. The
 // README's protected-data table lists the same entries (a test compares
 // them), and a test over the migrated schema fails when a bytea column is
@@ -25,7 +27,7 @@ var (
 	}
 	// HearingNotes holds a hearing's notes.
 	HearingNotes = &Column{
-		table: "hearings", id: "id", value: "notes", class: ClassLegal, encoding: EncodingText,
+		table: "hearings", id: "id", value: "notes", class: dataclass.Legal, encoding: EncodingText,
 		bind:  func(caseID, id string) string { return caseID + "/hearings/" + id },
 		about: "a hearing's notes",
 	}
@@ -37,30 +39,30 @@ var (
 var (
 	// ReferralTexts holds a referral's message and decline reason,
 	// readable by both organisations of the referral.
-	ReferralTexts = texts("referrals", ClassCare, "a referral's message and decline reason")
+	ReferralTexts = texts("referrals", dataclass.Care, "a referral's message and decline reason")
 	// ConsentTexts holds how a consent was given.
-	ConsentTexts = texts("consents", ClassLegal, "how a consent was given (its method)")
+	ConsentTexts = texts("consents", dataclass.Legal, "how a consent was given (its method)")
 	// ProceedingTexts holds a proceeding's court, docket number, charges,
 	// strategic goal and sentence.
-	ProceedingTexts = texts("proceedings", ClassLegal, "a proceeding's court, docket number, charges, strategic goal and sentence")
+	ProceedingTexts = texts("proceedings", dataclass.Legal, "a proceeding's court, docket number, charges, strategic goal and sentence")
 	// HearingTexts holds a hearing's outcome and cancellation reason.
-	HearingTexts = texts("hearings", ClassLegal, "a hearing's outcome and cancellation reason")
+	HearingTexts = texts("hearings", dataclass.Legal, "a hearing's outcome and cancellation reason")
 	// DeadlineTexts holds a deadline's description and cancellation reason.
-	DeadlineTexts = texts("deadlines", ClassLegal, "a deadline's description and cancellation reason")
+	DeadlineTexts = texts("deadlines", dataclass.Legal, "a deadline's description and cancellation reason")
 	// ClaimTexts holds a claim's respondent name and status reason.
-	ClaimTexts = texts("claims", ClassLegal, "a claim's respondent name and status reason")
+	ClaimTexts = texts("claims", dataclass.Legal, "a claim's respondent name and status reason")
 	// PaymentTexts holds a payment's payer name and correction reason.
-	PaymentTexts = texts("claim_payments", ClassLegal, "a payment's payer name and correction reason")
+	PaymentTexts = texts("claim_payments", dataclass.Legal, "a payment's payer name and correction reason")
 	// CaseHistoryReasons holds the reason given for a change of the case's
 	// status (closure, suspension, reopening) or for its erasure.
 	CaseHistoryReasons = &Column{
-		table: "case_history", id: "id", value: "reason", class: ClassLegal, encoding: EncodingText,
+		table: "case_history", id: "id", value: "reason", class: dataclass.Legal, encoding: EncodingText,
 		bind:  bindRow("case_history", "reason"),
 		about: "the reason given for a closure, suspension, reopening or erasure",
 	}
 )
 
-func texts(table string, class Class, about string) *Column {
+func texts(table string, class dataclass.Class, about string) *Column {
 	return &Column{table: table, id: "id", value: "texts", class: class, encoding: EncodingTexts, bind: bindRow(table, "texts"), about: about}
 }
 

@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"filippo.io/age"
+
+	"github.com/casebridge/casebridge/internal/dataclass"
 )
 
 // sealHeaderOverhead approximates the fixed bytes Seal adds besides the case
@@ -28,7 +30,7 @@ const (
 // caseID must be 1 to 128 printable ASCII characters without spaces (a UUID
 // fits); it is stored in the clear in the ciphertext header. Sealing the same
 // value twice yields different ciphertexts.
-func seal(key *CaseKey, caseID string, class Class, plaintext []byte) ([]byte, error) {
+func seal(key *CaseKey, caseID string, class dataclass.Class, plaintext []byte) ([]byte, error) {
 	if err := checkBinding(caseID, class); err != nil {
 		return nil, fmt.Errorf("vault: seal: %w", err)
 	}
@@ -58,7 +60,7 @@ func seal(key *CaseKey, caseID string, class Class, plaintext []byte) ([]byte, e
 // belongs to another case or class, and [ErrCorrupt] if it was tampered
 // with, truncated, or sealed under a different case key. No plaintext is
 // returned unless the whole value authenticates.
-func open(key *CaseKey, caseID string, class Class, ciphertext []byte) ([]byte, error) {
+func open(key *CaseKey, caseID string, class dataclass.Class, ciphertext []byte) ([]byte, error) {
 	if err := checkBinding(caseID, class); err != nil {
 		return nil, fmt.Errorf("vault: open: %w", err)
 	}
@@ -89,7 +91,7 @@ func open(key *CaseKey, caseID string, class Class, ciphertext []byte) ([]byte, 
 // openError classifies a decryption failure: binding errors and our own
 // corruption errors pass through; everything age reports (bad header, bad
 // MAC, bad payload chunk, truncation) is corruption.
-func openError(class Class, err error) error {
+func openError(class dataclass.Class, err error) error {
 	if errors.Is(err, ErrWrongBinding) || errors.Is(err, ErrCorrupt) {
 		return fmt.Errorf("vault: open %s field: %w", class, err)
 	}

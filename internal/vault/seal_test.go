@@ -8,9 +8,11 @@ import (
 	"testing"
 
 	"filippo.io/age"
+
+	"github.com/casebridge/casebridge/internal/dataclass"
 )
 
-var allClasses = []Class{ClassIdentity, ClassContact, ClassCare, ClassLegal}
+var allClasses = []dataclass.Class{dataclass.Identity, dataclass.Contact, dataclass.Care, dataclass.Legal}
 
 func TestSealOpenRoundTrip(t *testing.T) {
 	key := newTestCaseKey(t)
@@ -49,7 +51,7 @@ func TestSealOpenRoundTrip(t *testing.T) {
 
 func TestSealIsRealAgeBoundToCaseAndClass(t *testing.T) {
 	key := newTestCaseKey(t)
-	ct, err := seal(key, "case-42", ClassContact, []byte("+40 721 000 000"))
+	ct, err := seal(key, "case-42", dataclass.Contact, []byte("+40 721 000 000"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +70,7 @@ func TestCiphertextDoesNotContainPlaintext(t *testing.T) {
 		bytes.Repeat([]byte("A"), 4096), // low entropy: any leak would show
 	}
 	for _, pt := range plaintexts {
-		ct, err := seal(key, "case-1", ClassContact, pt)
+		ct, err := seal(key, "case-1", dataclass.Contact, pt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,11 +90,11 @@ func TestCiphertextDoesNotContainPlaintext(t *testing.T) {
 
 func TestSealIsRandomized(t *testing.T) {
 	key := newTestCaseKey(t)
-	a, err := seal(key, "case-1", ClassCare, []byte("same"))
+	a, err := seal(key, "case-1", dataclass.Care, []byte("same"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := seal(key, "case-1", ClassCare, []byte("same"))
+	b, err := seal(key, "case-1", dataclass.Care, []byte("same"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,20 +105,20 @@ func TestSealIsRandomized(t *testing.T) {
 
 func TestOpenWrongBinding(t *testing.T) {
 	key := newTestCaseKey(t)
-	ct, err := seal(key, "case-1", ClassIdentity, []byte("real name"))
+	ct, err := seal(key, "case-1", dataclass.Identity, []byte("real name"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
 		name   string
 		caseID string
-		class  Class
+		class  dataclass.Class
 	}{
-		{"another case", "case-2", ClassIdentity},
-		{"case id prefix", "case-", ClassIdentity},
-		{"case id extension", "case-10", ClassIdentity},
-		{"another class", "case-1", ClassContact},
-		{"another case and class", "case-2", ClassLegal},
+		{"another case", "case-2", dataclass.Identity},
+		{"case id prefix", "case-", dataclass.Identity},
+		{"case id extension", "case-10", dataclass.Identity},
+		{"another class", "case-1", dataclass.Contact},
+		{"another case and class", "case-2", dataclass.Legal},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -134,11 +136,11 @@ func TestOpenWrongBinding(t *testing.T) {
 func TestOpenWithAnotherCasesKeyFails(t *testing.T) {
 	key := newTestCaseKey(t)
 	other := newTestCaseKey(t)
-	ct, err := seal(key, "case-1", ClassCare, []byte("diagnosis"))
+	ct, err := seal(key, "case-1", dataclass.Care, []byte("diagnosis"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := open(other, "case-1", ClassCare, ct); !errors.Is(err, ErrCorrupt) {
+	if _, err := open(other, "case-1", dataclass.Care, ct); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("Open with another key: error = %v, want ErrCorrupt", err)
 	}
 }
@@ -147,7 +149,7 @@ func TestOpenRejectsHeaderRebinding(t *testing.T) {
 	// An attacker with database write access rewrites the clear-text binding
 	// to move a ciphertext into another case: the AAD catches it.
 	key := newTestCaseKey(t)
-	ct, err := seal(key, "case-1", ClassLegal, []byte("asylum claim"))
+	ct, err := seal(key, "case-1", dataclass.Legal, []byte("asylum claim"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,11 +157,11 @@ func TestOpenRejectsHeaderRebinding(t *testing.T) {
 	if bytes.Equal(moved, ct) {
 		t.Fatal("test setup: header not rewritten")
 	}
-	if _, err := open(key, "case-2", ClassLegal, moved); !errors.Is(err, ErrCorrupt) {
+	if _, err := open(key, "case-2", dataclass.Legal, moved); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("Open rebound ciphertext: error = %v, want ErrCorrupt", err)
 	}
 	reclassed := bytes.Replace(ct, []byte(" legal\n"), []byte(" care\n"), 1)
-	if _, err := open(key, "case-1", ClassCare, reclassed); !errors.Is(err, ErrCorrupt) {
+	if _, err := open(key, "case-1", dataclass.Care, reclassed); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("Open reclassed ciphertext: error = %v, want ErrCorrupt", err)
 	}
 }
@@ -167,7 +169,7 @@ func TestOpenRejectsHeaderRebinding(t *testing.T) {
 func TestOpenTampered(t *testing.T) {
 	key := newTestCaseKey(t)
 	pt := []byte("Ana, born 2004, Iasi")
-	ct, err := seal(key, "case-1", ClassIdentity, pt)
+	ct, err := seal(key, "case-1", dataclass.Identity, pt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +178,7 @@ func TestOpenTampered(t *testing.T) {
 		for _, bit := range []byte{0x01, 0x80} {
 			tampered := bytes.Clone(ct)
 			tampered[i] ^= bit
-			got, err := open(key, "case-1", ClassIdentity, tampered)
+			got, err := open(key, "case-1", dataclass.Identity, tampered)
 			if err == nil {
 				t.Fatalf("flip %#x at byte %d: Open succeeded", bit, i)
 			}
@@ -197,7 +199,7 @@ func TestOpenTampered(t *testing.T) {
 		"not age":       []byte("plain text in the column"),
 	}
 	for name, in := range tests {
-		if _, err := open(key, "case-1", ClassIdentity, in); !errors.Is(err, ErrCorrupt) {
+		if _, err := open(key, "case-1", dataclass.Identity, in); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("%s: error = %v, want ErrCorrupt", name, err)
 		}
 	}
@@ -212,7 +214,7 @@ func TestOpenRejectsForeignAgeFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := open(key, "case-1", ClassCare, wrapped); !errors.Is(err, ErrCorrupt) {
+	if _, err := open(key, "case-1", dataclass.Care, wrapped); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("error = %v, want ErrCorrupt", err)
 	}
 }
@@ -221,7 +223,7 @@ func TestSealOpenRejectInvalidInput(t *testing.T) {
 	key := newTestCaseKey(t)
 	wiped := newTestCaseKey(t)
 	wiped.Wipe()
-	ct, err := seal(key, "case-1", ClassCare, []byte("x"))
+	ct, err := seal(key, "case-1", dataclass.Care, []byte("x"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,18 +231,18 @@ func TestSealOpenRejectInvalidInput(t *testing.T) {
 		name   string
 		key    *CaseKey
 		caseID string
-		class  Class
+		class  dataclass.Class
 		want   error
 	}{
-		{"nil key", nil, "case-1", ClassCare, ErrWipedKey},
-		{"wiped key", wiped, "case-1", ClassCare, ErrWipedKey},
-		{"unknown class", key, "case-1", Class("medical"), ErrInvalidClass},
-		{"empty class", key, "case-1", Class(""), ErrInvalidClass},
-		{"empty case id", key, "", ClassCare, ErrInvalidCaseID},
-		{"space in case id", key, "case 1", ClassCare, ErrInvalidCaseID},
-		{"newline in case id", key, "case-1\n", ClassCare, ErrInvalidCaseID},
-		{"non-ASCII case id", key, "caz-ă", ClassCare, ErrInvalidCaseID},
-		{"too long case id", key, strings.Repeat("c", maxCaseIDLen+1), ClassCare, ErrInvalidCaseID},
+		{"nil key", nil, "case-1", dataclass.Care, ErrWipedKey},
+		{"wiped key", wiped, "case-1", dataclass.Care, ErrWipedKey},
+		{"unknown class", key, "case-1", dataclass.Class("medical"), ErrInvalidClass},
+		{"empty class", key, "case-1", dataclass.Class(""), ErrInvalidClass},
+		{"empty case id", key, "", dataclass.Care, ErrInvalidCaseID},
+		{"space in case id", key, "case 1", dataclass.Care, ErrInvalidCaseID},
+		{"newline in case id", key, "case-1\n", dataclass.Care, ErrInvalidCaseID},
+		{"non-ASCII case id", key, "caz-ă", dataclass.Care, ErrInvalidCaseID},
+		{"too long case id", key, strings.Repeat("c", maxCaseIDLen+1), dataclass.Care, ErrInvalidCaseID},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -256,11 +258,11 @@ func TestSealOpenRejectInvalidInput(t *testing.T) {
 
 func TestErrorsDoNotLeakForeignCaseID(t *testing.T) {
 	key := newTestCaseKey(t)
-	ct, err := seal(key, "secret-case-77", ClassContact, []byte("x"))
+	ct, err := seal(key, "secret-case-77", dataclass.Contact, []byte("x"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = open(key, "case-1", ClassContact, ct)
+	_, err = open(key, "case-1", dataclass.Contact, ct)
 	if err == nil || strings.Contains(err.Error(), "secret-case-77") {
 		t.Errorf("error = %v; want an error that does not name the other case", err)
 	}
@@ -270,7 +272,7 @@ func TestOpenRejectsExtraRecipients(t *testing.T) {
 	// A file whose key is also wrapped to someone else was not made by Seal
 	// and must not be accepted as a sealed field.
 	key := newTestCaseKey(t)
-	fk, err := newFieldKey(key, "case-1", ClassCare)
+	fk, err := newFieldKey(key, "case-1", dataclass.Care)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +289,7 @@ func TestOpenRejectsExtraRecipients(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := open(key, "case-1", ClassCare, buf.Bytes()); !errors.Is(err, ErrCorrupt) {
+	if _, err := open(key, "case-1", dataclass.Care, buf.Bytes()); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("error = %v, want ErrCorrupt", err)
 	}
 }

@@ -224,8 +224,8 @@ func toProto(e audit.Linked) *casebridgev1.AuditEvent {
 	out.Roles = authz.RolesFromNames(e.Roles)
 	out.Details = e.Details
 	for _, c := range e.Classes {
-		if v := dataclass.FromName(c); v != casebridgev1.DataClass_DATA_CLASS_UNSPECIFIED {
-			out.Classes = append(out.Classes, v)
+		if v, err := dataclass.Parse(c); err == nil {
+			out.Classes = append(out.Classes, v.Proto())
 		}
 	}
 	return out

@@ -19,6 +19,7 @@ import (
 	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/authn"
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/requestid"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/testdb"
@@ -132,7 +133,7 @@ func (e *env) as(t *testing.T, subject string) context.Context {
 
 type seeded struct {
 	subject, org, caseID string
-	classes              []string
+	classes              []dataclass.Class
 	at                   time.Time
 }
 
@@ -157,10 +158,10 @@ var base = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 func seedWorld(t *testing.T, e *env) (caseA, caseB string) {
 	caseA, caseB = uuid.NewString(), uuid.NewString()
 	e.seed(t, []seeded{
-		{"caseworker@shelter-a", "shelter-a", caseA, []string{"identity", "contact"}, base},
+		{"caseworker@shelter-a", "shelter-a", caseA, []dataclass.Class{"identity", "contact"}, base},
 		{"caseworker@shelter-a", "shelter-a", caseB, nil, base.Add(1 * time.Hour)},
-		{"lawyer@legal-b", "legal-b", caseA, []string{"legal"}, base.Add(2 * time.Hour)},
-		{"caseworker@shelter-a", "shelter-a", caseA, []string{"care"}, base.Add(3 * time.Hour)},
+		{"lawyer@legal-b", "legal-b", caseA, []dataclass.Class{"legal"}, base.Add(2 * time.Hour)},
+		{"caseworker@shelter-a", "shelter-a", caseA, []dataclass.Class{"care"}, base.Add(3 * time.Hour)},
 		{"lawyer@legal-b", "legal-b", caseB, nil, base.Add(4 * time.Hour)},
 		{"caseworker@shelter-a", "shelter-a", caseA, nil, base.Add(5 * time.Hour)},
 	})

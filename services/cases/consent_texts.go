@@ -36,9 +36,9 @@ func (s *Service) openConsentTexts(ctx context.Context, q db.Querier, c *casebri
 
 // consentClasses is what an audit event of a consent change names: the
 // class of its sealed texts when it has any.
-func consentClasses(method string) []casebridgev1.DataClass {
+func consentClasses(method string) []dataclass.Class {
 	if method == "" {
 		return nil
 	}
-	return []casebridgev1.DataClass{dataclass.FromName(string(vault.ConsentTexts.Class()))}
+	return []dataclass.Class{vault.ConsentTexts.Class()}
 }

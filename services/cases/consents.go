@@ -86,7 +86,7 @@ func (s *Service) RecordConsent(ctx context.Context, req *casebridgev1.RecordCon
 		if err != nil {
 			return fmt.Errorf("record consent on case %s: %w", r.ID, err)
 		}
-		return s.recordChange(ctx, tx, acc.Org, r.ID, consentClasses(req.GetMethod()))
+		return s.audit.InTx(ctx, tx, acc.Org, r.ID, consentClasses(req.GetMethod()))
 	})
 	if err != nil {
 		return nil, err
@@ -151,7 +151,7 @@ func (s *Service) WithdrawConsent(ctx context.Context, req *casebridgev1.Withdra
 		if _, err := tx.Exec(ctx, `UPDATE consents SET state = 2, withdraw_time = now() WHERE id = $1`, c.GetId()); err != nil {
 			return fmt.Errorf("withdraw consent %s: %w", c.GetId(), err)
 		}
-		if err := s.recordChange(ctx, tx, acc.Org, req.GetCaseId(), nil); err != nil {
+		if err := s.audit.InTx(ctx, tx, acc.Org, req.GetCaseId(), nil); err != nil {
 			return err
 		}
 		return s.endSharingOf(ctx, tx, req.GetCaseId(), c.GetId())

@@ -32,13 +32,13 @@ func (s *Service) CreateCase(ctx context.Context, req *casebridgev1.CreateCaseRe
 	if err := validateCoded(in.GetCoded(), "case.coded"); err != nil {
 		return nil, err
 	}
-	var classes []casebridgev1.DataClass
+	var classes []dataclass.Class
 	for _, c := range dataclass.All {
 		if getClass(in, c) == nil {
 			continue
 		}
-		if !s.authz.Allowed(p, org, string(dataclass.Name(c)), authz.ActWrite) {
-			return nil, rpcerr.PermissionDenied("your role may not record %s data", dataclass.Name(c))
+		if !s.authz.Allowed(p, org, string(c), authz.ActWrite) {
+			return nil, rpcerr.PermissionDenied("your role may not record %s data", c)
 		}
 		classes = append(classes, c)
 	}
@@ -66,7 +66,7 @@ func (s *Service) CreateCase(ctx context.Context, req *casebridgev1.CreateCaseRe
 		Coded:     codedOrEmpty(in.GetCoded()),
 	}
 	for _, c := range classes {
-		r.ClassesPresent |= dataclass.Bit(c)
+		r.ClassesPresent |= c.Bit()
 	}
 	var requestID *string
 	if req.GetRequestId() != "" {
@@ -85,7 +85,7 @@ func (s *Service) CreateCase(ctx context.Context, req *casebridgev1.CreateCaseRe
 			return err
 		}
 		defer key.Wipe()
-		sealed := make(map[casebridgev1.DataClass][]byte, len(classes))
+		sealed := make(map[dataclass.Class][]byte, len(classes))
 		for _, c := range classes {
 			if sealed[c], err = sealClass(key, r.ID, c, getClass(in, c)); err != nil {
 				return err
@@ -94,7 +94,7 @@ func (s *Service) CreateCase(ctx context.Context, req *casebridgev1.CreateCaseRe
 		if err := putSecrets(ctx, tx, r.ID, sealed); err != nil {
 			return err
 		}
-		if err := s.recordChange(ctx, tx, org, r.ID, classes); err != nil {
+		if err := s.audit.InTx(ctx, tx, org, r.ID, classes); err != nil {
 			return err
 		}
 		// Last, so that the quota row stays locked only until the commit.
@@ -112,10 +112,10 @@ func (s *Service) CreateCase(ctx context.Context, req *casebridgev1.CreateCaseRe
 	out := r.toProto()
 	acc := s.ownerAccess(p, org)
 	for _, c := range classes {
-		if acc.CanRead(string(dataclass.Name(c))) {
+		if acc.CanRead(c) {
 			setClass(out, c, getClass(in, c))
 		} else {
-			out.RedactedClasses = append(out.RedactedClasses, c)
+			out.RedactedClasses = append(out.RedactedClasses, c.Proto())
 		}
 	}
 	return &casebridgev1.CreateCaseResponse{Case: out}, nil

@@ -42,7 +42,7 @@ func (s *Service) EraseCase(ctx context.Context, req *casebridgev1.EraseCaseRequ
 			return err
 		}
 		auditReason(ctx, req.GetReasonCode(), req.GetReason())
-		if err := s.recordChange(ctx, tx, acc.Org, r.ID, presentClasses(r)); err != nil {
+		if err := s.audit.InTx(ctx, tx, acc.Org, r.ID, presentClasses(r)); err != nil {
 			return err
 		}
 		// The reason is sealed like every other value of the case, and so

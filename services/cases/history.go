@@ -47,11 +47,11 @@ func (s *Service) addHistory(ctx context.Context, tx pgx.Tx, caseID string, stat
 
 // historyClasses is what the audit event of a status change names: the
 // class of the reason, when one was given (never the reason itself).
-func historyClasses(reason string) []casebridgev1.DataClass {
+func historyClasses(reason string) []dataclass.Class {
 	if reason == "" {
 		return nil
 	}
-	return []casebridgev1.DataClass{dataclass.FromName(string(vault.CaseHistoryReasons.Class()))}
+	return []dataclass.Class{vault.CaseHistoryReasons.Class()}
 }
 
 // auditReason puts the coded reason of a status change or an erasure on

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/keys"
 	"github.com/casebridge/casebridge/internal/servertest"
 	"github.com/casebridge/casebridge/internal/vault"
@@ -73,7 +74,7 @@ func TestStatusReasonsKeptSealed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer key.Wipe()
-	plain, err := vault.CaseHistoryReasons.Open(key, id, hist[1].id, vault.ClassLegal, hist[1].reason)
+	plain, err := vault.CaseHistoryReasons.Open(key, id, hist[1].id, dataclass.Legal, hist[1].reason)
 	if err != nil || string(plain) != text {
 		t.Fatalf("the sealed reason opens to %q, %v", plain, err)
 	}

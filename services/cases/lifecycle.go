@@ -109,7 +109,7 @@ func (s *Service) changeStatus(ctx context.Context, id, etag, act string, t tran
 			return err
 		}
 		auditReason(ctx, code, reason)
-		if err := s.recordChange(ctx, tx, acc.Org, id, historyClasses(reason)); err != nil {
+		if err := s.audit.InTx(ctx, tx, acc.Org, id, historyClasses(reason)); err != nil {
 			return err
 		}
 		if err := s.addHistory(ctx, tx, r.ID, t.to, false, reason, code, p.Subject); err != nil {
@@ -163,7 +163,7 @@ func (s *Service) AssignCase(ctx context.Context, req *casebridgev1.AssignCaseRe
 			return err
 		}
 		r.Assigned = req.GetCaseworker()
-		if err := s.recordChange(ctx, tx, acc.Org, r.ID, nil); err != nil {
+		if err := s.audit.InTx(ctx, tx, acc.Org, r.ID, nil); err != nil {
 			return err
 		}
 		return saveCase(ctx, tx, r, s.now())

@@ -30,14 +30,14 @@ type caseRow struct {
 
 	// secrets, when loaded with the row (getCaseSealed), are the class
 	// ciphertexts: a full read then needs no second query.
-	secrets map[casebridgev1.DataClass][]byte
+	secrets map[dataclass.Class][]byte
 	// shares, loaded by getCaseSealed, are its accepted referrals.
 	shares []caseaccess.Share
 }
 
 func (r *caseRow) etag() string { return strconv.FormatInt(r.Version, 10) }
 
-func (r *caseRow) has(c casebridgev1.DataClass) bool { return r.ClassesPresent&dataclass.Bit(c) != 0 }
+func (r *caseRow) has(c dataclass.Class) bool { return r.ClassesPresent&c.Bit() != 0 }
 
 // toProto renders the plain part of the case; sensitive classes are added
 // by the caller after decryption.

@@ -27,8 +27,8 @@ func (s *Service) AddNote(ctx context.Context, req *casebridgev1.AddNoteRequest)
 	if err != nil {
 		return nil, err
 	}
-	class := req.GetDataClass()
-	note := &casebridgev1.Note{CaseId: req.GetCaseId(), DataClass: class, Text: req.GetText(), Author: p.Subject}
+	class := dataclass.FromProto(req.GetDataClass())
+	note := &casebridgev1.Note{CaseId: req.GetCaseId(), DataClass: class.Proto(), Text: req.GetText(), Author: p.Subject}
 	var requestID *string
 	if req.GetRequestId() != "" {
 		requestID = &req.RequestId
@@ -38,8 +38,8 @@ func (s *Service) AddNote(ctx context.Context, req *casebridgev1.AddNoteRequest)
 		if err != nil {
 			return err
 		}
-		if !s.authz.Allowed(p, acc.Org, string(dataclass.Name(class)), authz.ActWrite) {
-			return rpcerr.PermissionDenied("your role may not write %s notes", dataclass.Name(class))
+		if !s.authz.Allowed(p, acc.Org, string(class), authz.ActWrite) {
+			return rpcerr.PermissionDenied("your role may not write %s notes", class)
 		}
 		r, err := getCase(ctx, tx, req.GetCaseId(), true)
 		if err != nil {
@@ -63,19 +63,19 @@ func (s *Service) AddNote(ctx context.Context, req *casebridgev1.AddNoteRequest)
 		}
 		defer key.Wipe()
 		note.Id = uuid.NewString()
-		ct, err := vault.CaseNotes.Seal(key, r.ID, note.Id, dataclass.Name(class), []byte(req.GetText()))
+		ct, err := vault.CaseNotes.Seal(key, r.ID, note.Id, class, []byte(req.GetText()))
 		if err != nil {
 			return fmt.Errorf("encrypt note of case %s: %w", r.ID, err)
 		}
 		var created time.Time
 		err = tx.QueryRow(ctx, `INSERT INTO case_notes (id, case_id, class, ciphertext, author, request_id)
 			VALUES ($1, $2, $3, $4, $5, $6) RETURNING create_time`,
-			note.Id, r.ID, int16(class), ct, p.Subject, requestID).Scan(&created)
+			note.Id, r.ID, class.Stored(), ct, p.Subject, requestID).Scan(&created)
 		if err != nil {
 			return fmt.Errorf("store note of case %s: %w", r.ID, err)
 		}
 		note.CreateTime = timestamppb.New(created)
-		return s.recordChange(ctx, tx, acc.Org, r.ID, []casebridgev1.DataClass{class})
+		return s.audit.InTx(ctx, tx, acc.Org, r.ID, []dataclass.Class{class})
 	})
 	if err != nil {
 		return nil, err
@@ -126,7 +126,7 @@ func (s *Service) ListNotes(ctx context.Context, req *casebridgev1.ListNotesRequ
 	if err != nil {
 		return nil, rpcerr.InvalidArgument("page_token", "%v", err)
 	}
-	f := noteFilter{class: req.GetDataClass(), limit: pagetoken.Size(req.GetPageSize(), 50, 500), maxBytes: s.limits().PageBytes}
+	f := noteFilter{class: dataclass.FromProto(req.GetDataClass()), limit: pagetoken.Size(req.GetPageSize(), 50, 500), maxBytes: s.limits().PageBytes}
 	if keys != nil {
 		t, err := time.Parse(time.RFC3339Nano, keys[0])
 		if err != nil {
@@ -138,7 +138,7 @@ func (s *Service) ListNotes(ctx context.Context, req *casebridgev1.ListNotesRequ
 	if err != nil {
 		return nil, err
 	}
-	if err := s.recordRead(ctx, acc.Org, req.GetCaseId(), noteClasses(notes)); err != nil {
+	if err := s.audit.Read(ctx, acc.Org, req.GetCaseId(), noteClasses(notes)); err != nil {
 		return nil, err
 	}
 	resp := &casebridgev1.ListNotesResponse{Notes: notes}
@@ -146,15 +146,17 @@ func (s *Service) ListNotes(ctx context.Context, req *casebridgev1.ListNotesRequ
 		last := notes[len(notes)-1]
 		resp.NextPageToken = pagetoken.Encode(fp, last.GetCreateTime().AsTime().Format(time.RFC3339Nano), last.GetId())
 	}
-	if resp.RedactedClasses, err = redactedNoteClasses(ctx, s.pool, req.GetCaseId(), acc); err != nil {
+	redacted, err := redactedNoteClasses(ctx, s.pool, req.GetCaseId(), acc)
+	if err != nil {
 		return nil, err
 	}
+	resp.RedactedClasses = dataclass.Protos(redacted)
 	return resp, nil
 }
 
 type noteFilter struct {
 	id        string
-	class     casebridgev1.DataClass
+	class     dataclass.Class
 	afterTime *time.Time
 	afterID   string
 	limit     int
@@ -164,8 +166,8 @@ type noteFilter struct {
 func (s *Service) loadNotes(ctx context.Context, acc authz.Access, caseID string, f noteFilter) ([]*casebridgev1.Note, bool, error) {
 	var readable []int16
 	for _, c := range dataclass.All {
-		if acc.CanRead(string(dataclass.Name(c))) && (f.class == 0 || f.class == c) {
-			readable = append(readable, int16(c))
+		if acc.CanRead(c) && (f.class == "" || f.class == c) {
+			readable = append(readable, c.Stored())
 		}
 	}
 	maxBytes := f.maxBytes
@@ -201,7 +203,7 @@ func (s *Service) loadNotes(ctx context.Context, acc authz.Access, caseID string
 			rows.Close()
 			return nil, false, fmt.Errorf("scan note of case %s: %w", caseID, err)
 		}
-		n.CaseId, n.DataClass, n.CreateTime = caseID, casebridgev1.DataClass(class), timestamppb.New(created)
+		n.CaseId, n.DataClass, n.CreateTime = caseID, dataclass.FromStored(class).Proto(), timestamppb.New(created)
 		found = append(found, stored{&n, ct})
 	}
 	rows.Close()
@@ -228,7 +230,7 @@ func (s *Service) loadNotes(ctx context.Context, acc authz.Access, caseID string
 	defer key.Wipe()
 	notes := make([]*casebridgev1.Note, 0, len(found))
 	for _, st := range found {
-		plain, err := vault.CaseNotes.Open(key, caseID, st.note.Id, dataclass.Name(st.note.DataClass), st.ct)
+		plain, err := vault.CaseNotes.Open(key, caseID, st.note.Id, dataclass.FromProto(st.note.DataClass), st.ct)
 		if errors.Is(err, vault.ErrWrongBinding) || errors.Is(err, vault.ErrCorrupt) {
 			return nil, false, rpcerr.DataLoss("note %s of case %s failed its integrity check", st.note.Id, caseID)
 		}
@@ -241,7 +243,7 @@ func (s *Service) loadNotes(ctx context.Context, acc authz.Access, caseID string
 	return notes, more, nil
 }
 
-func redactedNoteClasses(ctx context.Context, q db.Querier, caseID string, acc authz.Access) ([]casebridgev1.DataClass, error) {
+func redactedNoteClasses(ctx context.Context, q db.Querier, caseID string, acc authz.Access) ([]dataclass.Class, error) {
 	rows, err := q.Query(ctx, `SELECT DISTINCT class FROM case_notes WHERE case_id = $1 ORDER BY class`, caseID)
 	if err != nil {
 		return nil, fmt.Errorf("note classes of case %s: %w", caseID, err)
@@ -250,10 +252,10 @@ func redactedNoteClasses(ctx context.Context, q db.Querier, caseID string, acc a
 	if err != nil {
 		return nil, fmt.Errorf("note classes of case %s: %w", caseID, err)
 	}
-	var out []casebridgev1.DataClass
+	var out []dataclass.Class
 	for _, c := range classes {
-		dc := casebridgev1.DataClass(c)
-		if !acc.CanRead(string(dataclass.Name(dc))) {
+		dc := dataclass.FromStored(c)
+		if !acc.CanRead(dc) {
 			out = append(out, dc)
 		}
 	}
@@ -261,11 +263,11 @@ func redactedNoteClasses(ctx context.Context, q db.Querier, caseID string, acc a
 }
 
 // noteClasses lists the classes of the notes returned.
-func noteClasses(notes []*casebridgev1.Note) []casebridgev1.DataClass {
-	var out []casebridgev1.DataClass
+func noteClasses(notes []*casebridgev1.Note) []dataclass.Class {
+	var out []dataclass.Class
 	for _, n := range notes {
-		if !slices.Contains(out, n.GetDataClass()) {
-			out = append(out, n.GetDataClass())
+		if c := dataclass.FromProto(n.GetDataClass()); !slices.Contains(out, c) {
+			out = append(out, c)
 		}
 	}
 	return out

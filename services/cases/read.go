@@ -41,7 +41,7 @@ func (s *Service) GetCase(ctx context.Context, req *casebridgev1.GetCaseRequest)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.recordRead(ctx, acc.Org, r.ID, returnedClasses(out)); err != nil {
+	if err := s.audit.Read(ctx, acc.Org, r.ID, returnedClasses(out)); err != nil {
 		return nil, err
 	}
 	return &casebridgev1.GetCaseResponse{Case: out}, nil
@@ -56,17 +56,17 @@ func (s *Service) ownerAccess(p authz.Principal, org string) authz.Access {
 // acc allows decrypted (FULL view only), the rest listed as redacted. The
 // classes in known (at most one map) are not decrypted but taken from it:
 // a change that has them in clear already.
-func (s *Service) render(ctx context.Context, q db.Querier, acc authz.Access, r *caseRow, view casebridgev1.CaseView, known ...map[casebridgev1.DataClass]proto.Message) (*casebridgev1.Case, error) {
+func (s *Service) render(ctx context.Context, q db.Querier, acc authz.Access, r *caseRow, view casebridgev1.CaseView, known ...map[dataclass.Class]proto.Message) (*casebridgev1.Case, error) {
 	out := r.toProto()
-	var readable []casebridgev1.DataClass
+	var readable []dataclass.Class
 	for _, c := range dataclass.All {
 		if !r.has(c) {
 			continue
 		}
-		if view == casebridgev1.CaseView_CASE_VIEW_FULL && acc.CanRead(string(dataclass.Name(c))) {
+		if view == casebridgev1.CaseView_CASE_VIEW_FULL && acc.CanRead(c) {
 			readable = append(readable, c)
 		} else {
-			out.RedactedClasses = append(out.RedactedClasses, c)
+			out.RedactedClasses = append(out.RedactedClasses, c.Proto())
 		}
 	}
 	if _, err := s.decryptInto(ctx, q, r, readable, out, known...); err != nil {
@@ -142,7 +142,7 @@ func (s *Service) ListCases(ctx context.Context, req *casebridgev1.ListCasesRequ
 		}
 		used += size
 		if classes := returnedClasses(c); len(classes) > 0 {
-			if err := s.recordRead(ctx, acc.Org, r.ID, classes); err != nil {
+			if err := s.audit.Read(ctx, acc.Org, r.ID, classes); err != nil {
 				return nil, err
 			}
 		}

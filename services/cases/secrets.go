@@ -25,12 +25,12 @@ import (
 // ciphertext, sealed under the case key and bound to the case id and class.
 var caseDesc = (&casebridgev1.Case{}).ProtoReflect().Descriptor()
 
-func classField(c casebridgev1.DataClass) protoreflect.FieldDescriptor {
-	return caseDesc.Fields().ByName(protoreflect.Name(dataclass.Name(c)))
+func classField(c dataclass.Class) protoreflect.FieldDescriptor {
+	return caseDesc.Fields().ByName(protoreflect.Name(c))
 }
 
 // getClass returns the class's message in c, or nil when it is absent or empty.
-func getClass(c *casebridgev1.Case, cl casebridgev1.DataClass) proto.Message {
+func getClass(c *casebridgev1.Case, cl dataclass.Class) proto.Message {
 	m := c.ProtoReflect()
 	fd := classField(cl)
 	if !m.Has(fd) {
@@ -43,7 +43,7 @@ func getClass(c *casebridgev1.Case, cl casebridgev1.DataClass) proto.Message {
 	return msg
 }
 
-func setClass(c *casebridgev1.Case, cl casebridgev1.DataClass, msg proto.Message) {
+func setClass(c *casebridgev1.Case, cl dataclass.Class, msg proto.Message) {
 	m := c.ProtoReflect()
 	if msg == nil {
 		m.Clear(classField(cl))
@@ -52,19 +52,19 @@ func setClass(c *casebridgev1.Case, cl casebridgev1.DataClass, msg proto.Message
 	m.Set(classField(cl), protoreflect.ValueOfMessage(msg.ProtoReflect()))
 }
 
-func newClass(cl casebridgev1.DataClass) proto.Message {
+func newClass(cl dataclass.Class) proto.Message {
 	return (&casebridgev1.Case{}).ProtoReflect().NewField(classField(cl)).Message().Interface()
 }
 
-func sealClass(key *vault.CaseKey, caseID string, cl casebridgev1.DataClass, msg proto.Message) ([]byte, error) {
+func sealClass(key *vault.CaseKey, caseID string, cl dataclass.Class, msg proto.Message) ([]byte, error) {
 	plain, err := proto.Marshal(msg)
 	if err != nil {
-		return nil, fmt.Errorf("encode %s of case %s: %w", dataclass.Name(cl), caseID, err)
+		return nil, fmt.Errorf("encode %s of case %s: %w", cl, caseID, err)
 	}
-	ct, err := vault.CaseSecrets.Seal(key, caseID, "", dataclass.Name(cl), plain)
+	ct, err := vault.CaseSecrets.Seal(key, caseID, "", cl, plain)
 	clear(plain)
 	if err != nil {
-		return nil, fmt.Errorf("encrypt %s of case %s: %w", dataclass.Name(cl), caseID, err)
+		return nil, fmt.Errorf("encrypt %s of case %s: %w", cl, caseID, err)
 	}
 	return ct, nil
 }
@@ -73,20 +73,20 @@ func sealClass(key *vault.CaseKey, caseID string, cl casebridgev1.DataClass, msg
 // UpdateCase to at most one decryption per class.
 var classOpens atomic.Int64
 
-func openClass(key *vault.CaseKey, caseID string, cl casebridgev1.DataClass, ct []byte) (proto.Message, error) {
+func openClass(key *vault.CaseKey, caseID string, cl dataclass.Class, ct []byte) (proto.Message, error) {
 	classOpens.Add(1)
-	plain, err := vault.CaseSecrets.Open(key, caseID, "", dataclass.Name(cl), ct)
+	plain, err := vault.CaseSecrets.Open(key, caseID, "", cl, ct)
 	if errors.Is(err, vault.ErrWrongBinding) || errors.Is(err, vault.ErrCorrupt) {
-		return nil, rpcerr.DataLoss("the stored %s data of case %s failed its integrity check", dataclass.Name(cl), caseID)
+		return nil, rpcerr.DataLoss("the stored %s data of case %s failed its integrity check", cl, caseID)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("decrypt %s of case %s: %w", dataclass.Name(cl), caseID, err)
+		return nil, fmt.Errorf("decrypt %s of case %s: %w", cl, caseID, err)
 	}
 	msg := newClass(cl)
 	err = proto.Unmarshal(plain, msg)
 	clear(plain)
 	if err != nil {
-		return nil, fmt.Errorf("decode %s of case %s: %w", dataclass.Name(cl), caseID, err)
+		return nil, fmt.Errorf("decode %s of case %s: %w", cl, caseID, err)
 	}
 	return msg, nil
 }
@@ -94,9 +94,9 @@ func openClass(key *vault.CaseKey, caseID string, cl casebridgev1.DataClass, ct 
 // decryptInto adds to out every class of r listed in want, decrypted, and
 // returns the classes it added. A class in known is taken from there
 // instead (its current value, already in clear: nil when it has none).
-func (s *Service) decryptInto(ctx context.Context, q db.Querier, r *caseRow, want []casebridgev1.DataClass, out *casebridgev1.Case, known ...map[casebridgev1.DataClass]proto.Message) ([]casebridgev1.DataClass, error) {
+func (s *Service) decryptInto(ctx context.Context, q db.Querier, r *caseRow, want []dataclass.Class, out *casebridgev1.Case, known ...map[dataclass.Class]proto.Message) ([]dataclass.Class, error) {
 	var stored []int16
-	var added []casebridgev1.DataClass
+	var added []dataclass.Class
 	for _, c := range want {
 		if len(known) > 0 {
 			if msg, ok := known[0][c]; ok {
@@ -108,7 +108,7 @@ func (s *Service) decryptInto(ctx context.Context, q db.Querier, r *caseRow, wan
 			}
 		}
 		if r.has(c) {
-			stored = append(stored, int16(c))
+			stored = append(stored, c.Stored())
 		}
 	}
 	if len(stored) == 0 {
@@ -127,10 +127,10 @@ func (s *Service) decryptInto(ctx context.Context, q db.Querier, r *caseRow, wan
 	}
 	defer key.Wipe()
 	for _, c := range want {
-		if !slices.Contains(stored, int16(c)) {
+		if !slices.Contains(stored, c.Stored()) {
 			continue
 		}
-		ct, ok := cts[casebridgev1.DataClass(c)]
+		ct, ok := cts[c]
 		if !ok {
 			continue
 		}

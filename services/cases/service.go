@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/casebridge/casebridge/internal/audit"
@@ -69,15 +68,6 @@ func uuidField(field, id string) error {
 	return nil
 }
 
-// recordRead writes the audit event of a read of case id — who, which
-// classes it returned — durable before the response leaves the server.
-func (s *Service) recordRead(ctx context.Context, org, id string, classes []casebridgev1.DataClass) error {
-	if s.audit == nil {
-		return nil
-	}
-	return s.audit.Read(ctx, org, id, classNames(classes))
-}
-
 // recordReturned records the read of case c as a response returns it,
 // naming the classes it carries in clear; a response with none needs no
 // event beyond the call's own.
@@ -86,29 +76,12 @@ func (s *Service) recordReturned(ctx context.Context, org string, c *casebridgev
 	if len(classes) == 0 {
 		return nil
 	}
-	return s.recordRead(ctx, org, c.GetId(), classes)
-}
-
-// recordChange writes the audit event of a change to case id in the
-// change's own transaction: both commit or neither does.
-func (s *Service) recordChange(ctx context.Context, tx pgx.Tx, org, id string, classes []casebridgev1.DataClass) error {
-	if s.audit == nil {
-		return nil
-	}
-	return s.audit.InTx(ctx, tx, org, id, classNames(classes))
-}
-
-func classNames(classes []casebridgev1.DataClass) []string {
-	out := make([]string, 0, len(classes))
-	for _, c := range classes {
-		out = append(out, string(dataclass.Name(c)))
-	}
-	return out
+	return s.audit.Read(ctx, org, c.GetId(), classes)
 }
 
 // returnedClasses lists the sensitive classes a response carries.
-func returnedClasses(c *casebridgev1.Case) []casebridgev1.DataClass {
-	var out []casebridgev1.DataClass
+func returnedClasses(c *casebridgev1.Case) []dataclass.Class {
+	var out []dataclass.Class
 	for _, cl := range dataclass.All {
 		if getClass(c, cl) != nil {
 			out = append(out, cl)
@@ -118,8 +91,8 @@ func returnedClasses(c *casebridgev1.Case) []casebridgev1.DataClass {
 }
 
 // presentClasses lists the sensitive classes a stored case holds.
-func presentClasses(r *caseRow) []casebridgev1.DataClass {
-	var out []casebridgev1.DataClass
+func presentClasses(r *caseRow) []dataclass.Class {
+	var out []dataclass.Class
 	for _, cl := range dataclass.All {
 		if r.has(cl) {
 			out = append(out, cl)

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/caseaccess"
+	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -100,9 +101,9 @@ func getCaseSealed(ctx context.Context, q db.Querier, id string) (*caseRow, erro
 	if r.shares, err = caseaccess.DecodeShares(shares); err != nil {
 		return nil, fmt.Errorf("load case %s: %w", id, err)
 	}
-	r.secrets = make(map[casebridgev1.DataClass][]byte, len(classes))
+	r.secrets = make(map[dataclass.Class][]byte, len(classes))
 	for i, c := range classes {
-		r.secrets[casebridgev1.DataClass(c)] = cts[i]
+		r.secrets[dataclass.FromStored(c)] = cts[i]
 	}
 	return r, nil
 }
@@ -191,14 +192,14 @@ func insertCase(ctx context.Context, tx pgx.Tx, r *caseRow, requestID *string) (
 }
 
 // putSecrets stores the ciphertexts of several classes in one statement.
-func putSecrets(ctx context.Context, tx pgx.Tx, caseID string, cts map[casebridgev1.DataClass][]byte) error {
+func putSecrets(ctx context.Context, tx pgx.Tx, caseID string, cts map[dataclass.Class][]byte) error {
 	if len(cts) == 0 {
 		return nil
 	}
 	classes := make([]int16, 0, len(cts))
 	blobs := make([][]byte, 0, len(cts))
 	for c, ct := range cts {
-		classes = append(classes, int16(c))
+		classes = append(classes, c.Stored())
 		blobs = append(blobs, ct)
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO case_secrets (case_id, class, ciphertext)
@@ -229,16 +230,16 @@ func saveCase(ctx context.Context, tx pgx.Tx, r *caseRow, now time.Time) error {
 	return nil
 }
 
-func deleteSecret(ctx context.Context, tx pgx.Tx, caseID string, class casebridgev1.DataClass) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM case_secrets WHERE case_id = $1 AND class = $2`, caseID, int16(class)); err != nil {
+func deleteSecret(ctx context.Context, tx pgx.Tx, caseID string, class dataclass.Class) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM case_secrets WHERE case_id = $1 AND class = $2`, caseID, class.Stored()); err != nil {
 		return fmt.Errorf("delete %s of case %s: %w", class, caseID, err)
 	}
 	return nil
 }
 
 // loadSecrets returns the ciphertexts of the given classes of a case.
-func loadSecrets(ctx context.Context, q db.Querier, caseID string, classes []int16) (map[casebridgev1.DataClass][]byte, error) {
-	out := map[casebridgev1.DataClass][]byte{}
+func loadSecrets(ctx context.Context, q db.Querier, caseID string, classes []int16) (map[dataclass.Class][]byte, error) {
+	out := map[dataclass.Class][]byte{}
 	if len(classes) == 0 {
 		return out, nil
 	}
@@ -253,7 +254,7 @@ func loadSecrets(ctx context.Context, q db.Querier, caseID string, classes []int
 		if err := rows.Scan(&c, &ct); err != nil {
 			return nil, fmt.Errorf("scan secret of case %s: %w", caseID, err)
 		}
-		out[casebridgev1.DataClass(c)] = ct
+		out[dataclass.FromStored(c)] = ct
 	}
 	return out, rows.Err()
 }

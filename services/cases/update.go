@@ -18,7 +18,7 @@ import (
 // maskPath is one validated entry of an update mask: a part of the case
 // ("coded" or a class) and optionally one field inside it.
 type maskPath struct {
-	class casebridgev1.DataClass // unspecified for "coded"
+	class dataclass.Class // unspecified for "coded"
 	part  protoreflect.FieldDescriptor
 	field protoreflect.FieldDescriptor // nil: the whole part
 }
@@ -35,8 +35,8 @@ func parseMask(paths []string) ([]maskPath, error) {
 		mp := maskPath{part: part}
 		switch {
 		case head == "coded":
-		case dataclass.FromName(head) != casebridgev1.DataClass_DATA_CLASS_UNSPECIFIED:
-			mp.class = dataclass.FromName(head)
+		case dataclass.Class(head).Valid():
+			mp.class = dataclass.Class(head)
 		default:
 			return nil, rpcerr.InvalidArgument("update_mask", "unknown or read-only field %q (allowed: coded, identity, contact, care, legal and their fields)", path)
 		}
@@ -71,7 +71,7 @@ func (s *Service) UpdateCase(ctx context.Context, req *casebridgev1.UpdateCaseRe
 	}
 	var out *caseRow
 	var acc authz.Access
-	var changed map[casebridgev1.DataClass]proto.Message
+	var changed map[dataclass.Class]proto.Message
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		acc, err = s.access(ctx, tx, p, id, "case", "update", true)
 		if err != nil {
@@ -91,7 +91,7 @@ func (s *Service) UpdateCase(ctx context.Context, req *casebridgev1.UpdateCaseRe
 			return err
 		}
 		out = r
-		if err := s.recordChange(ctx, tx, acc.Org, r.ID, maskClasses(mask)); err != nil {
+		if err := s.audit.InTx(ctx, tx, acc.Org, r.ID, maskClasses(mask)); err != nil {
 			return err
 		}
 		return saveCase(ctx, tx, r, s.now())
@@ -116,14 +116,14 @@ func (s *Service) UpdateCase(ctx context.Context, req *casebridgev1.UpdateCaseRe
 // applyMask copies the masked parts of in onto r, re-sealing every class it
 // touches, and returns the touched classes' new values (nil for a class
 // left empty, hence deleted).
-func (s *Service) applyMask(ctx context.Context, tx pgx.Tx, p authz.Principal, acc authz.Access, r *caseRow, in *casebridgev1.Case, mask []maskPath) (map[casebridgev1.DataClass]proto.Message, error) {
-	var classes []casebridgev1.DataClass
+func (s *Service) applyMask(ctx context.Context, tx pgx.Tx, p authz.Principal, acc authz.Access, r *caseRow, in *casebridgev1.Case, mask []maskPath) (map[dataclass.Class]proto.Message, error) {
+	var classes []dataclass.Class
 	for _, mp := range mask {
-		if mp.class == casebridgev1.DataClass_DATA_CLASS_UNSPECIFIED {
+		if mp.class == "" {
 			copyPart(r.Coded, in.GetCoded(), mp.field)
 			continue
 		}
-		name := string(dataclass.Name(mp.class))
+		name := string(mp.class)
 		if !s.authz.Allowed(p, acc.Org, name, authz.ActWrite) {
 			return nil, rpcerr.PermissionDenied("your role may not change %s data", name)
 		}
@@ -144,8 +144,8 @@ func (s *Service) applyMask(ctx context.Context, tx pgx.Tx, p authz.Principal, a
 		return nil, err
 	}
 	defer key.Wipe()
-	sealed := map[casebridgev1.DataClass][]byte{}
-	changed := make(map[casebridgev1.DataClass]proto.Message, len(classes))
+	sealed := map[dataclass.Class][]byte{}
+	changed := make(map[dataclass.Class]proto.Message, len(classes))
 	for _, c := range classes {
 		msg := getClass(current, c)
 		if msg == nil {
@@ -157,7 +157,7 @@ func (s *Service) applyMask(ctx context.Context, tx pgx.Tx, p authz.Principal, a
 			}
 		}
 		if proto.Size(msg) == 0 {
-			r.ClassesPresent &^= dataclass.Bit(c)
+			r.ClassesPresent &^= c.Bit()
 			changed[c] = nil
 			if err := deleteSecret(ctx, tx, r.ID, c); err != nil {
 				return nil, err
@@ -168,7 +168,7 @@ func (s *Service) applyMask(ctx context.Context, tx pgx.Tx, p authz.Principal, a
 			return nil, err
 		}
 		changed[c] = msg
-		r.ClassesPresent |= dataclass.Bit(c)
+		r.ClassesPresent |= c.Bit()
 	}
 	if err := putSecrets(ctx, tx, r.ID, sealed); err != nil {
 		return nil, err
@@ -177,10 +177,10 @@ func (s *Service) applyMask(ctx context.Context, tx pgx.Tx, p authz.Principal, a
 }
 
 // maskClasses lists the sensitive classes a mask touches.
-func maskClasses(mask []maskPath) []casebridgev1.DataClass {
-	var out []casebridgev1.DataClass
+func maskClasses(mask []maskPath) []dataclass.Class {
+	var out []dataclass.Class
 	for _, mp := range mask {
-		if mp.class != casebridgev1.DataClass_DATA_CLASS_UNSPECIFIED && !slices.Contains(out, mp.class) {
+		if mp.class != "" && !slices.Contains(out, mp.class) {
 			out = append(out, mp.class)
 		}
 	}
@@ -206,7 +206,7 @@ func copyPart(dst, src proto.Message, fd protoreflect.FieldDescriptor) {
 }
 
 // getClassRaw returns the class's message in c even when empty (nil if unset).
-func getClassRaw(c *casebridgev1.Case, cl casebridgev1.DataClass) proto.Message {
+func getClassRaw(c *casebridgev1.Case, cl dataclass.Class) proto.Message {
 	m := c.ProtoReflect()
 	fd := classField(cl)
 	if !m.Has(fd) {

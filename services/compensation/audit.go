@@ -6,6 +6,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/audit"
+	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/vault"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -20,12 +21,12 @@ import (
 // Every event of this service names the case and the organisation.
 
 // legalClass is how the audit trail spells the class of these texts.
-var legalClass = string(vault.ClaimTexts.Class())
+var legalClass = vault.ClaimTexts.Class()
 
 // legalIf is the legal class when b holds, else none.
-func legalIf(b bool) []string {
+func legalIf(b bool) []dataclass.Class {
 	if b {
-		return []string{legalClass}
+		return []dataclass.Class{legalClass}
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/caseaccess"
+	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 )
@@ -78,14 +79,14 @@ func proceedingNotFound(id string) error { return rpcerr.NotFound("proceeding %s
 // to work on hearings there. A caseworker of the owner may read the legal
 // class of the case file, yet sees hearing notes redacted.
 func (s *Service) notesReadable(p authz.Principal, acc authz.Access) bool {
-	return acc.CanRead(authz.ClassLegal) && s.authz.Allowed(p, acc.Org, objHearing, actUpdate)
+	return acc.CanRead(dataclass.Legal) && s.authz.Allowed(p, acc.Org, objHearing, actUpdate)
 }
 
 // checkNotesWritable refuses notes from a caller who may not write the
 // legal class, or whose referral does not grant it (they could not read
 // back what they wrote).
 func (s *Service) checkNotesWritable(p authz.Principal, acc authz.Access) error {
-	if acc.CanRead(authz.ClassLegal) && s.authz.Allowed(p, acc.Org, authz.ClassLegal, authz.ActWrite) {
+	if acc.CanRead(dataclass.Legal) && s.authz.Allowed(p, acc.Org, string(dataclass.Legal), authz.ActWrite) {
 		return nil
 	}
 	return rpcerr.PermissionDenied("hearing notes are in the legal class, which you may not write on this case")

@@ -63,15 +63,11 @@ func concerns(ctx context.Context, org, caseID string) {
 	}
 }
 
-func classNames(classes []casebridgev1.DataClass) []string {
+func classNames(classes []casebridgev1.DataClass) []dataclass.Class {
 	if len(classes) == 0 {
 		return nil
 	}
-	out := make([]string, 0, len(classes))
-	for _, c := range classes {
-		out = append(out, string(dataclass.Name(c)))
-	}
-	return out
+	return dataclass.FromProtos(classes)
 }
 
 // legalIf is the legal class when b holds, else none.
@@ -83,7 +79,7 @@ func legalIf(b bool) []casebridgev1.DataClass {
 }
 
 // legalNames is legalIf as the audit trail spells classes.
-func legalNames(b bool) []string { return classNames(legalIf(b)) }
+func legalNames(b bool) []dataclass.Class { return classNames(legalIf(b)) }
 
 // recordReturned records the read of the legal text a mutation's response
 // carries (returned), unless the call's change event already names the

@@ -54,7 +54,7 @@ func (s *Service) sealNotes(ctx context.Context, tx pgx.Tx, h *hearingRow, notes
 		return err
 	}
 	defer key.Wipe()
-	ct, err := vault.HearingNotes.Seal(key, h.CaseID, h.ID, dataclass.Name(legal), []byte(notes))
+	ct, err := vault.HearingNotes.Seal(key, h.CaseID, h.ID, dataclass.Legal, []byte(notes))
 	if err != nil {
 		return fmt.Errorf("encrypt notes of hearing %s: %w", h.ID, err)
 	}
@@ -100,7 +100,7 @@ func (s *Service) renderHearings(ctx context.Context, q db.Querier, p authz.Prin
 			m.RedactedClasses = []casebridgev1.DataClass{legal}
 			continue
 		}
-		plain, err := vault.HearingNotes.Open(key, h.CaseID, h.ID, dataclass.Name(legal), h.Notes)
+		plain, err := vault.HearingNotes.Open(key, h.CaseID, h.ID, dataclass.Legal, h.Notes)
 		if err != nil {
 			return nil, fmt.Errorf("decrypt notes of hearing %s: %w", h.ID, err)
 		}

@@ -56,7 +56,7 @@ func (s *Service) GetCaseSharing(ctx context.Context, req *casebridgev1.GetCaseS
 		}
 	}
 	resp := &casebridgev1.GetCaseSharingResponse{Sharing: out}
-	if err := s.recordRead(ctx, org, id, nil); err != nil {
+	if err := s.audit.Read(ctx, org, id, nil); err != nil {
 		return nil, err
 	}
 	return resp, nil

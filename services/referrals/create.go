@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/referral"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/sharing"
@@ -75,7 +76,7 @@ func (s *Service) CreateReferral(ctx context.Context, req *casebridgev1.CreateRe
 		}
 		// The audit event before the outbox: Flush takes the global outbox
 		// lock, held to commit, and must stay the last thing done.
-		if err := s.recordChange(ctx, tx, n.from, caseID, textClasses(n.texts)); err != nil {
+		if err := s.audit.InTx(ctx, tx, n.from, caseID, textClasses(n.texts)); err != nil {
 			return err
 		}
 		var events sharing.Outbox
@@ -104,7 +105,7 @@ func (s *Service) CreateReferral(ctx context.Context, req *casebridgev1.CreateRe
 	}
 	if id != n.id {
 		// A retry returns the first attempt's texts: a read, not a change.
-		if err := s.recordRead(ctx, n.from, caseID, textClasses(r.Texts)); err != nil {
+		if err := s.audit.Read(ctx, n.from, caseID, textClasses(r.Texts)); err != nil {
 			return nil, err
 		}
 	}
@@ -149,10 +150,7 @@ func (s *Service) referrable(ctx context.Context, tx pgx.Tx, n *newReferral, con
 
 // classNumbers stores the granted classes as their numbers, in order.
 func classNumbers(classes []casebridgev1.DataClass) []int16 {
-	out := make([]int16, 0, len(classes))
-	for _, c := range classes {
-		out = append(out, int16(c))
-	}
+	out := dataclass.StoredList(dataclass.FromProtos(classes))
 	slices.Sort(out)
 	return slices.Compact(out)
 }

@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/casebridge/casebridge/internal/dataclass"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -78,9 +79,7 @@ func (r *referralRow) toProto() *casebridgev1.Referral {
 	if r.ConsentID != nil {
 		out.ConsentId = *r.ConsentID
 	}
-	for _, c := range r.Classes {
-		out.GrantedClasses = append(out.GrantedClasses, casebridgev1.DataClass(c))
-	}
+	out.GrantedClasses = dataclass.Protos(dataclass.FromStoredList(r.Classes))
 	return out
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/rpcerr"
@@ -22,7 +23,7 @@ func (s *Service) GetReferral(ctx context.Context, req *casebridgev1.GetReferral
 	if err != nil {
 		return nil, err
 	}
-	concerns(ctx, "", r.CaseID)
+	audit.Concerns(ctx, "", r.CaseID)
 	org := s.readerOrg(p, r)
 	if org == "" {
 		return nil, referralNotFound(r.ID)
@@ -32,7 +33,7 @@ func (s *Service) GetReferral(ctx context.Context, req *casebridgev1.GetReferral
 	}
 	resp := &casebridgev1.GetReferralResponse{Referral: r.toProto()}
 	// Coded attributes and the referral's own texts: a read of the case.
-	if err := s.recordRead(ctx, org, r.CaseID, textClasses(r.Texts)); err != nil {
+	if err := s.audit.Read(ctx, org, r.CaseID, textClasses(r.Texts)); err != nil {
 		return nil, err
 	}
 	return resp, nil
@@ -89,7 +90,7 @@ func (s *Service) ListReferrals(ctx context.Context, req *casebridgev1.ListRefer
 		}
 		if r.Texts != nil && !read[r.CaseID] {
 			read[r.CaseID] = true
-			if err := s.recordRead(ctx, f.org, r.CaseID, textClasses(r.Texts)); err != nil {
+			if err := s.audit.Read(ctx, f.org, r.CaseID, textClasses(r.Texts)); err != nil {
 				return nil, err
 			}
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/referral"
 	"github.com/casebridge/casebridge/internal/rpcerr"
@@ -63,12 +64,12 @@ func (s *Service) apply(ctx context.Context, id, etag string, t transition, reas
 		if err != nil {
 			return err
 		}
-		concerns(ctx, "", r.CaseID)
+		audit.Concerns(ctx, "", r.CaseID)
 		if err := s.mayMake(p, r, t); err != nil {
 			return err
 		}
 		org := t.actingOrg(r)
-		concerns(ctx, org, "")
+		audit.Concerns(ctx, org, "")
 		// Case first, then referral: the order consent withdrawal and
 		// erasure lock in too.
 		if err := lockCase(ctx, tx, r.CaseID); err != nil {
@@ -126,7 +127,7 @@ func (s *Service) apply(ctx context.Context, id, etag string, t transition, reas
 		}
 		// The audit event before the outbox: Flush takes the global outbox
 		// lock, held to commit, and must stay the last thing done.
-		if err := s.recordChange(ctx, tx, org, r.CaseID, textClasses(out.Texts)); err != nil {
+		if err := s.audit.InTx(ctx, tx, org, r.CaseID, textClasses(out.Texts)); err != nil {
 			return err
 		}
 		var events sharing.Outbox

@@ -58,12 +58,12 @@ func canonical(id string) string { return strings.ToLower(id) }
 // act on obj there; a case the caller may not see is NotFound, exactly like
 // one that does not exist. With lock, the case row stays locked for tx.
 func (s *Service) caseAccess(ctx context.Context, q db.Querier, p authz.Principal, id, obj, act string, lock bool) (authz.Access, error) {
-	concerns(ctx, "", id)
+	audit.Concerns(ctx, "", id)
 	acc, _, err := s.gate.Check(ctx, q, p, id, obj, act, lock, caseNotFound(id))
 	if err != nil {
 		return authz.Access{}, err
 	}
-	concerns(ctx, acc.Org, "")
+	audit.Concerns(ctx, acc.Org, "")
 	return acc, nil
 }
 

@@ -3,6 +3,7 @@ package referrals
 import (
 	"context"
 
+	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/sealed"
 	"github.com/casebridge/casebridge/internal/vault"
@@ -48,9 +49,9 @@ func (s *Service) openTexts(ctx context.Context, q db.Querier, reader string, r 
 
 // textClasses is the class an audit event names when a response carries a
 // referral's texts.
-func textClasses(texts []byte) []string {
+func textClasses(texts []byte) []dataclass.Class {
 	if texts == nil {
 		return nil
 	}
-	return []string{string(vault.ReferralTexts.Class())}
+	return []dataclass.Class{vault.ReferralTexts.Class()}
 }
