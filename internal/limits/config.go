@@ -40,6 +40,8 @@ type Config struct {
 	ImportRowsPerSecond float64
 	ImportRowsBurst     int
 	Transport           Transport
+	// HTTP are the limits of the HTTP listeners.
+	HTTP HTTP
 	// PageBytes is the byte budget of one page of a list: the page ends
 	// there, with a next-page token, whatever its page_size.
 	PageBytes int
@@ -86,6 +88,16 @@ func Defaults() Config {
 		KeepaliveMinTime:  10 * time.Second,
 		IdleTimeout:       15 * time.Minute,
 	}
+	// The admin listener serves scrapes every few seconds, probes and an
+	// operator's pprof: a handful of connections at once.
+	c.HTTP = HTTP{
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		MaxConns:          32,
+	}
 	return c
 }
 
@@ -108,6 +120,13 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.Uint32Var(&c.Transport.MaxStreamsPerConn, "max-streams-per-conn", c.Transport.MaxStreamsPerConn, "concurrent calls one connection may have open")
 	fs.DurationVar(&c.Transport.KeepaliveMinTime, "keepalive-min-time", c.Transport.KeepaliveMinTime, "clients pinging more often than this are disconnected")
 	fs.DurationVar(&c.Transport.IdleTimeout, "idle-timeout", c.Transport.IdleTimeout, "a connection with no call for this long is closed")
+	h := &c.HTTP
+	fs.DurationVar(&h.ReadHeaderTimeout, "http-read-header-timeout", h.ReadHeaderTimeout, "HTTP listeners: longest wait for a request's headers")
+	fs.DurationVar(&h.ReadTimeout, "http-read-timeout", h.ReadTimeout, "HTTP listeners: longest read of a whole request")
+	fs.DurationVar(&h.WriteTimeout, "http-write-timeout", h.WriteTimeout, "HTTP listeners: longest write of a response (longer than any pprof profile asked for)")
+	fs.DurationVar(&h.IdleTimeout, "http-idle-timeout", h.IdleTimeout, "HTTP listeners: a kept-alive connection idle this long is closed")
+	fs.IntVar(&h.MaxHeaderBytes, "http-max-header-bytes", h.MaxHeaderBytes, "HTTP listeners: largest request header, in bytes")
+	fs.IntVar(&h.MaxConns, "http-max-conns", h.MaxConns, "HTTP listeners: connections open at once, each listener (0: no bound)")
 }
 
 // String renders the limits in the syntax Set reads.
@@ -221,5 +240,11 @@ func (c Config) Flags() []string {
 		"--max-page-bytes="+strconv.Itoa(c.PageBytes),
 		"--max-notes-per-case="+strconv.Itoa(c.NotesPerCase),
 		"--limits-cases="+strconv.Itoa(c.CaseQuota.Cases),
-		"--limits-cases-period="+c.CaseQuota.Period.String())
+		"--limits-cases-period="+c.CaseQuota.Period.String(),
+		"--http-read-header-timeout="+c.HTTP.ReadHeaderTimeout.String(),
+		"--http-read-timeout="+c.HTTP.ReadTimeout.String(),
+		"--http-write-timeout="+c.HTTP.WriteTimeout.String(),
+		"--http-idle-timeout="+c.HTTP.IdleTimeout.String(),
+		"--http-max-header-bytes="+strconv.Itoa(c.HTTP.MaxHeaderBytes),
+		"--http-max-conns="+strconv.Itoa(c.HTTP.MaxConns))
 }

@@ -35,11 +35,8 @@ func (s *Server) serveAdmin(ctx context.Context, lis net.Listener) {
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
-	srv := &http.Server{
-		Handler:           s.adminHandler(),
-		Protocols:         protocols,
-		ReadHeaderTimeout: 5 * time.Second,
-	}
+	srv := s.cfg.Limits.HTTP.Server(s.adminHandler())
+	srv.Protocols = protocols
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
@@ -60,5 +57,5 @@ func (s *Server) listenAdmin() (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("admin listener on %s: %w", s.cfg.AdminListen, err)
 	}
-	return lis, nil
+	return s.cfg.Limits.HTTP.Listener(lis), nil
 }
