@@ -3,6 +3,7 @@ package rpcerr
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -41,6 +42,11 @@ func ToStatus(err error) (st *status.Status, internal bool) {
 func isUnavailable(err error) bool {
 	var netErr net.Error
 	if errors.As(err, &netErr) {
+		return true
+	}
+	// A connection reset in the middle of a reply reaches pgx as a cut
+	// stream, not as a network error.
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return true
 	}
 	var connectErr *pgconn.ConnectError

@@ -2,6 +2,7 @@ package rpcerr
 
 import (
 	"fmt"
+	"io"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -28,6 +29,17 @@ func TestDatabaseConditionsThatPass(t *testing.T) {
 		}
 		if st.Message() == "the database's own words" {
 			t.Errorf("SQLSTATE %s: the database's message reached the client", code)
+		}
+	}
+}
+
+// TestCutReplyIsUnavailable: a connection reset in the middle of
+// PostgreSQL's reply (pgx returns io.ErrUnexpectedEOF) is Unavailable, as
+// the fault suite's resetting proxy showed; it was Internal.
+func TestCutReplyIsUnavailable(t *testing.T) {
+	for _, err := range []error{io.ErrUnexpectedEOF, io.EOF} {
+		if st, _ := ToStatus(fmt.Errorf("commit: %w", err)); st.Code() != codes.Unavailable {
+			t.Errorf("%v: %s, want Unavailable", err, st.Code())
 		}
 	}
 }
