@@ -51,12 +51,21 @@ type Server struct {
 	logMu sync.Mutex
 	log   strings.Builder
 
-	tokens map[string]string
+	issuer   *authn.DevIssuer
+	tokensMu sync.Mutex
+	tokens   map[string]string
 }
 
 // StartServer runs bin against dbURL and waits until it serves. Extra flags
 // go to casebridged.
 func StartServer(t testing.TB, bin, dbURL string, flags ...string) *Server {
+	t.Helper()
+	return StartReplica(t, bin, dbURL, t.TempDir(), flags...)
+}
+
+// StartReplica is StartServer with the data directory (keyring and token
+// issuer) of another server: a second replica of the same deployment.
+func StartReplica(t testing.TB, bin, dbURL, dataDir string, flags ...string) *Server {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -64,7 +73,7 @@ func StartServer(t testing.TB, bin, dbURL string, flags ...string) *Server {
 	}
 	addr := lis.Addr().String()
 	lis.Close()
-	s := &Server{Addr: addr, DataDir: t.TempDir(), DBURL: dbURL, t: t, bin: bin, flags: flags}
+	s := &Server{Addr: addr, DataDir: dataDir, DBURL: dbURL, t: t, bin: bin, flags: flags}
 	s.Start()
 	s.Conn, err = grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -78,18 +87,11 @@ func StartServer(t testing.TB, bin, dbURL string, flags ...string) *Server {
 		}
 	})
 	s.WaitServing(90 * time.Second)
-	issuer, err := authn.LoadOrCreateDevIssuer(s.DataDir)
+	s.issuer, err = authn.LoadOrCreateDevIssuer(s.DataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.tokens = map[string]string{}
-	for _, sub := range []string{Caseworker, Lawyer, Auditor} {
-		tok, err := issuer.Mint(sub, 3*time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.tokens[sub] = tok
-	}
 	return s
 }
 
@@ -175,7 +177,17 @@ func (s *Server) WaitServing(limit time.Duration) time.Duration {
 
 // As returns ctx carrying subject's dev token.
 func (s *Server) As(ctx context.Context, subject string) context.Context {
-	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+s.tokens[subject])
+	s.tokensMu.Lock()
+	tok, ok := s.tokens[subject]
+	if !ok {
+		var err error
+		if tok, err = s.issuer.Mint(subject, 3*time.Hour); err != nil {
+			panic(err) // a dev issuer that cannot sign: nothing to test
+		}
+		s.tokens[subject] = tok
+	}
+	s.tokensMu.Unlock()
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok)
 }
 
 func (s *Server) Write(b []byte) (int, error) {
