@@ -49,6 +49,10 @@ var statsProbes = map[string]probe{
 			Period: &casebridgev1.GetIndicatorsRequest_Years{Years: &casebridgev1.YearRange{StartYear: y - 1, EndYear: y}}})
 		return err
 	}},
+	"StatsService/GetPrivacyBudget": {enoughCases, func(w *world, ctx context.Context, _ fixture) error {
+		_, err := w.stats().GetPrivacyBudget(ctx, &casebridgev1.GetPrivacyBudgetRequest{})
+		return err
+	}},
 	"StatsService/ExportCases": {enoughCases, func(w *world, ctx context.Context, _ fixture) error {
 		stream, err := w.stats().ExportCases(ctx, &casebridgev1.ExportCasesRequest{Format: casebridgev1.ExportFormat_EXPORT_FORMAT_CSV,
 			Dimensions: []casebridgev1.Dimension{casebridgev1.Dimension_DIMENSION_YEAR}})

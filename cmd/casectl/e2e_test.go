@@ -144,6 +144,12 @@ func TestStory(t *testing.T) {
 	// from, with its own reason).
 	contains(t, stats, "(all),(all),(all),13\n", fmt.Sprintf("%d,RS,female,withheld (fewer than 5)", time.Now().Year()))
 	co.ok("stats", "indicators")
+	// Noisy counts say so, and spend the budget that "stats budget" shows.
+	noisy := co.ok("stats", "cases", "--by", "sex", "--noisy", "--csv")
+	if !strings.HasPrefix(noisy.stdout, "sex,noisy_count\n") || strings.Contains(noisy.stdout, "withheld") {
+		t.Errorf("noisy stats:\n%s", noisy)
+	}
+	contains(t, co.ok("stats", "budget", "-o", "csv"), "network network,4,1/2,7/2,7\n", "you,2,1/2,3/2,3\n")
 	co.fails(1, "your role does not allow this", "cases", "list")
 
 	// The auditor sees who read the case, and that the log is intact.

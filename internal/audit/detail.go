@@ -38,6 +38,13 @@ const (
 	// reopening or erasure (person_request, safety, ...); the text given
 	// with it is sealed with the case, never in the trail.
 	DetailReason DetailName = "reason"
+	// DetailPrivacy is what a noisy statistics call did with the privacy
+	// budget: "spent", "repeated" (an answer released before, nothing
+	// spent) or "refused" (the budget was spent); DetailEpsilon the ε it
+	// spent, as a fraction; DetailNetwork the coordinating body that paid.
+	DetailPrivacy DetailName = "privacy"
+	DetailEpsilon DetailName = "epsilon"
+	DetailNetwork DetailName = "network"
 )
 
 // Detail adds name=value to the event of the current call, once per value,

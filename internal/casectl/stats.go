@@ -22,13 +22,20 @@ about a person. Every count below the server's threshold k is withheld, and
 so are counts from which a small one could be worked out. A withheld count
 is shown as "withheld" with its reason: "fewer than k" (the only one that
 says the count is small), "protects another cell", "one organisation" (one
-organisation holds nearly all of it) or "differencing".`,
+organisation holds nearly all of it) or "differencing".
+
+With --noisy the counts are not exact but differentially private: every
+count has random noise added, nothing is withheld, and each such query
+spends part of a privacy budget shared by your network ("casectl stats
+budget" shows what is left).`,
 		Examples: []string{
 			"casectl stats cases --by year,country,sex",
 			"casectl stats cases --by year,form --csv > cases-by-year-and-form.csv",
+			"casectl stats cases --by year,sex --noisy",
+			"casectl stats budget",
 			"casectl stats indicators --years 2020-2025 --country RS",
 		},
-		Sub: []*cli.Command{a.statsCasesCommand(), a.statsIndicatorsCommand()},
+		Sub: []*cli.Command{a.statsCasesCommand(), a.statsIndicatorsCommand(), a.statsBudgetCommand()},
 	}
 }
 
@@ -74,13 +81,13 @@ func (s *statsFilterFlags) build() (*casebridgev1.StatsFilter, error) {
 }
 
 var statsHints = map[string]string{
-	"dimensions": "--by", "filter.years": "--year", "filter.countries": "--country", "filter.sexes": "--sex",
+	"dimensions": "--by", "network": "--network", "filter.years": "--year", "filter.countries": "--country", "filter.sexes": "--sex",
 	"filter.nationalities": "--nationality", "filter.exploitation_forms": "--form", "filter.organization_kinds": "--org-kind",
 }
 
 func (a *app) statsCasesCommand() *cli.Command {
-	var by string
-	var csvOut bool
+	var by, network string
+	var csvOut, noisy bool
 	var filter statsFilterFlags
 	return &cli.Command{
 		Name:    "cases",
@@ -88,15 +95,24 @@ func (a *app) statsCasesCommand() *cli.Command {
 		Help: `Count cases by up to three of: ` + choices[casebridgev1.Dimension]() + `.
 Rows with "(all)" are totals over that attribute; the last row is the grand
 total. "unknown" counts cases where the attribute is not recorded. A case
-with several forms of exploitation counts once under each.`,
+with several forms of exploitation counts once under each.
+
+--noisy asks for differentially private counts instead: each count plus
+random noise (never below 0), every combination of values listed that
+comes out above 0, nothing withheld. It spends part of the privacy budget
+of your network (see "casectl stats budget"); asking the same again while
+no case changed gives the same answer and spends nothing.`,
 		Examples: []string{
 			"casectl stats cases --by year,country,sex",
 			"casectl stats cases --by year,country,sex --csv",
 			"casectl stats cases --by age-band --country RS --year 2024,2025",
+			"casectl stats cases --by year,sex --noisy",
 		},
 		Flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&by, "by", "", "attributes to count by, comma-separated (at most 3)")
 			fs.BoolVar(&csvOut, "csv", false, "shorthand for --output csv")
+			fs.BoolVar(&noisy, "noisy", false, "differentially private counts (noise added, nothing withheld); spends privacy budget")
+			fs.StringVar(&network, "network", "", "the network whose privacy budget --noisy spends (only if you coordinate several)")
 			filter.register(fs)
 		},
 		Run: func(ctx context.Context, _ *pflag.FlagSet, _ []string) error {
@@ -119,18 +135,26 @@ with several forms of exploitation counts once under each.`,
 			if err != nil {
 				return err
 			}
-			resp, err := c.stats.CountCases(ctx, &casebridgev1.CountCasesRequest{Dimensions: dims, Filter: flt})
+			resp, err := c.stats.CountCases(ctx, &casebridgev1.CountCasesRequest{Dimensions: dims, Filter: flt, Noisy: noisy, Network: network})
 			if err != nil {
 				return explain.WithFlags(explain.Wrap(err, "count cases"), statsHints)
 			}
+			noisyRelease := resp.GetRelease().GetMechanism() == casebridgev1.Mechanism_MECHANISM_DISCRETE_LAPLACE
 			if f == output.JSON {
 				return output.JSONObject(a.stdout(), resp)
 			}
 			headers, rows := crossTable(resp)
+			if noisyRelease {
+				headers[len(headers)-1] = "noisy count"
+			}
 			if f == output.CSV {
 				return output.WriteCSV(a.stdout(), headers, rows)
 			}
-			a.say("Counts below %d are withheld, and so are counts that would give one away; each withheld count says why.", resp.GetK())
+			if noisyRelease {
+				a.say("%s", noisyNote(resp.GetRelease()))
+			} else {
+				a.say("Counts below %d are withheld, and so are counts that would give one away; each withheld count says why.", resp.GetK())
+			}
 			return output.WriteTable(a.stdout(), headers, rows)
 		},
 	}

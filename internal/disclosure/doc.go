@@ -3,10 +3,12 @@
 // SQL: it takes groups of identical cases and returns the table's cells and
 // totals, each marked published or suppressed, with the reason.
 //
-// The counts that are published are exact. Nothing is perturbed: a
-// coordinator gets the true number or no number, never a noisy one, so that
-// figures reported to monitoring bodies add up and can be checked against
-// the case files. Protection comes from withholding instead, in two layers.
+// The counts this package publishes are exact. Nothing is perturbed: a
+// coordinator gets the true number or no number, so that figures reported
+// to monitoring bodies add up and can be checked against the case files.
+// Protection comes from withholding instead, in two layers. (The optional
+// noisy tables are another mechanism altogether, in package noise: they
+// withhold nothing and are not protected here.)
 //
 // # Primary suppression: no small cell
 //

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/casebridge/casebridge/internal/limits"
+	"github.com/casebridge/casebridge/services/stats"
 )
 
 // Config is everything the server needs to start. Flags and environment
@@ -40,6 +41,14 @@ type Config struct {
 
 	// StatsK is the suppression threshold of statistics; 0 means the default (5).
 	StatsK int
+	// StatsNoiseEpsilon is the ε one noisy statistics query spends;
+	// StatsBudgetNetwork and StatsBudgetCoordinator the budgets per period
+	// (StatsBudgetPeriod) of a network and of each of its coordinators.
+	// Empty means the defaults (stats.DefaultPrivacy).
+	StatsNoiseEpsilon      string
+	StatsBudgetNetwork     string
+	StatsBudgetCoordinator string
+	StatsBudgetPeriod      string
 
 	// ConsentSweep is how often sharing that relied on a lapsed consent is
 	// ended (zero: every minute). Not a flag: tests shorten it.
@@ -75,6 +84,10 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.TLSClientCA, "tls-client-ca", "", "CA bundle (PEM) to require and verify client certificates")
 	fs.StringVar(&c.KeyringDir, "keyring-dir", "", "directory of organisation age identities (a mounted secret); dev mode default: DATA_DIR/keys")
 	fs.IntVar(&c.StatsK, "stats-k", 5, "statistics withhold every count below this threshold (at least 2)")
+	fs.StringVar(&c.StatsNoiseEpsilon, "stats-noise-epsilon", "1/2", "privacy parameter ε that one noisy statistics query spends (a fraction such as 1/2)")
+	fs.StringVar(&c.StatsBudgetNetwork, "stats-budget-network", "4", "total ε the noisy queries of one network may spend per budget period")
+	fs.StringVar(&c.StatsBudgetCoordinator, "stats-budget-coordinator", "2", "total ε the noisy queries of one coordinator may spend per budget period, within the network's")
+	fs.StringVar(&c.StatsBudgetPeriod, "stats-budget-period", "month", "how often the privacy budgets are whole again: month, quarter or year (calendar, UTC)")
 	fs.StringVar(&c.PolicyDir, "policy-dir", "", "directory with model.conf, policy.csv and methods.csv; reloaded on change (default: the built-in policy)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
@@ -93,6 +106,9 @@ func (c *Config) Validate() error {
 	}
 	if c.StatsK != 0 && c.StatsK < 2 {
 		errs = append(errs, errors.New("--stats-k must be at least 2: a smaller threshold would publish single cases"))
+	}
+	if _, err := c.StatsPrivacy(); err != nil {
+		errs = append(errs, fmt.Errorf("--stats-noise-epsilon, --stats-budget-*: %w", err))
 	}
 	if c.Dev {
 		if err := loopbackOnly(c.Listen); err != nil {
@@ -141,4 +157,18 @@ func loopbackOnly(listen string) error {
 	return fmt.Errorf("--listen %s: dev mode listens on loopback only (127.0.0.1, ::1 or localhost), "+
 		"because it serves without TLS and its tokens are minted for anyone on the machine; "+
 		"run outside dev mode (TLS and a token issuer) to serve other machines", listen)
+}
+
+// StatsPrivacy is the noisy statistics' configuration; fields left empty
+// take the defaults.
+func (c *Config) StatsPrivacy() (stats.Privacy, error) {
+	d := stats.DefaultPrivacy()
+	or := func(v, def string) string {
+		if v == "" {
+			return def
+		}
+		return v
+	}
+	return stats.ParsePrivacy(or(c.StatsNoiseEpsilon, d.QueryEpsilon.String()), or(c.StatsBudgetNetwork, d.Network.String()),
+		or(c.StatsBudgetCoordinator, d.Coordinator.String()), or(c.StatsBudgetPeriod, d.Period.String()))
 }

@@ -186,7 +186,11 @@ func (s *Server) registerServices(context.Context) error {
 	casebridgev1.RegisterProceedingServiceServer(s.grpc, proceedings.New(s.pool, s.authz, s.keys, s.audit))
 	casebridgev1.RegisterCompensationServiceServer(s.grpc, compensation.New(s.pool, s.authz, s.keys, s.audit))
 	casebridgev1.RegisterAuditServiceServer(s.grpc, auditsvc.New(s.pool, s.audit))
-	casebridgev1.RegisterStatsServiceServer(s.grpc, stats.New(s.pool, s.cfg.StatsK))
+	privacy, err := s.cfg.StatsPrivacy()
+	if err != nil {
+		return err
+	}
+	casebridgev1.RegisterStatsServiceServer(s.grpc, stats.New(s.pool, s.cfg.StatsK, stats.WithPrivacy(s.authz, privacy)))
 	return nil
 }
 

@@ -25,11 +25,16 @@ func (s *Service) CountCases(ctx context.Context, req *casebridgev1.CountCasesRe
 	if err != nil {
 		return nil, err
 	}
-	tab, err := s.count(ctx, t)
+	resp := &casebridgev1.CountCasesResponse{Dimensions: req.GetDimensions(), K: int32(s.k)}
+	var tab *disclosure.Table
+	if req.GetNoisy() {
+		tab, resp.Release, err = s.noisy(ctx, t, req.GetNetwork(), "CountCases")
+	} else {
+		tab, resp.Release, err = s.count(ctx, t)
+	}
 	if err != nil {
 		return nil, err
 	}
-	resp := &casebridgev1.CountCasesResponse{Dimensions: req.GetDimensions(), K: int32(s.k)}
 	for _, c := range sortedCells(t, tab.Full()) {
 		resp.Cells = append(resp.Cells, toCell(req.GetDimensions(), c))
 	}

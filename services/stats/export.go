@@ -8,6 +8,7 @@ import (
 
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/disclosure"
+	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -42,6 +43,9 @@ func (s *Service) ExportCases(req *casebridgev1.ExportCasesRequest, stream caseb
 	var err error
 	switch req.GetFormat() {
 	case casebridgev1.ExportFormat_EXPORT_FORMAT_CTDC:
+		if req.GetNoisy() {
+			return rpcerr.InvalidArgument("noisy", "the CTDC layout is exported exact only: its columns combine several attributes, so they have no fixed set of values to add noise over")
+		}
 		t, err = ctdcTable(req.GetFilter())
 	default:
 		dims := req.GetDimensions()
@@ -62,17 +66,31 @@ func (s *Service) ExportCases(req *casebridgev1.ExportCasesRequest, stream caseb
 		// would withhold most of it for nothing.
 		t.levels = 1
 	}
-	tab, err := s.count(ctx, t)
+	t.cellsOnly = true
+	var tab *disclosure.Table
+	var rel *casebridgev1.Release
+	if req.GetNoisy() {
+		tab, rel, err = s.noisy(ctx, t, req.GetNetwork(), "ExportCases")
+	} else {
+		tab, rel, err = s.count(ctx, t)
+	}
 	if err != nil {
 		return err
 	}
-	file, err := s.writeCSV(t, tab)
+	file, err := s.writeCSV(t, tab, req.GetNoisy())
 	if err != nil {
 		return err
 	}
-	for len(file) > 0 {
+	first := &casebridgev1.ExportCasesResponse{Release: rel}
+	for first != nil || len(file) > 0 {
+		msg := first
+		if msg == nil {
+			msg = &casebridgev1.ExportCasesResponse{}
+		}
+		first = nil
 		n := min(len(file), chunkSize)
-		if err := stream.Send(&casebridgev1.ExportCasesResponse{Chunk: file[:n]}); err != nil {
+		msg.Chunk = file[:n]
+		if err := stream.Send(msg); err != nil {
 			return err
 		}
 		file = file[n:]
@@ -80,15 +98,21 @@ func (s *Service) ExportCases(req *casebridgev1.ExportCasesRequest, stream caseb
 	return nil
 }
 
-// writeCSV lays the full cells of a protected table out as CSV.
-func (s *Service) writeCSV(t *tableSpec, tab *disclosure.Table) ([]byte, error) {
+// writeCSV lays the full cells of a protected table out as CSV. A noisy
+// table's count column is headed noisy_count, so that the file alone says
+// its figures are not exact.
+func (s *Service) writeCSV(t *tableSpec, tab *disclosure.Table, noisy bool) ([]byte, error) {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	header := make([]string, 0, len(t.columns)+1)
 	for _, c := range t.columns {
 		header = append(header, c.name)
 	}
-	if err := w.Write(append(header, "count", "withheld_reason")); err != nil {
+	countHeader := "count"
+	if noisy {
+		countHeader = "noisy_count"
+	}
+	if err := w.Write(append(header, countHeader, "withheld_reason")); err != nil {
 		return nil, fmt.Errorf("write export header: %w", err)
 	}
 	for _, c := range sortedCells(t, tab.Full()) {

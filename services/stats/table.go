@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/casebridge/casebridge/internal/disclosure"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -14,7 +16,10 @@ import (
 // column is one dimension of a table: the values a row is counted under,
 // and how those values sort.
 type column struct {
-	name    string
+	name string
+	// field is the coded attribute counted, nil for a column of values
+	// derived from several (the CTDC layout).
+	field   *field
 	values  func(r row) []string
 	compare func(a, b string) int
 }
@@ -22,12 +27,17 @@ type column struct {
 // tableSpec is a table to count: what to read, how to lay it out, and the
 // filter.
 type tableSpec struct {
+	// kind names the layout ("cases", "ctdc"), for the cache.
+	kind    string
 	fields  []*field
 	columns []column
 	sels    []selection
 	// levels of totals protected above the full cells; 0 for all (see
 	// disclosure.Options.Levels).
 	levels int
+	// cellsOnly is set when only the full cells are published (an
+	// export): a noisy table then releases, and pays for, those alone.
+	cellsOnly bool
 }
 
 // use returns the position of f among the fields read, adding it.
@@ -44,6 +54,7 @@ func (t *tableSpec) dimension(f *field) {
 	i := t.use(f)
 	t.columns = append(t.columns, column{
 		name:    f.name,
+		field:   f,
 		values:  func(r row) []string { return f.values(r.values[i]) },
 		compare: f.compare,
 	})
@@ -55,7 +66,7 @@ func tableFor(dims []casebridgev1.Dimension, filter *casebridgev1.StatsFilter) (
 	if err != nil {
 		return nil, err
 	}
-	t := &tableSpec{sels: sels}
+	t := &tableSpec{kind: "cases", sels: sels}
 	for _, d := range dims {
 		f := fieldOf(d)
 		if f == nil {
@@ -66,26 +77,98 @@ func tableFor(dims []casebridgev1.Dimension, filter *casebridgev1.StatsFilter) (
 	return t, nil
 }
 
-// count reads the cases, builds the table and protects it. A table whose
-// grand total must be withheld is refused as a whole with
-// FailedPrecondition: it would publish nothing but the shape of a small
-// group, and a refusal says plainly why.
-func (s *Service) count(ctx context.Context, t *tableSpec) (*disclosure.Table, error) {
+// count answers t exactly: from the cache when the population is
+// unchanged, otherwise read and protected afresh, with how it was made. A table whose grand total
+// must be withheld is refused as a whole with FailedPrecondition: it would
+// publish nothing but the shape of a small group, and a refusal says
+// plainly why.
+func (s *Service) count(ctx context.Context, t *tableSpec) (*disclosure.Table, *casebridgev1.Release, error) {
+	a, repeated, err := s.answer(ctx, t, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if total := a.tab.Total(); total.Reason.Primary() {
+		return nil, nil, s.refusal(total, t.sels)
+	}
+	rel := exactRelease()
+	rel.Repeated = repeated
+	return layout(a.tab, canonicalOrder(t.columns)), rel, nil
+}
+
+// answer returns t's table in canonical column order, exact or (with nq)
+// noisy, and whether it repeats an answer made before (kept, or made for
+// a concurrent asker of the same table): a repeated noisy answer spent no
+// budget for this caller. The population's version is
+// read in the same snapshot as its rows, so the answer kept is about
+// exactly the population it names; concurrent askers of the same table
+// share one count.
+func (s *Service) answer(ctx context.Context, t *tableSpec, nq *noisyQuery) (a *answer, repeated bool, err error) {
 	for _, sel := range t.sels {
 		t.use(sel.field) // read before the rows are
 	}
-	rows, err := loadRows(ctx, s.pool, t.fields)
+	key := cacheKey(t, nq != nil)
+	cur, err := readPopulation(ctx, s.pool)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	tab, err := s.protect(t, rows)
+	if a, ok := s.cache.get(key, cur, s.now()); ok {
+		return a, true, nil
+	}
+	fresh := false // set only in the caller that counts
+	v, err, _ := s.cache.flight.Do(key, func() (any, error) {
+		if a, ok := s.cache.get(key, cur, s.now()); ok {
+			return a, nil
+		}
+		a := &answer{}
+		var rows []row
+		err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+			var err error
+			if a.pop, err = readPopulation(ctx, tx); err != nil {
+				return err
+			}
+			rows, err = loadRows(ctx, tx, t.fields)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if nq == nil {
+			if a.tab, err = s.protectCanonical(t, rows); err != nil {
+				return nil, err
+			}
+		} else {
+			now := s.now()
+			if a.tab, a.release, err = s.noisyTable(t, rows, s.privacy.QueryEpsilon, t.cellsOnly, now); err != nil {
+				return nil, err
+			}
+			// The release is decided here: the budget is spent, in one
+			// transaction, before anyone sees it.
+			if err := s.spend(ctx, nq, now); err != nil {
+				return nil, err
+			}
+		}
+		s.lastAudit.Store(&a.tab.Audit)
+		s.cache.put(key, a)
+		fresh = true
+		return a, nil
+	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	if total := tab.Total(); total.Reason.Primary() {
-		return nil, s.refusal(total, t.sels)
+	return v.(*answer), !fresh, nil
+}
+
+// layout clones a table kept in canonical column order and lays it out in
+// the order asked: canonical position p holds asked column order[p].
+func layout(tab *disclosure.Table, order []int) *disclosure.Table {
+	out := &disclosure.Table{Dims: tab.Dims, Audit: tab.Audit, Cells: make([]*disclosure.Cell, len(tab.Cells))}
+	for i, c := range tab.Cells {
+		cc := *c
+		cc.Values = slices.Clone(c.Values)
+		reorder(&cc, order)
+		out.Cells[i] = &cc
 	}
-	return tab, nil
+	return out
 }
 
 // protect lays the rows out as t says and runs disclosure control on them.
@@ -98,6 +181,16 @@ func (s *Service) count(ctx context.Context, t *tableSpec) (*disclosure.Table, e
 // of cells only, so that asking for the same table with its dimensions in
 // another order cannot withhold other cells and give a cell away.
 func (s *Service) protect(t *tableSpec, rows []row) (*disclosure.Table, error) {
+	tab, err := s.protectCanonical(t, rows)
+	if err != nil {
+		return nil, err
+	}
+	return layout(tab, canonicalOrder(t.columns)), nil
+}
+
+// protectCanonical is protect without laying the table back out: its
+// columns stay in canonical order.
+func (s *Service) protectCanonical(t *tableSpec, rows []row) (*disclosure.Table, error) {
 	at := make([]int, len(t.sels))
 	for j, sel := range t.sels {
 		at[j] = t.use(sel.field)
@@ -124,9 +217,6 @@ func (s *Service) protect(t *tableSpec, rows []row) (*disclosure.Table, error) {
 	tab, err := disclosure.Protect(groups, disclosure.Options{K: s.k, Dims: len(t.columns), Filters: len(t.sels), Levels: t.levels})
 	if err != nil {
 		return nil, fmt.Errorf("protect table: %w", err)
-	}
-	for _, c := range tab.Cells {
-		reorder(c, order)
 	}
 	return tab, nil
 }

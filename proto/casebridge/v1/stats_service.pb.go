@@ -164,6 +164,64 @@ func (WithheldReason) EnumDescriptor() ([]byte, []int) {
 	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{1}
 }
 
+// Mechanism is how the figures of a release were made.
+type Mechanism int32
+
+const (
+	Mechanism_MECHANISM_UNSPECIFIED Mechanism = 0
+	// Exact counts; counts below k, and those that would give one away, are
+	// withheld.
+	Mechanism_MECHANISM_EXACT_SUPPRESSED Mechanism = 1
+	// Every count of the table's domain (every combination of the values each
+	// dimension can take, empty ones too) plus independent noise Z with
+	// P(Z = z) = (1 - p) / (1 + p) * p^|z|, p = exp(-epsilon / sensitivity):
+	// the two-sided geometric (discrete Laplace) mechanism, which makes the
+	// release epsilon-differentially private for one case. A noisy count is
+	// written as max(0, count + Z); a cell not listed has a noisy count of 0.
+	Mechanism_MECHANISM_DISCRETE_LAPLACE Mechanism = 2
+)
+
+// Enum value maps for Mechanism.
+var (
+	Mechanism_name = map[int32]string{
+		0: "MECHANISM_UNSPECIFIED",
+		1: "MECHANISM_EXACT_SUPPRESSED",
+		2: "MECHANISM_DISCRETE_LAPLACE",
+	}
+	Mechanism_value = map[string]int32{
+		"MECHANISM_UNSPECIFIED":      0,
+		"MECHANISM_EXACT_SUPPRESSED": 1,
+		"MECHANISM_DISCRETE_LAPLACE": 2,
+	}
+)
+
+func (x Mechanism) Enum() *Mechanism {
+	p := new(Mechanism)
+	*p = x
+	return p
+}
+
+func (x Mechanism) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Mechanism) Descriptor() protoreflect.EnumDescriptor {
+	return file_casebridge_v1_stats_service_proto_enumTypes[2].Descriptor()
+}
+
+func (Mechanism) Type() protoreflect.EnumType {
+	return &file_casebridge_v1_stats_service_proto_enumTypes[2]
+}
+
+func (x Mechanism) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Mechanism.Descriptor instead.
+func (Mechanism) EnumDescriptor() ([]byte, []int) {
+	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{2}
+}
+
 // ExportFormat is the file layout of an export.
 type ExportFormat int32
 
@@ -205,11 +263,11 @@ func (x ExportFormat) String() string {
 }
 
 func (ExportFormat) Descriptor() protoreflect.EnumDescriptor {
-	return file_casebridge_v1_stats_service_proto_enumTypes[2].Descriptor()
+	return file_casebridge_v1_stats_service_proto_enumTypes[3].Descriptor()
 }
 
 func (ExportFormat) Type() protoreflect.EnumType {
-	return &file_casebridge_v1_stats_service_proto_enumTypes[2]
+	return &file_casebridge_v1_stats_service_proto_enumTypes[3]
 }
 
 func (x ExportFormat) Number() protoreflect.EnumNumber {
@@ -218,7 +276,7 @@ func (x ExportFormat) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ExportFormat.Descriptor instead.
 func (ExportFormat) EnumDescriptor() ([]byte, []int) {
-	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{2}
+	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{3}
 }
 
 // DimensionValue is one coordinate of a cell. The value is written as: a
@@ -473,8 +531,16 @@ func (x *StatsFilter) GetOrganizationKinds() []OrganizationKind {
 type CountCasesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Up to three distinct dimensions; none gives the grand total only.
-	Dimensions    []Dimension  `protobuf:"varint,1,rep,packed,name=dimensions,proto3,enum=casebridge.v1.Dimension" json:"dimensions,omitempty"`
-	Filter        *StatsFilter `protobuf:"bytes,2,opt,name=filter,proto3" json:"filter,omitempty"`
+	Dimensions []Dimension  `protobuf:"varint,1,rep,packed,name=dimensions,proto3,enum=casebridge.v1.Dimension" json:"dimensions,omitempty"`
+	Filter     *StatsFilter `protobuf:"bytes,2,opt,name=filter,proto3" json:"filter,omitempty"`
+	// Noisy asks for a differentially private table instead of an exact one:
+	// every count plus discrete Laplace noise, nothing withheld, paid for from
+	// the privacy budget (see GetPrivacyBudget). Refused with
+	// ResourceExhausted when the budget of the period is spent.
+	Noisy bool `protobuf:"varint,3,opt,name=noisy,proto3" json:"noisy,omitempty"`
+	// The coordinating body whose privacy budget a noisy query spends; needed
+	// only when the caller is a coordinator of more than one.
+	Network       string `protobuf:"bytes,4,opt,name=network,proto3" json:"network,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -523,6 +589,20 @@ func (x *CountCasesRequest) GetFilter() *StatsFilter {
 	return nil
 }
 
+func (x *CountCasesRequest) GetNoisy() bool {
+	if x != nil {
+		return x.Noisy
+	}
+	return false
+}
+
+func (x *CountCasesRequest) GetNetwork() string {
+	if x != nil {
+		return x.Network
+	}
+	return ""
+}
+
 // CountCasesResponse is the cross-table. Cells with no cases are left out.
 type CountCasesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -536,7 +616,9 @@ type CountCasesResponse struct {
 	// can be less than the sum of their cells.
 	Totals []*Cell `protobuf:"bytes,3,rep,name=totals,proto3" json:"totals,omitempty"`
 	// The suppression threshold applied: counts below k are withheld.
-	K             int32 `protobuf:"varint,4,opt,name=k,proto3" json:"k,omitempty"`
+	K int32 `protobuf:"varint,4,opt,name=k,proto3" json:"k,omitempty"`
+	// How the figures were made: the mechanism and, for a noisy table, its ε.
+	Release       *Release `protobuf:"bytes,5,opt,name=release,proto3" json:"release,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -599,6 +681,360 @@ func (x *CountCasesResponse) GetK() int32 {
 	return 0
 }
 
+func (x *CountCasesResponse) GetRelease() *Release {
+	if x != nil {
+		return x.Release
+	}
+	return nil
+}
+
+// Fraction is an exact positive rational number, numerator / denominator in
+// lowest terms.
+type Fraction struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Numerator     int64                  `protobuf:"varint,1,opt,name=numerator,proto3" json:"numerator,omitempty"`
+	Denominator   int64                  `protobuf:"varint,2,opt,name=denominator,proto3" json:"denominator,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Fraction) Reset() {
+	*x = Fraction{}
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Fraction) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Fraction) ProtoMessage() {}
+
+func (x *Fraction) ProtoReflect() protoreflect.Message {
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Fraction.ProtoReflect.Descriptor instead.
+func (*Fraction) Descriptor() ([]byte, []int) {
+	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Fraction) GetNumerator() int64 {
+	if x != nil {
+		return x.Numerator
+	}
+	return 0
+}
+
+func (x *Fraction) GetDenominator() int64 {
+	if x != nil {
+		return x.Denominator
+	}
+	return 0
+}
+
+// Release says how the figures of one answer were made.
+type Release struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Mechanism Mechanism              `protobuf:"varint,1,opt,name=mechanism,proto3,enum=casebridge.v1.Mechanism" json:"mechanism,omitempty"`
+	// The privacy parameter of a noisy release; unset for an exact one.
+	Epsilon *Fraction `protobuf:"bytes,2,opt,name=epsilon,proto3" json:"epsilon,omitempty"`
+	// The most counts of the release that adding or removing one case can
+	// change (each by one): the noise's scale is sensitivity / epsilon.
+	Sensitivity int64 `protobuf:"varint,3,opt,name=sensitivity,proto3" json:"sensitivity,omitempty"`
+	// True when the answer repeats an earlier release over the same population
+	// (kept by this server): the same figures — for a noisy table the same
+	// noise, and no budget spent again.
+	Repeated bool `protobuf:"varint,4,opt,name=repeated,proto3" json:"repeated,omitempty"`
+	// The mechanism in words, with its parameters.
+	Description   string `protobuf:"bytes,5,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Release) Reset() {
+	*x = Release{}
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Release) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Release) ProtoMessage() {}
+
+func (x *Release) ProtoReflect() protoreflect.Message {
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Release.ProtoReflect.Descriptor instead.
+func (*Release) Descriptor() ([]byte, []int) {
+	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Release) GetMechanism() Mechanism {
+	if x != nil {
+		return x.Mechanism
+	}
+	return Mechanism_MECHANISM_UNSPECIFIED
+}
+
+func (x *Release) GetEpsilon() *Fraction {
+	if x != nil {
+		return x.Epsilon
+	}
+	return nil
+}
+
+func (x *Release) GetSensitivity() int64 {
+	if x != nil {
+		return x.Sensitivity
+	}
+	return 0
+}
+
+func (x *Release) GetRepeated() bool {
+	if x != nil {
+		return x.Repeated
+	}
+	return false
+}
+
+func (x *Release) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+// GetPrivacyBudgetRequest chooses the network whose budget to show.
+type GetPrivacyBudgetRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The coordinating body; empty when the caller is a coordinator of one
+	// only.
+	Network       string `protobuf:"bytes,1,opt,name=network,proto3" json:"network,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPrivacyBudgetRequest) Reset() {
+	*x = GetPrivacyBudgetRequest{}
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPrivacyBudgetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPrivacyBudgetRequest) ProtoMessage() {}
+
+func (x *GetPrivacyBudgetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPrivacyBudgetRequest.ProtoReflect.Descriptor instead.
+func (*GetPrivacyBudgetRequest) Descriptor() ([]byte, []int) {
+	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *GetPrivacyBudgetRequest) GetNetwork() string {
+	if x != nil {
+		return x.Network
+	}
+	return ""
+}
+
+// GetPrivacyBudgetResponse is the state of the budget in the current period.
+type GetPrivacyBudgetResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The coordinating body the budget belongs to.
+	Network string `protobuf:"bytes,1,opt,name=network,proto3" json:"network,omitempty"`
+	// What one noisy query spends.
+	QueryEpsilon *Fraction `protobuf:"bytes,2,opt,name=query_epsilon,json=queryEpsilon,proto3" json:"query_epsilon,omitempty"`
+	// The current period: its first day and the first day of the next, when
+	// the budget is whole again (ISO 8601 dates, UTC).
+	PeriodStartDate     string `protobuf:"bytes,3,opt,name=period_start_date,json=periodStartDate,proto3" json:"period_start_date,omitempty"`
+	NextPeriodStartDate string `protobuf:"bytes,4,opt,name=next_period_start_date,json=nextPeriodStartDate,proto3" json:"next_period_start_date,omitempty"`
+	// The budget of the whole network: every coordinator's noisy queries.
+	NetworkBudget *PrivacyBudget `protobuf:"bytes,5,opt,name=network_budget,json=networkBudget,proto3" json:"network_budget,omitempty"`
+	// The caller's own share: the caller's noisy queries in this network.
+	CoordinatorBudget *PrivacyBudget `protobuf:"bytes,6,opt,name=coordinator_budget,json=coordinatorBudget,proto3" json:"coordinator_budget,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *GetPrivacyBudgetResponse) Reset() {
+	*x = GetPrivacyBudgetResponse{}
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPrivacyBudgetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPrivacyBudgetResponse) ProtoMessage() {}
+
+func (x *GetPrivacyBudgetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPrivacyBudgetResponse.ProtoReflect.Descriptor instead.
+func (*GetPrivacyBudgetResponse) Descriptor() ([]byte, []int) {
+	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *GetPrivacyBudgetResponse) GetNetwork() string {
+	if x != nil {
+		return x.Network
+	}
+	return ""
+}
+
+func (x *GetPrivacyBudgetResponse) GetQueryEpsilon() *Fraction {
+	if x != nil {
+		return x.QueryEpsilon
+	}
+	return nil
+}
+
+func (x *GetPrivacyBudgetResponse) GetPeriodStartDate() string {
+	if x != nil {
+		return x.PeriodStartDate
+	}
+	return ""
+}
+
+func (x *GetPrivacyBudgetResponse) GetNextPeriodStartDate() string {
+	if x != nil {
+		return x.NextPeriodStartDate
+	}
+	return ""
+}
+
+func (x *GetPrivacyBudgetResponse) GetNetworkBudget() *PrivacyBudget {
+	if x != nil {
+		return x.NetworkBudget
+	}
+	return nil
+}
+
+func (x *GetPrivacyBudgetResponse) GetCoordinatorBudget() *PrivacyBudget {
+	if x != nil {
+		return x.CoordinatorBudget
+	}
+	return nil
+}
+
+// PrivacyBudget is a budget of epsilon for one period.
+type PrivacyBudget struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Total *Fraction              `protobuf:"bytes,1,opt,name=total,proto3" json:"total,omitempty"`
+	Spent *Fraction              `protobuf:"bytes,2,opt,name=spent,proto3" json:"spent,omitempty"`
+	// total - spent, never below 0.
+	Remaining *Fraction `protobuf:"bytes,3,opt,name=remaining,proto3" json:"remaining,omitempty"`
+	// How many more noisy queries it pays for.
+	QueriesLeft   int64 `protobuf:"varint,4,opt,name=queries_left,json=queriesLeft,proto3" json:"queries_left,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PrivacyBudget) Reset() {
+	*x = PrivacyBudget{}
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PrivacyBudget) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PrivacyBudget) ProtoMessage() {}
+
+func (x *PrivacyBudget) ProtoReflect() protoreflect.Message {
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PrivacyBudget.ProtoReflect.Descriptor instead.
+func (*PrivacyBudget) Descriptor() ([]byte, []int) {
+	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *PrivacyBudget) GetTotal() *Fraction {
+	if x != nil {
+		return x.Total
+	}
+	return nil
+}
+
+func (x *PrivacyBudget) GetSpent() *Fraction {
+	if x != nil {
+		return x.Spent
+	}
+	return nil
+}
+
+func (x *PrivacyBudget) GetRemaining() *Fraction {
+	if x != nil {
+		return x.Remaining
+	}
+	return nil
+}
+
+func (x *PrivacyBudget) GetQueriesLeft() int64 {
+	if x != nil {
+		return x.QueriesLeft
+	}
+	return 0
+}
+
 // DateRange is an inclusive range of calendar days.
 type DateRange struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -612,7 +1048,7 @@ type DateRange struct {
 
 func (x *DateRange) Reset() {
 	*x = DateRange{}
-	mi := &file_casebridge_v1_stats_service_proto_msgTypes[5]
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -624,7 +1060,7 @@ func (x *DateRange) String() string {
 func (*DateRange) ProtoMessage() {}
 
 func (x *DateRange) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_stats_service_proto_msgTypes[5]
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -637,7 +1073,7 @@ func (x *DateRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DateRange.ProtoReflect.Descriptor instead.
 func (*DateRange) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{5}
+	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DateRange) GetStartDate() string {
@@ -665,7 +1101,7 @@ type YearRange struct {
 
 func (x *YearRange) Reset() {
 	*x = YearRange{}
-	mi := &file_casebridge_v1_stats_service_proto_msgTypes[6]
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -677,7 +1113,7 @@ func (x *YearRange) String() string {
 func (*YearRange) ProtoMessage() {}
 
 func (x *YearRange) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_stats_service_proto_msgTypes[6]
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -690,7 +1126,7 @@ func (x *YearRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use YearRange.ProtoReflect.Descriptor instead.
 func (*YearRange) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{6}
+	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *YearRange) GetStartYear() int32 {
@@ -725,7 +1161,7 @@ type GetIndicatorsRequest struct {
 
 func (x *GetIndicatorsRequest) Reset() {
 	*x = GetIndicatorsRequest{}
-	mi := &file_casebridge_v1_stats_service_proto_msgTypes[7]
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -737,7 +1173,7 @@ func (x *GetIndicatorsRequest) String() string {
 func (*GetIndicatorsRequest) ProtoMessage() {}
 
 func (x *GetIndicatorsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_stats_service_proto_msgTypes[7]
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -750,7 +1186,7 @@ func (x *GetIndicatorsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetIndicatorsRequest.ProtoReflect.Descriptor instead.
 func (*GetIndicatorsRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{7}
+	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetIndicatorsRequest) GetPeriod() isGetIndicatorsRequest_Period {
@@ -811,7 +1247,7 @@ type GetIndicatorsResponse struct {
 
 func (x *GetIndicatorsResponse) Reset() {
 	*x = GetIndicatorsResponse{}
-	mi := &file_casebridge_v1_stats_service_proto_msgTypes[8]
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -823,7 +1259,7 @@ func (x *GetIndicatorsResponse) String() string {
 func (*GetIndicatorsResponse) ProtoMessage() {}
 
 func (x *GetIndicatorsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_stats_service_proto_msgTypes[8]
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -836,7 +1272,7 @@ func (x *GetIndicatorsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetIndicatorsResponse.ProtoReflect.Descriptor instead.
 func (*GetIndicatorsResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{8}
+	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetIndicatorsResponse) GetTable() *IndicatorTable {
@@ -858,7 +1294,7 @@ type IndicatorTable struct {
 
 func (x *IndicatorTable) Reset() {
 	*x = IndicatorTable{}
-	mi := &file_casebridge_v1_stats_service_proto_msgTypes[9]
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -870,7 +1306,7 @@ func (x *IndicatorTable) String() string {
 func (*IndicatorTable) ProtoMessage() {}
 
 func (x *IndicatorTable) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_stats_service_proto_msgTypes[9]
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -883,7 +1319,7 @@ func (x *IndicatorTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndicatorTable.ProtoReflect.Descriptor instead.
 func (*IndicatorTable) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{9}
+	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *IndicatorTable) GetIndicators() []*Indicator {
@@ -927,7 +1363,7 @@ type Indicator struct {
 
 func (x *Indicator) Reset() {
 	*x = Indicator{}
-	mi := &file_casebridge_v1_stats_service_proto_msgTypes[10]
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -939,7 +1375,7 @@ func (x *Indicator) String() string {
 func (*Indicator) ProtoMessage() {}
 
 func (x *Indicator) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_stats_service_proto_msgTypes[10]
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -952,7 +1388,7 @@ func (x *Indicator) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Indicator.ProtoReflect.Descriptor instead.
 func (*Indicator) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{10}
+	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Indicator) GetId() string {
@@ -1070,7 +1506,7 @@ type MoneyAmounts struct {
 
 func (x *MoneyAmounts) Reset() {
 	*x = MoneyAmounts{}
-	mi := &file_casebridge_v1_stats_service_proto_msgTypes[11]
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1082,7 +1518,7 @@ func (x *MoneyAmounts) String() string {
 func (*MoneyAmounts) ProtoMessage() {}
 
 func (x *MoneyAmounts) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_stats_service_proto_msgTypes[11]
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1095,7 +1531,7 @@ func (x *MoneyAmounts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MoneyAmounts.ProtoReflect.Descriptor instead.
 func (*MoneyAmounts) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{11}
+	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *MoneyAmounts) GetAmounts() []*Money {
@@ -1115,7 +1551,7 @@ type DurationDays struct {
 
 func (x *DurationDays) Reset() {
 	*x = DurationDays{}
-	mi := &file_casebridge_v1_stats_service_proto_msgTypes[12]
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1127,7 +1563,7 @@ func (x *DurationDays) String() string {
 func (*DurationDays) ProtoMessage() {}
 
 func (x *DurationDays) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_stats_service_proto_msgTypes[12]
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1140,7 +1576,7 @@ func (x *DurationDays) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DurationDays.ProtoReflect.Descriptor instead.
 func (*DurationDays) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{12}
+	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *DurationDays) GetMedianDays() int32 {
@@ -1160,7 +1596,7 @@ type Ratio struct {
 
 func (x *Ratio) Reset() {
 	*x = Ratio{}
-	mi := &file_casebridge_v1_stats_service_proto_msgTypes[13]
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1172,7 +1608,7 @@ func (x *Ratio) String() string {
 func (*Ratio) ProtoMessage() {}
 
 func (x *Ratio) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_stats_service_proto_msgTypes[13]
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1185,7 +1621,7 @@ func (x *Ratio) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ratio.ProtoReflect.Descriptor instead.
 func (*Ratio) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{13}
+	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Ratio) GetBasisPoints() int32 {
@@ -1202,15 +1638,22 @@ type ExportCasesRequest struct {
 	// Dimensions of the CSV rows, distinct; empty means year, country, sex,
 	// age band and exploitation form. Ignored by EXPORT_FORMAT_CTDC. More
 	// dimensions mean smaller, more often suppressed cells.
-	Dimensions    []Dimension  `protobuf:"varint,2,rep,packed,name=dimensions,proto3,enum=casebridge.v1.Dimension" json:"dimensions,omitempty"`
-	Filter        *StatsFilter `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"`
+	Dimensions []Dimension  `protobuf:"varint,2,rep,packed,name=dimensions,proto3,enum=casebridge.v1.Dimension" json:"dimensions,omitempty"`
+	Filter     *StatsFilter `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"`
+	// Noisy exports a differentially private table, as CountCasesRequest's
+	// noisy does: the count column holds noisy counts and withheld_reason is
+	// empty; every row of the domain with a noisy count above 0 is written.
+	Noisy bool `protobuf:"varint,4,opt,name=noisy,proto3" json:"noisy,omitempty"`
+	// The coordinating body whose privacy budget a noisy export spends; needed
+	// only when the caller is a coordinator of more than one.
+	Network       string `protobuf:"bytes,5,opt,name=network,proto3" json:"network,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExportCasesRequest) Reset() {
 	*x = ExportCasesRequest{}
-	mi := &file_casebridge_v1_stats_service_proto_msgTypes[14]
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1222,7 +1665,7 @@ func (x *ExportCasesRequest) String() string {
 func (*ExportCasesRequest) ProtoMessage() {}
 
 func (x *ExportCasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_stats_service_proto_msgTypes[14]
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1235,7 +1678,7 @@ func (x *ExportCasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportCasesRequest.ProtoReflect.Descriptor instead.
 func (*ExportCasesRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{14}
+	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ExportCasesRequest) GetFormat() ExportFormat {
@@ -1259,18 +1702,34 @@ func (x *ExportCasesRequest) GetFilter() *StatsFilter {
 	return nil
 }
 
+func (x *ExportCasesRequest) GetNoisy() bool {
+	if x != nil {
+		return x.Noisy
+	}
+	return false
+}
+
+func (x *ExportCasesRequest) GetNetwork() string {
+	if x != nil {
+		return x.Network
+	}
+	return ""
+}
+
 // ExportCasesResponse is the next piece of the file (at most 64 KiB);
 // concatenated in order the chunks form the file.
 type ExportCasesResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Chunk         []byte                 `protobuf:"bytes,1,opt,name=chunk,proto3" json:"chunk,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Chunk []byte                 `protobuf:"bytes,1,opt,name=chunk,proto3" json:"chunk,omitempty"`
+	// How the figures were made; set on the first chunk.
+	Release       *Release `protobuf:"bytes,2,opt,name=release,proto3" json:"release,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExportCasesResponse) Reset() {
 	*x = ExportCasesResponse{}
-	mi := &file_casebridge_v1_stats_service_proto_msgTypes[15]
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1282,7 +1741,7 @@ func (x *ExportCasesResponse) String() string {
 func (*ExportCasesResponse) ProtoMessage() {}
 
 func (x *ExportCasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_stats_service_proto_msgTypes[15]
+	mi := &file_casebridge_v1_stats_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1295,12 +1754,19 @@ func (x *ExportCasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportCasesResponse.ProtoReflect.Descriptor instead.
 func (*ExportCasesResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{15}
+	return file_casebridge_v1_stats_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ExportCasesResponse) GetChunk() []byte {
 	if x != nil {
 		return x.Chunk
+	}
+	return nil
+}
+
+func (x *ExportCasesResponse) GetRelease() *Release {
+	if x != nil {
+		return x.Release
 	}
 	return nil
 }
@@ -1331,19 +1797,45 @@ const file_casebridge_v1_stats_service_proto_rawDesc = "" +
 	"\rnationalities\x18\x06 \x03(\tB\x1e\xbaH\x1b\x92\x01\x18\x10\xfa\x01\x18\x01\"\x11r\x0f2\r^([A-Z]{2})?$R\rnationalities\x12a\n" +
 	"\x12exploitation_forms\x18\a \x03(\x0e2\x1f.casebridge.v1.ExploitationFormB\x11\xbaH\x0e\x92\x01\v\x10\t\x18\x01\"\x05\x82\x01\x02\x10\x01R\x11exploitationForms\x12o\n" +
 	"\x17identification_statuses\x18\b \x03(\x0e2#.casebridge.v1.IdentificationStatusB\x11\xbaH\x0e\x92\x01\v\x10\x04\x18\x01\"\x05\x82\x01\x02\x10\x01R\x16identificationStatuses\x12a\n" +
-	"\x12organization_kinds\x18\t \x03(\x0e2\x1f.casebridge.v1.OrganizationKindB\x11\xbaH\x0e\x92\x01\v\x10\a\x18\x01\"\x05\x82\x01\x02\x10\x01R\x11organizationKinds\"\x96\x01\n" +
+	"\x12organization_kinds\x18\t \x03(\x0e2\x1f.casebridge.v1.OrganizationKindB\x11\xbaH\x0e\x92\x01\v\x10\a\x18\x01\"\x05\x82\x01\x02\x10\x01R\x11organizationKinds\"\xcf\x01\n" +
 	"\x11CountCasesRequest\x12M\n" +
 	"\n" +
 	"dimensions\x18\x01 \x03(\x0e2\x18.casebridge.v1.DimensionB\x13\xbaH\x10\x92\x01\r\x10\x03\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\n" +
 	"dimensions\x122\n" +
-	"\x06filter\x18\x02 \x01(\v2\x1a.casebridge.v1.StatsFilterR\x06filter\"\xb4\x01\n" +
+	"\x06filter\x18\x02 \x01(\v2\x1a.casebridge.v1.StatsFilterR\x06filter\x12\x14\n" +
+	"\x05noisy\x18\x03 \x01(\bR\x05noisy\x12!\n" +
+	"\anetwork\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\anetwork\"\xe6\x01\n" +
 	"\x12CountCasesResponse\x128\n" +
 	"\n" +
 	"dimensions\x18\x01 \x03(\x0e2\x18.casebridge.v1.DimensionR\n" +
 	"dimensions\x12)\n" +
 	"\x05cells\x18\x02 \x03(\v2\x13.casebridge.v1.CellR\x05cells\x12+\n" +
 	"\x06totals\x18\x03 \x03(\v2\x13.casebridge.v1.CellR\x06totals\x12\f\n" +
-	"\x01k\x18\x04 \x01(\x05R\x01k\"\x92\x02\n" +
+	"\x01k\x18\x04 \x01(\x05R\x01k\x120\n" +
+	"\arelease\x18\x05 \x01(\v2\x16.casebridge.v1.ReleaseR\arelease\"J\n" +
+	"\bFraction\x12\x1c\n" +
+	"\tnumerator\x18\x01 \x01(\x03R\tnumerator\x12 \n" +
+	"\vdenominator\x18\x02 \x01(\x03R\vdenominator\"\xd4\x01\n" +
+	"\aRelease\x126\n" +
+	"\tmechanism\x18\x01 \x01(\x0e2\x18.casebridge.v1.MechanismR\tmechanism\x121\n" +
+	"\aepsilon\x18\x02 \x01(\v2\x17.casebridge.v1.FractionR\aepsilon\x12 \n" +
+	"\vsensitivity\x18\x03 \x01(\x03R\vsensitivity\x12\x1a\n" +
+	"\brepeated\x18\x04 \x01(\bR\brepeated\x12 \n" +
+	"\vdescription\x18\x05 \x01(\tR\vdescription\"<\n" +
+	"\x17GetPrivacyBudgetRequest\x12!\n" +
+	"\anetwork\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\anetwork\"\xe5\x02\n" +
+	"\x18GetPrivacyBudgetResponse\x12\x18\n" +
+	"\anetwork\x18\x01 \x01(\tR\anetwork\x12<\n" +
+	"\rquery_epsilon\x18\x02 \x01(\v2\x17.casebridge.v1.FractionR\fqueryEpsilon\x12*\n" +
+	"\x11period_start_date\x18\x03 \x01(\tR\x0fperiodStartDate\x123\n" +
+	"\x16next_period_start_date\x18\x04 \x01(\tR\x13nextPeriodStartDate\x12C\n" +
+	"\x0enetwork_budget\x18\x05 \x01(\v2\x1c.casebridge.v1.PrivacyBudgetR\rnetworkBudget\x12K\n" +
+	"\x12coordinator_budget\x18\x06 \x01(\v2\x1c.casebridge.v1.PrivacyBudgetR\x11coordinatorBudget\"\xc7\x01\n" +
+	"\rPrivacyBudget\x12-\n" +
+	"\x05total\x18\x01 \x01(\v2\x17.casebridge.v1.FractionR\x05total\x12-\n" +
+	"\x05spent\x18\x02 \x01(\v2\x17.casebridge.v1.FractionR\x05spent\x125\n" +
+	"\tremaining\x18\x03 \x01(\v2\x17.casebridge.v1.FractionR\tremaining\x12!\n" +
+	"\fqueries_left\x18\x04 \x01(\x03R\vqueriesLeft\"\x92\x02\n" +
 	"\tDateRange\x12S\n" +
 	"\n" +
 	"start_date\x18\x01 \x01(\tB4\xbaH1r/2-^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$R\tstartDate\x12O\n" +
@@ -1384,16 +1876,19 @@ const file_casebridge_v1_stats_service_proto_rawDesc = "" +
 	"\vmedian_days\x18\x01 \x01(\x05R\n" +
 	"medianDays\"*\n" +
 	"\x05Ratio\x12!\n" +
-	"\fbasis_points\x18\x01 \x01(\x05R\vbasisPoints\"\xd8\x01\n" +
+	"\fbasis_points\x18\x01 \x01(\x05R\vbasisPoints\"\x91\x02\n" +
 	"\x12ExportCasesRequest\x12?\n" +
 	"\x06format\x18\x01 \x01(\x0e2\x1b.casebridge.v1.ExportFormatB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x06format\x12M\n" +
 	"\n" +
 	"dimensions\x18\x02 \x03(\x0e2\x18.casebridge.v1.DimensionB\x13\xbaH\x10\x92\x01\r\x10\t\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\n" +
 	"dimensions\x122\n" +
-	"\x06filter\x18\x03 \x01(\v2\x1a.casebridge.v1.StatsFilterR\x06filter\"+\n" +
+	"\x06filter\x18\x03 \x01(\v2\x1a.casebridge.v1.StatsFilterR\x06filter\x12\x14\n" +
+	"\x05noisy\x18\x04 \x01(\bR\x05noisy\x12!\n" +
+	"\anetwork\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18@R\anetwork\"]\n" +
 	"\x13ExportCasesResponse\x12\x14\n" +
-	"\x05chunk\x18\x01 \x01(\fR\x05chunk*\x93\x02\n" +
+	"\x05chunk\x18\x01 \x01(\fR\x05chunk\x120\n" +
+	"\arelease\x18\x02 \x01(\v2\x16.casebridge.v1.ReleaseR\arelease*\x93\x02\n" +
 	"\tDimension\x12\x19\n" +
 	"\x15DIMENSION_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eDIMENSION_YEAR\x10\x01\x12\x15\n" +
@@ -1410,16 +1905,21 @@ const file_casebridge_v1_stats_service_proto_rawDesc = "" +
 	"\x17WITHHELD_REASON_PRIMARY\x10\x01\x12\x1d\n" +
 	"\x19WITHHELD_REASON_SECONDARY\x10\x02\x12\x1f\n" +
 	"\x1bWITHHELD_REASON_CONTRIBUTOR\x10\x03\x12 \n" +
-	"\x1cWITHHELD_REASON_DIFFERENCING\x10\x04*\\\n" +
+	"\x1cWITHHELD_REASON_DIFFERENCING\x10\x04*f\n" +
+	"\tMechanism\x12\x19\n" +
+	"\x15MECHANISM_UNSPECIFIED\x10\x00\x12\x1e\n" +
+	"\x1aMECHANISM_EXACT_SUPPRESSED\x10\x01\x12\x1e\n" +
+	"\x1aMECHANISM_DISCRETE_LAPLACE\x10\x02*\\\n" +
 	"\fExportFormat\x12\x1d\n" +
 	"\x19EXPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11EXPORT_FORMAT_CSV\x10\x01\x12\x16\n" +
-	"\x12EXPORT_FORMAT_CTDC\x10\x022\x95\x02\n" +
+	"\x12EXPORT_FORMAT_CTDC\x10\x022\xfa\x02\n" +
 	"\fStatsService\x12Q\n" +
 	"\n" +
 	"CountCases\x12 .casebridge.v1.CountCasesRequest\x1a!.casebridge.v1.CountCasesResponse\x12Z\n" +
 	"\rGetIndicators\x12#.casebridge.v1.GetIndicatorsRequest\x1a$.casebridge.v1.GetIndicatorsResponse\x12V\n" +
-	"\vExportCases\x12!.casebridge.v1.ExportCasesRequest\x1a\".casebridge.v1.ExportCasesResponse0\x01B\xbe\x01\n" +
+	"\vExportCases\x12!.casebridge.v1.ExportCasesRequest\x1a\".casebridge.v1.ExportCasesResponse0\x01\x12c\n" +
+	"\x10GetPrivacyBudget\x12&.casebridge.v1.GetPrivacyBudgetRequest\x1a'.casebridge.v1.GetPrivacyBudgetResponseB\xbe\x01\n" +
 	"\x11com.casebridge.v1B\x11StatsServiceProtoP\x01ZAgithub.com/casebridge/casebridge/proto/casebridge/v1;casebridgev1\xa2\x02\x03CXX\xaa\x02\rCasebridge.V1\xca\x02\rCasebridge\\V1\xe2\x02\x19Casebridge\\V1\\GPBMetadata\xea\x02\x0eCasebridge::V1b\x06proto3"
 
 var (
@@ -1434,74 +1934,92 @@ func file_casebridge_v1_stats_service_proto_rawDescGZIP() []byte {
 	return file_casebridge_v1_stats_service_proto_rawDescData
 }
 
-var file_casebridge_v1_stats_service_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_casebridge_v1_stats_service_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_casebridge_v1_stats_service_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_casebridge_v1_stats_service_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_casebridge_v1_stats_service_proto_goTypes = []any{
-	(Dimension)(0),                // 0: casebridge.v1.Dimension
-	(WithheldReason)(0),           // 1: casebridge.v1.WithheldReason
-	(ExportFormat)(0),             // 2: casebridge.v1.ExportFormat
-	(*DimensionValue)(nil),        // 3: casebridge.v1.DimensionValue
-	(*Cell)(nil),                  // 4: casebridge.v1.Cell
-	(*StatsFilter)(nil),           // 5: casebridge.v1.StatsFilter
-	(*CountCasesRequest)(nil),     // 6: casebridge.v1.CountCasesRequest
-	(*CountCasesResponse)(nil),    // 7: casebridge.v1.CountCasesResponse
-	(*DateRange)(nil),             // 8: casebridge.v1.DateRange
-	(*YearRange)(nil),             // 9: casebridge.v1.YearRange
-	(*GetIndicatorsRequest)(nil),  // 10: casebridge.v1.GetIndicatorsRequest
-	(*GetIndicatorsResponse)(nil), // 11: casebridge.v1.GetIndicatorsResponse
-	(*IndicatorTable)(nil),        // 12: casebridge.v1.IndicatorTable
-	(*Indicator)(nil),             // 13: casebridge.v1.Indicator
-	(*MoneyAmounts)(nil),          // 14: casebridge.v1.MoneyAmounts
-	(*DurationDays)(nil),          // 15: casebridge.v1.DurationDays
-	(*Ratio)(nil),                 // 16: casebridge.v1.Ratio
-	(*ExportCasesRequest)(nil),    // 17: casebridge.v1.ExportCasesRequest
-	(*ExportCasesResponse)(nil),   // 18: casebridge.v1.ExportCasesResponse
-	(Sex)(0),                      // 19: casebridge.v1.Sex
-	(AgeBand)(0),                  // 20: casebridge.v1.AgeBand
-	(ChildStatus)(0),              // 21: casebridge.v1.ChildStatus
-	(ExploitationForm)(0),         // 22: casebridge.v1.ExploitationForm
-	(IdentificationStatus)(0),     // 23: casebridge.v1.IdentificationStatus
-	(OrganizationKind)(0),         // 24: casebridge.v1.OrganizationKind
-	(*Money)(nil),                 // 25: casebridge.v1.Money
+	(Dimension)(0),                   // 0: casebridge.v1.Dimension
+	(WithheldReason)(0),              // 1: casebridge.v1.WithheldReason
+	(Mechanism)(0),                   // 2: casebridge.v1.Mechanism
+	(ExportFormat)(0),                // 3: casebridge.v1.ExportFormat
+	(*DimensionValue)(nil),           // 4: casebridge.v1.DimensionValue
+	(*Cell)(nil),                     // 5: casebridge.v1.Cell
+	(*StatsFilter)(nil),              // 6: casebridge.v1.StatsFilter
+	(*CountCasesRequest)(nil),        // 7: casebridge.v1.CountCasesRequest
+	(*CountCasesResponse)(nil),       // 8: casebridge.v1.CountCasesResponse
+	(*Fraction)(nil),                 // 9: casebridge.v1.Fraction
+	(*Release)(nil),                  // 10: casebridge.v1.Release
+	(*GetPrivacyBudgetRequest)(nil),  // 11: casebridge.v1.GetPrivacyBudgetRequest
+	(*GetPrivacyBudgetResponse)(nil), // 12: casebridge.v1.GetPrivacyBudgetResponse
+	(*PrivacyBudget)(nil),            // 13: casebridge.v1.PrivacyBudget
+	(*DateRange)(nil),                // 14: casebridge.v1.DateRange
+	(*YearRange)(nil),                // 15: casebridge.v1.YearRange
+	(*GetIndicatorsRequest)(nil),     // 16: casebridge.v1.GetIndicatorsRequest
+	(*GetIndicatorsResponse)(nil),    // 17: casebridge.v1.GetIndicatorsResponse
+	(*IndicatorTable)(nil),           // 18: casebridge.v1.IndicatorTable
+	(*Indicator)(nil),                // 19: casebridge.v1.Indicator
+	(*MoneyAmounts)(nil),             // 20: casebridge.v1.MoneyAmounts
+	(*DurationDays)(nil),             // 21: casebridge.v1.DurationDays
+	(*Ratio)(nil),                    // 22: casebridge.v1.Ratio
+	(*ExportCasesRequest)(nil),       // 23: casebridge.v1.ExportCasesRequest
+	(*ExportCasesResponse)(nil),      // 24: casebridge.v1.ExportCasesResponse
+	(Sex)(0),                         // 25: casebridge.v1.Sex
+	(AgeBand)(0),                     // 26: casebridge.v1.AgeBand
+	(ChildStatus)(0),                 // 27: casebridge.v1.ChildStatus
+	(ExploitationForm)(0),            // 28: casebridge.v1.ExploitationForm
+	(IdentificationStatus)(0),        // 29: casebridge.v1.IdentificationStatus
+	(OrganizationKind)(0),            // 30: casebridge.v1.OrganizationKind
+	(*Money)(nil),                    // 31: casebridge.v1.Money
 }
 var file_casebridge_v1_stats_service_proto_depIdxs = []int32{
 	0,  // 0: casebridge.v1.DimensionValue.dimension:type_name -> casebridge.v1.Dimension
-	3,  // 1: casebridge.v1.Cell.values:type_name -> casebridge.v1.DimensionValue
+	4,  // 1: casebridge.v1.Cell.values:type_name -> casebridge.v1.DimensionValue
 	1,  // 2: casebridge.v1.Cell.withheld_reason:type_name -> casebridge.v1.WithheldReason
-	19, // 3: casebridge.v1.StatsFilter.sexes:type_name -> casebridge.v1.Sex
-	20, // 4: casebridge.v1.StatsFilter.age_bands:type_name -> casebridge.v1.AgeBand
-	21, // 5: casebridge.v1.StatsFilter.child:type_name -> casebridge.v1.ChildStatus
-	22, // 6: casebridge.v1.StatsFilter.exploitation_forms:type_name -> casebridge.v1.ExploitationForm
-	23, // 7: casebridge.v1.StatsFilter.identification_statuses:type_name -> casebridge.v1.IdentificationStatus
-	24, // 8: casebridge.v1.StatsFilter.organization_kinds:type_name -> casebridge.v1.OrganizationKind
+	25, // 3: casebridge.v1.StatsFilter.sexes:type_name -> casebridge.v1.Sex
+	26, // 4: casebridge.v1.StatsFilter.age_bands:type_name -> casebridge.v1.AgeBand
+	27, // 5: casebridge.v1.StatsFilter.child:type_name -> casebridge.v1.ChildStatus
+	28, // 6: casebridge.v1.StatsFilter.exploitation_forms:type_name -> casebridge.v1.ExploitationForm
+	29, // 7: casebridge.v1.StatsFilter.identification_statuses:type_name -> casebridge.v1.IdentificationStatus
+	30, // 8: casebridge.v1.StatsFilter.organization_kinds:type_name -> casebridge.v1.OrganizationKind
 	0,  // 9: casebridge.v1.CountCasesRequest.dimensions:type_name -> casebridge.v1.Dimension
-	5,  // 10: casebridge.v1.CountCasesRequest.filter:type_name -> casebridge.v1.StatsFilter
+	6,  // 10: casebridge.v1.CountCasesRequest.filter:type_name -> casebridge.v1.StatsFilter
 	0,  // 11: casebridge.v1.CountCasesResponse.dimensions:type_name -> casebridge.v1.Dimension
-	4,  // 12: casebridge.v1.CountCasesResponse.cells:type_name -> casebridge.v1.Cell
-	4,  // 13: casebridge.v1.CountCasesResponse.totals:type_name -> casebridge.v1.Cell
-	8,  // 14: casebridge.v1.GetIndicatorsRequest.dates:type_name -> casebridge.v1.DateRange
-	9,  // 15: casebridge.v1.GetIndicatorsRequest.years:type_name -> casebridge.v1.YearRange
-	12, // 16: casebridge.v1.GetIndicatorsResponse.table:type_name -> casebridge.v1.IndicatorTable
-	13, // 17: casebridge.v1.IndicatorTable.indicators:type_name -> casebridge.v1.Indicator
-	14, // 18: casebridge.v1.Indicator.money:type_name -> casebridge.v1.MoneyAmounts
-	15, // 19: casebridge.v1.Indicator.duration:type_name -> casebridge.v1.DurationDays
-	16, // 20: casebridge.v1.Indicator.ratio:type_name -> casebridge.v1.Ratio
-	1,  // 21: casebridge.v1.Indicator.withheld_reason:type_name -> casebridge.v1.WithheldReason
-	25, // 22: casebridge.v1.MoneyAmounts.amounts:type_name -> casebridge.v1.Money
-	2,  // 23: casebridge.v1.ExportCasesRequest.format:type_name -> casebridge.v1.ExportFormat
-	0,  // 24: casebridge.v1.ExportCasesRequest.dimensions:type_name -> casebridge.v1.Dimension
-	5,  // 25: casebridge.v1.ExportCasesRequest.filter:type_name -> casebridge.v1.StatsFilter
-	6,  // 26: casebridge.v1.StatsService.CountCases:input_type -> casebridge.v1.CountCasesRequest
-	10, // 27: casebridge.v1.StatsService.GetIndicators:input_type -> casebridge.v1.GetIndicatorsRequest
-	17, // 28: casebridge.v1.StatsService.ExportCases:input_type -> casebridge.v1.ExportCasesRequest
-	7,  // 29: casebridge.v1.StatsService.CountCases:output_type -> casebridge.v1.CountCasesResponse
-	11, // 30: casebridge.v1.StatsService.GetIndicators:output_type -> casebridge.v1.GetIndicatorsResponse
-	18, // 31: casebridge.v1.StatsService.ExportCases:output_type -> casebridge.v1.ExportCasesResponse
-	29, // [29:32] is the sub-list for method output_type
-	26, // [26:29] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	5,  // 12: casebridge.v1.CountCasesResponse.cells:type_name -> casebridge.v1.Cell
+	5,  // 13: casebridge.v1.CountCasesResponse.totals:type_name -> casebridge.v1.Cell
+	10, // 14: casebridge.v1.CountCasesResponse.release:type_name -> casebridge.v1.Release
+	2,  // 15: casebridge.v1.Release.mechanism:type_name -> casebridge.v1.Mechanism
+	9,  // 16: casebridge.v1.Release.epsilon:type_name -> casebridge.v1.Fraction
+	9,  // 17: casebridge.v1.GetPrivacyBudgetResponse.query_epsilon:type_name -> casebridge.v1.Fraction
+	13, // 18: casebridge.v1.GetPrivacyBudgetResponse.network_budget:type_name -> casebridge.v1.PrivacyBudget
+	13, // 19: casebridge.v1.GetPrivacyBudgetResponse.coordinator_budget:type_name -> casebridge.v1.PrivacyBudget
+	9,  // 20: casebridge.v1.PrivacyBudget.total:type_name -> casebridge.v1.Fraction
+	9,  // 21: casebridge.v1.PrivacyBudget.spent:type_name -> casebridge.v1.Fraction
+	9,  // 22: casebridge.v1.PrivacyBudget.remaining:type_name -> casebridge.v1.Fraction
+	14, // 23: casebridge.v1.GetIndicatorsRequest.dates:type_name -> casebridge.v1.DateRange
+	15, // 24: casebridge.v1.GetIndicatorsRequest.years:type_name -> casebridge.v1.YearRange
+	18, // 25: casebridge.v1.GetIndicatorsResponse.table:type_name -> casebridge.v1.IndicatorTable
+	19, // 26: casebridge.v1.IndicatorTable.indicators:type_name -> casebridge.v1.Indicator
+	20, // 27: casebridge.v1.Indicator.money:type_name -> casebridge.v1.MoneyAmounts
+	21, // 28: casebridge.v1.Indicator.duration:type_name -> casebridge.v1.DurationDays
+	22, // 29: casebridge.v1.Indicator.ratio:type_name -> casebridge.v1.Ratio
+	1,  // 30: casebridge.v1.Indicator.withheld_reason:type_name -> casebridge.v1.WithheldReason
+	31, // 31: casebridge.v1.MoneyAmounts.amounts:type_name -> casebridge.v1.Money
+	3,  // 32: casebridge.v1.ExportCasesRequest.format:type_name -> casebridge.v1.ExportFormat
+	0,  // 33: casebridge.v1.ExportCasesRequest.dimensions:type_name -> casebridge.v1.Dimension
+	6,  // 34: casebridge.v1.ExportCasesRequest.filter:type_name -> casebridge.v1.StatsFilter
+	10, // 35: casebridge.v1.ExportCasesResponse.release:type_name -> casebridge.v1.Release
+	7,  // 36: casebridge.v1.StatsService.CountCases:input_type -> casebridge.v1.CountCasesRequest
+	16, // 37: casebridge.v1.StatsService.GetIndicators:input_type -> casebridge.v1.GetIndicatorsRequest
+	23, // 38: casebridge.v1.StatsService.ExportCases:input_type -> casebridge.v1.ExportCasesRequest
+	11, // 39: casebridge.v1.StatsService.GetPrivacyBudget:input_type -> casebridge.v1.GetPrivacyBudgetRequest
+	8,  // 40: casebridge.v1.StatsService.CountCases:output_type -> casebridge.v1.CountCasesResponse
+	17, // 41: casebridge.v1.StatsService.GetIndicators:output_type -> casebridge.v1.GetIndicatorsResponse
+	24, // 42: casebridge.v1.StatsService.ExportCases:output_type -> casebridge.v1.ExportCasesResponse
+	12, // 43: casebridge.v1.StatsService.GetPrivacyBudget:output_type -> casebridge.v1.GetPrivacyBudgetResponse
+	40, // [40:44] is the sub-list for method output_type
+	36, // [36:40] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_casebridge_v1_stats_service_proto_init() }
@@ -1511,11 +2029,11 @@ func file_casebridge_v1_stats_service_proto_init() {
 	}
 	file_casebridge_v1_case_proto_init()
 	file_casebridge_v1_common_proto_init()
-	file_casebridge_v1_stats_service_proto_msgTypes[7].OneofWrappers = []any{
+	file_casebridge_v1_stats_service_proto_msgTypes[12].OneofWrappers = []any{
 		(*GetIndicatorsRequest_Dates)(nil),
 		(*GetIndicatorsRequest_Years)(nil),
 	}
-	file_casebridge_v1_stats_service_proto_msgTypes[10].OneofWrappers = []any{
+	file_casebridge_v1_stats_service_proto_msgTypes[15].OneofWrappers = []any{
 		(*Indicator_Count)(nil),
 		(*Indicator_Money)(nil),
 		(*Indicator_Duration)(nil),
@@ -1526,8 +2044,8 @@ func file_casebridge_v1_stats_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_casebridge_v1_stats_service_proto_rawDesc), len(file_casebridge_v1_stats_service_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   16,
+			NumEnums:      4,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,9 +19,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	StatsService_CountCases_FullMethodName    = "/casebridge.v1.StatsService/CountCases"
-	StatsService_GetIndicators_FullMethodName = "/casebridge.v1.StatsService/GetIndicators"
-	StatsService_ExportCases_FullMethodName   = "/casebridge.v1.StatsService/ExportCases"
+	StatsService_CountCases_FullMethodName       = "/casebridge.v1.StatsService/CountCases"
+	StatsService_GetIndicators_FullMethodName    = "/casebridge.v1.StatsService/GetIndicators"
+	StatsService_ExportCases_FullMethodName      = "/casebridge.v1.StatsService/ExportCases"
+	StatsService_GetPrivacyBudget_FullMethodName = "/casebridge.v1.StatsService/GetPrivacyBudget"
 )
 
 // StatsServiceClient is the client API for StatsService service.
@@ -40,6 +41,10 @@ type StatsServiceClient interface {
 	// ExportCases streams anonymised, aggregated case counts as a file, in
 	// chunks; cells below k are suppressed as in CountCases.
 	ExportCases(ctx context.Context, in *ExportCasesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportCasesResponse], error)
+	// GetPrivacyBudget shows how much of the privacy budget of the caller's
+	// network, and of the caller as one of its coordinators, the noisy
+	// queries of the current period have spent.
+	GetPrivacyBudget(ctx context.Context, in *GetPrivacyBudgetRequest, opts ...grpc.CallOption) (*GetPrivacyBudgetResponse, error)
 }
 
 type statsServiceClient struct {
@@ -89,6 +94,16 @@ func (c *statsServiceClient) ExportCases(ctx context.Context, in *ExportCasesReq
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type StatsService_ExportCasesClient = grpc.ServerStreamingClient[ExportCasesResponse]
 
+func (c *statsServiceClient) GetPrivacyBudget(ctx context.Context, in *GetPrivacyBudgetRequest, opts ...grpc.CallOption) (*GetPrivacyBudgetResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPrivacyBudgetResponse)
+	err := c.cc.Invoke(ctx, StatsService_GetPrivacyBudget_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // StatsServiceServer is the server API for StatsService service.
 // All implementations must embed UnimplementedStatsServiceServer
 // for forward compatibility.
@@ -105,6 +120,10 @@ type StatsServiceServer interface {
 	// ExportCases streams anonymised, aggregated case counts as a file, in
 	// chunks; cells below k are suppressed as in CountCases.
 	ExportCases(*ExportCasesRequest, grpc.ServerStreamingServer[ExportCasesResponse]) error
+	// GetPrivacyBudget shows how much of the privacy budget of the caller's
+	// network, and of the caller as one of its coordinators, the noisy
+	// queries of the current period have spent.
+	GetPrivacyBudget(context.Context, *GetPrivacyBudgetRequest) (*GetPrivacyBudgetResponse, error)
 	mustEmbedUnimplementedStatsServiceServer()
 }
 
@@ -123,6 +142,9 @@ func (UnimplementedStatsServiceServer) GetIndicators(context.Context, *GetIndica
 }
 func (UnimplementedStatsServiceServer) ExportCases(*ExportCasesRequest, grpc.ServerStreamingServer[ExportCasesResponse]) error {
 	return status.Error(codes.Unimplemented, "method ExportCases not implemented")
+}
+func (UnimplementedStatsServiceServer) GetPrivacyBudget(context.Context, *GetPrivacyBudgetRequest) (*GetPrivacyBudgetResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPrivacyBudget not implemented")
 }
 func (UnimplementedStatsServiceServer) mustEmbedUnimplementedStatsServiceServer() {}
 func (UnimplementedStatsServiceServer) testEmbeddedByValue()                      {}
@@ -192,6 +214,24 @@ func _StatsService_ExportCases_Handler(srv interface{}, stream grpc.ServerStream
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type StatsService_ExportCasesServer = grpc.ServerStreamingServer[ExportCasesResponse]
 
+func _StatsService_GetPrivacyBudget_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPrivacyBudgetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StatsServiceServer).GetPrivacyBudget(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StatsService_GetPrivacyBudget_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StatsServiceServer).GetPrivacyBudget(ctx, req.(*GetPrivacyBudgetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // StatsService_ServiceDesc is the grpc.ServiceDesc for StatsService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -206,6 +246,10 @@ var StatsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetIndicators",
 			Handler:    _StatsService_GetIndicators_Handler,
+		},
+		{
+			MethodName: "GetPrivacyBudget",
+			Handler:    _StatsService_GetPrivacyBudget_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

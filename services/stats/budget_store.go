@@ -1,0 +1,81 @@
+package stats
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/casebridge/casebridge/internal/disclosure/noise"
+)
+
+// budgetStore keeps the privacy budget's ledger (migration 00065).
+type budgetStore struct{ pool *pgxpool.Pool }
+
+// inPeriod runs decide in one transaction holding the lock of network's
+// period, with what the network and subject have spent in it; record,
+// when decide calls it, writes the spending of eps by subject for method.
+// The spending is committed only if decide returns nil.
+func (b budgetStore) inPeriod(ctx context.Context, network string, start time.Time,
+	decide func(sp spending, record func() error) error, subject string, eps noise.Epsilon, method string) error {
+	return pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO stats_privacy_periods (network_id, period_start) VALUES ($1, $2)
+			ON CONFLICT DO NOTHING`, network, start); err != nil {
+			return fmt.Errorf("open budget period: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM stats_privacy_periods WHERE network_id = $1 AND period_start = $2 FOR UPDATE`,
+			network, start); err != nil {
+			return fmt.Errorf("lock budget period: %w", err)
+		}
+		sp, err := spent(ctx, tx, network, start, subject)
+		if err != nil {
+			return err
+		}
+		return decide(sp, func() error {
+			_, err := tx.Exec(ctx, `INSERT INTO stats_privacy_spends (network_id, period_start, subject, epsilon_num, epsilon_den, method)
+				VALUES ($1, $2, $3, $4, $5, $6)`, network, start, subject, eps.Num, eps.Den, method)
+			if err != nil {
+				return fmt.Errorf("record spending: %w", err)
+			}
+			return nil
+		})
+	})
+}
+
+// spent adds up, exactly, what network and subject have spent in the
+// period starting at start.
+func spent(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, network string, start time.Time, subject string) (spending, error) {
+	sp := spending{network: new(big.Rat), coordinator: new(big.Rat)}
+	rows, err := q.Query(ctx, `SELECT subject, epsilon_num, epsilon_den FROM stats_privacy_spends
+		WHERE network_id = $1 AND period_start = $2`, network, start)
+	if err != nil {
+		return sp, fmt.Errorf("read spending: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var who string
+		var num, den int64
+		if err := rows.Scan(&who, &num, &den); err != nil {
+			return sp, fmt.Errorf("read spending: %w", err)
+		}
+		r := big.NewRat(num, den)
+		sp.network.Add(sp.network, r)
+		if who == subject {
+			sp.coordinator.Add(sp.coordinator, r)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return sp, fmt.Errorf("read spending: %w", err)
+	}
+	return sp, nil
+}
+
+// show returns what network and subject have spent in the period.
+func (b budgetStore) show(ctx context.Context, network string, start time.Time, subject string) (spending, error) {
+	return spent(ctx, b.pool, network, start, subject)
+}
