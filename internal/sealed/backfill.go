@@ -2,9 +2,11 @@ package sealed
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"time"
 
@@ -58,9 +60,11 @@ var backfillOf = func() map[*vault.Column]backfillSQL {
 			}
 		}
 		m[c] = backfillSQL{
-			pick: fmt.Sprintf(`SELECT id::text, case_id::text, jsonb_strip_nulls(jsonb_build_object(%s))::text FROM %s
-				WHERE %s IS NULL AND (%s) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-				strings.Join(obj, ", "), table, value, strings.Join(any, " OR ")),
+			// Every row with plain text left, sealed texts or not: an older
+			// replica can write a plain column of a row already sealed.
+			pick: fmt.Sprintf(`SELECT id::text, case_id::text, jsonb_strip_nulls(jsonb_build_object(%s))::text, %s FROM %s
+				WHERE %s ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+				strings.Join(obj, ", "), value, table, strings.Join(any, " OR ")),
 			store: fmt.Sprintf(`UPDATE %s SET %s = $2, %s WHERE id = $1`, table, value, strings.Join(clear, ", ")),
 		}
 	}
@@ -81,7 +85,9 @@ func LegacyColumns(c *vault.Column) []string {
 // existed still hold in plain columns, batch rows at a time per table, and
 // clears the plain columns in the same statement. It is resumable by
 // construction: it only ever picks rows that still hold plain text, so a
-// run that stops anywhere is finished by the next. The text of an erased
+// run that stops anywhere is finished by the next. A row that already has
+// sealed texts and plain text beside them (written by an older replica
+// during a rolling upgrade) gets the two merged. The text of an erased
 // case is not sealed but dropped: erasure should have destroyed it. It
 // returns how many rows it sealed or cleared.
 func Backfill(ctx context.Context, pool *pgxpool.Pool, km *keys.Manager, batch int) (int, error) {
@@ -112,10 +118,13 @@ func backfillBatch(ctx context.Context, pool *pgxpool.Pool, km *keys.Manager, c 
 		if err != nil {
 			return err
 		}
-		type legacyRow struct{ id, caseID, texts string }
+		type legacyRow struct {
+			id, caseID, texts string
+			sealed            []byte // the row's texts sealed so far, if any
+		}
 		found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (legacyRow, error) {
 			var l legacyRow
-			return l, r.Scan(&l.id, &l.caseID, &l.texts)
+			return l, r.Scan(&l.id, &l.caseID, &l.texts, &l.sealed)
 		})
 		if err != nil {
 			return err
@@ -128,7 +137,7 @@ func backfillBatch(ctx context.Context, pool *pgxpool.Pool, km *keys.Manager, c 
 			case err != nil:
 				return fmt.Errorf("key of case %s: %w", l.caseID, err)
 			default:
-				ct, err = c.Seal(key, l.caseID, l.id, c.Class(), []byte(l.texts))
+				ct, err = sealMerged(c, key, l.caseID, l.id, l.sealed, []byte(l.texts))
 				key.Wipe()
 				if err != nil {
 					return err
@@ -167,4 +176,34 @@ func RunBackfill(ctx context.Context, pool *pgxpool.Pool, km *keys.Manager, log 
 		case <-ticker.C:
 		}
 	}
+}
+
+// sealMerged seals the plain fields of a row (a JSON object) together with
+// what the row already had sealed, if anything: a plain field replaces the
+// sealed one of the same name (it was written later, by an older
+// replica), the other sealed fields are kept.
+func sealMerged(c *vault.Column, key *vault.CaseKey, caseID, id string, sealed, plain []byte) ([]byte, error) {
+	if sealed == nil {
+		return c.Seal(key, caseID, id, c.Class(), plain)
+	}
+	old, err := c.Open(key, caseID, id, c.Class(), sealed)
+	if err != nil {
+		return nil, fmt.Errorf("open %s of row %s: %w", c, id, err)
+	}
+	defer clear(old)
+	fields := map[string]json.RawMessage{}
+	if err := json.Unmarshal(old, &fields); err != nil {
+		return nil, fmt.Errorf("decode %s of row %s: %w", c, id, err)
+	}
+	var late map[string]json.RawMessage
+	if err := json.Unmarshal(plain, &late); err != nil {
+		return nil, fmt.Errorf("decode plain text of row %s: %w", id, err)
+	}
+	maps.Copy(fields, late)
+	merged, err := json.Marshal(fields)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(merged)
+	return c.Seal(key, caseID, id, c.Class(), merged)
 }

@@ -115,3 +115,57 @@ func TestBackfillSealsLegacyPlainText(t *testing.T) {
 		t.Fatalf("payments after the backfill: %v %v", pay.GetPayments(), err)
 	}
 }
+
+// TestBackfillSealsPlainTextLeftBesideSealedTexts: a row that already has
+// sealed texts can still gain plain text (an older replica updating it
+// during a rolling upgrade). The backfill seals that too, merged into the
+// row's sealed texts (the later plain value wins its field), and clears
+// the plain column; the other sealed fields are kept.
+func TestBackfillSealsPlainTextLeftBesideSealedTexts(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := context.Background()
+	sc := env.SealedCase(t)
+	cw := env.As(t, "caseworker@shelter-a")
+	refs := casebridgev1.NewReferralServiceClient(env.Conn)
+	before, err := refs.GetReferral(cw, &casebridgev1.GetReferralRequest{Id: sc.Declined})
+	if err != nil || before.GetReferral().GetDeclineReason() == "" {
+		t.Fatalf("referral before: %v %v", before.GetReferral(), err)
+	}
+	lw := env.As(t, "lawyer@legal-b")
+	procs := casebridgev1.NewProceedingServiceClient(env.Conn)
+	pBefore, err := procs.GetProceeding(lw, &casebridgev1.GetProceedingRequest{Id: sc.Proceeding})
+	if err != nil || pBefore.GetProceeding().GetDocketNumber() == "" {
+		t.Fatalf("proceeding before: %v %v", pBefore.GetProceeding(), err)
+	}
+
+	late := legacyMarker("referrals", "message")
+	court := legacyMarker("proceedings", "court")
+	if _, err := env.Pool.Exec(ctx, `UPDATE referrals SET message = $2 WHERE id = $1 AND texts IS NOT NULL`, sc.Declined, late); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Pool.Exec(ctx, `UPDATE proceedings SET court = $2 WHERE id = $1 AND texts IS NOT NULL`, sc.Proceeding, court); err != nil {
+		t.Fatal(err)
+	}
+
+	kr, err := vault.LoadKeyring(filepath.Join(env.DataDir, "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	km := keys.NewManager(env.Pool, kr, nil, nil)
+	defer km.Close()
+	n, err := sealed.Backfill(ctx, env.Pool, km, 10)
+	if err != nil || n != 2 {
+		t.Fatalf("Backfill = %d, %v; want the 2 rows with plain text left", n, err)
+	}
+	if dump := string(pgDump(t, env.DBURL)); strings.Contains(dump, "Legacy-") {
+		t.Error("pg_dump still holds the plain text left beside sealed texts")
+	}
+	after, err := refs.GetReferral(cw, &casebridgev1.GetReferralRequest{Id: sc.Declined})
+	if err != nil || after.GetReferral().GetMessage() != late || after.GetReferral().GetDeclineReason() != before.GetReferral().GetDeclineReason() {
+		t.Fatalf("referral after the backfill: %v %v; want the decline reason kept and message %q", after.GetReferral(), err, late)
+	}
+	pAfter, err := procs.GetProceeding(lw, &casebridgev1.GetProceedingRequest{Id: sc.Proceeding})
+	if err != nil || pAfter.GetProceeding().GetCourt() != court || pAfter.GetProceeding().GetDocketNumber() != pBefore.GetProceeding().GetDocketNumber() {
+		t.Fatalf("proceeding after the backfill: %v %v; want docket kept and court %q", pAfter.GetProceeding(), err, court)
+	}
+}
