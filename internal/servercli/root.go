@@ -1,7 +1,8 @@
 // Package servercli is casebridged's command line: serve (the default),
-// migrate, dev-token, bootstrap and version, each with its flags and their
-// environment fallbacks, built on cobra for sub-command help, suggestions
-// for a mistyped command, --version and shell completion.
+// migrate, dev-token, bootstrap, backup, restore, recover and version, each
+// with its flags and their environment fallbacks, built on cobra for
+// sub-command help, suggestions for a mistyped command, --version and
+// shell completion.
 package servercli
 
 import (

@@ -65,7 +65,7 @@ func TestHelpAndVersion(t *testing.T) {
 		if code != 0 || stderr != "" {
 			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
 		}
-		for _, sub := range []string{"serve", "migrate", "dev-token", "bootstrap", "version", "completion"} {
+		for _, sub := range []string{"serve", "migrate", "dev-token", "bootstrap", "backup", "restore", "recover", "version", "completion"} {
 			if !strings.Contains(stdout, "\n  "+sub+" ") {
 				t.Errorf("%v does not list %s:\n%s", args, sub, stdout)
 			}
