@@ -12,8 +12,8 @@ import (
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/devworld"
 	"github.com/casebridge/casebridge/internal/keys"
+	"github.com/casebridge/casebridge/internal/referral"
 	"github.com/casebridge/casebridge/internal/sealed"
-	"github.com/casebridge/casebridge/internal/sharing"
 	"github.com/casebridge/casebridge/internal/vault"
 	"github.com/casebridge/casebridge/policies"
 )
@@ -81,7 +81,7 @@ func (s *Server) buildKeys(ctx context.Context) error {
 	if sweep <= 0 {
 		sweep = time.Minute
 	}
-	go sharing.SweepExpired(s.background, s.pool, s.keys, s.log, sweep, s.metrics.ConsentSweep)
+	go referral.SweepExpired(s.background, s.pool, s.keys, s.log, sweep, s.metrics.ConsentSweep)
 	// Free text that older versions stored in plain columns is sealed
 	// before the first call is served (and again every minute, for rows an
 	// older replica writes during a rolling upgrade).

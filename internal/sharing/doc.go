@@ -1,12 +1,7 @@
-// Package sharing is what every service that shares a case with another
-// organisation, or stops sharing it, must do the same way: give the
-// receiver the case key, take it away again (re-keying the case so that
-// later writes are out of the revoked organisation's reach), end the
-// referrals a withdrawn consent or an erasure leaves without ground, and
-// tell the organisations concerned through the referral event outbox.
-//
-// It knows the tables (cases, referrals, case_keys, referral_events) and
-// re-keys every sealed column through internal/sealed, not the services: CaseService and
-// ReferralService both call it, inside their own transaction, so that a
-// change and its consequences commit or roll back together.
+// Package sharing hands a case key to another organisation and takes it
+// away again: Grant wraps the case key to a receiver, Revoke re-keys the
+// case so that later writes are out of the revoked organisation's reach
+// (every sealed column, through internal/sealed). Which organisations keep
+// access, and when, is the referral lifecycle's decision (internal/referral
+// calls this package); sharing knows only keys.
 package sharing

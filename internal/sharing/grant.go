@@ -18,7 +18,7 @@ import (
 // owner would otherwise create it on the first write wrapped to itself
 // alone, and org would not be able to read what it was granted.
 func Grant(ctx context.Context, tx pgx.Tx, km *keys.Manager, caseID, org string) error {
-	caseID = canonical(caseID)
+	caseID = Canonical(caseID)
 	keyed, err := hasKey(ctx, tx, caseID)
 	if err != nil {
 		return err

@@ -3,31 +3,9 @@ package sharing
 import (
 	"context"
 	"fmt"
-	"slices"
 
-	"github.com/casebridge/casebridge/internal/referral"
 	"github.com/jackc/pgx/v5"
 )
-
-// holders returns the organisations that may hold the case key: the owner
-// first, then every organisation with an accepted referral on the case.
-func holders(ctx context.Context, tx pgx.Tx, caseID string) ([]string, error) {
-	rows, err := tx.Query(ctx, `
-		SELECT organization_id FROM cases WHERE id = $1
-		UNION ALL
-		(SELECT DISTINCT r.to_organization FROM referrals r WHERE r.case_id = $1 AND `+referral.AcceptedSQL("r")+` ORDER BY 1)`, caseID)
-	if err != nil {
-		return nil, fmt.Errorf("organisations sharing case %s: %w", caseID, err)
-	}
-	orgs, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("organisations sharing case %s: %w", caseID, err)
-	}
-	if len(orgs) == 0 {
-		return nil, fmt.Errorf("organisations sharing case %s: no such case", caseID)
-	}
-	return slices.Compact(orgs), nil
-}
 
 // holdsKey reports whether any of orgs has a wrapped copy of the case key.
 func holdsKey(ctx context.Context, tx pgx.Tx, caseID string, orgs []string) (bool, error) {

@@ -15,8 +15,9 @@ import (
 
 // Revoke takes the case key away from orgs, in tx, after their sharing of
 // the case ended: the caller has already moved their referrals out of
-// accepted in the same transaction. An organisation that still has another
-// accepted referral on the case, or owns it, keeps its access.
+// accepted in the same transaction. keep are the organisations that still
+// have access (the owner first, then every receiver of an accepted
+// referral: referral.KeyHolders); one of orgs among them keeps its access.
 //
 // Deleting the revoked organisation's wrapped copy is not enough: until now
 // it could unwrap the case key, so it may have kept it, and anything sealed
@@ -27,11 +28,10 @@ import (
 //
 // Nothing happens when no organisation actually loses access or none of
 // them held the key (a referral that was never accepted, an erased case).
-func Revoke(ctx context.Context, tx pgx.Tx, km *keys.Manager, caseID string, orgs ...string) error {
-	caseID = canonical(caseID)
-	keep, err := holders(ctx, tx, caseID)
-	if err != nil {
-		return err
+func Revoke(ctx context.Context, tx pgx.Tx, km *keys.Manager, caseID string, keep []string, orgs ...string) error {
+	caseID = Canonical(caseID)
+	if len(keep) == 0 {
+		return fmt.Errorf("revoke access to case %s: nobody keeps it (no owner)", caseID)
 	}
 	var lost []string
 	for _, org := range orgs {

@@ -13,8 +13,8 @@ import (
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/pagetoken"
+	"github.com/casebridge/casebridge/internal/referral"
 	"github.com/casebridge/casebridge/internal/rpcerr"
-	"github.com/casebridge/casebridge/internal/sharing"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -169,9 +169,9 @@ func (s *Service) WithdrawConsent(ctx context.Context, req *casebridgev1.Withdra
 // endSharingOf ends, in the withdrawal's transaction, every sharing of the
 // case that relied on the consent: its open referrals are revoked and the
 // receivers that lose access lose the case key, which is rotated so that
-// later writes are out of their reach (see sharing.EndConsent).
+// later writes are out of their reach (see referral.EndConsent).
 func (s *Service) endSharingOf(ctx context.Context, tx pgx.Tx, caseID, consentID string) error {
-	return sharing.EndConsent(ctx, tx, s.keys, caseID, consentID, "consent withdrawn")
+	return referral.EndConsent(ctx, tx, s.keys, caseID, consentID, "consent withdrawn")
 }
 
 // ListConsents lists a case's consents, newest first.

@@ -7,9 +7,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/referral"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/sealed"
-	"github.com/casebridge/casebridge/internal/sharing"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -54,7 +54,7 @@ func (s *Service) EraseCase(ctx context.Context, req *casebridgev1.EraseCaseRequ
 		// The organisations the case is shared with hear that it is closed
 		// (and, from shred, that their referrals are revoked) once the
 		// erasure is done: the events are written last.
-		var events sharing.Outbox
+		var events referral.Outbox
 		if err := events.CaseStatus(ctx, tx, r.ID); err != nil {
 			return err
 		}
@@ -84,11 +84,11 @@ func (s *Service) EraseCase(ctx context.Context, req *casebridgev1.EraseCaseRequ
 // registry, see vault.Columns) and its wrapped keys, ends its sharing
 // (gathering the revocation events in events), and commits the rotation of
 // every organisation key that wrapped the case key together with the erasure.
-func (s *Service) shred(ctx context.Context, tx pgx.Tx, id string, events *sharing.Outbox) error {
+func (s *Service) shred(ctx context.Context, tx pgx.Tx, id string, events *referral.Outbox) error {
 	if err := sealed.Clear(ctx, tx, id); err != nil {
 		return fmt.Errorf("erase case %s: %w", id, err)
 	}
-	if err := sharing.EndAll(ctx, tx, events, id, "case erased"); err != nil {
+	if err := referral.EndAll(ctx, tx, events, id, "case erased"); err != nil {
 		return fmt.Errorf("erase case %s: %w", id, err)
 	}
 	if _, err := s.keys.ShredAndRotate(ctx, tx, id); err != nil {

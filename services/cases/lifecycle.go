@@ -9,8 +9,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/referral"
 	"github.com/casebridge/casebridge/internal/rpcerr"
-	"github.com/casebridge/casebridge/internal/sharing"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -127,7 +127,7 @@ func (s *Service) changeStatus(ctx context.Context, id, etag, act string, t tran
 			return err
 		}
 		// Organisations working on the case by referral follow its status.
-		return sharing.CaseStatusChanged(ctx, tx, r.ID)
+		return referral.CaseStatusChanged(ctx, tx, r.ID)
 	})
 	if err != nil {
 		return nil, err

@@ -70,7 +70,7 @@ func worksOn(orgs []string, owner string, refs []*referralRow) string {
 		return owner
 	}
 	for _, r := range refs {
-		if (r.Status == accepted || r.Status == completed) && slices.Contains(orgs, r.To) {
+		if referral.WorkedOn(r.Status) && slices.Contains(orgs, r.To) {
 			return r.To
 		}
 	}
@@ -86,7 +86,7 @@ func shown(org, owner string, refs []*referralRow, r *referralRow) bool {
 	case !partnerNow(org, refs):
 		return false // a past partner sees its own referrals only
 	}
-	return r.Status == accepted || r.Status == completed
+	return referral.WorkedOn(r.Status)
 }
 
 // partnerNow reports whether an accepted referral shares the case with org.

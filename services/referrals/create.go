@@ -13,7 +13,6 @@ import (
 	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/referral"
 	"github.com/casebridge/casebridge/internal/rpcerr"
-	"github.com/casebridge/casebridge/internal/sharing"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -37,7 +36,7 @@ func (s *Service) CreateReferral(ctx context.Context, req *casebridgev1.CreateRe
 		caseID:    caseID,
 		to:        req.GetToOrganizationId(),
 		service:   req.GetService(),
-		purpose:   purposeOf(req.GetService()),
+		purpose:   referral.PurposeFor(req.GetService()),
 		classes:   classNumbers(req.GetGrantedClasses()),
 		createdBy: p.Subject,
 	}
@@ -79,8 +78,8 @@ func (s *Service) CreateReferral(ctx context.Context, req *casebridgev1.CreateRe
 		if err := s.audit.InTx(ctx, tx, n.from, caseID, textClasses(n.texts)); err != nil {
 			return err
 		}
-		var events sharing.Outbox
-		if err := events.Referrals(ctx, tx, casebridgev1.ReferralEventType_REFERRAL_EVENT_TYPE_CREATED, n.id); err != nil {
+		var events referral.Outbox
+		if err := events.Referrals(ctx, tx, referral.EventCreated, n.id); err != nil {
 			return err
 		}
 		return events.Flush(ctx, tx)

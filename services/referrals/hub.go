@@ -13,7 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/casebridge/casebridge/internal/sharing"
+	"github.com/casebridge/casebridge/internal/referral"
 )
 
 // Poll intervals of a feed that was not woken: short while the hub cannot
@@ -35,7 +35,7 @@ const listenerHealthCheck = 10 * time.Second
 const ListenerApplicationName = "casebridge-referrals-listener"
 
 // hub wakes watchers when referral events for their organisations commit.
-// One dedicated connection per server LISTENs on sharing.Channel, started
+// One dedicated connection per server LISTENs on referral.Channel, started
 // with the first watcher; each notification names an organisation and wakes
 // the feeds that read it (see feed), which read the outbox table once for
 // all their watchers. The table, not the notification, is what a watcher
@@ -203,7 +203,7 @@ func (h *hub) listen() (*pgx.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
-	if _, err := conn.Exec(ctx, "LISTEN "+sharing.Channel); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+referral.Channel); err != nil {
 		closeConn(conn)
 		return nil, fmt.Errorf("listen: %w", err)
 	}

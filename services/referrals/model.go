@@ -106,13 +106,3 @@ func summaryOf(id, caseID, from, to string, svc casebridgev1.ServiceKind, st cas
 		RevokeTime:         ts(t.Revoke),
 	}
 }
-
-// purposeOf is the consent purpose a service needs: legal work needs
-// consent to legal representation, every other service consent to
-// assistance.
-func purposeOf(svc casebridgev1.ServiceKind) casebridgev1.ConsentPurpose {
-	if svc == casebridgev1.ServiceKind_SERVICE_KIND_LEGAL {
-		return casebridgev1.ConsentPurpose_CONSENT_PURPOSE_LEGAL_REPRESENTATION
-	}
-	return casebridgev1.ConsentPurpose_CONSENT_PURPOSE_ASSISTANCE
-}

@@ -11,48 +11,47 @@ import (
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/referral"
 	"github.com/casebridge/casebridge/internal/rpcerr"
-	"github.com/casebridge/casebridge/internal/sharing"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
 // AcceptReferral is the receiver agreeing to provide the service: it gains
 // the case key, and through CaseService the classes the referral grants.
 func (s *Service) AcceptReferral(ctx context.Context, req *casebridgev1.AcceptReferralRequest) (*casebridgev1.AcceptReferralResponse, error) {
-	r, err := s.apply(ctx, req.GetId(), req.GetEtag(), accept, "")
+	r, err := s.apply(ctx, req.GetId(), req.GetEtag(), referral.Accept, "")
 	return &casebridgev1.AcceptReferralResponse{Referral: r}, err
 }
 
 // DeclineReferral is the receiver refusing a pending referral.
 func (s *Service) DeclineReferral(ctx context.Context, req *casebridgev1.DeclineReferralRequest) (*casebridgev1.DeclineReferralResponse, error) {
-	r, err := s.apply(ctx, req.GetId(), req.GetEtag(), decline, req.GetReason())
+	r, err := s.apply(ctx, req.GetId(), req.GetEtag(), referral.Decline, req.GetReason())
 	return &casebridgev1.DeclineReferralResponse{Referral: r}, err
 }
 
 // CompleteReferral is the receiver reporting the service provided; its
 // access to the case ends.
 func (s *Service) CompleteReferral(ctx context.Context, req *casebridgev1.CompleteReferralRequest) (*casebridgev1.CompleteReferralResponse, error) {
-	r, err := s.apply(ctx, req.GetId(), req.GetEtag(), complete, "")
+	r, err := s.apply(ctx, req.GetId(), req.GetEtag(), referral.Complete, "")
 	return &casebridgev1.CompleteReferralResponse{Referral: r}, err
 }
 
 // WithdrawReferral is the referring organisation cancelling its referral;
 // any access it granted ends.
 func (s *Service) WithdrawReferral(ctx context.Context, req *casebridgev1.WithdrawReferralRequest) (*casebridgev1.WithdrawReferralResponse, error) {
-	r, err := s.apply(ctx, req.GetId(), req.GetEtag(), withdraw, req.GetReason())
+	r, err := s.apply(ctx, req.GetId(), req.GetEtag(), referral.Withdraw, req.GetReason())
 	return &casebridgev1.WithdrawReferralResponse{Referral: r}, err
 }
 
 // RevokeSharing is the case's owner ending the access an accepted referral
 // granted, at once.
 func (s *Service) RevokeSharing(ctx context.Context, req *casebridgev1.RevokeSharingRequest) (*casebridgev1.RevokeSharingResponse, error) {
-	r, err := s.apply(ctx, req.GetId(), req.GetEtag(), revoke, req.GetReason())
+	r, err := s.apply(ctx, req.GetId(), req.GetEtag(), referral.Revoke, req.GetReason())
 	return &casebridgev1.RevokeSharingResponse{Referral: r}, err
 }
 
 // apply makes transition t on referral id in one transaction: the status,
 // the case key the change grants or takes away, and the events for both
 // organisations (written last) commit together.
-func (s *Service) apply(ctx context.Context, id, etag string, t transition, reason string) (*casebridgev1.Referral, error) {
+func (s *Service) apply(ctx context.Context, id, etag string, t referral.Transition, reason string) (*casebridgev1.Referral, error) {
 	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
@@ -68,7 +67,7 @@ func (s *Service) apply(ctx context.Context, id, etag string, t transition, reas
 		if err := s.mayMake(p, r, t); err != nil {
 			return err
 		}
-		org := t.actingOrg(r)
+		org := t.ActingOrg(r.From, r.To)
 		audit.Concerns(ctx, org, "")
 		// Case first, then referral: the order consent withdrawal and
 		// erasure lock in too.
@@ -81,23 +80,23 @@ func (s *Service) apply(ctx context.Context, id, etag string, t transition, reas
 		if etag != "" && etag != r.etag() {
 			return rpcerr.Aborted("referral %s was changed by someone else since you read it (stale etag): read it again and retry", id)
 		}
-		if err := t.check(r.Status); err != nil {
+		if err := t.Check(r.Status); err != nil {
 			return err
 		}
-		if t.to == accepted {
+		if t.To == referral.Accepted {
 			if err := acceptable(ctx, tx, r); err != nil {
 				return err
 			}
 		}
 		var texts []byte
-		if reason != "" && (t.to == declined || t.to == withdrawn || t.to == revoked) {
+		if reason != "" && t.TakesReason() {
 			// A reason is free text about the person: it joins the
 			// message, sealed together, and no plain column keeps it.
 			if err := s.openTexts(ctx, tx, org, r); err != nil {
 				return err
 			}
 			rt := referralTexts{Message: r.Message, DeclineReason: r.DeclineReason, EndReason: r.EndReason}
-			if t.to == declined {
+			if t.To == referral.Declined {
 				rt.DeclineReason = reason
 			} else {
 				rt.EndReason = reason
@@ -107,14 +106,14 @@ func (s *Service) apply(ctx context.Context, id, etag string, t transition, reas
 			}
 			reason = ""
 		}
-		if err := saveStatus(ctx, tx, r.ID, t.to, reason, texts); err != nil {
+		if err := saveStatus(ctx, tx, r.ID, t.To, reason, texts); err != nil {
 			return err
 		}
 		switch {
-		case t.to == accepted:
-			err = sharing.Grant(ctx, tx, s.keys, r.CaseID, r.To)
-		case t.endsAccess(r.Status):
-			err = sharing.Revoke(ctx, tx, s.keys, r.CaseID, r.To)
+		case t.To == referral.Accepted:
+			err = referral.Granted(ctx, tx, s.keys, r.CaseID, r.To)
+		case t.EndsAccess(r.Status):
+			err = referral.Ended(ctx, tx, s.keys, r.CaseID, r.To)
 		}
 		if err != nil {
 			return err
@@ -130,8 +129,8 @@ func (s *Service) apply(ctx context.Context, id, etag string, t transition, reas
 		if err := s.audit.InTx(ctx, tx, org, r.CaseID, textClasses(out.Texts)); err != nil {
 			return err
 		}
-		var events sharing.Outbox
-		if err := events.Referrals(ctx, tx, t.event, r.ID); err != nil {
+		var events referral.Outbox
+		if err := events.Referrals(ctx, tx, t.Event, r.ID); err != nil {
 			return err
 		}
 		return events.Flush(ctx, tx)
@@ -145,19 +144,19 @@ func (s *Service) apply(ctx context.Context, id, etag string, t transition, reas
 // mayMake decides whether the caller may make t on r: someone outside both
 // organisations does not learn that r exists (NotFound); someone who can see
 // it but is on the wrong side, or whose role lacks the action, is refused.
-func (s *Service) mayMake(p authz.Principal, r *referralRow, t transition) error {
+func (s *Service) mayMake(p authz.Principal, r *referralRow, t referral.Transition) error {
 	if !s.visible(p, r) {
 		return referralNotFound(r.ID)
 	}
-	org, who := t.actingOrg(r), "receiving"
-	if t.by == sender {
+	org, who := t.ActingOrg(r.From, r.To), "receiving"
+	if t.By == referral.Sender {
 		who = "referring"
 	}
 	if !p.IsMember(org) {
-		return rpcerr.PermissionDenied("only the %s organisation (%s) may %s referral %s", who, org, t.verb, r.ID)
+		return rpcerr.PermissionDenied("only the %s organisation (%s) may %s referral %s", who, org, t.Verb, r.ID)
 	}
-	if !s.authz.Allowed(p, org, objReferral, t.act) {
-		return rpcerr.PermissionDenied("your role in %s may not %s referrals", org, t.verb)
+	if !s.authz.Allowed(p, org, objReferral, t.Act) {
+		return rpcerr.PermissionDenied("your role in %s may not %s referrals", org, t.Verb)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/db"
+	"github.com/casebridge/casebridge/internal/referral"
 	"github.com/casebridge/casebridge/internal/sealed"
 	"github.com/casebridge/casebridge/internal/vault"
 )
@@ -30,7 +31,7 @@ func (s *Service) sealTexts(ctx context.Context, tx db.Querier, caseID, id strin
 // stay empty. Texts a reader may not see are dropped from r, so that the
 // audit names no class for them.
 func (s *Service) openTexts(ctx context.Context, q db.Querier, reader string, r *referralRow) error {
-	if r.Texts != nil && reader != r.From && (r.Status == withdrawn || r.Status == revoked) {
+	if r.Texts != nil && reader != r.From && referral.TakenBack(r.Status) {
 		r.Texts = nil
 	}
 	if r.Texts == nil {

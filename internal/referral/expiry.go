@@ -1,4 +1,4 @@
-package sharing
+package referral
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/casebridge/casebridge/internal/keys"
-	"github.com/casebridge/casebridge/internal/referral"
 )
 
 // EndExpired ends the sharing that relied on consents which have lapsed
@@ -22,7 +21,7 @@ import (
 func EndExpired(ctx context.Context, pool *pgxpool.Pool, km *keys.Manager, limit int) (int, error) {
 	rows, err := pool.Query(ctx, `SELECT DISTINCT r.case_id::text, r.consent_id::text
 		FROM referrals r JOIN consents c ON c.id = r.consent_id
-		WHERE `+referral.OpenSQL("r")+` AND `+referral.LapsedSQL("c")+`
+		WHERE `+OpenSQL("r")+` AND `+LapsedSQL("c")+`
 		LIMIT $1`, limit)
 	if err != nil {
 		return 0, fmt.Errorf("find lapsed consents: %w", err)

@@ -1,4 +1,4 @@
-package sharing
+package referral
 
 import (
 	"bytes"
@@ -97,7 +97,7 @@ func (w *world) share(caseID, org string, status casebridgev1.ReferralStatus) st
 			return err
 		}
 		if status == casebridgev1.ReferralStatus_REFERRAL_STATUS_ACCEPTED {
-			return Grant(w.ctx, tx, w.km, caseID, org)
+			return Granted(w.ctx, tx, w.km, caseID, org)
 		}
 		return nil
 	})
@@ -106,7 +106,7 @@ func (w *world) share(caseID, org string, status casebridgev1.ReferralStatus) st
 
 func (w *world) end(referralID string) {
 	w.t.Helper()
-	if _, err := w.pool.Exec(w.ctx, `UPDATE referrals SET status = 6 WHERE id = $1`, referralID); err != nil {
+	if _, err := w.pool.Exec(w.ctx, `UPDATE referrals SET status = $2 WHERE id = $1`, referralID, Stored(Revoked)); err != nil {
 		w.t.Fatal(err)
 	}
 }
@@ -165,7 +165,7 @@ func TestRevokeRekeys(t *testing.T) {
 	oldSecret, oldNote := w.sealed(caseID, noteID)
 
 	w.end(refB)
-	w.tx(func(tx pgx.Tx) error { return Revoke(w.ctx, tx, w.km, caseID, "b") })
+	w.tx(func(tx pgx.Tx) error { return Ended(w.ctx, tx, w.km, caseID, "b") })
 
 	if got := w.keyOrgs(caseID); !got["owner"] || got["b"] || !got["c"] || len(got) != 2 {
 		t.Fatalf("key holders after revoking b: %v", got)
@@ -199,7 +199,7 @@ func TestRevokeKeepsOtherAccess(t *testing.T) {
 	secret, _ := w.sealed(caseID, noteID)
 	w.end(first)
 	w.end(pendingC)
-	w.tx(func(tx pgx.Tx) error { return Revoke(w.ctx, tx, w.km, caseID, "b", "c", "owner") })
+	w.tx(func(tx pgx.Tx) error { return Ended(w.ctx, tx, w.km, caseID, "b", "c", "owner") })
 	if got := w.keyOrgs(caseID); !got["b"] || !got["owner"] {
 		t.Fatalf("key holders: %v", got)
 	}
@@ -307,11 +307,11 @@ func TestEndConsentOnlyItsReferrals(t *testing.T) {
 		t.Fatal(err)
 	}
 	statuses, err := pgx.CollectRows(rows, pgx.RowTo[int16])
-	if err != nil || len(statuses) != 2 || statuses[0] != 6 || statuses[1] != 2 {
+	if err != nil || len(statuses) != 2 || statuses[0] != Stored(Revoked) || statuses[1] != Stored(Accepted) {
 		t.Fatalf("statuses (b, c): %v, %v", statuses, err)
 	}
 	var events int
-	if err := w.pool.QueryRow(w.ctx, `SELECT count(*) FROM referral_events WHERE event_type = 6`).Scan(&events); err != nil || events != 2 {
+	if err := w.pool.QueryRow(w.ctx, `SELECT count(*) FROM referral_events WHERE event_type = $1`, int16(End.Event)).Scan(&events); err != nil || events != 2 {
 		t.Fatalf("%d revoked events, want 2 (both sides): %v", events, err)
 	}
 }

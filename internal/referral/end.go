@@ -1,4 +1,4 @@
-package sharing
+package referral
 
 import (
 	"context"
@@ -7,11 +7,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/keys"
-	"github.com/casebridge/casebridge/internal/referral"
-	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	"github.com/casebridge/casebridge/internal/sharing"
 )
-
-var revoked = casebridgev1.ReferralEventType_REFERRAL_EVENT_TYPE_REVOKED
 
 // ended is a referral that revokeOpen just revoked.
 type ended struct {
@@ -20,7 +17,7 @@ type ended struct {
 	wasAccepted bool
 }
 
-// revokeOpen revokes the pending and accepted referrals of caseID — those
+// revokeOpen makes the server's End on the open referrals of caseID — those
 // that rely on consentID, or all of them when consentID is empty — with
 // reason as their end reason. The case row must be locked by tx.
 func revokeOpen(ctx context.Context, tx pgx.Tx, caseID, consentID, reason string) ([]ended, error) {
@@ -31,12 +28,12 @@ func revokeOpen(ctx context.Context, tx pgx.Tx, caseID, consentID, reason string
 	rows, err := tx.Query(ctx, `
 		WITH open AS (
 			SELECT o.id, o.status FROM referrals o
-			WHERE o.case_id = $1 AND ($2::uuid IS NULL OR o.consent_id = $2) AND `+referral.OpenSQL("o")+`
+			WHERE o.case_id = $1 AND ($2::uuid IS NULL OR o.consent_id = $2) AND `+OpenSQL("o")+`
 			FOR UPDATE)
 		UPDATE referrals r SET status = $4, end_reason = $3, revoke_time = now(), update_time = now(),
 			version = r.version + 1
 		FROM open WHERE r.id = open.id
-		RETURNING r.id::text, r.to_organization, `+referral.AcceptedSQL("open")+``, caseID, consent, reason, referral.Stored(referral.Revoked))
+		RETURNING r.id::text, r.to_organization, `+AcceptedSQL("open")+``, caseID, consent, reason, Stored(End.To))
 	if err != nil {
 		return nil, fmt.Errorf("revoke referrals of case %s: %w", caseID, err)
 	}
@@ -63,10 +60,10 @@ func ids(es []ended) []string {
 // which the person withdrew or which lapsed (reason says which): its
 // pending and accepted referrals are
 // revoked, the receivers that thereby lose access lose the case key (the
-// case is re-keyed, see Revoke) and both sides of each referral are told.
+// case is re-keyed, see Ended) and both sides of each referral are told.
 // It runs in the caller's transaction, which must hold the case row lock.
 func EndConsent(ctx context.Context, tx pgx.Tx, km *keys.Manager, caseID, consentID, reason string) error {
-	caseID = canonical(caseID)
+	caseID = sharing.Canonical(caseID)
 	es, err := revokeOpen(ctx, tx, caseID, consentID, reason)
 	if err != nil || len(es) == 0 {
 		return err
@@ -77,11 +74,11 @@ func EndConsent(ctx context.Context, tx pgx.Tx, km *keys.Manager, caseID, consen
 			lost = append(lost, e.to)
 		}
 	}
-	if err := Revoke(ctx, tx, km, caseID, lost...); err != nil {
+	if err := Ended(ctx, tx, km, caseID, lost...); err != nil {
 		return err
 	}
 	var out Outbox
-	if err := out.Referrals(ctx, tx, revoked, ids(es)...); err != nil {
+	if err := out.Referrals(ctx, tx, End.Event, ids(es)...); err != nil {
 		return err
 	}
 	return out.Flush(ctx, tx)
@@ -91,10 +88,10 @@ func EndConsent(ctx context.Context, tx pgx.Tx, km *keys.Manager, caseID, consen
 // (an erasure) and gathers the events in out, for the caller to flush last.
 // The case key is not re-keyed here: an erasure shreds it.
 func EndAll(ctx context.Context, tx pgx.Tx, out *Outbox, caseID, reason string) error {
-	caseID = canonical(caseID)
+	caseID = sharing.Canonical(caseID)
 	es, err := revokeOpen(ctx, tx, caseID, "", reason)
 	if err != nil {
 		return err
 	}
-	return out.Referrals(ctx, tx, revoked, ids(es)...)
+	return out.Referrals(ctx, tx, End.Event, ids(es)...)
 }

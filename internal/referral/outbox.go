@@ -1,4 +1,4 @@
-package sharing
+package referral
 
 import (
 	"context"
@@ -7,8 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/casebridge/casebridge/internal/referral"
-	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	"github.com/casebridge/casebridge/internal/sharing"
 )
 
 // Channel is the LISTEN/NOTIFY channel that wakes watchers of referral
@@ -32,8 +31,8 @@ const outboxLock int64 = 0x5245_4645_5256 // "REFERV"
 type event struct {
 	org        string
 	referralID string
-	typ        casebridgev1.ReferralEventType
-	status     casebridgev1.ReferralStatus
+	typ        EventType
+	status     Status
 }
 
 // Outbox gathers the referral events of one transaction, to be written by
@@ -46,7 +45,7 @@ type Outbox struct {
 
 // Referrals records that the referrals ids changed (typ says how), for both
 // the referring and the receiving organisation of each.
-func (o *Outbox) Referrals(ctx context.Context, tx pgx.Tx, typ casebridgev1.ReferralEventType, ids ...string) error {
+func (o *Outbox) Referrals(ctx context.Context, tx pgx.Tx, typ EventType, ids ...string) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -62,7 +61,7 @@ func (o *Outbox) Referrals(ctx context.Context, tx pgx.Tx, typ casebridgev1.Refe
 		if err := rows.Scan(&id, &from, &to, &status); err != nil {
 			return fmt.Errorf("referral events: %w", err)
 		}
-		st := casebridgev1.ReferralStatus(status)
+		st := Status(status)
 		o.events = append(o.events, event{from, id, typ, st}, event{to, id, typ, st})
 	}
 	if err := rows.Err(); err != nil {
@@ -77,9 +76,9 @@ func (o *Outbox) Referrals(ctx context.Context, tx pgx.Tx, typ casebridgev1.Refe
 // case. Call it while the referrals are still accepted (before an erasure
 // revokes them).
 func (o *Outbox) CaseStatus(ctx context.Context, tx pgx.Tx, caseID string) error {
-	caseID = canonical(caseID)
+	caseID = sharing.Canonical(caseID)
 	rows, err := tx.Query(ctx, `SELECT DISTINCT ON (to_organization) to_organization, id::text
-		FROM referrals r WHERE r.case_id = $1 AND `+referral.AcceptedSQL("r")+`
+		FROM referrals r WHERE r.case_id = $1 AND `+AcceptedSQL("r")+`
 		ORDER BY to_organization, seq DESC`, caseID)
 	if err != nil {
 		return fmt.Errorf("case status events of case %s: %w", caseID, err)
@@ -90,8 +89,8 @@ func (o *Outbox) CaseStatus(ctx context.Context, tx pgx.Tx, caseID string) error
 		if err := rows.Scan(&org, &id); err != nil {
 			return fmt.Errorf("case status events of case %s: %w", caseID, err)
 		}
-		o.events = append(o.events, event{org, id, casebridgev1.ReferralEventType_REFERRAL_EVENT_TYPE_CASE_STATUS_CHANGED,
-			referral.Accepted})
+		o.events = append(o.events, event{org, id, EventCaseStatusChanged,
+			Accepted})
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("case status events of case %s: %w", caseID, err)
