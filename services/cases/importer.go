@@ -13,6 +13,7 @@ import (
 
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/rpcerr"
+	"github.com/casebridge/casebridge/internal/sealed"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -100,7 +101,9 @@ func (s *Service) startImport(p authz.Principal, stream casebridgev1.CaseService
 		// taken on now.
 		status = closed
 	}
-	return &importJob{s: s, org: org, source: h.GetSource(), status: status, resp: &casebridgev1.ImportCasesResponse{}}, nil
+	// Only a digest of the source name is stored (see sealed.ImportSourceKey).
+	source := sealed.ImportSourceKey(org, h.GetSource())
+	return &importJob{s: s, org: org, source: source, status: status, resp: &casebridgev1.ImportCasesResponse{}}, nil
 }
 
 // add validates one row and queues it, or records why it was rejected.
