@@ -58,6 +58,22 @@ test: ## run every test with the race detector against a real (throwaway) Postgr
 # lost | recovery |"), printed again at the end.
 FAULTSFLAGS ?=
 
+# Go native fuzz targets, each run for FUZZTIME without the race detector
+# (package:target). A crash leaves its input in the package's
+# testdata/fuzz/<target>/, where `make test` runs it from then on: commit it
+# with the fix.
+FUZZTIME    ?= 10s
+FUZZTARGETS := internal/ctdc:FuzzReader internal/pagetoken:FuzzDecode \
+  internal/validation:FuzzCheck internal/vault:FuzzOpen internal/authn:FuzzVerify \
+  internal/casectl/money:FuzzParse internal/casectl/datetime:FuzzDate
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME (10s) each
+	@for t in $(FUZZTARGETS); do \
+	  echo "fuzz: $${t#*:} in ./$${t%%:*} for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) ./$${t%%:*}/ || exit 1; \
+	done
+
 .PHONY: test-faults
 test-faults: ## the fault suite: PostgreSQL, network, failover, server and audit faults under load (about 5 min)
 	@mkdir -p .build
