@@ -42,6 +42,9 @@ type Config struct {
 	Transport           Transport
 	// HTTP are the limits of the HTTP listeners.
 	HTTP HTTP
+	// MemoryLimit is the process's soft memory limit (see SetMemoryLimit):
+	// "" automatic, "off", or a size.
+	MemoryLimit string
 	// PageBytes is the byte budget of one page of a list: the page ends
 	// there, with a next-page token, whatever its page_size.
 	PageBytes int
@@ -120,6 +123,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.Uint32Var(&c.Transport.MaxStreamsPerConn, "max-streams-per-conn", c.Transport.MaxStreamsPerConn, "concurrent calls one connection may have open")
 	fs.DurationVar(&c.Transport.KeepaliveMinTime, "keepalive-min-time", c.Transport.KeepaliveMinTime, "clients pinging more often than this are disconnected")
 	fs.DurationVar(&c.Transport.IdleTimeout, "idle-timeout", c.Transport.IdleTimeout, "a connection with no call for this long is closed")
+	fs.StringVar(&c.MemoryLimit, "memory-limit", c.MemoryLimit, "soft memory limit of the process, such as 768MiB (default: 80% of the container's memory limit, else 1GiB; off: none; GOMEMLIMIT wins)")
 	h := &c.HTTP
 	fs.DurationVar(&h.ReadHeaderTimeout, "http-read-header-timeout", h.ReadHeaderTimeout, "HTTP listeners: longest wait for a request's headers")
 	fs.DurationVar(&h.ReadTimeout, "http-read-timeout", h.ReadTimeout, "HTTP listeners: longest read of a whole request")
@@ -246,5 +250,6 @@ func (c Config) Flags() []string {
 		"--http-write-timeout="+c.HTTP.WriteTimeout.String(),
 		"--http-idle-timeout="+c.HTTP.IdleTimeout.String(),
 		"--http-max-header-bytes="+strconv.Itoa(c.HTTP.MaxHeaderBytes),
-		"--http-max-conns="+strconv.Itoa(c.HTTP.MaxConns))
+		"--http-max-conns="+strconv.Itoa(c.HTTP.MaxConns),
+		"--memory-limit="+c.MemoryLimit)
 }

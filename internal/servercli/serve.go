@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/casebridge/casebridge/internal/limits"
 	"github.com/casebridge/casebridge/internal/server"
 )
 
@@ -22,6 +23,12 @@ func serve(cmd *cobra.Command, io IO, cfg server.Config) error {
 	if err != nil {
 		return err
 	}
+	// The process's memory bound, before anything is allocated in bulk.
+	memLimit, err := limits.SetMemoryLimit(cfg.Limits.MemoryLimit, log)
+	if err != nil {
+		return err
+	}
+	log.Info("soft memory limit", "bytes", memLimit)
 	ctx := cmd.Context()
 	srv, err := server.New(ctx, cfg, log)
 	if err != nil {
