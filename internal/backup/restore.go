@@ -35,7 +35,8 @@ type RestoreOptions struct {
 	// into; keys already there stay.
 	KeyringDir string
 	// Roles recreates the cluster's roles from the database half's
-	// roles.sql first (for a fresh cluster; roles that exist are kept).
+	// roles.sql first (for a fresh cluster; a role that exists stays, with
+	// the attributes and password roles.sql gives it).
 	Roles bool
 	// PGBin names the directory of the PostgreSQL client programs.
 	PGBin string
@@ -208,9 +209,10 @@ func createDatabase(ctx context.Context, databaseURL, name string) error {
 	return nil
 }
 
-// restoreRoles runs roles.sql with psql. Roles that exist already (the
-// superuser, or all of them on the same cluster) fail to be created and
-// are kept as they are; any other error stops the restore.
+// restoreRoles runs roles.sql with psql. Creating a role that exists
+// already (the superuser, or every role on the same cluster) fails and the
+// role stays, its attributes and password then set as roles.sql says; any
+// other error stops the restore.
 func restoreRoles(ctx context.Context, tools *Tools, conn Conn, from string, logf func(string, ...any)) error {
 	path := filepath.Join(from, RolesFile)
 	if _, err := os.Stat(path); err != nil {
@@ -227,7 +229,7 @@ func restoreRoles(ctx context.Context, tools *Tools, conn Conn, from string, log
 			return fmt.Errorf("recreate the roles from %s: %s", RolesFile, strings.TrimSpace(line))
 		}
 	}
-	logf("roles recreated from %s (%d existed already and were kept)", RolesFile, kept)
+	logf("roles recreated from %s (%d existed already)", RolesFile, kept)
 	return nil
 }
 

@@ -145,6 +145,7 @@ func dayFlag(name, value string) (*timestamppb.Timestamp, error) {
 
 func (a *app) auditVerifyCommand() *cli.Command {
 	var from, to int64
+	var previousHex string
 	return &cli.Command{
 		Name:    "verify",
 		Summary: "recompute the hash chain and report where it breaks",
@@ -156,10 +157,12 @@ proves tampering.`,
 		Examples: []string{
 			"casectl audit verify",
 			"casectl audit verify --from 1000 --to 2000 --output json",
+			"casectl audit verify --from 1001 --previous-hash HASH_PRINTED_FOR_1000",
 		},
 		Flags: func(fs *pflag.FlagSet) {
 			fs.Int64Var(&from, "from", 0, "first sequence to check (0: the first event)")
 			fs.Int64Var(&to, "to", 0, "last sequence to check (0: the latest event)")
+			fs.StringVar(&previousHex, "previous-hash", "", "the `hash` you recorded for sequence --from minus 1: refused unless the log still holds it there")
 		},
 		Run: func(ctx context.Context, _ *pflag.FlagSet, _ []string) error {
 			f, err := a.format()
@@ -170,7 +173,17 @@ proves tampering.`,
 			if err != nil {
 				return err
 			}
-			total, err := verifyChain(ctx, c, from, to)
+			var previous []byte
+			if previousHex != "" {
+				if previous, err = hex.DecodeString(previousHex); err != nil || len(previous) != 32 {
+					return cli.Usagef("--previous-hash: write the 64 hexadecimal digits of a hash 'audit verify' printed")
+				}
+			}
+			total, err := verifyChain(ctx, c, from, to, previous)
+			if status.Code(err) == codes.FailedPrecondition {
+				return fmt.Errorf("verify the audit log: %s.\nStart over: run 'casectl audit verify' without --from and --previous-hash, "+
+					"and compare the hashes it prints with the ones you recorded", status.Convert(err).Message())
+			}
 			if err != nil {
 				return explain.WithFlags(explain.Wrap(err, "verify the audit log"), map[string]string{"from_sequence": "--from", "to_sequence": "--to"})
 			}
@@ -187,10 +200,10 @@ proves tampering.`,
 
 // verifyChain calls VerifyChain until the range is done (the server stops
 // early when the call's deadline nears) and sums the result.
-func verifyChain(ctx context.Context, c *clients, from, to int64) (*casebridgev1.VerifyChainResponse, error) {
+func verifyChain(ctx context.Context, c *clients, from, to int64, previous []byte) (*casebridgev1.VerifyChainResponse, error) {
 	total := &casebridgev1.VerifyChainResponse{Intact: true}
 	for {
-		resp, err := c.audit.VerifyChain(ctx, &casebridgev1.VerifyChainRequest{FromSequence: from, ToSequence: to})
+		resp, err := c.audit.VerifyChain(ctx, &casebridgev1.VerifyChainRequest{FromSequence: from, ToSequence: to, PreviousHash: previous})
 		if err != nil {
 			return nil, err
 		}
@@ -205,7 +218,12 @@ func verifyChain(ctx context.Context, c *clients, from, to int64) (*casebridgev1
 		if resp.GetNextFromSequence() == 0 || resp.GetNextFromSequence() <= from {
 			return total, nil
 		}
-		from = resp.GetNextFromSequence()
+		// Go on from where the server stopped, proving each part follows
+		// the one checked before (a restore between two calls is caught).
+		from, previous = resp.GetNextFromSequence(), nil
+		if resp.GetLastSequence() == from-1 {
+			previous = resp.GetLastHash()
+		}
 	}
 }
 

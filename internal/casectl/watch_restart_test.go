@@ -39,3 +39,19 @@ func TestWatchWithACursorOfAnotherHistory(t *testing.T) {
 		t.Fatalf("watch with a cursor of another history: %+v", o)
 	}
 }
+
+// TestVerifyFromAHashOfAnotherHistory: 'audit verify --previous-hash'
+// with a hash the log does not hold before --from (a record of another
+// history) is refused, telling the auditor to start over; a hash that is
+// not one is a usage error.
+func TestVerifyFromAHashOfAnotherHistory(t *testing.T) {
+	s := newSession(t)
+	s.login("auditor@network")
+	o := s.run("", false, "audit", "verify", "--from", "2", "--previous-hash", strings.Repeat("00", 32))
+	if o.code != 1 || !strings.Contains(o.stderr, "Start over: run 'casectl audit verify' without --from and --previous-hash") {
+		t.Fatalf("verify on from a hash of another history: %+v", o)
+	}
+	if o := s.run("", false, "audit", "verify", "--from", "2", "--previous-hash", "abc"); o.code != 2 {
+		t.Fatalf("a previous hash that is not one: %+v", o)
+	}
+}

@@ -110,6 +110,7 @@ func TestOlderDumpRefusesNewerCursors(t *testing.T) {
 		t.Fatalf("a page token near the chain's end: %v", err)
 	}
 	token, tokenPos := page.GetNextPageToken(), page.GetEvents()[n-2].GetSequence()
+	recorded := verifyChain(t, env) // an auditor's record of the newer history's head
 
 	target := otherDatabase(t, env.DBURL)
 	restored := servertest.StartOn(t, target, restoreInto(t, from, keyringFrom, target))
@@ -141,8 +142,15 @@ func TestOlderDumpRefusesNewerCursors(t *testing.T) {
 	}
 	_, err = ra.ListEvents(restored.As(t, "auditor@network"), &casebridgev1.ListEventsRequest{PageSize: int32(n - 1), PageToken: token})
 	refusedToStartOver(t, "a newer audit page token", err)
+	_, err = ra.VerifyChain(restored.As(t, "auditor@network"), &casebridgev1.VerifyChainRequest{
+		FromSequence: recorded.GetLastSequence() + 1, PreviousHash: recorded.GetLastHash()})
+	refusedToStartOver(t, "verifying on from a hash of the newer history", err)
 	// On the server it came from, the token still lists on.
 	if _, err := ac.ListEvents(auditor, &casebridgev1.ListEventsRequest{PageSize: int32(n - 1), PageToken: token}); err != nil {
 		t.Fatalf("the page token on its own history: %v", err)
+	}
+	if v, err := ac.VerifyChain(auditor, &casebridgev1.VerifyChainRequest{
+		FromSequence: recorded.GetLastSequence() + 1, PreviousHash: recorded.GetLastHash()}); err != nil || !v.GetIntact() {
+		t.Fatalf("verifying on from the recorded hash on its own history: %v, %v", v, err)
 	}
 }

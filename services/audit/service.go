@@ -8,6 +8,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"strconv"
@@ -246,6 +247,23 @@ func (s *Service) VerifyChain(ctx context.Context, req *casebridgev1.VerifyChain
 		return nil, rpcerr.InvalidArgument("to_sequence", "must not be negative")
 	case to != 0 && to < from:
 		return nil, rpcerr.InvalidArgument("to_sequence", "cannot be before from_sequence")
+	}
+	if prev := req.GetPreviousHash(); len(prev) > 0 {
+		if len(prev) != 32 {
+			return nil, rpcerr.InvalidArgument("previous_hash", "must be 32 bytes (a last_hash VerifyChain reported)")
+		}
+		if from < 2 {
+			return nil, rpcerr.InvalidArgument("previous_hash", "needs a from_sequence above 1: the first event has no predecessor")
+		}
+		hash, err := audit.HashAt(ctx, s.pool, from-1)
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.Equal(hash, prev) {
+			return nil, rpcerr.FailedPrecondition("the chain does not hold previous_hash at sequence %d: this audit log is not the history "+
+				"that hash came from (it was restored from an earlier backup, or altered); start over: verify from the first event "+
+				"and compare with the hashes you recorded", from-1)
+		}
 	}
 	res, err := audit.Verify(ctx, s.pool, from, to)
 	if err != nil {

@@ -349,7 +349,15 @@ type VerifyChainRequest struct {
 	// First sequence to check; 0 means the first event.
 	FromSequence int64 `protobuf:"varint,1,opt,name=from_sequence,json=fromSequence,proto3" json:"from_sequence,omitempty"`
 	// Last sequence to check; 0 means the latest event.
-	ToSequence    int64 `protobuf:"varint,2,opt,name=to_sequence,json=toSequence,proto3" json:"to_sequence,omitempty"`
+	ToSequence int64 `protobuf:"varint,2,opt,name=to_sequence,json=toSequence,proto3" json:"to_sequence,omitempty"`
+	// The hash of the event at from_sequence - 1, as an earlier VerifyChain
+	// reported it (last_hash), when continuing from next_from_sequence or
+	// checking on from a point recorded outside Casebridge. When set and the
+	// chain holds no event or another hash there, the call is
+	// FailedPrecondition: this log is not the history the hash came from (it
+	// was restored from an earlier backup, or altered); verify from the first
+	// event and compare with your records. Empty checks nothing.
+	PreviousHash  []byte `protobuf:"bytes,3,opt,name=previous_hash,json=previousHash,proto3" json:"previous_hash,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -396,6 +404,13 @@ func (x *VerifyChainRequest) GetToSequence() int64 {
 		return x.ToSequence
 	}
 	return 0
+}
+
+func (x *VerifyChainRequest) GetPreviousHash() []byte {
+	if x != nil {
+		return x.PreviousHash
+	}
+	return nil
 }
 
 // VerifyChainResponse says whether the range is intact. The server stops at
@@ -540,11 +555,13 @@ const file_casebridge_v1_audit_service_proto_rawDesc = "" +
 	"\x10time_range.order\x12!end_time must be after start_time\x1aO!has(this.start_time) || !has(this.end_time) || this.end_time > this.start_time\"o\n" +
 	"\x12ListEventsResponse\x121\n" +
 	"\x06events\x18\x01 \x03(\v2\x19.casebridge.v1.AuditEventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf9\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xaa\x02\n" +
 	"\x12VerifyChainRequest\x12,\n" +
 	"\rfrom_sequence\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\ffromSequence\x12(\n" +
 	"\vto_sequence\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\n" +
-	"toSequence:\x8a\x01\xbaH\x86\x01\x1a\x83\x01\n" +
+	"toSequence\x12/\n" +
+	"\rprevious_hash\x18\x03 \x01(\fB\n" +
+	"\xbaH\a\xd8\x01\x01z\x02h R\fpreviousHash:\x8a\x01\xbaH\x86\x01\x1a\x83\x01\n" +
 	"\x14sequence_range.order\x12*to_sequence cannot be before from_sequence\x1a?this.to_sequence == 0 || this.to_sequence >= this.from_sequence\"\x90\x02\n" +
 	"\x13VerifyChainResponse\x12\x16\n" +
 	"\x06intact\x18\x01 \x01(\bR\x06intact\x12%\n" +
