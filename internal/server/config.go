@@ -39,6 +39,11 @@ type Config struct {
 	KeyringDir string
 	PolicyDir  string
 
+	// Reflection is "auto" (or empty: on in dev mode only), "on" or "off".
+	// Reflection hands anyone who connects the whole API's shape, which a
+	// production deployment need not publish.
+	Reflection string
+
 	// StatsK is the suppression threshold of statistics; 0 means the default (5).
 	StatsK int
 	// StatsNoiseEpsilon is the ε one noisy statistics query spends;
@@ -88,6 +93,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.StatsBudgetNetwork, "stats-budget-network", "4", "total ε the noisy queries of one network may spend per budget period")
 	fs.StringVar(&c.StatsBudgetCoordinator, "stats-budget-coordinator", "2", "total ε the noisy queries of one coordinator may spend per budget period, within the network's")
 	fs.StringVar(&c.StatsBudgetPeriod, "stats-budget-period", "month", "how often the privacy budgets are whole again: month, quarter or year (calendar, UTC)")
+	fs.StringVar(&c.Reflection, "reflection", "auto", "gRPC server reflection (grpcurl list/describe): auto (on in dev mode only), on or off")
 	fs.StringVar(&c.PolicyDir, "policy-dir", "", "directory with model.conf, policy.csv and methods.csv; reloaded on change (default: the built-in policy)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
@@ -106,6 +112,9 @@ func (c *Config) Validate() error {
 	}
 	if c.StatsK != 0 && c.StatsK < 2 {
 		errs = append(errs, errors.New("--stats-k must be at least 2: a smaller threshold would publish single cases"))
+	}
+	if _, err := c.ReflectionEnabled(); err != nil {
+		errs = append(errs, err)
 	}
 	if _, err := c.StatsPrivacy(); err != nil {
 		errs = append(errs, fmt.Errorf("--stats-noise-epsilon, --stats-budget-*: %w", err))
@@ -171,4 +180,18 @@ func (c *Config) StatsPrivacy() (stats.Privacy, error) {
 	}
 	return stats.ParsePrivacy(or(c.StatsNoiseEpsilon, d.QueryEpsilon.String()), or(c.StatsBudgetNetwork, d.Network.String()),
 		or(c.StatsBudgetCoordinator, d.Coordinator.String()), or(c.StatsBudgetPeriod, d.Period.String()))
+}
+
+// ReflectionEnabled says whether the server registers gRPC reflection:
+// "on" or "off" as given, "auto" (the default) only in dev mode.
+func (c *Config) ReflectionEnabled() (bool, error) {
+	switch c.Reflection {
+	case "", "auto":
+		return c.Dev, nil
+	case "on":
+		return true, nil
+	case "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("--reflection %q: want auto, on or off", c.Reflection)
 }

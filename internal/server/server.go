@@ -147,7 +147,9 @@ func (s *Server) build(ctx context.Context) error {
 	}
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
-	reflection.Register(s.grpc)
+	if on, _ := s.cfg.ReflectionEnabled(); on {
+		reflection.Register(s.grpc)
+	}
 	for name := range s.grpc.GetServiceInfo() {
 		s.services = append(s.services, name)
 	}

@@ -21,29 +21,72 @@ import (
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
-// TestReflectionListsServices is what `grpcurl -plaintext ADDR list` does.
+// TestReflectionListsServices is what `grpcurl -plaintext ADDR list` does:
+// dev mode has reflection on by default.
 func TestReflectionListsServices(t *testing.T) {
 	env := servertest.Start(t)
-	stream, err := reflectpb.NewServerReflectionClient(env.Conn).ServerReflectionInfo(context.Background())
+	got, err := listServices(env.Conn)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if err := stream.Send(&reflectpb.ServerReflectionRequest{MessageRequest: &reflectpb.ServerReflectionRequest_ListServices{}}); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := stream.Recv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]bool{}
-	for _, s := range resp.GetListServicesResponse().GetService() {
-		got[s.GetName()] = true
 	}
 	for _, want := range []string{"grpc.health.v1.Health", "casebridge.v1.CaseService", "casebridge.v1.OrganizationService"} {
 		if !got[want] {
 			t.Errorf("reflection does not list %s (got %v)", want, got)
 		}
 	}
+}
+
+// TestReflectionOff: --reflection off removes the reflection service, even
+// in dev mode; the API itself still answers.
+func TestReflectionOff(t *testing.T) {
+	env := servertest.Start(t, func(c *server.Config) { c.Reflection = "off" })
+	if got, err := listServices(env.Conn); status.Code(err) != codes.Unimplemented {
+		t.Fatalf("reflection off: listed %v, err %v; want Unimplemented", got, err)
+	}
+	if _, err := env.Organizations().GetCallerIdentity(env.As(t, "caseworker@shelter-a"), &casebridgev1.GetCallerIdentityRequest{}); err != nil {
+		t.Fatalf("API with reflection off: %v", err)
+	}
+}
+
+// TestReflectionDefaults: auto is on in dev mode only; a wrong value is
+// refused at start.
+func TestReflectionDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		dev   bool
+		want  bool
+	}{{"", false, false}, {"auto", false, false}, {"auto", true, true}, {"on", false, true}, {"off", true, false}} {
+		c := server.Config{Reflection: tc.value, Dev: tc.dev}
+		if got, err := c.ReflectionEnabled(); err != nil || got != tc.want {
+			t.Errorf("reflection %q dev=%v: %v, %v; want %v", tc.value, tc.dev, got, err, tc.want)
+		}
+	}
+	c := server.Config{Reflection: "yes", DatabaseURL: "postgres://x", Dev: true, DataDir: t.TempDir()}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "--reflection") {
+		t.Fatalf("--reflection yes: %v", err)
+	}
+}
+
+// listServices asks the server's reflection service for its services.
+func listServices(conn *grpc.ClientConn) (map[string]bool, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	stream, err := reflectpb.NewServerReflectionClient(conn).ServerReflectionInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := stream.Send(&reflectpb.ServerReflectionRequest{MessageRequest: &reflectpb.ServerReflectionRequest_ListServices{}}); err != nil {
+		return nil, err
+	}
+	resp, err := stream.Recv()
+	if err != nil {
+		return nil, err
+	}
+	got := map[string]bool{}
+	for _, s := range resp.GetListServicesResponse().GetService() {
+		got[s.GetName()] = true
+	}
+	return got, nil
 }
 
 // TestAuthenticationErrors: every way a token can be wrong is

@@ -19,9 +19,11 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	"github.com/casebridge/casebridge/internal/authn"
 	"github.com/casebridge/casebridge/internal/bootstrap"
@@ -158,6 +160,15 @@ func TestProductionMode(t *testing.T) {
 	}
 	if me.GetSubject() != "alice@x" || me.GetMemberships()[0].GetOrganizationId() != "shelter-x" {
 		t.Fatalf("caller: %v", me)
+	}
+	// Production mode publishes no reflection unless asked (--reflection on).
+	tlsConn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{clientPair}})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tlsConn.Close()
+	if got, err := listServices(tlsConn); status.Code(err) != codes.Unimplemented {
+		t.Fatalf("production reflection: listed %v, err %v; want Unimplemented", got, err)
 	}
 	if _, err := call(credentials.NewTLS(&tls.Config{RootCAs: roots})); err == nil {
 		t.Fatal("a client without a certificate was served")
