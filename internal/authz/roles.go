@@ -33,6 +33,10 @@ var NetworkRoles = []string{RoleCoordinator, RoleAuditor, RoleNetworkAdmin}
 // at least one holder of each it has, or nobody could manage them again.
 var AdminRoles = []string{RoleOrgAdmin, RoleNetworkAdmin}
 
+// CaseCarriers are the roles that may carry a case: a case is assigned only
+// to a member holding one of them in the owning organisation.
+var CaseCarriers = []string{RoleCaseworker, RoleSupervisor}
+
 // CoordinatingBody is the kind of organisation in which network roles count.
 const CoordinatingBody = casebridgev1.OrganizationKind_ORGANIZATION_KIND_COORDINATING_BODY
 

@@ -10,14 +10,12 @@ import (
 	"github.com/casebridge/casebridge/internal/rpcerr"
 )
 
-// RoleLawyer is the policy role of an organisation's lawyers: the one role
-// named outside the policy, because a proceeding names its responsible
-// lawyer and the server checks that the person named is one.
-const RoleLawyer = "lawyer"
-
-// IsLawyer reports whether p holds the lawyer role in org.
+// IsLawyer reports whether p holds the lawyer role (authz.RoleLawyer) in
+// org: the one role checked by name outside the policy, because a
+// proceeding names its responsible lawyer and the server checks that the
+// person named is one.
 func IsLawyer(p authz.Principal, org string) bool {
-	return slices.Contains(p.Memberships[org], RoleLawyer)
+	return slices.Contains(p.Memberships[org], authz.RoleLawyer)
 }
 
 // CheckLawyer checks that subject holds the lawyer role in an organisation
@@ -31,7 +29,7 @@ func CheckLawyer(ctx context.Context, q db.Querier, field, caseID, subject strin
 	err := q.QueryRow(ctx, `
 		SELECT EXISTS (SELECT 1 FROM memberships m JOIN cases c ON c.id = $2
 			WHERE m.subject = $1 AND $3 = ANY(m.roles) AND `+LegalSQL("c", "ARRAY[m.organization_id]")+`)`,
-		subject, caseID, RoleLawyer).Scan(&ok)
+		subject, caseID, authz.RoleLawyer).Scan(&ok)
 	if err != nil {
 		return fmt.Errorf("look up lawyer %s: %w", subject, err)
 	}

@@ -12,9 +12,15 @@ import (
 // for a consent already loaded. Change them together.
 
 const (
-	granted = casebridgev1.ConsentDecision_CONSENT_DECISION_GRANTED
-	active  = casebridgev1.ConsentState_CONSENT_STATE_ACTIVE
+	granted   = casebridgev1.ConsentDecision_CONSENT_DECISION_GRANTED
+	refused   = casebridgev1.ConsentDecision_CONSENT_DECISION_REFUSED
+	active    = casebridgev1.ConsentState_CONSENT_STATE_ACTIVE
+	withdrawn = casebridgev1.ConsentState_CONSENT_STATE_WITHDRAWN
 )
+
+// WithdrawnState is the state a withdrawal leaves a consent in, as stored
+// in consents.state.
+const WithdrawnState = int16(withdrawn)
 
 // InForceSQL is the condition "the consent aliased s is in force": it
 // grants, it is not withdrawn and it has not lapsed. The SQL twin of
@@ -29,6 +35,26 @@ func InForceSQL(s string) string {
 // withdrawal does.
 func LapsedSQL(s string) string {
 	return fmt.Sprintf(`coalesce(%[1]s.expire_time <= now(), false)`, s)
+}
+
+// RefusalInForceSQL is the condition "the consent aliased s records a
+// refusal that is in force": it refuses, it is not withdrawn and it has not
+// lapsed. A refusal to statistics keeps the case out of every figure. The
+// SQL twin of RefusalInForce.
+func RefusalInForceSQL(s string) string {
+	return fmt.Sprintf(`(%[1]s.decision = %[2]d AND %[1]s.state = %[3]d AND NOT %[4]s)`,
+		s, int16(refused), int16(active), LapsedSQL(s))
+}
+
+// RefusalInForce is the Go twin of RefusalInForceSQL.
+func RefusalInForce(state, decision int16, expire *time.Time, now time.Time) bool {
+	return casebridgev1.ConsentDecision(decision) == refused && casebridgev1.ConsentState(state) == active &&
+		(expire == nil || expire.After(now))
+}
+
+// PurposeSQL is the condition "the consent aliased s is for purpose p".
+func PurposeSQL(s string, p casebridgev1.ConsentPurpose) string {
+	return fmt.Sprintf(`%s.purpose = %d`, s, int16(p))
 }
 
 // NotInForce says why a consent (its stored state and decision, its expiry

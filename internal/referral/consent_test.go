@@ -12,7 +12,8 @@ import (
 
 // TestConsentInForceSQLAndGoAgree: over consents of every decision, state
 // and expiry (none, past, future), InForceSQL and NotInForce give the same
-// answer, and LapsedSQL holds exactly for a passed expiry.
+// answer, so do RefusalInForceSQL and RefusalInForce, and LapsedSQL holds
+// exactly for a passed expiry.
 func TestConsentInForceSQLAndGoAgree(t *testing.T) {
 	pool := testdb.New(t)
 	ctx := context.Background()
@@ -34,11 +35,14 @@ func TestConsentInForceSQLAndGoAgree(t *testing.T) {
 					VALUES ($1, $2, 1, $3, $4, now() - interval '2 hours', $5, 'x')`, id, caseID, decision, state, expire); err != nil {
 					t.Fatal(err)
 				}
-				var inForce, lapsed bool
+				var inForce, lapsed, refusal bool
 				var now time.Time
-				if err := pool.QueryRow(ctx, `SELECT `+InForceSQL("s")+`, `+LapsedSQL("s")+`, now() FROM consents s WHERE s.id = $1`, id).
-					Scan(&inForce, &lapsed, &now); err != nil {
+				if err := pool.QueryRow(ctx, `SELECT `+InForceSQL("s")+`, `+LapsedSQL("s")+`, `+RefusalInForceSQL("s")+`, now() FROM consents s WHERE s.id = $1`, id).
+					Scan(&inForce, &lapsed, &refusal, &now); err != nil {
 					t.Fatal(err)
+				}
+				if refusal != RefusalInForce(state, decision, expire, now) {
+					t.Errorf("decision %d state %d expire %v: RefusalInForceSQL %v, RefusalInForce disagrees", decision, state, expire, refusal)
 				}
 				why := NotInForce(state, decision, expire, now)
 				if inForce != (why == "") {

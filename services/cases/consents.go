@@ -148,7 +148,7 @@ func (s *Service) WithdrawConsent(ctx context.Context, req *casebridgev1.Withdra
 		if c.GetState() == casebridgev1.ConsentState_CONSENT_STATE_WITHDRAWN {
 			return rpcerr.FailedPrecondition("consent %s is already withdrawn", c.GetId())
 		}
-		if _, err := tx.Exec(ctx, `UPDATE consents SET state = 2, withdraw_time = now() WHERE id = $1`, c.GetId()); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE consents SET state = $2, withdraw_time = now() WHERE id = $1`, c.GetId(), referral.WithdrawnState); err != nil {
 			return fmt.Errorf("withdraw consent %s: %w", c.GetId(), err)
 		}
 		if err := s.audit.InTx(ctx, tx, acc.Org, req.GetCaseId(), nil); err != nil {

@@ -179,8 +179,8 @@ func (s *Service) AssignCase(ctx context.Context, req *casebridgev1.AssignCaseRe
 func requireCaseworker(ctx context.Context, tx pgx.Tx, org, subject string) error {
 	var ok bool
 	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM memberships
-		WHERE organization_id = $1 AND subject = $2 AND roles && ARRAY['caseworker','supervisor'])`,
-		org, subject).Scan(&ok)
+		WHERE organization_id = $1 AND subject = $2 AND roles && $3::text[])`,
+		org, subject, authz.CaseCarriers).Scan(&ok)
 	if err != nil {
 		return fmt.Errorf("look up member %s: %w", subject, err)
 	}

@@ -176,7 +176,7 @@ func (s *Service) upcomingHearings(ctx context.Context, q db.Querier, f upcoming
 	at, rank, id := f.afterArgs()
 	rows, err := q.Query(ctx, "SELECT "+hearingColumns+`, c.reference, p.texts`+hearingFrom+`
 		JOIN cases c ON c.id = h.case_id
-		WHERE h.status = 1 AND h.start_time >= $1 AND h.start_time < $2 AND `+caseaccess.LegalSQL("c", "$3")+`
+		WHERE h.status = `+stored(hearingScheduled)+` AND h.start_time >= $1 AND h.start_time < $2 AND `+caseaccess.LegalSQL("c", "$3")+`
 		  AND ($4 = '' OR p.responsible_lawyer = $4)
 		  AND ($5::timestamptz IS NULL OR (h.start_time, 1, h.id) > ($5, $6::int, $7::uuid))
 		ORDER BY h.start_time, h.id
@@ -229,7 +229,7 @@ func (s *Service) upcomingDeadlines(ctx context.Context, q db.Querier, f upcomin
 	at, rank, id := f.afterArgs()
 	rows, err := q.Query(ctx, "SELECT "+deadlineColumns+`, c.reference, p.texts`+deadlineFrom+`
 		JOIN cases c ON c.id = d.case_id
-		WHERE d.status = 1 AND d.due_time < $1 AND `+caseaccess.LegalSQL("c", "$2")+`
+		WHERE d.status = `+stored(deadlineOpen)+` AND d.due_time < $1 AND `+caseaccess.LegalSQL("c", "$2")+`
 		  AND ($3 = '' OR p.responsible_lawyer = $3)
 		  AND ($4::timestamptz IS NULL OR (d.due_time, 0, d.id) > ($4, $5::int, $6::uuid))
 		ORDER BY d.due_time, d.id
@@ -282,3 +282,7 @@ func (s *Service) courtOf(ctx context.Context, q db.Querier, caseID, proceedingI
 	it.Court, it.DocketNumber = t.Court, t.DocketNumber
 	return nil
 }
+
+// stored is an enum value as a SQL literal: statuses are named, never
+// written as numbers, in the calendar's queries.
+func stored[E ~int32](v E) string { return strconv.Itoa(int(v)) }

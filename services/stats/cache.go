@@ -14,6 +14,8 @@ import (
 
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/disclosure"
+	"github.com/casebridge/casebridge/internal/referral"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
 // Cache bounds: the answers kept, and the cells they hold together (a wide
@@ -35,8 +37,9 @@ type population struct {
 
 // populationSQL reads the population's identity. It is run in the same
 // snapshot as the counts it stands for.
-const populationSQL = `SELECT coalesce(sum(version), 0)::bigint, count(*),
-	(SELECT min(expire_time) FROM consents WHERE purpose = 3 AND decision = 2 AND state = 1 AND expire_time > now())
+var populationSQL = `SELECT coalesce(sum(version), 0)::bigint, count(*),
+	(SELECT min(s.expire_time) FROM consents s
+		WHERE ` + referral.PurposeSQL("s", casebridgev1.ConsentPurpose_CONSENT_PURPOSE_STATISTICS) + ` AND ` + referral.RefusalInForceSQL("s") + `)
 	FROM stats_population`
 
 func readPopulation(ctx context.Context, q db.Querier) (population, error) {

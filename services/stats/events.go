@@ -60,7 +60,7 @@ const paidPerClaim = `LEFT JOIN LATERAL (SELECT sum(cp.amount_minor)::bigint AS 
 
 // filedClaims are the claims filed (a draft is not a claim yet), dated by
 // filing: the cohort whose fate — award, payment — the indicators follow.
-const filedClaims = `
+var filedClaims = `
 	SELECT cl.case_id, extract(year FROM cl.filed_date)::int AS year, c.country, c.organization_id AS org, cl.currency,
 		cl.amount_claimed, cl.amount_awarded, coalesce(pay.total, 0) AS paid
 	FROM claims cl JOIN cases c ON c.id = cl.case_id ` + paidPerClaim + `

@@ -7,18 +7,20 @@ import (
 	"strings"
 
 	"github.com/casebridge/casebridge/internal/db"
+	"github.com/casebridge/casebridge/internal/referral"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
 // usable keeps the cases that may be used for statistics: every case but
-// those with an active, unexpired statistics consent (purpose 3) that
-// refuses (decision 2). Without a recorded decision a case counts — its
+// those with a statistics consent that records a refusal in force
+// (referral.RefusalInForceSQL). Without a recorded decision a case counts — its
 // coded attributes say nothing about the person on their own, and the
 // counts are protected below k — but a refusal is honoured in every figure,
 // even while another, granting consent is also on file. Erased cases keep
 // their coded attributes for statistics, so they count too.
-const usable = `NOT EXISTS (SELECT 1 FROM consents s
-	WHERE s.case_id = c.id AND s.purpose = 3 AND s.decision = 2 AND s.state = 1
-	AND (s.expire_time IS NULL OR s.expire_time > now()))`
+var usable = `NOT EXISTS (SELECT 1 FROM consents s
+	WHERE s.case_id = c.id AND ` + referral.PurposeSQL("s", casebridgev1.ConsentPurpose_CONSENT_PURPOSE_STATISTICS) +
+	` AND ` + referral.RefusalInForceSQL("s") + `)`
 
 // row is one group of cases that agree on the fields asked for, with how
 // many they are.
