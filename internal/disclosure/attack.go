@@ -25,12 +25,28 @@ func (iv interval) values() int64 {
 }
 
 // attack is the linear-programming attacker of one table: the unknowns are
-// the table's atoms (the distinct combinations of values its cases have),
-// each at least 1 since a cell is listed only when it has a case; the
-// equations are the published cells, each the sum of the atoms it counts.
-// Atoms a published cell pins down alone are known; the rest fall into
-// independent components, linked by the equations they share.
+// the table's atoms (the distinct combinations of values its cases have);
+// the equations are the published cells, each the sum of the atoms it
+// counts. Atoms a published cell pins down alone are known; the rest fall
+// into independent components, linked by the equations they share.
+//
+// In a table of single values every atom is a full cell, and a cell is
+// listed only when it has a case, so each atom is at least 1. Where a case
+// counts under several values of a dimension (forms of exploitation) an
+// atom is a combination of value sets that no cell names, so the table
+// does not say it exists: atoms are at least 0 there, and each listed
+// withheld cell instead adds "the sum of its atoms is at least 1" (an
+// equation with a slack unknown). Limiting the unknowns to the atoms the
+// population has only gives the attacker less room than the true one, so
+// the intervals found are never wider than the attacker's.
 type attack struct {
+	// floor is the least value of an unknown atom: 1, or 0 in a
+	// multi-valued table.
+	floor int64
+	// slacks counts the slack unknowns, numbered after the atoms; eqSlack
+	// is each equation's slack (-1 for none), taken with coefficient -1.
+	slacks  int
+	eqSlack []int
 	known   []bool
 	value   []int64 // of known atoms
 	comp    []int   // component of each unknown atom
@@ -40,6 +56,12 @@ type attack struct {
 	eqRHS   []int64 // published count less known atoms and the floor of 1 per unknown one
 	// programs caches the linear program of each component.
 	programs map[int]*program
+}
+
+// listed reports whether cell i goes out at all, published or withheld: a
+// table protected with fewer levels of totals lists its full cells only.
+func (c *cube) listed(i int) bool {
+	return c.opt.Levels == 0 || c.cells[i].Full(c.opt.Dims)
 }
 
 // published reports whether cell i is published as the table goes out: a
@@ -53,7 +75,10 @@ func (c *cube) published(i int) bool {
 // newAttack sets up the attacker against the cells published now.
 func (c *cube) newAttack() *attack {
 	n := len(c.atomCount)
-	a := &attack{known: make([]bool, n), value: make([]int64, n)}
+	a := &attack{known: make([]bool, n), value: make([]int64, n), floor: 1}
+	if c.multiValued {
+		a.floor = 0
+	}
 	// Pin down, repeatedly, every atom that is alone among the unknown
 	// atoms of a published cell.
 	for changed := true; changed; {
@@ -81,7 +106,8 @@ func (c *cube) newAttack() *attack {
 		}
 	}
 	// The remaining equations, grouped into components by union-find.
-	parent := make([]int, n)
+	// Slack unknowns are numbered from n on; there is at most one per cell.
+	parent := make([]int, n+len(c.cells))
 	for i := range parent {
 		parent[i] = i
 	}
@@ -94,32 +120,48 @@ func (c *cube) newAttack() *attack {
 		return x
 	}
 	for i, cell := range c.cells {
-		if !c.published(i) {
+		pub := c.published(i)
+		// A withheld cell the table lists has at least one case; only a
+		// multi-valued table needs saying so (elsewhere each atom is).
+		lower := a.floor == 0 && cell.Suppressed && c.listed(i)
+		if !pub && !lower {
 			continue
 		}
 		var atoms []int
 		rhs := cell.Count
+		if lower {
+			rhs = 1
+		}
 		for _, at := range c.cellAtoms[i] {
 			if a.known[at] {
 				rhs -= a.value[at]
 			} else {
 				atoms = append(atoms, at)
-				rhs--
+				rhs -= a.floor
 			}
 		}
-		if len(atoms) < 2 {
+		slack := -1
+		if lower {
+			if rhs <= 0 || len(atoms) == 0 {
+				continue // already implied
+			}
+			slack = n + a.slacks
+			a.slacks++
+			parent[find(slack)] = find(atoms[0])
+		} else if len(atoms) < 2 {
 			continue
 		}
 		a.eqAtoms = append(a.eqAtoms, atoms)
 		a.eqRHS = append(a.eqRHS, rhs)
+		a.eqSlack = append(a.eqSlack, slack)
 		for _, at := range atoms[1:] {
 			parent[find(at)] = find(atoms[0])
 		}
 	}
-	a.comp = make([]int, n)
+	a.comp = make([]int, n+a.slacks)
 	root := map[int]int{}
-	for at := range n {
-		if a.known[at] {
+	for at := range n + a.slacks {
+		if at < n && a.known[at] {
 			a.comp[at] = -1
 			continue
 		}
@@ -160,7 +202,7 @@ func (a *attack) bounds(c *cube, i int, good func(interval) bool) (iv interval, 
 			fixed += a.value[at]
 			continue
 		}
-		fixed++ // the floor of 1 of each unknown atom
+		fixed += a.floor // the floor of each unknown atom
 		ci := a.comp[at]
 		if _, seen := parts[ci]; !seen {
 			comps = append(comps, ci)
@@ -276,6 +318,9 @@ func (a *attack) programOf(ci int) (*program, error) {
 		row := make([]float64, len(p.vars))
 		for _, at := range a.eqAtoms[e] {
 			row[p.col[at]] = 1
+		}
+		if sl := a.eqSlack[e]; sl >= 0 {
+			row[p.col[sl]] = -1
 		}
 		rows = append(rows, row)
 		rhs = append(rhs, float64(a.eqRHS[e]))

@@ -27,13 +27,10 @@ func safe(r Reason, iv interval, k int64) bool {
 // an audit that could not finish never publishes more.
 //
 // A table where some case counts under several values of a dimension
-// (forms of exploitation) is not audited: its totals are not sums of its
-// cells, and the audit's model of them withholds nearly everything. Such a
-// table has the line rule only (see the package documentation).
+// (forms of exploitation) is audited too: its totals are not sums of its
+// cells, but every published figure is still a sum of atoms, which is all
+// the attacker's equations need (see attack).
 func (c *cube) audit() (rounds, largest int) {
-	if c.multiValued {
-		return 0, 0
-	}
 	budget := c.opt.AuditBudget
 	if budget <= 0 {
 		budget = DefaultAuditBudget
