@@ -60,7 +60,9 @@
 //
 // A case with several values of a multi-valued attribute (forms of
 // exploitation) counts once under each and once in a total over them, so
-// such a line does not add up exactly; it is protected as if it did.
+// such a line does not add up exactly; the line rule protects it as if it
+// did, and the attacker's audit that follows reasons about the combinations
+// of values the cases have, whose sums every published figure is.
 //
 // # What remains
 //

@@ -1,5 +1,7 @@
 package disclosure
 
+import "time"
+
 // Table is a protected table: every cell with at least one case of the
 // population, every level of totals, and the grand total.
 type Table struct {
@@ -19,6 +21,11 @@ type AuditReport struct {
 	Rounds int
 	// Largest is the most unknowns of one linear program the audit solved.
 	Largest int
+	// Duration is how long the audit took.
+	Duration time.Duration
+	// Unaudited is set for a multi-valued table too large to audit
+	// (MaxMultiValuedAtoms): it has the line rule only.
+	Unaudited bool
 }
 
 // Protect builds the table of the groups and withholds what may not be
@@ -46,13 +53,15 @@ func Protect(groups []Group, opt Options) (*Table, error) {
 	c.sort()
 	c.primary()
 	c.secondary()
+	start := time.Now()
 	rounds, largest := c.audit()
+	took := time.Since(start)
 	for _, cell := range c.cells {
 		if cell.Suppressed {
 			cell.Count = 0
 		}
 	}
-	return &Table{Dims: opt.Dims, Cells: c.cells, Audit: AuditReport{Rounds: rounds, Largest: largest}}, nil
+	return &Table{Dims: opt.Dims, Cells: c.cells, Audit: AuditReport{Rounds: rounds, Largest: largest, Duration: took, Unaudited: c.unaudited}}, nil
 }
 
 // Total returns the grand total.
