@@ -108,7 +108,7 @@ func Backup(ctx context.Context, o Options) (*Manifest, error) {
 // dumpFromSnapshot runs pg_dump on a snapshot exported by a read-only
 // transaction, and fills in m from that same snapshot.
 func dumpFromSnapshot(ctx context.Context, tools *Tools, conn Conn, databaseURL, path string, m *Manifest) error {
-	pc, err := pgx.Connect(ctx, databaseURL)
+	pc, err := pgx.Connect(ctx, connURL(databaseURL))
 	if err != nil {
 		return fmt.Errorf("connect to the database: %w", err)
 	}

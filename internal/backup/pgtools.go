@@ -115,6 +115,23 @@ func ConnFor(databaseURL string) (Conn, error) {
 	return c, nil
 }
 
+// connURL is databaseURL without pgxpool's settings, for a single pgx
+// connection (pgx.Connect would send them to the server as parameters).
+func connURL(databaseURL string) string {
+	u, err := url.Parse(databaseURL)
+	if err != nil || u.Scheme == "" {
+		return databaseURL
+	}
+	q := u.Query()
+	for k := range q {
+		if strings.HasPrefix(k, "pool_") {
+			q.Del(k)
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 // WithDatabase returns the same connection to another database.
 func (c Conn) WithDatabase(name string) (Conn, error) {
 	u, err := url.Parse(c.url)

@@ -170,13 +170,13 @@ func latestMigration() int64 {
 // prepareTarget creates the target database when it does not exist, and
 // refuses one that holds tables: a restore never merges into data.
 func prepareTarget(ctx context.Context, databaseURL string, conn Conn) error {
-	pc, err := pgx.Connect(ctx, databaseURL)
+	pc, err := pgx.Connect(ctx, connURL(databaseURL))
 	var pgErr interface{ SQLState() string }
 	if err != nil && errors.As(err, &pgErr) && pgErr.SQLState() == "3D000" { // invalid_catalog_name
 		if err := createDatabase(ctx, databaseURL, conn.Database()); err != nil {
 			return err
 		}
-		pc, err = pgx.Connect(ctx, databaseURL)
+		pc, err = pgx.Connect(ctx, connURL(databaseURL))
 	}
 	if err != nil {
 		return fmt.Errorf("connect to the target database: %w", err)
@@ -193,7 +193,7 @@ func prepareTarget(ctx context.Context, databaseURL string, conn Conn) error {
 }
 
 func createDatabase(ctx context.Context, databaseURL, name string) error {
-	cfg, err := pgx.ParseConfig(databaseURL)
+	cfg, err := pgx.ParseConfig(connURL(databaseURL))
 	if err != nil {
 		return errors.New("target database url: invalid connection string")
 	}
