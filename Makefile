@@ -79,7 +79,7 @@ test-faults: ## the fault suite: PostgreSQL, network, failover, server and audit
 	@mkdir -p .build
 	cd faults && $(GO) test -count=1 -p 1 -v -timeout 15m $(FAULTSFLAGS) ./... 2>&1 | tee ../.build/test-faults.log
 	@echo "reliability (fault | acknowledged | found | lost | recovery):"
-	@grep -ho 'RELIABILITY | .*' .build/test-faults.log | sed 's/^RELIABILITY //'
+	@grep -ho 'RELIABILITY | .*' .build/test-faults.log | sed 's/^RELIABILITY //' | awk '!seen[$$0]++'
 
 # `make bench BENCH_1M=1` adds the 1M-case CountCases benchmark and seeds the
 # load harness with 1,000,000 cases; BENCHFLAGS go to the harness (see
