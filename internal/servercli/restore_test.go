@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -214,6 +215,23 @@ func TestRestoreRefusesAMismatchedKeyring(t *testing.T) {
 	if c, err := pgx.Connect(ctx, target); err == nil {
 		c.Close(ctx)
 		t.Fatalf("the refused restore created the target database")
+	}
+
+	// A half whose files changed since the backup is refused too.
+	_, keyringAfter := backupOf(t, env.DBURL, env.DataDir)
+	dump := filepath.Join(fromAfter, "database.pgdump")
+	b, err := os.ReadFile(dump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 1
+	if err := os.WriteFile(dump, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = run(t, "restore", "--from", fromAfter, "--keyring-from", keyringAfter, "--database-url", target,
+		"--keyring-dir", filepath.Join(t.TempDir(), "keys"))
+	if code != exitFailed || !strings.Contains(stderr, "database.pgdump does not match its checksum") {
+		t.Fatalf("restore of a damaged dump: exit %d\n%s", code, stderr)
 	}
 }
 
