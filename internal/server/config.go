@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/spf13/pflag"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/casebridge/casebridge/internal/limits"
 	"github.com/casebridge/casebridge/services/stats"
@@ -63,6 +64,12 @@ type Config struct {
 	// Not a flag: tests count the queries a workload costs with it.
 	QueryTracer pgx.QueryTracer
 
+	// OTLPEndpoint is the OpenTelemetry collector spans are exported to
+	// (OTLP over gRPC); empty: no tracing.
+	OTLPEndpoint string
+	// SpanExporter, when set, receives every span instead (tests).
+	SpanExporter sdktrace.SpanExporter
+
 	// Limits are the per-caller, per-organisation and per-replica limits;
 	// the zero value means limits.Defaults().
 	Limits limits.Config
@@ -95,6 +102,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.StatsBudgetPeriod, "stats-budget-period", "month", "how often the privacy budgets are whole again: month, quarter or year (calendar, UTC)")
 	fs.StringVar(&c.Reflection, "reflection", "auto", "gRPC server reflection (grpcurl list/describe): auto (on in dev mode only), on or off")
 	fs.StringVar(&c.PolicyDir, "policy-dir", "", "directory with model.conf, policy.csv and methods.csv; reloaded on change (default: the built-in policy)")
+	fs.StringVar(&c.OTLPEndpoint, "otlp-endpoint", "", "OpenTelemetry collector to export traces to over OTLP/gRPC: http://host:4317 (plaintext), https://host:4317 or host:port (TLS); empty: no tracing")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 20*time.Second, "how long in-flight calls may finish on SIGTERM")

@@ -12,6 +12,8 @@ import (
 	"net"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/multitracer"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
@@ -21,10 +23,12 @@ import (
 	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/authn"
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/buildinfo"
 	"github.com/casebridge/casebridge/internal/db"
 	healthwatch "github.com/casebridge/casebridge/internal/health"
 	"github.com/casebridge/casebridge/internal/keys"
 	"github.com/casebridge/casebridge/internal/metrics"
+	"github.com/casebridge/casebridge/internal/tracing"
 	"github.com/casebridge/casebridge/internal/validation"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 	auditsvc "github.com/casebridge/casebridge/services/audit"
@@ -85,9 +89,22 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 }
 
 func (s *Server) build(ctx context.Context) error {
-	var adjust []func(*pgxpool.Config)
+	tr, err := tracing.New(ctx, tracing.Options{Endpoint: s.cfg.OTLPEndpoint, Exporter: s.cfg.SpanExporter, Version: buildinfo.Version()})
+	if err != nil {
+		return err
+	}
+	var tracers []pgx.QueryTracer
 	if s.cfg.QueryTracer != nil {
-		adjust = append(adjust, func(c *pgxpool.Config) { c.ConnConfig.Tracer = s.cfg.QueryTracer })
+		tracers = append(tracers, s.cfg.QueryTracer)
+	}
+	if tr != nil {
+		// Closed last: the spans of the shutdown's own statements still go out.
+		s.closers = append(s.closers, tr.Shutdown)
+		tracers = append(tracers, tr.QueryTracer())
+	}
+	var adjust []func(*pgxpool.Config)
+	if len(tracers) > 0 {
+		adjust = append(adjust, func(c *pgxpool.Config) { c.ConnConfig.Tracer = multitracer.New(tracers...) })
 	}
 	pool, err := db.Open(ctx, s.cfg.DatabaseURL, adjust...)
 	if err != nil {
@@ -138,6 +155,9 @@ func (s *Server) build(ctx context.Context) error {
 			s.validator.StreamInterceptor(cases.ValidatesOwnStream...), recoverStream),
 	}
 	opts = append(opts, s.cfg.Limits.Transport.ServerOptions()...)
+	if tr != nil {
+		opts = append(opts, grpc.StatsHandler(tr.StatsHandler()))
+	}
 	if creds != nil {
 		opts = append(opts, grpc.Creds(creds))
 	}

@@ -28,7 +28,7 @@ const (
 // them: dev mode must be asked for on the command line.
 var env = config.Env{
 	Prefix:          "CASEBRIDGE_",
-	Aliases:         map[string]string{"database-url": "DATABASE_URL"},
+	Aliases:         map[string]string{"database-url": "DATABASE_URL", "otlp-endpoint": "OTEL_EXPORTER_OTLP_ENDPOINT"},
 	CommandLineOnly: map[string]bool{"dev": true},
 }
 
