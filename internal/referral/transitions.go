@@ -124,7 +124,9 @@ func PurposeFor(svc casebridgev1.ServiceKind) casebridgev1.ConsentPurpose {
 	return casebridgev1.ConsentPurpose_CONSENT_PURPOSE_ASSISTANCE
 }
 
-// TakenBack reports whether a referral in status s was taken back from its
-// receiver — withdrawn by the sender, or revoked by the owner or the server
-// — so that the receiver no longer reads its texts.
-func TakenBack(s Status) bool { return s == Withdrawn || s == Revoked }
+// ReceiverReadsTexts reports whether the receiver of a referral in status
+// s reads its texts (the message, the decline reason): while it is asked
+// (pending) and while it serves the person (accepted). Once it declined,
+// completed the work, or the referral was withdrawn or revoked, it is a
+// past partner and reads no more of the case than the case grants it.
+func ReceiverReadsTexts(s Status) bool { return s == Pending || s == Accepted }

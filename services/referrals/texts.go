@@ -25,13 +25,13 @@ func (s *Service) sealTexts(ctx context.Context, tx db.Querier, caseID, id strin
 }
 
 // openTexts fills in r's message, decline reason and end reason for
-// reader. The sender reads them; the receiver reads them while the
-// referral stands (it must read what it is asked), not once the sender
-// withdrew or revoked it; once the case is erased its key is gone and they
-// stay empty. Texts a reader may not see are dropped from r, so that the
+// reader. The sender reads them; the receiver reads them only while the
+// referral is pending or accepted (referral.ReceiverReadsTexts), not once
+// it declined, completed, or was withdrawn or revoked; once the case is
+// erased its key is gone and they stay empty. Texts a reader may not see are dropped from r, so that the
 // audit names no class for them.
 func (s *Service) openTexts(ctx context.Context, q db.Querier, reader string, r *referralRow) error {
-	if r.Texts != nil && reader != r.From && referral.TakenBack(r.Status) {
+	if r.Texts != nil && reader != r.From && !referral.ReceiverReadsTexts(r.Status) {
 		r.Texts = nil
 	}
 	if r.Texts == nil {

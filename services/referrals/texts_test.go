@@ -156,3 +156,55 @@ func TestRetriedReferralIsBoundToItsCase(t *testing.T) {
 		t.Errorf("a retried create returned the decrypted message without a read naming its class: %v", w.env.AuditTrail(t, x)[call])
 	}
 }
+
+// A receiver that completed its work or declined the referral is a past
+// partner: it reads the referral's message no more than the case itself
+// (the message was readable while it was asked and while it served).
+func TestPastPartnerNoLongerReadsTexts(t *testing.T) {
+	w := start(t)
+	for _, tc := range []struct {
+		name string
+		end  func(r *casebridgev1.Referral) error
+	}{
+		{"completed", func(r *casebridgev1.Referral) error {
+			a := w.accept(csoWorker, r.GetId())
+			_, err := w.rs.CompleteReferral(w.as(csoWorker), &casebridgev1.CompleteReferralRequest{Id: a.GetId(), Etag: a.GetEtag()})
+			return err
+		}},
+		{"declined", func(r *casebridgev1.Referral) error {
+			_, err := w.rs.DeclineReferral(w.as(csoWorker), &casebridgev1.DeclineReferralRequest{Id: r.GetId(), Reason: "no bed"})
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := w.newCase()
+			w.consentFor(id, "cso-c", assistance)
+			resp, err := w.rs.CreateReferral(w.as(caseworker), &casebridgev1.CreateReferralRequest{
+				CaseId: id, ToOrganizationId: "cso-c", Service: psychosocial, GrantedClasses: []casebridgev1.DataClass{identity},
+				Message: "Marker-Message-7731 now at the safe house",
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := resp.GetReferral()
+			asked, err := w.rs.GetReferral(w.as(csoWorker), &casebridgev1.GetReferralRequest{Id: r.GetId()})
+			if err != nil || asked.GetReferral().GetMessage() == "" {
+				t.Fatalf("the receiver asked should read the message: %v %q", err, asked.GetReferral().GetMessage())
+			}
+			if err := tc.end(r); err != nil {
+				t.Fatal(err)
+			}
+			got, err := w.rs.GetReferral(w.as(csoWorker), &casebridgev1.GetReferralRequest{Id: r.GetId()})
+			if err != nil {
+				t.Fatalf("GetReferral after it ended: %v", err)
+			}
+			if m := got.GetReferral().GetMessage(); m != "" {
+				t.Errorf("past partner reads the message: %q", m)
+			}
+			owner, err := w.rs.GetReferral(w.as(caseworker), &casebridgev1.GetReferralRequest{Id: r.GetId()})
+			if err != nil || owner.GetReferral().GetMessage() == "" {
+				t.Errorf("the sender still reads its own message: %v %q", err, owner.GetReferral().GetMessage())
+			}
+		})
+	}
+}
