@@ -8,6 +8,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/casebridge/casebridge/internal/rpcerr"
 )
 
 // MembershipSource resolves a subject's memberships; *Members is the
@@ -104,11 +106,11 @@ func (a *authorizer) check(ctx context.Context, method string) (context.Context,
 	var none Principal
 	sub, ok := a.subject(ctx)
 	if !ok || sub == "" {
-		return nil, none, Permission{}, status.Error(codes.Unauthenticated, "authentication required")
+		return nil, none, Permission{}, rpcerr.Unauthenticated("authentication required")
 	}
 	perm, ok := a.engine.Permission(method)
 	if !ok {
-		return nil, none, perm, status.Error(codes.PermissionDenied, "method is not in the authorization policy")
+		return nil, none, perm, rpcerr.PermissionDenied("method is not in the authorization policy")
 	}
 	orgs, err := a.members.Memberships(ctx, sub)
 	if err != nil {
@@ -123,7 +125,7 @@ func (a *authorizer) check(ctx context.Context, method string) (context.Context,
 	}
 	p := Principal{Subject: sub, Memberships: orgs}
 	if !a.engine.AllowedAnywhere(p, perm.Object, perm.Action) {
-		return nil, none, perm, status.Errorf(codes.PermissionDenied, "none of your roles allows %s %s", perm.Action, perm.Object)
+		return nil, none, perm, rpcerr.PermissionDenied("none of your roles allows %s %s", perm.Action, perm.Object)
 	}
 	return WithPrincipal(ctx, p), p, perm, nil
 }
