@@ -67,6 +67,15 @@ FUZZTARGETS := internal/ctdc:FuzzReader internal/pagetoken:FuzzDecode \
   internal/validation:FuzzCheck internal/vault:FuzzOpen internal/authn:FuzzVerify \
   internal/casectl/money:FuzzParse internal/casectl/datetime:FuzzDate
 
+# The soak: the fault suite's mixed workload for SOAK_DURATION against a
+# server on loopback, its memory, goroutines, PostgreSQL connections and
+# audit queue sampled every second; not in CI (it is long by design).
+SOAK_DURATION ?= 10m
+
+.PHONY: soak
+soak: ## the mixed workload for SOAK_DURATION (10m); memory, goroutines, connections, audit queue must stay flat
+	cd faults && SOAK_DURATION=$(SOAK_DURATION) $(GO) test -tags soak -count=1 -v -run '^TestSoak$$' -timeout 2h ./... 2>&1 | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|SOAK \||_test.go'
+
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME (10s) each
 	@for t in $(FUZZTARGETS); do \
