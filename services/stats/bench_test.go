@@ -27,7 +27,9 @@ import (
 // answer is served from the cache; the "repeat" case measures the cached
 // answer. Besides the mean it reports the median (p50-ms), the audit's
 // median time and share of it (audit-p50-ms, audit-share-%), and the most
-// unknowns of one linear program the audit solved (largest-lp). Run it with:
+// unknowns of one linear program the audit solved (largest-lp), the cells
+// and totals of the answer and how many were withheld, and 1 for a
+// multi-valued table too large to audit (unaudited). Run it with:
 //
 //	go test -run '^$' -bench CountCases1M -benchtime 10x ./services/stats/
 func BenchmarkCountCases1M(b *testing.B) {
@@ -117,7 +119,7 @@ func BenchmarkCountCases1M(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			var took, audits []time.Duration
-			largest := 0
+			largest, cells, withheld, unaudited := 0, 0, 0, 0
 			if bc.cached {
 				if _, err := svc.CountCases(ctx, bc.req); err != nil {
 					b.Fatal(err)
@@ -142,6 +144,16 @@ func BenchmarkCountCases1M(b *testing.B) {
 					a := stats.LastAudit(svc)
 					audits = append(audits, a.Duration)
 					largest = max(largest, a.Largest)
+					if a.Unaudited {
+						unaudited = 1
+					}
+				}
+				cells, withheld = 0, 0
+				for _, c := range append(resp.GetCells(), resp.GetTotals()...) {
+					cells++
+					if c.GetSuppressed() {
+						withheld++
+					}
 				}
 				if resp.GetTotals()[0].GetCount() < n*99/100 && bc.req.GetFilter() == nil {
 					b.Fatalf("grand total %d", resp.GetTotals()[0].GetCount())
@@ -154,7 +166,10 @@ func BenchmarkCountCases1M(b *testing.B) {
 				b.ReportMetric(float64(a50.Microseconds())/1000, "audit-p50-ms")
 				b.ReportMetric(100*float64(a50)/float64(p50), "audit-share-%")
 				b.ReportMetric(float64(largest), "largest-lp")
+				b.ReportMetric(float64(unaudited), "unaudited")
 			}
+			b.ReportMetric(float64(cells), "cells")
+			b.ReportMetric(float64(withheld), "withheld")
 		})
 	}
 }
