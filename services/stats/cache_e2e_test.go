@@ -60,6 +60,20 @@ func TestCacheFollowsThePopulation(t *testing.T) {
 	if got, repeated := count(dSex); repeated || got != n+1 {
 		t.Fatalf("after the refusal lapsed: %d (repeated %v), want %d", got, repeated, n+1)
 	}
+	// A change of nothing counted keeps the answer; a changed coded
+	// attribute does not.
+	if _, err := env.Pool.Exec(db, `UPDATE cases SET assigned_caseworker = 'someone' WHERE reference = 'C-3'`); err != nil {
+		t.Fatal(err)
+	}
+	if got, repeated := count(dSex); !repeated || got != n+1 {
+		t.Fatalf("after an update of nothing counted: %d (repeated %v), want the kept %d", got, repeated, n+1)
+	}
+	if _, err := env.Pool.Exec(db, `UPDATE cases SET identification_year = 2021 WHERE reference = 'C-3'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, repeated := count(dSex); repeated {
+		t.Fatal("a changed coded attribute was answered from the cache")
+	}
 	kinds := func() map[string]bool {
 		resp, err := st.CountCases(ctx, &casebridgev1.CountCasesRequest{Dimensions: []casebridgev1.Dimension{dOrgKind}})
 		if err != nil {
