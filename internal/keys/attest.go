@@ -27,10 +27,12 @@ import (
 //     (an organisation admin's RotateKey, or an erasure) verifies; a forged
 //     or altered row does not, and is failed without touching anything.
 //   - Each key's file names its organisation (vault.Keyring.Owner). A
-//     rotation of organisation X moves case keys only off retiring keys
-//     that are not another organisation's, to a target whose file names X,
-//     and destroys only retiring keys whose file names X. A row relabelling
-//     another organisation's key as X's cannot get it moved or destroyed.
+//     rotation of organisation X moves case keys only to a target whose
+//     file names X, and destroys only retiring keys whose file names X. A
+//     rotation that lists a retiring key whose file names another
+//     organisation (a row relabelled by a database writer) is failed
+//     before it moves or destroys anything: that key is never touched,
+//     and the rotation is not reported done while its case keys stay put.
 //
 // The attested target was generated after every key the rotation retires,
 // so none of them is the organisation's active key: the attestation itself
@@ -69,8 +71,8 @@ type attestedRotation struct {
 	orgID, target string
 	state         RotationState
 	// movable are the retiring keys whose case keys may be moved to the
-	// target: listed by the attested row, not the target, and not keys
-	// whose file names another organisation.
+	// target: listed by the attested row, other than the target (none of
+	// them names another organisation: such a rotation is refused).
 	movable []string
 	// destroyable are those of movable whose file names the organisation:
 	// the only keys the rotation's last step may destroy.
@@ -87,8 +89,9 @@ var errRotationGone = errors.New("rotation not found")
 // lock ("FOR UPDATE", "FOR NO KEY UPDATE"). A rotation that is no longer
 // running is returned unverified (with only its state): nothing is done for
 // it. It returns errRotationGone if there is no row, ErrKeyNotHeld if this
-// keyring does not hold the target (another server's work), and an error
-// wrapping ErrRotationUnattested if the row is not attested.
+// keyring does not hold the target (another server's work), an error
+// wrapping ErrRotationUnattested if the row is not attested, and one
+// wrapping ErrForeignKey if it retires another organisation's key.
 func (m *Manager) readRotation(ctx context.Context, tx pgx.Tx, id, lock string) (attestedRotation, error) {
 	var r attestedRotation
 	var listed []string
@@ -123,7 +126,12 @@ func (m *Manager) readRotation(ctx context.Context, tx pgx.Tx, id, lock string) 
 		owner, named := m.keyring.Owner(keyID)
 		switch {
 		case named && owner != r.orgID:
-			continue // another organisation's key: never touched
+			// Another organisation's key, relabelled in the database as
+			// this one's: never touched, and the rotation cannot be
+			// complete without it (its case keys would be counted but
+			// never moved), so it fails rather than ending done.
+			return attestedRotation{}, fmt.Errorf("rotation %s of organisation %s lists key %s of organisation %s: %w",
+				id, r.orgID, keyID, owner, ErrForeignKey)
 		case named:
 			r.destroyable = append(r.destroyable, keyID)
 		case m.keyring.Has(keyID):

@@ -31,6 +31,20 @@ var (
 	// database cannot redirect new case keys to a key of their own.
 	ErrKeyNotHeld = errors.New("organisation key is not held by this server's keyring")
 
+	// ErrForeignKey means the database names, as a key of one organisation,
+	// a key whose file in this server's keyring names another organisation:
+	// its row was relabelled by someone able to write the database. No case
+	// key is wrapped to it on the first organisation's behalf, and a
+	// rotation that lists it as retiring is failed, moving and destroying
+	// nothing.
+	ErrForeignKey = errors.New("organisation key belongs to another organisation according to the keyring")
+
+	// ErrRotationIncomplete means a rotation found that the database no
+	// longer records one of the keys it retires as a retiring key of its
+	// organisation, so it cannot destroy it; the rotation is failed rather
+	// than reported done with a key left behind.
+	ErrRotationIncomplete = errors.New("key rotation cannot retire every key it lists")
+
 	// ErrLastCaseKey means a revocation would leave the case with no wrapped
 	// key at all, which is erasure; use ShredCaseKeys for that.
 	ErrLastCaseKey = errors.New("revocation would remove the case's last wrapped key")

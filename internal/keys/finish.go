@@ -73,6 +73,15 @@ func (m *Manager) finishRotation(ctx context.Context, id string) (stepOutcome, e
 		if err != nil {
 			return err
 		}
+		// Every key the rotation may destroy is empty (checked above), so
+		// one the database no longer lists as a retiring key of the
+		// organisation was relabelled or its state changed under the
+		// rotation: destroying less than the attested list and reporting
+		// done would leave a key that still opens old backups.
+		if len(retiring) != len(rot.destroyable) {
+			return fmt.Errorf("rotation %s of organisation %s: %d of %d retiring keys are not recorded as its retiring keys: %w",
+				id, rot.orgID, len(rot.destroyable)-len(retiring), len(rot.destroyable), ErrRotationIncomplete)
+		}
 		if err := m.destroyAudited(ctx, tx, id, rot.orgID, retiring); err != nil {
 			return err
 		}
@@ -170,6 +179,10 @@ func publicReason(err error) string {
 	switch {
 	case errors.Is(err, vault.ErrNoKey), errors.Is(err, ErrKeyNotHeld):
 		return "a case key is wrapped to a retiring key this server's keyring does not hold"
+	case errors.Is(err, ErrForeignKey):
+		return "a retiring key belongs to another organisation according to this server's keyring; the key records were altered"
+	case errors.Is(err, ErrRotationIncomplete):
+		return "a retiring key is no longer recorded as a retiring key of the organisation; the key records were altered"
 	case errors.Is(err, ErrRotationUnattested):
 		return "the rotation record is not attested by this server's keyring; start a new rotation"
 	case errors.Is(err, vault.ErrCorrupt), errors.Is(err, vault.ErrWrongBinding), errors.Is(err, vault.ErrInvalidCaseID):

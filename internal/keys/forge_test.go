@@ -227,8 +227,10 @@ func TestForgedRunningRotationDestroysNothing(t *testing.T) {
 
 // TestRotationCannotRetireAnotherOrganisationsKey: the server's role
 // relabels legal-b's key as a retiring key of shelter-a; then shelter-a's
-// admin rotates, for real. The rotation retires and destroys shelter-a's
-// old key only: legal-b's key and cases are untouched.
+// admin rotates, for real. The rotation lists legal-b's key, so it fails
+// with nothing moved or destroyed (it must not report done while legal-b's
+// key still opens what it counted); once the row is put back, a new
+// rotation retires and destroys shelter-a's old key only.
 func TestRotationCannotRetireAnotherOrganisationsKey(t *testing.T) {
 	e := newEnv(t, "shelter-a", "legal-b")
 	shelterCases := e.createProbeCases(4, "shelter-a")
@@ -244,11 +246,11 @@ func TestRotationCannotRetireAnotherOrganisationsKey(t *testing.T) {
 	}
 	final := e.waitRotation(e.m, "shelter-a", rot.ID)
 	e.m.Wait()
-	if final.State != RotationDone {
-		t.Fatalf("rotation ended as %+v", final)
+	if final.State != RotationFailed || final.Done != 0 {
+		t.Fatalf("rotation listing another organisation's key ended as %+v, want failed with nothing moved", final)
 	}
-	if keyFileExists(t, e.keyDir, keyA) {
-		t.Error("shelter-a's old key survived its rotation")
+	if !keyFileExists(t, e.keyDir, keyA) {
+		t.Error("the failed rotation destroyed shelter-a's old key")
 	}
 	if !keyFileExists(t, e.keyDir, keyB) || !e.keyring.Has(keyB) {
 		t.Fatal("a rotation of shelter-a destroyed legal-b's key")
@@ -258,6 +260,20 @@ func TestRotationCannotRetireAnotherOrganisationsKey(t *testing.T) {
 	}
 	if _, err := e.pool.Exec(e.ctx, "UPDATE organization_keys SET organization_id = 'legal-b', state = 1 WHERE key_id = $1", keyB); err != nil {
 		t.Fatal(err)
+	}
+	rot, err = e.m.StartRotation(e.ctx, "shelter-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if final := e.waitRotation(e.m, "shelter-a", rot.ID); final.State != RotationDone {
+		t.Fatalf("rotation with the row restored ended as %+v", final)
+	}
+	e.m.Wait()
+	if keyFileExists(t, e.keyDir, keyA) {
+		t.Error("shelter-a's old key survived its rotation")
+	}
+	if !keyFileExists(t, e.keyDir, keyB) || !e.keyring.Has(keyB) {
+		t.Fatal("a rotation of shelter-a destroyed legal-b's key")
 	}
 	fresh := e.newManager(e.loadKeyring(e.keyDir), nil)
 	for _, c := range append(shelterCases, legalCases...) {

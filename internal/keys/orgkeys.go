@@ -62,7 +62,10 @@ func (m *Manager) EnsureOrgKey(ctx context.Context, q db.Querier, orgID string) 
 			SELECT key_id, recipient FROM organization_keys
 			WHERE organization_id = $1 AND state = 1`, orgID).Scan(&info.ID, &info.Recipient)
 		if err == nil {
-			return m.checkHeld(info)
+			if err := m.checkHeld(info); err != nil {
+				return err
+			}
+			return m.checkOwned(orgID, info.ID)
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
@@ -150,6 +153,9 @@ func (m *Manager) activeKey(ctx context.Context, q db.Querier, orgID string) (va
 		if err := m.checkHeld(info); err != nil {
 			return vault.KeyInfo{}, fmt.Errorf("active key of organisation %s: %w", orgID, err)
 		}
+		if err := m.checkOwned(orgID, info.ID); err != nil {
+			return vault.KeyInfo{}, fmt.Errorf("active key of organisation %s: %w", orgID, err)
+		}
 		return info, nil
 	}
 	return vault.KeyInfo{}, fmt.Errorf("organisation %s: %w", orgID, ErrNoActiveKey)
@@ -166,6 +172,22 @@ func (m *Manager) checkHeld(info vault.KeyInfo) error {
 		return fmt.Errorf("key %s: recipient in the database differs from the keyring: %w", info.ID, ErrKeyNotHeld)
 	}
 	return nil
+}
+
+// checkOwned refuses a key whose file names an organisation other than
+// orgID: the database row saying it is orgID's was relabelled, and
+// wrapping orgID's case keys to it would hand them to the other
+// organisation (and let an erasure miss the key). A file that names no
+// organisation (written before key files named one) is left to the
+// database's word until AdoptLegacyKeys names it.
+func (m *Manager) checkOwned(orgID, keyID string) error {
+	owner, named := m.keyring.Owner(keyID)
+	if !named || owner == orgID {
+		return nil
+	}
+	m.log.Error("the database names another organisation's key as this organisation's active key; refusing to use it",
+		"organization_id", orgID, "key_id", keyID, "key_owner", owner)
+	return fmt.Errorf("key %s is a key of organisation %s: %w", keyID, owner, ErrForeignKey)
 }
 
 // destroyUnused removes a key that was generated but could not be recorded.

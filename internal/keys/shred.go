@@ -3,6 +3,7 @@ package keys
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/jackc/pgx/v5"
@@ -12,7 +13,8 @@ import (
 // ciphertexts undecryptable (crypto-shredding); deleting the ciphertexts is
 // the caller's job. Every Manager's cache forgets the key when the
 // transaction commits. It returns the organisations whose keys had wrapped
-// the case key.
+// the case key: each key's owner as its file in the keyring names it, and
+// the organisation the database labels it with.
 //
 // Old backups still hold the wrapped key, readable with those organisations'
 // keys: the erasure is complete only once each of them has been rotated
@@ -32,15 +34,40 @@ func (m *Manager) ShredCaseKeys(ctx context.Context, q db.Querier, caseID string
 			WITH shredded AS (
 				DELETE FROM case_keys WHERE case_id = $1 RETURNING key_id
 			)
-			SELECT DISTINCT ok.organization_id
+			SELECT DISTINCT s.key_id, ok.organization_id
 			FROM shredded s JOIN organization_keys ok ON ok.key_id = s.key_id
 			ORDER BY 1`, caseID)
 		if err != nil {
 			return err
 		}
-		if orgs, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		type shredded struct{ keyID, label string }
+		keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (shredded, error) {
+			var k shredded
+			err := r.Scan(&k.keyID, &k.label)
+			return k, err
+		})
+		if err != nil {
 			return err
 		}
+		// The organisation a key belongs to is the one its file names: a
+		// row relabelled by a database writer must not steer the rotation
+		// away from the key that wrapped the case key. The database's
+		// label is rotated too (it may name a key file that names none).
+		seen := map[string]bool{}
+		for _, k := range keys {
+			owner, named := m.keyring.Owner(k.keyID)
+			if named && owner != k.label {
+				m.log.Error("the database labels a shredded case key's organisation key with another organisation; rotating both",
+					"key_id", k.keyID, "key_owner", owner, "organization_id", k.label)
+			}
+			for _, org := range []string{k.label, owner} {
+				if org != "" && !seen[org] {
+					seen[org] = true
+					orgs = append(orgs, org)
+				}
+			}
+		}
+		slices.Sort(orgs)
 		return notifyCaseKey(ctx, tx, caseID, token)
 	})
 	if err != nil {

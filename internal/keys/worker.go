@@ -162,5 +162,6 @@ func transient(err error) bool {
 func permanent(err error) bool {
 	return errors.Is(err, vault.ErrNoKey) || errors.Is(err, vault.ErrCorrupt) ||
 		errors.Is(err, vault.ErrWrongBinding) || errors.Is(err, vault.ErrInvalidCaseID) ||
-		errors.Is(err, ErrKeyNotHeld) || errors.Is(err, ErrRotationUnattested)
+		errors.Is(err, ErrKeyNotHeld) || errors.Is(err, ErrRotationUnattested) ||
+		errors.Is(err, ErrForeignKey) || errors.Is(err, ErrRotationIncomplete)
 }
