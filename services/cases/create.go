@@ -9,13 +9,10 @@ import (
 
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/dataclass"
+	"github.com/casebridge/casebridge/internal/requestid"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
-
-// errRetried aborts a create whose request id was taken by a concurrent
-// retry; the create then returns that case instead.
-var errRetried = errors.New("request id already used")
 
 // CreateCase opens a case in one transaction: the row, its data key wrapped
 // to the owner's key, and each sensitive class sealed under it.
@@ -78,7 +75,7 @@ func (s *Service) CreateCase(ctx context.Context, req *casebridgev1.CreateCaseRe
 			return err
 		}
 		if !inserted {
-			return errRetried
+			return requestid.ErrRetried
 		}
 		key, err := s.keys.CreateCaseKey(ctx, tx, r.ID, org)
 		if err != nil {
@@ -100,7 +97,7 @@ func (s *Service) CreateCase(ctx context.Context, req *casebridgev1.CreateCaseRe
 		// Last, so that the quota row stays locked only until the commit.
 		return s.limits().Cases.Charge(ctx, tx, org, 1, now)
 	})
-	if errors.Is(err, errRetried) {
+	if errors.Is(err, requestid.ErrRetried) {
 		prior, err := caseByRequestID(ctx, s.pool, org, req.GetRequestId())
 		return s.createdAgain(ctx, p, prior, err)
 	}

@@ -11,14 +11,12 @@ import (
 
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/dataclass"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/referral"
+	"github.com/casebridge/casebridge/internal/requestid"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
-
-// errRetried aborts a create whose request id was taken by a concurrent
-// retry; the create then returns that referral instead.
-var errRetried = errors.New("request id already used")
 
 // CreateReferral asks another organisation to provide a service, in one
 // transaction: the pending referral and the CREATED event for both sides.
@@ -44,6 +42,11 @@ func (s *Service) CreateReferral(ctx context.Context, req *casebridgev1.CreateRe
 		rid := canonical(req.GetRequestId())
 		n.requestID = &rid
 	}
+	// The request id is the sending organisation's, bound to the case.
+	once := requestid.Create{RequestID: canonical(req.GetRequestId()), CaseID: caseID,
+		Find: func(ctx context.Context, q db.Querier, rid string) (string, string, error) {
+			return referralByRequest(ctx, q, n.from, rid)
+		}}
 	id := n.id
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		acc, err := s.caseAccess(ctx, tx, p, caseID, objReferral, "create", true)
@@ -54,11 +57,9 @@ func (s *Service) CreateReferral(ctx context.Context, req *casebridgev1.CreateRe
 			return rpcerr.PermissionDenied("only the organisation that owns case %s may refer it", caseID)
 		}
 		n.from = acc.Org
-		if n.requestID != nil {
-			if prior, err := referralByRequest(ctx, tx, n.from, *n.requestID); err != nil || prior != "" {
-				id = prior
-				return err
-			}
+		if prior, err := once.Prior(ctx, tx); err != nil || prior != "" {
+			id = prior
+			return err
 		}
 		if err := s.referrable(ctx, tx, &n, req.GetConsentId()); err != nil {
 			return err
@@ -71,7 +72,7 @@ func (s *Service) CreateReferral(ctx context.Context, req *casebridgev1.CreateRe
 			return err
 		}
 		if !inserted {
-			return errRetried
+			return requestid.ErrRetried
 		}
 		// The audit event before the outbox: Flush takes the global outbox
 		// lock, held to commit, and must stay the last thing done.
@@ -84,20 +85,12 @@ func (s *Service) CreateReferral(ctx context.Context, req *casebridgev1.CreateRe
 		}
 		return events.Flush(ctx, tx)
 	})
-	if errors.Is(err, errRetried) {
-		id, err = referralByRequest(ctx, s.pool, n.from, *n.requestID)
-	}
-	if err != nil {
+	if id, err = once.Settle(ctx, s.pool, id, err); err != nil {
 		return nil, err
 	}
 	r, err := getReferral(ctx, s.pool, id, false)
 	if err != nil {
 		return nil, fmt.Errorf("read back referral %s: %w", id, err)
-	}
-	if r.CaseID != caseID {
-		// A request id names one create: reusing it for another case must
-		// not hand back that case's referral.
-		return nil, rpcerr.InvalidArgument("request_id", "request id %s was already used for a referral of another case", *n.requestID)
 	}
 	if err := s.openTexts(ctx, s.pool, n.from, r); err != nil {
 		return nil, err

@@ -74,17 +74,16 @@ func getReferral(ctx context.Context, q db.Querier, id string, lock bool) (*refe
 }
 
 // referralByRequest finds the referral org made earlier with the same
-// request id; the id is empty when there is none.
-func referralByRequest(ctx context.Context, q db.Querier, org, requestID string) (string, error) {
-	var id string
-	err := q.QueryRow(ctx, `SELECT id FROM referrals WHERE from_organization = $1 AND request_id = $2`, org, requestID).Scan(&id)
+// request id, and its case; both are empty when there is none.
+func referralByRequest(ctx context.Context, q db.Querier, org, requestID string) (id, caseID string, err error) {
+	err = q.QueryRow(ctx, `SELECT id::text, case_id::text FROM referrals WHERE from_organization = $1 AND request_id = $2`, org, requestID).Scan(&id, &caseID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil
+		return "", "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("look up referral request %s: %w", requestID, err)
+		return "", "", fmt.Errorf("look up referral request %s: %w", requestID, err)
 	}
-	return id, nil
+	return id, caseID, nil
 }
 
 // newReferral is a referral about to be inserted.
