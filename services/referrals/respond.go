@@ -121,7 +121,7 @@ func (s *Service) apply(ctx context.Context, id, etag string, t referral.Transit
 		if out, err = getReferral(ctx, tx, id, false); err != nil {
 			return err
 		}
-		if err := s.openTexts(ctx, tx, org, out); err != nil {
+		if err := s.openTextsAt(ctx, tx, org, out, r.Status); err != nil {
 			return err
 		}
 		// The audit event before the outbox: Flush takes the global outbox

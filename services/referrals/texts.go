@@ -31,7 +31,15 @@ func (s *Service) sealTexts(ctx context.Context, tx db.Querier, caseID, id strin
 // erased its key is gone and they stay empty. Texts a reader may not see are dropped from r, so that the
 // audit names no class for them.
 func (s *Service) openTexts(ctx context.Context, q db.Querier, reader string, r *referralRow) error {
-	if r.Texts != nil && reader != r.From && !referral.ReceiverReadsTexts(r.Status) {
+	return s.openTextsAt(ctx, q, reader, r, r.Status)
+}
+
+// openTextsAt is openTexts judged as if r were in status: the response of
+// a transition shows the caller what it could read when it made the call
+// (a receiver declining reads back the reason it gave), while every later
+// read is judged by the status the transition left.
+func (s *Service) openTextsAt(ctx context.Context, q db.Querier, reader string, r *referralRow, status referral.Status) error {
+	if r.Texts != nil && reader != r.From && !referral.ReceiverReadsTexts(status) {
 		r.Texts = nil
 	}
 	if r.Texts == nil {
