@@ -10,6 +10,9 @@
 #   deploy/postgres.sh database DIR NAME    create database NAME if missing; prints its URL
 #   deploy/postgres.sh raise-xid DIR XID    stop, set the next transaction id (pg_resetwal -x), start
 #   deploy/postgres.sh bin DIR NAME         print the path of PostgreSQL program NAME (pg_dump, ...)
+#   deploy/postgres.sh standby DIR PRIMARY  make DIR a synchronous streaming standby of the
+#                                           running cluster in PRIMARY, start it; prints its URL
+#   deploy/postgres.sh promote DIR          promote the standby in DIR to a primary
 #
 # The cluster listens on 127.0.0.1 only, on a free port, with trust
 # authentication: it is for a laptop or a test run, never for production.
@@ -132,6 +135,36 @@ raise_xid() {
   url_of "$dir"
 }
 
+# standby clones a running primary (pg_basebackup, streaming WAL) into dir,
+# starts it as a standby and makes the primary wait for it at every commit
+# (synchronous_standby_names): a commit the primary acknowledged is on both.
+standby() {
+  local dir=$1 primary=$2 basebackup psql
+  running "$primary" || die "no cluster running in $primary"
+  basebackup=$(find_bin pg_basebackup) || die "pg_basebackup not found next to the server binaries"
+  psql=$(find_bin psql) || die "psql not found next to the server binaries"
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  if [ ! -f "$dir/pgdata/PG_VERSION" ]; then
+    mkdir -p "$dir/pgdata" "$dir/sock"
+    chmod 700 "$dir/pgdata"
+    owner_of_dir "$dir"
+    as_owner "$basebackup" -h 127.0.0.1 -p "$(cat "$primary/port")" -U postgres -D "$dir/pgdata" -R -X stream >"$dir/basebackup.log" 2>&1 \
+      || { cat "$dir/basebackup.log" >&2; die "pg_basebackup failed"; }
+  fi
+  rm -f "$dir/port"
+  start "$dir" --crash-safe >/dev/null
+  "$psql" -q -h 127.0.0.1 -p "$(cat "$primary/port")" -U postgres -d postgres \
+    -c "ALTER SYSTEM SET synchronous_standby_names = '*'" -c "SELECT pg_reload_conf()" >/dev/null
+  url_of "$dir"
+}
+
+promote() {
+  local dir=$1
+  running "$dir" || die "no cluster running in $dir"
+  as_owner "$PG_CTL" -D "$dir/pgdata" -w -t 60 promote >/dev/null
+}
+
 cmd=${1:-}; dir=${2:-}
 [ -n "$cmd" ] && [ -n "$dir" ] || die "usage: $0 start|stop|url|status DIR [--fast]"
 need_bins
@@ -142,6 +175,8 @@ case "$cmd" in
   status) running "$dir" ;;
   database) [ -n "${3:-}" ] || die "usage: $0 database DIR NAME"; database "$dir" "$3" ;;
   raise-xid) [ -n "${3:-}" ] || die "usage: $0 raise-xid DIR XID"; raise_xid "$dir" "$3" ;;
+  standby) [ -n "${3:-}" ] || die "usage: $0 standby DIR PRIMARY_DIR"; standby "$dir" "$(cd "$3" && pwd)" ;;
+  promote) promote "$dir" ;;
   bin)    [ -n "${3:-}" ] || die "usage: $0 bin DIR NAME"; find_bin "$3" || die "$3 not found" ;;
   *)      die "unknown command $cmd" ;;
 esac

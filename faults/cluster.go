@@ -180,3 +180,48 @@ func tail(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// StartStandby makes a synchronous streaming standby of c (every commit c
+// acknowledges is on the standby too), stopped and removed when t ends.
+func (c *Cluster) StartStandby(t testing.TB) *Cluster {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "casebridge-faults-standby-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := &Cluster{Dir: dir, script: c.script}
+	t.Cleanup(func() {
+		if t.Failed() {
+			if b, err := os.ReadFile(filepath.Join(dir, "postgres.log")); err == nil {
+				t.Logf("standby's PostgreSQL log (last lines):\n%s", tail(string(b), 40))
+			}
+		}
+		_, _ = exec.Command(s.script, "stop", dir).CombinedOutput()
+		_ = os.RemoveAll(dir)
+	})
+	if _, err := s.run("standby", dir, c.Dir); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Promote promotes the standby to a primary.
+func (c *Cluster) Promote(t testing.TB) {
+	t.Helper()
+	if _, err := c.run("promote", c.Dir); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Host is the cluster's host:port.
+func (c *Cluster) Host(t testing.TB) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(c.Dir, "port"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "127.0.0.1:" + strings.TrimSpace(string(b))
+}
