@@ -8,12 +8,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/requestid"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
-
-// errRetried aborts a create whose request id a concurrent retry took; the
-// create then returns what the retry made.
-var errRetried = errors.New("request id already used")
 
 // CreateClaim records a claim as a draft, in one transaction. Its currency
 // is the one of the amount claimed, or of the first award when the amount
@@ -63,7 +60,7 @@ func (s *Service) CreateClaim(ctx context.Context, req *casebridgev1.CreateClaim
 			return err
 		}
 		if !inserted {
-			return errRetried
+			return requestid.ErrRetried
 		}
 		ch.written = c.texts() != claimTexts{}
 		return s.recordChange(ctx, tx, ch.acc.Org, caseID, ch.written)
@@ -71,7 +68,7 @@ func (s *Service) CreateClaim(ctx context.Context, req *casebridgev1.CreateClaim
 	if err != nil {
 		ch.written = false // rolled back
 	}
-	if errors.Is(err, errRetried) {
+	if errors.Is(err, requestid.ErrRetried) {
 		prior, perr := s.claimByRequest(ctx, s.pool, caseID, *requestID)
 		if perr != nil {
 			return nil, perr

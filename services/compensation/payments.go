@@ -10,6 +10,7 @@ import (
 
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/pagetoken"
+	"github.com/casebridge/casebridge/internal/requestid"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -44,7 +45,7 @@ func (s *Service) RecordPayment(ctx context.Context, req *casebridgev1.RecordPay
 			}
 			if prior != nil {
 				entry = prior
-				return errRetried
+				return requestid.ErrRetried
 			}
 		}
 		e, err := s.checkPayment(ctx, tx, req, c)
@@ -57,14 +58,14 @@ func (s *Service) RecordPayment(ctx context.Context, req *casebridgev1.RecordPay
 			return err
 		}
 		if !inserted {
-			return errRetried
+			return requestid.ErrRetried
 		}
 		entry = e
 		c.Paid += e.Amount // checkPayment proved it fits
 		settle(c)
 		return nil
 	})
-	if errors.Is(err, errRetried) {
+	if errors.Is(err, requestid.ErrRetried) {
 		return s.recordedAgain(ctx, ch, claimID, entry, *requestID)
 	}
 	if err != nil {

@@ -9,12 +9,9 @@ import (
 
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/caseaccess"
+	"github.com/casebridge/casebridge/internal/requestid"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
-
-// errRetried aborts a create whose request id a concurrent retry took; the
-// create then returns what the retry made.
-var errRetried = errors.New("request id already used")
 
 // CreateProceeding records a proceeding on a case in one transaction. The
 // responsible lawyer defaults to the caller when they are a lawyer of the
@@ -69,7 +66,7 @@ func (s *Service) CreateProceeding(ctx context.Context, req *casebridgev1.Create
 			return err
 		}
 		if !inserted {
-			return errRetried
+			return requestid.ErrRetried
 		}
 		written = !r.texts().empty()
 		return s.recordChange(ctx, tx, acc.Org, caseID, legalIf(written)...)
@@ -77,7 +74,7 @@ func (s *Service) CreateProceeding(ctx context.Context, req *casebridgev1.Create
 	if err != nil {
 		written = false // rolled back
 	}
-	if errors.Is(err, errRetried) {
+	if errors.Is(err, requestid.ErrRetried) {
 		prior, perr := s.proceedingByRequest(ctx, s.pool, caseID, *requestID)
 		if perr != nil {
 			return nil, perr

@@ -12,6 +12,7 @@ import (
 
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/pagetoken"
+	"github.com/casebridge/casebridge/internal/requestid"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -65,7 +66,7 @@ func (s *Service) AddDeadline(ctx context.Context, req *casebridgev1.AddDeadline
 			return err
 		}
 		if !inserted {
-			return errRetried
+			return requestid.ErrRetried
 		}
 		written = d.texts() != (deadlineTexts{})
 		return s.recordChange(ctx, tx, acc.Org, caseID, legalIf(written)...)
@@ -73,7 +74,7 @@ func (s *Service) AddDeadline(ctx context.Context, req *casebridgev1.AddDeadline
 	if err != nil {
 		written = false // rolled back
 	}
-	if errors.Is(err, errRetried) {
+	if errors.Is(err, requestid.ErrRetried) {
 		prior, perr := s.deadlineByRequest(ctx, s.pool, d.ProceedingID, *requestID)
 		if perr != nil {
 			return nil, perr

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/requestid"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -85,7 +86,7 @@ func (s *Service) AddHearing(ctx context.Context, req *casebridgev1.AddHearingRe
 			return err
 		}
 		if !inserted {
-			return errRetried
+			return requestid.ErrRetried
 		}
 		written = h.Notes != nil || h.texts() != (hearingTexts{})
 		return s.recordChange(ctx, tx, acc.Org, h.CaseID, legalIf(written)...)
@@ -93,7 +94,7 @@ func (s *Service) AddHearing(ctx context.Context, req *casebridgev1.AddHearingRe
 	if err != nil {
 		written = false // rolled back
 	}
-	if errors.Is(err, errRetried) {
+	if errors.Is(err, requestid.ErrRetried) {
 		prior, perr := s.hearingByRequest(ctx, s.pool, h.ProceedingID, *requestID)
 		if perr != nil {
 			return nil, perr
