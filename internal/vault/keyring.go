@@ -20,9 +20,12 @@ import (
 type Keyring struct {
 	dir string
 
-	mu         sync.RWMutex
-	keys       map[string]heldKey // by key id
-	lastReload time.Time
+	mu   sync.RWMutex
+	keys map[string]heldKey // by key id
+	// missed is when a lookup last re-read the directory for a key id it
+	// did not hold (see reloadOnMiss).
+	missedMu sync.Mutex
+	missed   map[string]time.Time
 }
 
 // heldKey is one loaded organisation key.
@@ -58,7 +61,7 @@ func LoadKeyring(dir string) (*Keyring, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Keyring{dir: dir, keys: keys, lastReload: time.Now()}, nil
+	return &Keyring{dir: dir, keys: keys, missed: map[string]time.Time{}}, nil
 }
 
 // readKeyDir loads every key file of dir.
@@ -190,7 +193,7 @@ func (k *Keyring) Recipient(keyID string) (string, bool) {
 	k.mu.RLock()
 	h, ok := k.keys[keyID]
 	k.mu.RUnlock()
-	if !ok && k.reloadOnMiss() {
+	if !ok && k.reloadOnMiss(keyID) {
 		k.mu.RLock()
 		h, ok = k.keys[keyID]
 		k.mu.RUnlock()

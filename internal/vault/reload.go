@@ -5,9 +5,13 @@ import (
 	"time"
 )
 
-// reloadEvery bounds how often a miss re-reads the key directory (a
-// variable so that tests need not wait).
+// reloadEvery bounds how often misses of one key id re-read the key
+// directory (a variable so that tests need not wait).
 var reloadEvery = time.Second
+
+// maxMissed bounds the remembered misses. Key ids come from the database,
+// not from callers, so there are few; the bound only keeps memory finite.
+const maxMissed = 4096
 
 // Reload re-reads the key directory. Replicas that share the directory (a
 // shared secret volume) see there the keys another replica generated during
@@ -18,7 +22,6 @@ func (k *Keyring) Reload() error {
 	// taken before a concurrent Generate must not replace the map after it.
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.lastReload = time.Now()
 	fresh, err := readKeyDir(k.dir)
 	if err != nil {
 		return fmt.Errorf("vault: reload keyring: %w", err)
@@ -27,15 +30,26 @@ func (k *Keyring) Reload() error {
 	return nil
 }
 
-// reloadOnMiss reloads the directory after a lookup found no key, at most
-// once per reloadEvery, and reports whether it did.
-func (k *Keyring) reloadOnMiss() bool {
-	k.mu.RLock()
-	recent := time.Since(k.lastReload) < reloadEvery
-	k.mu.RUnlock()
-	if recent {
+// reloadOnMiss reloads the directory after a lookup found no key keyID, at
+// most once per reloadEvery for each id, and reports whether it did. The
+// limit is per id: a replica that started, or re-read the directory for
+// another key, a moment before another replica generated keyID must still
+// find keyID on its first miss, or every call wrapping to the new key fails
+// until the limit passes. Repeated misses of a key that is really gone (a
+// destroyed key, a keyring from the wrong backup) cost one directory read
+// per second each.
+func (k *Keyring) reloadOnMiss(keyID string) bool {
+	k.missedMu.Lock()
+	last, tried := k.missed[keyID]
+	if tried && time.Since(last) < reloadEvery {
+		k.missedMu.Unlock()
 		return false
 	}
+	if len(k.missed) >= maxMissed {
+		clear(k.missed)
+	}
+	k.missed[keyID] = time.Now()
+	k.missedMu.Unlock()
 	return k.Reload() == nil
 }
 
@@ -46,7 +60,7 @@ func (k *Keyring) UnwrapCaseKeyWith(keyID string, wrapped []byte, caseID string)
 	k.mu.RLock()
 	h, ok := k.keys[keyID]
 	k.mu.RUnlock()
-	if !ok && k.reloadOnMiss() {
+	if !ok && k.reloadOnMiss(keyID) {
 		k.mu.RLock()
 		h, ok = k.keys[keyID]
 		k.mu.RUnlock()

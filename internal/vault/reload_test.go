@@ -52,3 +52,34 @@ func TestReplicasShareAKeyDirectory(t *testing.T) {
 		t.Fatalf("after the key was destroyed on disk, want ErrNoKey, got %v", err)
 	}
 }
+
+// TestAKeyMadeJustAfterAReloadIsFound: a replica that had just read the
+// directory (at start, or for another key) used to refuse, for up to a
+// second, a key another replica generated in that second: every call
+// wrapping to the new key failed. Each id's first miss now reads the
+// directory, whatever else was read a moment before.
+func TestAKeyMadeJustAfterAReloadIsFound(t *testing.T) {
+	dir := t.TempDir()
+	a, err := LoadKeyring(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := LoadKeyring(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := b.Recipient("0000000000000000"); ok {
+		t.Fatal("an id nobody made is held")
+	}
+	info, err := a.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := b.Recipient(info.ID); !ok {
+		t.Fatal("replica b, which had just read the directory, does not find the key replica a generated")
+	}
+	// A key that stays missing is not looked for again within reloadEvery.
+	if b.reloadOnMiss("0000000000000000") {
+		t.Fatal("a second miss of the same id within reloadEvery re-read the directory")
+	}
+}
