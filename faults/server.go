@@ -99,7 +99,9 @@ func StartReplica(t testing.TB, bin, dbURL, dataDir string, flags ...string) *Se
 func (s *Server) Start() {
 	s.t.Helper()
 	args := append([]string{"--dev", "--data-dir", s.DataDir, "--database-url", s.DBURL, "--listen", s.Addr,
-		"--log-level", "warn", "--shutdown-grace", "2s"}, s.flags...)
+		// No admin listener unless asked for: its default port would
+		// collide between the suite's replicas and other servers here.
+		"--log-level", "warn", "--shutdown-grace", "2s", "--admin-listen="}, s.flags...)
 	s.cmd = exec.Command(s.bin, args...)
 	s.cmd.Stdout, s.cmd.Stderr = s, s
 	// The server dies with the test process, whatever happens to it.
