@@ -3,6 +3,7 @@ package requestid
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/rpcerr"
@@ -38,7 +39,7 @@ func (c Create) Prior(ctx context.Context, q db.Querier) (string, error) {
 	if err != nil || id == "" {
 		return "", err
 	}
-	if caseID != c.CaseID {
+	if !strings.EqualFold(caseID, c.CaseID) { // a UUID in any letter case
 		return "", rpcerr.InvalidArgument("request_id", "request id %s was already used for another case", c.RequestID)
 	}
 	return id, nil

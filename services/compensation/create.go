@@ -2,12 +2,12 @@ package compensation
 
 import (
 	"context"
-	"errors"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/requestid"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -37,6 +37,11 @@ func (s *Service) CreateClaim(ctx context.Context, req *casebridgev1.CreateClaim
 	if req.GetRequestId() != "" {
 		requestID = &req.RequestId
 	}
+	// The request id is the case's: its unique index is (case_id, request_id).
+	once := requestid.Create{RequestID: req.GetRequestId(), CaseID: caseID,
+		Find: func(ctx context.Context, q db.Querier, rid string) (string, string, error) {
+			return claimByRequest(ctx, q, caseID, rid)
+		}}
 	id := c.ID
 	ch := claimChange{caseID: caseID} // written: legal text, by this call, in a committed transaction
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -44,13 +49,9 @@ func (s *Service) CreateClaim(ctx context.Context, req *casebridgev1.CreateClaim
 		if ch.acc, err = s.access(ctx, tx, p, caseID, objClaim, actCreate, true, caseNotFound(caseID)); err != nil {
 			return err
 		}
-		if requestID != nil {
-			if prior, err := s.claimByRequest(ctx, tx, caseID, *requestID); err != nil || prior != nil {
-				if prior != nil {
-					id = prior.ID
-				}
-				return err
-			}
+		if prior, err := once.Prior(ctx, tx); err != nil || prior != "" {
+			id = prior
+			return err
 		}
 		if err := checkProceeding(ctx, tx, "claim.proceeding_id", caseID, c.ProceedingID); err != nil {
 			return err
@@ -68,17 +69,7 @@ func (s *Service) CreateClaim(ctx context.Context, req *casebridgev1.CreateClaim
 	if err != nil {
 		ch.written = false // rolled back
 	}
-	if errors.Is(err, requestid.ErrRetried) {
-		prior, perr := s.claimByRequest(ctx, s.pool, caseID, *requestID)
-		if perr != nil {
-			return nil, perr
-		}
-		if prior == nil {
-			return nil, errors.New("retried create: the first claim vanished")
-		}
-		id, err = prior.ID, nil
-	}
-	if err != nil {
+	if id, err = once.Settle(ctx, s.pool, id, err); err != nil {
 		return nil, err
 	}
 	row, err := s.getClaim(ctx, s.pool, id, false)

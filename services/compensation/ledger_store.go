@@ -83,6 +83,19 @@ func (s *Service) paymentOf(ctx context.Context, q db.Querier, claimID, id, requ
 	return e, s.openPayment(ctx, q, e)
 }
 
+// paymentByRequest finds the entry recorded earlier on the claim with the
+// same request id: its id and case, "" when there is none.
+func paymentByRequest(ctx context.Context, q db.Querier, claimID, requestID string) (id, caseID string, err error) {
+	err = q.QueryRow(ctx, `SELECT id, case_id FROM claim_payments WHERE claim_id = $1 AND request_id = $2`, claimID, requestID).Scan(&id, &caseID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("look up request %s: %w", requestID, err)
+	}
+	return id, caseID, nil
+}
+
 // appendPayment adds an entry to the ledger; ok is false when an entry with
 // the same request id exists already.
 func (s *Service) appendPayment(ctx context.Context, tx pgx.Tx, e *paymentRow, requestID *string) (bool, error) {

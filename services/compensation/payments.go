@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/requestid"
 	"github.com/casebridge/casebridge/internal/rpcerr"
@@ -36,17 +37,19 @@ func (s *Service) RecordPayment(ctx context.Context, req *casebridgev1.RecordPay
 	if req.GetRequestId() != "" {
 		requestID = &req.RequestId
 	}
+	// The request id is the claim's, and so bound to its case.
+	once := requestid.Create{RequestID: req.GetRequestId(),
+		Find: func(ctx context.Context, q db.Querier, rid string) (string, string, error) {
+			return paymentByRequest(ctx, q, claimID, rid)
+		}}
 	var entry *paymentRow
 	c, ch, err := s.mutateClaim(ctx, claimID, objPayment, actCreate, func(tx pgx.Tx, p authz.Principal, c *claimRow) error {
-		if requestID != nil {
-			prior, err := s.paymentOf(ctx, tx, claimID, "", *requestID)
-			if err != nil {
-				return err
+		once.CaseID = c.CaseID
+		if prior, err := once.Prior(ctx, tx); err != nil || prior != "" {
+			if err == nil {
+				err = requestid.ErrRetried // answered after the rollback, as a read
 			}
-			if prior != nil {
-				entry = prior
-				return requestid.ErrRetried
-			}
+			return err
 		}
 		e, err := s.checkPayment(ctx, tx, req, c)
 		if err != nil {
@@ -66,7 +69,11 @@ func (s *Service) RecordPayment(ctx context.Context, req *casebridgev1.RecordPay
 		return nil
 	})
 	if errors.Is(err, requestid.ErrRetried) {
-		return s.recordedAgain(ctx, ch, claimID, entry, *requestID)
+		id, err := once.Settle(ctx, s.pool, "", err)
+		if err != nil {
+			return nil, err
+		}
+		return s.recordedAgain(ctx, ch, claimID, id)
 	}
 	if err != nil {
 		return nil, err
@@ -129,15 +136,13 @@ func (s *Service) checkPayment(ctx context.Context, tx pgx.Tx, req *casebridgev1
 
 // recordedAgain answers a retried payment with the entry the first attempt
 // made and the claim as it is now, decrypted: a read of what it carries.
-func (s *Service) recordedAgain(ctx context.Context, ch claimChange, claimID string, entry *paymentRow, requestID string) (*casebridgev1.RecordPaymentResponse, error) {
-	var err error
+func (s *Service) recordedAgain(ctx context.Context, ch claimChange, claimID, id string) (*casebridgev1.RecordPaymentResponse, error) {
+	entry, err := s.paymentOf(ctx, s.pool, claimID, id, "")
+	if err != nil {
+		return nil, err
+	}
 	if entry == nil {
-		if entry, err = s.paymentOf(ctx, s.pool, claimID, "", requestID); err != nil {
-			return nil, err
-		}
-		if entry == nil {
-			return nil, errors.New("retried payment: the first entry vanished")
-		}
+		return nil, errors.New("retried payment: the first entry vanished")
 	}
 	c, err := s.getClaim(ctx, s.pool, claimID, false)
 	if err != nil {

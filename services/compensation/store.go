@@ -63,16 +63,17 @@ func (s *Service) getClaim(ctx context.Context, q db.Querier, id string, lock bo
 	return c, s.openClaim(ctx, q, c)
 }
 
-func (s *Service) claimByRequest(ctx context.Context, q db.Querier, caseID, requestID string) (*claimRow, error) {
-	c, err := scanClaim(q.QueryRow(ctx, "SELECT "+claimColumns+
-		" FROM claims c WHERE c.case_id = $1 AND c.request_id = $2", caseID, requestID))
+// claimByRequest finds the claim created earlier on the case with the same
+// request id: its id and case, "" when there is none.
+func claimByRequest(ctx context.Context, q db.Querier, caseID, requestID string) (id, ofCase string, err error) {
+	err = q.QueryRow(ctx, `SELECT id, case_id FROM claims WHERE case_id = $1 AND request_id = $2`, caseID, requestID).Scan(&id, &ofCase)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
+		return "", "", nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("look up request %s: %w", requestID, err)
+		return "", "", fmt.Errorf("look up request %s: %w", requestID, err)
 	}
-	return c, s.openClaim(ctx, q, c)
+	return id, ofCase, nil
 }
 
 // insertClaim writes a new claim; ok is false when one with the same

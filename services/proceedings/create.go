@@ -2,13 +2,13 @@ package proceedings
 
 import (
 	"context"
-	"errors"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/caseaccess"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/requestid"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -39,6 +39,11 @@ func (s *Service) CreateProceeding(ctx context.Context, req *casebridgev1.Create
 	if req.GetRequestId() != "" {
 		requestID = &req.RequestId
 	}
+	// The request id is the case's: its unique index is (case_id, request_id).
+	once := requestid.Create{RequestID: req.GetRequestId(), CaseID: caseID,
+		Find: func(ctx context.Context, q db.Querier, rid string) (string, string, error) {
+			return proceedingByRequest(ctx, q, caseID, rid)
+		}}
 	id := r.ID
 	var acc authz.Access
 	written := false // legal text, by this call, in a committed transaction
@@ -47,13 +52,9 @@ func (s *Service) CreateProceeding(ctx context.Context, req *casebridgev1.Create
 		if acc, err = s.access(ctx, tx, p, caseID, objProceeding, actCreate, true, caseNotFound(caseID)); err != nil {
 			return err
 		}
-		if requestID != nil {
-			if prior, err := s.proceedingByRequest(ctx, tx, caseID, *requestID); err != nil || prior != nil {
-				if prior != nil {
-					id = prior.ID
-				}
-				return err
-			}
+		if prior, err := once.Prior(ctx, tx); err != nil || prior != "" {
+			id = prior
+			return err
 		}
 		if r.Lawyer == "" && caseaccess.IsLawyer(p, acc.Org) {
 			r.Lawyer = p.Subject
@@ -74,17 +75,7 @@ func (s *Service) CreateProceeding(ctx context.Context, req *casebridgev1.Create
 	if err != nil {
 		written = false // rolled back
 	}
-	if errors.Is(err, requestid.ErrRetried) {
-		prior, perr := s.proceedingByRequest(ctx, s.pool, caseID, *requestID)
-		if perr != nil {
-			return nil, perr
-		}
-		if prior == nil {
-			return nil, errors.New("retried create: the first proceeding vanished")
-		}
-		id, err = prior.ID, nil
-	}
-	if err != nil {
+	if id, err = once.Settle(ctx, s.pool, id, err); err != nil {
 		return nil, err
 	}
 	row, err := s.getProceeding(ctx, s.pool, id, false)

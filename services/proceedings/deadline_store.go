@@ -86,16 +86,10 @@ func (s *Service) getDeadline(ctx context.Context, q db.Querier, id string, lock
 	return d, s.openDeadline(ctx, q, d)
 }
 
-func (s *Service) deadlineByRequest(ctx context.Context, q db.Querier, proceedingID, requestID string) (*deadlineRow, error) {
-	d, err := scanDeadline(q.QueryRow(ctx, "SELECT "+deadlineColumns+deadlineFrom+
-		" WHERE d.proceeding_id = $1 AND d.request_id = $2", proceedingID, requestID))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("look up request %s: %w", requestID, err)
-	}
-	return d, s.openDeadline(ctx, q, d)
+// deadlineByRequest finds the deadline added earlier to the proceeding with
+// the same request id: its id and case, "" when there is none.
+func deadlineByRequest(ctx context.Context, q db.Querier, proceedingID, requestID string) (string, string, error) {
+	return byRequest(ctx, q, `SELECT id, case_id FROM deadlines WHERE proceeding_id = $1 AND request_id = $2`, proceedingID, requestID)
 }
 
 // insertDeadline writes a new deadline; ok is false when one with the same

@@ -2,7 +2,6 @@ package proceedings
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/requestid"
 	"github.com/casebridge/casebridge/internal/rpcerr"
@@ -44,6 +44,11 @@ func (s *Service) AddDeadline(ctx context.Context, req *casebridgev1.AddDeadline
 	if req.GetRequestId() != "" {
 		requestID = &req.RequestId
 	}
+	// The request id is the proceeding's, and so bound to its case.
+	once := requestid.Create{RequestID: req.GetRequestId(),
+		Find: func(ctx context.Context, q db.Querier, rid string) (string, string, error) {
+			return deadlineByRequest(ctx, q, d.ProceedingID, rid)
+		}}
 	id := d.ID
 	var acc authz.Access
 	written := false // legal text, by this call, in a committed transaction
@@ -53,13 +58,10 @@ func (s *Service) AddDeadline(ctx context.Context, req *casebridgev1.AddDeadline
 			return err
 		}
 		caseID := d.CaseID
-		if requestID != nil {
-			if prior, err := s.deadlineByRequest(ctx, tx, d.ProceedingID, *requestID); err != nil || prior != nil {
-				if prior != nil {
-					id = prior.ID
-				}
-				return err
-			}
+		once.CaseID = caseID
+		if prior, err := once.Prior(ctx, tx); err != nil || prior != "" {
+			id = prior
+			return err
 		}
 		inserted, err := s.insertDeadline(ctx, tx, d, p.Subject, requestID)
 		if err != nil {
@@ -74,17 +76,7 @@ func (s *Service) AddDeadline(ctx context.Context, req *casebridgev1.AddDeadline
 	if err != nil {
 		written = false // rolled back
 	}
-	if errors.Is(err, requestid.ErrRetried) {
-		prior, perr := s.deadlineByRequest(ctx, s.pool, d.ProceedingID, *requestID)
-		if perr != nil {
-			return nil, perr
-		}
-		if prior == nil {
-			return nil, errors.New("retried add: the first deadline vanished")
-		}
-		id, err = prior.ID, nil
-	}
-	if err != nil {
+	if id, err = once.Settle(ctx, s.pool, id, err); err != nil {
 		return nil, err
 	}
 	row, err := s.getDeadline(ctx, s.pool, id, false)

@@ -102,16 +102,10 @@ func (s *Service) getHearing(ctx context.Context, q db.Querier, id string, lock 
 	return h, s.openHearing(ctx, q, h)
 }
 
-func (s *Service) hearingByRequest(ctx context.Context, q db.Querier, proceedingID, requestID string) (*hearingRow, error) {
-	h, err := scanHearing(q.QueryRow(ctx, "SELECT "+hearingColumns+hearingFrom+
-		" WHERE h.proceeding_id = $1 AND h.request_id = $2", proceedingID, requestID))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("look up request %s: %w", requestID, err)
-	}
-	return h, s.openHearing(ctx, q, h)
+// hearingByRequest finds the hearing added earlier to the proceeding with
+// the same request id: its id and case, "" when there is none.
+func hearingByRequest(ctx context.Context, q db.Querier, proceedingID, requestID string) (string, string, error) {
+	return byRequest(ctx, q, `SELECT id, case_id FROM hearings WHERE proceeding_id = $1 AND request_id = $2`, proceedingID, requestID)
 }
 
 // insertHearing writes a new hearing; ok is false when one with the same

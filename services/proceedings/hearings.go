@@ -2,7 +2,6 @@ package proceedings
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/requestid"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -57,6 +57,11 @@ func (s *Service) AddHearing(ctx context.Context, req *casebridgev1.AddHearingRe
 	if req.GetRequestId() != "" {
 		requestID = &req.RequestId
 	}
+	// The request id is the proceeding's, and so bound to its case.
+	once := requestid.Create{RequestID: req.GetRequestId(),
+		Find: func(ctx context.Context, q db.Querier, rid string) (string, string, error) {
+			return hearingByRequest(ctx, q, h.ProceedingID, rid)
+		}}
 	id := h.ID
 	var acc authz.Access
 	written := false // legal text (notes, outcome), by this call, in a committed transaction
@@ -65,13 +70,10 @@ func (s *Service) AddHearing(ctx context.Context, req *casebridgev1.AddHearingRe
 		if h.CaseID, acc, err = s.proceedingAccess(ctx, tx, p, h.ProceedingID, objHearing, actCreate, true); err != nil {
 			return err
 		}
-		if requestID != nil {
-			if prior, err := s.hearingByRequest(ctx, tx, h.ProceedingID, *requestID); err != nil || prior != nil {
-				if prior != nil {
-					id = prior.ID
-				}
-				return err
-			}
+		once.CaseID = h.CaseID
+		if prior, err := once.Prior(ctx, tx); err != nil || prior != "" {
+			id = prior
+			return err
 		}
 		if in.GetNotes() != "" {
 			if err := s.checkNotesWritable(p, acc); err != nil {
@@ -94,17 +96,7 @@ func (s *Service) AddHearing(ctx context.Context, req *casebridgev1.AddHearingRe
 	if err != nil {
 		written = false // rolled back
 	}
-	if errors.Is(err, requestid.ErrRetried) {
-		prior, perr := s.hearingByRequest(ctx, s.pool, h.ProceedingID, *requestID)
-		if perr != nil {
-			return nil, perr
-		}
-		if prior == nil {
-			return nil, errors.New("retried add: the first hearing vanished")
-		}
-		id, err = prior.ID, nil
-	}
-	if err != nil {
+	if id, err = once.Settle(ctx, s.pool, id, err); err != nil {
 		return nil, err
 	}
 	out, err := s.hearingView(ctx, p, acc, id, true)

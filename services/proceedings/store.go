@@ -64,18 +64,22 @@ func (s *Service) getProceeding(ctx context.Context, q db.Querier, id string, lo
 	return r, s.openProceeding(ctx, q, r)
 }
 
-// proceedingByRequest finds a proceeding created earlier on the case with
-// the same request id; nil when there is none.
-func (s *Service) proceedingByRequest(ctx context.Context, q db.Querier, caseID, requestID string) (*proceedingRow, error) {
-	r, err := scanProceeding(q.QueryRow(ctx, "SELECT "+proceedingColumns+
-		" FROM proceedings WHERE case_id = $1 AND request_id = $2", caseID, requestID))
+// proceedingByRequest finds the proceeding created earlier on the case with
+// the same request id: its id and case, "" when there is none.
+func proceedingByRequest(ctx context.Context, q db.Querier, caseID, requestID string) (id, ofCase string, err error) {
+	return byRequest(ctx, q, `SELECT id, case_id FROM proceedings WHERE case_id = $1 AND request_id = $2`, caseID, requestID)
+}
+
+// byRequest runs a request id look-up that answers one row's id and case.
+func byRequest(ctx context.Context, q db.Querier, sql, scope, requestID string) (id, caseID string, err error) {
+	err = q.QueryRow(ctx, sql, scope, requestID).Scan(&id, &caseID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
+		return "", "", nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("look up request %s: %w", requestID, err)
+		return "", "", fmt.Errorf("look up request %s: %w", requestID, err)
 	}
-	return r, s.openProceeding(ctx, q, r)
+	return id, caseID, nil
 }
 
 func measureArg(ms []casebridgev1.ProtectiveMeasure) []int16 {
