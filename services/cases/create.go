@@ -2,13 +2,13 @@ package cases
 
 import (
 	"context"
-	"errors"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/dataclass"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/requestid"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -39,10 +39,17 @@ func (s *Service) CreateCase(ctx context.Context, req *casebridgev1.CreateCaseRe
 		}
 		classes = append(classes, c)
 	}
-	if req.GetRequestId() != "" {
-		if prior, err := caseByRequestID(ctx, s.pool, org, req.GetRequestId()); err != nil || prior != nil {
-			return s.createdAgain(ctx, p, prior, err)
-		}
+	// A new case has no case yet to bind its request id to: the id is the
+	// organisation's (unique on organization_id, request_id), and that
+	// scope is the binding.
+	once := requestid.Create{RequestID: req.GetRequestId(),
+		Find: func(ctx context.Context, q db.Querier, rid string) (string, string, error) {
+			id, err := caseIDByRequest(ctx, q, org, rid)
+			return id, "", err
+		}}
+	// Before any reference number is reserved, so a retry leaves no gap.
+	if prior, err := once.Prior(ctx, s.pool); err != nil || prior != "" {
+		return s.createdAgain(ctx, p, prior, err)
 	}
 	now := s.now().UTC()
 	// Refused before any work when the quota is spent; charged exactly in
@@ -58,7 +65,7 @@ func (s *Service) CreateCase(ctx context.Context, req *casebridgev1.CreateCaseRe
 		ID:        uuid.NewString(),
 		OrgID:     org,
 		Reference: formatReference(prefix, now.Year(), number),
-		Status:    casebridgev1.CaseStatus_CASE_STATUS_OPEN,
+		Status:    open,
 		Assigned:  p.Subject,
 		Coded:     codedOrEmpty(in.GetCoded()),
 	}
@@ -97,12 +104,8 @@ func (s *Service) CreateCase(ctx context.Context, req *casebridgev1.CreateCaseRe
 		// Last, so that the quota row stays locked only until the commit.
 		return s.limits().Cases.Charge(ctx, tx, org, 1, now)
 	})
-	if errors.Is(err, requestid.ErrRetried) {
-		prior, err := caseByRequestID(ctx, s.pool, org, req.GetRequestId())
-		return s.createdAgain(ctx, p, prior, err)
-	}
-	if err != nil {
-		return nil, err
+	if id, err := once.Settle(ctx, s.pool, r.ID, err); err != nil || id != r.ID {
+		return s.createdAgain(ctx, p, id, err)
 	}
 	// The response carries back what the caller just gave, no decryption
 	// and no second read: the classes they may read, the rest listed as redacted.
@@ -119,12 +122,13 @@ func (s *Service) CreateCase(ctx context.Context, req *casebridgev1.CreateCaseRe
 }
 
 // createdAgain answers a retried create with the case the first attempt made.
-func (s *Service) createdAgain(ctx context.Context, p authz.Principal, prior *caseRow, err error) (*casebridgev1.CreateCaseResponse, error) {
+func (s *Service) createdAgain(ctx context.Context, p authz.Principal, id string, err error) (*casebridgev1.CreateCaseResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	if prior == nil {
-		return nil, errors.New("retried create: first case vanished")
+	prior, err := getCase(ctx, s.pool, id, false)
+	if err != nil {
+		return nil, err
 	}
 	acc := s.ownerAccess(p, prior.OrgID)
 	out, err := s.render(ctx, s.pool, acc, prior, casebridgev1.CaseView_CASE_VIEW_FULL)

@@ -116,17 +116,18 @@ type prefixedRow struct {
 
 func (p prefixedRow) Scan(dest ...any) error { return p.row.Scan(append(p.dest, dest...)...) }
 
-// caseByRequestID finds a case created earlier with the same request id.
-func caseByRequestID(ctx context.Context, q db.Querier, org, requestID string) (*caseRow, error) {
-	r, err := scanCase(q.QueryRow(ctx, "SELECT "+caseColumns+
-		" FROM cases WHERE organization_id = $1 AND request_id = $2", org, requestID))
+// caseIDByRequest finds the case org created earlier with the same
+// request id; "" when there is none.
+func caseIDByRequest(ctx context.Context, q db.Querier, org, requestID string) (string, error) {
+	var id string
+	err := q.QueryRow(ctx, `SELECT id FROM cases WHERE organization_id = $1 AND request_id = $2`, org, requestID).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
+		return "", nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("look up request %s: %w", requestID, err)
+		return "", fmt.Errorf("look up request %s: %w", requestID, err)
 	}
-	return r, nil
+	return id, nil
 }
 
 // nextReferences reserves n case numbers of org for year and returns the
