@@ -22,6 +22,9 @@ type Config struct {
 	// AdminListen is the admin listener's address (metrics, pprof, plaintext
 	// health for probes); empty: none.
 	AdminListen string
+	// HTTPListen is the address of the Connect and gRPC-Web listener;
+	// empty: none.
+	HTTPListen  string
 	DatabaseURL string
 	Dev         bool
 	DataDir     string
@@ -83,6 +86,7 @@ type Config struct {
 func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:7443", "address to serve gRPC on")
 	fs.StringVar(&c.AdminListen, "admin-listen", "127.0.0.1:9090", "address of the admin listener: /metrics, /debug/pprof/ and plaintext gRPC health for probes (empty: off); keep it off the public network")
+	fs.StringVar(&c.HTTPListen, "http-listen", "", "address to serve the API as Connect (JSON over HTTP/1.1, curl) and gRPC-Web on, with the same TLS, tokens and limits (empty: off)")
 	fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL connection URL")
 	fs.BoolVar(&c.Dev, "dev", false, "laptop demo mode: local token issuer, generated keys, demo data, no TLS, loopback only. NEVER in production")
 	fs.BoolVar(&c.DemoCaseload, "demo-caseload", false, "dev mode: also seed a demo caseload (historic cases, litigation, hearings, claims), as make run does")
@@ -129,6 +133,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Dev {
 		if err := loopbackOnly(c.Listen); err != nil {
+			errs = append(errs, err)
+		}
+		if err := loopbackOnly(c.HTTPListen); err != nil {
 			errs = append(errs, err)
 		}
 		if c.DataDir == "" {

@@ -240,7 +240,19 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 		go s.serveAdmin(watchCtx, admin)
 		s.log.Info("admin listener (health, metrics, pprof)", "address", admin.Addr().String())
 	}
-	errc := make(chan error, 1)
+	web, err := s.listenWeb()
+	if err != nil {
+		return err
+	}
+	errc := make(chan error, 2)
+	if web != nil {
+		go func() {
+			if err := s.serveWeb(watchCtx, web); err != nil {
+				errc <- err
+			}
+		}()
+		s.log.Info("HTTP listener (Connect, gRPC-Web)", "address", web.Addr().String())
+	}
 	go func() { errc <- s.grpc.Serve(lis) }()
 	s.log.Info("serving", "address", lis.Addr().String(), "tls", s.cfg.TLSCert != "", "services", len(s.services))
 	select {

@@ -13,6 +13,16 @@ import (
 // serverCredentials returns TLS credentials, or nil in dev mode without a
 // certificate (Validate refuses plaintext outside dev mode).
 func serverCredentials(cfg Config) (credentials.TransportCredentials, error) {
+	tc, err := serverTLS(cfg)
+	if tc == nil || err != nil {
+		return nil, err
+	}
+	return credentials.NewTLS(tc), nil
+}
+
+// serverTLS is the server's TLS configuration, shared by the gRPC and the
+// HTTP listener; nil without a certificate.
+func serverTLS(cfg Config) (*tls.Config, error) {
 	if cfg.TLSCert == "" {
 		return nil, nil
 	}
@@ -33,5 +43,5 @@ func serverCredentials(cfg Config) (credentials.TransportCredentials, error) {
 		tc.ClientCAs = pool
 		tc.ClientAuth = tls.RequireAndVerifyClientCert
 	}
-	return credentials.NewTLS(tc), nil
+	return tc, nil
 }
