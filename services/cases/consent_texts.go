@@ -3,6 +3,7 @@ package cases
 import (
 	"context"
 
+	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/sealed"
@@ -20,18 +21,20 @@ func (s *Service) sealConsentTexts(ctx context.Context, tx db.Querier, caseID, i
 	return sealed.SealRow(ctx, s.keys, tx, vault.ConsentTexts, caseID, id, t, t == consentTexts{})
 }
 
-// openConsentTexts fills in c's method for whoever may read the consent
-// (the owning organisation); after erasure it stays empty.
-func (s *Service) openConsentTexts(ctx context.Context, q db.Querier, c *casebridgev1.Consent, texts []byte) error {
-	if texts == nil {
-		return nil
+// openConsentTexts fills in c's method when acc may read its class: a
+// partner whose referral does not grant that class sees the consent with
+// its method left empty (redacted). After erasure it stays empty. It
+// reports whether it opened anything, so that the caller records the read.
+func (s *Service) openConsentTexts(ctx context.Context, q db.Querier, acc authz.Access, c *casebridgev1.Consent, texts []byte) (bool, error) {
+	if texts == nil || !acc.CanRead(vault.ConsentTexts.Class()) {
+		return false, nil
 	}
 	var t consentTexts
 	if err := sealed.OpenRow(ctx, s.keys, q, vault.ConsentTexts, c.GetCaseId(), c.GetId(), texts, &t); err != nil {
-		return err
+		return false, err
 	}
 	c.Method = t.Method
-	return nil
+	return c.Method != "", nil
 }
 
 // consentClasses is what an audit event of a consent change names: the

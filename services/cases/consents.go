@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/referral"
@@ -53,9 +54,10 @@ func (s *Service) RecordConsent(ctx context.Context, req *casebridgev1.RecordCon
 	if req.GetRequestId() != "" {
 		requestID = &req.RequestId
 	}
-	var id string
+	var id, made string
+	var acc authz.Access
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		acc, err := s.access(ctx, tx, p, req.GetCaseId(), "consent", "create", true)
+		acc, err = s.access(ctx, tx, p, req.GetCaseId(), "consent", "create", true)
 		if err != nil {
 			return err
 		}
@@ -71,8 +73,8 @@ func (s *Service) RecordConsent(ctx context.Context, req *casebridgev1.RecordCon
 				return err
 			}
 		}
-		id = uuid.NewString()
-		texts, err := s.sealConsentTexts(ctx, tx, r.ID, id, consentTexts{Method: req.GetMethod()})
+		made = uuid.NewString()
+		texts, err := s.sealConsentTexts(ctx, tx, r.ID, made, consentTexts{Method: req.GetMethod()})
 		if err != nil {
 			return err
 		}
@@ -81,19 +83,30 @@ func (s *Service) RecordConsent(ctx context.Context, req *casebridgev1.RecordCon
 			VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9, $10, $11)
 			ON CONFLICT (case_id, request_id) DO UPDATE SET request_id = EXCLUDED.request_id
 			RETURNING id`,
-			id, r.ID, int16(req.GetPurpose()), int16(req.GetDecision()), orgID, kind,
+			made, r.ID, int16(req.GetPurpose()), int16(req.GetDecision()), orgID, kind,
 			given, expire, p.Subject, texts, requestID).Scan(&id)
 		if err != nil {
 			return fmt.Errorf("record consent on case %s: %w", r.ID, err)
+		}
+		if id != made {
+			// A retry met the first attempt's row: nothing changed, and
+			// the retry's method (never stored) is no class of this call.
+			return nil
 		}
 		return s.audit.InTx(ctx, tx, acc.Org, r.ID, consentClasses(req.GetMethod()))
 	})
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.getConsent(ctx, s.pool, req.GetCaseId(), id, s.now())
+	c, opened, err := s.getConsent(ctx, s.pool, acc, req.GetCaseId(), id, s.now())
 	if err != nil {
 		return nil, err
+	}
+	if id != made && opened {
+		// A retry returns the first attempt's method: a read, not a change.
+		if err := s.audit.Read(ctx, acc.Org, c.GetCaseId(), consentClasses(c.GetMethod())); err != nil {
+			return nil, err
+		}
 	}
 	return &casebridgev1.RecordConsentResponse{Consent: c}, nil
 }
@@ -136,12 +149,14 @@ func (s *Service) WithdrawConsent(ctx context.Context, req *casebridgev1.Withdra
 	if err != nil {
 		return nil, err
 	}
+	var acc authz.Access
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		acc, err := s.access(ctx, tx, p, req.GetCaseId(), "consent", "withdraw", true)
+		acc, err = s.access(ctx, tx, p, req.GetCaseId(), "consent", "withdraw", true)
 		if err != nil {
 			return err
 		}
-		c, err := s.getConsent(ctx, tx, req.GetCaseId(), req.GetConsentId(), s.now())
+		// The state is all the withdrawal needs: the method stays sealed.
+		c, _, err := s.getConsent(ctx, tx, authz.Access{}, req.GetCaseId(), req.GetConsentId(), s.now())
 		if err != nil {
 			return err
 		}
@@ -159,9 +174,15 @@ func (s *Service) WithdrawConsent(ctx context.Context, req *casebridgev1.Withdra
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.getConsent(ctx, s.pool, req.GetCaseId(), req.GetConsentId(), s.now())
+	c, opened, err := s.getConsent(ctx, s.pool, acc, req.GetCaseId(), req.GetConsentId(), s.now())
 	if err != nil {
 		return nil, err
+	}
+	if opened {
+		// The answer carries the method in clear: a read of its class.
+		if err := s.audit.Read(ctx, acc.Org, c.GetCaseId(), consentClasses(c.GetMethod())); err != nil {
+			return nil, err
+		}
 	}
 	return &casebridgev1.WithdrawConsentResponse{Consent: c}, nil
 }
@@ -180,7 +201,8 @@ func (s *Service) ListConsents(ctx context.Context, req *casebridgev1.ListConsen
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.access(ctx, s.pool, p, req.GetCaseId(), "consent", authz.ActRead, false); err != nil {
+	acc, err := s.access(ctx, s.pool, p, req.GetCaseId(), "consent", authz.ActRead, false)
+	if err != nil {
 		return nil, err
 	}
 	fp := pagetoken.Fingerprint(p.Subject, req.GetCaseId())
@@ -227,24 +249,37 @@ func (s *Service) ListConsents(ctx context.Context, req *casebridgev1.ListConsen
 		return nil, err
 	}
 	rows.Close()
+	var classes []dataclass.Class
 	for i, c := range resp.Consents {
-		if err := s.openConsentTexts(ctx, s.pool, c, texts[i]); err != nil {
+		opened, err := s.openConsentTexts(ctx, s.pool, acc, c, texts[i])
+		if err != nil {
+			return nil, err
+		}
+		if opened && classes == nil {
+			classes = consentClasses(c.GetMethod())
+		}
+	}
+	if classes != nil {
+		if err := s.audit.Read(ctx, acc.Org, req.GetCaseId(), classes); err != nil {
 			return nil, err
 		}
 	}
 	return resp, nil
 }
 
-func (s *Service) getConsent(ctx context.Context, q db.Querier, caseID, id string, now time.Time) (*casebridgev1.Consent, error) {
+// getConsent reads one consent, its method opened if acc may read it
+// (opened reports so: the caller records the read).
+func (s *Service) getConsent(ctx context.Context, q db.Querier, acc authz.Access, caseID, id string, now time.Time) (c *casebridgev1.Consent, opened bool, err error) {
 	var texts []byte
-	c, _, err := scanConsent(q.QueryRow(ctx, `SELECT `+consentColumns+` FROM consents WHERE id = $1 AND case_id = $2`, id, caseID), now, &texts)
+	c, _, err = scanConsent(q.QueryRow(ctx, `SELECT `+consentColumns+` FROM consents WHERE id = $1 AND case_id = $2`, id, caseID), now, &texts)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, rpcerr.NotFound("consent %s not found on case %s", id, caseID)
+		return nil, false, rpcerr.NotFound("consent %s not found on case %s", id, caseID)
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return c, s.openConsentTexts(ctx, q, c, texts)
+	opened, err = s.openConsentTexts(ctx, q, acc, c, texts)
+	return c, opened, err
 }
 
 // scanConsent reads a consent; its sealed texts go to texts, for

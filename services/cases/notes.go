@@ -107,6 +107,10 @@ func (s *Service) noteByID(ctx context.Context, p authz.Principal, caseID, noteI
 	if len(notes) == 0 {
 		return nil, rpcerr.NotFound("note %s not found", noteID)
 	}
+	// The stored note goes back in clear: a read of its class, as in ListNotes.
+	if err := s.audit.Read(ctx, acc.Org, caseID, noteClasses(notes)); err != nil {
+		return nil, err
+	}
 	return &casebridgev1.AddNoteResponse{Note: notes[0]}, nil
 }
 

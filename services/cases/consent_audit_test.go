@@ -1,0 +1,152 @@
+package cases_test
+
+import (
+	"testing"
+
+	"github.com/casebridge/casebridge/internal/servertest"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// named reports whether call rid left an event naming class.
+func named(tr servertest.AuditTrail, rid string, class casebridgev1.DataClass) bool {
+	for _, ev := range tr[rid] {
+		for _, c := range ev.GetClasses() {
+			if c == class {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func methodIn(cs []*casebridgev1.Consent, m string) bool {
+	for _, c := range cs {
+		if c.GetMethod() == m {
+			return true
+		}
+	}
+	return false
+}
+
+const legal = casebridgev1.DataClass_DATA_CLASS_LEGAL
+
+// TestConsentMethodReadsAreAuditedAndGated: the consent method is sealed
+// legal text. ListConsents answers the owner with it and records a read of
+// the legal class; a partner whose referral grants care only sees the
+// consent with the method left empty, and no legal read is on record.
+func TestConsentMethodReadsAreAuditedAndGated(t *testing.T) {
+	env := servertest.Start(t)
+	s := env.SealedCase(t) // its consent to cso-c has MarkMethod; cso-c is granted care only
+	cs := env.Cases()
+
+	own, err := cs.ListConsents(servertest.WithRequestID(env.As(t, caseworker), "list-owner"), &casebridgev1.ListConsentsRequest{CaseId: s.CaseID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	partner, err := cs.ListConsents(servertest.WithRequestID(env.As(t, "caseworker@cso-c"), "list-partner"), &casebridgev1.ListConsentsRequest{CaseId: s.CaseID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := env.AuditTrail(t, s.CaseID)
+	if !methodIn(own.GetConsents(), servertest.MarkMethod) {
+		t.Fatalf("owner's ListConsents lacks the method %q: %v", servertest.MarkMethod, own.GetConsents())
+	}
+	if !named(tr, "list-owner", legal) {
+		t.Errorf("owner's ListConsents returned the sealed method but recorded no read of the legal class: %v", tr["list-owner"])
+	}
+	if len(partner.GetConsents()) == 0 {
+		t.Fatal("partner sees no consent at all")
+	}
+	for _, c := range partner.GetConsents() {
+		if c.GetMethod() != "" {
+			t.Errorf("cso-c, granted the care class only, reads consent %s's method %q (legal class)", c.GetId(), c.GetMethod())
+		}
+	}
+	if named(tr, "list-partner", legal) {
+		t.Errorf("partner's ListConsents recorded a legal read it was not given: %v", tr["list-partner"])
+	}
+}
+
+// TestConsentAnswersAreAuditedReads: a retried RecordConsent answers with
+// the first attempt's consent, and WithdrawConsent with the withdrawn one,
+// each with its method in clear: each is on record as a read of the legal
+// class. A retry names what the stored consent holds, not what the retry
+// sent.
+func TestConsentAnswersAreAuditedReads(t *testing.T) {
+	env := servertest.Start(t)
+	id := env.NewMarkedCase(t)
+	cs := env.Cases()
+	cw := env.As(t, caseworker)
+	req := func(rid, method string) *casebridgev1.RecordConsentRequest {
+		return &casebridgev1.RecordConsentRequest{CaseId: id, RequestId: rid,
+			Purpose: casebridgev1.ConsentPurpose_CONSENT_PURPOSE_LEGAL_REPRESENTATION, Decision: casebridgev1.ConsentDecision_CONSENT_DECISION_GRANTED,
+			Recipient: &casebridgev1.RecordConsentRequest_OrganizationId{OrganizationId: "legal-b"}, Method: method}
+	}
+	const withMethod, without = "7d1f6f0e-2f7a-4c55-9d0e-1b2c3d4e5f60", "8e2a7f1b-3a8b-4d66-8e1f-2c3d4e5f6a71"
+	const method = "Marker-Method-Retry-4471 signed form"
+
+	first, err := cs.RecordConsent(cw, req(withMethod, method))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := cs.RecordConsent(servertest.WithRequestID(cw, "retry-stored-method"), req(withMethod, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.GetConsent().GetId() != first.GetConsent().GetId() || again.GetConsent().GetMethod() != method {
+		t.Fatalf("retry answered %v, want the first attempt's consent with its method", again.GetConsent())
+	}
+	plain, err := cs.RecordConsent(cw, req(without, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plainAgain, err := cs.RecordConsent(servertest.WithRequestID(cw, "retry-new-method"), req(without, "Marker-Method-Never-Stored"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plainAgain.GetConsent().GetId() != plain.GetConsent().GetId() || plainAgain.GetConsent().GetMethod() != "" {
+		t.Fatalf("retry answered %v, want the first attempt's consent, no method", plainAgain.GetConsent())
+	}
+	wd, err := cs.WithdrawConsent(servertest.WithRequestID(cw, "withdraw"), &casebridgev1.WithdrawConsentRequest{CaseId: id, ConsentId: first.GetConsent().GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wd.GetConsent().GetMethod() != method {
+		t.Fatalf("withdrawal answered method %q, want %q", wd.GetConsent().GetMethod(), method)
+	}
+
+	tr := env.AuditTrail(t, id)
+	if !named(tr, "retry-stored-method", legal) {
+		t.Errorf("retried RecordConsent returned the stored method; its events name no legal read: %v", tr["retry-stored-method"])
+	}
+	if named(tr, "retry-new-method", legal) {
+		t.Errorf("retried RecordConsent returned no method yet its events name the legal class of a method never stored: %v", tr["retry-new-method"])
+	}
+	if !named(tr, "withdraw", legal) {
+		t.Errorf("WithdrawConsent returned the method; its events name no legal read: %v", tr["withdraw"])
+	}
+}
+
+// TestRetriedAddNoteIsAuditedRead: a retried AddNote (same request_id)
+// answers with the stored note in clear; that is a read of its class.
+func TestRetriedAddNoteIsAuditedRead(t *testing.T) {
+	env := servertest.Start(t)
+	id := env.NewMarkedCase(t)
+	cw := env.As(t, caseworker)
+	req := &casebridgev1.AddNoteRequest{CaseId: id, DataClass: casebridgev1.DataClass_DATA_CLASS_CONTACT,
+		Text: "Marker-NoteRetry-4471 new address", RequestId: "5b0c9d2e-1f3a-4b6c-8d7e-9f0a1b2c3d4e"}
+	if _, err := env.Cases().AddNote(cw, req); err != nil {
+		t.Fatal(err)
+	}
+	again, err := env.Cases().AddNote(servertest.WithRequestID(cw, "note-retry"), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.GetNote().GetText() != req.Text {
+		t.Fatalf("retry answered %v, want the stored note", again.GetNote())
+	}
+	tr := env.AuditTrail(t, id)
+	if !named(tr, "note-retry", casebridgev1.DataClass_DATA_CLASS_CONTACT) {
+		t.Errorf("retried AddNote returned the contact note in clear; its events name no contact read: %v", tr["note-retry"])
+	}
+}
