@@ -17,7 +17,8 @@ import (
 // observeUnary is the outermost interceptor: it gives the call a request id,
 // turns the handler's error into the status the client sees (in one place,
 // rpcerr.ToStatus) and logs one line per call. It logs the method, code,
-// duration, request id and caller — never a request or response payload.
+// duration, request id and caller — never a request or response payload,
+// and never the message a client receives (see finish).
 func observeUnary(log *slog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		start := time.Now()
@@ -42,6 +43,12 @@ func observeStream(log *slog.Logger) grpc.StreamServerInterceptor {
 	}
 }
 
+// finish logs the call and returns the status the client receives. A
+// refused call is logged by its code and the names of the fields it blames,
+// not by its message: messages are written for the caller and may quote what
+// it sent (an id, a country code, a name typed into the wrong field), and
+// the log is read by people who may not see case data. Only errors of our
+// own (internal) are logged with their cause, which stores wrap with ids.
 func finish(ctx context.Context, log *slog.Logger, method, id string, start time.Time, err error) error {
 	st, internal := rpcerr.ToStatus(err)
 	attrs := []any{
@@ -61,7 +68,10 @@ func finish(ctx context.Context, log *slog.Logger, method, id string, start time
 	case st.Code() == codes.OK:
 		log.InfoContext(ctx, "call", attrs...)
 	default:
-		log.InfoContext(ctx, "call", append(attrs, "message", st.Message())...)
+		if fields := rpcerr.Fields(st); len(fields) > 0 {
+			attrs = append(attrs, "fields", fields)
+		}
+		log.InfoContext(ctx, "call", attrs...)
 	}
 	if err == nil {
 		return nil

@@ -77,16 +77,17 @@ func endpointOption(endpoint string) otlptracegrpc.Option {
 func (t *Tracing) Provider() trace.TracerProvider { return t.provider }
 
 // StatsHandler is the gRPC server's span per call. It records the method,
-// the status code and message, and the peer's address; no message events
-// (they are opt-in), no metadata and no message content. Only the W3C
+// the status code (never its message: see codeOnly) and the peer's
+// address; no message events (they are opt-in), no metadata and no message
+// content. Only the W3C
 // trace context is taken from callers: baggage could carry anything.
 func (t *Tracing) StatsHandler() stats.Handler {
-	return otelgrpc.NewServerHandler(
+	return codeOnly{otelgrpc.NewServerHandler(
 		otelgrpc.WithTracerProvider(t.provider),
 		// The Prometheus metrics already count and time calls.
 		otelgrpc.WithMeterProvider(metricnoop.NewMeterProvider()),
 		otelgrpc.WithPropagators(propagation.TraceContext{}),
-	)
+	)}
 }
 
 // Shutdown flushes the spans not yet exported.
