@@ -149,7 +149,7 @@ func TestStory(t *testing.T) {
 	if !strings.HasPrefix(noisy.stdout, "sex,noisy_count\n") || strings.Contains(noisy.stdout, "withheld") {
 		t.Errorf("noisy stats:\n%s", noisy)
 	}
-	contains(t, co.ok("stats", "budget", "-o", "csv"), "network network,4,1/2,7/2,7\n", "you,2,1/2,3/2,3\n")
+	contains(t, co.ok("stats", "budget", "-o", "csv"), "all networks,4,1/2,7/2,7\n", "network network,4,1/2,7/2,7\n", "you,2,1/2,3/2,3\n")
 	co.fails(1, "your role does not allow this", "cases", "list")
 
 	// The auditor sees who read the case, and that the log is intact.

@@ -18,7 +18,8 @@ func (a *app) statsBudgetCommand() *cli.Command {
 		Name:    "budget",
 		Summary: "what is left of the privacy budget for noisy counts",
 		Help: `Show the privacy budget of noisy counts (casectl stats cases --noisy) for
-this period: what one noisy query spends, what your network and you have
+this period: what one noisy query spends, what all networks together
+(they count the same cases), your network and you (in every network) have
 spent and have left, and when the budget is whole again. Exact counts
 spend nothing.`,
 		Examples: []string{"casectl stats budget", "casectl stats budget --network network"},
@@ -46,7 +47,7 @@ spend nothing.`,
 			for _, b := range []struct {
 				name string
 				pb   *casebridgev1.PrivacyBudget
-			}{{"network " + resp.GetNetwork(), resp.GetNetworkBudget()}, {"you", resp.GetCoordinatorBudget()}} {
+			}{{"all networks", resp.GetPopulationBudget()}, {"network " + resp.GetNetwork(), resp.GetNetworkBudget()}, {"you", resp.GetCoordinatorBudget()}} {
 				rows = append(rows, []string{b.name, fractionText(b.pb.GetTotal()), fractionText(b.pb.GetSpent()),
 					fractionText(b.pb.GetRemaining()), strconv.FormatInt(b.pb.GetQueriesLeft(), 10)})
 			}

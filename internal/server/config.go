@@ -51,10 +51,12 @@ type Config struct {
 	// StatsK is the suppression threshold of statistics; 0 means the default (5).
 	StatsK int
 	// StatsNoiseEpsilon is the ε one noisy statistics query spends;
-	// StatsBudgetNetwork and StatsBudgetCoordinator the budgets per period
-	// (StatsBudgetPeriod) of a network and of each of its coordinators.
+	// StatsBudgetPopulation, StatsBudgetNetwork and StatsBudgetCoordinator
+	// the budgets per period (StatsBudgetPeriod) of all networks together,
+	// of a network and of each coordinator.
 	// Empty means the defaults (stats.DefaultPrivacy).
 	StatsNoiseEpsilon      string
+	StatsBudgetPopulation  string
 	StatsBudgetNetwork     string
 	StatsBudgetCoordinator string
 	StatsBudgetPeriod      string
@@ -101,8 +103,9 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.KeyringDir, "keyring-dir", "", "directory of organisation age identities (a mounted secret); dev mode default: DATA_DIR/keys")
 	fs.IntVar(&c.StatsK, "stats-k", 5, "statistics withhold every count below this threshold (at least 2)")
 	fs.StringVar(&c.StatsNoiseEpsilon, "stats-noise-epsilon", "1/2", "privacy parameter ε that one noisy statistics query spends (a fraction such as 1/2)")
+	fs.StringVar(&c.StatsBudgetPopulation, "stats-budget-population", "4", "total ε the noisy queries of all networks together may spend per budget period: they count the same cases")
 	fs.StringVar(&c.StatsBudgetNetwork, "stats-budget-network", "4", "total ε the noisy queries of one network may spend per budget period")
-	fs.StringVar(&c.StatsBudgetCoordinator, "stats-budget-coordinator", "2", "total ε the noisy queries of one coordinator may spend per budget period, within the network's")
+	fs.StringVar(&c.StatsBudgetCoordinator, "stats-budget-coordinator", "2", "total ε the noisy queries of one coordinator may spend per budget period, in all its networks together")
 	fs.StringVar(&c.StatsBudgetPeriod, "stats-budget-period", "month", "how often the privacy budgets are whole again: month, quarter or year (calendar, UTC)")
 	fs.StringVar(&c.Reflection, "reflection", "auto", "gRPC server reflection (grpcurl list/describe): auto (on in dev mode only), on or off")
 	fs.StringVar(&c.PolicyDir, "policy-dir", "", "directory with model.conf, policy.csv and methods.csv; reloaded on change (default: the built-in policy)")
@@ -193,7 +196,7 @@ func (c *Config) StatsPrivacy() (stats.Privacy, error) {
 		}
 		return v
 	}
-	return stats.ParsePrivacy(or(c.StatsNoiseEpsilon, d.QueryEpsilon.String()), or(c.StatsBudgetNetwork, d.Network.String()),
+	return stats.ParsePrivacy(or(c.StatsNoiseEpsilon, d.QueryEpsilon.String()), or(c.StatsBudgetPopulation, d.Population.String()), or(c.StatsBudgetNetwork, d.Network.String()),
 		or(c.StatsBudgetCoordinator, d.Coordinator.String()), or(c.StatsBudgetPeriod, d.Period.String()))
 }
 

@@ -61,20 +61,26 @@ func (p Period) bounds(t time.Time) (start, next time.Time) {
 }
 
 // Privacy configures the noisy mode: what one noisy query spends, and the
-// budget of each network and of each coordinator in it per period.
+// budget per period of the whole population (all networks together: every
+// network's tables count the same cases), of each network, and of each
+// coordinator (in all its networks together: one person holding the role
+// in two bodies has one budget).
 type Privacy struct {
 	QueryEpsilon noise.Epsilon
+	Population   noise.Epsilon
 	Network      noise.Epsilon
 	Coordinator  noise.Epsilon
 	Period       Period
 }
 
-// DefaultPrivacy is ε = 1/2 per noisy query, 2 per coordinator and 4 per
-// network each calendar month: four noisy tables a month for one
-// coordinator, eight for a network.
+// DefaultPrivacy is ε = 1/2 per noisy query, 2 per coordinator, and 4 per
+// network and for the population each calendar month: four noisy tables a
+// month for one coordinator, eight for all networks together however many
+// there are.
 func DefaultPrivacy() Privacy {
 	return Privacy{
 		QueryEpsilon: noise.Epsilon{Num: 1, Den: 2},
+		Population:   noise.Epsilon{Num: 4, Den: 1},
 		Network:      noise.Epsilon{Num: 4, Den: 1},
 		Coordinator:  noise.Epsilon{Num: 2, Den: 1},
 		Period:       Month,
@@ -85,9 +91,10 @@ func DefaultPrivacy() Privacy {
 // whose query spends more than a budget holds.
 func (p Privacy) Check() error {
 	switch {
-	case !p.QueryEpsilon.Valid() || !p.Network.Valid() || !p.Coordinator.Valid():
+	case !p.QueryEpsilon.Valid() || !p.Population.Valid() || !p.Network.Valid() || !p.Coordinator.Valid():
 		return errors.New("privacy budget: every ε must be a positive fraction")
-	case p.QueryEpsilon.Rat().Cmp(p.Coordinator.Rat()) > 0 || p.QueryEpsilon.Rat().Cmp(p.Network.Rat()) > 0:
+	case p.QueryEpsilon.Rat().Cmp(p.Coordinator.Rat()) > 0 || p.QueryEpsilon.Rat().Cmp(p.Network.Rat()) > 0 ||
+		p.QueryEpsilon.Rat().Cmp(p.Population.Rat()) > 0:
 		return errors.New("privacy budget: one noisy query would spend more than a budget holds")
 	}
 	return nil
@@ -126,30 +133,35 @@ func (s *Service) noisyCaller(ctx context.Context, network, method string) (*noi
 	return &noisyQuery{network: network, subject: p.Subject, method: method}, nil
 }
 
-// spending is what a network and one of its coordinators have spent in a
-// period.
+// spending is what all networks together, one network, and one
+// coordinator (in every network) have spent in a period.
 type spending struct {
-	network, coordinator *big.Rat
+	population, network, coordinator *big.Rat
 }
 
 // spend pays for one noisy release of nq, or refuses it with
-// ResourceExhausted when it would take the network's or the coordinator's
-// spending past its budget for the period; the refusal says when the
+// ResourceExhausted when it would take the population's, the network's or
+// the coordinator's spending past its budget for the period; the refusal
+// says when the
 // budget is whole again. ResourceExhausted, not FailedPrecondition: a
 // budget is a quota, it lifts by itself at the next period, and the
-// client is told when (RetryInfo). The period's row is locked, so that
-// concurrent releases of one network are paid one after the other.
+// client is told when (RetryInfo). The population's period row is locked,
+// so that concurrent releases of any network are paid one after the other.
 func (s *Service) spend(ctx context.Context, nq *noisyQuery, now time.Time) error {
 	start, next := s.privacy.Period.bounds(now)
 	q := s.privacy.QueryEpsilon
 	err := s.store.inPeriod(ctx, nq.network, start, func(sp spending, record func() error) error {
+		if new(big.Rat).Add(sp.population, q.Rat()).Cmp(s.privacy.Population.Rat()) > 0 {
+			return rpcerr.ResourceExhausted(next.Sub(now), "the privacy budget of all networks together for this %s is spent (%s of ε = %s): noisy queries are possible again from %s; exact ones still are",
+				s.privacy.Period, sp.population.RatString(), s.privacy.Population, next.Format(time.DateOnly))
+		}
 		if new(big.Rat).Add(sp.network, q.Rat()).Cmp(s.privacy.Network.Rat()) > 0 {
 			return rpcerr.ResourceExhausted(next.Sub(now), "the privacy budget of %s for this %s is spent (%s of ε = %s): noisy queries are possible again from %s; exact ones still are",
 				nq.network, s.privacy.Period, sp.network.RatString(), s.privacy.Network, next.Format(time.DateOnly))
 		}
 		if new(big.Rat).Add(sp.coordinator, q.Rat()).Cmp(s.privacy.Coordinator.Rat()) > 0 {
-			return rpcerr.ResourceExhausted(next.Sub(now), "your privacy budget in %s for this %s is spent (%s of ε = %s): noisy queries are possible again from %s; exact ones still are",
-				nq.network, s.privacy.Period, sp.coordinator.RatString(), s.privacy.Coordinator, next.Format(time.DateOnly))
+			return rpcerr.ResourceExhausted(next.Sub(now), "your privacy budget (in every network) for this %s is spent (%s of ε = %s): noisy queries are possible again from %s; exact ones still are",
+				s.privacy.Period, sp.coordinator.RatString(), s.privacy.Coordinator, next.Format(time.DateOnly))
 		}
 		return record()
 	}, nq.subject, q, nq.method)
@@ -168,16 +180,17 @@ func (s *Service) spend(ctx context.Context, nq *noisyQuery, now time.Time) erro
 }
 
 // ParsePrivacy reads a privacy configuration as the server's flags give
-// it: ε of one noisy query, the network's and the coordinator's budgets
-// (each a fraction, a decimal or a whole number), and the period.
-func ParsePrivacy(query, network, coordinator, period string) (Privacy, error) {
+// it: ε of one noisy query, the population's, the network's and the
+// coordinator's budgets (each a fraction, a decimal or a whole number), and
+// the period.
+func ParsePrivacy(query, population, network, coordinator, period string) (Privacy, error) {
 	var p Privacy
 	var err error
 	for _, f := range []struct {
 		name string
 		in   string
 		out  *noise.Epsilon
-	}{{"noisy query ε", query, &p.QueryEpsilon}, {"network budget", network, &p.Network}, {"coordinator budget", coordinator, &p.Coordinator}} {
+	}{{"noisy query ε", query, &p.QueryEpsilon}, {"population budget", population, &p.Population}, {"network budget", network, &p.Network}, {"coordinator budget", coordinator, &p.Coordinator}} {
 		if *f.out, err = noise.ParseEpsilon(f.in); err != nil {
 			return Privacy{}, fmt.Errorf("%s: %w", f.name, err)
 		}

@@ -10,7 +10,8 @@ import (
 )
 
 // GetPrivacyBudget shows what the noisy queries of the current period have
-// spent of the network's budget and of the caller's own.
+// spent of the population's budget (all networks together), the network's
+// and the caller's own (in every network).
 func (s *Service) GetPrivacyBudget(ctx context.Context, req *casebridgev1.GetPrivacyBudgetRequest) (*casebridgev1.GetPrivacyBudgetResponse, error) {
 	nq, err := s.noisyCaller(ctx, req.GetNetwork(), "GetPrivacyBudget")
 	if err != nil {
@@ -29,6 +30,7 @@ func (s *Service) GetPrivacyBudget(ctx context.Context, req *casebridgev1.GetPri
 		NextPeriodStartDate: next.Format(time.DateOnly),
 		NetworkBudget:       budgetOf(s.privacy.Network, sp.network, q),
 		CoordinatorBudget:   budgetOf(s.privacy.Coordinator, sp.coordinator, q),
+		PopulationBudget:    budgetOf(s.privacy.Population, sp.population, q),
 	}, nil
 }
 

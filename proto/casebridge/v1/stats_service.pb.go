@@ -886,10 +886,14 @@ type GetPrivacyBudgetResponse struct {
 	NextPeriodStartDate string `protobuf:"bytes,4,opt,name=next_period_start_date,json=nextPeriodStartDate,proto3" json:"next_period_start_date,omitempty"`
 	// The budget of the whole network: every coordinator's noisy queries.
 	NetworkBudget *PrivacyBudget `protobuf:"bytes,5,opt,name=network_budget,json=networkBudget,proto3" json:"network_budget,omitempty"`
-	// The caller's own share: the caller's noisy queries in this network.
+	// The caller's own budget: the caller's noisy queries in every network
+	// together.
 	CoordinatorBudget *PrivacyBudget `protobuf:"bytes,6,opt,name=coordinator_budget,json=coordinatorBudget,proto3" json:"coordinator_budget,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The budget of the whole population: the noisy queries of every network
+	// together, which all count the same cases.
+	PopulationBudget *PrivacyBudget `protobuf:"bytes,7,opt,name=population_budget,json=populationBudget,proto3" json:"population_budget,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *GetPrivacyBudgetResponse) Reset() {
@@ -960,6 +964,13 @@ func (x *GetPrivacyBudgetResponse) GetNetworkBudget() *PrivacyBudget {
 func (x *GetPrivacyBudgetResponse) GetCoordinatorBudget() *PrivacyBudget {
 	if x != nil {
 		return x.CoordinatorBudget
+	}
+	return nil
+}
+
+func (x *GetPrivacyBudgetResponse) GetPopulationBudget() *PrivacyBudget {
+	if x != nil {
+		return x.PopulationBudget
 	}
 	return nil
 }
@@ -1823,14 +1834,15 @@ const file_casebridge_v1_stats_service_proto_rawDesc = "" +
 	"\brepeated\x18\x04 \x01(\bR\brepeated\x12 \n" +
 	"\vdescription\x18\x05 \x01(\tR\vdescription\"<\n" +
 	"\x17GetPrivacyBudgetRequest\x12!\n" +
-	"\anetwork\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\anetwork\"\xe5\x02\n" +
+	"\anetwork\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\anetwork\"\xb0\x03\n" +
 	"\x18GetPrivacyBudgetResponse\x12\x18\n" +
 	"\anetwork\x18\x01 \x01(\tR\anetwork\x12<\n" +
 	"\rquery_epsilon\x18\x02 \x01(\v2\x17.casebridge.v1.FractionR\fqueryEpsilon\x12*\n" +
 	"\x11period_start_date\x18\x03 \x01(\tR\x0fperiodStartDate\x123\n" +
 	"\x16next_period_start_date\x18\x04 \x01(\tR\x13nextPeriodStartDate\x12C\n" +
 	"\x0enetwork_budget\x18\x05 \x01(\v2\x1c.casebridge.v1.PrivacyBudgetR\rnetworkBudget\x12K\n" +
-	"\x12coordinator_budget\x18\x06 \x01(\v2\x1c.casebridge.v1.PrivacyBudgetR\x11coordinatorBudget\"\xc7\x01\n" +
+	"\x12coordinator_budget\x18\x06 \x01(\v2\x1c.casebridge.v1.PrivacyBudgetR\x11coordinatorBudget\x12I\n" +
+	"\x11population_budget\x18\a \x01(\v2\x1c.casebridge.v1.PrivacyBudgetR\x10populationBudget\"\xc7\x01\n" +
 	"\rPrivacyBudget\x12-\n" +
 	"\x05total\x18\x01 \x01(\v2\x17.casebridge.v1.FractionR\x05total\x12-\n" +
 	"\x05spent\x18\x02 \x01(\v2\x17.casebridge.v1.FractionR\x05spent\x125\n" +
@@ -1991,35 +2003,36 @@ var file_casebridge_v1_stats_service_proto_depIdxs = []int32{
 	9,  // 17: casebridge.v1.GetPrivacyBudgetResponse.query_epsilon:type_name -> casebridge.v1.Fraction
 	13, // 18: casebridge.v1.GetPrivacyBudgetResponse.network_budget:type_name -> casebridge.v1.PrivacyBudget
 	13, // 19: casebridge.v1.GetPrivacyBudgetResponse.coordinator_budget:type_name -> casebridge.v1.PrivacyBudget
-	9,  // 20: casebridge.v1.PrivacyBudget.total:type_name -> casebridge.v1.Fraction
-	9,  // 21: casebridge.v1.PrivacyBudget.spent:type_name -> casebridge.v1.Fraction
-	9,  // 22: casebridge.v1.PrivacyBudget.remaining:type_name -> casebridge.v1.Fraction
-	14, // 23: casebridge.v1.GetIndicatorsRequest.dates:type_name -> casebridge.v1.DateRange
-	15, // 24: casebridge.v1.GetIndicatorsRequest.years:type_name -> casebridge.v1.YearRange
-	18, // 25: casebridge.v1.GetIndicatorsResponse.table:type_name -> casebridge.v1.IndicatorTable
-	19, // 26: casebridge.v1.IndicatorTable.indicators:type_name -> casebridge.v1.Indicator
-	20, // 27: casebridge.v1.Indicator.money:type_name -> casebridge.v1.MoneyAmounts
-	21, // 28: casebridge.v1.Indicator.duration:type_name -> casebridge.v1.DurationDays
-	22, // 29: casebridge.v1.Indicator.ratio:type_name -> casebridge.v1.Ratio
-	1,  // 30: casebridge.v1.Indicator.withheld_reason:type_name -> casebridge.v1.WithheldReason
-	31, // 31: casebridge.v1.MoneyAmounts.amounts:type_name -> casebridge.v1.Money
-	3,  // 32: casebridge.v1.ExportCasesRequest.format:type_name -> casebridge.v1.ExportFormat
-	0,  // 33: casebridge.v1.ExportCasesRequest.dimensions:type_name -> casebridge.v1.Dimension
-	6,  // 34: casebridge.v1.ExportCasesRequest.filter:type_name -> casebridge.v1.StatsFilter
-	10, // 35: casebridge.v1.ExportCasesResponse.release:type_name -> casebridge.v1.Release
-	7,  // 36: casebridge.v1.StatsService.CountCases:input_type -> casebridge.v1.CountCasesRequest
-	16, // 37: casebridge.v1.StatsService.GetIndicators:input_type -> casebridge.v1.GetIndicatorsRequest
-	23, // 38: casebridge.v1.StatsService.ExportCases:input_type -> casebridge.v1.ExportCasesRequest
-	11, // 39: casebridge.v1.StatsService.GetPrivacyBudget:input_type -> casebridge.v1.GetPrivacyBudgetRequest
-	8,  // 40: casebridge.v1.StatsService.CountCases:output_type -> casebridge.v1.CountCasesResponse
-	17, // 41: casebridge.v1.StatsService.GetIndicators:output_type -> casebridge.v1.GetIndicatorsResponse
-	24, // 42: casebridge.v1.StatsService.ExportCases:output_type -> casebridge.v1.ExportCasesResponse
-	12, // 43: casebridge.v1.StatsService.GetPrivacyBudget:output_type -> casebridge.v1.GetPrivacyBudgetResponse
-	40, // [40:44] is the sub-list for method output_type
-	36, // [36:40] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	13, // 20: casebridge.v1.GetPrivacyBudgetResponse.population_budget:type_name -> casebridge.v1.PrivacyBudget
+	9,  // 21: casebridge.v1.PrivacyBudget.total:type_name -> casebridge.v1.Fraction
+	9,  // 22: casebridge.v1.PrivacyBudget.spent:type_name -> casebridge.v1.Fraction
+	9,  // 23: casebridge.v1.PrivacyBudget.remaining:type_name -> casebridge.v1.Fraction
+	14, // 24: casebridge.v1.GetIndicatorsRequest.dates:type_name -> casebridge.v1.DateRange
+	15, // 25: casebridge.v1.GetIndicatorsRequest.years:type_name -> casebridge.v1.YearRange
+	18, // 26: casebridge.v1.GetIndicatorsResponse.table:type_name -> casebridge.v1.IndicatorTable
+	19, // 27: casebridge.v1.IndicatorTable.indicators:type_name -> casebridge.v1.Indicator
+	20, // 28: casebridge.v1.Indicator.money:type_name -> casebridge.v1.MoneyAmounts
+	21, // 29: casebridge.v1.Indicator.duration:type_name -> casebridge.v1.DurationDays
+	22, // 30: casebridge.v1.Indicator.ratio:type_name -> casebridge.v1.Ratio
+	1,  // 31: casebridge.v1.Indicator.withheld_reason:type_name -> casebridge.v1.WithheldReason
+	31, // 32: casebridge.v1.MoneyAmounts.amounts:type_name -> casebridge.v1.Money
+	3,  // 33: casebridge.v1.ExportCasesRequest.format:type_name -> casebridge.v1.ExportFormat
+	0,  // 34: casebridge.v1.ExportCasesRequest.dimensions:type_name -> casebridge.v1.Dimension
+	6,  // 35: casebridge.v1.ExportCasesRequest.filter:type_name -> casebridge.v1.StatsFilter
+	10, // 36: casebridge.v1.ExportCasesResponse.release:type_name -> casebridge.v1.Release
+	7,  // 37: casebridge.v1.StatsService.CountCases:input_type -> casebridge.v1.CountCasesRequest
+	16, // 38: casebridge.v1.StatsService.GetIndicators:input_type -> casebridge.v1.GetIndicatorsRequest
+	23, // 39: casebridge.v1.StatsService.ExportCases:input_type -> casebridge.v1.ExportCasesRequest
+	11, // 40: casebridge.v1.StatsService.GetPrivacyBudget:input_type -> casebridge.v1.GetPrivacyBudgetRequest
+	8,  // 41: casebridge.v1.StatsService.CountCases:output_type -> casebridge.v1.CountCasesResponse
+	17, // 42: casebridge.v1.StatsService.GetIndicators:output_type -> casebridge.v1.GetIndicatorsResponse
+	24, // 43: casebridge.v1.StatsService.ExportCases:output_type -> casebridge.v1.ExportCasesResponse
+	12, // 44: casebridge.v1.StatsService.GetPrivacyBudget:output_type -> casebridge.v1.GetPrivacyBudgetResponse
+	41, // [41:45] is the sub-list for method output_type
+	37, // [37:41] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_casebridge_v1_stats_service_proto_init() }

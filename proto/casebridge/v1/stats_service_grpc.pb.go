@@ -41,9 +41,9 @@ type StatsServiceClient interface {
 	// ExportCases streams anonymised, aggregated case counts as a file, in
 	// chunks; cells below k are suppressed as in CountCases.
 	ExportCases(ctx context.Context, in *ExportCasesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportCasesResponse], error)
-	// GetPrivacyBudget shows how much of the privacy budget of the caller's
-	// network, and of the caller as one of its coordinators, the noisy
-	// queries of the current period have spent.
+	// GetPrivacyBudget shows how much of the privacy budget of the whole
+	// population, of the caller's network, and of the caller as a
+	// coordinator, the noisy queries of the current period have spent.
 	GetPrivacyBudget(ctx context.Context, in *GetPrivacyBudgetRequest, opts ...grpc.CallOption) (*GetPrivacyBudgetResponse, error)
 }
 
@@ -120,9 +120,9 @@ type StatsServiceServer interface {
 	// ExportCases streams anonymised, aggregated case counts as a file, in
 	// chunks; cells below k are suppressed as in CountCases.
 	ExportCases(*ExportCasesRequest, grpc.ServerStreamingServer[ExportCasesResponse]) error
-	// GetPrivacyBudget shows how much of the privacy budget of the caller's
-	// network, and of the caller as one of its coordinators, the noisy
-	// queries of the current period have spent.
+	// GetPrivacyBudget shows how much of the privacy budget of the whole
+	// population, of the caller's network, and of the caller as a
+	// coordinator, the noisy queries of the current period have spent.
 	GetPrivacyBudget(context.Context, *GetPrivacyBudgetRequest) (*GetPrivacyBudgetResponse, error)
 	mustEmbedUnimplementedStatsServiceServer()
 }
