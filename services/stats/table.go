@@ -101,7 +101,8 @@ func (s *Service) count(ctx context.Context, t *tableSpec) (*disclosure.Table, *
 // budget for this caller. The population's version is
 // read in the same snapshot as its rows, so the answer kept is about
 // exactly the population it names; concurrent askers of the same table
-// share one count.
+// share one count when it is released, and count for themselves when it
+// is not.
 func (s *Service) answer(ctx context.Context, t *tableSpec, nq *noisyQuery) (a *answer, repeated bool, err error) {
 	for _, sel := range t.sels {
 		t.use(sel.field) // read before the rows are
@@ -115,7 +116,9 @@ func (s *Service) answer(ctx context.Context, t *tableSpec, nq *noisyQuery) (a *
 		return a, true, nil
 	}
 	fresh := false // set only in the caller that counts
-	v, err, _ := s.cache.flight.Do(key, func() (any, error) {
+	led := false   // set only in the caller that ran compute
+	compute := func() (any, error) {
+		led = true
 		if a, ok := s.cache.get(key, cur, s.now()); ok {
 			return a, nil
 		}
@@ -151,7 +154,14 @@ func (s *Service) answer(ctx context.Context, t *tableSpec, nq *noisyQuery) (a *
 		s.cache.put(key, a)
 		fresh = true
 		return a, nil
-	})
+	}
+	v, err, _ := s.cache.flight.Do(key, compute)
+	if err != nil && !led {
+		// Only a release is shared. The first asker's refusal (its budget
+		// spent) or its end (its deadline, its cancellation) is its own:
+		// this caller counts, and pays, for itself.
+		v, err = compute()
+	}
 	if err != nil {
 		return nil, false, err
 	}
