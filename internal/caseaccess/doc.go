@@ -3,7 +3,7 @@
 //
 // It owns:
 //   - the facts about a case an access decision needs (Facts: owner,
-//     erasure, the accepted referrals with their classes and service),
+//     erasure, status, the accepted referrals with their classes and service),
 //     loaded in one statement, or aggregated into a caller's own query with
 //     SharesColumn;
 //   - the visibility rule, as a SQL fragment (VisibleSQL) and a Go predicate
@@ -12,6 +12,8 @@
 //     shared case — proceedings, hearings, deadlines, claims, payments — is
 //     reached, read or written, only through an accepted legal referral;
 //   - the lawyer check (IsLawyer, CheckLawyer);
+//   - the case statuses its rules name, and the rule that a closed or
+//     erased case is not referred (Facts.CheckReferrable);
 //   - the mapping of a decision to what the client sees (Gate): NotFound
 //     for a case the caller may not see, PermissionDenied for one they see
 //     but may not do this on.

@@ -23,6 +23,8 @@ type Facts struct {
 	Owner string
 	// Erased is true once the case was erased.
 	Erased bool
+	// Status is where the case is in its lifecycle.
+	Status casebridgev1.CaseStatus
 	// Shares are the accepted referrals of the case.
 	Shares []Share
 }
@@ -73,7 +75,7 @@ func DecodeShares(raw string) ([]Share, error) {
 	return out, nil
 }
 
-const factsColumns = `c.id::text, c.organization_id, c.erase_time IS NOT NULL, `
+const factsColumns = `c.id::text, c.organization_id, c.erase_time IS NOT NULL, c.status, `
 
 // Load returns the facts of case id in one statement. With lock it also
 // locks the case row (FOR UPDATE) for the caller's transaction, so that a
@@ -118,9 +120,11 @@ func LoadMany(ctx context.Context, q db.Querier, ids []string) (map[string]Facts
 func scanFacts(row pgx.Row) (Facts, error) {
 	var f Facts
 	var shares string
-	if err := row.Scan(&f.ID, &f.Owner, &f.Erased, &shares); err != nil {
+	var status int16
+	if err := row.Scan(&f.ID, &f.Owner, &f.Erased, &status, &shares); err != nil {
 		return Facts{}, err
 	}
+	f.Status = casebridgev1.CaseStatus(status)
 	var err error
 	f.Shares, err = DecodeShares(shares)
 	return f, err

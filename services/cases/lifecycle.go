@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseaccess"
 	"github.com/casebridge/casebridge/internal/referral"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -25,10 +26,12 @@ type transition struct {
 }
 
 var (
-	open         = casebridgev1.CaseStatus_CASE_STATUS_OPEN
-	inAssistance = casebridgev1.CaseStatus_CASE_STATUS_IN_ASSISTANCE
-	suspended    = casebridgev1.CaseStatus_CASE_STATUS_SUSPENDED
-	closed       = casebridgev1.CaseStatus_CASE_STATUS_CLOSED
+	// The statuses are caseaccess's, which rules on them too (a closed
+	// case is not referred).
+	open         = caseaccess.StatusOpen
+	inAssistance = caseaccess.StatusInAssistance
+	suspended    = caseaccess.StatusSuspended
+	closed       = caseaccess.StatusClosed
 
 	startAssistance = transition{"start assistance on", []casebridgev1.CaseStatus{open, suspended}, inAssistance}
 	suspend         = transition{"suspend", []casebridgev1.CaseStatus{inAssistance}, suspended}

@@ -77,5 +77,5 @@ func checkEtag(r *caseRow, etag string, required bool) error {
 
 // facts are the access facts of a row loaded with its shares.
 func (r *caseRow) facts() caseaccess.Facts {
-	return caseaccess.Facts{ID: r.ID, Owner: r.OrgID, Erased: r.EraseTime != nil, Shares: r.shares}
+	return caseaccess.Facts{ID: r.ID, Owner: r.OrgID, Erased: r.EraseTime != nil, Status: r.Status, Shares: r.shares}
 }

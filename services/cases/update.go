@@ -220,7 +220,7 @@ func editable(r *caseRow) error {
 	if r.EraseTime != nil {
 		return rpcerr.FailedPrecondition("case %s is erased and can no longer be changed", r.ID)
 	}
-	if r.Status == casebridgev1.CaseStatus_CASE_STATUS_CLOSED {
+	if r.Status == closed {
 		return rpcerr.FailedPrecondition("case %s is closed: a supervisor must reopen it before it can be changed", r.ID)
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseaccess"
 	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/referral"
@@ -109,16 +110,12 @@ func (s *Service) CreateReferral(ctx context.Context, req *casebridgev1.CreateRe
 // a real receiver other than the owner, no open referral of the same case
 // to the same receiver for the same service, and the person's consent.
 func (s *Service) referrable(ctx context.Context, tx pgx.Tx, n *newReferral, consentID string) error {
-	var status int16
-	var erased bool
-	if err := tx.QueryRow(ctx, `SELECT status, erase_time IS NOT NULL FROM cases WHERE id = $1`, n.caseID).Scan(&status, &erased); err != nil {
+	facts, err := caseaccess.Load(ctx, tx, n.caseID, false)
+	if err != nil {
 		return fmt.Errorf("load case %s: %w", n.caseID, err)
 	}
-	switch {
-	case erased:
-		return rpcerr.FailedPrecondition("case %s is erased", n.caseID)
-	case casebridgev1.CaseStatus(status) == casebridgev1.CaseStatus_CASE_STATUS_CLOSED:
-		return rpcerr.FailedPrecondition("case %s is closed: reopen it before referring it", n.caseID)
+	if err := facts.CheckReferrable(); err != nil {
+		return err
 	}
 	if n.to == n.from {
 		return rpcerr.InvalidArgument("to_organization_id", "%s owns case %s: a case is referred to another organisation", n.to, n.caseID)
