@@ -1,6 +1,7 @@
 package cases_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/casebridge/casebridge/internal/servertest"
@@ -148,5 +149,44 @@ func TestRetriedAddNoteIsAuditedRead(t *testing.T) {
 	tr := env.AuditTrail(t, id)
 	if !named(tr, "note-retry", casebridgev1.DataClass_DATA_CLASS_CONTACT) {
 		t.Errorf("retried AddNote returned the contact note in clear; its events name no contact read: %v", tr["note-retry"])
+	}
+}
+
+// TestRetriedRecordConsentWritesNothing: a retry finds the first attempt's
+// consent and leaves its row as that attempt wrote it, so every version of
+// a consent row is written by a transaction that recorded its event.
+func TestRetriedRecordConsentWritesNothing(t *testing.T) {
+	env := servertest.Start(t)
+	id := env.NewMarkedCase(t)
+	cw := env.As(t, caseworker)
+	req := &casebridgev1.RecordConsentRequest{CaseId: id, RequestId: "0c4b2a19-6d3e-4f5a-8b7c-9d0e1f2a3b4c",
+		Purpose: casebridgev1.ConsentPurpose_CONSENT_PURPOSE_LEGAL_REPRESENTATION, Decision: casebridgev1.ConsentDecision_CONSENT_DECISION_GRANTED,
+		Recipient: &casebridgev1.RecordConsentRequest_OrganizationId{OrganizationId: "legal-b"}}
+	first, err := env.Cases().RecordConsent(servertest.WithRequestID(cw, "consent-first"), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xmin := func() string {
+		var x string
+		if err := env.Pool.QueryRow(context.Background(), `SELECT xmin::text FROM consents WHERE id = $1`, first.GetConsent().GetId()).Scan(&x); err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	before := xmin()
+	again, err := env.Cases().RecordConsent(servertest.WithRequestID(cw, "consent-retry"), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.GetConsent().GetId() != first.GetConsent().GetId() {
+		t.Fatalf("retry made consent %s, want the first attempt's %s", again.GetConsent().GetId(), first.GetConsent().GetId())
+	}
+	if after := xmin(); after != before {
+		t.Errorf("the retry rewrote the consent row (xmin %s -> %s) in a transaction that records no change", before, after)
+	}
+	for _, ev := range env.AuditTrail(t, id)["consent-first"] {
+		if ev.GetMethod() == "/casebridge.v1.CaseService/RecordConsent" {
+			env.SameTx(t, ev, `SELECT xmin FROM consents WHERE id = $1`, first.GetConsent().GetId())
+		}
 	}
 }

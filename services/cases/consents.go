@@ -74,6 +74,16 @@ func (s *Service) RecordConsent(ctx context.Context, req *casebridgev1.RecordCon
 			}
 		}
 		made = uuid.NewString()
+		// A retry finds the first attempt's row and writes nothing: the
+		// case row is locked, so attempts of one request id are serialised,
+		// and a row is written only by a transaction that records its event.
+		if requestID != nil {
+			prior, err := consentByRequest(ctx, tx, r.ID, *requestID)
+			if err != nil || prior != "" {
+				id = prior
+				return err
+			}
+		}
 		texts, err := s.sealConsentTexts(ctx, tx, r.ID, made, consentTexts{Method: req.GetMethod()})
 		if err != nil {
 			return err
@@ -81,17 +91,11 @@ func (s *Service) RecordConsent(ctx context.Context, req *casebridgev1.RecordCon
 		err = tx.QueryRow(ctx, `INSERT INTO consents (id, case_id, purpose, decision, organization_id, organization_kind,
 				state, given_time, expire_time, recorded_by, texts, request_id)
 			VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9, $10, $11)
-			ON CONFLICT (case_id, request_id) DO UPDATE SET request_id = EXCLUDED.request_id
 			RETURNING id`,
 			made, r.ID, int16(req.GetPurpose()), int16(req.GetDecision()), orgID, kind,
 			given, expire, p.Subject, texts, requestID).Scan(&id)
 		if err != nil {
 			return fmt.Errorf("record consent on case %s: %w", r.ID, err)
-		}
-		if id != made {
-			// A retry met the first attempt's row: nothing changed, and
-			// the retry's method (never stored) is no class of this call.
-			return nil
 		}
 		return s.audit.InTx(ctx, tx, acc.Org, r.ID, consentClasses(req.GetMethod()))
 	})
@@ -109,6 +113,20 @@ func (s *Service) RecordConsent(ctx context.Context, req *casebridgev1.RecordCon
 		}
 	}
 	return &casebridgev1.RecordConsentResponse{Consent: c}, nil
+}
+
+// consentByRequest returns the id of the consent an earlier attempt with
+// requestID recorded on case caseID, "" when there is none.
+func consentByRequest(ctx context.Context, q db.Querier, caseID, requestID string) (string, error) {
+	var id string
+	err := q.QueryRow(ctx, `SELECT id FROM consents WHERE case_id = $1 AND request_id = $2`, caseID, requestID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("find consent of request %s: %w", requestID, err)
+	}
+	return id, nil
 }
 
 // checkConsentRecipient enforces who a consent may name: sharing purposes
