@@ -9,4 +9,5 @@ var NotSealed = map[string]string{
 	"audit_chain.prev_hash":     "a SHA-256 of the previous link of the audit chain; no victim data",
 	"audit_chain.hash":          "a SHA-256 link of the audit chain; no victim data",
 	"key_rotations.attestation": "an HMAC of a rotation's key ids under its target key; no victim data",
+	"blob_chunks.data":          "document ciphertext (age STREAM under the document's own key, which is sealed under the case key); the object id names no case",
 }
