@@ -12,7 +12,9 @@
 //     shared case — proceedings, hearings, deadlines, claims, payments — is
 //     reached, read or written, only through an accepted legal referral;
 //   - the lawyer check (IsLawyer, CheckLawyer);
-//   - the case statuses its rules name, and the rule that a closed or
+//   - the case statuses, the case lifecycle (Transitions: which status may
+//     go to which, by which action) and the one decision whether a case may
+//     make a transition (CheckTransition), and the rule that a closed or
 //     erased case is not referred (Facts.CheckReferrable);
 //   - the mapping of a decision to what the client sees (Gate): NotFound
 //     for a case the caller may not see, PermissionDenied for one they see

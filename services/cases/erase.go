@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseaccess"
 	"github.com/casebridge/casebridge/internal/referral"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/sealed"
@@ -26,7 +27,8 @@ func (s *Service) EraseCase(ctx context.Context, req *casebridgev1.EraseCaseRequ
 	var r *caseRow
 	var acc authz.Access
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if acc, err = s.access(ctx, tx, p, req.GetId(), "case", "erase", true); err != nil {
+		var f caseaccess.Facts
+		if acc, f, err = s.gate.Check(ctx, tx, p, req.GetId(), "case", caseaccess.Erase.Act, true, caseNotFound(req.GetId())); err != nil {
 			return err
 		}
 		if acc.Shared {
@@ -35,8 +37,8 @@ func (s *Service) EraseCase(ctx context.Context, req *casebridgev1.EraseCaseRequ
 		if r, err = getCase(ctx, tx, req.GetId(), false); err != nil {
 			return err
 		}
-		if r.EraseTime != nil {
-			return rpcerr.FailedPrecondition("case %s is already erased", r.ID)
+		if err := caseaccess.CheckTransition(f, caseaccess.Erase); err != nil {
+			return err
 		}
 		if err := checkEtag(r, req.GetEtag(), false); err != nil {
 			return err
@@ -64,8 +66,8 @@ func (s *Service) EraseCase(ctx context.Context, req *casebridgev1.EraseCaseRequ
 		now := s.now()
 		r.ClassesPresent = 0
 		r.EraseTime = &now
-		if r.Status != closed {
-			r.Status = closed
+		if r.Status != caseaccess.Erase.To {
+			r.Status = caseaccess.Erase.To
 			r.CloseTime = &now
 		}
 		if err := saveCase(ctx, tx, r, now); err != nil {

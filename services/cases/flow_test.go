@@ -1,6 +1,7 @@
 package cases_test
 
 import (
+	"strings"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -156,7 +157,7 @@ func TestIntakeToClosure(t *testing.T) {
 	}, casebridgev1.CaseStatus_CASE_STATUS_CLOSED)
 	_, err = cs.SuspendCase(sv, &casebridgev1.SuspendCaseRequest{Id: id})
 	st := wantCode(t, err, codes.FailedPrecondition)
-	if want := "closed → suspended"; !contains(st.Message(), want) {
+	if want := "closed → suspended"; !strings.Contains(st.Message(), want) {
 		t.Fatalf("illegal transition message %q must name both states (%q)", st.Message(), want)
 	}
 	step("reopen", func() (*casebridgev1.Case, error) {

@@ -3,8 +3,6 @@ package cases
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -15,80 +13,43 @@ import (
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
-// transition is a status change: the states it may start from and the one
-// it leads to. The table is the whole lifecycle:
-//
-//	open → in assistance → (suspended ↔ in assistance) → closed → (reopen) in assistance
-type transition struct {
-	verb string
-	from []casebridgev1.CaseStatus
-	to   casebridgev1.CaseStatus
-}
-
+// The statuses, and the table of which may go to which, are caseaccess's
+// (caseaccess.Transitions), which rules on them too (a closed case is not
+// referred).
 var (
-	// The statuses are caseaccess's, which rules on them too (a closed
-	// case is not referred).
-	open         = caseaccess.StatusOpen
-	inAssistance = caseaccess.StatusInAssistance
-	suspended    = caseaccess.StatusSuspended
-	closed       = caseaccess.StatusClosed
-
-	startAssistance = transition{"start assistance on", []casebridgev1.CaseStatus{open, suspended}, inAssistance}
-	suspend         = transition{"suspend", []casebridgev1.CaseStatus{inAssistance}, suspended}
-	closeCase       = transition{"close", []casebridgev1.CaseStatus{open, inAssistance, suspended}, closed}
-	reopen          = transition{"reopen", []casebridgev1.CaseStatus{closed}, inAssistance}
+	open   = caseaccess.StatusOpen
+	closed = caseaccess.StatusClosed
 )
-
-// check reports whether the transition may start from status, naming both
-// states when it may not.
-func (t transition) check(status casebridgev1.CaseStatus) error {
-	if slices.Contains(t.from, status) {
-		return nil
-	}
-	return rpcerr.FailedPrecondition("cannot %s a case that is %s: %s → %s is not allowed (allowed from: %s)",
-		t.verb, statusWord(status), statusWord(status), statusWord(t.to), statusWords(t.from))
-}
-
-func statusWord(s casebridgev1.CaseStatus) string {
-	return strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(s.String(), "CASE_STATUS_"), "_", " "))
-}
-
-func statusWords(ss []casebridgev1.CaseStatus) string {
-	words := make([]string, len(ss))
-	for i, s := range ss {
-		words[i] = statusWord(s)
-	}
-	return strings.Join(words, ", ")
-}
 
 // StartAssistance moves an open or suspended case to in assistance.
 func (s *Service) StartAssistance(ctx context.Context, req *casebridgev1.StartAssistanceRequest) (*casebridgev1.StartAssistanceResponse, error) {
-	c, err := s.changeStatus(ctx, req.GetId(), req.GetEtag(), "update", startAssistance, "", casebridgev1.CaseChangeReason_CASE_CHANGE_REASON_UNSPECIFIED)
+	c, err := s.changeStatus(ctx, req.GetId(), req.GetEtag(), caseaccess.StartAssistance, "", casebridgev1.CaseChangeReason_CASE_CHANGE_REASON_UNSPECIFIED)
 	return &casebridgev1.StartAssistanceResponse{Case: c}, err
 }
 
 // SuspendCase pauses assistance.
 func (s *Service) SuspendCase(ctx context.Context, req *casebridgev1.SuspendCaseRequest) (*casebridgev1.SuspendCaseResponse, error) {
-	c, err := s.changeStatus(ctx, req.GetId(), req.GetEtag(), "update", suspend, req.GetReason(), req.GetReasonCode())
+	c, err := s.changeStatus(ctx, req.GetId(), req.GetEtag(), caseaccess.Suspend, req.GetReason(), req.GetReasonCode())
 	return &casebridgev1.SuspendCaseResponse{Case: c}, err
 }
 
 // CloseCase ends assistance.
 func (s *Service) CloseCase(ctx context.Context, req *casebridgev1.CloseCaseRequest) (*casebridgev1.CloseCaseResponse, error) {
-	c, err := s.changeStatus(ctx, req.GetId(), req.GetEtag(), "close", closeCase, req.GetReason(), req.GetReasonCode())
+	c, err := s.changeStatus(ctx, req.GetId(), req.GetEtag(), caseaccess.Close, req.GetReason(), req.GetReasonCode())
 	return &casebridgev1.CloseCaseResponse{Case: c}, err
 }
 
 // ReopenCase brings a closed case back into assistance.
 func (s *Service) ReopenCase(ctx context.Context, req *casebridgev1.ReopenCaseRequest) (*casebridgev1.ReopenCaseResponse, error) {
-	c, err := s.changeStatus(ctx, req.GetId(), req.GetEtag(), "reopen", reopen, req.GetReason(), req.GetReasonCode())
+	c, err := s.changeStatus(ctx, req.GetId(), req.GetEtag(), caseaccess.Reopen, req.GetReason(), req.GetReasonCode())
 	return &casebridgev1.ReopenCaseResponse{Case: c}, err
 }
 
-// changeStatus applies t to case id in one transaction, if act on the case
-// is allowed and the optional etag is current, and keeps the change in the
-// case history with its reason, sealed.
-func (s *Service) changeStatus(ctx context.Context, id, etag, act string, t transition, reason string, code casebridgev1.CaseChangeReason) (*casebridgev1.Case, error) {
+// changeStatus makes transition t on case id in one transaction, if the
+// caller's role may (t.Act on the case), caseaccess allows it from the
+// case's status and the optional etag is current, and keeps the change in
+// the case history with its reason, sealed.
+func (s *Service) changeStatus(ctx context.Context, id, etag string, t caseaccess.Transition, reason string, code casebridgev1.CaseChangeReason) (*casebridgev1.Case, error) {
 	p, err := authz.Caller(ctx)
 	if err != nil {
 		return nil, err
@@ -96,31 +57,29 @@ func (s *Service) changeStatus(ctx context.Context, id, etag, act string, t tran
 	var r *caseRow
 	var acc authz.Access
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if acc, err = s.access(ctx, tx, p, id, "case", act, true); err != nil {
+		var f caseaccess.Facts
+		if acc, f, err = s.gate.Check(ctx, tx, p, id, "case", t.Act, true, caseNotFound(id)); err != nil {
 			return err
 		}
 		if r, err = getCase(ctx, tx, id, false); err != nil {
 			return err
 		}
-		if r.EraseTime != nil {
-			return rpcerr.FailedPrecondition("case %s is erased", id)
-		}
-		if err := checkEtag(r, etag, false); err != nil {
+		if err := caseaccess.CheckTransition(f, t); err != nil {
 			return err
 		}
-		if err := t.check(r.Status); err != nil {
+		if err := checkEtag(r, etag, false); err != nil {
 			return err
 		}
 		auditReason(ctx, code, reason)
 		if err := s.audit.InTx(ctx, tx, acc.Org, id, historyClasses(reason)); err != nil {
 			return err
 		}
-		if err := s.addHistory(ctx, tx, r.ID, t.to, false, reason, code, p.Subject); err != nil {
+		if err := s.addHistory(ctx, tx, r.ID, t.To, false, reason, code, p.Subject); err != nil {
 			return err
 		}
 		now := s.now()
-		r.Status = t.to
-		switch t.to {
+		r.Status = t.To
+		switch t.To {
 		case closed:
 			r.CloseTime = &now
 		default:
