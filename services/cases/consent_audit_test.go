@@ -2,6 +2,7 @@ package cases_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 
 	"github.com/casebridge/casebridge/internal/servertest"
@@ -187,6 +188,94 @@ func TestRetriedRecordConsentWritesNothing(t *testing.T) {
 	for _, ev := range env.AuditTrail(t, id)["consent-first"] {
 		if ev.GetMethod() == "/casebridge.v1.CaseService/RecordConsent" {
 			env.SameTx(t, ev, `SELECT xmin FROM consents WHERE id = $1`, first.GetConsent().GetId())
+		}
+	}
+}
+
+// TestRetriedAddNoteWritesNothing: a retry finds the first attempt's note
+// and leaves its row as that attempt wrote it; the case still holds one
+// note of that request.
+func TestRetriedAddNoteWritesNothing(t *testing.T) {
+	env := servertest.Start(t)
+	id := env.NewMarkedCase(t)
+	cw := env.As(t, caseworker)
+	req := &casebridgev1.AddNoteRequest{CaseId: id, DataClass: casebridgev1.DataClass_DATA_CLASS_CARE,
+		Text: "Marker-NoteOnce-3318 sleeps badly", RequestId: "1d2e3f4a-5b6c-4d7e-8f90-a1b2c3d4e5f6"}
+	first, err := env.Cases().AddNote(cw, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xmin := func() string {
+		var x string
+		if err := env.Pool.QueryRow(context.Background(), `SELECT xmin::text FROM case_notes WHERE id = $1`, first.GetNote().GetId()).Scan(&x); err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	before := xmin()
+	again, err := env.Cases().AddNote(cw, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.GetNote().GetId() != first.GetNote().GetId() {
+		t.Fatalf("retry made note %s, want the first attempt's %s", again.GetNote().GetId(), first.GetNote().GetId())
+	}
+	if after := xmin(); after != before {
+		t.Errorf("the retry rewrote the note row (xmin %s -> %s)", before, after)
+	}
+	var n int
+	if err := env.Pool.QueryRow(context.Background(), `SELECT count(*) FROM case_notes WHERE case_id = $1`, id).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("case holds %d notes (%v), want 1", n, err)
+	}
+}
+
+// TestConcurrentRetriesMakeOneRow: attempts of one request id racing each
+// other record one consent and add one note, and every attempt answers
+// with that row.
+func TestConcurrentRetriesMakeOneRow(t *testing.T) {
+	env := servertest.Start(t)
+	id := env.NewMarkedCase(t)
+	cw := env.As(t, caseworker)
+	consent := &casebridgev1.RecordConsentRequest{CaseId: id, RequestId: "2e3f4a5b-6c7d-4e8f-9a01-b2c3d4e5f6a7",
+		Purpose: casebridgev1.ConsentPurpose_CONSENT_PURPOSE_ASSISTANCE, Decision: casebridgev1.ConsentDecision_CONSENT_DECISION_GRANTED,
+		Recipient: &casebridgev1.RecordConsentRequest_OrganizationId{OrganizationId: "legal-b"}}
+	note := &casebridgev1.AddNoteRequest{CaseId: id, DataClass: casebridgev1.DataClass_DATA_CLASS_CARE,
+		Text: "Marker-NoteRace-7720", RequestId: "3f4a5b6c-7d8e-4f90-8a12-c3d4e5f6a7b8"}
+	const n = 4
+	consents, notes := make([]string, n), make([]string, n)
+	errs := make(chan error, 2*n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			r, err := env.Cases().RecordConsent(cw, consent)
+			consents[i] = r.GetConsent().GetId()
+			errs <- err
+		}()
+		go func() {
+			defer wg.Done()
+			r, err := env.Cases().AddNote(cw, note)
+			notes[i] = r.GetNote().GetId()
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		if consents[i] != consents[0] || notes[i] != notes[0] {
+			t.Fatalf("attempts answered consents %v, notes %v: want one of each", consents, notes)
+		}
+	}
+	for table, want := range map[string]int{"consents": 1, "case_notes": 1} {
+		var got int
+		if err := env.Pool.QueryRow(context.Background(), `SELECT count(*) FROM `+table+` WHERE case_id = $1`, id).Scan(&got); err != nil || got != want {
+			t.Errorf("%s holds %d rows of the case (%v), want %d", table, got, err, want)
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/referral"
+	"github.com/casebridge/casebridge/internal/requestid"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -54,7 +55,13 @@ func (s *Service) RecordConsent(ctx context.Context, req *casebridgev1.RecordCon
 	if req.GetRequestId() != "" {
 		requestID = &req.RequestId
 	}
-	var id, made string
+	// The request id is the case's: the unique index is (case_id, request_id).
+	once := requestid.Create{RequestID: req.GetRequestId(), CaseID: req.GetCaseId(),
+		Find: func(ctx context.Context, q db.Querier, rid string) (string, string, error) {
+			return consentByRequest(ctx, q, req.GetCaseId(), rid)
+		}}
+	made := uuid.NewString()
+	id := made
 	var acc authz.Access
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		acc, err = s.access(ctx, tx, p, req.GetCaseId(), "consent", "create", true)
@@ -68,19 +75,14 @@ func (s *Service) RecordConsent(ctx context.Context, req *casebridgev1.RecordCon
 		if r.EraseTime != nil {
 			return rpcerr.FailedPrecondition("case %s is erased", r.ID)
 		}
+		// A retry finds the first attempt's row and writes nothing, so that
+		// a row is written only by a transaction that records its event.
+		if prior, err := once.Prior(ctx, tx); err != nil || prior != "" {
+			id = prior
+			return err
+		}
 		if orgID != nil {
 			if err := requireOrganization(ctx, tx, *orgID); err != nil {
-				return err
-			}
-		}
-		made = uuid.NewString()
-		// A retry finds the first attempt's row and writes nothing: the
-		// case row is locked, so attempts of one request id are serialised,
-		// and a row is written only by a transaction that records its event.
-		if requestID != nil {
-			prior, err := consentByRequest(ctx, tx, r.ID, *requestID)
-			if err != nil || prior != "" {
-				id = prior
 				return err
 			}
 		}
@@ -88,18 +90,17 @@ func (s *Service) RecordConsent(ctx context.Context, req *casebridgev1.RecordCon
 		if err != nil {
 			return err
 		}
-		err = tx.QueryRow(ctx, `INSERT INTO consents (id, case_id, purpose, decision, organization_id, organization_kind,
-				state, given_time, expire_time, recorded_by, texts, request_id)
-			VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9, $10, $11)
-			RETURNING id`,
-			made, r.ID, int16(req.GetPurpose()), int16(req.GetDecision()), orgID, kind,
-			given, expire, p.Subject, texts, requestID).Scan(&id)
+		inserted, err := insertConsent(ctx, tx, consentRow{id: made, caseID: r.ID, purpose: req.GetPurpose(), decision: req.GetDecision(),
+			org: orgID, kind: kind, given: given, expire: expire, recordedBy: p.Subject, texts: texts, requestID: requestID})
 		if err != nil {
-			return fmt.Errorf("record consent on case %s: %w", r.ID, err)
+			return err
+		}
+		if !inserted {
+			return requestid.ErrRetried
 		}
 		return s.audit.InTx(ctx, tx, acc.Org, r.ID, consentClasses(req.GetMethod()))
 	})
-	if err != nil {
+	if id, err = once.Settle(ctx, s.pool, id, err); err != nil {
 		return nil, err
 	}
 	c, opened, err := s.getConsent(ctx, s.pool, acc, req.GetCaseId(), id, s.now())
@@ -113,20 +114,6 @@ func (s *Service) RecordConsent(ctx context.Context, req *casebridgev1.RecordCon
 		}
 	}
 	return &casebridgev1.RecordConsentResponse{Consent: c}, nil
-}
-
-// consentByRequest returns the id of the consent an earlier attempt with
-// requestID recorded on case caseID, "" when there is none.
-func consentByRequest(ctx context.Context, q db.Querier, caseID, requestID string) (string, error) {
-	var id string
-	err := q.QueryRow(ctx, `SELECT id FROM consents WHERE case_id = $1 AND request_id = $2`, caseID, requestID).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("find consent of request %s: %w", requestID, err)
-	}
-	return id, nil
 }
 
 // checkConsentRecipient enforces who a consent may name: sharing purposes

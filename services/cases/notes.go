@@ -16,6 +16,7 @@ import (
 	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/pagetoken"
+	"github.com/casebridge/casebridge/internal/requestid"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/vault"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -33,6 +34,13 @@ func (s *Service) AddNote(ctx context.Context, req *casebridgev1.AddNoteRequest)
 	if req.GetRequestId() != "" {
 		requestID = &req.RequestId
 	}
+	// The request id is the case's: the unique index is (case_id, request_id).
+	once := requestid.Create{RequestID: req.GetRequestId(), CaseID: req.GetCaseId(),
+		Find: func(ctx context.Context, q db.Querier, rid string) (string, string, error) {
+			return noteByRequest(ctx, q, req.GetCaseId(), rid)
+		}}
+	note.Id = uuid.NewString()
+	id := note.Id
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		acc, err := s.access(ctx, tx, p, req.GetCaseId(), "note", "create", false)
 		if err != nil {
@@ -48,11 +56,11 @@ func (s *Service) AddNote(ctx context.Context, req *casebridgev1.AddNoteRequest)
 		if r.EraseTime != nil {
 			return rpcerr.FailedPrecondition("case %s is erased", r.ID)
 		}
-		if requestID != nil {
-			if prior, err := noteByRequest(ctx, tx, r.ID, *requestID); err != nil || prior != "" {
-				note.Id = prior
-				return err
-			}
+		// A retry finds the first attempt's note and writes nothing (the
+		// case row is locked: attempts of one request id are serialised).
+		if prior, err := once.Prior(ctx, tx); err != nil || prior != "" {
+			id = prior
+			return err
 		}
 		if err := s.limits().checkNoteQuota(ctx, tx, r.ID); err != nil {
 			return err
@@ -62,37 +70,27 @@ func (s *Service) AddNote(ctx context.Context, req *casebridgev1.AddNoteRequest)
 			return err
 		}
 		defer key.Wipe()
-		note.Id = uuid.NewString()
 		ct, err := vault.CaseNotes.Seal(key, r.ID, note.Id, class, []byte(req.GetText()))
 		if err != nil {
 			return fmt.Errorf("encrypt note of case %s: %w", r.ID, err)
 		}
-		var created time.Time
-		err = tx.QueryRow(ctx, `INSERT INTO case_notes (id, case_id, class, ciphertext, author, request_id)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING create_time`,
-			note.Id, r.ID, class.Stored(), ct, p.Subject, requestID).Scan(&created)
+		created, inserted, err := insertNote(ctx, tx, note.Id, r.ID, class, ct, p.Subject, requestID)
 		if err != nil {
-			return fmt.Errorf("store note of case %s: %w", r.ID, err)
+			return err
+		}
+		if !inserted {
+			return requestid.ErrRetried
 		}
 		note.CreateTime = timestamppb.New(created)
 		return s.audit.InTx(ctx, tx, acc.Org, r.ID, []dataclass.Class{class})
 	})
-	if err != nil {
+	if id, err = once.Settle(ctx, s.pool, id, err); err != nil {
 		return nil, err
 	}
-	if note.CreateTime == nil { // a retried add: return the stored note
-		return s.noteByID(ctx, p, req.GetCaseId(), note.Id)
+	if id != note.Id { // a retried add: return the stored note, as a read
+		return s.noteByID(ctx, p, req.GetCaseId(), id)
 	}
 	return &casebridgev1.AddNoteResponse{Note: note}, nil
-}
-
-func noteByRequest(ctx context.Context, tx pgx.Tx, caseID, requestID string) (string, error) {
-	var id string
-	err := tx.QueryRow(ctx, `SELECT id FROM case_notes WHERE case_id = $1 AND request_id = $2`, caseID, requestID).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil
-	}
-	return id, err
 }
 
 func (s *Service) noteByID(ctx context.Context, p authz.Principal, caseID, noteID string) (*casebridgev1.AddNoteResponse, error) {

@@ -314,3 +314,72 @@ func listCases(ctx context.Context, q db.Querier, f listFilter) ([]*caseRow, boo
 	}
 	return out, more, nil
 }
+
+// consentRow is what RecordConsent stores.
+type consentRow struct {
+	id, caseID string
+	purpose    casebridgev1.ConsentPurpose
+	decision   casebridgev1.ConsentDecision
+	org        *string
+	kind       *int16
+	given      time.Time
+	expire     *time.Time
+	recordedBy string
+	texts      []byte
+	requestID  *string
+}
+
+// insertConsent stores a new, active consent. It reports false, writing
+// nothing, when a consent of the case already holds the request id (a
+// concurrent attempt made it first).
+func insertConsent(ctx context.Context, tx pgx.Tx, c consentRow) (bool, error) {
+	tag, err := tx.Exec(ctx, `INSERT INTO consents (id, case_id, purpose, decision, organization_id, organization_kind,
+			state, given_time, expire_time, recorded_by, texts, request_id)
+		VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9, $10, $11)
+		ON CONFLICT (case_id, request_id) DO NOTHING`,
+		c.id, c.caseID, int16(c.purpose), int16(c.decision), c.org, c.kind,
+		c.given, c.expire, c.recordedBy, c.texts, c.requestID)
+	if err != nil {
+		return false, fmt.Errorf("record consent on case %s: %w", c.caseID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// consentByRequest finds the consent an earlier attempt with requestID
+// recorded on case caseID: its id and case, "" when there is none.
+func consentByRequest(ctx context.Context, q db.Querier, caseID, requestID string) (id, ofCase string, err error) {
+	return byRequest(ctx, q, `SELECT id, case_id FROM consents WHERE case_id = $1 AND request_id = $2`, caseID, requestID)
+}
+
+// insertNote stores a sealed note. It reports false, writing nothing, when
+// a note of the case already holds the request id.
+func insertNote(ctx context.Context, tx pgx.Tx, id, caseID string, class dataclass.Class, ct []byte, author string, requestID *string) (created time.Time, inserted bool, err error) {
+	err = tx.QueryRow(ctx, `INSERT INTO case_notes (id, case_id, class, ciphertext, author, request_id)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (case_id, request_id) DO NOTHING RETURNING create_time`,
+		id, caseID, class.Stored(), ct, author, requestID).Scan(&created)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("store note of case %s: %w", caseID, err)
+	}
+	return created, true, nil
+}
+
+// noteByRequest finds the note an earlier attempt with requestID added to
+// case caseID: its id and case, "" when there is none.
+func noteByRequest(ctx context.Context, q db.Querier, caseID, requestID string) (id, ofCase string, err error) {
+	return byRequest(ctx, q, `SELECT id, case_id FROM case_notes WHERE case_id = $1 AND request_id = $2`, caseID, requestID)
+}
+
+// byRequest runs a request id look-up that answers one row's id and case.
+func byRequest(ctx context.Context, q db.Querier, sql, scope, requestID string) (id, caseID string, err error) {
+	err = q.QueryRow(ctx, sql, scope, requestID).Scan(&id, &caseID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("look up request %s: %w", requestID, err)
+	}
+	return id, caseID, nil
+}
