@@ -44,7 +44,7 @@ lint: $(PROTODEPS) ## buf lint, stale generated code, gofmt, go vet
 	cd faults && $(GO) vet ./...
 
 .PHONY: build
-build: ## build casebridged and casectl into bin/
+build: ## build casebridged, casectl and casebridge-web into bin/
 	$(GO) build -o bin/ ./cmd/...
 
 .PHONY: test
@@ -133,11 +133,18 @@ db: ## start (or reuse) the persistent local PostgreSQL under .data/ and print i
 db-stop: ## stop the local PostgreSQL
 	deploy/postgres.sh stop $(DATA)/postgres
 
+WEB_LISTEN ?= 127.0.0.1:8080
+
 .PHONY: run
-run: ## run the server in dev mode on 127.0.0.1:7443 with demo data
+run: ## run the server in dev mode on 127.0.0.1:7443 with demo data, and the web client on WEB_LISTEN (127.0.0.1:8080)
 	@deploy/postgres.sh start $(DATA)/postgres >/dev/null
-	DATABASE_URL=$$(deploy/postgres.sh database $(DATA)/postgres casebridge) \
-	  $(GO) run ./cmd/casebridged --dev --demo-caseload --data-dir $(DATA)/casebridged
+	$(GO) build -o bin/ ./cmd/casebridged ./cmd/casebridge-web
+	@DATABASE_URL=$$(deploy/postgres.sh database $(DATA)/postgres casebridge) \
+	  bin/casebridged --dev --demo-caseload --data-dir $(DATA)/casebridged & srv=$$!; \
+	  trap 'kill $$srv 2>/dev/null; wait $$srv' EXIT INT TERM; \
+	  for i in $$(seq 300); do [ -f $(DATA)/casebridged/dev-issuer.jwk ] && break; kill -0 $$srv || exit 1; sleep 0.2; done; \
+	  echo "web client: http://$(WEB_LISTEN)  (sign in as a demo user; Ctrl-C stops both)"; \
+	  bin/casebridge-web --dev --dev-data-dir $(DATA)/casebridged --listen $(WEB_LISTEN)
 
 .PHONY: clean
 clean: ## stop the local PostgreSQL and remove .data/ and bin/

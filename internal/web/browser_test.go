@@ -1,0 +1,118 @@
+package web_test
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/casebridge/casebridge/internal/web/i18n"
+	"github.com/casebridge/casebridge/internal/web/webtest"
+)
+
+func TestMain(m *testing.M) { webtest.Main(m) }
+
+// Every page carries the security headers: a strict CSP with no inline
+// script, no framing, no caching of pages, no referrer.
+func TestSecurityHeaders(t *testing.T) {
+	env := webtest.Start(t)
+	c := env.Client(t, "caseworker@shelter-a")
+	for _, path := range []string{"/signin", "/cases", "/cases/new", "/referrals", "/no-such-page"} {
+		resp, err := c.Get(env.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		h := resp.Header
+		csp := h.Get("Content-Security-Policy")
+		for _, want := range []string{"default-src 'none'", "script-src 'self'", "frame-ancestors 'none'", "form-action 'self'", "base-uri 'none'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("%s: CSP %q lacks %q", path, csp, want)
+			}
+		}
+		if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
+			t.Errorf("%s: CSP allows inline or eval: %q", path, csp)
+		}
+		for k, want := range map[string]string{"Cache-Control": "no-store", "X-Frame-Options": "DENY",
+			"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"} {
+			if got := h.Get(k); got != want {
+				t.Errorf("%s: %s = %q, want %q", path, k, got, want)
+			}
+		}
+	}
+}
+
+// A form posted without its token is refused, and so is one posted from
+// another site with a valid token; the same form with its token passes.
+func TestFormWithoutCSRFTokenIsRefused(t *testing.T) {
+	env := webtest.Start(t)
+	c := env.Client(t, "caseworker@shelter-a")
+	tok := webtest.FormToken(t, c, env.URL+"/cases")
+	post := func(form url.Values, hdr map[string]string) int {
+		req, _ := http.NewRequest("POST", env.URL+"/cases/search", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := post(url.Values{"reference": {"SHA-2026-0001"}}, nil); got != http.StatusForbidden {
+		t.Errorf("no token: %d, want 403", got)
+	}
+	if got := post(url.Values{"reference": {"SHA-2026-0001"}, "csrf": {"forged"}}, nil); got != http.StatusForbidden {
+		t.Errorf("wrong token: %d, want 403", got)
+	}
+	if got := post(url.Values{"reference": {"SHA-2026-0001"}, "csrf": {tok}}, map[string]string{"Sec-Fetch-Site": "cross-site"}); got != http.StatusForbidden {
+		t.Errorf("cross-site with token: %d, want 403", got)
+	}
+	if got := post(url.Values{"reference": {"SHA-2026-0001"}, "csrf": {tok}}, nil); got != http.StatusOK {
+		t.Errorf("with token: %d, want 200", got)
+	}
+
+	// In the browser: the search form with its token taken out.
+	ctx := webtest.NewBrowser(t)
+	env.SignIn(t, ctx, "caseworker@shelter-a")
+	webtest.Do(t, ctx, "post the search form without its token",
+		chromedp.Navigate(env.URL+"/cases"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('form[action="/cases/search"] input[name=csrf]').remove()`),
+		chromedp.SendKeys(chromedp.ID("f-ref"), "SHA-2026-0001"),
+		chromedp.Click(chromedp.ID("search")),
+		chromedp.WaitVisible(chromedp.ID("problem")),
+	)
+	if got := webtest.Text(t, ctx); !strings.Contains(got, "This form has expired") {
+		t.Errorf("refused form says %q", got)
+	}
+}
+
+// Each page renders in each language: lang set, no ⟦untranslated⟧ key.
+func TestPagesInEveryLanguage(t *testing.T) {
+	env := webtest.Start(t)
+	ctx := webtest.NewBrowser(t)
+	env.SignIn(t, ctx, "caseworker@shelter-a")
+	pages := []string{"/cases", "/welcome"}
+	for _, lang := range i18n.Languages {
+		webtest.Do(t, ctx, "switch to "+lang.String(), chromedp.Navigate(env.URL+"/lang?to="+lang.String()+"&back=/cases"))
+		for _, p := range pages {
+			webtest.Do(t, ctx, "open "+p, chromedp.Navigate(env.URL+p))
+			got := webtest.Get(t, ctx, "lang", chromedp.Evaluate[string](`document.documentElement.lang`))
+			if got != lang.String() {
+				t.Errorf("%s in %s: lang=%q", p, lang, got)
+			}
+			html := webtest.Get(t, ctx, "html", chromedp.OuterHTML(chromedp.CSS("html")))
+			if strings.Contains(html, "⟦") {
+				i := strings.Index(html, "⟦")
+				t.Errorf("%s in %s: untranslated message near %q", p, lang, html[i:min(len(html), i+60)])
+			}
+		}
+		webtest.Shot(t, ctx, "cases-"+lang.String())
+	}
+}
