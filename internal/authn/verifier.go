@@ -46,6 +46,8 @@ type Verifier struct {
 	file   string      // set when keys come from Config.JWKSFile
 	memory *memoryKeys // set for file and dev-issuer verifiers
 	remote *urlKeys    // set when keys come from Config.JWKSURL
+
+	beside []*Verifier // issuers trusted beside this one (see Beside)
 }
 
 // NewVerifier builds a Verifier from cfg. Exactly one of JWKSFile and JWKSURL
@@ -117,6 +119,9 @@ func (v *Verifier) Reload() error {
 // Close stops the background JWKS refresh of a URL-backed verifier. It is a
 // no-op for the other kinds; Verify must not be called afterwards.
 func (v *Verifier) Close(ctx context.Context) error {
+	if err := v.closeBeside(ctx); err != nil {
+		return err
+	}
 	if v.remote == nil {
 		return nil
 	}
@@ -138,6 +143,9 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Caller, error) {
 	if strings.Count(raw, ".") != 2 {
 		// Only compact JWS is accepted: no JSON serialisation, no JWE.
 		return Caller{}, newTokenError(ErrMalformed, "not a compact JWS", nil)
+	}
+	if chosen := v.route(raw); chosen != v {
+		return chosen.Verify(ctx, raw)
 	}
 
 	tok, err := jwt.ParseString(raw,

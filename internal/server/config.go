@@ -144,6 +144,9 @@ func (c *Config) Validate() error {
 		if c.DataDir == "" {
 			errs = append(errs, errors.New("--data-dir is required in dev mode"))
 		}
+		if c.Issuer != "" && c.JWKSFile == "" && c.JWKSURL == "" {
+			errs = append(errs, errors.New("--jwt-issuer in dev mode needs --jwks-file or --jwks-url"))
+		}
 		if c.KeyringDir == "" {
 			c.KeyringDir = filepath.Join(c.DataDir, "keys")
 		}

@@ -184,8 +184,23 @@ func (s *Server) buildVerifier(ctx context.Context) (*authn.Verifier, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dev token issuer: %w", err)
 		}
-		return authn.NewDevVerifier(issuer)
+		dev, err := authn.NewDevVerifier(issuer)
+		if err != nil || s.cfg.Issuer == "" {
+			return dev, err
+		}
+		// A configured issuer is trusted beside the dev one, so that a
+		// local identity provider can sign users in to a dev server.
+		external, err := s.externalVerifier(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return dev.Beside(external), nil
 	}
+	return s.externalVerifier(ctx)
+}
+
+// externalVerifier trusts the configured identity provider's tokens.
+func (s *Server) externalVerifier(ctx context.Context) (*authn.Verifier, error) {
 	v, err := authn.NewVerifier(ctx, authn.Config{
 		Issuer: s.cfg.Issuer, Audience: s.cfg.Audience,
 		JWKSFile: s.cfg.JWKSFile, JWKSURL: s.cfg.JWKSURL,
