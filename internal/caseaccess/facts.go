@@ -75,7 +75,16 @@ func DecodeShares(raw string) ([]Share, error) {
 	return out, nil
 }
 
-const factsColumns = `c.id::text, c.organization_id, c.erase_time IS NOT NULL, c.status, `
+// ErasedSQL is Facts.Erased as SQL, for a query over cases aliased c: the
+// case was erased (its sensitive data shredded).
+func ErasedSQL(c string) string { return c + ".erase_time IS NOT NULL" }
+
+// StatusColumns are two columns, for a query over cases aliased c, giving
+// Facts.Status and Facts.Erased in that order (a smallint and a boolean):
+// a query that reads a case's state besides its own columns reads it here.
+func StatusColumns(c string) string { return c + ".status, " + ErasedSQL(c) }
+
+var factsColumns = `c.id::text, c.organization_id, ` + StatusColumns("c") + `, `
 
 // Load returns the facts of case id in one statement. With lock it also
 // locks the case row (FOR UPDATE) for the caller's transaction, so that a
@@ -121,7 +130,7 @@ func scanFacts(row pgx.Row) (Facts, error) {
 	var f Facts
 	var shares string
 	var status int16
-	if err := row.Scan(&f.ID, &f.Owner, &f.Erased, &status, &shares); err != nil {
+	if err := row.Scan(&f.ID, &f.Owner, &status, &f.Erased, &shares); err != nil {
 		return Facts{}, err
 	}
 	f.Status = casebridgev1.CaseStatus(status)

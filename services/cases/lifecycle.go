@@ -2,7 +2,6 @@ package cases
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
@@ -139,12 +138,9 @@ func (s *Service) AssignCase(ctx context.Context, req *casebridgev1.AssignCaseRe
 
 // requireCaseworker checks that subject may carry cases in org.
 func requireCaseworker(ctx context.Context, tx pgx.Tx, org, subject string) error {
-	var ok bool
-	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM memberships
-		WHERE organization_id = $1 AND subject = $2 AND roles && $3::text[])`,
-		org, subject, authz.CaseCarriers).Scan(&ok)
+	ok, err := holdsRole(ctx, tx, org, subject, authz.CaseCarriers)
 	if err != nil {
-		return fmt.Errorf("look up member %s: %w", subject, err)
+		return err
 	}
 	if !ok {
 		return rpcerr.InvalidArgument("caseworker", "%s is not a caseworker or supervisor of %s", subject, org)

@@ -383,3 +383,15 @@ func byRequest(ctx context.Context, q db.Querier, sql, scope, requestID string) 
 	}
 	return id, caseID, nil
 }
+
+// holdsRole reports whether subject is a member of org holding one of roles.
+func holdsRole(ctx context.Context, q db.Querier, org, subject string, roles []string) (bool, error) {
+	var ok bool
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM memberships
+		WHERE organization_id = $1 AND subject = $2 AND roles && $3::text[])`,
+		org, subject, roles).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("look up member %s: %w", subject, err)
+	}
+	return ok, nil
+}

@@ -92,24 +92,14 @@ func (s *Service) checkNotesWritable(p authz.Principal, acc authz.Access) error 
 	return rpcerr.PermissionDenied("hearing notes are in the legal class, which you may not write on this case")
 }
 
-// caseFacts is what handlers need to know about a case besides who may see it.
-type caseFacts struct {
-	Owner     string
-	Reference string
-	Erased    bool
-}
-
-func loadCaseFacts(ctx context.Context, q db.Querier, id string) (caseFacts, error) {
-	var f caseFacts
-	err := q.QueryRow(ctx, `SELECT organization_id, reference, erase_time IS NOT NULL FROM cases WHERE id = $1`, id).
-		Scan(&f.Owner, &f.Reference, &f.Erased)
-	if errors.Is(err, pgx.ErrNoRows) {
+// caseFacts loads the facts of case id (caseaccess.Load: owner, status,
+// erasure); a case that does not exist is NotFound.
+func caseFacts(ctx context.Context, q db.Querier, id string) (caseaccess.Facts, error) {
+	f, err := caseaccess.Load(ctx, q, id, false)
+	if errors.Is(err, caseaccess.ErrNoCase) {
 		return f, caseNotFound(id)
 	}
-	if err != nil {
-		return f, fmt.Errorf("load case %s: %w", id, err)
-	}
-	return f, nil
+	return f, err
 }
 
 // childAccess finds the case of a hearing or deadline (table names which)

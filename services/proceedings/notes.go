@@ -22,7 +22,7 @@ var legal = casebridgev1.DataClass_DATA_CLASS_LEGAL
 // has no key yet (imported without sensitive data) gets one now, wrapped to
 // its owner; an erased case takes nothing new.
 func (s *Service) sealKey(ctx context.Context, tx pgx.Tx, caseID string) (*vault.CaseKey, error) {
-	facts, err := loadCaseFacts(ctx, tx, caseID)
+	facts, err := caseFacts(ctx, tx, caseID)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +115,7 @@ func (s *Service) renderHearings(ctx context.Context, q db.Querier, p authz.Prin
 func (s *Service) openKey(ctx context.Context, q db.Querier, caseID string) (*vault.CaseKey, error) {
 	key, err := s.keys.CaseKey(ctx, q, caseID)
 	if errors.Is(err, keys.ErrNoCaseKey) {
-		facts, ferr := loadCaseFacts(ctx, q, caseID)
+		facts, ferr := caseFacts(ctx, q, caseID)
 		if ferr != nil {
 			return nil, ferr
 		}

@@ -7,17 +7,18 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/caseaccess"
 	"github.com/casebridge/casebridge/internal/db"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
 // referralColumns reads a referral and the plain part of its case; it needs
 // "FROM referrals r JOIN cases c ON c.id = r.case_id".
-const referralColumns = `r.id, r.seq, r.case_id, c.reference, r.from_organization, r.to_organization,
+var referralColumns = `r.id, r.seq, r.case_id, c.reference, r.from_organization, r.to_organization,
 	r.service, r.purpose, r.classes, r.texts, r.status, r.end_reason,
 	r.consent_id::text, r.created_by, r.version, r.create_time, r.update_time, r.accept_time,
 	r.decline_time, r.complete_time, r.withdraw_time, r.revoke_time,
-	c.status, c.erase_time IS NOT NULL, c.sex, c.age_band, c.child, c.nationality, c.country,
+	` + caseaccess.StatusColumns("c") + `, c.sex, c.age_band, c.child, c.nationality, c.country,
 	c.identification_year, c.exploitation_forms, c.identification_status`
 
 const referralFrom = ` FROM referrals r JOIN cases c ON c.id = r.case_id `

@@ -1,5 +1,11 @@
 package stats
 
+import (
+	"strconv"
+
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
 // events is a kind of countable event behind an indicator, as SQL giving one
 // row per event with:
 //
@@ -22,7 +28,7 @@ type events struct {
 // year of identification — the only date of identification recorded.
 var identifiedEvents = events{sql: `
 	SELECT c.id AS case_id, c.identification_year AS year, c.country, c.organization_id AS org, NULL::bigint AS v
-	FROM cases c WHERE c.identification_status = 2 AND ` + usable}
+	FROM cases c WHERE c.identification_status = ` + strconv.Itoa(int(casebridgev1.IdentificationStatus_IDENTIFICATION_STATUS_IDENTIFIED)) + ` AND ` + usable}
 
 // Persons whose assistance began: a case is opened when an organisation
 // takes the person on.
