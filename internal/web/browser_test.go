@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"golang.org/x/text/language"
 
 	"github.com/casebridge/casebridge/internal/web/i18n"
 	"github.com/casebridge/casebridge/internal/web/webtest"
@@ -96,23 +98,49 @@ func TestFormWithoutCSRFTokenIsRefused(t *testing.T) {
 // Each page renders in each language: lang set, no ⟦untranslated⟧ key.
 func TestPagesInEveryLanguage(t *testing.T) {
 	env := webtest.Start(t)
+	id := createCase(t, env, env.Client(t, "caseworker@shelter-a"))
 	ctx := webtest.NewBrowser(t)
 	env.SignIn(t, ctx, "caseworker@shelter-a")
-	pages := []string{"/cases", "/welcome"}
-	for _, lang := range i18n.Languages {
-		webtest.Do(t, ctx, "switch to "+lang.String(), chromedp.Navigate(env.URL+"/lang?to="+lang.String()+"&back=/cases"))
-		for _, p := range pages {
-			webtest.Do(t, ctx, "open "+p, chromedp.Navigate(env.URL+p))
-			got := webtest.Get(t, ctx, "lang", chromedp.Evaluate[string](`document.documentElement.lang`))
-			if got != lang.String() {
-				t.Errorf("%s in %s: lang=%q", p, lang, got)
-			}
-			html := webtest.Get(t, ctx, "html", chromedp.OuterHTML(chromedp.CSS("html")))
-			if strings.Contains(html, "⟦") {
-				i := strings.Index(html, "⟦")
-				t.Errorf("%s in %s: untranslated message near %q", p, lang, html[i:min(len(html), i+60)])
-			}
+	signedOut := webtest.NewBrowser(t)
+	pages := []string{"/cases", "/cases/new", "/cases/" + id, "/referrals", "/welcome", "/no-such-page"}
+	check := func(ctx context.Context, lang language.Tag, p string) {
+		t.Helper()
+		webtest.Do(t, ctx, "open "+p, chromedp.Navigate(env.URL+p))
+		if got := webtest.Get(t, ctx, "lang", chromedp.Evaluate[string](`document.documentElement.lang`)); got != lang.String() {
+			t.Errorf("%s in %s: lang=%q", p, lang, got)
 		}
+		html := webtest.Get(t, ctx, "html", chromedp.Evaluate[string](`document.documentElement.outerHTML`))
+		if i := strings.Index(html, "⟦"); i >= 0 {
+			t.Errorf("%s in %s: untranslated message near %q", p, lang, html[i:min(len(html), i+60)])
+		}
+	}
+	for _, lang := range i18n.Languages {
+		for _, c := range []context.Context{ctx, signedOut} {
+			webtest.Do(t, c, "switch to "+lang.String(), chromedp.Navigate(env.URL+"/lang?to="+lang.String()+"&back=/signin"))
+		}
+		check(signedOut, lang, "/signin")
+		for _, p := range pages {
+			check(ctx, lang, p)
+		}
+		webtest.Do(t, ctx, "case list", chromedp.Navigate(env.URL+"/cases"))
 		webtest.Shot(t, ctx, "cases-"+lang.String())
+	}
+}
+
+// The browser's Accept-Language chooses the language of a first visit.
+func TestAcceptLanguage(t *testing.T) {
+	env := webtest.Start(t)
+	for accept, want := range map[string]string{"sq-AL,sq;q=0.9": "sq", "sr-RS,sr;q=0.9": "sr-Latn", "mk": "mk", "de-DE": "en"} {
+		req, _ := http.NewRequest("GET", env.URL+"/signin", nil)
+		req.Header.Set("Accept-Language", accept)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), `<html lang="`+want+`">`) {
+			t.Errorf("Accept-Language %q: page is not lang=%s", accept, want)
+		}
 	}
 }

@@ -194,3 +194,35 @@ func (s *Server) fragment(w http.ResponseWriter, q *Request, name, block string,
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write(buf.Bytes())
 }
+
+// formState is page data that keeps a form's typed values and problems.
+type formState interface {
+	Value(name string) string
+	Problem(name string) string
+}
+
+// fieldView is one labelled input with its problem, for templates/parts/field.html.
+type fieldView struct {
+	P                        *Page
+	Name, Label, Kind, Value string
+	Error                    string
+	Required                 bool
+}
+
+// Field describes input name (labelled by message label; kind is an input
+// type or "textarea") with its value and problem from the page's form.
+func (p *Page) Field(name, label, kind string) fieldView {
+	f := fieldView{P: p, Name: name, Label: label, Kind: kind}
+	if st, ok := p.Data.(formState); ok {
+		f.Value, f.Error = st.Value(name), st.Problem(name)
+	}
+	return f
+}
+
+// Problem is the message id of form field name's problem, or "".
+func (p *Page) Problem(name string) string {
+	if st, ok := p.Data.(formState); ok {
+		return st.Problem(name)
+	}
+	return ""
+}

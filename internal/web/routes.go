@@ -41,6 +41,8 @@ func (s *Server) routes() http.Handler {
 		m.Routes(s, mux)
 	}
 	s.routesCases(mux)
+	s.routesCaseView(mux)
+	s.routesReferrals(mux)
 	// Anything else: the same page as a case one may not see.
 	mux.Handle("/", s.Public(func(w http.ResponseWriter, q *Request) {
 		s.fail(w, q, http.StatusNotFound, "error.not_found")

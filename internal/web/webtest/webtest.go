@@ -272,3 +272,35 @@ func FormToken(t testing.TB, c *http.Client, page string) string {
 	}
 	return string(m[1])
 }
+
+// WaitJS waits until the JavaScript expression is true in the tab (a
+// page loaded after a click, a row a live update brought in). It asks
+// again while a navigation replaces the page.
+func WaitJS(t testing.TB, ctx context.Context, what, expr string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var last error
+	for time.Now().Before(deadline) {
+		tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		ok, err := chromedp.Run(tctx, chromedp.Evaluate[bool](expr))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		last = err
+		time.Sleep(50 * time.Millisecond)
+	}
+	Shot(t, ctx, "failed-"+sanitize(t.Name()))
+	t.Fatalf("%s: %s still false after 20s (last error: %v)", what, expr, last)
+}
+
+// Path is the tab's current URL path.
+func Path(t testing.TB, ctx context.Context) string {
+	t.Helper()
+	loc := Get(t, ctx, "location", chromedp.Location())
+	u, err := url.Parse(loc)
+	if err != nil {
+		t.Fatalf("location %q: %v", loc, err)
+	}
+	return u.Path
+}
