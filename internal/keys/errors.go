@@ -1,6 +1,12 @@
 package keys
 
-import "errors"
+import (
+	"errors"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/casebridge/casebridge/internal/rpcerr"
+)
 
 // Sentinel errors, matched with errors.Is. Errors returned by the package
 // wrap one of these (or a vault sentinel, or a database error) with the ids
@@ -37,7 +43,11 @@ var (
 	// key is wrapped to it on the first organisation's behalf, and a
 	// rotation that lists it as retiring is failed, moving and destroying
 	// nothing.
-	ErrForeignKey = errors.New("organisation key belongs to another organisation according to the keyring")
+	//
+	// A client sees it as FailedPrecondition: nothing was changed, and an
+	// operator must put the key records right before the call can succeed.
+	ErrForeignKey = rpcerr.Condition(codes.FailedPrecondition,
+		"the organisation key records were altered: a key recorded as this organisation's belongs to another organisation according to the server's keyring; nothing was changed, and an operator must restore the key records before this can be done")
 
 	// ErrRotationIncomplete means a rotation found that the database no
 	// longer records one of the keys it retires as a retiring key of its

@@ -98,6 +98,13 @@ func (m *Manager) RotateAfterShred(ctx context.Context, q db.Querier, orgIDs ...
 	rots := make([]Rotation, 0, len(orgs))
 	err = atomically(ctx, q, func(tx pgx.Tx) error {
 		for _, orgID := range orgs {
+			// A rotation that retires a key of another organisation would
+			// be recorded, then fail, leaving the old key (and every backup
+			// it opens) in place while the erasure reported success: the
+			// erasure is refused instead, shredding nothing.
+			if err := m.checkKeysOwned(ctx, tx, orgID); err != nil {
+				return fmt.Errorf("organisation %s: %w", orgID, err)
+			}
 			rot, err := m.beginRotation(ctx, tx, orgID, true)
 			if err != nil {
 				return fmt.Errorf("organisation %s: %w", orgID, err)
@@ -130,4 +137,25 @@ func (m *Manager) ShredAndRotate(ctx context.Context, q db.Querier, caseID strin
 	}
 	m.startWorkersIfPool(q, rots)
 	return rots, nil
+}
+
+// checkKeysOwned refuses (ErrForeignKey) when a key the database records as
+// an active or retiring key of orgID belongs, according to the keyring, to
+// another organisation.
+func (m *Manager) checkKeysOwned(ctx context.Context, q db.Querier, orgID string) error {
+	rows, err := q.Query(ctx, `SELECT key_id FROM organization_keys WHERE organization_id = $1 AND state IN ($2, $3)`,
+		orgID, KeyActive, KeyRetiring)
+	if err != nil {
+		return fmt.Errorf("keys of organisation %s: %w", orgID, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("keys of organisation %s: %w", orgID, err)
+	}
+	for _, id := range ids {
+		if err := m.checkOwned(orgID, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }

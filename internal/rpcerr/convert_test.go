@@ -1,6 +1,7 @@
 package rpcerr
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"testing"
@@ -41,5 +42,21 @@ func TestCutReplyIsUnavailable(t *testing.T) {
 		if st, _ := ToStatus(fmt.Errorf("commit: %w", err)); st.Code() != codes.Unavailable {
 			t.Errorf("%v: %s, want Unavailable", err, st.Code())
 		}
+	}
+}
+
+// TestConditionKeepsItsCodeWhereverWrapped: a sentinel made by Condition
+// reaches the client with its code and its own message however it is
+// wrapped (the wrapping text, ids included, does not), and is still matched
+// by errors.Is.
+func TestConditionKeepsItsCodeWhereverWrapped(t *testing.T) {
+	errSentinel := Condition(codes.FailedPrecondition, "the records were altered")
+	err := fmt.Errorf("erase case 42: organisation other-org: key k-1: %w", errSentinel)
+	st, internal := ToStatus(err)
+	if st.Code() != codes.FailedPrecondition || st.Message() != "the records were altered" || internal {
+		t.Fatalf("ToStatus = %s %q (internal %v), want FailedPrecondition with the sentinel's message", st.Code(), st.Message(), internal)
+	}
+	if !errors.Is(err, errSentinel) {
+		t.Fatal("errors.Is no longer finds the sentinel")
 	}
 }

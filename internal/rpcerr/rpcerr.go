@@ -115,3 +115,12 @@ func As(err error) (*Error, bool) {
 func DataLoss(format string, args ...any) error {
 	return &Error{Code: codes.DataLoss, Msg: fmt.Sprintf(format, args...)}
 }
+
+// Condition returns a sentinel error for a package below the services (keys,
+// vault) that the client sees, however deeply it is wrapped, as code with
+// msg alone — the wrapping text, with its ids, stays in the server's log.
+// Match it with errors.Is like any sentinel. Use it for a refusal the
+// caller can understand and report, which would otherwise be Internal.
+func Condition(code codes.Code, msg string) error {
+	return &Error{Code: code, Msg: msg}
+}
