@@ -21,6 +21,8 @@ var homes = []struct{ role, path string }{
 	{roleCaseworker, "/cases"},
 	{roleSupervisor, "/cases"},
 	{roleLawyer, "/referrals"},
+	{casebridgev1.Role_ROLE_COORDINATOR.String(), "/stats"},
+	{casebridgev1.Role_ROLE_AUDITOR.String(), "/audit"},
 }
 
 // routes is every page. Each area registers its own in a function of its
@@ -43,6 +45,9 @@ func (s *Server) routes() http.Handler {
 	s.routesCases(mux)
 	s.routesCaseView(mux)
 	s.routesReferrals(mux)
+	s.routesLitigation(mux)
+	s.routesStats(mux)
+	s.routesAudit(mux)
 	// Anything else: the same page as a case one may not see.
 	mux.Handle("/", s.Public(func(w http.ResponseWriter, q *Request) {
 		s.fail(w, q, http.StatusNotFound, "error.not_found")
