@@ -47,9 +47,11 @@ lint: $(PROTODEPS) ## buf lint, stale generated code, gofmt, go vet
 build: ## build casebridged, casectl and casebridge-web into bin/
 	$(GO) build -o bin/ ./cmd/...
 
+# The object-store tests need an S3-compatible server: deploy/with-s3.sh
+# starts one (versitygw, built once from tools/ into .build/versitygw).
 .PHONY: test
-test: ## run every test with the race detector against a real (throwaway) PostgreSQL
-	deploy/with-postgres.sh $(GO) test -race -count=1 -timeout 20m $(GOTESTFLAGS) ./...
+test: ## run every test with the race detector against a real (throwaway) PostgreSQL and S3 server
+	deploy/with-postgres.sh deploy/with-s3.sh $(GO) test -race -count=1 -timeout 20m $(GOTESTFLAGS) ./...
 
 # The fault suite is a module of its own (faults/): it starts PostgreSQL
 # clusters of its own and kills them, so it needs no DATABASE_URL, and
