@@ -212,6 +212,8 @@ func withheldText(r casebridgev1.WithheldReason, k int32) string {
 		return "withheld (one organisation)"
 	case casebridgev1.WithheldReason_WITHHELD_REASON_DIFFERENCING:
 		return "withheld (differencing)"
+	case casebridgev1.WithheldReason_WITHHELD_REASON_UNVERIFIED:
+		return "withheld (not verified in time)"
 	}
 	return "withheld"
 }

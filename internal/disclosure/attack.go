@@ -2,6 +2,7 @@ package disclosure
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 
@@ -343,9 +344,9 @@ func (a *attack) programOf(ci int) (*program, error) {
 // solve minimises obj·y over the component, from its feasible basis when
 // it has one.
 func (p *program) solve(obj []float64) (float64, error) {
-	f, x, err := lp.Simplex(obj, p.A, p.b, 1e-10, p.basis)
+	f, x, err := simplex(obj, p.A, p.b, p.basis)
 	if p.basis != nil && err != nil && !errors.Is(err, lp.ErrUnbounded) {
-		f, x, err = lp.Simplex(obj, p.A, p.b, 1e-10, nil)
+		f, x, err = simplex(obj, p.A, p.b, nil)
 	}
 	if err == nil {
 		if len(p.points) < maxPoints {
@@ -358,6 +359,19 @@ func (p *program) solve(obj []float64) (float64, error) {
 		}
 	}
 	return f, err
+}
+
+// simplex is lp.Simplex with its panics made errors. It panics when the
+// starting basis it is given is not feasible, which rounding can make of
+// a basis read off an earlier optimum; the caller then starts afresh, and
+// a program that cannot be solved leaves its cell unverified, withheld.
+func simplex(obj []float64, A *mat.Dense, b []float64, basis []int) (f float64, x []float64, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			f, x, err = 0, nil, fmt.Errorf("simplex: %v", r)
+		}
+	}()
+	return lp.Simplex(obj, A, b, 1e-10, basis)
 }
 
 // basisOf picks m linearly independent columns of A that include every

@@ -7,11 +7,12 @@ import (
 // MaxMultiValuedAtoms is the most atoms (distinct combinations of value
 // sets) of a multi-valued table the audit solves for. Such a program is one
 // component (every total links all of it) with a slack unknown per withheld
-// cell, and the dense simplex slows steeply with it: 128 atoms and 326
-// cells took 31 s. Taking each atom as at least 1 instead (fast, and as
-// safe) withholds every cell of such a table, so past the bound the table
-// keeps the line rule alone, and says so (AuditReport.Unaudited).
-const MaxMultiValuedAtoms = 48
+// cell, and the dense simplex slows steeply with it: a sparse table of 186
+// unknowns took 10 s, and year × nationality × form over a few thousand
+// cases runs past any budget a caller would wait for. Past the bound the
+// audit does not start: every cell but the grand total is withheld as
+// Unverified at once, as when the budget runs out.
+const MaxMultiValuedAtoms = 96
 
 // DefaultAuditBudget is how long the audit of one table may take when
 // Options.AuditBudget is zero.
@@ -40,12 +41,13 @@ func safe(r Reason, iv interval, k int64) bool {
 // cells, but every published figure is still a sum of atoms, which is all
 // the attacker's equations need (see attack). Its atoms are combinations
 // of value sets, far more than its cells, and all linked by the totals
-// into one program, so it is audited only up to MaxMultiValuedAtoms of
-// them; a larger one keeps the line rule alone (and says so in the
-// report).
+// into one program, which makes its audit slow; up to MaxMultiValuedAtoms
+// it is audited all the same, within the same budget, and past it every
+// cell is withheld, since a table the line rule alone protects can give a
+// person away.
 func (c *cube) audit() (rounds, largest int) {
-	if c.multiValued && len(c.atomCount) > MaxMultiValuedAtoms {
-		c.unaudited = true
+	if c.multiValued && len(c.atomCount) > MaxMultiValuedAtoms && c.anySuppressed() {
+		c.withholdAll()
 		return 0, 0
 	}
 	budget := c.opt.AuditBudget
@@ -149,9 +151,27 @@ func (c *cube) linesOf(i int) []line {
 	return out
 }
 
-// withholdAll withholds every published cell.
-func (c *cube) withholdAll() {
+// anySuppressed reports whether any cell is withheld: a table with none
+// leaves the attacker nothing to solve for.
+func (c *cube) anySuppressed() bool {
 	for _, cell := range c.cells {
-		cell.suppress(Secondary, -1)
+		if cell.Suppressed {
+			return true
+		}
+	}
+	return false
+}
+
+// withholdAll withholds every published cell but the grand total, as
+// Unverified: the audit could not show that publishing it is safe. The
+// grand total alone gives no cell away (each keeps every value from 0 to
+// the total, and the total is at least k), so it stays. Cells withheld
+// already keep their reason.
+func (c *cube) withholdAll() {
+	c.exhausted = true
+	for _, cell := range c.cells[1:] {
+		if !cell.Suppressed {
+			cell.suppress(Unverified, -1)
+		}
 	}
 }

@@ -29,11 +29,15 @@ const (
 	// 1 to k-1 others, which that organisation could subtract: it knows
 	// its own cases, and may have added them for that very purpose.
 	Contributor
+	// Unverified: the attacker's audit could not finish within its time
+	// budget, so it could not show that the cell is safe to publish. It
+	// says nothing of the cell's size.
+	Unverified
 )
 
 // Primary reports whether the cell was withheld for what it counts itself,
 // not to protect another cell.
-func (r Reason) Primary() bool { return r != Published && r != Secondary }
+func (r Reason) Primary() bool { return r != Published && r != Secondary && r != Unverified }
 
 func (r Reason) String() string {
 	switch r {
@@ -53,6 +57,8 @@ func (r Reason) String() string {
 		return "withheld by the caller's rule"
 	case Contributor:
 		return "one organisation holds all but fewer than k of the cases"
+	case Unverified:
+		return "the check against combining figures could not finish in time"
 	}
 	return "unknown"
 }

@@ -43,8 +43,8 @@ type cube struct {
 	// multiValued is set when some group counts under several values of
 	// one dimension.
 	multiValued bool
-	// unaudited is set when the audit did not run (see audit).
-	unaudited bool
+	// exhausted is set when the audit ran out of its budget (see audit).
+	exhausted bool
 }
 
 func newCube(opt Options) *cube {

@@ -165,3 +165,94 @@ func TestMultiValuedTablesAreAudited(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeMultiValuedTablesAreAudited: a multi-valued table of many
+// atoms (five countries by six forms, each case with any set of them)
+// is audited like a small one; it used to keep the line rule alone past
+// 48 atoms, which leaves cells an exact attacker can pin.
+func TestLargeMultiValuedTablesAreAudited(t *testing.T) {
+	const k = 5
+	forms := []string{"f1", "f2", "f3", "f4", "f5", "f6"}
+	countries := []string{"RS", "MK", "AL", "BA", "XK"}
+	rng := rand.New(rand.NewPCG(1, 120))
+	var cases []mvCase
+	atoms := map[string]bool{}
+	for range 120 {
+		c := mvCase{plain: countries[rng.IntN(len(countries))]}
+		for _, f := range forms {
+			if rng.IntN(4) == 0 {
+				c.forms = append(c.forms, f)
+			}
+		}
+		cases = append(cases, c)
+		atoms[c.plain+"#"+strings.Join(c.forms, ",")] = true
+	}
+	if len(atoms) <= 48 || len(atoms) > MaxMultiValuedAtoms {
+		t.Fatalf("the table has %d atoms; the test needs 49 to %d", len(atoms), MaxMultiValuedAtoms)
+	}
+	tab, err := Protect(mvGroups(cases), Options{K: k, Dims: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tab.Audit.Rounds == 0 || tab.Audit.Exhausted {
+		t.Fatalf("a table of %d atoms was not audited to the end: %+v", len(atoms), tab.Audit)
+	}
+	reasons := map[string]Reason{}
+	withheld := 0
+	for _, c := range tab.Cells {
+		reasons[key(c)] = c.Reason
+		if c.Suppressed {
+			withheld++
+		}
+	}
+	if withheld == 0 || withheld == len(tab.Cells)-1 {
+		t.Fatalf("%d of %d cells withheld: the table tests nothing", withheld, len(tab.Cells))
+	}
+	for cell, iv := range mvAttack(t, cases, tab) {
+		if !safe(reasons[cell], interval{iv[0], iv[1]}, k) {
+			t.Errorf("withheld cell %s (%v) is narrowed to [%d, %d]", cell, reasons[cell], iv[0], iv[1])
+		}
+	}
+}
+
+// TestHugeMultiValuedTablesPublishOnlyTheTotal: past MaxMultiValuedAtoms
+// the audit cannot run in time, so nothing but the grand total is
+// published, and what was published by the line rule alone is withheld
+// as Unverified. It used to be published unaudited.
+func TestHugeMultiValuedTablesPublishOnlyTheTotal(t *testing.T) {
+	forms := []string{"f1", "f2", "f3", "f4", "f5", "f6"}
+	countries := []string{"RS", "MK", "AL", "BA", "XK", "RO", "BG", "MD", "UA", "HR", "SI", "ME"}
+	rng := rand.New(rand.NewPCG(2, 200))
+	var cases []mvCase
+	for range 200 {
+		c := mvCase{plain: countries[rng.IntN(len(countries))]}
+		for _, f := range forms {
+			if rng.IntN(4) == 0 {
+				c.forms = append(c.forms, f)
+			}
+		}
+		cases = append(cases, c)
+	}
+	tab, err := Protect(mvGroups(cases), Options{K: 5, Dims: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tab.Audit.Exhausted {
+		t.Fatalf("report %+v: the table was not marked unverified", tab.Audit)
+	}
+	if total := tab.Total(); total.Suppressed || total.Count != 200 {
+		t.Fatalf("grand total %+v, want 200 published", total)
+	}
+	unverified := 0
+	for _, c := range tab.Cells[1:] {
+		if !c.Suppressed {
+			t.Errorf("cell %s published without an audit", key(c))
+		}
+		if c.Reason == Unverified {
+			unverified++
+		}
+	}
+	if unverified == 0 {
+		t.Error("no cell is marked unverified: every one was withheld for another reason")
+	}
+}

@@ -23,9 +23,11 @@ type AuditReport struct {
 	Largest int
 	// Duration is how long the audit took.
 	Duration time.Duration
-	// Unaudited is set for a multi-valued table too large to audit
-	// (MaxMultiValuedAtoms): it has the line rule only.
-	Unaudited bool
+	// Exhausted is set when the audit ran out of its budget
+	// (Options.AuditBudget), or could not start (a multi-valued table of
+	// more than MaxMultiValuedAtoms atoms), and so withheld every cell it
+	// had not withheld already (Unverified).
+	Exhausted bool
 }
 
 // Protect builds the table of the groups and withholds what may not be
@@ -61,7 +63,7 @@ func Protect(groups []Group, opt Options) (*Table, error) {
 			cell.Count = 0
 		}
 	}
-	return &Table{Dims: opt.Dims, Cells: c.cells, Audit: AuditReport{Rounds: rounds, Largest: largest, Duration: took, Unaudited: c.unaudited}}, nil
+	return &Table{Dims: opt.Dims, Cells: c.cells, Audit: AuditReport{Rounds: rounds, Largest: largest, Duration: took, Exhausted: c.exhausted}}, nil
 }
 
 // Total returns the grand total.

@@ -29,7 +29,7 @@ import (
 // median time and share of it (audit-p50-ms, audit-share-%), and the most
 // unknowns of one linear program the audit solved (largest-lp), the cells
 // and totals of the answer and how many were withheld, and 1 for a
-// multi-valued table too large to audit (unaudited). Run it with:
+// table whose audit ran out of its budget (exhausted). Run it with:
 //
 //	go test -run '^$' -bench CountCases1M -benchtime 10x ./services/stats/
 func BenchmarkCountCases1M(b *testing.B) {
@@ -119,7 +119,7 @@ func BenchmarkCountCases1M(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			var took, audits []time.Duration
-			largest, cells, withheld, unaudited := 0, 0, 0, 0
+			largest, cells, withheld, exhausted := 0, 0, 0, 0
 			if bc.cached {
 				if _, err := svc.CountCases(ctx, bc.req); err != nil {
 					b.Fatal(err)
@@ -144,8 +144,8 @@ func BenchmarkCountCases1M(b *testing.B) {
 					a := stats.LastAudit(svc)
 					audits = append(audits, a.Duration)
 					largest = max(largest, a.Largest)
-					if a.Unaudited {
-						unaudited = 1
+					if a.Exhausted {
+						exhausted = 1
 					}
 				}
 				cells, withheld = 0, 0
@@ -166,7 +166,7 @@ func BenchmarkCountCases1M(b *testing.B) {
 				b.ReportMetric(float64(a50.Microseconds())/1000, "audit-p50-ms")
 				b.ReportMetric(100*float64(a50)/float64(p50), "audit-share-%")
 				b.ReportMetric(float64(largest), "largest-lp")
-				b.ReportMetric(float64(unaudited), "unaudited")
+				b.ReportMetric(float64(exhausted), "exhausted")
 			}
 			b.ReportMetric(float64(cells), "cells")
 			b.ReportMetric(float64(withheld), "withheld")

@@ -21,6 +21,8 @@ func withheldReason(r disclosure.Reason) casebridgev1.WithheldReason {
 		return casebridgev1.WithheldReason_WITHHELD_REASON_DIFFERENCING
 	case disclosure.Contributor:
 		return casebridgev1.WithheldReason_WITHHELD_REASON_CONTRIBUTOR
+	case disclosure.Unverified:
+		return casebridgev1.WithheldReason_WITHHELD_REASON_UNVERIFIED
 	default:
 		return casebridgev1.WithheldReason_WITHHELD_REASON_SECONDARY
 	}
@@ -38,6 +40,8 @@ func reasonText(r casebridgev1.WithheldReason, k int64) string {
 		return "differencing"
 	case casebridgev1.WithheldReason_WITHHELD_REASON_SECONDARY:
 		return "protects another cell"
+	case casebridgev1.WithheldReason_WITHHELD_REASON_UNVERIFIED:
+		return "not verified in time"
 	}
 	return ""
 }

@@ -117,6 +117,11 @@ const (
 	// Differencing: the figure would differ from a broader query's by fewer
 	// than k cases, so the two could be subtracted.
 	WithheldReason_WITHHELD_REASON_DIFFERENCING WithheldReason = 4
+	// Unverified: the check against an attacker who combines every figure of
+	// the table could not finish in its time budget, so it could not show the
+	// figure safe to publish. The figure may be of any size; asking for fewer
+	// dimensions or values makes the table quicker to check.
+	WithheldReason_WITHHELD_REASON_UNVERIFIED WithheldReason = 5
 )
 
 // Enum value maps for WithheldReason.
@@ -127,6 +132,7 @@ var (
 		2: "WITHHELD_REASON_SECONDARY",
 		3: "WITHHELD_REASON_CONTRIBUTOR",
 		4: "WITHHELD_REASON_DIFFERENCING",
+		5: "WITHHELD_REASON_UNVERIFIED",
 	}
 	WithheldReason_value = map[string]int32{
 		"WITHHELD_REASON_UNSPECIFIED":  0,
@@ -134,6 +140,7 @@ var (
 		"WITHHELD_REASON_SECONDARY":    2,
 		"WITHHELD_REASON_CONTRIBUTOR":  3,
 		"WITHHELD_REASON_DIFFERENCING": 4,
+		"WITHHELD_REASON_UNVERIFIED":   5,
 	}
 )
 
@@ -1911,13 +1918,14 @@ const file_casebridge_v1_stats_service_proto_rawDesc = "" +
 	"\x15DIMENSION_NATIONALITY\x10\x06\x12\x1f\n" +
 	"\x1bDIMENSION_EXPLOITATION_FORM\x10\a\x12#\n" +
 	"\x1fDIMENSION_IDENTIFICATION_STATUS\x10\b\x12\x1f\n" +
-	"\x1bDIMENSION_ORGANIZATION_KIND\x10\t*\xb0\x01\n" +
+	"\x1bDIMENSION_ORGANIZATION_KIND\x10\t*\xd0\x01\n" +
 	"\x0eWithheldReason\x12\x1f\n" +
 	"\x1bWITHHELD_REASON_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17WITHHELD_REASON_PRIMARY\x10\x01\x12\x1d\n" +
 	"\x19WITHHELD_REASON_SECONDARY\x10\x02\x12\x1f\n" +
 	"\x1bWITHHELD_REASON_CONTRIBUTOR\x10\x03\x12 \n" +
-	"\x1cWITHHELD_REASON_DIFFERENCING\x10\x04*f\n" +
+	"\x1cWITHHELD_REASON_DIFFERENCING\x10\x04\x12\x1e\n" +
+	"\x1aWITHHELD_REASON_UNVERIFIED\x10\x05*f\n" +
 	"\tMechanism\x12\x19\n" +
 	"\x15MECHANISM_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aMECHANISM_EXACT_SUPPRESSED\x10\x01\x12\x1e\n" +
