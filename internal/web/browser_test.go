@@ -2,16 +2,22 @@ package web_test
 
 import (
 	"context"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"golang.org/x/text/language"
 
+	"github.com/casebridge/casebridge/internal/web"
 	"github.com/casebridge/casebridge/internal/web/i18n"
+	"github.com/casebridge/casebridge/internal/web/session"
 	"github.com/casebridge/casebridge/internal/web/webtest"
 )
 
@@ -142,5 +148,61 @@ func TestAcceptLanguage(t *testing.T) {
 		if !strings.Contains(string(body), `<html lang="`+want+`">`) {
 			t.Errorf("Accept-Language %q: page is not lang=%s", accept, want)
 		}
+	}
+}
+
+// The session's token never reaches the page's script, nothing is kept in
+// browser storage, an unattended page signs itself out when the idle time
+// is up, and signing out ends the session in the browser.
+func TestIdleAndSignOut(t *testing.T) {
+	t.Parallel() // it mostly waits for the idle time
+	env := webtest.Start(t, func(c *web.Config) { c.Idle = 2 * time.Second })
+	ctx := webtest.NewBrowser(t)
+	env.SignIn(t, ctx, "caseworker@shelter-a")
+	if got := webtest.Get(t, ctx, "cookies", chromedp.Evaluate[string](`document.cookie`)); strings.Contains(got, "casebridge") {
+		t.Errorf("the page's script sees the session cookie: %q", got)
+	}
+	if n := webtest.Get(t, ctx, "storage", chromedp.Evaluate[int](`localStorage.length + sessionStorage.length`)); n != 0 {
+		t.Errorf("%d items in browser storage", n)
+	}
+	// Untouched, the page goes to /idle after the idle time, which finds
+	// the session over and shows the sign-in page.
+	webtest.WaitJS(t, ctx, "idle sign-out", `location.pathname === '/signin' && document.body.innerText.includes('signed out after a time without activity')`)
+	webtest.Do(t, ctx, "open the case list", chromedp.Navigate(env.URL+"/cases"))
+	if p := webtest.Path(t, ctx); p != "/signin" {
+		t.Errorf("after the idle sign-out /cases shows %s", p)
+	}
+
+	env.SignIn(t, ctx, "caseworker@shelter-a")
+	webtest.Do(t, ctx, "sign out", chromedp.Click(chromedp.ID("signout")))
+	webtest.WaitJS(t, ctx, "signed out", `location.pathname === '/signin' && document.body.innerText.includes('You are signed out.')`)
+	webtest.Do(t, ctx, "open the case list", chromedp.Navigate(env.URL+"/cases"))
+	if p := webtest.Path(t, ctx); p != "/signin" {
+		t.Errorf("after signing out /cases shows %s", p)
+	}
+}
+
+// Two replicas with one session key file serve one session, and signing
+// out on one ends it on the other: the session is the browser's cookie,
+// which sign-out clears, and no replica keeps a copy.
+func TestReplicasShareSessions(t *testing.T) {
+	t.Parallel()
+	keyFile := filepath.Join(t.TempDir(), "session-keys")
+	if err := os.WriteFile(keyFile, []byte(base64.StdEncoding.EncodeToString(session.NewKey())+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := webtest.Start(t, func(c *web.Config) { c.SessionKeyFile = keyFile })
+	b := a.Replica(t)
+	ctx := webtest.NewBrowser(t)
+	a.SignIn(t, ctx, "caseworker@shelter-a")
+	webtest.Do(t, ctx, "the case list on replica b", chromedp.Navigate(b.URL+"/cases"))
+	if p := webtest.Path(t, ctx); p != "/cases" {
+		t.Fatalf("replica b does not know the session from a: at %s", p)
+	}
+	webtest.Do(t, ctx, "sign out on b", chromedp.Click(chromedp.ID("signout")))
+	webtest.WaitJS(t, ctx, "signed out", `location.pathname === '/signin'`)
+	webtest.Do(t, ctx, "the case list on replica a", chromedp.Navigate(a.URL+"/cases"))
+	if p := webtest.Path(t, ctx); p != "/signin" {
+		t.Errorf("after signing out on b, replica a shows %s", p)
 	}
 }

@@ -39,6 +39,7 @@ type Env struct {
 	Web *web.Server
 	// URL is the web client's base URL, e.g. http://127.0.0.1:41234.
 	URL string
+	cfg web.Config
 }
 
 // Option adjusts the web client's configuration.
@@ -54,6 +55,20 @@ func Start(t testing.TB, opts ...Option) *Env {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	return serve(t, api, cfg)
+}
+
+// Replica starts another web client in front of the same casebridged with
+// the same configuration, as a second replica behind a load balancer (start
+// e with a SessionKeyFile for them to share sessions). A browser sends both
+// the same cookies: cookies do not tell ports apart.
+func (e *Env) Replica(t testing.TB) *Env {
+	t.Helper()
+	return serve(t, e.API, e.cfg)
+}
+
+func serve(t testing.TB, api *servertest.Env, cfg web.Config) *Env {
+	t.Helper()
 	srv, err := web.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatalf("webtest: web client: %v", err)
@@ -72,7 +87,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 		}
 		srv.Close()
 	})
-	return &Env{API: api, Web: srv, URL: "http://" + lis.Addr().String()}
+	return &Env{API: api, Web: srv, URL: "http://" + lis.Addr().String(), cfg: cfg}
 }
 
 // ChromiumPath is where the tests look for the browser: $CASEBRIDGE_CHROMIUM,
