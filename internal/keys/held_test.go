@@ -31,3 +31,22 @@ func TestMissingKeysNamesEveryKeyTheKeyringLacks(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingKeysCountsAnotherOrganisationsKeyAsMissing: with legal-b's key
+// relabelled as shelter-a's active key, the keyring holds the key, but as
+// legal-b's: for shelter-a it is missing, and the start-up check names it.
+// With the rows put back nothing is missing.
+func TestMissingKeysCountsAnotherOrganisationsKeyAsMissing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "shelter-a", "legal-b")
+	keyA, keyB := e.activeKeyID("shelter-a"), e.activeKeyID("legal-b")
+	e.relabel(keyA, keyB)
+	missing, err := e.m.MissingKeys(e.ctx, e.pool)
+	if err != nil || !slices.Equal(missing, []string{keyB}) {
+		t.Fatalf("MissingKeys with legal-b's key relabelled as shelter-a's = %v, %v; want [%s]", missing, err, keyB)
+	}
+	e.restoreLabels(keyA, keyB)
+	if missing, err := e.m.MissingKeys(e.ctx, e.pool); err != nil || len(missing) != 0 {
+		t.Fatalf("MissingKeys with the rows restored = %v, %v", missing, err)
+	}
+}

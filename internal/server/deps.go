@@ -122,8 +122,8 @@ func (s *Server) checkKeyring(ctx context.Context) error {
 		return fmt.Errorf("check keyring: %w", err)
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("the keyring in %s does not hold %d organisation key(s) the database needs: %s; "+
-			"restore the keyring backup taken with this database backup", s.cfg.KeyringDir, len(missing), strings.Join(missing, ", "))
+		return fmt.Errorf("the keyring in %s does not hold %d organisation key(s) the database needs (or holds them as another organisation's): %s; "+
+			"restore the keyring backup taken with this database backup, or the key records if they were altered", s.cfg.KeyringDir, len(missing), strings.Join(missing, ", "))
 	}
 	return nil
 }
