@@ -103,6 +103,7 @@ BENCHFLAGS ?=
 bench: ## Go benchmarks, then the load harness (real server; a durable throwaway PostgreSQL, and an fsync-off one for the second column); results in bench-results.json
 	deploy/with-postgres.sh $(GO) test -run '^$$' -bench . -benchmem -benchtime=$(BENCHTIME) \
 	  ./internal/authz/ ./internal/authn/ ./internal/vault/ ./internal/keys/ ./internal/audit/ $(if $(BENCH_1M),./services/stats/)
+	deploy/with-postgres.sh deploy/with-s3.sh $(GO) test -run '^$$' -bench . -benchmem -benchtime=$(BENCHTIME) ./internal/blobstore/...
 	$(GO) build -o bin/ ./cmd/casebridged ./cmd/loadharness
 	deploy/with-postgres.sh --durable deploy/with-postgres.sh --as FAST_DATABASE_URL \
 	  bin/loadharness --server-bin bin/casebridged $(if $(BENCH_1M),--cases 1000000) $(BENCHFLAGS)

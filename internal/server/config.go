@@ -75,6 +75,9 @@ type Config struct {
 	// SpanExporter, when set, receives every span instead (tests).
 	SpanExporter sdktrace.SpanExporter
 
+	// Blobs chooses where document ciphertext is kept.
+	Blobs BlobStoreConfig
+
 	// Limits are the per-caller, per-organisation and per-replica limits;
 	// the zero value means limits.Defaults().
 	Limits limits.Config
@@ -114,6 +117,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 20*time.Second, "how long in-flight calls may finish on SIGTERM")
 	c.Limits.RegisterFlags(fs)
+	c.Blobs.RegisterFlags(fs)
 }
 
 // Validate refuses a configuration that would run without protection.
@@ -129,6 +133,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("--stats-k must be at least 2: a smaller threshold would publish single cases"))
 	}
 	if _, err := c.ReflectionEnabled(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Blobs.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if _, err := c.StatsPrivacy(); err != nil {

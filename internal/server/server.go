@@ -23,6 +23,7 @@ import (
 	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/authn"
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/blobstore"
 	"github.com/casebridge/casebridge/internal/buildinfo"
 	"github.com/casebridge/casebridge/internal/db"
 	healthwatch "github.com/casebridge/casebridge/internal/health"
@@ -65,6 +66,8 @@ type Server struct {
 	authz     *authz.Engine
 	members   *authz.Members
 	validator *validation.Validator
+	// blobs keeps document ciphertext (--blob-store).
+	blobs blobstore.Store
 }
 
 // New connects to PostgreSQL, applies migrations and builds every
@@ -113,6 +116,9 @@ func (s *Server) build(ctx context.Context) error {
 	s.pool = pool
 	s.closers = append(s.closers, pool.Close)
 	if err := db.Migrate(ctx, pool); err != nil {
+		return err
+	}
+	if s.blobs, err = s.openBlobStore(ctx); err != nil {
 		return err
 	}
 	if err := s.buildKeys(ctx); err != nil {
