@@ -33,7 +33,10 @@ var (
 			"note:create", "note:read",
 			"consent:create", "consent:read", "consent:withdraw",
 			"referral:create", "referral:read", "referral:withdraw", "referral:revoke", "referral:respond", "referral:complete",
-			"proceeding:read", "claim:read"),
+			"proceeding:read", "claim:read",
+			"support_plan:create", "support_plan:read", "support_plan:update",
+			"support_service:create", "support_service:read", "support_service:update",
+			"approval:request", "approval:read"),
 		classesRW("identity", "contact", "care", "legal"))
 )
 
@@ -43,7 +46,7 @@ var (
 // role may do must change this table too, and README.md with it.
 var want = map[string][]string{
 	"caseworker": caseworker,
-	"supervisor": slices.Concat(caseworker, perms("case:close", "case:reopen", "case:assign", "case:erase")),
+	"supervisor": slices.Concat(caseworker, perms("case:close", "case:reopen", "case:assign", "case:erase", "approval:decide")),
 	"lawyer": slices.Concat(everyMember,
 		perms("case:read",
 			"referral:read", "referral:respond", "referral:complete",

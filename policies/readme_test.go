@@ -65,6 +65,13 @@ var readmeTable = []docSection{
 		{"Report a received referral's service as provided", ownOrg, perms("referral:complete")},
 		{"See referrals sent and received, and who else works on a case", ownOrg, perms("referral:read")},
 	}},
+	{"Casework", []docRow{
+		{"See the support plan and the services arranged (care data) ¹", caseScope, perms("support_plan:read", "support_service:read")},
+		{"Make and change the support plan: objectives, actions, review date", caseScope, perms("support_plan:create", "support_plan:update")},
+		{"Record services planned and delivered", caseScope, perms("support_service:create", "support_service:update")},
+		{"Ask a supervisor's approval of a plan or a closure; see approvals", caseScope, perms("approval:request", "approval:read")},
+		{"Approve or reject a request (not one's own)", caseScope, perms("approval:decide")},
+	}},
 	{"Court proceedings and compensation", []docRow{
 		{"See proceedings: court, stage, charges, outcome", caseScope, perms("proceeding:read")},
 		{"Record and update proceedings, stages and outcomes", caseScope, perms("proceeding:create", "proceeding:update")},

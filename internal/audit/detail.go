@@ -45,6 +45,10 @@ const (
 	DetailPrivacy DetailName = "privacy"
 	DetailEpsilon DetailName = "epsilon"
 	DetailNetwork DetailName = "network"
+	// DetailApproval is what an approval call asked about (support_plan,
+	// case_closure) or decided (approve, reject); its comments are sealed
+	// with the case, never in the trail.
+	DetailApproval DetailName = "approval"
 )
 
 // Detail adds name=value to the event of the current call, once per value,

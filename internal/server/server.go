@@ -34,6 +34,7 @@ import (
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 	auditsvc "github.com/casebridge/casebridge/services/audit"
 	"github.com/casebridge/casebridge/services/cases"
+	"github.com/casebridge/casebridge/services/casework"
 	"github.com/casebridge/casebridge/services/compensation"
 	"github.com/casebridge/casebridge/services/organizations"
 	"github.com/casebridge/casebridge/services/proceedings"
@@ -228,6 +229,7 @@ func (s *Server) registerServices(context.Context) error {
 	casebridgev1.RegisterReferralServiceServer(s.grpc, referrals.New(s.streams, s.pool, s.authz, s.keys, s.log, s.audit))
 	casebridgev1.RegisterProceedingServiceServer(s.grpc, proceedings.New(s.pool, s.authz, s.keys, s.audit))
 	casebridgev1.RegisterCompensationServiceServer(s.grpc, compensation.New(s.pool, s.authz, s.keys, s.audit))
+	casebridgev1.RegisterCaseworkServiceServer(s.grpc, casework.New(s.pool, s.authz, s.keys, s.audit))
 	casebridgev1.RegisterAuditServiceServer(s.grpc, auditsvc.New(s.pool, s.audit))
 	privacy, err := s.cfg.StatsPrivacy()
 	if err != nil {

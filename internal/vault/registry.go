@@ -62,6 +62,21 @@ var (
 	}
 )
 
+// Casework: the support plan, the services arranged and the approvals
+// asked for are care data; their statuses and dates stay plain.
+var (
+	// SupportPlanTexts holds a support plan's summary.
+	SupportPlanTexts = texts("support_plans", dataclass.Care, "a support plan's summary of needs and what was agreed")
+	// ObjectiveTexts holds a support-plan objective's description.
+	ObjectiveTexts = texts("support_plan_objectives", dataclass.Care, "a support-plan objective's description")
+	// ActionTexts holds a support-plan action's description.
+	ActionTexts = texts("support_plan_actions", dataclass.Care, "a support-plan action's description")
+	// ServiceTexts holds a service's description and outcome.
+	ServiceTexts = texts("case_services", dataclass.Care, "a service's description and outcome")
+	// ApprovalTexts holds an approval's request and decision comments.
+	ApprovalTexts = texts("approvals", dataclass.Care, "an approval's request and decision comments")
+)
+
 func texts(table string, class dataclass.Class, about string) *Column {
 	return &Column{table: table, id: "id", value: "texts", class: class, encoding: EncodingTexts, bind: bindRow(table, "texts"), about: about}
 }
@@ -78,4 +93,9 @@ var registry = []*Column{
 	ClaimTexts,
 	PaymentTexts,
 	CaseHistoryReasons,
+	SupportPlanTexts,
+	ObjectiveTexts,
+	ActionTexts,
+	ServiceTexts,
+	ApprovalTexts,
 }

@@ -25,16 +25,18 @@ import (
 
 var orgID = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
-const orgColumns = `id, display_name, kind, country_code, create_time, update_time, version`
+const orgColumns = `id, display_name, kind, country_code, create_time, update_time, version, support_plan_approval, closure_approval`
 
 func scanOrg(row pgx.Row) (*casebridgev1.Organization, error) {
 	var o casebridgev1.Organization
 	var kind int16
 	var created, updated time.Time
 	var version int64
-	if err := row.Scan(&o.Id, &o.DisplayName, &kind, &o.CountryCode, &created, &updated, &version); err != nil {
+	a := &casebridgev1.ApprovalSettings{}
+	if err := row.Scan(&o.Id, &o.DisplayName, &kind, &o.CountryCode, &created, &updated, &version, &a.SupportPlans, &a.CaseClosures); err != nil {
 		return nil, err
 	}
+	o.Approvals = a
 	o.Kind = casebridgev1.OrganizationKind(kind)
 	o.CreateTime, o.UpdateTime = timestamppb.New(created), timestamppb.New(updated)
 	o.Etag = strconv.FormatInt(version, 10)
@@ -161,6 +163,11 @@ func (s *Service) ListOrganizations(ctx context.Context, req *casebridgev1.ListO
 	return resp, rows.Err()
 }
 
+// updatable are the fields UpdateOrganization changes; the approval
+// settings say what the organisation's supervisors must approve
+// (internal/approval reads them).
+var updatable = []string{"display_name", "kind", "country_code", "approvals.support_plans", "approvals.case_closures"}
+
 // UpdateOrganization changes the profile fields named by the mask.
 func (s *Service) UpdateOrganization(ctx context.Context, req *casebridgev1.UpdateOrganizationRequest) (*casebridgev1.UpdateOrganizationResponse, error) {
 	p, err := authz.Caller(ctx)
@@ -192,8 +199,8 @@ func (s *Service) UpdateOrganization(ctx context.Context, req *casebridgev1.Upda
 		return nil, rpcerr.InvalidArgument("update_mask", "must name at least one field")
 	}
 	for _, path := range paths {
-		if !slices.Contains([]string{"display_name", "kind", "country_code"}, path) {
-			return nil, rpcerr.InvalidArgument("update_mask", "unknown or read-only field %q (allowed: display_name, kind, country_code)", path)
+		if !slices.Contains(updatable, path) {
+			return nil, rpcerr.InvalidArgument("update_mask", "unknown or read-only field %q (allowed: %s)", path, strings.Join(updatable, ", "))
 		}
 	}
 	has := func(f string) bool { return slices.Contains(paths, f) }
@@ -208,10 +215,14 @@ func (s *Service) UpdateOrganization(ctx context.Context, req *casebridgev1.Upda
 				display_name = CASE WHEN $3 THEN $4 ELSE display_name END,
 				kind = CASE WHEN $5 THEN $6 ELSE kind END,
 				country_code = CASE WHEN $7 THEN $8 ELSE country_code END,
+				support_plan_approval = CASE WHEN $9 THEN $10 ELSE support_plan_approval END,
+				closure_approval = CASE WHEN $11 THEN $12 ELSE closure_approval END,
 				update_time = now(), version = version + 1
 			WHERE id = $1 AND version::text = $2`,
 			o.GetId(), req.GetEtag(), has("display_name"), o.GetDisplayName(), has("kind"), int16(o.GetKind()),
-			has("country_code"), o.GetCountryCode())
+			has("country_code"), o.GetCountryCode(),
+			has("approvals.support_plans"), o.GetApprovals().GetSupportPlans(),
+			has("approvals.case_closures"), o.GetApprovals().GetCaseClosures())
 		if err != nil {
 			return fmt.Errorf("update organisation %s: %w", o.GetId(), err)
 		}

@@ -142,10 +142,14 @@ type Organization struct {
 	DisplayName string           `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	Kind        OrganizationKind `protobuf:"varint,3,opt,name=kind,proto3,enum=casebridge.v1.OrganizationKind" json:"kind,omitempty"`
 	// ISO 3166-1 alpha-2 country where it works.
-	CountryCode   string                 `protobuf:"bytes,4,opt,name=country_code,json=countryCode,proto3" json:"country_code,omitempty"`
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	Etag          string                 `protobuf:"bytes,7,opt,name=etag,proto3" json:"etag,omitempty"`
+	CountryCode string                 `protobuf:"bytes,4,opt,name=country_code,json=countryCode,proto3" json:"country_code,omitempty"`
+	CreateTime  *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime  *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	Etag        string                 `protobuf:"bytes,7,opt,name=etag,proto3" json:"etag,omitempty"`
+	// What needs a supervisor's approval in this organisation; its org admin
+	// sets it (update_mask paths approvals.support_plans,
+	// approvals.case_closures).
+	Approvals     *ApprovalSettings `protobuf:"bytes,8,opt,name=approvals,proto3" json:"approvals,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -229,6 +233,68 @@ func (x *Organization) GetEtag() string {
 	return ""
 }
 
+func (x *Organization) GetApprovals() *ApprovalSettings {
+	if x != nil {
+		return x.Approvals
+	}
+	return nil
+}
+
+// ApprovalSettings says what an organisation's supervisors must approve.
+type ApprovalSettings struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A support plan becomes active only once a supervisor approved it.
+	SupportPlans bool `protobuf:"varint,1,opt,name=support_plans,json=supportPlans,proto3" json:"support_plans,omitempty"`
+	// A case is closed only with a supervisor's approval of its closure.
+	CaseClosures  bool `protobuf:"varint,2,opt,name=case_closures,json=caseClosures,proto3" json:"case_closures,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApprovalSettings) Reset() {
+	*x = ApprovalSettings{}
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApprovalSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApprovalSettings) ProtoMessage() {}
+
+func (x *ApprovalSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApprovalSettings.ProtoReflect.Descriptor instead.
+func (*ApprovalSettings) Descriptor() ([]byte, []int) {
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ApprovalSettings) GetSupportPlans() bool {
+	if x != nil {
+		return x.SupportPlans
+	}
+	return false
+}
+
+func (x *ApprovalSettings) GetCaseClosures() bool {
+	if x != nil {
+		return x.CaseClosures
+	}
+	return false
+}
+
 // Membership is one organisation the caller belongs to and the roles held there.
 type Membership struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
@@ -240,7 +306,7 @@ type Membership struct {
 
 func (x *Membership) Reset() {
 	*x = Membership{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[1]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -252,7 +318,7 @@ func (x *Membership) String() string {
 func (*Membership) ProtoMessage() {}
 
 func (x *Membership) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[1]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -265,7 +331,7 @@ func (x *Membership) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Membership.ProtoReflect.Descriptor instead.
 func (*Membership) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{1}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Membership) GetOrganizationId() string {
@@ -290,7 +356,7 @@ type GetCallerIdentityRequest struct {
 
 func (x *GetCallerIdentityRequest) Reset() {
 	*x = GetCallerIdentityRequest{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[2]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -302,7 +368,7 @@ func (x *GetCallerIdentityRequest) String() string {
 func (*GetCallerIdentityRequest) ProtoMessage() {}
 
 func (x *GetCallerIdentityRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[2]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -315,7 +381,7 @@ func (x *GetCallerIdentityRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCallerIdentityRequest.ProtoReflect.Descriptor instead.
 func (*GetCallerIdentityRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{2}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{3}
 }
 
 type GetCallerIdentityResponse struct {
@@ -328,7 +394,7 @@ type GetCallerIdentityResponse struct {
 
 func (x *GetCallerIdentityResponse) Reset() {
 	*x = GetCallerIdentityResponse{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[3]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -340,7 +406,7 @@ func (x *GetCallerIdentityResponse) String() string {
 func (*GetCallerIdentityResponse) ProtoMessage() {}
 
 func (x *GetCallerIdentityResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[3]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -353,7 +419,7 @@ func (x *GetCallerIdentityResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCallerIdentityResponse.ProtoReflect.Descriptor instead.
 func (*GetCallerIdentityResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{3}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *GetCallerIdentityResponse) GetSubject() string {
@@ -385,7 +451,7 @@ type CreateOrganizationRequest struct {
 
 func (x *CreateOrganizationRequest) Reset() {
 	*x = CreateOrganizationRequest{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[4]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -397,7 +463,7 @@ func (x *CreateOrganizationRequest) String() string {
 func (*CreateOrganizationRequest) ProtoMessage() {}
 
 func (x *CreateOrganizationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[4]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -410,7 +476,7 @@ func (x *CreateOrganizationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateOrganizationRequest.ProtoReflect.Descriptor instead.
 func (*CreateOrganizationRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{4}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *CreateOrganizationRequest) GetOrganization() *Organization {
@@ -443,7 +509,7 @@ type GetOrganizationRequest struct {
 
 func (x *GetOrganizationRequest) Reset() {
 	*x = GetOrganizationRequest{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[5]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -455,7 +521,7 @@ func (x *GetOrganizationRequest) String() string {
 func (*GetOrganizationRequest) ProtoMessage() {}
 
 func (x *GetOrganizationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[5]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -468,7 +534,7 @@ func (x *GetOrganizationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetOrganizationRequest.ProtoReflect.Descriptor instead.
 func (*GetOrganizationRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{5}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetOrganizationRequest) GetId() string {
@@ -492,7 +558,7 @@ type ListOrganizationsRequest struct {
 
 func (x *ListOrganizationsRequest) Reset() {
 	*x = ListOrganizationsRequest{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[6]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -504,7 +570,7 @@ func (x *ListOrganizationsRequest) String() string {
 func (*ListOrganizationsRequest) ProtoMessage() {}
 
 func (x *ListOrganizationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[6]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -517,7 +583,7 @@ func (x *ListOrganizationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOrganizationsRequest.ProtoReflect.Descriptor instead.
 func (*ListOrganizationsRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{6}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListOrganizationsRequest) GetKind() OrganizationKind {
@@ -558,7 +624,7 @@ type ListOrganizationsResponse struct {
 
 func (x *ListOrganizationsResponse) Reset() {
 	*x = ListOrganizationsResponse{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[7]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -570,7 +636,7 @@ func (x *ListOrganizationsResponse) String() string {
 func (*ListOrganizationsResponse) ProtoMessage() {}
 
 func (x *ListOrganizationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[7]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -583,7 +649,7 @@ func (x *ListOrganizationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOrganizationsResponse.ProtoReflect.Descriptor instead.
 func (*ListOrganizationsResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{7}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListOrganizationsResponse) GetOrganizations() []*Organization {
@@ -611,7 +677,7 @@ type UpdateOrganizationRequest struct {
 
 func (x *UpdateOrganizationRequest) Reset() {
 	*x = UpdateOrganizationRequest{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[8]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -623,7 +689,7 @@ func (x *UpdateOrganizationRequest) String() string {
 func (*UpdateOrganizationRequest) ProtoMessage() {}
 
 func (x *UpdateOrganizationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[8]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -636,7 +702,7 @@ func (x *UpdateOrganizationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateOrganizationRequest.ProtoReflect.Descriptor instead.
 func (*UpdateOrganizationRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{8}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *UpdateOrganizationRequest) GetOrganization() *Organization {
@@ -675,7 +741,7 @@ type Member struct {
 
 func (x *Member) Reset() {
 	*x = Member{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[9]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -687,7 +753,7 @@ func (x *Member) String() string {
 func (*Member) ProtoMessage() {}
 
 func (x *Member) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[9]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -700,7 +766,7 @@ func (x *Member) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Member.ProtoReflect.Descriptor instead.
 func (*Member) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{9}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Member) GetOrganizationId() string {
@@ -757,7 +823,7 @@ type AddMemberRequest struct {
 
 func (x *AddMemberRequest) Reset() {
 	*x = AddMemberRequest{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[10]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -769,7 +835,7 @@ func (x *AddMemberRequest) String() string {
 func (*AddMemberRequest) ProtoMessage() {}
 
 func (x *AddMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[10]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -782,7 +848,7 @@ func (x *AddMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddMemberRequest.ProtoReflect.Descriptor instead.
 func (*AddMemberRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{10}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *AddMemberRequest) GetOrganizationId() string {
@@ -824,7 +890,7 @@ type UpdateMemberRequest struct {
 
 func (x *UpdateMemberRequest) Reset() {
 	*x = UpdateMemberRequest{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[11]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -836,7 +902,7 @@ func (x *UpdateMemberRequest) String() string {
 func (*UpdateMemberRequest) ProtoMessage() {}
 
 func (x *UpdateMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[11]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -849,7 +915,7 @@ func (x *UpdateMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMemberRequest.ProtoReflect.Descriptor instead.
 func (*UpdateMemberRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{11}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *UpdateMemberRequest) GetOrganizationId() string {
@@ -883,7 +949,7 @@ type RemoveMemberRequest struct {
 
 func (x *RemoveMemberRequest) Reset() {
 	*x = RemoveMemberRequest{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[12]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -895,7 +961,7 @@ func (x *RemoveMemberRequest) String() string {
 func (*RemoveMemberRequest) ProtoMessage() {}
 
 func (x *RemoveMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[12]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -908,7 +974,7 @@ func (x *RemoveMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveMemberRequest.ProtoReflect.Descriptor instead.
 func (*RemoveMemberRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{12}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RemoveMemberRequest) GetOrganizationId() string {
@@ -933,7 +999,7 @@ type RemoveMemberResponse struct {
 
 func (x *RemoveMemberResponse) Reset() {
 	*x = RemoveMemberResponse{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[13]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -945,7 +1011,7 @@ func (x *RemoveMemberResponse) String() string {
 func (*RemoveMemberResponse) ProtoMessage() {}
 
 func (x *RemoveMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[13]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -958,7 +1024,7 @@ func (x *RemoveMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveMemberResponse.ProtoReflect.Descriptor instead.
 func (*RemoveMemberResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{13}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{14}
 }
 
 type ListMembersRequest struct {
@@ -972,7 +1038,7 @@ type ListMembersRequest struct {
 
 func (x *ListMembersRequest) Reset() {
 	*x = ListMembersRequest{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[14]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -984,7 +1050,7 @@ func (x *ListMembersRequest) String() string {
 func (*ListMembersRequest) ProtoMessage() {}
 
 func (x *ListMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[14]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -997,7 +1063,7 @@ func (x *ListMembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMembersRequest.ProtoReflect.Descriptor instead.
 func (*ListMembersRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{14}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListMembersRequest) GetOrganizationId() string {
@@ -1031,7 +1097,7 @@ type ListMembersResponse struct {
 
 func (x *ListMembersResponse) Reset() {
 	*x = ListMembersResponse{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[15]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1043,7 +1109,7 @@ func (x *ListMembersResponse) String() string {
 func (*ListMembersResponse) ProtoMessage() {}
 
 func (x *ListMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[15]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1056,7 +1122,7 @@ func (x *ListMembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMembersResponse.ProtoReflect.Descriptor instead.
 func (*ListMembersResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{15}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListMembersResponse) GetMembers() []*Member {
@@ -1089,7 +1155,7 @@ type OrganizationKey struct {
 
 func (x *OrganizationKey) Reset() {
 	*x = OrganizationKey{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[16]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1101,7 +1167,7 @@ func (x *OrganizationKey) String() string {
 func (*OrganizationKey) ProtoMessage() {}
 
 func (x *OrganizationKey) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[16]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1114,7 +1180,7 @@ func (x *OrganizationKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OrganizationKey.ProtoReflect.Descriptor instead.
 func (*OrganizationKey) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{16}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *OrganizationKey) GetKeyId() string {
@@ -1161,7 +1227,7 @@ type ListKeysRequest struct {
 
 func (x *ListKeysRequest) Reset() {
 	*x = ListKeysRequest{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[17]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1173,7 +1239,7 @@ func (x *ListKeysRequest) String() string {
 func (*ListKeysRequest) ProtoMessage() {}
 
 func (x *ListKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[17]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1186,7 +1252,7 @@ func (x *ListKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListKeysRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{17}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListKeysRequest) GetOrganizationId() string {
@@ -1205,7 +1271,7 @@ type ListKeysResponse struct {
 
 func (x *ListKeysResponse) Reset() {
 	*x = ListKeysResponse{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[18]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1217,7 +1283,7 @@ func (x *ListKeysResponse) String() string {
 func (*ListKeysResponse) ProtoMessage() {}
 
 func (x *ListKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[18]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1230,7 +1296,7 @@ func (x *ListKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListKeysResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{18}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListKeysResponse) GetKeys() []*OrganizationKey {
@@ -1249,7 +1315,7 @@ type RotateKeyRequest struct {
 
 func (x *RotateKeyRequest) Reset() {
 	*x = RotateKeyRequest{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[19]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1261,7 +1327,7 @@ func (x *RotateKeyRequest) String() string {
 func (*RotateKeyRequest) ProtoMessage() {}
 
 func (x *RotateKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[19]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1274,7 +1340,7 @@ func (x *RotateKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateKeyRequest.ProtoReflect.Descriptor instead.
 func (*RotateKeyRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{19}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RotateKeyRequest) GetOrganizationId() string {
@@ -1306,7 +1372,7 @@ type KeyRotation struct {
 
 func (x *KeyRotation) Reset() {
 	*x = KeyRotation{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[20]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1318,7 +1384,7 @@ func (x *KeyRotation) String() string {
 func (*KeyRotation) ProtoMessage() {}
 
 func (x *KeyRotation) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[20]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1331,7 +1397,7 @@ func (x *KeyRotation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyRotation.ProtoReflect.Descriptor instead.
 func (*KeyRotation) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{20}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *KeyRotation) GetId() string {
@@ -1414,7 +1480,7 @@ type GetKeyRotationRequest struct {
 
 func (x *GetKeyRotationRequest) Reset() {
 	*x = GetKeyRotationRequest{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[21]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1426,7 +1492,7 @@ func (x *GetKeyRotationRequest) String() string {
 func (*GetKeyRotationRequest) ProtoMessage() {}
 
 func (x *GetKeyRotationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[21]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1439,7 +1505,7 @@ func (x *GetKeyRotationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetKeyRotationRequest.ProtoReflect.Descriptor instead.
 func (*GetKeyRotationRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{21}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetKeyRotationRequest) GetOrganizationId() string {
@@ -1465,7 +1531,7 @@ type CreateOrganizationResponse struct {
 
 func (x *CreateOrganizationResponse) Reset() {
 	*x = CreateOrganizationResponse{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[22]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1477,7 +1543,7 @@ func (x *CreateOrganizationResponse) String() string {
 func (*CreateOrganizationResponse) ProtoMessage() {}
 
 func (x *CreateOrganizationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[22]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1490,7 +1556,7 @@ func (x *CreateOrganizationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateOrganizationResponse.ProtoReflect.Descriptor instead.
 func (*CreateOrganizationResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{22}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CreateOrganizationResponse) GetOrganization() *Organization {
@@ -1509,7 +1575,7 @@ type GetOrganizationResponse struct {
 
 func (x *GetOrganizationResponse) Reset() {
 	*x = GetOrganizationResponse{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[23]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1521,7 +1587,7 @@ func (x *GetOrganizationResponse) String() string {
 func (*GetOrganizationResponse) ProtoMessage() {}
 
 func (x *GetOrganizationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[23]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1534,7 +1600,7 @@ func (x *GetOrganizationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetOrganizationResponse.ProtoReflect.Descriptor instead.
 func (*GetOrganizationResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{23}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GetOrganizationResponse) GetOrganization() *Organization {
@@ -1553,7 +1619,7 @@ type UpdateOrganizationResponse struct {
 
 func (x *UpdateOrganizationResponse) Reset() {
 	*x = UpdateOrganizationResponse{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[24]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1565,7 +1631,7 @@ func (x *UpdateOrganizationResponse) String() string {
 func (*UpdateOrganizationResponse) ProtoMessage() {}
 
 func (x *UpdateOrganizationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[24]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1578,7 +1644,7 @@ func (x *UpdateOrganizationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateOrganizationResponse.ProtoReflect.Descriptor instead.
 func (*UpdateOrganizationResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{24}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *UpdateOrganizationResponse) GetOrganization() *Organization {
@@ -1597,7 +1663,7 @@ type AddMemberResponse struct {
 
 func (x *AddMemberResponse) Reset() {
 	*x = AddMemberResponse{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[25]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1609,7 +1675,7 @@ func (x *AddMemberResponse) String() string {
 func (*AddMemberResponse) ProtoMessage() {}
 
 func (x *AddMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[25]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1622,7 +1688,7 @@ func (x *AddMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddMemberResponse.ProtoReflect.Descriptor instead.
 func (*AddMemberResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{25}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *AddMemberResponse) GetMember() *Member {
@@ -1641,7 +1707,7 @@ type UpdateMemberResponse struct {
 
 func (x *UpdateMemberResponse) Reset() {
 	*x = UpdateMemberResponse{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[26]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1653,7 +1719,7 @@ func (x *UpdateMemberResponse) String() string {
 func (*UpdateMemberResponse) ProtoMessage() {}
 
 func (x *UpdateMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[26]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1666,7 +1732,7 @@ func (x *UpdateMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMemberResponse.ProtoReflect.Descriptor instead.
 func (*UpdateMemberResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{26}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *UpdateMemberResponse) GetMember() *Member {
@@ -1685,7 +1751,7 @@ type RotateKeyResponse struct {
 
 func (x *RotateKeyResponse) Reset() {
 	*x = RotateKeyResponse{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[27]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1697,7 +1763,7 @@ func (x *RotateKeyResponse) String() string {
 func (*RotateKeyResponse) ProtoMessage() {}
 
 func (x *RotateKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[27]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1710,7 +1776,7 @@ func (x *RotateKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateKeyResponse.ProtoReflect.Descriptor instead.
 func (*RotateKeyResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{27}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RotateKeyResponse) GetRotation() *KeyRotation {
@@ -1729,7 +1795,7 @@ type GetKeyRotationResponse struct {
 
 func (x *GetKeyRotationResponse) Reset() {
 	*x = GetKeyRotationResponse{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[28]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1741,7 +1807,7 @@ func (x *GetKeyRotationResponse) String() string {
 func (*GetKeyRotationResponse) ProtoMessage() {}
 
 func (x *GetKeyRotationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[28]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1754,7 +1820,7 @@ func (x *GetKeyRotationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetKeyRotationResponse.ProtoReflect.Descriptor instead.
 func (*GetKeyRotationResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{28}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *GetKeyRotationResponse) GetRotation() *KeyRotation {
@@ -1768,7 +1834,7 @@ var File_casebridge_v1_organization_service_proto protoreflect.FileDescriptor
 
 const file_casebridge_v1_organization_service_proto_rawDesc = "" +
 	"\n" +
-	"(casebridge/v1/organization_service.proto\x12\rcasebridge.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1acasebridge/v1/common.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa7\x02\n" +
+	"(casebridge/v1/organization_service.proto\x12\rcasebridge.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1acasebridge/v1/common.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe6\x02\n" +
 	"\fOrganization\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x123\n" +
@@ -1778,7 +1844,11 @@ const file_casebridge_v1_organization_service_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\a \x01(\tR\x04etag\"`\n" +
+	"\x04etag\x18\a \x01(\tR\x04etag\x12=\n" +
+	"\tapprovals\x18\b \x01(\v2\x1f.casebridge.v1.ApprovalSettingsR\tapprovals\"\\\n" +
+	"\x10ApprovalSettings\x12#\n" +
+	"\rsupport_plans\x18\x01 \x01(\bR\fsupportPlans\x12#\n" +
+	"\rcase_closures\x18\x02 \x01(\bR\fcaseClosures\"`\n" +
 	"\n" +
 	"Membership\x12'\n" +
 	"\x0forganization_id\x18\x01 \x01(\tR\x0eorganizationId\x12)\n" +
@@ -1929,104 +1999,106 @@ func file_casebridge_v1_organization_service_proto_rawDescGZIP() []byte {
 }
 
 var file_casebridge_v1_organization_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_casebridge_v1_organization_service_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_casebridge_v1_organization_service_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_casebridge_v1_organization_service_proto_goTypes = []any{
 	(KeyState)(0),                      // 0: casebridge.v1.KeyState
 	(RotationState)(0),                 // 1: casebridge.v1.RotationState
 	(*Organization)(nil),               // 2: casebridge.v1.Organization
-	(*Membership)(nil),                 // 3: casebridge.v1.Membership
-	(*GetCallerIdentityRequest)(nil),   // 4: casebridge.v1.GetCallerIdentityRequest
-	(*GetCallerIdentityResponse)(nil),  // 5: casebridge.v1.GetCallerIdentityResponse
-	(*CreateOrganizationRequest)(nil),  // 6: casebridge.v1.CreateOrganizationRequest
-	(*GetOrganizationRequest)(nil),     // 7: casebridge.v1.GetOrganizationRequest
-	(*ListOrganizationsRequest)(nil),   // 8: casebridge.v1.ListOrganizationsRequest
-	(*ListOrganizationsResponse)(nil),  // 9: casebridge.v1.ListOrganizationsResponse
-	(*UpdateOrganizationRequest)(nil),  // 10: casebridge.v1.UpdateOrganizationRequest
-	(*Member)(nil),                     // 11: casebridge.v1.Member
-	(*AddMemberRequest)(nil),           // 12: casebridge.v1.AddMemberRequest
-	(*UpdateMemberRequest)(nil),        // 13: casebridge.v1.UpdateMemberRequest
-	(*RemoveMemberRequest)(nil),        // 14: casebridge.v1.RemoveMemberRequest
-	(*RemoveMemberResponse)(nil),       // 15: casebridge.v1.RemoveMemberResponse
-	(*ListMembersRequest)(nil),         // 16: casebridge.v1.ListMembersRequest
-	(*ListMembersResponse)(nil),        // 17: casebridge.v1.ListMembersResponse
-	(*OrganizationKey)(nil),            // 18: casebridge.v1.OrganizationKey
-	(*ListKeysRequest)(nil),            // 19: casebridge.v1.ListKeysRequest
-	(*ListKeysResponse)(nil),           // 20: casebridge.v1.ListKeysResponse
-	(*RotateKeyRequest)(nil),           // 21: casebridge.v1.RotateKeyRequest
-	(*KeyRotation)(nil),                // 22: casebridge.v1.KeyRotation
-	(*GetKeyRotationRequest)(nil),      // 23: casebridge.v1.GetKeyRotationRequest
-	(*CreateOrganizationResponse)(nil), // 24: casebridge.v1.CreateOrganizationResponse
-	(*GetOrganizationResponse)(nil),    // 25: casebridge.v1.GetOrganizationResponse
-	(*UpdateOrganizationResponse)(nil), // 26: casebridge.v1.UpdateOrganizationResponse
-	(*AddMemberResponse)(nil),          // 27: casebridge.v1.AddMemberResponse
-	(*UpdateMemberResponse)(nil),       // 28: casebridge.v1.UpdateMemberResponse
-	(*RotateKeyResponse)(nil),          // 29: casebridge.v1.RotateKeyResponse
-	(*GetKeyRotationResponse)(nil),     // 30: casebridge.v1.GetKeyRotationResponse
-	(OrganizationKind)(0),              // 31: casebridge.v1.OrganizationKind
-	(*timestamppb.Timestamp)(nil),      // 32: google.protobuf.Timestamp
-	(Role)(0),                          // 33: casebridge.v1.Role
-	(*fieldmaskpb.FieldMask)(nil),      // 34: google.protobuf.FieldMask
+	(*ApprovalSettings)(nil),           // 3: casebridge.v1.ApprovalSettings
+	(*Membership)(nil),                 // 4: casebridge.v1.Membership
+	(*GetCallerIdentityRequest)(nil),   // 5: casebridge.v1.GetCallerIdentityRequest
+	(*GetCallerIdentityResponse)(nil),  // 6: casebridge.v1.GetCallerIdentityResponse
+	(*CreateOrganizationRequest)(nil),  // 7: casebridge.v1.CreateOrganizationRequest
+	(*GetOrganizationRequest)(nil),     // 8: casebridge.v1.GetOrganizationRequest
+	(*ListOrganizationsRequest)(nil),   // 9: casebridge.v1.ListOrganizationsRequest
+	(*ListOrganizationsResponse)(nil),  // 10: casebridge.v1.ListOrganizationsResponse
+	(*UpdateOrganizationRequest)(nil),  // 11: casebridge.v1.UpdateOrganizationRequest
+	(*Member)(nil),                     // 12: casebridge.v1.Member
+	(*AddMemberRequest)(nil),           // 13: casebridge.v1.AddMemberRequest
+	(*UpdateMemberRequest)(nil),        // 14: casebridge.v1.UpdateMemberRequest
+	(*RemoveMemberRequest)(nil),        // 15: casebridge.v1.RemoveMemberRequest
+	(*RemoveMemberResponse)(nil),       // 16: casebridge.v1.RemoveMemberResponse
+	(*ListMembersRequest)(nil),         // 17: casebridge.v1.ListMembersRequest
+	(*ListMembersResponse)(nil),        // 18: casebridge.v1.ListMembersResponse
+	(*OrganizationKey)(nil),            // 19: casebridge.v1.OrganizationKey
+	(*ListKeysRequest)(nil),            // 20: casebridge.v1.ListKeysRequest
+	(*ListKeysResponse)(nil),           // 21: casebridge.v1.ListKeysResponse
+	(*RotateKeyRequest)(nil),           // 22: casebridge.v1.RotateKeyRequest
+	(*KeyRotation)(nil),                // 23: casebridge.v1.KeyRotation
+	(*GetKeyRotationRequest)(nil),      // 24: casebridge.v1.GetKeyRotationRequest
+	(*CreateOrganizationResponse)(nil), // 25: casebridge.v1.CreateOrganizationResponse
+	(*GetOrganizationResponse)(nil),    // 26: casebridge.v1.GetOrganizationResponse
+	(*UpdateOrganizationResponse)(nil), // 27: casebridge.v1.UpdateOrganizationResponse
+	(*AddMemberResponse)(nil),          // 28: casebridge.v1.AddMemberResponse
+	(*UpdateMemberResponse)(nil),       // 29: casebridge.v1.UpdateMemberResponse
+	(*RotateKeyResponse)(nil),          // 30: casebridge.v1.RotateKeyResponse
+	(*GetKeyRotationResponse)(nil),     // 31: casebridge.v1.GetKeyRotationResponse
+	(OrganizationKind)(0),              // 32: casebridge.v1.OrganizationKind
+	(*timestamppb.Timestamp)(nil),      // 33: google.protobuf.Timestamp
+	(Role)(0),                          // 34: casebridge.v1.Role
+	(*fieldmaskpb.FieldMask)(nil),      // 35: google.protobuf.FieldMask
 }
 var file_casebridge_v1_organization_service_proto_depIdxs = []int32{
-	31, // 0: casebridge.v1.Organization.kind:type_name -> casebridge.v1.OrganizationKind
-	32, // 1: casebridge.v1.Organization.create_time:type_name -> google.protobuf.Timestamp
-	32, // 2: casebridge.v1.Organization.update_time:type_name -> google.protobuf.Timestamp
-	33, // 3: casebridge.v1.Membership.roles:type_name -> casebridge.v1.Role
-	3,  // 4: casebridge.v1.GetCallerIdentityResponse.memberships:type_name -> casebridge.v1.Membership
-	2,  // 5: casebridge.v1.CreateOrganizationRequest.organization:type_name -> casebridge.v1.Organization
-	31, // 6: casebridge.v1.ListOrganizationsRequest.kind:type_name -> casebridge.v1.OrganizationKind
-	2,  // 7: casebridge.v1.ListOrganizationsResponse.organizations:type_name -> casebridge.v1.Organization
-	2,  // 8: casebridge.v1.UpdateOrganizationRequest.organization:type_name -> casebridge.v1.Organization
-	34, // 9: casebridge.v1.UpdateOrganizationRequest.update_mask:type_name -> google.protobuf.FieldMask
-	33, // 10: casebridge.v1.Member.roles:type_name -> casebridge.v1.Role
-	32, // 11: casebridge.v1.Member.create_time:type_name -> google.protobuf.Timestamp
-	32, // 12: casebridge.v1.Member.update_time:type_name -> google.protobuf.Timestamp
-	33, // 13: casebridge.v1.AddMemberRequest.roles:type_name -> casebridge.v1.Role
-	33, // 14: casebridge.v1.UpdateMemberRequest.roles:type_name -> casebridge.v1.Role
-	11, // 15: casebridge.v1.ListMembersResponse.members:type_name -> casebridge.v1.Member
-	0,  // 16: casebridge.v1.OrganizationKey.state:type_name -> casebridge.v1.KeyState
-	32, // 17: casebridge.v1.OrganizationKey.create_time:type_name -> google.protobuf.Timestamp
-	32, // 18: casebridge.v1.OrganizationKey.retire_time:type_name -> google.protobuf.Timestamp
-	18, // 19: casebridge.v1.ListKeysResponse.keys:type_name -> casebridge.v1.OrganizationKey
-	1,  // 20: casebridge.v1.KeyRotation.state:type_name -> casebridge.v1.RotationState
-	32, // 21: casebridge.v1.KeyRotation.create_time:type_name -> google.protobuf.Timestamp
-	32, // 22: casebridge.v1.KeyRotation.finish_time:type_name -> google.protobuf.Timestamp
-	2,  // 23: casebridge.v1.CreateOrganizationResponse.organization:type_name -> casebridge.v1.Organization
-	2,  // 24: casebridge.v1.GetOrganizationResponse.organization:type_name -> casebridge.v1.Organization
-	2,  // 25: casebridge.v1.UpdateOrganizationResponse.organization:type_name -> casebridge.v1.Organization
-	11, // 26: casebridge.v1.AddMemberResponse.member:type_name -> casebridge.v1.Member
-	11, // 27: casebridge.v1.UpdateMemberResponse.member:type_name -> casebridge.v1.Member
-	22, // 28: casebridge.v1.RotateKeyResponse.rotation:type_name -> casebridge.v1.KeyRotation
-	22, // 29: casebridge.v1.GetKeyRotationResponse.rotation:type_name -> casebridge.v1.KeyRotation
-	4,  // 30: casebridge.v1.OrganizationService.GetCallerIdentity:input_type -> casebridge.v1.GetCallerIdentityRequest
-	6,  // 31: casebridge.v1.OrganizationService.CreateOrganization:input_type -> casebridge.v1.CreateOrganizationRequest
-	7,  // 32: casebridge.v1.OrganizationService.GetOrganization:input_type -> casebridge.v1.GetOrganizationRequest
-	8,  // 33: casebridge.v1.OrganizationService.ListOrganizations:input_type -> casebridge.v1.ListOrganizationsRequest
-	10, // 34: casebridge.v1.OrganizationService.UpdateOrganization:input_type -> casebridge.v1.UpdateOrganizationRequest
-	12, // 35: casebridge.v1.OrganizationService.AddMember:input_type -> casebridge.v1.AddMemberRequest
-	13, // 36: casebridge.v1.OrganizationService.UpdateMember:input_type -> casebridge.v1.UpdateMemberRequest
-	14, // 37: casebridge.v1.OrganizationService.RemoveMember:input_type -> casebridge.v1.RemoveMemberRequest
-	16, // 38: casebridge.v1.OrganizationService.ListMembers:input_type -> casebridge.v1.ListMembersRequest
-	19, // 39: casebridge.v1.OrganizationService.ListKeys:input_type -> casebridge.v1.ListKeysRequest
-	21, // 40: casebridge.v1.OrganizationService.RotateKey:input_type -> casebridge.v1.RotateKeyRequest
-	23, // 41: casebridge.v1.OrganizationService.GetKeyRotation:input_type -> casebridge.v1.GetKeyRotationRequest
-	5,  // 42: casebridge.v1.OrganizationService.GetCallerIdentity:output_type -> casebridge.v1.GetCallerIdentityResponse
-	24, // 43: casebridge.v1.OrganizationService.CreateOrganization:output_type -> casebridge.v1.CreateOrganizationResponse
-	25, // 44: casebridge.v1.OrganizationService.GetOrganization:output_type -> casebridge.v1.GetOrganizationResponse
-	9,  // 45: casebridge.v1.OrganizationService.ListOrganizations:output_type -> casebridge.v1.ListOrganizationsResponse
-	26, // 46: casebridge.v1.OrganizationService.UpdateOrganization:output_type -> casebridge.v1.UpdateOrganizationResponse
-	27, // 47: casebridge.v1.OrganizationService.AddMember:output_type -> casebridge.v1.AddMemberResponse
-	28, // 48: casebridge.v1.OrganizationService.UpdateMember:output_type -> casebridge.v1.UpdateMemberResponse
-	15, // 49: casebridge.v1.OrganizationService.RemoveMember:output_type -> casebridge.v1.RemoveMemberResponse
-	17, // 50: casebridge.v1.OrganizationService.ListMembers:output_type -> casebridge.v1.ListMembersResponse
-	20, // 51: casebridge.v1.OrganizationService.ListKeys:output_type -> casebridge.v1.ListKeysResponse
-	29, // 52: casebridge.v1.OrganizationService.RotateKey:output_type -> casebridge.v1.RotateKeyResponse
-	30, // 53: casebridge.v1.OrganizationService.GetKeyRotation:output_type -> casebridge.v1.GetKeyRotationResponse
-	42, // [42:54] is the sub-list for method output_type
-	30, // [30:42] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	32, // 0: casebridge.v1.Organization.kind:type_name -> casebridge.v1.OrganizationKind
+	33, // 1: casebridge.v1.Organization.create_time:type_name -> google.protobuf.Timestamp
+	33, // 2: casebridge.v1.Organization.update_time:type_name -> google.protobuf.Timestamp
+	3,  // 3: casebridge.v1.Organization.approvals:type_name -> casebridge.v1.ApprovalSettings
+	34, // 4: casebridge.v1.Membership.roles:type_name -> casebridge.v1.Role
+	4,  // 5: casebridge.v1.GetCallerIdentityResponse.memberships:type_name -> casebridge.v1.Membership
+	2,  // 6: casebridge.v1.CreateOrganizationRequest.organization:type_name -> casebridge.v1.Organization
+	32, // 7: casebridge.v1.ListOrganizationsRequest.kind:type_name -> casebridge.v1.OrganizationKind
+	2,  // 8: casebridge.v1.ListOrganizationsResponse.organizations:type_name -> casebridge.v1.Organization
+	2,  // 9: casebridge.v1.UpdateOrganizationRequest.organization:type_name -> casebridge.v1.Organization
+	35, // 10: casebridge.v1.UpdateOrganizationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	34, // 11: casebridge.v1.Member.roles:type_name -> casebridge.v1.Role
+	33, // 12: casebridge.v1.Member.create_time:type_name -> google.protobuf.Timestamp
+	33, // 13: casebridge.v1.Member.update_time:type_name -> google.protobuf.Timestamp
+	34, // 14: casebridge.v1.AddMemberRequest.roles:type_name -> casebridge.v1.Role
+	34, // 15: casebridge.v1.UpdateMemberRequest.roles:type_name -> casebridge.v1.Role
+	12, // 16: casebridge.v1.ListMembersResponse.members:type_name -> casebridge.v1.Member
+	0,  // 17: casebridge.v1.OrganizationKey.state:type_name -> casebridge.v1.KeyState
+	33, // 18: casebridge.v1.OrganizationKey.create_time:type_name -> google.protobuf.Timestamp
+	33, // 19: casebridge.v1.OrganizationKey.retire_time:type_name -> google.protobuf.Timestamp
+	19, // 20: casebridge.v1.ListKeysResponse.keys:type_name -> casebridge.v1.OrganizationKey
+	1,  // 21: casebridge.v1.KeyRotation.state:type_name -> casebridge.v1.RotationState
+	33, // 22: casebridge.v1.KeyRotation.create_time:type_name -> google.protobuf.Timestamp
+	33, // 23: casebridge.v1.KeyRotation.finish_time:type_name -> google.protobuf.Timestamp
+	2,  // 24: casebridge.v1.CreateOrganizationResponse.organization:type_name -> casebridge.v1.Organization
+	2,  // 25: casebridge.v1.GetOrganizationResponse.organization:type_name -> casebridge.v1.Organization
+	2,  // 26: casebridge.v1.UpdateOrganizationResponse.organization:type_name -> casebridge.v1.Organization
+	12, // 27: casebridge.v1.AddMemberResponse.member:type_name -> casebridge.v1.Member
+	12, // 28: casebridge.v1.UpdateMemberResponse.member:type_name -> casebridge.v1.Member
+	23, // 29: casebridge.v1.RotateKeyResponse.rotation:type_name -> casebridge.v1.KeyRotation
+	23, // 30: casebridge.v1.GetKeyRotationResponse.rotation:type_name -> casebridge.v1.KeyRotation
+	5,  // 31: casebridge.v1.OrganizationService.GetCallerIdentity:input_type -> casebridge.v1.GetCallerIdentityRequest
+	7,  // 32: casebridge.v1.OrganizationService.CreateOrganization:input_type -> casebridge.v1.CreateOrganizationRequest
+	8,  // 33: casebridge.v1.OrganizationService.GetOrganization:input_type -> casebridge.v1.GetOrganizationRequest
+	9,  // 34: casebridge.v1.OrganizationService.ListOrganizations:input_type -> casebridge.v1.ListOrganizationsRequest
+	11, // 35: casebridge.v1.OrganizationService.UpdateOrganization:input_type -> casebridge.v1.UpdateOrganizationRequest
+	13, // 36: casebridge.v1.OrganizationService.AddMember:input_type -> casebridge.v1.AddMemberRequest
+	14, // 37: casebridge.v1.OrganizationService.UpdateMember:input_type -> casebridge.v1.UpdateMemberRequest
+	15, // 38: casebridge.v1.OrganizationService.RemoveMember:input_type -> casebridge.v1.RemoveMemberRequest
+	17, // 39: casebridge.v1.OrganizationService.ListMembers:input_type -> casebridge.v1.ListMembersRequest
+	20, // 40: casebridge.v1.OrganizationService.ListKeys:input_type -> casebridge.v1.ListKeysRequest
+	22, // 41: casebridge.v1.OrganizationService.RotateKey:input_type -> casebridge.v1.RotateKeyRequest
+	24, // 42: casebridge.v1.OrganizationService.GetKeyRotation:input_type -> casebridge.v1.GetKeyRotationRequest
+	6,  // 43: casebridge.v1.OrganizationService.GetCallerIdentity:output_type -> casebridge.v1.GetCallerIdentityResponse
+	25, // 44: casebridge.v1.OrganizationService.CreateOrganization:output_type -> casebridge.v1.CreateOrganizationResponse
+	26, // 45: casebridge.v1.OrganizationService.GetOrganization:output_type -> casebridge.v1.GetOrganizationResponse
+	10, // 46: casebridge.v1.OrganizationService.ListOrganizations:output_type -> casebridge.v1.ListOrganizationsResponse
+	27, // 47: casebridge.v1.OrganizationService.UpdateOrganization:output_type -> casebridge.v1.UpdateOrganizationResponse
+	28, // 48: casebridge.v1.OrganizationService.AddMember:output_type -> casebridge.v1.AddMemberResponse
+	29, // 49: casebridge.v1.OrganizationService.UpdateMember:output_type -> casebridge.v1.UpdateMemberResponse
+	16, // 50: casebridge.v1.OrganizationService.RemoveMember:output_type -> casebridge.v1.RemoveMemberResponse
+	18, // 51: casebridge.v1.OrganizationService.ListMembers:output_type -> casebridge.v1.ListMembersResponse
+	21, // 52: casebridge.v1.OrganizationService.ListKeys:output_type -> casebridge.v1.ListKeysResponse
+	30, // 53: casebridge.v1.OrganizationService.RotateKey:output_type -> casebridge.v1.RotateKeyResponse
+	31, // 54: casebridge.v1.OrganizationService.GetKeyRotation:output_type -> casebridge.v1.GetKeyRotationResponse
+	43, // [43:55] is the sub-list for method output_type
+	31, // [31:43] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_casebridge_v1_organization_service_proto_init() }
@@ -2041,7 +2113,7 @@ func file_casebridge_v1_organization_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_casebridge_v1_organization_service_proto_rawDesc), len(file_casebridge_v1_organization_service_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   29,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,0 +1,374 @@
+package casework
+
+import (
+	"context"
+	"slices"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/db"
+	"github.com/casebridge/casebridge/internal/requestid"
+	"github.com/casebridge/casebridge/internal/rpcerr"
+	"github.com/casebridge/casebridge/internal/supportplan"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// editablePlan loads plan id of the case, locked, and checks that its
+// content may change now.
+func editablePlan(ctx context.Context, tx pgx.Tx, caseID, id string) (*planRow, error) {
+	plan, err := getPlan(ctx, tx, caseID, id, true)
+	if err != nil {
+		return nil, err
+	}
+	if plan == nil {
+		return nil, planNotFound(id)
+	}
+	return plan, supportplan.CheckEditable(plan.Status)
+}
+
+// AddObjective adds an objective, open, to a plan in progress.
+func (s *Service) AddObjective(ctx context.Context, req *casebridgev1.AddObjectiveRequest) (*casebridgev1.AddObjectiveResponse, error) {
+	p, err := authz.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in, planID := req.GetObjective(), req.GetPlanId()
+	if st := in.GetStatus(); st != 0 && st != supportplan.ObjectiveOpen {
+		return nil, rpcerr.InvalidArgument("objective.status", "an objective starts open")
+	}
+	target, err := parseDate("objective.target_date", in.GetTargetDate())
+	if err != nil {
+		return nil, err
+	}
+	caseID, err := caseOf(ctx, s.pool, tablePlans, planID)
+	if err != nil {
+		return nil, err
+	}
+	if caseID == "" {
+		return nil, planNotFound(planID)
+	}
+	row := &objectiveRow{ID: uuid.NewString(), PlanID: planID, CaseID: caseID, Status: supportplan.ObjectiveOpen,
+		TargetDate: target, Description: in.GetDescription()}
+	once := requestid.Create{RequestID: req.GetRequestId(), CaseID: caseID,
+		Find: func(ctx context.Context, q db.Querier, rid string) (string, string, error) {
+			return objectiveByRequest(ctx, q, planID, rid)
+		}}
+	id, org, written := row.ID, "", false
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		acc, f, err := s.access(ctx, tx, p, caseID, objPlan, actUpdate, true, namedRecord, planNotFound(planID))
+		if err != nil {
+			return err
+		}
+		org = acc.Org
+		if prior, err := once.Prior(ctx, tx); err != nil || prior != "" {
+			id = prior
+			return err
+		}
+		if err := f.CheckWorkable(); err != nil {
+			return err
+		}
+		if _, err := editablePlan(ctx, tx, caseID, planID); err != nil {
+			return err
+		}
+		if n, err := countObjectives(ctx, tx, planID); err != nil {
+			return err
+		} else if n >= maxObjectives {
+			return rpcerr.FailedPrecondition("a support plan holds at most %d objectives", maxObjectives)
+		}
+		if err := s.sealObjective(ctx, tx, row); err != nil {
+			return err
+		}
+		inserted, err := insertObjective(ctx, tx, row, req.GetRequestId())
+		if err != nil {
+			return err
+		}
+		if !inserted {
+			return requestid.ErrRetried
+		}
+		written = true
+		return s.recordChange(ctx, tx, org, caseID, written)
+	})
+	if err != nil {
+		written = false
+	}
+	if id, err = once.Settle(ctx, s.pool, id, err); err != nil {
+		return nil, err
+	}
+	out, err := s.answerObjective(ctx, org, caseID, id, written)
+	return &casebridgev1.AddObjectiveResponse{Objective: out}, err
+}
+
+func (s *Service) answerObjective(ctx context.Context, org, caseID, id string, written bool) (*casebridgev1.Objective, error) {
+	row, err := getObjective(ctx, s.pool, id, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.openObjective(ctx, s.pool, row); err != nil {
+		return nil, err
+	}
+	out := row.toProto()
+	return out, s.recordReturned(ctx, org, caseID, written, objectiveCarries(out))
+}
+
+// UpdateObjective changes an objective's description, status or target date.
+func (s *Service) UpdateObjective(ctx context.Context, req *casebridgev1.UpdateObjectiveRequest) (*casebridgev1.UpdateObjectiveResponse, error) {
+	p, err := authz.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in, paths := req.GetObjective(), req.GetUpdateMask().GetPaths()
+	has := func(f string) bool { return slices.Contains(paths, f) }
+	if len(paths) == 0 {
+		return nil, rpcerr.InvalidArgument("update_mask", "must name at least one field")
+	}
+	if has("description") && in.GetDescription() == "" {
+		return nil, rpcerr.InvalidArgument("objective.description", "cannot be empty")
+	}
+	if has("status") && in.GetStatus() == 0 {
+		return nil, rpcerr.InvalidArgument("objective.status", "is required when update_mask names it")
+	}
+	target, err := parseDate("objective.target_date", in.GetTargetDate())
+	if err != nil {
+		return nil, err
+	}
+	id := in.GetId()
+	caseID, err := caseOf(ctx, s.pool, tableObjectives, id)
+	if err != nil {
+		return nil, err
+	}
+	if caseID == "" {
+		return nil, objectiveNotFound(id)
+	}
+	var org string
+	written := false
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		acc, f, err := s.access(ctx, tx, p, caseID, objPlan, actUpdate, true, namedRecord, objectiveNotFound(id))
+		if err != nil {
+			return err
+		}
+		org = acc.Org
+		row, err := getObjective(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if err := checkEtag("objective", id, req.GetEtag(), row.Version); err != nil {
+			return err
+		}
+		if err := f.CheckWorkable(); err != nil {
+			return err
+		}
+		if _, err := editablePlan(ctx, tx, caseID, row.PlanID); err != nil {
+			return err
+		}
+		if has("status") {
+			if err := supportplan.Objective.Check(row.Status, in.GetStatus()); err != nil {
+				return err
+			}
+			row.Status = in.GetStatus()
+		}
+		if has("target_date") {
+			row.TargetDate = target
+		}
+		if has("description") {
+			row.Description = in.GetDescription()
+			if err := s.sealObjective(ctx, tx, row); err != nil {
+				return err
+			}
+			written = true
+		}
+		if err := saveObjective(ctx, tx, row); err != nil {
+			return err
+		}
+		return s.recordChange(ctx, tx, org, caseID, written)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.answerObjective(ctx, org, caseID, id, written)
+	return &casebridgev1.UpdateObjectiveResponse{Objective: out}, err
+}
+
+// AddAction adds an action, planned, towards an objective of a plan in progress.
+func (s *Service) AddAction(ctx context.Context, req *casebridgev1.AddActionRequest) (*casebridgev1.AddActionResponse, error) {
+	p, err := authz.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in, objectiveID := req.GetAction(), req.GetObjectiveId()
+	if st := in.GetStatus(); st != 0 && st != supportplan.ActionPlanned {
+		return nil, rpcerr.InvalidArgument("action.status", "an action starts planned")
+	}
+	if in.GetActualDate() != "" {
+		return nil, rpcerr.InvalidArgument("action.actual_date", "a planned action has no actual date yet")
+	}
+	planned, err := parseDate("action.planned_date", in.GetPlannedDate())
+	if err != nil {
+		return nil, err
+	}
+	caseID, err := caseOf(ctx, s.pool, tableObjectives, objectiveID)
+	if err != nil {
+		return nil, err
+	}
+	if caseID == "" {
+		return nil, objectiveNotFound(objectiveID)
+	}
+	row := &actionRow{ID: uuid.NewString(), ObjectiveID: objectiveID, CaseID: caseID, Status: supportplan.ActionPlanned,
+		PlannedDate: planned, Description: in.GetDescription()}
+	once := requestid.Create{RequestID: req.GetRequestId(), CaseID: caseID,
+		Find: func(ctx context.Context, q db.Querier, rid string) (string, string, error) {
+			return actionByRequest(ctx, q, objectiveID, rid)
+		}}
+	id, org, written := row.ID, "", false
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		acc, f, err := s.access(ctx, tx, p, caseID, objPlan, actUpdate, true, namedRecord, objectiveNotFound(objectiveID))
+		if err != nil {
+			return err
+		}
+		org = acc.Org
+		if prior, err := once.Prior(ctx, tx); err != nil || prior != "" {
+			id = prior
+			return err
+		}
+		if err := f.CheckWorkable(); err != nil {
+			return err
+		}
+		obj, err := getObjective(ctx, tx, objectiveID, true)
+		if err != nil {
+			return err
+		}
+		row.PlanID = obj.PlanID
+		if _, err := editablePlan(ctx, tx, caseID, obj.PlanID); err != nil {
+			return err
+		}
+		if n, err := countActions(ctx, tx, objectiveID); err != nil {
+			return err
+		} else if n >= maxActions {
+			return rpcerr.FailedPrecondition("an objective holds at most %d actions", maxActions)
+		}
+		if err := s.sealAction(ctx, tx, row); err != nil {
+			return err
+		}
+		inserted, err := insertAction(ctx, tx, row, req.GetRequestId())
+		if err != nil {
+			return err
+		}
+		if !inserted {
+			return requestid.ErrRetried
+		}
+		written = true
+		return s.recordChange(ctx, tx, org, caseID, written)
+	})
+	if err != nil {
+		written = false
+	}
+	if id, err = once.Settle(ctx, s.pool, id, err); err != nil {
+		return nil, err
+	}
+	out, err := s.answerAction(ctx, org, caseID, id, written)
+	return &casebridgev1.AddActionResponse{Action: out}, err
+}
+
+func (s *Service) answerAction(ctx context.Context, org, caseID, id string, written bool) (*casebridgev1.Action, error) {
+	row, err := getAction(ctx, s.pool, id, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.openAction(ctx, s.pool, row); err != nil {
+		return nil, err
+	}
+	out := row.toProto()
+	return out, s.recordReturned(ctx, org, caseID, written, out.GetDescription() != "")
+}
+
+// UpdateAction changes an action's description, status or dates.
+func (s *Service) UpdateAction(ctx context.Context, req *casebridgev1.UpdateActionRequest) (*casebridgev1.UpdateActionResponse, error) {
+	p, err := authz.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in, paths := req.GetAction(), req.GetUpdateMask().GetPaths()
+	has := func(f string) bool { return slices.Contains(paths, f) }
+	if len(paths) == 0 {
+		return nil, rpcerr.InvalidArgument("update_mask", "must name at least one field")
+	}
+	if has("description") && in.GetDescription() == "" {
+		return nil, rpcerr.InvalidArgument("action.description", "cannot be empty")
+	}
+	if has("status") && in.GetStatus() == 0 {
+		return nil, rpcerr.InvalidArgument("action.status", "is required when update_mask names it")
+	}
+	planned, err := parseDate("action.planned_date", in.GetPlannedDate())
+	if err != nil {
+		return nil, err
+	}
+	actual, err := parseDate("action.actual_date", in.GetActualDate())
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPast("action.actual_date", actual, s.now()); err != nil {
+		return nil, err
+	}
+	id := in.GetId()
+	caseID, err := caseOf(ctx, s.pool, tableActions, id)
+	if err != nil {
+		return nil, err
+	}
+	if caseID == "" {
+		return nil, actionNotFound(id)
+	}
+	var org string
+	written := false
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		acc, f, err := s.access(ctx, tx, p, caseID, objPlan, actUpdate, true, namedRecord, actionNotFound(id))
+		if err != nil {
+			return err
+		}
+		org = acc.Org
+		row, err := getAction(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if err := checkEtag("action", id, req.GetEtag(), row.Version); err != nil {
+			return err
+		}
+		if err := f.CheckWorkable(); err != nil {
+			return err
+		}
+		if _, err := editablePlan(ctx, tx, caseID, row.PlanID); err != nil {
+			return err
+		}
+		if has("status") {
+			if err := supportplan.Action.Check(row.Status, in.GetStatus()); err != nil {
+				return err
+			}
+			row.Status = in.GetStatus()
+		}
+		if has("planned_date") {
+			row.PlannedDate = planned
+		}
+		if has("actual_date") {
+			row.ActualDate = actual
+		}
+		if err := supportplan.CheckActionDates(row.Status, formatDate(row.ActualDate)); err != nil {
+			return err
+		}
+		if has("description") {
+			row.Description = in.GetDescription()
+			if err := s.sealAction(ctx, tx, row); err != nil {
+				return err
+			}
+			written = true
+		}
+		if err := saveAction(ctx, tx, row); err != nil {
+			return err
+		}
+		return s.recordChange(ctx, tx, org, caseID, written)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.answerAction(ctx, org, caseID, id, written)
+	return &casebridgev1.UpdateActionResponse{Action: out}, err
+}
