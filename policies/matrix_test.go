@@ -90,6 +90,7 @@ func (w *world) unique() string                 { return fmt.Sprintf("%d", w.n.A
 type fixture struct {
 	caseID, etag, consentID, rotationID, subject, referralID string
 	proceedingID, hearingID, deadlineID, claimID             string
+	planID, objectiveID, actionID, serviceID, approvalID     string
 }
 
 func (w *world) newCase(status string) fixture {
