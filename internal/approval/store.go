@@ -8,7 +8,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/db"
-	"github.com/casebridge/casebridge/internal/rpcerr"
 )
 
 // Required reports whether organisation org requires a supervisor's
@@ -30,26 +29,46 @@ func Required(ctx context.Context, q db.Querier, org string, subject Subject) (b
 	return plans, nil
 }
 
-// GateClosure is the closure gate, called in the transaction that closes
-// case caseID of organisation org, with the case row locked. When org
-// requires a supervisor's approval of closures it uses the case's latest
-// approved closure request of org (approved → used), so that it is used
-// once; with none it is FailedPrecondition and the case stays open.
-func GateClosure(ctx context.Context, q db.Querier, caseID, org string) error {
-	need, err := Required(ctx, q, org, Closure)
-	if err != nil || !need {
-		return err
+// ClosureFacts is what closing case caseID of organisation org needs to
+// know: whether org requires a supervisor's approval of closures, and the
+// case's latest approved (not yet used) closure request of org, "" when
+// there is none. A request made while another organisation owned the
+// case does not count.
+func ClosureFacts(ctx context.Context, q db.Querier, caseID, org string) (required bool, approvalID string, err error) {
+	if required, err = Required(ctx, q, org, Closure); err != nil || !required {
+		return required, "", err
 	}
-	tag, err := q.Exec(ctx, `UPDATE approvals SET status = $4, use_time = now(), version = version + 1
-		WHERE id = (SELECT id FROM approvals
-			WHERE case_id = $1 AND organization_id = $2 AND subject = $3 AND status = $5
-			ORDER BY seq DESC LIMIT 1)`,
-		caseID, org, int16(Closure), int16(Use.To), int16(Approved))
+	err = q.QueryRow(ctx, `SELECT id::text FROM approvals
+		WHERE case_id = $1 AND organization_id = $2 AND subject = $3 AND status = $4
+		ORDER BY seq DESC LIMIT 1 FOR UPDATE`,
+		caseID, org, int16(Closure), int16(Approved)).Scan(&approvalID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return true, "", nil
+	}
 	if err != nil {
-		return fmt.Errorf("use the closure approval of case %s: %w", caseID, err)
+		return true, "", fmt.Errorf("load the closure approval of case %s: %w", caseID, err)
 	}
-	if tag.RowsAffected() == 0 {
-		return rpcerr.FailedPrecondition("closing case %s needs a supervisor's approval in your organisation: request one (RequestApproval, subject case closure) and have it approved first", caseID)
+	return true, approvalID, nil
+}
+
+// UseClosure marks approved closure request id used (Use), in the
+// transaction that closes its case.
+func UseClosure(ctx context.Context, q db.Querier, id string) error {
+	tag, err := q.Exec(ctx, `UPDATE approvals SET status = $2, use_time = now(), version = version + 1
+		WHERE id = $1 AND status = ANY($3::smallint[])`, id, int16(Use.To), statuses(Use.From))
+	if err != nil {
+		return fmt.Errorf("use approval %s: %w", id, err)
+	}
+	if tag.RowsAffected() != 1 {
+		return fmt.Errorf("use approval %s: it is no longer approved", id)
 	}
 	return nil
+}
+
+func statuses(ss []Status) []int16 {
+	out := make([]int16, len(ss))
+	for i, s := range ss {
+		out[i] = int16(s)
+	}
+	return out
 }

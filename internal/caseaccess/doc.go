@@ -14,8 +14,11 @@
 //   - the lawyer check (IsLawyer, CheckLawyer);
 //   - the case statuses, the case lifecycle (Transitions: which status may
 //     go to which, by which action) and the one decision whether a case may
-//     make a transition (CheckTransition), and the rule that a closed or
-//     erased case is not referred (Facts.CheckReferrable);
+//     make a transition (CheckTransition), with the rule on top of it that
+//     a closure the owner requires a supervisor's approval of needs one
+//     (Transit loads and uses it); the rule that a closed or erased case is
+//     not referred (Facts.CheckReferrable) and takes no casework
+//     (Facts.CheckWorkable);
 //   - the mapping of a decision to what the client sees (Gate): NotFound
 //     for a case the caller may not see, PermissionDenied for one they see
 //     but may not do this on.

@@ -27,6 +27,9 @@ type Facts struct {
 	Status casebridgev1.CaseStatus
 	// Shares are the accepted referrals of the case.
 	Shares []Share
+	// Closure is what a closure needs to know about a supervisor's
+	// approval; Transit loads it for a closure (the zero value: none needed).
+	Closure ClosureApproval
 }
 
 // Share is an accepted referral: the receiving organisation, the data

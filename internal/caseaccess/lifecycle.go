@@ -66,11 +66,11 @@ func CheckTransition(f Facts, t Transition) error {
 	if f.Erased {
 		return rpcerr.FailedPrecondition("cannot %s case %s: it is already erased", t.Verb, f.ID)
 	}
-	if slices.Contains(t.From, f.Status) {
-		return nil
+	if !slices.Contains(t.From, f.Status) {
+		return rpcerr.FailedPrecondition("cannot %s a case that is %s: %s → %s is not allowed (allowed from: %s)",
+			t.Verb, StatusWord(f.Status), StatusWord(f.Status), StatusWord(t.To), statusWords(t.From))
 	}
-	return rpcerr.FailedPrecondition("cannot %s a case that is %s: %s → %s is not allowed (allowed from: %s)",
-		t.Verb, StatusWord(f.Status), StatusWord(f.Status), StatusWord(t.To), statusWords(t.From))
+	return checkClosureApproval(f, t)
 }
 
 // StatusWord is a case status in the words of a message: "in assistance".

@@ -63,7 +63,7 @@ func (s *Service) changeStatus(ctx context.Context, id, etag string, t caseacces
 		if r, err = getCase(ctx, tx, id, false); err != nil {
 			return err
 		}
-		if err := caseaccess.CheckTransition(f, t); err != nil {
+		if err := caseaccess.Transit(ctx, tx, f, t); err != nil {
 			return err
 		}
 		if err := checkEtag(r, etag, false); err != nil {

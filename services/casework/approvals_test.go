@@ -105,3 +105,41 @@ func TestPlanApproval(t *testing.T) {
 	_, err = w.cw.DecideApproval(w.as(supervisor), &casebridgev1.DecideApprovalRequest{Id: "6f1c4e0a-3b8d-4f4e-9a52-0c1d2e3f4a5b", Decision: approve, Etag: "1"})
 	wantCode(t, err, codes.NotFound)
 }
+
+// TestClosureApproval: where the organisation requires it, a case is
+// closed only with an approved closure request, which that closure uses
+// up: reopened, the case needs a new approval to close again. Without the
+// setting a supervisor closes at once.
+func TestClosureApproval(t *testing.T) {
+	w := start(t)
+	cases := w.env.Cases()
+	sv, cw := w.as(supervisor), w.as(caseworker)
+	free := w.newCase()
+	must(cases.CloseCase(sv, &casebridgev1.CloseCaseRequest{Id: free}))
+
+	w.requireApprovals(false, true)
+	caseID := w.newCase()
+	_, err := cases.CloseCase(sv, &casebridgev1.CloseCaseRequest{Id: caseID})
+	servertest.WantMessage(t, err, codes.FailedPrecondition, "approval")
+	req := must(w.cw.RequestApproval(cw, &casebridgev1.RequestApprovalRequest{CaseId: caseID, Subject: closure, Comment: "Marker-Goals-met"})).GetApproval()
+	_, err = cases.CloseCase(sv, &casebridgev1.CloseCaseRequest{Id: caseID})
+	wantCode(t, err, codes.FailedPrecondition) // asked, not yet approved
+	must(w.cw.DecideApproval(sv, &casebridgev1.DecideApprovalRequest{Id: req.GetId(), Decision: approve, Etag: req.GetEtag()}))
+	closed := must(cases.CloseCase(sv, &casebridgev1.CloseCaseRequest{Id: caseID})).GetCase()
+	if closed.GetStatus() != casebridgev1.CaseStatus_CASE_STATUS_CLOSED {
+		t.Fatalf("closed: %v", closed.GetStatus())
+	}
+	list := must(w.cw.ListApprovals(cw, &casebridgev1.ListApprovalsRequest{CaseId: caseID}))
+	if len(list.GetApprovals()) != 1 || list.GetApprovals()[0].GetStatus() != casebridgev1.ApprovalStatus_APPROVAL_STATUS_USED ||
+		list.GetApprovals()[0].GetUseTime() == nil {
+		t.Fatalf("approval after the closure: %v", list.GetApprovals())
+	}
+	// No casework on a closed case; reopened, it needs a new approval.
+	_, err = w.cw.RequestApproval(cw, &casebridgev1.RequestApprovalRequest{CaseId: caseID, Subject: closure})
+	wantCode(t, err, codes.FailedPrecondition)
+	must(cases.ReopenCase(sv, &casebridgev1.ReopenCaseRequest{Id: caseID}))
+	_, err = cases.CloseCase(sv, &casebridgev1.CloseCaseRequest{Id: caseID})
+	wantCode(t, err, codes.FailedPrecondition)
+	// An erasure is never held up by the setting.
+	must(cases.EraseCase(sv, &casebridgev1.EraseCaseRequest{Id: caseID, Reason: "the person asked"}))
+}
