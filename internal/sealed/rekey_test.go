@@ -109,6 +109,13 @@ func TestRekeyKeepsEverySealedColumnReadable(t *testing.T) {
 	check("GetClaim", err, cl.String(), servertest.MarkRespondent)
 	pay, err := cs.ListPayments(lw, &casebridgev1.ListPaymentsRequest{ClaimId: sc.Claim})
 	check("ListPayments", err, pay.String(), servertest.MarkPayer)
+	work := casebridgev1.NewCaseworkServiceClient(env.Conn)
+	plan, err := work.GetSupportPlan(cw, &casebridgev1.GetSupportPlanRequest{CaseId: sc.CaseID})
+	check("GetSupportPlan", err, plan.String(), servertest.MarkPlan, servertest.MarkObjective, servertest.MarkAction)
+	svc, err := work.ListServices(cw, &casebridgev1.ListServicesRequest{CaseId: sc.CaseID})
+	check("ListServices", err, svc.String(), servertest.MarkService)
+	apr, err := work.ListApprovals(cw, &casebridgev1.ListApprovalsRequest{CaseId: sc.CaseID})
+	check("ListApprovals", err, apr.String(), servertest.MarkApproval)
 }
 
 // caseKey unwraps the case's current key with the server's own keyring

@@ -27,11 +27,17 @@ const (
 	MarkMessage     = "Marker-Message-8812"
 	MarkDecline     = "Marker-Decline-8812"
 	MarkSuspend     = "Marker-Suspend-8812"
+	MarkPlan        = "Marker-Plan-8812"
+	MarkObjective   = "Marker-Objective-8812"
+	MarkAction      = "Marker-Action-8812"
+	MarkService     = "Marker-Service-8812"
+	MarkApproval    = "Marker-Approval-8812"
 )
 
 // Markers lists every marker SealedCase writes.
 var Markers = []string{MarkGiven, MarkAccount, MarkNote, MarkCourt, MarkDocket, MarkCharge, MarkHearingNote,
-	MarkOutcome, MarkDeadline, MarkRespondent, MarkPayer, MarkMethod, MarkMessage, MarkDecline, MarkSuspend}
+	MarkOutcome, MarkDeadline, MarkRespondent, MarkPayer, MarkMethod, MarkMessage, MarkDecline, MarkSuspend,
+	MarkPlan, MarkObjective, MarkAction, MarkService, MarkApproval}
 
 // Sealed names what SealedCase made.
 type Sealed struct {
@@ -120,5 +126,30 @@ func (e *Env) SealedCase(t testing.TB) Sealed {
 	must("suspend case", err)
 	_, err = e.Cases().StartAssistance(cw, &casebridgev1.StartAssistanceRequest{Id: out.CaseID})
 	must("resume assistance", err)
+	e.sealCasework(t, out.CaseID, must)
 	return out
+}
+
+// sealCasework writes a marker into every casework text of the case: a
+// support plan with an objective and an action, a service, and a request
+// for approval of the plan.
+func (e *Env) sealCasework(t testing.TB, caseID string, must func(string, error)) {
+	t.Helper()
+	cw := e.As(t, "caseworker@shelter-a")
+	c := casebridgev1.NewCaseworkServiceClient(e.Conn)
+	plan, err := c.CreateSupportPlan(cw, &casebridgev1.CreateSupportPlanRequest{CaseId: caseID,
+		Plan: &casebridgev1.SupportPlan{Summary: MarkPlan, ReviewDate: "2030-01-01"}})
+	must("create support plan", err)
+	obj, err := c.AddObjective(cw, &casebridgev1.AddObjectiveRequest{PlanId: plan.GetPlan().GetId(),
+		Objective: &casebridgev1.Objective{Description: MarkObjective}})
+	must("add objective", err)
+	_, err = c.AddAction(cw, &casebridgev1.AddActionRequest{ObjectiveId: obj.GetObjective().GetId(),
+		Action: &casebridgev1.Action{Description: MarkAction}})
+	must("add action", err)
+	_, err = c.AddService(cw, &casebridgev1.AddServiceRequest{CaseId: caseID, Service: &casebridgev1.SupportService{
+		Kind: casebridgev1.ServiceKind_SERVICE_KIND_MEDICAL, Provider: casebridgev1.ServiceProvider_SERVICE_PROVIDER_IN_HOUSE, Description: MarkService}})
+	must("add service", err)
+	_, err = c.RequestApproval(cw, &casebridgev1.RequestApprovalRequest{CaseId: caseID,
+		Subject: casebridgev1.ApprovalSubject_APPROVAL_SUBJECT_SUPPORT_PLAN, Comment: MarkApproval})
+	must("request approval", err)
 }
