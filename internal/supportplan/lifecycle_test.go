@@ -66,7 +66,9 @@ func TestActionTransitions(t *testing.T) {
 }
 
 func TestServiceTransitions(t *testing.T) {
-	e := func(s string) ServiceStatus { return ServiceStatus(casebridgev1.ServiceStatus_value["SERVICE_STATUS_"+s]) }
+	e := func(s string) ServiceStatus {
+		return ServiceStatus(casebridgev1.ServiceStatus_value["SERVICE_STATUS_"+s])
+	}
 	planned, prog, deliv, canc := e("PLANNED"), e("IN_PROGRESS"), e("DELIVERED"), e("CANCELLED")
 	checkTable(t, Service, []ServiceStatus{planned, prog, deliv, canc}, map[ServiceStatus][]ServiceStatus{
 		planned: {prog, deliv, canc},
@@ -131,7 +133,9 @@ func TestEditable(t *testing.T) {
 // TestDates: the dates the figures rest on are required with the status
 // they date, and only then.
 func TestDates(t *testing.T) {
-	e := func(s string) ServiceStatus { return ServiceStatus(casebridgev1.ServiceStatus_value["SERVICE_STATUS_"+s]) }
+	e := func(s string) ServiceStatus {
+		return ServiceStatus(casebridgev1.ServiceStatus_value["SERVICE_STATUS_"+s])
+	}
 	for _, tc := range []struct {
 		s     ServiceStatus
 		date  string

@@ -83,7 +83,7 @@ func TestSupportPlanFlow(t *testing.T) {
 		t.Fatalf("done action: %v", act)
 	}
 	obj = must(w.cw.UpdateObjective(ctx, &casebridgev1.UpdateObjectiveRequest{
-		Objective: &casebridgev1.Objective{Id: obj.GetId(), Status: casebridgev1.ObjectiveStatus_OBJECTIVE_STATUS_ACHIEVED},
+		Objective:  &casebridgev1.Objective{Id: obj.GetId(), Status: casebridgev1.ObjectiveStatus_OBJECTIVE_STATUS_ACHIEVED},
 		UpdateMask: mask("status"), Etag: obj.GetEtag()})).GetObjective()
 	plan = must(w.cw.UpdateSupportPlan(ctx, &casebridgev1.UpdateSupportPlanRequest{
 		Plan: &casebridgev1.SupportPlan{Id: plan.GetId(), Status: completed}, UpdateMask: mask("status"), Etag: plan.GetEtag()})).GetPlan()
