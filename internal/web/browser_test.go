@@ -101,7 +101,8 @@ func TestFormWithoutCSRFTokenIsRefused(t *testing.T) {
 	}
 }
 
-// Each page renders in each language: lang set, no ⟦untranslated⟧ key.
+// Each page renders in each language: lang set, no ⟦untranslated⟧ key,
+// every input labelled.
 func TestPagesInEveryLanguage(t *testing.T) {
 	env := webtest.Start(t)
 	id := createCase(t, env, env.Client(t, "caseworker@shelter-a"))
@@ -114,6 +115,11 @@ func TestPagesInEveryLanguage(t *testing.T) {
 		webtest.Do(t, ctx, "open "+p, chromedp.Navigate(env.URL+p))
 		if got := webtest.Get(t, ctx, "lang", chromedp.Evaluate[string](`document.documentElement.lang`)); got != lang.String() {
 			t.Errorf("%s in %s: lang=%q", p, lang, got)
+		}
+		unlabelled := webtest.Get(t, ctx, "labels", chromedp.Evaluate[string](`[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+			.filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).map(e => e.name || e.id).join(',')`))
+		if unlabelled != "" {
+			t.Errorf("%s in %s: inputs without a label: %s", p, lang, unlabelled)
 		}
 		html := webtest.Get(t, ctx, "html", chromedp.Evaluate[string](`document.documentElement.outerHTML`))
 		if i := strings.Index(html, "⟦"); i >= 0 {
@@ -135,6 +141,7 @@ func TestPagesInEveryLanguage(t *testing.T) {
 
 // The browser's Accept-Language chooses the language of a first visit.
 func TestAcceptLanguage(t *testing.T) {
+	t.Parallel()
 	env := webtest.Start(t)
 	for accept, want := range map[string]string{"sq-AL,sq;q=0.9": "sq", "sr-RS,sr;q=0.9": "sr-Latn", "mk": "mk", "de-DE": "en"} {
 		req, _ := http.NewRequest("GET", env.URL+"/signin", nil)

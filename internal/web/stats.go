@@ -25,7 +25,9 @@ func (s *Server) routesStats(mux *http.ServeMux) {
 	mux.Handle("GET /stats/indicators", s.Signed(Access{}, s.handleIndicators))
 }
 
-func (s *Server) stats() casebridgev1.StatsServiceClient { return casebridgev1.NewStatsServiceClient(s.conn) }
+func (s *Server) stats() casebridgev1.StatsServiceClient {
+	return casebridgev1.NewStatsServiceClient(s.conn)
+}
 
 // statsCell is one figure as a page shows it.
 type statsCell struct {

@@ -125,6 +125,7 @@ func TestIntakeConsentReferralLiveInbox(t *testing.T) {
 // Another organisation's case id typed into the URL is "not found", as is
 // an id that names no case and a path that is no id.
 func TestOtherOrganisationsCaseIsNotFound(t *testing.T) {
+	t.Parallel()
 	env := webtest.Start(t)
 	sha := env.Client(t, "caseworker@shelter-a")
 	id := createCase(t, env, sha)
@@ -193,6 +194,7 @@ func postIntake(t *testing.T, env *webtest.Env, c *http.Client, form url.Values)
 // A retried intake (the same form posted twice: a double click, a reload
 // after a lost answer) opens one case, not two.
 func TestIntakeRetryMakesOneCase(t *testing.T) {
+	t.Parallel()
 	env := webtest.Start(t)
 	c := env.Client(t, "caseworker@shelter-a")
 	form := intakeForm(t, env, c)

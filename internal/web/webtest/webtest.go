@@ -319,3 +319,13 @@ func Path(t testing.TB, ctx context.Context) string {
 	}
 	return u.Path
 }
+
+// Submit runs steps that end in a form's submission (or a link's click)
+// and waits for the next page to be loaded: the old page is marked first,
+// so its own elements cannot pass for the new page's.
+func Submit(t testing.TB, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	Do(t, ctx, what, append([]chromedp.Action[chromedp.Void]{
+		chromedp.Evaluate[chromedp.Void](`document.documentElement.dataset.webtestOld = '1'`)}, steps...)...)
+	WaitJS(t, ctx, what, `!document.documentElement.dataset.webtestOld && document.readyState === 'complete'`)
+}
