@@ -1,6 +1,7 @@
 package supportplan
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -205,3 +206,9 @@ func NewServiceStatus(s ServiceStatus) error {
 
 // Delivered reports whether a service in status s was delivered.
 func Delivered(s ServiceStatus) bool { return s == ServiceDelivered }
+
+// DeliveredSQL is the condition "the service aliased v was delivered":
+// the SQL twin of Delivered, for the figures.
+func DeliveredSQL(v string) string {
+	return fmt.Sprintf("%s.status = %d AND %s.delivered_date IS NOT NULL", v, int32(ServiceDelivered), v)
+}

@@ -3,6 +3,7 @@ package stats
 import (
 	"strconv"
 
+	"github.com/casebridge/casebridge/internal/supportplan"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -100,3 +101,23 @@ var victimEvents = events{dims: 1, sql: `
 		FROM claims cl ` + paidPerClaim + `
 		WHERE cl.filed_date IS NOT NULL GROUP BY cl.case_id) fc
 	JOIN cases c ON c.id = fc.case_id WHERE ` + usable}
+
+// Services delivered to the person (case_services), by kind (d1, the
+// ServiceKind number), dated by the day of delivery, with the whole days
+// from the case's opening — the day the organisation took the person on,
+// the only day of identification recorded besides its year — to it.
+var serviceEvents = events{dims: 1, sql: `
+	SELECT v.case_id, extract(year FROM v.delivered_date)::int AS year, c.country, c.organization_id AS org,
+		v.kind::text AS d1, greatest(v.delivered_date - (c.create_time AT TIME ZONE 'UTC')::date, 0)::bigint AS v
+	FROM case_services v JOIN cases c ON c.id = v.case_id
+	WHERE ` + supportplan.DeliveredSQL("v") + ` AND ` + usable}
+
+// Persons who received a first service, dated by its delivery, with the
+// whole days from the case's opening to it: how soon after
+// identification help arrived.
+var firstServiceEvents = events{sql: `
+	SELECT f.case_id, extract(year FROM f.first_delivered)::int AS year, c.country, c.organization_id AS org,
+		greatest(f.first_delivered - (c.create_time AT TIME ZONE 'UTC')::date, 0)::bigint AS v
+	FROM (SELECT v.case_id, min(v.delivered_date) AS first_delivered FROM case_services v
+		WHERE ` + supportplan.DeliveredSQL("v") + ` GROUP BY v.case_id) f
+	JOIN cases c ON c.id = f.case_id WHERE ` + usable}

@@ -38,7 +38,7 @@ func (s *Service) GetIndicators(ctx context.Context, req *casebridgev1.GetIndica
 	table := &casebridgev1.IndicatorTable{K: int32(s.k)}
 	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		for _, section := range []func(context.Context, pgx.Tx, scope) ([]*casebridgev1.Indicator, error){
-			s.personIndicators, s.referralIndicators, s.proceedingIndicators, s.claimIndicators, s.moneyIndicators, s.victimIndicators,
+			s.personIndicators, s.referralIndicators, s.proceedingIndicators, s.claimIndicators, s.moneyIndicators, s.victimIndicators, s.serviceIndicators,
 		} {
 			out, err := section(ctx, tx, sc)
 			if err != nil {
@@ -186,6 +186,29 @@ func (s *Service) victimIndicators(ctx context.Context, tx pgx.Tx, sc scope) ([]
 		count("victims.paid", "Of them, victims who received any payment", t, "yes"),
 		share,
 	}, nil
+}
+
+// serviceIndicators: who received which services, and how soon after
+// their case was opened the first one arrived. Each figure goes through
+// the same protection as every other (figures).
+func (s *Service) serviceIndicators(ctx context.Context, tx pgx.Tx, sc scope) ([]*casebridgev1.Indicator, error) {
+	delivered, err := s.figures(ctx, tx, serviceEvents, sc, false)
+	if err != nil {
+		return nil, err
+	}
+	out := []*casebridgev1.Indicator{count("services.delivered", "Services delivered", delivered, total)}
+	for k := casebridgev1.ServiceKind_SERVICE_KIND_SHELTER; k <= casebridgev1.ServiceKind_SERVICE_KIND_RETURN; k++ {
+		w := word(k.String(), "SERVICE_KIND_")
+		out = append(out, count("services.delivered."+w, "Services delivered: "+w, delivered, strconv.Itoa(int(k))))
+	}
+	first, err := s.figures(ctx, tx, firstServiceEvents, sc, false)
+	if err != nil {
+		return nil, err
+	}
+	return append(out,
+		count("services.persons_served", "Persons who received a first service", first),
+		medianDays("services.median_days_to_first_service", "Median days from the opening of a case to the first service delivered", first),
+	), nil
 }
 
 // count makes a count indicator from a cell of t.
