@@ -6,15 +6,13 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/casebridge/casebridge/internal/db"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -22,8 +20,9 @@ import (
 // memberships trigger announces the subject of every changed row.
 const MembershipChannel = "casebridge_memberships"
 
-// ListenerApplicationName is the application_name of the dedicated
-// listening connection, so that operators (and tests) can find it in
+// ListenerApplicationName is the application_name of the listening
+// connection Members keeps when it is given no process listener
+// (MembersOptions.Listener), so that operators (and tests) can find it in
 // pg_stat_activity.
 const ListenerApplicationName = "casebridge-authz-listener"
 
@@ -52,6 +51,11 @@ type MembersOptions struct {
 	MinBackoff, MaxBackoff time.Duration
 	// Logger receives listener state changes; nil means slog.Default().
 	Logger *slog.Logger
+	// Listener is the process's notification listener (db.Listener), on
+	// which Start subscribes MembershipChannel; nil means Members keeps a
+	// listener of its own (application_name ListenerApplicationName),
+	// tuned by HealthCheck and the backoffs above.
+	Listener *db.Listener
 }
 
 // Members resolves a subject's memberships (organisation -> roles) from
@@ -60,9 +64,8 @@ type MembersOptions struct {
 // left out, and an organisation where nothing is left is no membership.
 //
 // Every request needs them, so they are cached per subject. The cache is
-// kept honest by a LISTEN on MembershipChannel over a dedicated connection
-// (a pooled connection would lose its LISTEN when returned to the pool):
-// each notification drops the named subject, so a removed member or role
+// kept honest by a LISTEN on MembershipChannel (through the process's
+// db.Listener, see Start): each notification drops the named subject, so a removed member or role
 // takes effect on every replica as soon as the change commits. While the
 // listener is down, or has not proven itself alive within FallbackTTL,
 // entries older than FallbackTTL are reloaded instead, so access is lost
@@ -87,10 +90,12 @@ type Members struct {
 	listening atomic.Bool
 	lastAlive atomic.Int64 // clock value of the listener's last proof of life
 
+	listener *db.Listener
+	own      bool // listener is Members' own, started and closed with it
+	sub      *db.Subscription
+
 	startOnce sync.Once
 	closeOnce sync.Once
-	stop      context.CancelFunc
-	done      chan struct{}
 }
 
 type memberEntry struct {
@@ -127,7 +132,6 @@ func NewMembers(pool *pgxpool.Pool, opts MembersOptions) *Members {
 		base:    time.Now(),
 		entries: make(map[string]memberEntry),
 		seed:    maphash.MakeSeed(),
-		done:    make(chan struct{}),
 	}
 	if m.log == nil {
 		m.log = slog.Default()
@@ -260,119 +264,63 @@ func (m *Members) Listening() bool {
 	return m.listening.Load() && time.Duration(m.now()-m.lastAlive.Load()) < m.opts.FallbackTTL
 }
 
-// Start runs the listener in the background until ctx ends or Close is
-// called. It returns at once: if PostgreSQL is unreachable the listener
-// keeps retrying with backoff and the cache falls back to FallbackTTL.
+// Start subscribes to membership changes on the listener (its own, started
+// here, when MembersOptions.Listener is nil) and returns at once: if
+// PostgreSQL is unreachable the listener keeps retrying with backoff and
+// the cache falls back to FallbackTTL. Its own listener stops when ctx ends.
+//
+// Each notification drops the subject it names; each time the listener is
+// (again) listening the whole cache is dropped, since changes may have
+// been missed while it was not; each proof of life (a notification, an
+// answered ping) keeps cached entries trusted beyond FallbackTTL.
 func (m *Members) Start(ctx context.Context) {
 	m.startOnce.Do(func() {
-		ctx, m.stop = context.WithCancel(ctx)
-		go m.run(ctx)
+		m.listener = m.opts.Listener
+		if m.listener == nil {
+			m.listener = db.NewListener(m.pool, db.ListenerOptions{
+				ApplicationName: ListenerApplicationName,
+				HealthCheck:     m.opts.HealthCheck,
+				MinBackoff:      m.opts.MinBackoff,
+				MaxBackoff:      m.opts.MaxBackoff,
+				Logger:          m.log,
+			})
+			m.own = true
+		}
+		m.sub = m.listener.Subscribe(MembershipChannel, db.Handler{
+			Notify: m.Invalidate,
+			Up: func() {
+				// Anything may have changed while nobody was listening.
+				m.flush()
+				m.lastAlive.Store(m.now())
+				m.listening.Store(true)
+				m.log.Info("authz: listening for membership changes", "channel", MembershipChannel)
+			},
+			Down: func() {
+				m.listening.Store(false)
+				m.log.Warn("authz: membership listener down; cached memberships now expire after the fallback TTL",
+					"fallback_ttl", m.opts.FallbackTTL)
+			},
+			Alive: func() { m.lastAlive.Store(m.now()) },
+		})
+		if m.own {
+			m.listener.Start(ctx)
+		}
 	})
 }
 
-// Close stops the listener and waits for it to finish.
+// Close stops following membership changes (and stops Members' own
+// listener); cached entries then live for FallbackTTL only.
 func (m *Members) Close() {
 	m.closeOnce.Do(func() {
 		started := true
 		m.startOnce.Do(func() { started = false })
-		if started {
-			m.stop()
-			<-m.done
+		if !started {
+			return
 		}
-	})
-}
-
-func (m *Members) run(ctx context.Context) {
-	defer close(m.done)
-	backoff := m.opts.MinBackoff
-	for {
-		wasUp, err := m.listenOnce(ctx)
+		m.sub.Close()
+		if m.own {
+			m.listener.Close()
+		}
 		m.listening.Store(false)
-		if ctx.Err() != nil {
-			return
-		}
-		if wasUp {
-			backoff = m.opts.MinBackoff
-		}
-		wait := backoff/2 + rand.N(backoff/2+1)
-		m.log.Warn("authz: membership listener down; cached memberships now expire after the fallback TTL",
-			"retry_in", wait, "fallback_ttl", m.opts.FallbackTTL, "err", err)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-		backoff = min(2*backoff, m.opts.MaxBackoff)
-	}
-}
-
-// listenOnce connects, listens and processes notifications until the
-// connection fails or ctx ends. wasUp reports whether LISTEN succeeded.
-func (m *Members) listenOnce(ctx context.Context) (wasUp bool, err error) {
-	cfg := m.pool.Config().ConnConfig.Copy()
-	if cfg.RuntimeParams == nil {
-		cfg.RuntimeParams = map[string]string{}
-	}
-	cfg.RuntimeParams["application_name"] = ListenerApplicationName
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	conn, err := pgx.ConnectConfig(cctx, cfg)
-	cancel()
-	if err != nil {
-		return false, fmt.Errorf("connect: %w", err)
-	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = conn.Close(cctx)
-	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+MembershipChannel); err != nil {
-		return false, fmt.Errorf("listen: %w", err)
-	}
-	// Anything may have changed while nobody was listening.
-	m.flush()
-	m.lastAlive.Store(m.now())
-	m.listening.Store(true)
-	m.log.Info("authz: listening for membership changes", "channel", MembershipChannel)
-
-	for {
-		wctx, cancel := context.WithTimeout(ctx, m.opts.HealthCheck)
-		n, err := conn.WaitForNotification(wctx)
-		cancel()
-		switch {
-		case err == nil:
-			m.Invalidate(n.Payload)
-			m.lastAlive.Store(m.now())
-			continue
-		case ctx.Err() != nil:
-			return true, ctx.Err()
-		case !pgconn.Timeout(err):
-			return true, fmt.Errorf("wait for notification: %w", err)
-		}
-		// Quiet for a while: prove the connection still works. PostgreSQL
-		// sends pending notifications before answering, so after a
-		// successful ping every change committed before it has been seen.
-		pctx, cancel := context.WithTimeout(ctx, m.opts.HealthCheck)
-		err = conn.Ping(pctx)
-		cancel()
-		if err != nil {
-			return true, fmt.Errorf("health check: %w", err)
-		}
-		m.drain(conn)
-		m.lastAlive.Store(m.now())
-	}
-}
-
-// drain handles notifications that pgx buffered while the ping ran.
-func (m *Members) drain(conn *pgx.Conn) {
-	done, cancel := context.WithCancel(context.Background())
-	cancel()
-	for {
-		n, _ := conn.WaitForNotification(done)
-		if n == nil {
-			return
-		}
-		m.Invalidate(n.Payload)
-	}
+	})
 }

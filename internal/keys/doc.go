@@ -27,13 +27,14 @@
 //     wrapped it, so that copies of the wrapped key in old backups become
 //     undecryptable once the rotation finishes.
 //
-// Each Manager holds one PostgreSQL connection of its own
-// (application_name casebridge-keys-listener), listening for those cache
-// invalidations and for rotations started by other transactions or
-// replicas. It pings that connection whenever it has been quiet for a
-// second; cached keys are used only while the last proof of life is under
-// three seconds old, and the cache is dropped whenever the connection is
-// lost and again when it is back.
+// Each Manager listens for those cache invalidations, and for rotations
+// started by other transactions or replicas, on the process's notification
+// listener (db.Listener, NewManagerListening; a Manager made by NewManager
+// keeps one of its own, application_name casebridge-keys-listener). The
+// listener pings its connection whenever it has been quiet for a while;
+// cached keys are used only while the last proof of life is under three
+// seconds old, and the cache is dropped whenever the connection is lost
+// and again when it is back.
 //
 // No key, wrapped key or plaintext ever appears in an error or a log line;
 // case, organisation, key and rotation ids do.

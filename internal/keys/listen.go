@@ -2,12 +2,9 @@ package keys
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/casebridge/casebridge/internal/db"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Notification channels. Payloads are ids only.
@@ -29,144 +26,92 @@ func notify(ctx context.Context, q db.Querier, channel, payload string) error {
 	return err
 }
 
-// startListener subscribes once synchronously, so that a Manager that can
-// reach PostgreSQL caches from its first read, then keeps the subscription
-// alive in the background.
+// startListener subscribes to the key notifications on the process's
+// listener (m.notices), or on one of its own when none was given, and
+// waits (a little) until they are heard, so that a Manager that can reach
+// PostgreSQL caches from its first read.
+//
+// The cache follows the listener (see coherence): Up purges it (some
+// invalidations may have been missed) and vouches for it, every proof of
+// life renews the vouching, Down stops caching. After a reconnection a
+// Manager working on rotations looks for running ones again, since their
+// notifications may have been missed too.
 func (m *Manager) startListener() {
-	ctx, cancel := context.WithTimeout(m.ctx, 10*time.Second)
-	conn, err := m.subscribe(ctx)
-	cancel()
-	if err != nil {
-		m.log.Warn("key cache disabled until notifications can be received", "error", err)
-	} else {
-		m.setListening(true)
+	if m.notices == nil {
+		m.notices = db.NewListener(m.pool, db.ListenerOptions{
+			ApplicationName: ListenerApplicationName,
+			HealthCheck:     m.healthCheck,
+			MaxBackoff:      10 * time.Second,
+			Logger:          m.log,
+		})
+		m.ownNotices = true
 	}
-	m.listener.Add(1)
-	go m.listen(conn)
+	m.subs = append(m.subs,
+		m.notices.Subscribe(caseKeysChannel, db.Handler{
+			Notify: m.cacheInvalidate,
+			Up:     func() { m.setListening(true) },
+			Down:   func() { m.setListening(false) },
+			Alive:  m.proveAlive,
+		}),
+		m.notices.Subscribe(rotationsChannel, db.Handler{
+			Notify: m.rotationNotice,
+			Up:     m.rotationsUp,
+		}))
+	if m.ownNotices {
+		m.notices.Start(m.ctx)
+	}
+	ctx, cancel := context.WithTimeout(m.ctx, 10*time.Second)
+	defer cancel()
+	if err := m.subs[0].WaitUp(ctx); err != nil {
+		m.log.Warn("key cache disabled until notifications can be received", "error", err)
+	}
 }
 
-// ListenerApplicationName is the application_name of the connection that
-// listens for key notifications, so that operators can find it in
-// pg_stat_activity.
+// stopListener ends the subscriptions (and the listener, if it is the
+// Manager's own).
+func (m *Manager) stopListener() {
+	for _, s := range m.subs {
+		s.Close()
+	}
+	if m.ownNotices {
+		m.notices.Close()
+	}
+	m.setListening(false)
+}
+
+// ListenerApplicationName is the application_name of the listening
+// connection a Manager keeps when it is given no process listener, so that
+// operators can find it in pg_stat_activity.
 const ListenerApplicationName = "casebridge-keys-listener"
 
-// subscribe takes a connection out of the pool for good and listens on it.
-func (m *Manager) subscribe(ctx context.Context) (*pgx.Conn, error) {
-	pc, err := m.pool.Acquire(ctx)
-	if err != nil {
-		return nil, err
+// listenerPID is the backend pid of the listening connection (0 while there
+// is none), for operators' logs and tests.
+func (m *Manager) listenerPID() uint32 { return m.notices.PID() }
+
+// rotationNotice handles a rotation that was started, extended or
+// finished somewhere: this server joins the work (or re-reads the key
+// directory). The payload is only a hint: the worker verifies the row.
+func (m *Manager) rotationNotice(payload string) {
+	if checkUUID("rotation id", payload) == nil {
+		m.startWorker(payload)
 	}
-	conn := pc.Hijack()
-	if _, err := conn.Exec(ctx, "SET application_name = '"+ListenerApplicationName+"'; LISTEN "+caseKeysChannel+"; LISTEN "+rotationsChannel); err != nil {
-		closeConn(conn)
-		return nil, err
-	}
-	m.listenerPID.Store(conn.PgConn().PID())
-	return conn, nil
+	m.rotationNotices.Add(1)
 }
 
-func closeConn(conn *pgx.Conn) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	conn.Close(ctx)
-}
-
-// listen dispatches notifications until Close, reconnecting with backoff.
-// A connection that stays quiet for healthCheck is pinged: PostgreSQL sends
-// pending notifications before it answers, so a successful ping proves that
-// everything committed before it has been seen, and a failed (or
-// unanswered) one means notifications may be lost, so the cache is dropped
-// and the listener reconnects.
-func (m *Manager) listen(conn *pgx.Conn) {
-	defer m.listener.Done()
-	const maxBackoff = 10 * time.Second
-	backoff := 100 * time.Millisecond
-	for {
-		if conn == nil {
-			c, err := m.subscribe(m.ctx)
-			if err != nil {
-				if m.ctx.Err() != nil {
-					return
-				}
-				m.log.Warn("subscribe to key notifications", "error", err)
-				if !sleep(m.ctx, backoff) {
-					return
-				}
-				backoff = min(2*backoff, maxBackoff)
-				continue
-			}
-			conn, backoff = c, 100*time.Millisecond
-			m.setListening(true) // drops whatever may have been missed
-			if m.participating.Load() {
-				// Rotation notifications may have been missed.
-				if _, err := m.resumeRunning(m.ctx); err != nil && m.ctx.Err() == nil {
-					m.log.Warn("resume key rotations after reconnect", "error", err)
-				}
-			}
-		}
-		err := m.awaitNotifications(conn)
-		m.setListening(false)
-		m.listenerPID.Store(0)
-		closeConn(conn)
-		conn = nil
-		if m.ctx.Err() != nil {
-			return
-		}
-		m.log.Warn("key notifications interrupted; cache bypassed until resubscribed", "error", err)
+// rotationsUp looks for running rotations again once rotation notices are
+// heard again, in the background (the listener's handlers must not wait
+// on the database).
+func (m *Manager) rotationsUp() {
+	if !m.participating.Load() {
+		return
 	}
-}
-
-// awaitNotifications dispatches notifications on conn, pinging it whenever
-// it has been quiet for healthCheck, until it fails or Close.
-func (m *Manager) awaitNotifications(conn *pgx.Conn) error {
-	for {
-		wctx, cancel := context.WithTimeout(m.ctx, m.healthCheck)
-		n, err := conn.WaitForNotification(wctx)
-		cancel()
-		switch {
-		case err == nil:
-			m.dispatch(n)
-			m.proveAlive()
-			continue
-		case m.ctx.Err() != nil:
-			return m.ctx.Err()
-		case !pgconn.Timeout(err):
-			return fmt.Errorf("wait for notification: %w", err)
+	m.listener.Add(1)
+	go func() {
+		defer m.listener.Done()
+		if _, err := m.resumeRunning(m.ctx); err != nil && m.ctx.Err() == nil {
+			m.log.Warn("resume key rotations after reconnect", "error", err)
 		}
-		pctx, cancel := context.WithTimeout(m.ctx, m.healthCheck)
-		err = conn.Ping(pctx)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("health check: %w", err)
-		}
-		m.drain(conn)
-		m.proveAlive()
-	}
-}
-
-// drain dispatches the notifications pgx buffered while a ping ran.
-func (m *Manager) drain(conn *pgx.Conn) {
-	done, cancel := context.WithCancel(context.Background())
-	cancel()
-	for {
-		n, _ := conn.WaitForNotification(done)
-		if n == nil {
-			return
-		}
-		m.dispatch(n)
-	}
-}
-
-func (m *Manager) dispatch(n *pgconn.Notification) {
-	switch n.Channel {
-	case caseKeysChannel:
-		m.cacheInvalidate(n.Payload)
-	case rotationsChannel:
-		if checkUUID("rotation id", n.Payload) == nil {
-			m.startWorker(n.Payload)
-		}
-		m.rotationNotices.Add(1)
-	}
+	}()
 }
 
 // sleep waits for d or until ctx ends, reporting whether d passed.

@@ -154,7 +154,7 @@ func waitListening(t *testing.T, m *Manager, oldPID uint32) uint32 {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if pid := m.listenerPID.Load(); pid != 0 && pid != oldPID && m.cacheVouched() {
+		if pid := m.listenerPID(); pid != 0 && pid != oldPID && m.cacheVouched() {
 			return pid
 		}
 		if time.Now().After(deadline) {
@@ -175,7 +175,7 @@ func TestKeyCacheDistrustsSilentListener(t *testing.T) {
 	a := e.newTunedManager(dialer.dial)
 	id, _ := e.newKeyedCase("shelter-a")
 	e.cachedKey(a, id)
-	oldPID := a.listenerPID.Load()
+	oldPID := a.listenerPID()
 
 	dialer.freeze()
 	fresh := e.rekey(e.m, id) // its notification never reaches a
@@ -210,7 +210,7 @@ func TestKeyCacheCoherentAfterListenerTerminated(t *testing.T) {
 	a := e.newTunedManager(dialer.dial)
 	id, old := e.newKeyedCase("shelter-a")
 	e.cachedKey(a, id)
-	pid := a.listenerPID.Load()
+	pid := a.listenerPID()
 	var app string
 	if err := e.pool.QueryRow(e.ctx, "SELECT application_name FROM pg_stat_activity WHERE pid = $1", pid).Scan(&app); err != nil || app != ListenerApplicationName {
 		t.Fatalf("listener connection %d: application_name %q, %v; want %q", pid, app, err, ListenerApplicationName)
@@ -222,7 +222,7 @@ func TestKeyCacheCoherentAfterListenerTerminated(t *testing.T) {
 		t.Fatalf("pg_terminate_backend: %v, %v", ok, err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for a.listenerPID.Load() != 0 {
+	for a.listenerPID() != 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the listener did not notice its backend was terminated")
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/vault"
 )
 
@@ -70,9 +71,12 @@ type Manager struct {
 	rotationNotices atomic.Int64
 	// healthCheck and trust: see defaultHealthCheck and defaultTrust.
 	healthCheck, trust time.Duration
-	// listenerPID is the backend pid of the listening connection (0 while
-	// there is none), for operators' logs and tests.
-	listenerPID atomic.Uint32
+	// notices is the listener the Manager hears notifications on: the
+	// process's (NewManagerListening), or its own (ownNotices), closed with
+	// it; subs are its subscriptions there.
+	notices    *db.Listener
+	ownNotices bool
+	subs       []*db.Subscription
 }
 
 // NewManager returns a Manager over pool, wrapping case keys to the
@@ -85,6 +89,14 @@ type Manager struct {
 // background, and the cache stays bypassed until it succeeds.
 func NewManager(pool *pgxpool.Pool, keyring *vault.Keyring, cache *vault.KeyCache, log *slog.Logger) *Manager {
 	return newManager(pool, keyring, cache, log, nil)
+}
+
+// NewManagerListening is NewManager hearing its notifications on l, the
+// process's listener (db.Listener), instead of on a connection of its own.
+// Start l first (NewManagerListening waits, a little, to hear them); the
+// Manager's Close leaves l running.
+func NewManagerListening(pool *pgxpool.Pool, keyring *vault.Keyring, cache *vault.KeyCache, log *slog.Logger, l *db.Listener) *Manager {
+	return newManager(pool, keyring, cache, log, func(m *Manager) { m.notices = l })
 }
 
 // newManager is NewManager with the tunables adjusted by tune (when not nil)
@@ -125,6 +137,7 @@ func newManager(pool *pgxpool.Pool, keyring *vault.Keyring, cache *vault.KeyCach
 // them. Key operations called after Close still work, uncached.
 func (m *Manager) Close() {
 	m.cancel()
+	m.stopListener()
 	m.workers.close()
 	m.Wait()
 	m.listener.Wait()

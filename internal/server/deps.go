@@ -51,7 +51,7 @@ func (s *Server) buildKeys(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load keyring: %w", err)
 	}
-	s.keys = keys.NewManager(s.pool, keyring, vault.NewKeyCache(caseKeyCacheSize, caseKeyCacheTTL), s.log)
+	s.keys = keys.NewManagerListening(s.pool, keyring, vault.NewKeyCache(caseKeyCacheSize, caseKeyCacheTTL), s.log, s.listener)
 	s.closers = append(s.closers, s.keys.Close)
 	if s.cfg.Dev {
 		seeded, err := devworld.Seed(ctx, s.pool, func(ctx context.Context, tx pgx.Tx, org string) error {
@@ -107,7 +107,7 @@ func (s *Server) buildAuthz() error {
 	}
 	s.authz.Start(s.background)
 	s.closers = append(s.closers, s.authz.Close)
-	s.members = authz.NewMembers(s.pool, authz.MembersOptions{Logger: s.log})
+	s.members = authz.NewMembers(s.pool, authz.MembersOptions{Logger: s.log, Listener: s.listener})
 	s.members.Start(s.background)
 	s.closers = append(s.closers, s.members.Close)
 	return nil

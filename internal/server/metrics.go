@@ -13,6 +13,13 @@ import (
 func (s *Server) registerGauges() {
 	m := s.metrics
 	m.Pool("main", s.pool)
+	m.Gauge("casebridge_notifications_listening", "1 while the notification listener is connected and has proved it delivers (key cache, memberships and referral watches rely on it), else 0.",
+		func() float64 {
+			if s.listener.Listening() {
+				return 1
+			}
+			return 0
+		})
 	m.Gauge("casebridge_audit_queue_depth", "Audit read events waiting for a group commit.",
 		func() float64 { return float64(s.audit.QueueDepth()) })
 	m.Counter("casebridge_key_cache_hits_total", "Case-key lookups answered from memory.",

@@ -51,6 +51,7 @@ type Server struct {
 	health   *health.Server
 	services []string
 	closers  []func()
+	listener *db.Listener
 
 	// background lives as long as the server: policy reloads, membership
 	// notifications, key rotations.
@@ -116,6 +117,11 @@ func (s *Server) build(ctx context.Context) error {
 	}
 	s.pool = pool
 	s.closers = append(s.closers, pool.Close)
+	// One LISTEN connection for the process: key cache, memberships and
+	// referral watchers subscribe their channels on it (closed after them).
+	s.listener = db.NewListener(pool, db.ListenerOptions{Logger: s.log})
+	s.listener.Start(s.background)
+	s.closers = append(s.closers, s.listener.Close)
 	if err := db.Migrate(ctx, pool); err != nil {
 		return err
 	}
@@ -226,7 +232,7 @@ func (s *Server) registerServices(context.Context) error {
 	caseService := cases.New(s.pool, s.authz, s.keys, s.validator, s.audit)
 	caseService.SetBudget(cases.Budget{NotesPerCase: s.cfg.Limits.NotesPerCase, PageBytes: s.cfg.Limits.PageBytes, Cases: s.cfg.Limits.CaseQuota})
 	casebridgev1.RegisterCaseServiceServer(s.grpc, caseService)
-	casebridgev1.RegisterReferralServiceServer(s.grpc, referrals.New(s.streams, s.pool, s.authz, s.keys, s.log, s.audit))
+	casebridgev1.RegisterReferralServiceServer(s.grpc, referrals.New(s.streams, s.pool, s.authz, s.keys, s.log, s.audit, s.listener))
 	casebridgev1.RegisterProceedingServiceServer(s.grpc, proceedings.New(s.pool, s.authz, s.keys, s.audit))
 	casebridgev1.RegisterCompensationServiceServer(s.grpc, compensation.New(s.pool, s.authz, s.keys, s.audit))
 	casebridgev1.RegisterCaseworkServiceServer(s.grpc, casework.New(s.pool, s.authz, s.keys, s.audit))

@@ -37,14 +37,15 @@ type Service struct {
 	hub   *hub
 }
 
-// New builds the service. ctx bounds the background listener that wakes
-// watchers (started on the first WatchReferrals): pass the server's
-// lifetime context.
-func New(ctx context.Context, pool *pgxpool.Pool, engine *authz.Engine, km *keys.Manager, log *slog.Logger, rec *audit.Recorder) *Service {
+// New builds the service. Watchers are woken through l, the process's
+// listener (db.Listener; nil: the service keeps a listener of its own,
+// started on the first WatchReferrals). ctx bounds the watches and that
+// listener: pass the server's lifetime context.
+func New(ctx context.Context, pool *pgxpool.Pool, engine *authz.Engine, km *keys.Manager, log *slog.Logger, rec *audit.Recorder, l *db.Listener) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{pool: pool, authz: engine, gate: caseaccess.NewGate(engine), keys: km, audit: rec, hub: newHub(ctx, pool, log.With("component", "referrals"))}
+	return &Service{pool: pool, authz: engine, gate: caseaccess.NewGate(engine), keys: km, audit: rec, hub: newHub(ctx, pool, log.With("component", "referrals"), l)}
 }
 
 // The policy object of every ReferralService permission.
