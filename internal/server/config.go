@@ -12,6 +12,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/casebridge/casebridge/internal/limits"
+	"github.com/casebridge/casebridge/internal/tracing"
 	"github.com/casebridge/casebridge/services/stats"
 )
 
@@ -133,6 +134,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("--stats-k must be at least 2: a smaller threshold would publish single cases"))
 	}
 	if _, err := c.ReflectionEnabled(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := tracing.CheckEndpoint(c.OTLPEndpoint); err != nil {
 		errs = append(errs, err)
 	}
 	if err := c.Blobs.Validate(); err != nil {

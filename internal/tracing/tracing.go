@@ -9,6 +9,9 @@ package tracing
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,6 +50,9 @@ func New(ctx context.Context, o Options) (*Tracing, error) {
 	case o.Exporter != nil:
 		opt = sdktrace.WithSyncer(o.Exporter)
 	case o.Endpoint != "":
+		if err := CheckEndpoint(o.Endpoint); err != nil {
+			return nil, err
+		}
 		exp, err := otlptracegrpc.New(ctx, endpointOption(o.Endpoint))
 		if err != nil {
 			return nil, fmt.Errorf("OTLP exporter %s: %w", o.Endpoint, err)
@@ -64,6 +70,47 @@ func New(ctx context.Context, o Options) (*Tracing, error) {
 		return nil, fmt.Errorf("trace resource: %w", err)
 	}
 	return &Tracing{provider: sdktrace.NewTracerProvider(opt, sdktrace.WithResource(res))}, nil
+}
+
+// CheckEndpoint refuses an OTLP endpoint the exporter could not use: the
+// exporter itself would only log a malformed URL and send nowhere, leaving
+// an operator who asked for traces with none and no error. Accepted:
+// http://host:port (plaintext), https://host:port (TLS), or host:port
+// (TLS); an empty endpoint is tracing off.
+func CheckEndpoint(endpoint string) error {
+	if endpoint == "" {
+		return nil
+	}
+	const want = "want http://host:port, https://host:port or host:port"
+	hostPort := endpoint
+	if strings.Contains(endpoint, "://") {
+		u, err := url.Parse(endpoint)
+		if err != nil {
+			return fmt.Errorf("--otlp-endpoint %q: not a URL: %s", endpoint, want)
+		}
+		if u.Scheme != "http" && u.Scheme != "https" {
+			return fmt.Errorf("--otlp-endpoint %q: scheme %q: %s (OTLP over gRPC)", endpoint, u.Scheme, want)
+		}
+		if u.User != nil || u.RawQuery != "" || u.Fragment != "" || (u.Path != "" && u.Path != "/") {
+			return fmt.Errorf("--otlp-endpoint %q: %s, with no path, query or credentials", endpoint, want)
+		}
+		hostPort = u.Host
+		if u.Port() == "" {
+			// The OTLP/gRPC port, as the exporter assumes.
+			hostPort = net.JoinHostPort(u.Hostname(), "4317")
+		}
+	}
+	host, port, err := net.SplitHostPort(hostPort)
+	if err != nil {
+		return fmt.Errorf("--otlp-endpoint %q: %s", endpoint, want)
+	}
+	if host == "" || strings.ContainsAny(host, " /") {
+		return fmt.Errorf("--otlp-endpoint %q: no host: %s", endpoint, want)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("--otlp-endpoint %q: port %q: want 1-65535", endpoint, port)
+	}
+	return nil
 }
 
 func endpointOption(endpoint string) otlptracegrpc.Option {

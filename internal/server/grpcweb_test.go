@@ -1,0 +1,138 @@
+package server_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"io"
+	"net/http"
+	"net/textproto"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/casebridge/casebridge/internal/server"
+	"github.com/casebridge/casebridge/internal/servertest"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// grpcWebReply is one gRPC-Web response: its data frames and its status
+// (from the headers of a trailers-only response, else the trailer frame).
+type grpcWebReply struct {
+	messages [][]byte
+	status   string
+	message  string
+}
+
+// grpcWebCall posts req as a browser's gRPC-Web client does, over
+// HTTP/1.1: one length-prefixed frame (binary gRPC-Web,
+// application/grpc-web+proto; the transcoder does not speak the base64
+// "grpc-web-text" variant).
+func grpcWebCall(t *testing.T, addr, method, token string, req proto.Message) grpcWebReply {
+	t.Helper()
+	msg, err := proto.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := make([]byte, 5, 5+len(msg))
+	binary.BigEndian.PutUint32(frame[1:], uint32(len(msg)))
+	frame = append(frame, msg...)
+	contentType, body := "application/grpc-web+proto", frame
+	client := &http.Client{Timeout: 10 * time.Second}
+	var resp *http.Response
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		hr, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/casebridge.v1."+method, bytes.NewReader(body))
+		hr.Header.Set("Content-Type", contentType)
+		hr.Header.Set("X-Grpc-Web", "1")
+		if token != "" {
+			hr.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err = client.Do(hr)
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.ProtoMajor != 1 {
+		t.Fatalf("not HTTP/1.1: %s", resp.Proto)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: HTTP %s (gRPC-Web answers 200 and puts the outcome in grpc-status)", method, resp.Status)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/grpc-web") {
+		t.Fatalf("%s: content type %q, want gRPC-Web", method, ct)
+	}
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := grpcWebReply{status: resp.Header.Get("Grpc-Status"), message: resp.Header.Get("Grpc-Message")}
+	for len(raw) > 0 {
+		if len(raw) < 5 {
+			t.Fatalf("%s: truncated frame header", method)
+		}
+		flag, n := raw[0], binary.BigEndian.Uint32(raw[1:5])
+		if uint32(len(raw)-5) < n {
+			t.Fatalf("%s: truncated frame", method)
+		}
+		payload := raw[5 : 5+n]
+		raw = raw[5+n:]
+		if flag&0x80 == 0 {
+			out.messages = append(out.messages, payload)
+			continue
+		}
+		tr, err := textproto.NewReader(bufio.NewReader(bytes.NewReader(append(payload, "\r\n"...)))).ReadMIMEHeader()
+		if err != nil && err != io.EOF {
+			t.Fatalf("%s: trailer frame: %v", method, err)
+		}
+		out.status, out.message = tr.Get("Grpc-Status"), tr.Get("Grpc-Message")
+	}
+	return out
+}
+
+// TestGRPCWebOverHTTP1 calls the API as a browser's gRPC-Web client does
+// on the HTTP listener: no token is Unauthenticated, a valid token is
+// served the same message as over gRPC, another organisation's case is
+// NotFound and a bad id InvalidArgument, each in grpc-status as a gRPC-Web
+// client expects.
+func TestGRPCWebOverHTTP1(t *testing.T) {
+	addr := freeAddr(t)
+	env := servertest.Start(t, func(c *server.Config) { c.HTTPListen = addr })
+	r := grpcWebCall(t, addr, "OrganizationService/GetCallerIdentity", "", &casebridgev1.GetCallerIdentityRequest{})
+	if r.status != "16" || len(r.messages) != 0 {
+		t.Fatalf("no token: grpc-status %q (%s), %d messages; want 16 (Unauthenticated) and none", r.status, r.message, len(r.messages))
+	}
+	r = grpcWebCall(t, addr, "OrganizationService/GetCallerIdentity", env.Token(t, "caseworker@shelter-a"), &casebridgev1.GetCallerIdentityRequest{})
+	if r.status != "0" || len(r.messages) != 1 {
+		t.Fatalf("with a token: grpc-status %q (%s), %d messages; want 0 and one", r.status, r.message, len(r.messages))
+	}
+	var who casebridgev1.GetCallerIdentityResponse
+	if err := proto.Unmarshal(r.messages[0], &who); err != nil {
+		t.Fatal(err)
+	}
+	if who.GetSubject() != "caseworker@shelter-a" || len(who.GetMemberships()) == 0 {
+		t.Fatalf("caller identity %v", &who)
+	}
+	caseID := env.NewMarkedCase(t)
+	r = grpcWebCall(t, addr, "CaseService/GetCase", env.Token(t, "caseworker@cso-c"), &casebridgev1.GetCaseRequest{Id: caseID})
+	if r.status != "5" {
+		t.Fatalf("another organisation's case: grpc-status %q (%s), want 5 (NotFound)", r.status, r.message)
+	}
+	r = grpcWebCall(t, addr, "CaseService/GetCase", env.Token(t, "caseworker@shelter-a"), &casebridgev1.GetCaseRequest{Id: "not-a-uuid"})
+	if r.status != "3" {
+		t.Fatalf("invalid id: grpc-status %q (%s), want 3 (InvalidArgument)", r.status, r.message)
+	}
+	r = grpcWebCall(t, addr, "CaseService/GetCase", env.Token(t, "caseworker@shelter-a"), &casebridgev1.GetCaseRequest{Id: caseID})
+	if r.status != "0" || len(r.messages) != 1 {
+		t.Fatalf("own case: grpc-status %q (%s), %d messages", r.status, r.message, len(r.messages))
+	}
+	var got casebridgev1.GetCaseResponse
+	if err := proto.Unmarshal(r.messages[0], &got); err != nil || got.GetCase().GetId() != caseID {
+		t.Fatalf("own case: %v %v", err, &got)
+	}
+}
