@@ -30,6 +30,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.Idle, "idle-timeout", DefaultIdle, "sign out after this long without activity")
 	fs.StringVar(&cfg.DevDataDir, "dev-data-dir", ".data/casebridged", "with --dev: casebridged's --data-dir, whose key signs the demo users' tokens")
 	fs.StringVar(&cfg.TimeZone, "time-zone", "", "show times in this IANA `zone` (default: the machine's)")
+	fs.StringVar(&cfg.OIDC.Issuer, "oidc-issuer", "", "OpenID Connect issuer `URL` people sign in with: casebridged's --jwt-issuer")
+	fs.StringVar(&cfg.OIDC.ClientID, "oidc-client-id", "", "this client's id at the issuer")
+	fs.StringVar(&cfg.OIDC.ClientSecretFile, "oidc-client-secret-file", "", "`file` holding this client's secret (none: a public client, PKCE alone)")
+	fs.StringVar(&cfg.OIDC.RedirectURL, "oidc-redirect-url", "", "this client's callback `URL` as registered: https://<host>/signin/oidc/callback")
+	fs.StringVar(&cfg.OIDC.CAFile, "oidc-ca", "", "PEM `file` of the only CA trusted for the issuer (default: the system's)")
+	fs.StringSliceVar(&cfg.OIDC.Scopes, "oidc-scope", nil, "scope to ask for beside openid (repeatable)")
 	help := fs.BoolP("help", "h", false, "show this help")
 	if err := fs.Parse(args); err != nil {
 		return 2

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/casebridge/casebridge/internal/servertest"
 	"github.com/casebridge/casebridge/internal/web"
@@ -300,10 +301,17 @@ func TestCoordinatorAndAuditor(t *testing.T) {
 func TestCourtPagesInEveryLanguage(t *testing.T) {
 	env := webtest.Start(t)
 	caseID := env.API.ReferredCase(t)
-	env.API.NewProceeding(t, caseID, servertest.CriminalProceeding())
+	pr := env.API.NewProceeding(t, caseID, servertest.CriminalProceeding())
+	tomorrow := time.Now().AddDate(0, 0, 1)
+	if _, err := casebridgev1.NewProceedingServiceClient(env.API.Conn).AddHearing(env.API.As(t, "lawyer@legal-b"), &casebridgev1.AddHearingRequest{
+		ProceedingId: pr.GetId(), Hearing: &casebridgev1.Hearing{StartTime: timestamppb.New(tomorrow), Type: casebridgev1.HearingType_HEARING_TYPE_MAIN,
+			Status: casebridgev1.HearingStatus_HEARING_STATUS_SCHEDULED}}); err != nil {
+		t.Fatal(err)
+	}
+	week := "/calendar?view=week&date=" + tomorrow.Format(time.DateOnly)
 	for _, lang := range i18n.Languages {
 		for user, paths := range map[string][]string{
-			"lawyer@legal-b":       {"/court", "/cases/" + caseID + "/court", "/calendar", "/calendar?view=month"},
+			"lawyer@legal-b":       {"/court", "/cases/" + caseID + "/court", week, "/calendar?view=month&date=" + tomorrow.Format(time.DateOnly)},
 			"coordinator@network":  {"/stats?by=DIMENSION_SEX&by=DIMENSION_AGE_BAND", "/stats/indicators"},
 			"auditor@network":      {"/audit"},
 			"caseworker@shelter-a": {"/stats"},
@@ -314,6 +322,9 @@ func TestCourtPagesInEveryLanguage(t *testing.T) {
 			}
 			for _, p := range paths {
 				_, body := page(t, c, env.URL, p)
+				if user == "auditor@network" {
+					_, body = post(t, c, env.URL, p, "/audit/verify", url.Values{})
+				}
 				if !strings.Contains(body, `<html lang="`+lang.String()+`"`) {
 					t.Errorf("%s in %s: lang not set", p, lang)
 				}

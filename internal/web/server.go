@@ -59,6 +59,8 @@ type Config struct {
 	TimeZone string
 	// CallTimeout bounds each API call of a page.
 	CallTimeout time.Duration
+	// OIDC is the OpenID Connect sign-in (signin_oidc.go).
+	OIDC OIDCConfig
 }
 
 // Defaults of a dev setup beside `make run`.
@@ -80,6 +82,7 @@ func (c *Config) Validate() error {
 	if c.Idle <= 0 {
 		errs = append(errs, errors.New("--idle-timeout must be positive"))
 	}
+	errs = append(errs, c.OIDC.validate()...)
 	if c.TimeZone != "" {
 		if _, err := time.LoadLocation(c.TimeZone); err != nil {
 			errs = append(errs, fmt.Errorf("--time-zone: %w", err))
@@ -99,6 +102,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SessionKeyFile == "" {
 		errs = append(errs, errors.New("--session-key-file is required outside dev mode (the same file on every replica)"))
+	}
+	if c.OIDC.Issuer == "" {
+		errs = append(errs, errors.New("--oidc-issuer is required outside dev mode: it is how people sign in"))
 	}
 	if c.APIInsecure {
 		errs = append(errs, errors.New("--api-insecure is for dev mode only: tokens must not cross the network in the clear"))
@@ -184,6 +190,11 @@ func New(cfg Config, log *slog.Logger, extra ...SignIn) (*Server, error) {
 			return nil, fmt.Errorf("load the dev signing key: %w", err)
 		}
 		s.signIns = append(s.signIns, devSignIn{})
+	}
+	if cfg.OIDC.Issuer != "" {
+		if err := s.addOIDC(context.Background(), keys[0]); err != nil {
+			return nil, err
+		}
 	}
 	s.signIns = append(s.signIns, extra...)
 	if s.conn, err = dial.Dial(dial.Target{Address: cfg.API, Insecure: cfg.APIInsecure,

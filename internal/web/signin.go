@@ -26,27 +26,37 @@ var ErrNoMembership = errors.New("web: the signed-in user is a member of no orga
 // method calls it with what it obtained; on an error it has written
 // nothing, and the caller shows the sign-in page again.
 func (s *Server) StartSession(w http.ResponseWriter, r *http.Request, l session.Login) error {
+	home, err := s.startSession(w, r, l)
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, home, http.StatusSeeOther)
+	return nil
+}
+
+// startSession is StartSession without the redirect: it returns the user's
+// first page, for a sign-in method that must move on its own way.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, l session.Login) (string, error) {
 	ctx := metadata.AppendToOutgoingContext(r.Context(), "authorization", "Bearer "+l.Token)
 	who, err := s.api.orgs.GetCallerIdentity(ctx, &casebridgev1.GetCallerIdentityRequest{})
 	if err != nil {
-		return err
+		return "", err
 	}
 	if l.Subject == "" {
 		l.Subject = who.GetSubject()
 	}
 	if who.GetSubject() != l.Subject {
-		return errors.New("web: the token names another subject")
+		return "", errors.New("web: the token names another subject")
 	}
 	org, roles := activeMembership(who.GetMemberships())
 	if org == "" {
-		return ErrNoMembership
+		return "", ErrNoMembership
 	}
 	sess, err := s.sessions.Start(w, l, org, roles)
 	if err != nil {
-		return err
+		return "", err
 	}
-	http.Redirect(w, r, s.home(sess), http.StatusSeeOther)
-	return nil
+	return s.home(sess), nil
 }
 
 // activeMembership picks the organisation the user acts for: the first

@@ -317,7 +317,7 @@ func (s *Server) handleIndicators(w http.ResponseWriter, q *Request) {
 			}
 			r.Value = strings.Join(parts, "; ")
 		case ind.GetDuration() != nil:
-			r.Value = q.L.T("stats.days", "Count", ind.GetDuration().GetMedianDays())
+			r.Value = q.L.T("stats.days", "N", ind.GetDuration().GetMedianDays())
 		case ind.GetRatio() != nil:
 			bp := ind.GetRatio().GetBasisPoints()
 			r.Value = q.L.Form.Int(int64(bp/100)) + "," + strconv.Itoa(int(bp%100)/10) + " %"

@@ -49,7 +49,14 @@ type Option func(*web.Config)
 // in with the server's dev key) until t ends.
 func Start(t testing.TB, opts ...Option) *Env {
 	t.Helper()
-	api := servertest.Start(t)
+	return StartOn(t, servertest.Start(t), opts...)
+}
+
+// StartOn runs the web client (dev mode) in front of api until t ends. An
+// OpenID Connect sign-in configured by opts without a redirect URL gets
+// the client's own callback.
+func StartOn(t testing.TB, api *servertest.Env, opts ...Option) *Env {
+	t.Helper()
 	cfg := web.Config{Dev: true, Listen: "127.0.0.1:0", API: api.Addr, APIInsecure: true, Idle: web.DefaultIdle,
 		DevDataDir: api.DataDir}
 	for _, o := range opts {
@@ -69,13 +76,17 @@ func (e *Env) Replica(t testing.TB) *Env {
 
 func serve(t testing.TB, api *servertest.Env, cfg web.Config) *Env {
 	t.Helper()
-	srv, err := web.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatalf("webtest: web client: %v", err)
-	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("webtest: listen: %v", err)
+	}
+	if cfg.OIDC.Issuer != "" && cfg.OIDC.RedirectURL == "" {
+		cfg.OIDC.RedirectURL = "http://" + lis.Addr().String() + "/signin/oidc/callback"
+	}
+	srv, err := web.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		lis.Close()
+		t.Fatalf("webtest: web client: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
