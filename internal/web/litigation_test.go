@@ -328,6 +328,9 @@ func TestCourtPagesInEveryLanguage(t *testing.T) {
 				if !strings.Contains(body, `<html lang="`+lang.String()+`"`) {
 					t.Errorf("%s in %s: lang not set", p, lang)
 				}
+				if i := strings.Index(body, "data-untranslated"); i >= 0 {
+					t.Errorf("%s in %s: an indicator without a label: %q", p, lang, body[i:min(len(body), i+80)])
+				}
 				if i := strings.Index(body, "⟦"); i >= 0 {
 					t.Errorf("%s in %s: untranslated %q", p, lang, body[i:min(len(body), i+60)])
 				}

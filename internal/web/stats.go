@@ -272,6 +272,9 @@ func csvSafe(v string) string {
 type indicatorRow struct {
 	Key      string // message id of its label
 	Currency string
+	Kind     string // a service kind's label, for services.delivered.<kind>
+	// Fallback is the server's label of an indicator the catalogue lacks.
+	Fallback string
 	Value    string
 	Withheld string
 }
@@ -306,6 +309,14 @@ func (s *Server) handleIndicators(w http.ResponseWriter, q *Request) {
 		r := indicatorRow{Key: "ind." + ind.GetId()}
 		if m := indicatorCurrency.FindStringSubmatch(ind.GetId()); m != nil {
 			r.Key, r.Currency = "ind."+m[1], m[2]
+		}
+		if kind, ok := strings.CutPrefix(ind.GetId(), "services.delivered."); ok {
+			r.Key, r.Kind = "ind.services.delivered_kind", q.L.Enum("SERVICE_KIND_"+strings.ToUpper(kind))
+		}
+		if !q.L.Has(r.Key) {
+			// An indicator newer than this client's catalogue: the
+			// server's own (English) label, marked as such.
+			r.Fallback = ind.GetLabel()
 		}
 		switch {
 		case ind.GetSuppressed():
