@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 	"strings"
 
@@ -24,8 +25,9 @@ type caseListData struct {
 	Form      casebridgev1.ExploitationForm
 	Mine      bool
 	Reference string
-	// Next is the query of the next page; empty on the last.
-	Next  string
+	// Next is the URL of the next page (built here with url.Values, so
+	// the template need not escape it again); empty on the last.
+	Next  template.URL
 	First bool
 	Error string
 }
@@ -72,7 +74,7 @@ func (s *Server) listCases(w http.ResponseWriter, q *Request, req *casebridgev1.
 	if t := resp.GetNextPageToken(); t != "" && d.Reference == "" {
 		next := q.URL.Query()
 		next.Set("page", t)
-		d.Next = next.Encode()
+		d.Next = template.URL("/cases?" + next.Encode())
 	}
 	s.render(w, q, http.StatusOK, "cases", "title.cases", d)
 }
