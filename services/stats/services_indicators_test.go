@@ -70,7 +70,7 @@ func TestServiceIndicators(t *testing.T) {
 	if published != 1 {
 		t.Errorf("%d of shelter and psychosocial published, want exactly 1", published)
 	}
-	wantCount(t, got, "services.delivered.return", 0)   // planned only
+	wantCount(t, got, "services.delivered.return", 0) // planned only
 	wantCount(t, got, "services.persons_served", 30)
 	if d := got["services.median_days_to_first_service"].GetDuration().GetMedianDays(); d != median(firstDays) {
 		t.Errorf("median days to first service %d, want %d", d, median(firstDays))
