@@ -54,6 +54,7 @@ type clients struct {
 	compensation casebridgev1.CompensationServiceClient
 	stats        casebridgev1.StatsServiceClient
 	audit        casebridgev1.AuditServiceClient
+	casework     casebridgev1.CaseworkServiceClient
 }
 
 // client connects with the saved settings, --server and $CASEBRIDGE_TOKEN.
@@ -81,6 +82,7 @@ func newClients(conn grpc.ClientConnInterface) *clients {
 		compensation: casebridgev1.NewCompensationServiceClient(conn),
 		stats:        casebridgev1.NewStatsServiceClient(conn),
 		audit:        casebridgev1.NewAuditServiceClient(conn),
+		casework:     casebridgev1.NewCaseworkServiceClient(conn),
 	}
 }
 
