@@ -199,6 +199,18 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	}
 	run(WCreateCase, closed(WCreateCase, e.createCaseOp))
 	run(WReferral, closed(WReferral, e.referral))
+	if cfg.wantsWeb() && ctx.Err() == nil {
+		w, stopWeb, err := startWeb(ctx, e, srv.addr, dataDir, cfg.Concurrency)
+		if err != nil {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("web client not measured: %v", err))
+		} else {
+			run(WWebCaseListGRPC, closed(WWebCaseListGRPC, w.caseListGRPC))
+			run(WWebCaseList, closed(WWebCaseList, w.caseList))
+			run(WWebCaseViewGRPC, closed(WWebCaseViewGRPC, w.caseViewGRPC))
+			run(WWebCaseView, closed(WWebCaseView, w.caseView))
+			stopWeb()
+		}
+	}
 	if cfg.wantsNoisy() && ctx.Err() == nil {
 		results, notes, err := runNoisy(ctx, &cfg, e, dbURL, dataDir, logf)
 		if err != nil {
