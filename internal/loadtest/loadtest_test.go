@@ -129,3 +129,33 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }
+
+// TestHarnessWebTiny: the web workloads render real pages with no errors,
+// each beside its gRPC calls.
+func TestHarnessWebTiny(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a server, the web client and the web workloads")
+	}
+	_, dbURL := testdb.NewWithURL(t)
+	cfg := loadtest.DefaultConfig()
+	cfg.DatabaseURL, cfg.FreshDatabase, cfg.ServerLogLevel, cfg.DataDir = dbURL, false, "warn", t.TempDir()
+	cfg.Cases, cfg.FullCases = 300, 60
+	cfg.Duration, cfg.Warmup, cfg.Concurrency = 300*time.Millisecond, 50*time.Millisecond, 2
+	cfg.Workloads = []string{"web"}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	rep, err := loadtest.Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{loadtest.WWebCaseList, loadtest.WWebCaseListGRPC, loadtest.WWebCaseView, loadtest.WWebCaseViewGRPC} {
+		r := rep.Result(name)
+		if r == nil {
+			t.Errorf("no result for %s (notes: %v)", name, rep.Notes)
+			continue
+		}
+		if r.Requests == 0 || r.Errors != 0 {
+			t.Errorf("%s: %d requests, %d errors: %v", name, r.Requests, r.Errors, r.ErrorSamples)
+		}
+	}
+}
