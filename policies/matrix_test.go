@@ -91,6 +91,7 @@ type fixture struct {
 	caseID, etag, consentID, rotationID, subject, referralID string
 	proceedingID, hearingID, deadlineID, claimID             string
 	planID, objectiveID, actionID, serviceID, approvalID     string
+	documentID                                               string
 }
 
 func (w *world) newCase(status string) fixture {

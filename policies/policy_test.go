@@ -36,7 +36,8 @@ var (
 			"proceeding:read", "claim:read",
 			"support_plan:create", "support_plan:read", "support_plan:update",
 			"support_service:create", "support_service:read", "support_service:update",
-			"approval:request", "approval:read"),
+			"approval:request", "approval:read",
+			"document:create", "document:read", "document:delete"),
 		classesRW("identity", "contact", "care", "legal"))
 )
 
@@ -54,7 +55,8 @@ var want = map[string][]string{
 			"hearing:create", "hearing:read", "hearing:update",
 			"deadline:create", "deadline:read", "deadline:update",
 			"claim:create", "claim:read", "claim:update",
-			"payment:create", "payment:read"),
+			"payment:create", "payment:read",
+			"document:create", "document:read"),
 		classesRW("identity", "contact", "legal")),
 	"coordinator": slices.Concat(everyMember, perms("stats:read", "stats:export")),
 	"org_admin": slices.Concat(everyMember,

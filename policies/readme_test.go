@@ -58,6 +58,11 @@ var readmeTable = []docSection{
 		{"Reassign a case to another caseworker", caseScope, perms("case:assign")},
 		{"Erase the person's data (destroys the keys: irreversible)", caseScope, perms("case:erase")},
 	}},
+	{"Documents", []docRow{
+		{"File documents with a case (each in one data class; only in classes they may write) ²", caseScope, perms("document:create")},
+		{"Read and download documents (only those in classes they may read)", caseScope, perms("document:read")},
+		{"Delete documents", caseScope, perms("document:delete")},
+	}},
 	{"Referrals", []docRow{
 		{"Refer a case to another organisation (needs the person's consent)", ownOrg, perms("referral:create")},
 		{"Withdraw a referral made; revoke the access an accepted referral gave", ownOrg, perms("referral:withdraw", "referral:revoke")},

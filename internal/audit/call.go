@@ -183,6 +183,7 @@ var DefaultServices = []string{
 	casebridgev1.ProceedingService_ServiceDesc.ServiceName,
 	casebridgev1.CompensationService_ServiceDesc.ServiceName,
 	casebridgev1.CaseworkService_ServiceDesc.ServiceName,
+	casebridgev1.DocumentService_ServiceDesc.ServiceName,
 	casebridgev1.AuditService_ServiceDesc.ServiceName,
 }
 

@@ -22,6 +22,11 @@ import (
 // ErrNotFound is returned by Open for an id that names no stored object.
 var ErrNotFound = errors.New("blobstore: object not found")
 
+// ErrCorrupt is returned by a reader whose object is not what was stored
+// (shorter or longer than written, a chunk missing): the content is lost,
+// not merely out of reach.
+var ErrCorrupt = errors.New("blobstore: object is not what was stored")
+
 // ErrInvalidID is returned for an id that [ValidID] refuses.
 var ErrInvalidID = errors.New("blobstore: invalid object id")
 

@@ -12,7 +12,9 @@ import "strings"
 type Class int
 
 // The method classes. Public calls need no token (health, reflection);
-// Watch is a long-lived stream.
+// Watch is a long-lived stream; Transfer moves a document's content (an
+// upload or a download), which takes longer than any other call and is
+// bounded by its bytes rather than its count.
 const (
 	Read Class = iota
 	Write
@@ -20,10 +22,11 @@ const (
 	Stats
 	Watch
 	Public
+	Transfer
 	numClasses
 )
 
-var classNames = [numClasses]string{"read", "write", "import", "stats", "watch", "public"}
+var classNames = [numClasses]string{"read", "write", "import", "stats", "watch", "public", "transfer"}
 
 func (c Class) String() string { return classNames[c] }
 
@@ -43,6 +46,8 @@ func ClassOf(fullMethod string) Class {
 		return Import
 	case strings.HasPrefix(method, "Watch"):
 		return Watch
+	case strings.HasPrefix(method, "Upload"), strings.HasPrefix(method, "Download"):
+		return Transfer
 	}
 	for _, p := range readPrefixes {
 		if strings.HasPrefix(method, p) {

@@ -52,6 +52,8 @@ type Config struct {
 	NotesPerCase int
 	// CaseQuota bounds the cases an organisation creates per period.
 	CaseQuota CaseQuota
+	// DocumentBytes is the largest document an upload may store.
+	DocumentBytes int64
 }
 
 // Transport are the limits of the gRPC transport itself.
@@ -79,6 +81,10 @@ func Defaults() Config {
 	c.Classes[Stats] = ClassLimits{Rate: 2, Burst: 4, InFlight: 2, OrgInFlight: 4, ServerInFlight: 2, Queue: 8, Timeout: 20 * time.Second}
 	c.Classes[Watch] = ClassLimits{Rate: 5, Burst: 20, InFlight: 16, OrgInFlight: 200, ServerInFlight: 2000}
 	c.Classes[Public] = ClassLimits{InFlight: 16, ServerInFlight: 256}
+	// A document's upload or download holds a stream for as long as its
+	// bytes take: a few at once per caller, a bounded number per replica.
+	c.Classes[Transfer] = ClassLimits{Rate: 2, Burst: 10, InFlight: 4, OrgInFlight: 16, ServerInFlight: 64, Timeout: 10 * time.Minute}
+	c.DocumentBytes = 50 << 20
 	c.ImportRowsPerSecond, c.ImportRowsBurst = 2000, 20000
 	c.PageBytes, c.NotesPerCase = 1<<20, 1000
 	// A shelter opens a few cases a day; a day's quota still takes a large
@@ -116,6 +122,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.ImportRowsBurst, "limits-import-burst", c.ImportRowsBurst, "rows an organisation may import at full speed before --limits-import-rows applies")
 	fs.IntVar(&c.PageBytes, "max-page-bytes", c.PageBytes, "byte budget of one page of a list (a next-page token follows)")
 	fs.IntVar(&c.NotesPerCase, "max-notes-per-case", c.NotesPerCase, "notes one case may hold")
+	fs.Int64Var(&c.DocumentBytes, "max-document-bytes", c.DocumentBytes, "largest document an upload may store, in bytes")
 	fs.IntVar(&c.CaseQuota.Cases, "limits-cases", c.CaseQuota.Cases, "cases one organisation may create per --limits-cases-period, created and imported together, network-wide (0: no quota)")
 	fs.DurationVar(&c.CaseQuota.Period, "limits-cases-period", c.CaseQuota.Period, "the period of --limits-cases")
 	fs.IntVar(&c.Transport.MaxRecvBytes, "max-recv-bytes", c.Transport.MaxRecvBytes, "largest request message accepted, in bytes")
@@ -243,6 +250,7 @@ func (c Config) Flags() []string {
 		"--idle-timeout="+t.IdleTimeout.String(),
 		"--max-page-bytes="+strconv.Itoa(c.PageBytes),
 		"--max-notes-per-case="+strconv.Itoa(c.NotesPerCase),
+		"--max-document-bytes="+strconv.FormatInt(c.DocumentBytes, 10),
 		"--limits-cases="+strconv.Itoa(c.CaseQuota.Cases),
 		"--limits-cases-period="+c.CaseQuota.Period.String(),
 		"--http-read-header-timeout="+c.HTTP.ReadHeaderTimeout.String(),

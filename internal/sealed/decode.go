@@ -16,7 +16,8 @@ import (
 
 // Decode turns the opened plaintext of a value of column c in class into
 // JSON, by the column's encoding: a class message as protobuf JSON, text
-// as a JSON string, texts as the JSON object they are. It is how a reader
+// as a JSON string, texts as the JSON object they are, a document's
+// envelope as its texts without its key. It is how a reader
 // without the services (a recovery export) shows what a value holds.
 func Decode(c *vault.Column, class dataclass.Class, plain []byte) (json.RawMessage, error) {
 	switch c.Encoding() {
@@ -40,6 +41,15 @@ func Decode(c *vault.Column, class dataclass.Class, plain []byte) (json.RawMessa
 		if err := json.Unmarshal(plain, &obj); err != nil {
 			return nil, fmt.Errorf("decode %s: %w", c, err)
 		}
+		return json.Marshal(obj)
+	case vault.EncodingDocument:
+		var obj map[string]any
+		if err := json.Unmarshal(plain, &obj); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", c, err)
+		}
+		// The key opens the content, which an export does not carry: it is
+		// left out so that an exported file is no key to the blob store.
+		delete(obj, "key")
 		return json.Marshal(obj)
 	}
 	return nil, fmt.Errorf("decode %s: unknown encoding", c)

@@ -237,6 +237,7 @@ func (s *Server) registerServices(context.Context) error {
 	casebridgev1.RegisterCompensationServiceServer(s.grpc, compensation.New(s.pool, s.authz, s.keys, s.audit))
 	casebridgev1.RegisterCaseworkServiceServer(s.grpc, casework.New(s.pool, s.authz, s.keys, s.audit))
 	casebridgev1.RegisterAuditServiceServer(s.grpc, auditsvc.New(s.pool, s.audit))
+	s.registerDocuments()
 	privacy, err := s.cfg.StatsPrivacy()
 	if err != nil {
 		return err

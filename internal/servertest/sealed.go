@@ -1,6 +1,7 @@
 package servertest
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -32,12 +33,17 @@ const (
 	MarkAction      = "Marker-Action-8812"
 	MarkService     = "Marker-Service-8812"
 	MarkApproval    = "Marker-Approval-8812"
+	MarkDocTitle    = "Marker-DocTitle-8812"
+	// MarkDocContent is in the content of SealedCase's document: it is no
+	// sealed value (the content is encrypted under the document's own key,
+	// not sealed), so it is not among Markers.
+	MarkDocContent = "Marker-DocContent-8812"
 )
 
 // Markers lists every marker SealedCase writes.
 var Markers = []string{MarkGiven, MarkAccount, MarkNote, MarkCourt, MarkDocket, MarkCharge, MarkHearingNote,
 	MarkOutcome, MarkDeadline, MarkRespondent, MarkPayer, MarkMethod, MarkMessage, MarkDecline, MarkSuspend,
-	MarkPlan, MarkObjective, MarkAction, MarkService, MarkApproval}
+	MarkPlan, MarkObjective, MarkAction, MarkService, MarkApproval, MarkDocTitle}
 
 // Sealed names what SealedCase made.
 type Sealed struct {
@@ -47,14 +53,17 @@ type Sealed struct {
 	// Accepted is an accepted referral of the case to cso-c (carrying
 	// MarkMessage), Declined one cso-c declined (with MarkDecline).
 	Accepted, Declined string
+	// Document is a legal document of the case titled MarkDocTitle whose
+	// content holds MarkDocContent.
+	Document string
 }
 
 // SealedCase is a shelter-a case represented by legal-b in which every
 // free-text value the API takes holds a marker: the case classes, a note,
 // a proceeding (court, docket, charges), a hearing (notes, outcome), a
 // deadline, a claim (respondent) with a payment (payer), a consent
-// (method), referrals to cso-c (message, decline reason) and a suspension
-// with its reason.
+// (method), referrals to cso-c (message, decline reason), a suspension
+// with its reason and a legal document (title; content).
 func (e *Env) SealedCase(t testing.TB) Sealed {
 	t.Helper()
 	cw, lw, cso := e.As(t, "caseworker@shelter-a"), e.As(t, "lawyer@legal-b"), e.As(t, "caseworker@cso-c")
@@ -119,6 +128,11 @@ func (e *Env) SealedCase(t testing.TB) Sealed {
 	out.Declined = ref.GetReferral().GetId()
 	_, err = rs.DeclineReferral(cso, &casebridgev1.DeclineReferralRequest{Id: out.Declined, Reason: MarkDecline})
 	must("decline referral", err)
+
+	doc, err := Upload(cw, e.Conn, &casebridgev1.DocumentMetadata{CaseId: out.CaseID, DataClass: casebridgev1.DataClass_DATA_CLASS_LEGAL,
+		Title: MarkDocTitle, FileName: "statement.txt"}, strings.NewReader("The statement: "+MarkDocContent+"\n"))
+	must("upload document", err)
+	out.Document = doc.GetId()
 
 	_, err = e.Cases().StartAssistance(cw, &casebridgev1.StartAssistanceRequest{Id: out.CaseID})
 	must("start assistance", err)

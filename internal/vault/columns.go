@@ -51,6 +51,10 @@ const (
 	// EncodingTexts is a JSON object of the row's free-text fields, each
 	// named like the plain column it replaced, empty ones left out.
 	EncodingTexts
+	// EncodingDocument is a JSON object of a document's own key ("key", an
+	// age X25519 identity opening its content) and its texts ("title",
+	// "kind", "date", "file_name"; empty ones left out).
+	EncodingDocument
 )
 
 // String names the encoding as the format specification does.
@@ -62,6 +66,8 @@ func (e Encoding) String() string {
 		return "text"
 	case EncodingTexts:
 		return "texts"
+	case EncodingDocument:
+		return "document"
 	}
 	return "unknown"
 }

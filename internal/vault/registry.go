@@ -77,6 +77,17 @@ var (
 	ApprovalTexts = texts("approvals", dataclass.Care, "an approval's request and decision comments")
 )
 
+// DocumentEnvelopes holds a document's own key, which opens its content in
+// the blob store, with its title, kind, date and file name: re-keying the
+// case re-seals this small value only, never the file, and erasure deletes
+// the row, so the content is unreadable even where a copy of it survives.
+var DocumentEnvelopes = &Column{
+	table: "documents", id: "id", value: "envelope", classColumn: "class", wholeRow: true,
+	encoding: EncodingDocument,
+	bind:     bindRow("documents", "envelope"),
+	about:    "a document's own key and its title, kind, date and file name, in the class it is filed under",
+}
+
 func texts(table string, class dataclass.Class, about string) *Column {
 	return &Column{table: table, id: "id", value: "texts", class: class, encoding: EncodingTexts, bind: bindRow(table, "texts"), about: about}
 }
@@ -98,4 +109,6 @@ var registry = []*Column{
 	ActionTexts,
 	ServiceTexts,
 	ApprovalTexts,
+
+	DocumentEnvelopes,
 }

@@ -126,7 +126,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 
 // errVanished is a read of an object that was deleted or replaced while it
 // was being read: never a mix of two objects.
-var errVanished = errors.New("pgstore: object deleted or replaced while being read")
+var errVanished = fmt.Errorf("%w: deleted, replaced or cut short while being read", blobstore.ErrCorrupt)
 
 type object struct {
 	ctx    context.Context

@@ -1,0 +1,80 @@
+package documents
+
+import (
+	"context"
+
+	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseaccess"
+	"github.com/casebridge/casebridge/internal/db"
+	"github.com/casebridge/casebridge/internal/rpcerr"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// reach loads document id and decides whether p may do act on it. A
+// document p may not read — its case out of reach, its class not readable
+// by p (or not granted by the referral p reaches the case through), or
+// filed with a hearing or claim that p's organisation does no legal work
+// on — is NotFound, exactly like one that does not exist.
+func (s *Service) reach(ctx context.Context, q db.Querier, p authz.Principal, id, act string, lock bool) (*row, authz.Access, error) {
+	d, err := getRow(ctx, q, id)
+	if err != nil {
+		return nil, authz.Access{}, err
+	}
+	if d == nil {
+		return nil, authz.Access{}, documentNotFound(id)
+	}
+	acc, f, err := s.gate.Check(ctx, q, p, d.CaseID, object, act, lock, documentNotFound(id))
+	if err != nil {
+		return nil, authz.Access{}, err
+	}
+	if !readable(acc, f, d) {
+		return nil, authz.Access{}, documentNotFound(id)
+	}
+	return d, acc, nil
+}
+
+// readable is the rule of which documents of a case a caller reaching it
+// with acc may see: those of a class acc reads, and those filed with court
+// data only where acc's organisation does legal work on the case.
+func readable(acc authz.Access, f caseaccess.Facts, d *row) bool {
+	return acc.CanRead(d.Class) && (!d.court() || f.LegalWorkBy(acc.Org))
+}
+
+// checkLinks checks what an upload's metadata points to: a consent of the
+// same case, or a hearing or claim of the same case that p reaches (court
+// data: the owner and the organisations doing legal work). One the caller
+// may not reach is refused with the same words as one that does not exist.
+func (s *Service) checkLinks(ctx context.Context, q db.Querier, p authz.Principal, f caseaccess.Facts, md *casebridgev1.DocumentMetadata) error {
+	if md.GetHearingId() != "" && md.GetClaimId() != "" {
+		return rpcerr.InvalidArgument("metadata.claim_id", "a document is filed with a hearing or a claim, not both")
+	}
+	links := []struct{ field, table, obj, id string }{
+		{"metadata.consent_id", "consents", "consent", md.GetConsentId()},
+		{"metadata.hearing_id", "hearings", caseaccess.ObjHearing, md.GetHearingId()},
+		{"metadata.claim_id", "claims", caseaccess.ObjClaim, md.GetClaimId()},
+	}
+	for _, l := range links {
+		if l.id == "" {
+			continue
+		}
+		missing := rpcerr.InvalidArgument(l.field, "case %s has no %s %s that you may reach", f.ID, l.table[:len(l.table)-1], l.id)
+		if _, err := s.gate.Decide(p, f, l.obj, authz.ActRead); err != nil {
+			return missing
+		}
+		ok, err := belongs(ctx, q, l.table, l.id, f.ID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return missing
+		}
+	}
+	return nil
+}
+
+func optional(id string) *string {
+	if id == "" {
+		return nil
+	}
+	return &id
+}
