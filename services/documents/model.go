@@ -138,7 +138,7 @@ var Allowed = []string{
 	"image/heif",
 	"application/vnd.openxmlformats-officedocument.wordprocessingml.document", // .docx
 	"application/vnd.oasis.opendocument.text",                                 // .odt
-	"application/msword",                                                      // .doc
+	"application/msword", // .doc
 	"text/plain",
 	"text/csv", // plain text with commas on every line reads as CSV
 }

@@ -248,5 +248,3 @@ func (s *Service) DeleteDocument(ctx context.Context, req *casebridgev1.DeleteDo
 	s.deleted()
 	return &casebridgev1.DeleteDocumentResponse{}, nil
 }
-
-

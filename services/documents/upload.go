@@ -54,7 +54,9 @@ func (s *Service) UploadDocument(stream grpc.ClientStreamingServer[casebridgev1.
 		return err
 	}
 	once := requestid.Create{RequestID: md.GetRequestId(), CaseID: f.ID,
-		Find: func(ctx context.Context, q db.Querier, rid string) (string, string, error) { return byRequest(ctx, q, f.ID, rid) }}
+		Find: func(ctx context.Context, q db.Querier, rid string) (string, string, error) {
+			return byRequest(ctx, q, f.ID, rid)
+		}}
 	if prior, err := once.Prior(ctx, s.pool); err != nil || prior != "" {
 		if err != nil {
 			return err
