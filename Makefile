@@ -107,6 +107,18 @@ bench: ## Go benchmarks, then the load harness (real server; a durable throwaway
 	$(GO) build -o bin/ ./cmd/casebridged ./cmd/loadharness
 	deploy/with-postgres.sh --durable deploy/with-postgres.sh --as FAST_DATABASE_URL \
 	  bin/loadharness --server-bin bin/casebridged $(if $(BENCH_1M),--cases 1000000) $(BENCHFLAGS)
+	$(MAKE) bench-documents
+
+# Documents on a durable throwaway PostgreSQL, without the race detector:
+# upload and download MB/s next to the blob store's raw write and read speed
+# in the same run, the re-key of a case holding 100 documents of 10 KiB and
+# of 10 MiB (1 GiB uploaded first), and a 1 GiB upload and download whose
+# resident memory must grow by less than 50 MB (lines "DOCUMENTS |").
+.PHONY: bench-documents
+bench-documents: ## document throughput vs the raw store, re-key of 100 x 10 MiB documents, a 1 GiB upload's memory
+	CASEBRIDGE_HUGE_UPLOAD=1 deploy/with-postgres.sh --durable $(GO) test -count=1 -timeout 60m -v \
+	  -run '^TestHugeUploadKeepsMemoryFlat$$' -bench 'BenchmarkTransfer|BenchmarkRekey' -benchtime 3x ./services/documents/ \
+	  | grep -E '^(Benchmark|--- |ok|FAIL|PASS)|DOCUMENTS \|'
 
 # The image is built by tools/ (its own module, so go-containerregistry and the
 # manifest checkers never enter the server's dependency graph).

@@ -55,6 +55,7 @@ type clients struct {
 	stats        casebridgev1.StatsServiceClient
 	audit        casebridgev1.AuditServiceClient
 	casework     casebridgev1.CaseworkServiceClient
+	documents    casebridgev1.DocumentServiceClient
 }
 
 // client connects with the saved settings, --server and $CASEBRIDGE_TOKEN.
@@ -83,6 +84,7 @@ func newClients(conn grpc.ClientConnInterface) *clients {
 		stats:        casebridgev1.NewStatsServiceClient(conn),
 		audit:        casebridgev1.NewAuditServiceClient(conn),
 		casework:     casebridgev1.NewCaseworkServiceClient(conn),
+		documents:    casebridgev1.NewDocumentServiceClient(conn),
 	}
 }
 

@@ -1,5 +1,5 @@
 // Package progress draws a one-line progress bar on a terminal, for long
-// imports. It is only drawn on a terminal: in a pipe or a log the carriage
+// imports and document transfers. It is only drawn on a terminal: in a pipe or a log the carriage
 // returns would be noise.
 package progress
 
@@ -24,6 +24,7 @@ type Bar struct {
 	total int64
 	last  time.Time
 	now   func() time.Time
+	bytes bool // count bytes transferred rather than rows
 }
 
 // New returns a bar drawn on w, or nil when w is not a terminal.
@@ -32,6 +33,16 @@ func New(w io.Writer, terminal bool, label string, total int64) *Bar {
 		return nil
 	}
 	return &Bar{w: w, label: label, total: total, now: time.Now}
+}
+
+// NewBytes is New for a transfer of total bytes: the bar shows the bytes
+// done instead of a count of rows.
+func NewBytes(w io.Writer, terminal bool, label string, total int64) *Bar {
+	b := New(w, terminal, label, total)
+	if b != nil {
+		b.bytes = true
+	}
+	return b
 }
 
 // Update redraws the bar at done of total, with count items so far; it
@@ -58,6 +69,10 @@ func (b *Bar) Finish(count int64) {
 func (b *Bar) draw(done, count int64) {
 	done = min(max(done, 0), b.total)
 	filled := int(done * width / b.total)
-	fmt.Fprintf(b.w, "\r%s [%s%s] %3d%%  %d rows", b.label,
-		strings.Repeat("=", filled), strings.Repeat(" ", width-filled), done*100/b.total, count)
+	tail := fmt.Sprintf("%d rows", count)
+	if b.bytes {
+		tail = fmt.Sprintf("%.1f of %.1f MB", float64(done)/1e6, float64(b.total)/1e6)
+	}
+	fmt.Fprintf(b.w, "\r%s [%s%s] %3d%%  %s", b.label,
+		strings.Repeat("=", filled), strings.Repeat(" ", width-filled), done*100/b.total, tail)
 }
