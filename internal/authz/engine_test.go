@@ -32,6 +32,7 @@ var serviceDescs = []grpc.ServiceDesc{
 	casebridgev1.CompensationService_ServiceDesc,
 	casebridgev1.StatsService_ServiceDesc,
 	casebridgev1.AuditService_ServiceDesc,
+	casebridgev1.DocumentService_ServiceDesc,
 }
 
 func registeredMethods() []string {
