@@ -33,6 +33,7 @@ var serviceDescs = []grpc.ServiceDesc{
 	casebridgev1.StatsService_ServiceDesc,
 	casebridgev1.AuditService_ServiceDesc,
 	casebridgev1.DocumentService_ServiceDesc,
+	casebridgev1.CaseworkService_ServiceDesc,
 }
 
 func registeredMethods() []string {
