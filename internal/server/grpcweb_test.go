@@ -99,10 +99,11 @@ func grpcWebCall(t *testing.T, addr, method, token string, req proto.Message) gr
 // on the HTTP listener: no token is Unauthenticated, a valid token is
 // served the same message as over gRPC, another organisation's case is
 // NotFound and a bad id InvalidArgument, each in grpc-status as a gRPC-Web
-// client expects.
+// client expects. The admin listener counts the listener's requests by
+// protocol and HTTP status.
 func TestGRPCWebOverHTTP1(t *testing.T) {
-	addr := freeAddr(t)
-	env := servertest.Start(t, func(c *server.Config) { c.HTTPListen = addr })
+	addr, admin := freeAddr(t), freeAddr(t)
+	env := servertest.Start(t, func(c *server.Config) { c.HTTPListen = addr; c.AdminListen = admin })
 	r := grpcWebCall(t, addr, "OrganizationService/GetCallerIdentity", "", &casebridgev1.GetCallerIdentityRequest{})
 	if r.status != "16" || len(r.messages) != 0 {
 		t.Fatalf("no token: grpc-status %q (%s), %d messages; want 16 (Unauthenticated) and none", r.status, r.message, len(r.messages))
@@ -134,5 +135,33 @@ func TestGRPCWebOverHTTP1(t *testing.T) {
 	var got casebridgev1.GetCaseResponse
 	if err := proto.Unmarshal(r.messages[0], &got); err != nil || got.GetCase().GetId() != caseID {
 		t.Fatalf("own case: %v %v", err, &got)
+	}
+	// Five gRPC-Web requests (each answered 200, the outcome in
+	// grpc-status) and one Connect request refused without a token (401).
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/casebridge.v1.OrganizationService/GetCallerIdentity", strings.NewReader("{}"))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Connect-Protocol-Version", "1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("Connect without a token: %s", resp.Status)
+	}
+	fams := scrape(t, admin)
+	for _, want := range []struct {
+		labels map[string]string
+		n      float64
+	}{
+		{map[string]string{"protocol": "grpc_web", "code": "200"}, 5},
+		{map[string]string{"protocol": "connect", "code": "401"}, 1},
+	} {
+		if got := value(fams, "casebridge_http_requests_total", want.labels); got != want.n {
+			t.Errorf("casebridge_http_requests_total%v = %v, want %v", want.labels, got, want.n)
+		}
+	}
+	if got := value(fams, "casebridge_http_requests_in_flight", nil); got != 0 {
+		t.Errorf("casebridge_http_requests_in_flight = %v after the calls, want 0", got)
 	}
 }

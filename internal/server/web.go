@@ -36,7 +36,7 @@ func (s *Server) serveWeb(ctx context.Context, lis net.Listener) error {
 	if err != nil {
 		return fmt.Errorf("HTTP transcoder: %w", err)
 	}
-	handler := http.Handler(transcoder)
+	handler := s.metrics.HTTPHandler(transcoder)
 	if n := s.cfg.Limits.Transport.MaxRecvBytes; n > 0 {
 		// The gRPC message limit, applied to the HTTP body (a JSON body
 		// is larger than its message, so this is no tighter).
