@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -21,6 +22,7 @@ import (
 	"github.com/casebridge/casebridge/internal/server"
 	"github.com/casebridge/casebridge/internal/servertest"
 	"github.com/casebridge/casebridge/internal/testdb"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
 const testSecret = "flag-test-secret-0123456789"
@@ -155,5 +157,58 @@ func TestServerRefusesAnS3KeyPairThatDoesNotWork(t *testing.T) {
 		if strings.Contains(s, testSecret) || strings.Contains(s, good) {
 			t.Errorf("secret shown: %s", s)
 		}
+	}
+}
+
+// Documents uploaded to a server with --blob-store s3 land in the bucket,
+// one object, ciphertext only (the plaintext marker is nowhere in it), and
+// download whole.
+func TestDocumentsOverS3(t *testing.T) {
+	bucket := s3test.Bucket(t)
+	env := servertest.Start(t, func(c *server.Config) {
+		c.Blobs = server.BlobStoreConfig{Kind: server.BlobStoreS3, S3: bucket}
+	})
+	ctx := env.As(t, "caseworker@shelter-a")
+	caseID := env.NewMarkedCase(t)
+	content := []byte(strings.Repeat("Marker-S3-7731: the account of what happened, line by line.\n", 3000))
+	doc, err := servertest.Upload(ctx, env.Conn, &casebridgev1.DocumentMetadata{CaseId: caseID, DataClass: casebridgev1.DataClass_DATA_CLASS_LEGAL,
+		Title: "statement", Kind: "statement", DocumentDate: "2025-03-14", FileName: "statement.txt"}, bytes.NewReader(content))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := s3test.Client(bucket)
+	list, err := raw.ListObjectsV2(t.Context(), &s3.ListObjectsV2Input{Bucket: aws.String(bucket.Bucket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Contents) != 1 {
+		t.Fatalf("%d objects in the bucket after one upload, want 1", len(list.Contents))
+	}
+	out, err := raw.GetObject(t.Context(), &s3.GetObjectInput{Bucket: aws.String(bucket.Bucket), Key: list.Contents[0].Key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := io.ReadAll(out.Body)
+	out.Body.Close()
+	if len(stored) < len(content) || bytes.Contains(stored, []byte("Marker-S3-7731")) || bytes.Contains(stored, []byte(caseID)) {
+		t.Fatalf("the bucket's object (%d bytes) is not ciphertext of the %d-byte document", len(stored), len(content))
+	}
+	stream, err := casebridgev1.NewDocumentServiceClient(env.Conn).DownloadDocument(ctx, &casebridgev1.DownloadDocumentRequest{Id: doc.GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	for {
+		msg, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, msg.GetChunk()...)
+	}
+	if !bytes.Equal(got, content) {
+		t.Fatalf("downloaded %d bytes that differ from the %d uploaded", len(got), len(content))
 	}
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"time"
 
-	"github.com/casebridge/casebridge/internal/blobstore/pgstore"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 	"github.com/casebridge/casebridge/services/documents"
 )
@@ -12,10 +11,11 @@ import (
 // besides the kicks of the deletions this replica commits.
 const sweepEvery = 5 * time.Second
 
-// registerDocuments registers DocumentService over the blob store, and
+// registerDocuments registers DocumentService over the configured blob
+// store (--blob-store: PostgreSQL or S3-compatible), and
 // starts the sweeper that deletes deleted documents' objects after commit.
 func (s *Server) registerDocuments() {
-	blobs := pgstore.New(s.pool)
+	blobs := s.blobs
 	sweeper := documents.NewSweeper(s.pool, blobs, s.log, sweepEvery)
 	go sweeper.Run(s.background)
 	casebridgev1.RegisterDocumentServiceServer(s.grpc, documents.New(s.pool, s.authz, s.keys, blobs, s.audit, s.log,

@@ -297,8 +297,22 @@ func (s *Store) Open(ctx context.Context, id string) (io.ReadCloser, error) {
 		}
 		return nil, fmt.Errorf("s3 get: %w", err)
 	}
-	return out.Body, nil
+	return &body{rc: out.Body}, nil
 }
+
+// body reports an object cut short (fewer bytes than the server announced)
+// as blobstore.ErrCorrupt.
+type body struct{ rc io.ReadCloser }
+
+func (b *body) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		err = fmt.Errorf("%w: %w", blobstore.ErrCorrupt, err)
+	}
+	return n, err
+}
+
+func (b *body) Close() error { return b.rc.Close() }
 
 // Delete removes object id; S3 answers a delete of an absent key with
 // success, which is what blobstore asks for.
