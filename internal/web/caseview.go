@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -110,23 +111,38 @@ func (s *Server) showCase(w http.ResponseWriter, q *Request, d *caseView, status
 		return
 	}
 	d.Case = got.GetCase()
-	if notes, err := s.api.cases.ListNotes(q.Ctx, &casebridgev1.ListNotesRequest{CaseId: id, PageSize: 100}); err == nil {
-		d.Notes, d.NotesWithheld = notes.GetNotes(), notes.GetRedactedClasses()
-	}
-	if cs, err := s.api.cases.ListConsents(q.Ctx, &casebridgev1.ListConsentsRequest{CaseId: id, PageSize: 100}); err == nil {
-		d.Consents = cs.GetConsents()
-	}
-	if rs, err := s.api.referrals.ListReferrals(q.Ctx, &casebridgev1.ListReferralsRequest{CaseId: id, PageSize: 100,
-		OrganizationId: q.S.Org, Direction: casebridgev1.ReferralDirection_REFERRAL_DIRECTION_OUTGOING}); err == nil {
-		d.Referrals = rs.GetReferrals()
-	}
+	// What sits beside the case is read in parallel once the case itself is
+	// known to be the caller's to see: four calls one after another made
+	// the page's wait their sum.
+	var (
+		wg    sync.WaitGroup
+		notes *casebridgev1.ListNotesResponse
+		cs    *casebridgev1.ListConsentsResponse
+		rs    *casebridgev1.ListReferralsResponse
+		orgs  *casebridgev1.ListOrganizationsResponse
+	)
+	wg.Go(func() {
+		notes, _ = s.api.cases.ListNotes(q.Ctx, &casebridgev1.ListNotesRequest{CaseId: id, PageSize: 100})
+	})
+	wg.Go(func() {
+		cs, _ = s.api.cases.ListConsents(q.Ctx, &casebridgev1.ListConsentsRequest{CaseId: id, PageSize: 100})
+	})
+	wg.Go(func() {
+		rs, _ = s.api.referrals.ListReferrals(q.Ctx, &casebridgev1.ListReferralsRequest{CaseId: id, PageSize: 100,
+			OrganizationId: q.S.Org, Direction: casebridgev1.ReferralDirection_REFERRAL_DIRECTION_OUTGOING})
+	})
+	wg.Go(func() {
+		orgs, _ = s.api.orgs.ListOrganizations(q.Ctx, &casebridgev1.ListOrganizationsRequest{PageSize: 1000})
+	})
+	wg.Wait()
+	d.Notes, d.NotesWithheld = notes.GetNotes(), notes.GetRedactedClasses()
+	d.Consents = cs.GetConsents()
+	d.Referrals = rs.GetReferrals()
 	d.orgName = map[string]string{}
-	if orgs, err := s.api.orgs.ListOrganizations(q.Ctx, &casebridgev1.ListOrganizationsRequest{PageSize: 1000}); err == nil {
-		for _, o := range orgs.GetOrganizations() {
-			d.orgName[o.GetId()] = o.GetDisplayName()
-			if o.GetId() != d.Case.GetOrganizationId() && o.GetKind() != casebridgev1.OrganizationKind_ORGANIZATION_KIND_COORDINATING_BODY {
-				d.Orgs = append(d.Orgs, o)
-			}
+	for _, o := range orgs.GetOrganizations() {
+		d.orgName[o.GetId()] = o.GetDisplayName()
+		if o.GetId() != d.Case.GetOrganizationId() && o.GetKind() != casebridgev1.OrganizationKind_ORGANIZATION_KIND_COORDINATING_BODY {
+			d.Orgs = append(d.Orgs, o)
 		}
 	}
 	facts := caseaccess.Facts{ID: id, Status: d.Case.GetStatus(), Erased: d.Case.GetErased()}
