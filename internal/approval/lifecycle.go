@@ -46,10 +46,15 @@ var (
 	Approve = Transition{"approve", []Status{Pending}, Approved}
 	Reject  = Transition{"reject", []Status{Pending}, Rejected}
 	Use     = Transition{"use", []Status{Approved}, Used}
+	// Withdraw closes a request nobody will use: every open one of an
+	// erased case, and an approved closure of a case being reopened (a
+	// closure agreed before the reopen is not this closure). It is stored
+	// as rejected with no decider.
+	Withdraw = Transition{"withdraw", []Status{Pending, Approved}, Rejected}
 )
 
 // Transitions lists the table.
-func Transitions() []Transition { return []Transition{Approve, Reject, Use} }
+func Transitions() []Transition { return []Transition{Approve, Reject, Use, Withdraw} }
 
 // Check reports whether t may start from s, and when it may not a
 // FailedPrecondition naming both statuses.
@@ -70,10 +75,14 @@ func Decision(d casebridgev1.ApprovalDecision) Transition {
 }
 
 // CheckDecider applies the four-eyes rule: whoever asked for an approval
-// does not give it, and a rejection says why.
-func CheckDecider(requestedBy, decider string, t Transition, comment string) error {
+// does not give it, nor does whoever wrote what it approves (author, the
+// support plan's author; "" for a closure), and a rejection says why.
+func CheckDecider(requestedBy, author, decider string, t Transition, comment string) error {
 	if requestedBy == decider {
 		return rpcerr.FailedPrecondition("you asked for this approval: another supervisor must decide it")
+	}
+	if author != "" && author == decider {
+		return rpcerr.FailedPrecondition("you wrote this support plan: another supervisor must decide its approval")
 	}
 	if t.To == Rejected && strings.TrimSpace(comment) == "" {
 		return rpcerr.InvalidArgument("comment", "is required to reject: say what must change")

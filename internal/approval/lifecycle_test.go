@@ -22,6 +22,7 @@ func TestTransitionTable(t *testing.T) {
 		{Approve, []Status{Pending}, Approved},
 		{Reject, []Status{Pending}, Rejected},
 		{Use, []Status{Approved}, Used},
+		{Withdraw, []Status{Pending, Approved}, Rejected},
 	}
 	if len(table) != len(Transitions()) {
 		t.Fatalf("table has %d rows, Transitions %d", len(table), len(Transitions()))
@@ -53,22 +54,27 @@ func TestTransitionTable(t *testing.T) {
 	}
 }
 
-// TestFourEyes: nobody decides their own request, and a rejection says why.
+// TestFourEyes: nobody decides their own request nor the approval of a
+// plan they wrote, and a rejection says why.
 func TestFourEyes(t *testing.T) {
 	for _, tc := range []struct {
-		name           string
-		asked, decider string
-		tr             Transition
-		comment        string
-		code           codes.Code
+		name          string
+		asked, author string
+		decider       string
+		tr            Transition
+		comment       string
+		code          codes.Code
 	}{
-		{"another approves without a comment", "cw", "sup", Approve, "", codes.OK},
-		{"own request", "sup", "sup", Approve, "ok", codes.FailedPrecondition},
-		{"own rejection", "sup", "sup", Reject, "no", codes.FailedPrecondition},
-		{"rejection without a comment", "cw", "sup", Reject, "  ", codes.InvalidArgument},
-		{"rejection with a comment", "cw", "sup", Reject, "add the housing objective", codes.OK},
+		{"another approves without a comment", "cw", "cw", "sup", Approve, "", codes.OK},
+		{"closure, no author", "cw", "", "sup", Approve, "", codes.OK},
+		{"own request", "sup", "cw", "sup", Approve, "ok", codes.FailedPrecondition},
+		{"own rejection", "sup", "cw", "sup", Reject, "no", codes.FailedPrecondition},
+		{"own plan, another asked", "cw", "sup", "sup", Approve, "", codes.FailedPrecondition},
+		{"own plan, rejected", "cw", "sup", "sup", Reject, "no", codes.FailedPrecondition},
+		{"rejection without a comment", "cw", "cw", "sup", Reject, "  ", codes.InvalidArgument},
+		{"rejection with a comment", "cw", "cw", "sup", Reject, "add the housing objective", codes.OK},
 	} {
-		if got := status.Code(CheckDecider(tc.asked, tc.decider, tc.tr, tc.comment)); got != tc.code {
+		if got := status.Code(CheckDecider(tc.asked, tc.author, tc.decider, tc.tr, tc.comment)); got != tc.code {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.code)
 		}
 	}

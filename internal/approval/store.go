@@ -32,23 +32,46 @@ func Required(ctx context.Context, q db.Querier, org string, subject Subject) (b
 // ClosureFacts is what closing case caseID of organisation org needs to
 // know: whether org requires a supervisor's approval of closures, and the
 // case's latest approved (not yet used) closure request of org, "" when
-// there is none. A request made while another organisation owned the
-// case does not count.
+// there is none. The request is found whether or not one is required: a
+// close uses it either way, so that it cannot close the case again later.
+// A request made while another organisation owned the case does not count.
 func ClosureFacts(ctx context.Context, q db.Querier, caseID, org string) (required bool, approvalID string, err error) {
-	if required, err = Required(ctx, q, org, Closure); err != nil || !required {
-		return required, "", err
+	if required, err = Required(ctx, q, org, Closure); err != nil {
+		return false, "", err
 	}
 	err = q.QueryRow(ctx, `SELECT id::text FROM approvals
 		WHERE case_id = $1 AND organization_id = $2 AND subject = $3 AND status = $4
 		ORDER BY seq DESC LIMIT 1 FOR UPDATE`,
 		caseID, org, int16(Closure), int16(Approved)).Scan(&approvalID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return true, "", nil
+		return required, "", nil
 	}
 	if err != nil {
-		return true, "", fmt.Errorf("load the closure approval of case %s: %w", caseID, err)
+		return required, "", fmt.Errorf("load the closure approval of case %s: %w", caseID, err)
 	}
-	return true, approvalID, nil
+	return required, approvalID, nil
+}
+
+// WithdrawOpen withdraws (Withdraw) every pending or approved request of
+// case caseID, in the transaction that erases it: nobody can decide or
+// use them any more.
+func WithdrawOpen(ctx context.Context, q db.Querier, caseID string) error {
+	if _, err := q.Exec(ctx, `UPDATE approvals SET status = $2, decide_time = now(), version = version + 1
+		WHERE case_id = $1 AND status = ANY($3::smallint[])`, caseID, int16(Withdraw.To), statuses(Withdraw.From)); err != nil {
+		return fmt.Errorf("withdraw the approvals of case %s: %w", caseID, err)
+	}
+	return nil
+}
+
+// WithdrawClosures withdraws the approved, unused closure requests of case
+// caseID, in the transaction that reopens it: only an approval decided
+// since the last reopen closes the case.
+func WithdrawClosures(ctx context.Context, q db.Querier, caseID string) error {
+	if _, err := q.Exec(ctx, `UPDATE approvals SET status = $2, version = version + 1
+		WHERE case_id = $1 AND subject = $3 AND status = $4`, caseID, int16(Withdraw.To), int16(Closure), int16(Approved)); err != nil {
+		return fmt.Errorf("withdraw the closure approvals of case %s: %w", caseID, err)
+	}
+	return nil
 }
 
 // UseClosure marks approved closure request id used (Use), in the

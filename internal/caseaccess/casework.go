@@ -46,10 +46,12 @@ func checkClosureApproval(f Facts, t Transition) error {
 }
 
 // Transit decides transition t of the case f describes and, when it is
-// allowed, uses what it relied on: for a closure it loads the owner's
-// approval setting and the case's approved closure request, decides with
-// CheckTransition, and marks that request used, so that one approval
-// closes the case once. Call it in the transaction that makes the change,
+// allowed, settles the case's approvals with it: for a closure it loads the
+// owner's approval setting and the case's approved closure request,
+// decides with CheckTransition, and marks that request used whether or
+// not one was required, so that one approval closes the case once; an
+// erasure withdraws every open request, and a reopen every unused closure
+// approval, so that only one decided since the last reopen counts. Call it in the transaction that makes the change,
 // over facts loaded there with the case row locked; a refusal leaves
 // everything as it was.
 func Transit(ctx context.Context, q db.Querier, f Facts, t Transition) error {
@@ -62,8 +64,13 @@ func Transit(ctx context.Context, q db.Querier, f Facts, t Transition) error {
 	if err := CheckTransition(f, t); err != nil {
 		return err
 	}
-	if gatedByApproval(t) && f.Closure.ApprovalID != "" {
+	switch {
+	case gatedByApproval(t) && f.Closure.ApprovalID != "":
 		return approval.UseClosure(ctx, q, f.Closure.ApprovalID)
+	case t.Verb == Erase.Verb:
+		return approval.WithdrawOpen(ctx, q, f.ID)
+	case t.Verb == Reopen.Verb:
+		return approval.WithdrawClosures(ctx, q, f.ID)
 	}
 	return nil
 }

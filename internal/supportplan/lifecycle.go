@@ -118,18 +118,26 @@ func InProgress(s PlanStatus) bool {
 	return s == PlanDraft || s == PlanAwaiting || s == PlanActive
 }
 
-// Editable reports whether a plan's content (summary, objectives,
-// actions) may change in status s: while in progress, except while a
-// supervisor is deciding on it — what they approve is what takes effect.
-func Editable(s PlanStatus) bool { return s == PlanDraft || s == PlanActive }
+// Editable reports whether a plan's content (summary, review date,
+// objectives, actions) may change in status s: while in progress, except
+// while a supervisor is deciding on it, and — where the organisation
+// requires a supervisor's approval of plans — once approved: what the
+// supervisor approved is what takes effect, so an approved plan changes
+// only through a new plan and a new approval.
+func Editable(s PlanStatus, approvalRequired bool) bool {
+	return s == PlanDraft || (s == PlanActive && !approvalRequired)
+}
 
 // CheckEditable is Editable as the error a caller sees.
-func CheckEditable(s PlanStatus) error {
-	if Editable(s) {
+func CheckEditable(s PlanStatus, approvalRequired bool) error {
+	if Editable(s, approvalRequired) {
 		return nil
 	}
-	if s == PlanAwaiting {
+	switch s {
+	case PlanAwaiting:
 		return rpcerr.FailedPrecondition("the support plan is awaiting a supervisor's approval: it cannot change until it is decided")
+	case PlanActive:
+		return rpcerr.FailedPrecondition("the support plan was approved as it stands and your organisation requires a supervisor's approval of support plans: to change it, complete or cancel it, start a new plan and request a new approval")
 	}
 	return rpcerr.FailedPrecondition("the support plan is %s: start a new plan instead", Plan.Word(s))
 }

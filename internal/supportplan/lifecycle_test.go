@@ -113,14 +113,29 @@ func TestActivationNeedsApproval(t *testing.T) {
 }
 
 // TestEditable: content changes while a plan is a draft or active, never
-// while a supervisor decides on it nor once it is over.
+// while a supervisor decides on it nor once it is over; where approval of
+// plans is required, not once approved either.
 func TestEditable(t *testing.T) {
-	for s, want := range map[PlanStatus]bool{PlanDraft: true, PlanActive: true, PlanAwaiting: false, PlanCompleted: false, PlanCancelled: false} {
-		if Editable(s) != want || (CheckEditable(s) == nil) != want {
-			t.Errorf("%v: editable %v, want %v", s, Editable(s), want)
+	for _, tc := range []struct {
+		s        PlanStatus
+		required bool
+		want     bool
+	}{
+		{PlanDraft, false, true}, {PlanDraft, true, true},
+		{PlanActive, false, true}, {PlanActive, true, false},
+		{PlanAwaiting, false, false}, {PlanAwaiting, true, false},
+		{PlanCompleted, false, false}, {PlanCompleted, true, false},
+		{PlanCancelled, false, false}, {PlanCancelled, true, false},
+	} {
+		err := CheckEditable(tc.s, tc.required)
+		if Editable(tc.s, tc.required) != tc.want || (err == nil) != tc.want {
+			t.Errorf("%v (approval required %v): editable %v, want %v", tc.s, tc.required, Editable(tc.s, tc.required), tc.want)
 		}
-		if want != (CheckEditable(s) == nil) || (!want && status.Code(CheckEditable(s)) != codes.FailedPrecondition) {
-			t.Errorf("%v: %v", s, CheckEditable(s))
+		if !tc.want && status.Code(err) != codes.FailedPrecondition {
+			t.Errorf("%v (approval required %v): %v", tc.s, tc.required, err)
+		}
+		if tc.s == PlanActive && tc.required && !strings.Contains(err.Error(), "new approval") {
+			t.Errorf("an approved plan's refusal does not say how to change it: %v", err)
 		}
 	}
 	for s, want := range map[PlanStatus]bool{PlanDraft: true, PlanActive: true, PlanAwaiting: true, PlanCompleted: false, PlanCancelled: false} {

@@ -37,7 +37,7 @@ func (s *Service) EraseCase(ctx context.Context, req *casebridgev1.EraseCaseRequ
 		if r, err = getCase(ctx, tx, req.GetId(), false); err != nil {
 			return err
 		}
-		if err := caseaccess.CheckTransition(f, caseaccess.Erase); err != nil {
+		if err := caseaccess.Transit(ctx, tx, f, caseaccess.Erase); err != nil {
 			return err
 		}
 		if err := checkEtag(r, req.GetEtag(), false); err != nil {

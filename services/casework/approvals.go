@@ -146,20 +146,26 @@ func (s *Service) DecideApproval(ctx context.Context, req *casebridgev1.DecideAp
 		if err := t.Check(row.Status); err != nil {
 			return err
 		}
-		if err := approval.CheckDecider(row.RequestedBy, p.Subject, t, req.GetComment()); err != nil {
-			return err
-		}
 		if err := f.CheckWorkable(); err != nil {
 			return err
 		}
+		var plan *planRow
 		if row.Subject == approval.SupportPlan && row.PlanID != nil {
-			plan, err := getPlan(ctx, tx, caseID, *row.PlanID, true)
-			if err != nil {
+			if plan, err = getPlan(ctx, tx, caseID, *row.PlanID, true); err != nil {
 				return err
 			}
 			if plan == nil {
 				return planNotFound(*row.PlanID)
 			}
+		}
+		author := ""
+		if plan != nil {
+			author = plan.CreatedBy
+		}
+		if err := approval.CheckDecider(row.RequestedBy, author, p.Subject, t, req.GetComment()); err != nil {
+			return err
+		}
+		if plan != nil {
 			move := supportplan.Reject
 			if t.To == approval.Approved {
 				move = supportplan.Approve

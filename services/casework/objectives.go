@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/approval"
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/requestid"
@@ -15,9 +16,11 @@ import (
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
-// editablePlan loads plan id of the case, locked, and checks that its
-// content may change now.
-func editablePlan(ctx context.Context, tx pgx.Tx, caseID, id string) (*planRow, error) {
+// editablePlan loads plan id of the case owned by org, locked, and checks
+// that it may change now. A content change (content) is held to the
+// owner's approval setting; recording progress (a status, the date an
+// action was done) on an approved plan is carrying it out, not changing it.
+func editablePlan(ctx context.Context, tx pgx.Tx, caseID, id, org string, content bool) (*planRow, error) {
 	plan, err := getPlan(ctx, tx, caseID, id, true)
 	if err != nil {
 		return nil, err
@@ -25,7 +28,13 @@ func editablePlan(ctx context.Context, tx pgx.Tx, caseID, id string) (*planRow, 
 	if plan == nil {
 		return nil, planNotFound(id)
 	}
-	return plan, supportplan.CheckEditable(plan.Status)
+	need := false
+	if content {
+		if need, err = approval.Required(ctx, tx, org, approval.SupportPlan); err != nil {
+			return nil, err
+		}
+	}
+	return plan, supportplan.CheckEditable(plan.Status, need)
 }
 
 // AddObjective adds an objective, open, to a plan in progress.
@@ -69,7 +78,7 @@ func (s *Service) AddObjective(ctx context.Context, req *casebridgev1.AddObjecti
 		if err := f.CheckWorkable(); err != nil {
 			return err
 		}
-		if _, err := editablePlan(ctx, tx, caseID, planID); err != nil {
+		if _, err := editablePlan(ctx, tx, caseID, planID, f.Owner, true); err != nil {
 			return err
 		}
 		if n, err := countObjectives(ctx, tx, planID); err != nil {
@@ -159,7 +168,7 @@ func (s *Service) UpdateObjective(ctx context.Context, req *casebridgev1.UpdateO
 		if err := f.CheckWorkable(); err != nil {
 			return err
 		}
-		if _, err := editablePlan(ctx, tx, caseID, row.PlanID); err != nil {
+		if _, err := editablePlan(ctx, tx, caseID, row.PlanID, f.Owner, has("description") || has("target_date")); err != nil {
 			return err
 		}
 		if has("status") {
@@ -239,7 +248,7 @@ func (s *Service) AddAction(ctx context.Context, req *casebridgev1.AddActionRequ
 			return err
 		}
 		row.PlanID = obj.PlanID
-		if _, err := editablePlan(ctx, tx, caseID, obj.PlanID); err != nil {
+		if _, err := editablePlan(ctx, tx, caseID, obj.PlanID, f.Owner, true); err != nil {
 			return err
 		}
 		if n, err := countActions(ctx, tx, objectiveID); err != nil {
@@ -336,7 +345,7 @@ func (s *Service) UpdateAction(ctx context.Context, req *casebridgev1.UpdateActi
 		if err := f.CheckWorkable(); err != nil {
 			return err
 		}
-		if _, err := editablePlan(ctx, tx, caseID, row.PlanID); err != nil {
+		if _, err := editablePlan(ctx, tx, caseID, row.PlanID, f.Owner, has("description") || has("planned_date")); err != nil {
 			return err
 		}
 		if has("status") {

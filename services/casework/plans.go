@@ -190,16 +190,16 @@ func (s *Service) UpdateSupportPlan(ctx context.Context, req *casebridgev1.Updat
 		if err := f.CheckWorkable(); err != nil {
 			return err
 		}
+		need, err := approval.Required(ctx, tx, f.Owner, approval.SupportPlan)
+		if err != nil {
+			return err
+		}
 		if has("summary") || has("review_date") {
-			if err := supportplan.CheckEditable(row.Status); err != nil {
+			if err := supportplan.CheckEditable(row.Status, need); err != nil {
 				return err
 			}
 		}
 		if has("status") {
-			need, err := approval.Required(ctx, tx, f.Owner, approval.SupportPlan)
-			if err != nil {
-				return err
-			}
 			if err := supportplan.CheckActivate(row.Status, in.GetStatus(), need); err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/caseaccess"
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/supportplan"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -426,6 +427,7 @@ func listApprovals(ctx context.Context, q db.Querier, caseID string, orgs []stri
 	rows, err := q.Query(ctx, `SELECT `+approvalColumns+` FROM approvals
 		WHERE ($1 = '' OR case_id = nullif($1, '')::uuid) AND ($1 <> '' OR (organization_id = ANY($2) AND status = $3))
 			AND ($4 = 0 OR seq < $4)
+			AND ($1 <> '' OR NOT EXISTS (SELECT 1 FROM cases c WHERE c.id = approvals.case_id AND `+caseaccess.ErasedSQL("c")+`))
 		ORDER BY seq DESC LIMIT $5`, caseID, orgs, status, before, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list approvals: %w", err)
