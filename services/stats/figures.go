@@ -3,6 +3,7 @@ package stats
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -27,7 +28,20 @@ type selected struct {
 	events, persons int64
 	sum             int64
 	median          *float64
+	// topPersons and topSum are the persons and the sum of v of the one
+	// organisation that contributes most to the cell: the rules against a
+	// median or a sum that one contributor places or dominates.
+	topPersons, topSum int64
 }
+
+// dominancePercent: a sum is withheld when one organisation's share of it
+// is above this. Every claim belongs to one organisation, so this also
+// covers one claim that makes up most of the sum.
+const dominancePercent = 80
+
+// medianWeek is the unit medians are published in: a median rounded to
+// whole weeks is not any one person's exact number of days.
+const medianWeek = 7
 
 // figureTable is a protected table of events: what may be published and
 // what the events in scope add up to.
@@ -77,22 +91,39 @@ func (t *figureTable) at(values ...string) (int64, bool) {
 	return c.Count, true
 }
 
-// median returns the median of v over a publishable, non-empty cell.
-func (t *figureTable) median(values ...string) (float64, bool) {
+// median returns the median of v over a publishable, non-empty cell, in
+// days rounded to whole weeks. It is withheld (Contributor) when one
+// organisation brings at least half of the cell's persons, or when fewer
+// than k persons come from the other organisations: otherwise that
+// organisation could add cases below or above the others and choose whose
+// value the median is.
+func (t *figureTable) median(k int64, values ...string) (float64, disclosure.Reason) {
 	n, ok := t.at(values...)
-	m := t.facts[figureKey(values)].median
-	if !ok || n == 0 || m == nil {
-		return 0, false
+	f := t.facts[figureKey(values)]
+	switch {
+	case !ok:
+		return 0, t.reason(values...)
+	case n == 0 || f.median == nil:
+		return 0, disclosure.BelowK
+	case 2*f.topPersons >= f.persons || f.persons-f.topPersons < k:
+		return 0, disclosure.Contributor
 	}
-	return *m, true
+	return math.Round(*f.median/medianWeek) * medianWeek, disclosure.Published
 }
 
-// sum returns the sum of v over a publishable cell.
-func (t *figureTable) sum(values ...string) (int64, bool) {
+// sum returns the sum of v over a publishable cell, withheld
+// (Contributor) when one organisation's share of it is above
+// dominancePercent: the rest would then be small enough for that
+// organisation to learn it by subtracting its own.
+func (t *figureTable) sum(values ...string) (int64, disclosure.Reason) {
 	if _, ok := t.at(values...); !ok {
-		return 0, false
+		return 0, t.reason(values...)
 	}
-	return t.facts[figureKey(values)].sum, true
+	f := t.facts[figureKey(values)]
+	if f.sum > 0 && 100*f.topSum > dominancePercent*f.sum {
+		return 0, disclosure.Contributor
+	}
+	return f.sum, disclosure.Published
 }
 
 // dimColumns lists the classification columns of events: d1, d2, ...
@@ -259,7 +290,56 @@ func selectedFacts(ctx context.Context, tx pgx.Tx, ev events, sc scope) (map[str
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("measure events: %w", err)
 	}
-	return out, nil
+	return out, topContributors(ctx, tx, ev, sc, out)
+}
+
+// topContributors files in facts, for every cell and total, the persons
+// and the sum of v of the organisation that contributes most. A case
+// belongs to one organisation, so its persons are counted per
+// organisation without overlap.
+func topContributors(ctx context.Context, tx pgx.Tx, ev events, sc scope, facts map[string]selected) error {
+	dims := dimColumns(ev.dims)
+	sql := "SELECT "
+	for _, d := range dims {
+		sql += d + ", "
+	}
+	sql += `count(DISTINCT case_id), coalesce(sum(v), 0)::bigint
+		FROM (` + ev.sql + `) e WHERE year BETWEEN $1 AND $2 AND ($3 = '' OR country = $3) GROUP BY org`
+	if len(dims) > 0 {
+		sql += ", CUBE (" + strings.Join(dims, ", ") + ")"
+	}
+	rows, err := tx.Query(ctx, sql, sc.period.from, sc.period.to, sc.country)
+	if err != nil {
+		return fmt.Errorf("measure contributors: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		values := make([]*string, ev.dims)
+		var persons, sum int64
+		var dest []any
+		for i := range values {
+			dest = append(dest, &values[i])
+		}
+		if err := rows.Scan(append(dest, &persons, &sum)...); err != nil {
+			return fmt.Errorf("measure contributors: %w", err)
+		}
+		key := make([]string, ev.dims)
+		for i, v := range values {
+			key[i] = total
+			if v != nil {
+				key[i] = *v
+			}
+		}
+		k := figureKey(key)
+		f := facts[k]
+		f.topPersons = max(f.topPersons, persons)
+		f.topSum = max(f.topSum, sum)
+		facts[k] = f
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("measure contributors: %w", err)
+	}
+	return nil
 }
 
 func deref(s *string) string {

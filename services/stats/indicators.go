@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/disclosure"
 	"github.com/casebridge/casebridge/internal/iso"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -77,7 +78,7 @@ func (s *Service) referralIndicators(ctx context.Context, tx pgx.Tx, sc scope) (
 	return []*casebridgev1.Indicator{
 		count("referrals.made", "Referrals made", t, total),
 		count("referrals.accepted", "Referrals made in the period that were accepted", t, "yes"),
-		medianDays("referrals.median_days_to_acceptance", "Median days from referral to acceptance", t, "yes"),
+		medianDays(s.k, "referrals.median_days_to_acceptance", "Median days from referral to acceptance", t, "yes"),
 	}, nil
 }
 
@@ -107,7 +108,7 @@ func (s *Service) proceedingIndicators(ctx context.Context, tx pgx.Tx, sc scope)
 		w := word(o.String(), "OUTCOME_KIND_")
 		out = append(out, count("proceedings.outcome."+w, "Proceedings finally decided: "+w, concluded, strconv.Itoa(int(o))))
 	}
-	out = append(out, medianDays("proceedings.median_days_to_final_decision",
+	out = append(out, medianDays(s.k, "proceedings.median_days_to_final_decision",
 		"Median days from the start of a proceeding to its final decision", concluded, total))
 	return out, nil
 }
@@ -150,12 +151,12 @@ func (s *Service) moneyIndicators(ctx context.Context, tx pgx.Tx, sc scope) ([]*
 		slices.Sort(currencies)
 		for _, cur := range currencies {
 			ind := &casebridgev1.Indicator{Id: m.id + "." + cur, Label: m.label + " on claims filed in the period (" + cur + ")"}
-			if sum, ok := t.sum(cur); ok {
+			if sum, r := t.sum(cur); r == disclosure.Published {
 				ind.Value = &casebridgev1.Indicator_Money{Money: &casebridgev1.MoneyAmounts{
 					Amounts: []*casebridgev1.Money{{CurrencyCode: cur, AmountMinor: sum}},
 				}}
 			} else {
-				ind.Suppressed, ind.WithheldReason = true, withheldReason(t.reason(cur))
+				ind.Suppressed, ind.WithheldReason = true, withheldReason(r)
 			}
 			out = append(out, ind)
 		}
@@ -207,7 +208,7 @@ func (s *Service) serviceIndicators(ctx context.Context, tx pgx.Tx, sc scope) ([
 	}
 	return append(out,
 		count("services.persons_served", "Persons who received a first service", first),
-		medianDays("services.median_days_to_first_service", "Median days from the opening of a case to the first service delivered", first),
+		medianDays(s.k, "services.median_days_to_first_service", "Median days from the opening of a case to the first service delivered", first),
 	), nil
 }
 
@@ -222,15 +223,15 @@ func count(id, label string, t *figureTable, at ...string) *casebridgev1.Indicat
 	return ind
 }
 
-// medianDays makes a duration indicator from the median of a cell of t.
-// With no event there is no median: the indicator has no value but is not
-// suppressed.
-func medianDays(id, label string, t *figureTable, at ...string) *casebridgev1.Indicator {
-	ind := &casebridgev1.Indicator{Id: id, Label: label}
-	if m, ok := t.median(at...); ok {
-		ind.Value = &casebridgev1.Indicator_Duration{Duration: &casebridgev1.DurationDays{MedianDays: int32(math.Round(m))}}
+// medianDays makes a duration indicator from the median of a cell of t,
+// in days rounded to whole weeks (see figureTable.median). With no event
+// there is no median: the indicator has no value but is not suppressed.
+func medianDays(k int64, id, label string, t *figureTable, at ...string) *casebridgev1.Indicator {
+	ind := &casebridgev1.Indicator{Id: id, Label: label + " (rounded to whole weeks)"}
+	if m, r := t.median(k, at...); r == disclosure.Published {
+		ind.Value = &casebridgev1.Indicator_Duration{Duration: &casebridgev1.DurationDays{MedianDays: int32(m)}}
 	} else if n, ok := t.at(at...); !ok || n > 0 {
-		ind.Suppressed, ind.WithheldReason = true, withheldReason(t.reason(at...))
+		ind.Suppressed, ind.WithheldReason = true, withheldReason(r)
 	}
 	return ind
 }
