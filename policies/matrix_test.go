@@ -92,6 +92,7 @@ type fixture struct {
 	proceedingID, hearingID, deadlineID, claimID             string
 	planID, objectiveID, actionID, serviceID, approvalID     string
 	documentID                                               string
+	taskID                                                   string
 }
 
 func (w *world) newCase(status string) fixture {

@@ -37,7 +37,8 @@ var (
 			"support_plan:create", "support_plan:read", "support_plan:update",
 			"support_service:create", "support_service:read", "support_service:update",
 			"approval:request", "approval:read",
-			"document:create", "document:read", "document:delete"),
+			"document:create", "document:read", "document:delete",
+			"task:create", "task:read", "task:update"),
 		classesRW("identity", "contact", "care", "legal"))
 )
 

@@ -77,6 +77,9 @@ var readmeTable = []docSection{
 		{"Ask a supervisor's approval of a plan or a closure; see approvals", caseScope, perms("approval:request", "approval:read")},
 		{"Approve or reject a request (not one's own)", caseScope, perms("approval:decide")},
 	}},
+	{"Tasks and reminders", []docRow{
+		{"See, write down, complete and snooze the tasks of the organisation's cases", ownOrg, perms("task:read", "task:create", "task:update")},
+	}},
 	{"Court proceedings and compensation", []docRow{
 		{"See proceedings: court, stage, charges, outcome", caseScope, perms("proceeding:read")},
 		{"Record and update proceedings, stages and outcomes", caseScope, perms("proceeding:create", "proceeding:update")},

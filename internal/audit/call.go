@@ -185,6 +185,7 @@ var DefaultServices = []string{
 	casebridgev1.CaseworkService_ServiceDesc.ServiceName,
 	casebridgev1.DocumentService_ServiceDesc.ServiceName,
 	casebridgev1.AuditService_ServiceDesc.ServiceName,
+	casebridgev1.TaskService_ServiceDesc.ServiceName,
 }
 
 // Services returns a predicate for [Recorder.Interceptors] that selects

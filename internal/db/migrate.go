@@ -11,6 +11,8 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 )
 
 //go:embed migrations/*.sql
@@ -28,7 +30,8 @@ func Migrations() fs.FS {
 	return sub
 }
 
-// Migrate applies every pending migration, then ensures the server's role
+// Migrate applies every pending migration (Casebridge's own, then the job
+// queue's: River's tables, see internal/scheduler), then ensures the server's role
 // and its privileges exist (grants.sql), every time: a dump restored into a
 // fresh cluster has no roles and lost its GRANTs, and migrate repairs it.
 // goose takes a PostgreSQL advisory lock, so replicas starting together
@@ -42,6 +45,9 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	}
 	if _, err := provider.Up(ctx); err != nil {
 		return fmt.Errorf("apply migrations: %w", err)
+	}
+	if err := migrateQueue(ctx, pool); err != nil {
+		return fmt.Errorf("apply job queue migrations: %w", err)
 	}
 	if err := ensureGrants(ctx, pool); err != nil {
 		return fmt.Errorf("ensure the server role's privileges: %w", err)
@@ -82,4 +88,46 @@ func ensureGrants(ctx context.Context, pool *pgxpool.Pool) error {
 		return err
 	}
 	return tx.Commit(ctx)
+}
+
+// queueLockKey serialises River's migrations among replicas: its migrator
+// takes no lock of its own, and two replicas creating one table race.
+const queueLockKey int64 = 0x4342_5256_5251_0001 // "CBRVRQ" + 1
+
+// QueueSchemaVersion is the River migration version Migrate brings the
+// database to: the latest River release in go.mod knows. Test templates
+// are keyed by it as by the SQL files.
+func QueueSchemaVersion() int {
+	m, err := rivermigrate.New(riverpgxv5.New(nil), nil)
+	if err != nil {
+		return 0
+	}
+	all := m.AllVersions()
+	if len(all) == 0 {
+		return 0
+	}
+	return all[len(all)-1].Version
+}
+
+// migrateQueue applies River's migrations, each in a transaction of its
+// own (one adds an enum value a later statement uses, which a single
+// transaction refuses), under a session advisory lock held on a connection
+// of its own. River's tables live in the same schema as Casebridge's, so
+// grants.sql gives casebridge_app what the scheduler needs on them.
+func migrateQueue(ctx context.Context, pool *pgxpool.Pool) error {
+	migrator, err := rivermigrate.New(riverpgxv5.New(pool), nil)
+	if err != nil {
+		return err
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, queueLockKey); err != nil {
+		return err
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, queueLockKey) //nolint:errcheck // released with the session anyway
+	_, err = migrator.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	return err
 }

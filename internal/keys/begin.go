@@ -101,11 +101,16 @@ func (m *Manager) beginRotation(ctx context.Context, q db.Querier, orgID string,
 }
 
 // startWorkersIfPool starts workers right away when q is not a transaction;
-// inside a transaction the commit notification starts them.
-func (m *Manager) startWorkersIfPool(q db.Querier, rots []Rotation) {
+// inside a transaction the commit notification starts them. With a
+// dispatcher the rotations are enqueued instead, in q's transaction.
+func (m *Manager) startWorkersIfPool(ctx context.Context, q db.Querier, rots []Rotation) error {
+	if m.dispatcher() != nil {
+		return m.enqueueIn(ctx, q, rots)
+	}
 	if _, ok := q.(*pgxpool.Pool); ok {
 		for _, r := range rots {
 			m.startWorker(r.ID)
 		}
 	}
+	return nil
 }

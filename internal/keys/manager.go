@@ -47,6 +47,10 @@ type Manager struct {
 	coh     coherence
 	workers workerSet
 
+	// dispatch, when set, enqueues rotations as scheduler jobs.
+	dispatchMu sync.Mutex
+	jobQueue   Dispatcher
+
 	// ctx is cancelled by Close; every background goroutine runs under it.
 	ctx      context.Context
 	cancel   context.CancelFunc

@@ -87,7 +87,9 @@ func (m *Manager) StartRotationIn(ctx context.Context, q db.Querier, orgID strin
 	if err != nil {
 		return Rotation{}, fmt.Errorf("start key rotation of organisation %s: %w", orgID, err)
 	}
-	m.startWorkersIfPool(q, []Rotation{rot})
+	if err := m.startWorkersIfPool(ctx, q, []Rotation{rot}); err != nil {
+		return Rotation{}, fmt.Errorf("start key rotation of organisation %s: %w", orgID, err)
+	}
 	return rot, nil
 }
 

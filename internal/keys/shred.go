@@ -116,7 +116,9 @@ func (m *Manager) RotateAfterShred(ctx context.Context, q db.Querier, orgIDs ...
 	if err != nil {
 		return nil, fmt.Errorf("rotate keys after erasure: %w", err)
 	}
-	m.startWorkersIfPool(q, rots)
+	if err := m.startWorkersIfPool(ctx, q, rots); err != nil {
+		return nil, fmt.Errorf("rotate keys after erasure: %w", err)
+	}
 	return rots, nil
 }
 
@@ -135,7 +137,9 @@ func (m *Manager) ShredAndRotate(ctx context.Context, q db.Querier, caseID strin
 	if err != nil {
 		return nil, err
 	}
-	m.startWorkersIfPool(q, rots)
+	if err := m.startWorkersIfPool(ctx, q, rots); err != nil {
+		return nil, err
+	}
 	return rots, nil
 }
 

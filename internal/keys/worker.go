@@ -44,8 +44,18 @@ func (w *workerSet) wait() {
 }
 
 // startWorker runs the rotation in the background unless this Manager
-// already does or is closed.
+// already does or is closed. With a dispatcher (the server's scheduler) it
+// hands the rotation to the job queue instead, which runs it on one replica.
 func (m *Manager) startWorker(id string) {
+	if d := m.dispatcher(); d != nil {
+		if m.ctx.Err() != nil {
+			return
+		}
+		if err := d(m.ctx, m.pool, id); err != nil && m.ctx.Err() == nil {
+			m.log.Warn("enqueue key rotation", "rotation_id", id, "error", err)
+		}
+		return
+	}
 	w := &m.workers
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -81,29 +91,31 @@ const (
 	notMine                     // this keyring cannot do the work; leave it
 )
 
-// runRotation re-wraps batches until the rotation is finished. Transient
+// runRotation re-wraps batches until the rotation is finished, and reports
+// whether it is over for this server (finished, failed, or not this
+// keyring's to do) rather than stopped by ctx. Transient
 // failures (the database going away) are retried with backoff for as long
 // as the Manager runs; failures no retry can cure (a case key that cannot
 // be unwrapped) mark the rotation failed, as do other database errors that
 // persist over maxRetries attempts. Close stops it between batches, leaving
 // it running for ResumeRotations.
-func (m *Manager) runRotation(ctx context.Context, id string) {
+func (m *Manager) runRotation(ctx context.Context, id string) (stepOutcome, bool) {
 	log := m.log.With("rotation_id", id)
 	failures := 0
 	for ctx.Err() == nil {
 		outcome, err := m.rotationStep(ctx, id)
 		if err != nil {
 			if ctx.Err() != nil {
-				return
+				return 0, false
 			}
 			failures++
 			if permanent(err) || (!transient(err) && failures > m.maxRetries) {
 				m.failRotation(id, err)
-				return
+				return finished, true
 			}
 			log.Warn("key rotation batch failed; retrying", "error", err, "attempt", failures)
 			if !sleep(ctx, min(m.retryDelay<<min(failures-1, 6), maxRetryDelay)) {
-				return
+				return 0, false
 			}
 			continue
 		}
@@ -115,15 +127,16 @@ func (m *Manager) runRotation(ctx context.Context, id string) {
 			}
 		case blocked:
 			if !sleep(ctx, m.idleDelay) {
-				return
+				return 0, false
 			}
 		case finished:
-			return
+			return finished, true
 		case notMine:
 			log.Warn("key rotation cannot progress with this server's keyring; leaving it to others")
-			return
+			return notMine, true
 		}
 	}
+	return 0, false
 }
 
 // rotationStep moves one batch or, if none is left (or the rotation was

@@ -8,8 +8,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
 
 	"github.com/casebridge/casebridge/internal/keys"
+	"github.com/casebridge/casebridge/internal/scheduler"
 )
 
 // EndExpired ends the sharing that relied on consents which have lapsed
@@ -48,26 +50,34 @@ func EndExpired(ctx context.Context, pool *pgxpool.Pool, km *keys.Manager, limit
 	return len(found), nil
 }
 
-// SweepExpired runs EndExpired every interval until ctx ends; observe, if
-// not nil, is told each sweep's outcome (metrics).
-func SweepExpired(ctx context.Context, pool *pgxpool.Pool, km *keys.Manager, log *slog.Logger, interval time.Duration, observe func(ended int, err error)) {
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
-		n, err := EndExpired(ctx, pool, km, 100)
-		if observe != nil && ctx.Err() == nil {
-			observe(n, err)
-		}
-		if err != nil && ctx.Err() == nil {
-			log.Warn("ending the sharing of lapsed consents failed", "error", err)
-		}
-		if n > 0 {
-			log.Info("ended the sharing of lapsed consents", "consents", n)
-		}
+// ScheduleSweep runs EndExpired as a periodic scheduler job every
+// interval (one replica per period); observe, if not nil, is told each
+// sweep's outcome (metrics).
+func ScheduleSweep(s *scheduler.Scheduler, pool *pgxpool.Pool, km *keys.Manager, log *slog.Logger, interval time.Duration, observe func(ended int, err error)) {
+	scheduler.Handle(s, &sweepWorker{pool: pool, keys: km, log: log, observe: observe})
+	s.Every(interval, scheduler.ConsentSweepArgs{})
+}
+
+type sweepWorker struct {
+	river.WorkerDefaults[scheduler.ConsentSweepArgs]
+	pool    *pgxpool.Pool
+	keys    *keys.Manager
+	log     *slog.Logger
+	observe func(ended int, err error)
+}
+
+func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[scheduler.ConsentSweepArgs]) error {
+	n, err := EndExpired(ctx, w.pool, w.keys, 100)
+	if w.observe != nil && ctx.Err() == nil {
+		w.observe(n, err)
 	}
+	if n > 0 {
+		w.log.Info("ended the sharing of lapsed consents", "consents", n)
+	}
+	if err != nil && ctx.Err() == nil {
+		// The next period's sweep tries again; a retry of this one would
+		// only overlap it.
+		w.log.Warn("ending the sharing of lapsed consents failed", "error", err)
+	}
+	return nil
 }

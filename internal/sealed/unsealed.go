@@ -10,4 +10,5 @@ var NotSealed = map[string]string{
 	"audit_chain.hash":          "a SHA-256 link of the audit chain; no victim data",
 	"key_rotations.attestation": "an HMAC of a rotation's key ids under its target key; no victim data",
 	"blob_chunks.data":          "document ciphertext (age STREAM under the document's own key, which is sealed under the case key); the object id names no case",
+	"river_job.unique_key":      "a hash of a background job's kind and arguments, which are ids only; no victim data",
 }

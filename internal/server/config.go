@@ -12,6 +12,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/casebridge/casebridge/internal/limits"
+	"github.com/casebridge/casebridge/internal/scheduler"
 	"github.com/casebridge/casebridge/internal/tracing"
 	"github.com/casebridge/casebridge/services/stats"
 )
@@ -65,6 +66,15 @@ type Config struct {
 	// ConsentSweep is how often sharing that relied on a lapsed consent is
 	// ended (zero: every minute). Not a flag: tests shorten it.
 	ConsentSweep time.Duration
+
+	// TaskSweep is how often the system tasks (consents about to expire,
+	// referrals left pending, hearings tomorrow, deadlines and reviews
+	// coming up) are raised (zero: every ten minutes). Not a flag.
+	TaskSweep time.Duration
+
+	// Scheduler tunes this replica's background job client. Not a flag:
+	// tests of several replicas in one process name theirs.
+	Scheduler scheduler.Options
 
 	// QueryTracer, when set, observes every statement of the server's pool.
 	// Not a flag: tests count the queries a workload costs with it.

@@ -16,6 +16,7 @@ import (
 	"github.com/casebridge/casebridge/internal/sealed"
 	"github.com/casebridge/casebridge/internal/vault"
 	"github.com/casebridge/casebridge/policies"
+	"github.com/casebridge/casebridge/services/tasks"
 )
 
 // publicMethods need neither a token nor a permission.
@@ -74,14 +75,9 @@ func (s *Server) buildKeys(ctx context.Context) error {
 	if _, err := s.keys.AdoptLegacyKeys(ctx); err != nil {
 		s.log.Warn("some organisation key files could not be updated", "error", err)
 	}
-	if _, err := s.keys.ResumeRotations(s.background); err != nil {
-		return fmt.Errorf("resume key rotations: %w", err)
-	}
-	sweep := s.cfg.ConsentSweep
-	if sweep <= 0 {
-		sweep = time.Minute
-	}
-	go referral.SweepExpired(s.background, s.pool, s.keys, s.log, sweep, s.metrics.ConsentSweep)
+	// Rotations run as scheduler jobs; startJobs resumes them once the
+	// scheduler runs.
+	s.keys.UseScheduler(s.sched)
 	// Free text that older versions stored in plain columns is sealed
 	// before the first call is served (and again every minute, for rows an
 	// older replica writes during a rolling upgrade).
@@ -89,6 +85,29 @@ func (s *Server) buildKeys(ctx context.Context) error {
 		return err
 	}
 	go sealed.RunBackfill(s.background, s.pool, s.keys, s.log, time.Minute)
+	return nil
+}
+
+// startJobs registers the periodic jobs, starts this replica's scheduler
+// and resumes the key rotations a previous run left unfinished.
+func (s *Server) startJobs() error {
+	sweep := s.cfg.ConsentSweep
+	if sweep <= 0 {
+		sweep = time.Minute
+	}
+	referral.ScheduleSweep(s.sched, s.pool, s.keys, s.log, sweep, s.metrics.ConsentSweep)
+	taskSweep := s.cfg.TaskSweep
+	if taskSweep <= 0 {
+		taskSweep = 10 * time.Minute
+	}
+	tasks.Schedule(s.sched, s.pool, s.log, taskSweep)
+	if err := s.sched.Start(s.background); err != nil {
+		return err
+	}
+	s.closers = append(s.closers, s.sched.Stop)
+	if _, err := s.keys.ResumeRotations(s.background); err != nil {
+		return fmt.Errorf("resume key rotations: %w", err)
+	}
 	return nil
 }
 

@@ -29,6 +29,7 @@ import (
 	healthwatch "github.com/casebridge/casebridge/internal/health"
 	"github.com/casebridge/casebridge/internal/keys"
 	"github.com/casebridge/casebridge/internal/metrics"
+	"github.com/casebridge/casebridge/internal/scheduler"
 	"github.com/casebridge/casebridge/internal/tracing"
 	"github.com/casebridge/casebridge/internal/validation"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -40,6 +41,7 @@ import (
 	"github.com/casebridge/casebridge/services/proceedings"
 	"github.com/casebridge/casebridge/services/referrals"
 	"github.com/casebridge/casebridge/services/stats"
+	"github.com/casebridge/casebridge/services/tasks"
 )
 
 // Server is a configured, not yet serving, Casebridge server.
@@ -63,6 +65,7 @@ type Server struct {
 	stopStreams context.CancelFunc
 
 	keys      *keys.Manager
+	sched     *scheduler.Scheduler
 	audit     *audit.Recorder
 	metrics   *metrics.Metrics
 	authz     *authz.Engine
@@ -128,6 +131,7 @@ func (s *Server) build(ctx context.Context) error {
 	if s.blobs, err = s.openBlobStore(ctx); err != nil {
 		return err
 	}
+	s.sched = scheduler.New(s.pool, s.log, s.cfg.Scheduler)
 	if err := s.buildKeys(ctx); err != nil {
 		return err
 	}
@@ -176,6 +180,9 @@ func (s *Server) build(ctx context.Context) error {
 	}
 	s.grpc = grpc.NewServer(opts...)
 	if err := s.registerServices(ctx); err != nil {
+		return err
+	}
+	if err := s.startJobs(); err != nil {
 		return err
 	}
 	s.health = health.NewServer()
@@ -238,6 +245,7 @@ func (s *Server) registerServices(context.Context) error {
 	casebridgev1.RegisterCaseworkServiceServer(s.grpc, casework.New(s.pool, s.authz, s.keys, s.audit))
 	casebridgev1.RegisterAuditServiceServer(s.grpc, auditsvc.New(s.pool, s.audit))
 	s.registerDocuments()
+	casebridgev1.RegisterTaskServiceServer(s.grpc, tasks.New(s.streams, s.pool, s.authz, s.keys, s.audit, s.log))
 	privacy, err := s.cfg.StatsPrivacy()
 	if err != nil {
 		return err

@@ -33,6 +33,7 @@ const (
 	MarkAction      = "Marker-Action-8812"
 	MarkService     = "Marker-Service-8812"
 	MarkApproval    = "Marker-Approval-8812"
+	MarkTask        = "Marker-Task-8812"
 	MarkDocTitle    = "Marker-DocTitle-8812"
 	// MarkDocContent is in the content of SealedCase's document: it is no
 	// sealed value (the content is encrypted under the document's own key,
@@ -43,7 +44,7 @@ const (
 // Markers lists every marker SealedCase writes.
 var Markers = []string{MarkGiven, MarkAccount, MarkNote, MarkCourt, MarkDocket, MarkCharge, MarkHearingNote,
 	MarkOutcome, MarkDeadline, MarkRespondent, MarkPayer, MarkMethod, MarkMessage, MarkDecline, MarkSuspend,
-	MarkPlan, MarkObjective, MarkAction, MarkService, MarkApproval, MarkDocTitle}
+	MarkPlan, MarkObjective, MarkAction, MarkService, MarkApproval, MarkDocTitle, MarkTask}
 
 // Sealed names what SealedCase made.
 type Sealed struct {
@@ -141,6 +142,9 @@ func (e *Env) SealedCase(t testing.TB) Sealed {
 	_, err = e.Cases().StartAssistance(cw, &casebridgev1.StartAssistanceRequest{Id: out.CaseID})
 	must("resume assistance", err)
 	e.sealCasework(t, out.CaseID, must)
+	_, err = casebridgev1.NewTaskServiceClient(e.Conn).CreateTask(cw, &casebridgev1.CreateTaskRequest{CaseId: out.CaseID,
+		Title: MarkTask, DueTime: timestamppb.New(time.Now().Add(24 * time.Hour))})
+	must("create task", err)
 	return out
 }
 

@@ -113,6 +113,7 @@ func ensureTemplate(ctx context.Context, admin string) (string, error) {
 
 func migrationsHash() string {
 	h := sha256.New()
+	fmt.Fprintf(h, "river %d\n", db.QueueSchemaVersion())
 	fsys := db.Migrations()
 	names, _ := fs.Glob(fsys, "*.sql")
 	sort.Strings(names)

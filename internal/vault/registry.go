@@ -53,6 +53,8 @@ var (
 	ClaimTexts = texts("claims", dataclass.Legal, "a claim's respondent name and status reason")
 	// PaymentTexts holds a payment's payer name and correction reason.
 	PaymentTexts = texts("claim_payments", dataclass.Legal, "a payment's payer name and correction reason")
+	// TaskTexts holds a follow-up task's title and notes.
+	TaskTexts = texts("tasks", dataclass.Care, "a follow-up task's title and notes")
 	// CaseHistoryReasons holds the reason given for a change of the case's
 	// status (closure, suspension, reopening) or for its erasure.
 	CaseHistoryReasons = &Column{
@@ -111,4 +113,5 @@ var registry = []*Column{
 	ApprovalTexts,
 
 	DocumentEnvelopes,
+	TaskTexts,
 }

@@ -1,0 +1,124 @@
+package tasks
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"github.com/casebridge/casebridge/internal/audit"
+	"github.com/casebridge/casebridge/internal/referral"
+	"github.com/casebridge/casebridge/internal/scheduler"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+)
+
+// Generator raises one kind of system task. Select is a query over the
+// organisations' settings, available as the relation s (columns
+// organization_id, consent_notice_days, referral_pending_days,
+// deadline_notice_days, review_notice_days), returning one row per task to
+// raise: case_id (uuid), organization_id (the case's owner), source_id (the
+// uuid of what the task is about) and due_time (timestamptz). Rows of an
+// erased case are dropped; a task already raised for the same kind, source
+// and due time is not raised again, so Select may return it on every sweep.
+type Generator struct {
+	Kind   casebridgev1.TaskKind
+	Select string
+}
+
+var (
+	generatorsMu sync.Mutex
+	generators   = []Generator{
+		{Kind: casebridgev1.TaskKind_TASK_KIND_CONSENT_EXPIRING, Select: `
+			SELECT k.case_id, c.organization_id, k.id AS source_id, k.expire_time AS due_time
+			FROM consents k JOIN cases c ON c.id = k.case_id JOIN s ON s.organization_id = c.organization_id
+			WHERE ` + referral.InForceSQL("k") + `
+			  AND k.expire_time <= now() + make_interval(days => s.consent_notice_days)`},
+		{Kind: casebridgev1.TaskKind_TASK_KIND_REFERRAL_PENDING, Select: fmt.Sprintf(`
+			SELECT r.case_id, r.from_organization AS organization_id, r.id AS source_id,
+				r.create_time + make_interval(days => s.referral_pending_days) AS due_time
+			FROM referrals r JOIN s ON s.organization_id = r.from_organization
+			WHERE r.status = %d AND r.create_time <= now() - make_interval(days => s.referral_pending_days)`,
+			referral.Stored(referral.Pending))},
+		{Kind: casebridgev1.TaskKind_TASK_KIND_HEARING_TOMORROW, Select: fmt.Sprintf(`
+			SELECT h.case_id, c.organization_id, h.id AS source_id, h.start_time AS due_time
+			FROM hearings h JOIN cases c ON c.id = h.case_id JOIN s ON s.organization_id = c.organization_id
+			WHERE h.status = %d AND h.start_time > now() AND h.start_time <= now() + interval '1 day'`,
+			int16(casebridgev1.HearingStatus_HEARING_STATUS_SCHEDULED))},
+		{Kind: casebridgev1.TaskKind_TASK_KIND_DEADLINE_DUE, Select: fmt.Sprintf(`
+			SELECT d.case_id, c.organization_id, d.id AS source_id, d.due_time
+			FROM deadlines d JOIN cases c ON c.id = d.case_id JOIN s ON s.organization_id = c.organization_id
+			WHERE d.status = %d AND d.due_time > now() AND d.due_time <= now() + make_interval(days => s.deadline_notice_days)`,
+			int16(casebridgev1.DeadlineStatus_DEADLINE_STATUS_OPEN))},
+	}
+)
+
+// RegisterGenerator adds a generator of system tasks (the support-plan
+// review is registered by the package that owns support plans). Call it
+// before the server starts.
+func RegisterGenerator(g Generator) {
+	generatorsMu.Lock()
+	defer generatorsMu.Unlock()
+	generators = append(generators, g)
+}
+
+func allGenerators() []Generator {
+	generatorsMu.Lock()
+	defer generatorsMu.Unlock()
+	return append([]Generator(nil), generators...)
+}
+
+// settingsSQL is every organisation's notice periods, defaults filled in.
+const settingsSQL = `SELECT o.id AS organization_id,
+		coalesce(ts.consent_notice_days, 14) AS consent_notice_days,
+		coalesce(ts.referral_pending_days, 7) AS referral_pending_days,
+		coalesce(ts.deadline_notice_days, 3) AS deadline_notice_days,
+		coalesce(ts.review_notice_days, 7) AS review_notice_days
+	FROM organizations o LEFT JOIN task_settings ts ON ts.organization_id = o.id`
+
+// RaiseTasks runs every generator once and reports how many tasks it
+// raised. Replicas may run it at once: the unique (kind, source, due time)
+// lets one insert win.
+func RaiseTasks(ctx context.Context, pool *pgxpool.Pool) (int, error) {
+	total := 0
+	for _, g := range allGenerators() {
+		tag, err := pool.Exec(ctx, `WITH s AS (`+settingsSQL+`)
+			INSERT INTO tasks (id, case_id, organization_id, kind, due_time, source_id, created_by)
+			SELECT gen_random_uuid(), g.case_id, g.organization_id, $1, g.due_time, g.source_id, $2
+			FROM (`+g.Select+`) g JOIN cases c ON c.id = g.case_id
+			WHERE c.erase_time IS NULL
+			ON CONFLICT (kind, source_id, due_time) DO NOTHING`, int16(g.Kind), audit.SystemSubject)
+		if err != nil {
+			return total, fmt.Errorf("raise %s tasks: %w", g.Kind, err)
+		}
+		total += int(tag.RowsAffected())
+	}
+	return total, nil
+}
+
+// Schedule registers the task sweep with the scheduler: every interval
+// (one replica per period) RaiseTasks runs.
+func Schedule(s *scheduler.Scheduler, pool *pgxpool.Pool, log *slog.Logger, interval time.Duration) {
+	scheduler.Handle(s, &sweepWorker{pool: pool, log: log})
+	s.Every(interval, scheduler.TaskSweepArgs{})
+}
+
+type sweepWorker struct {
+	river.WorkerDefaults[scheduler.TaskSweepArgs]
+	pool *pgxpool.Pool
+	log  *slog.Logger
+}
+
+func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[scheduler.TaskSweepArgs]) error {
+	n, err := RaiseTasks(ctx, w.pool)
+	if n > 0 {
+		w.log.Info("raised system tasks", "tasks", n)
+	}
+	if err != nil && ctx.Err() == nil {
+		w.log.Warn("raising system tasks failed", "error", err)
+	}
+	return nil
+}
