@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/casebridge/casebridge/internal/digest"
 	"github.com/casebridge/casebridge/internal/limits"
 	"github.com/casebridge/casebridge/internal/scheduler"
 	"github.com/casebridge/casebridge/internal/tracing"
@@ -72,6 +73,10 @@ type Config struct {
 	// coming up) are raised (zero: every ten minutes). Not a flag.
 	TaskSweep time.Duration
 
+	// Digest is where and when members' task digests are e-mailed; no
+	// SMTP address: none are sent.
+	Digest digest.Config
+
 	// Scheduler tunes this replica's background job client. Not a flag:
 	// tests of several replicas in one process name theirs.
 	Scheduler scheduler.Options
@@ -127,6 +132,13 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 20*time.Second, "how long in-flight calls may finish on SIGTERM")
+	fs.StringVar(&c.Digest.SMTP.Addr, "smtp-addr", "", "host:port of the SMTP submission server task digests are sent through (empty: no digests)")
+	fs.StringVar(&c.Digest.SMTP.From, "smtp-from", "", "sender address of task digests")
+	fs.StringVar(&c.Digest.SMTP.Username, "smtp-username", "", "SMTP user name (empty: no authentication)")
+	fs.StringVar(&c.Digest.SMTP.Password, "smtp-password", "", "SMTP password; prefer the environment variable to the command line")
+	fs.StringVar(&c.Digest.SMTP.Security, "smtp-security", "starttls", "starttls, tls (implicit, port 465) or none (a relay on loopback only)")
+	fs.StringVar(&c.Digest.PublicURL, "public-url", "", "address of the web client, which digests link to")
+	fs.IntVar(&c.Digest.Hour, "digest-hour", 6, "hour of the day (UTC) from which the daily task digests are sent")
 	c.Limits.RegisterFlags(fs)
 	c.Blobs.RegisterFlags(fs)
 }
@@ -154,6 +166,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.StatsPrivacy(); err != nil {
 		errs = append(errs, fmt.Errorf("--stats-noise-epsilon, --stats-budget-*: %w", err))
+	}
+	if err := c.Digest.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Dev {
 		if err := loopbackOnly(c.Listen); err != nil {

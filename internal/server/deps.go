@@ -11,6 +11,7 @@ import (
 	"github.com/casebridge/casebridge/internal/authn"
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/devworld"
+	"github.com/casebridge/casebridge/internal/digest"
 	"github.com/casebridge/casebridge/internal/keys"
 	"github.com/casebridge/casebridge/internal/referral"
 	"github.com/casebridge/casebridge/internal/sealed"
@@ -101,6 +102,9 @@ func (s *Server) startJobs() error {
 		taskSweep = 10 * time.Minute
 	}
 	tasks.Schedule(s.sched, s.pool, s.log, taskSweep)
+	if s.cfg.Digest.Enabled() {
+		digest.Schedule(s.sched, s.pool, s.authz, s.cfg.Digest, s.log)
+	}
 	if err := s.sched.Start(s.background); err != nil {
 		return err
 	}

@@ -16,15 +16,17 @@ import (
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
-const memberColumns = `organization_id, subject, roles, display_name, create_time, update_time`
+const memberColumns = `organization_id, subject, roles, display_name, create_time, update_time, contact_email, preferred_language`
 
 func scanMember(row pgx.Row) (*casebridgev1.Member, []string, error) {
 	var m casebridgev1.Member
 	var roles []string
 	var created, updated time.Time
-	if err := row.Scan(&m.OrganizationId, &m.Subject, &roles, &m.DisplayName, &created, &updated); err != nil {
+	var lang int16
+	if err := row.Scan(&m.OrganizationId, &m.Subject, &roles, &m.DisplayName, &created, &updated, &m.ContactEmail, &lang); err != nil {
 		return nil, nil, err
 	}
+	m.PreferredLanguage = casebridgev1.Language(lang)
 	m.Roles = authz.RolesFromNames(roles)
 	m.CreateTime, m.UpdateTime = timestamppb.New(created), timestamppb.New(updated)
 	return &m, roles, nil
@@ -48,9 +50,10 @@ func loadMember(ctx context.Context, q db.Querier, org, subject string, lock boo
 }
 
 // insertMember adds a membership; AlreadyExists when the subject is a member.
-func insertMember(ctx context.Context, q db.Querier, org, subject string, roles []string, displayName string) error {
-	_, err := q.Exec(ctx, `INSERT INTO memberships (organization_id, subject, roles, display_name) VALUES ($1, $2, $3, $4)`,
-		org, subject, roles, displayName)
+func insertMember(ctx context.Context, q db.Querier, org, subject string, roles []string, displayName string, c contact) error {
+	_, err := q.Exec(ctx, `INSERT INTO memberships (organization_id, subject, roles, display_name, contact_email, preferred_language)
+		VALUES ($1, $2, $3, $4, $5, $6)`,
+		org, subject, roles, displayName, c.email, int16(c.language))
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		return rpcerr.AlreadyExists("%s is already a member of %s: use UpdateMember to change roles", subject, org)
@@ -65,6 +68,30 @@ func updateMemberRoles(ctx context.Context, q db.Querier, org, subject string, r
 	if _, err := q.Exec(ctx, `UPDATE memberships SET roles = $3, update_time = now()
 		WHERE organization_id = $1 AND subject = $2`, org, subject, roles); err != nil {
 		return fmt.Errorf("update roles of %s in %s: %w", subject, org, err)
+	}
+	return nil
+}
+
+// contact is where and in which language a member receives digests.
+type contact struct {
+	email    string
+	language casebridgev1.Language
+}
+
+// updateMemberContact replaces what is set of a member's contact fields.
+func updateMemberContact(ctx context.Context, q db.Querier, org, subject string, email *string, lang *casebridgev1.Language) error {
+	if email == nil && lang == nil {
+		return nil
+	}
+	var l *int16
+	if lang != nil {
+		v := int16(*lang)
+		l = &v
+	}
+	if _, err := q.Exec(ctx, `UPDATE memberships SET contact_email = coalesce($3, contact_email),
+		preferred_language = coalesce($4, preferred_language), update_time = now()
+		WHERE organization_id = $1 AND subject = $2`, org, subject, email, l); err != nil {
+		return fmt.Errorf("update contact of %s in %s: %w", subject, org, err)
 	}
 	return nil
 }

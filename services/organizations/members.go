@@ -3,7 +3,9 @@ package organizations
 import (
 	"context"
 	"fmt"
+	"net/mail"
 	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -36,7 +38,8 @@ func (s *Service) AddMember(ctx context.Context, req *casebridgev1.AddMemberRequ
 		if err := networkRolesFit(ctx, tx, org, roles); err != nil {
 			return err
 		}
-		if err := insertMember(ctx, tx, org, subject, roles, req.GetDisplayName()); err != nil {
+		c := contact{email: strings.TrimSpace(req.GetContactEmail()), language: req.GetPreferredLanguage()}
+		if err := insertMember(ctx, tx, org, subject, roles, req.GetDisplayName(), c); err != nil {
 			return err
 		}
 		return s.audit.InTx(ctx, tx, org, "", nil)
@@ -59,6 +62,11 @@ func (s *Service) UpdateMember(ctx context.Context, req *casebridgev1.UpdateMemb
 	org, subject, roles := req.GetOrganizationId(), req.GetSubject(), authz.RoleNames(req.GetRoles())
 	audit.SetOrg(ctx, org)
 	audit.Detail(ctx, audit.DetailMember, subject)
+	if e := strings.TrimSpace(req.GetContactEmail()); e != "" {
+		if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
+			return nil, rpcerr.InvalidArgument("contact_email", "is not an e-mail address")
+		}
+	}
 	if err := s.require(p, org, "member", "update"); err != nil {
 		return nil, err
 	}
@@ -80,6 +88,14 @@ func (s *Service) UpdateMember(ctx context.Context, req *casebridgev1.UpdateMemb
 			return err
 		}
 		if err := updateMemberRoles(ctx, tx, org, subject, roles); err != nil {
+			return err
+		}
+		var email *string
+		if req.ContactEmail != nil {
+			e := strings.TrimSpace(req.GetContactEmail())
+			email = &e
+		}
+		if err := updateMemberContact(ctx, tx, org, subject, email, req.PreferredLanguage); err != nil {
 			return err
 		}
 		return s.audit.InTx(ctx, tx, org, "", nil)

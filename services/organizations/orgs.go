@@ -95,7 +95,7 @@ func (s *Service) CreateOrganization(ctx context.Context, req *casebridgev1.Crea
 		if err != nil {
 			return fmt.Errorf("insert organisation %s: %w", o.GetId(), err)
 		}
-		if err := insertMember(ctx, tx, o.GetId(), req.GetAdminSubject(), []string{authz.RoleOrgAdmin}, ""); err != nil {
+		if err := insertMember(ctx, tx, o.GetId(), req.GetAdminSubject(), []string{authz.RoleOrgAdmin}, "", contact{}); err != nil {
 			return fmt.Errorf("add first admin of %s: %w", o.GetId(), err)
 		}
 		if _, err := s.keys.EnsureOrgKey(ctx, tx, o.GetId()); err != nil {

@@ -24,6 +24,64 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Language is a language the server writes messages to staff in.
+type Language int32
+
+const (
+	// English.
+	Language_LANGUAGE_UNSPECIFIED Language = 0
+	Language_LANGUAGE_ENGLISH     Language = 1
+	// Serbian in the Latin script.
+	Language_LANGUAGE_SERBIAN_LATIN Language = 2
+	Language_LANGUAGE_ALBANIAN      Language = 3
+	Language_LANGUAGE_MACEDONIAN    Language = 4
+)
+
+// Enum value maps for Language.
+var (
+	Language_name = map[int32]string{
+		0: "LANGUAGE_UNSPECIFIED",
+		1: "LANGUAGE_ENGLISH",
+		2: "LANGUAGE_SERBIAN_LATIN",
+		3: "LANGUAGE_ALBANIAN",
+		4: "LANGUAGE_MACEDONIAN",
+	}
+	Language_value = map[string]int32{
+		"LANGUAGE_UNSPECIFIED":   0,
+		"LANGUAGE_ENGLISH":       1,
+		"LANGUAGE_SERBIAN_LATIN": 2,
+		"LANGUAGE_ALBANIAN":      3,
+		"LANGUAGE_MACEDONIAN":    4,
+	}
+)
+
+func (x Language) Enum() *Language {
+	p := new(Language)
+	*p = x
+	return p
+}
+
+func (x Language) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Language) Descriptor() protoreflect.EnumDescriptor {
+	return file_casebridge_v1_organization_service_proto_enumTypes[0].Descriptor()
+}
+
+func (Language) Type() protoreflect.EnumType {
+	return &file_casebridge_v1_organization_service_proto_enumTypes[0]
+}
+
+func (x Language) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Language.Descriptor instead.
+func (Language) EnumDescriptor() ([]byte, []int) {
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{0}
+}
+
 // KeyState is where an organisation key is in its life.
 type KeyState int32
 
@@ -64,11 +122,11 @@ func (x KeyState) String() string {
 }
 
 func (KeyState) Descriptor() protoreflect.EnumDescriptor {
-	return file_casebridge_v1_organization_service_proto_enumTypes[0].Descriptor()
+	return file_casebridge_v1_organization_service_proto_enumTypes[1].Descriptor()
 }
 
 func (KeyState) Type() protoreflect.EnumType {
-	return &file_casebridge_v1_organization_service_proto_enumTypes[0]
+	return &file_casebridge_v1_organization_service_proto_enumTypes[1]
 }
 
 func (x KeyState) Number() protoreflect.EnumNumber {
@@ -77,7 +135,7 @@ func (x KeyState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use KeyState.Descriptor instead.
 func (KeyState) EnumDescriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{0}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{1}
 }
 
 // RotationState is where a key rotation stands.
@@ -117,11 +175,11 @@ func (x RotationState) String() string {
 }
 
 func (RotationState) Descriptor() protoreflect.EnumDescriptor {
-	return file_casebridge_v1_organization_service_proto_enumTypes[1].Descriptor()
+	return file_casebridge_v1_organization_service_proto_enumTypes[2].Descriptor()
 }
 
 func (RotationState) Type() protoreflect.EnumType {
-	return &file_casebridge_v1_organization_service_proto_enumTypes[1]
+	return &file_casebridge_v1_organization_service_proto_enumTypes[2]
 }
 
 func (x RotationState) Number() protoreflect.EnumNumber {
@@ -130,7 +188,7 @@ func (x RotationState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RotationState.Descriptor instead.
 func (RotationState) EnumDescriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{1}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{2}
 }
 
 // Organization is a tenant: a shelter, legal-aid organisation, CSO, state
@@ -735,8 +793,13 @@ type Member struct {
 	DisplayName    string                 `protobuf:"bytes,4,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	CreateTime     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	UpdateTime     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Where the member's task digests are sent (staff data, not victim
+	// data); empty: no digests.
+	ContactEmail string `protobuf:"bytes,7,opt,name=contact_email,json=contactEmail,proto3" json:"contact_email,omitempty"`
+	// The language of the member's digests.
+	PreferredLanguage Language `protobuf:"varint,8,opt,name=preferred_language,json=preferredLanguage,proto3,enum=casebridge.v1.Language" json:"preferred_language,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Member) Reset() {
@@ -811,14 +874,31 @@ func (x *Member) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Member) GetContactEmail() string {
+	if x != nil {
+		return x.ContactEmail
+	}
+	return ""
+}
+
+func (x *Member) GetPreferredLanguage() Language {
+	if x != nil {
+		return x.PreferredLanguage
+	}
+	return Language_LANGUAGE_UNSPECIFIED
+}
+
 type AddMemberRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	OrganizationId string                 `protobuf:"bytes,1,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
 	Subject        string                 `protobuf:"bytes,2,opt,name=subject,proto3" json:"subject,omitempty"`
 	Roles          []Role                 `protobuf:"varint,3,rep,packed,name=roles,proto3,enum=casebridge.v1.Role" json:"roles,omitempty"`
 	DisplayName    string                 `protobuf:"bytes,4,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// An e-mail address for task digests; empty: none.
+	ContactEmail      string   `protobuf:"bytes,5,opt,name=contact_email,json=contactEmail,proto3" json:"contact_email,omitempty"`
+	PreferredLanguage Language `protobuf:"varint,6,opt,name=preferred_language,json=preferredLanguage,proto3,enum=casebridge.v1.Language" json:"preferred_language,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *AddMemberRequest) Reset() {
@@ -879,13 +959,32 @@ func (x *AddMemberRequest) GetDisplayName() string {
 	return ""
 }
 
+func (x *AddMemberRequest) GetContactEmail() string {
+	if x != nil {
+		return x.ContactEmail
+	}
+	return ""
+}
+
+func (x *AddMemberRequest) GetPreferredLanguage() Language {
+	if x != nil {
+		return x.PreferredLanguage
+	}
+	return Language_LANGUAGE_UNSPECIFIED
+}
+
 type UpdateMemberRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	OrganizationId string                 `protobuf:"bytes,1,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
 	Subject        string                 `protobuf:"bytes,2,opt,name=subject,proto3" json:"subject,omitempty"`
 	Roles          []Role                 `protobuf:"varint,3,rep,packed,name=roles,proto3,enum=casebridge.v1.Role" json:"roles,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// When set, replaces the member's contact address ("" removes it; any
+	// other value must be an e-mail address).
+	ContactEmail *string `protobuf:"bytes,4,opt,name=contact_email,json=contactEmail,proto3,oneof" json:"contact_email,omitempty"`
+	// When set, replaces the member's preferred language.
+	PreferredLanguage *Language `protobuf:"varint,5,opt,name=preferred_language,json=preferredLanguage,proto3,enum=casebridge.v1.Language,oneof" json:"preferred_language,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *UpdateMemberRequest) Reset() {
@@ -937,6 +1036,20 @@ func (x *UpdateMemberRequest) GetRoles() []Role {
 		return x.Roles
 	}
 	return nil
+}
+
+func (x *UpdateMemberRequest) GetContactEmail() string {
+	if x != nil && x.ContactEmail != nil {
+		return *x.ContactEmail
+	}
+	return ""
+}
+
+func (x *UpdateMemberRequest) GetPreferredLanguage() Language {
+	if x != nil && x.PreferredLanguage != nil {
+		return *x.PreferredLanguage
+	}
+	return Language_LANGUAGE_UNSPECIFIED
 }
 
 type RemoveMemberRequest struct {
@@ -1879,7 +1992,7 @@ const file_casebridge_v1_organization_service_proto_rawDesc = "" +
 	"\forganization\x18\x01 \x01(\v2\x1b.casebridge.v1.OrganizationB\x06\xbaH\x03\xc8\x01\x01R\forganization\x12C\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x06\xbaH\x03\xc8\x01\x01R\n" +
 	"updateMask\x12\x1b\n" +
-	"\x04etag\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\x04etag\"\x93\x02\n" +
+	"\x04etag\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\x04etag\"\x80\x03\n" +
 	"\x06Member\x12'\n" +
 	"\x0forganization_id\x18\x01 \x01(\tR\x0eorganizationId\x12\x18\n" +
 	"\asubject\x18\x02 \x01(\tR\asubject\x12)\n" +
@@ -1888,18 +2001,26 @@ const file_casebridge_v1_organization_service_proto_rawDesc = "" +
 	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xe3\x01\n" +
+	"updateTime\x12#\n" +
+	"\rcontact_email\x18\a \x01(\tR\fcontactEmail\x12F\n" +
+	"\x12preferred_language\x18\b \x01(\x0e2\x17.casebridge.v1.LanguageR\x11preferredLanguage\"\xec\x02\n" +
 	"\x10AddMemberRequest\x124\n" +
 	"\x0forganization_id\x18\x01 \x01(\tB\v\xbaH\br\x06\x10\x01\x18?(?R\x0eorganizationId\x12'\n" +
 	"\asubject\x18\x02 \x01(\tB\r\xbaH\n" +
 	"r\b\x10\x01\x18\xff\x01(\xfe\x03R\asubject\x12@\n" +
 	"\x05roles\x18\x03 \x03(\x0e2\x13.casebridge.v1.RoleB\x15\xbaH\x12\x92\x01\x0f\b\x01\x10\a\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\x05roles\x12.\n" +
-	"\fdisplay_name\x18\x04 \x01(\tB\v\xbaH\br\x06\x18\xc8\x01(\x90\x03R\vdisplayName\"\xb6\x01\n" +
+	"\fdisplay_name\x18\x04 \x01(\tB\v\xbaH\br\x06\x18\xc8\x01(\x90\x03R\vdisplayName\x125\n" +
+	"\rcontact_email\x18\x05 \x01(\tB\x10\xbaH\r\xd8\x01\x01r\b\x18\xfe\x01(\xfe\x01`\x01R\fcontactEmail\x12P\n" +
+	"\x12preferred_language\x18\x06 \x01(\x0e2\x17.casebridge.v1.LanguageB\b\xbaH\x05\x82\x01\x02\x10\x01R\x11preferredLanguage\"\xed\x02\n" +
 	"\x13UpdateMemberRequest\x124\n" +
 	"\x0forganization_id\x18\x01 \x01(\tB\v\xbaH\br\x06\x10\x01\x18?(?R\x0eorganizationId\x12'\n" +
 	"\asubject\x18\x02 \x01(\tB\r\xbaH\n" +
 	"r\b\x10\x01\x18\xff\x01(\xfe\x03R\asubject\x12@\n" +
-	"\x05roles\x18\x03 \x03(\x0e2\x13.casebridge.v1.RoleB\x15\xbaH\x12\x92\x01\x0f\b\x01\x10\a\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\x05roles\"t\n" +
+	"\x05roles\x18\x03 \x03(\x0e2\x13.casebridge.v1.RoleB\x15\xbaH\x12\x92\x01\x0f\b\x01\x10\a\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\x05roles\x125\n" +
+	"\rcontact_email\x18\x04 \x01(\tB\v\xbaH\br\x06\x18\xfe\x01(\xfe\x01H\x00R\fcontactEmail\x88\x01\x01\x12U\n" +
+	"\x12preferred_language\x18\x05 \x01(\x0e2\x17.casebridge.v1.LanguageB\b\xbaH\x05\x82\x01\x02\x10\x01H\x01R\x11preferredLanguage\x88\x01\x01B\x10\n" +
+	"\x0e_contact_emailB\x15\n" +
+	"\x13_preferred_language\"t\n" +
 	"\x13RemoveMemberRequest\x124\n" +
 	"\x0forganization_id\x18\x01 \x01(\tB\v\xbaH\br\x06\x10\x01\x18?(?R\x0eorganizationId\x12'\n" +
 	"\asubject\x18\x02 \x01(\tB\r\xbaH\n" +
@@ -1960,7 +2081,13 @@ const file_casebridge_v1_organization_service_proto_rawDesc = "" +
 	"\x11RotateKeyResponse\x126\n" +
 	"\brotation\x18\x01 \x01(\v2\x1a.casebridge.v1.KeyRotationR\brotation\"P\n" +
 	"\x16GetKeyRotationResponse\x126\n" +
-	"\brotation\x18\x01 \x01(\v2\x1a.casebridge.v1.KeyRotationR\brotation*j\n" +
+	"\brotation\x18\x01 \x01(\v2\x1a.casebridge.v1.KeyRotationR\brotation*\x86\x01\n" +
+	"\bLanguage\x12\x18\n" +
+	"\x14LANGUAGE_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10LANGUAGE_ENGLISH\x10\x01\x12\x1a\n" +
+	"\x16LANGUAGE_SERBIAN_LATIN\x10\x02\x12\x15\n" +
+	"\x11LANGUAGE_ALBANIAN\x10\x03\x12\x17\n" +
+	"\x13LANGUAGE_MACEDONIAN\x10\x04*j\n" +
 	"\bKeyState\x12\x19\n" +
 	"\x15KEY_STATE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10KEY_STATE_ACTIVE\x10\x01\x12\x16\n" +
@@ -1998,107 +2125,111 @@ func file_casebridge_v1_organization_service_proto_rawDescGZIP() []byte {
 	return file_casebridge_v1_organization_service_proto_rawDescData
 }
 
-var file_casebridge_v1_organization_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_casebridge_v1_organization_service_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
 var file_casebridge_v1_organization_service_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_casebridge_v1_organization_service_proto_goTypes = []any{
-	(KeyState)(0),                      // 0: casebridge.v1.KeyState
-	(RotationState)(0),                 // 1: casebridge.v1.RotationState
-	(*Organization)(nil),               // 2: casebridge.v1.Organization
-	(*ApprovalSettings)(nil),           // 3: casebridge.v1.ApprovalSettings
-	(*Membership)(nil),                 // 4: casebridge.v1.Membership
-	(*GetCallerIdentityRequest)(nil),   // 5: casebridge.v1.GetCallerIdentityRequest
-	(*GetCallerIdentityResponse)(nil),  // 6: casebridge.v1.GetCallerIdentityResponse
-	(*CreateOrganizationRequest)(nil),  // 7: casebridge.v1.CreateOrganizationRequest
-	(*GetOrganizationRequest)(nil),     // 8: casebridge.v1.GetOrganizationRequest
-	(*ListOrganizationsRequest)(nil),   // 9: casebridge.v1.ListOrganizationsRequest
-	(*ListOrganizationsResponse)(nil),  // 10: casebridge.v1.ListOrganizationsResponse
-	(*UpdateOrganizationRequest)(nil),  // 11: casebridge.v1.UpdateOrganizationRequest
-	(*Member)(nil),                     // 12: casebridge.v1.Member
-	(*AddMemberRequest)(nil),           // 13: casebridge.v1.AddMemberRequest
-	(*UpdateMemberRequest)(nil),        // 14: casebridge.v1.UpdateMemberRequest
-	(*RemoveMemberRequest)(nil),        // 15: casebridge.v1.RemoveMemberRequest
-	(*RemoveMemberResponse)(nil),       // 16: casebridge.v1.RemoveMemberResponse
-	(*ListMembersRequest)(nil),         // 17: casebridge.v1.ListMembersRequest
-	(*ListMembersResponse)(nil),        // 18: casebridge.v1.ListMembersResponse
-	(*OrganizationKey)(nil),            // 19: casebridge.v1.OrganizationKey
-	(*ListKeysRequest)(nil),            // 20: casebridge.v1.ListKeysRequest
-	(*ListKeysResponse)(nil),           // 21: casebridge.v1.ListKeysResponse
-	(*RotateKeyRequest)(nil),           // 22: casebridge.v1.RotateKeyRequest
-	(*KeyRotation)(nil),                // 23: casebridge.v1.KeyRotation
-	(*GetKeyRotationRequest)(nil),      // 24: casebridge.v1.GetKeyRotationRequest
-	(*CreateOrganizationResponse)(nil), // 25: casebridge.v1.CreateOrganizationResponse
-	(*GetOrganizationResponse)(nil),    // 26: casebridge.v1.GetOrganizationResponse
-	(*UpdateOrganizationResponse)(nil), // 27: casebridge.v1.UpdateOrganizationResponse
-	(*AddMemberResponse)(nil),          // 28: casebridge.v1.AddMemberResponse
-	(*UpdateMemberResponse)(nil),       // 29: casebridge.v1.UpdateMemberResponse
-	(*RotateKeyResponse)(nil),          // 30: casebridge.v1.RotateKeyResponse
-	(*GetKeyRotationResponse)(nil),     // 31: casebridge.v1.GetKeyRotationResponse
-	(OrganizationKind)(0),              // 32: casebridge.v1.OrganizationKind
-	(*timestamppb.Timestamp)(nil),      // 33: google.protobuf.Timestamp
-	(Role)(0),                          // 34: casebridge.v1.Role
-	(*fieldmaskpb.FieldMask)(nil),      // 35: google.protobuf.FieldMask
+	(Language)(0),                      // 0: casebridge.v1.Language
+	(KeyState)(0),                      // 1: casebridge.v1.KeyState
+	(RotationState)(0),                 // 2: casebridge.v1.RotationState
+	(*Organization)(nil),               // 3: casebridge.v1.Organization
+	(*ApprovalSettings)(nil),           // 4: casebridge.v1.ApprovalSettings
+	(*Membership)(nil),                 // 5: casebridge.v1.Membership
+	(*GetCallerIdentityRequest)(nil),   // 6: casebridge.v1.GetCallerIdentityRequest
+	(*GetCallerIdentityResponse)(nil),  // 7: casebridge.v1.GetCallerIdentityResponse
+	(*CreateOrganizationRequest)(nil),  // 8: casebridge.v1.CreateOrganizationRequest
+	(*GetOrganizationRequest)(nil),     // 9: casebridge.v1.GetOrganizationRequest
+	(*ListOrganizationsRequest)(nil),   // 10: casebridge.v1.ListOrganizationsRequest
+	(*ListOrganizationsResponse)(nil),  // 11: casebridge.v1.ListOrganizationsResponse
+	(*UpdateOrganizationRequest)(nil),  // 12: casebridge.v1.UpdateOrganizationRequest
+	(*Member)(nil),                     // 13: casebridge.v1.Member
+	(*AddMemberRequest)(nil),           // 14: casebridge.v1.AddMemberRequest
+	(*UpdateMemberRequest)(nil),        // 15: casebridge.v1.UpdateMemberRequest
+	(*RemoveMemberRequest)(nil),        // 16: casebridge.v1.RemoveMemberRequest
+	(*RemoveMemberResponse)(nil),       // 17: casebridge.v1.RemoveMemberResponse
+	(*ListMembersRequest)(nil),         // 18: casebridge.v1.ListMembersRequest
+	(*ListMembersResponse)(nil),        // 19: casebridge.v1.ListMembersResponse
+	(*OrganizationKey)(nil),            // 20: casebridge.v1.OrganizationKey
+	(*ListKeysRequest)(nil),            // 21: casebridge.v1.ListKeysRequest
+	(*ListKeysResponse)(nil),           // 22: casebridge.v1.ListKeysResponse
+	(*RotateKeyRequest)(nil),           // 23: casebridge.v1.RotateKeyRequest
+	(*KeyRotation)(nil),                // 24: casebridge.v1.KeyRotation
+	(*GetKeyRotationRequest)(nil),      // 25: casebridge.v1.GetKeyRotationRequest
+	(*CreateOrganizationResponse)(nil), // 26: casebridge.v1.CreateOrganizationResponse
+	(*GetOrganizationResponse)(nil),    // 27: casebridge.v1.GetOrganizationResponse
+	(*UpdateOrganizationResponse)(nil), // 28: casebridge.v1.UpdateOrganizationResponse
+	(*AddMemberResponse)(nil),          // 29: casebridge.v1.AddMemberResponse
+	(*UpdateMemberResponse)(nil),       // 30: casebridge.v1.UpdateMemberResponse
+	(*RotateKeyResponse)(nil),          // 31: casebridge.v1.RotateKeyResponse
+	(*GetKeyRotationResponse)(nil),     // 32: casebridge.v1.GetKeyRotationResponse
+	(OrganizationKind)(0),              // 33: casebridge.v1.OrganizationKind
+	(*timestamppb.Timestamp)(nil),      // 34: google.protobuf.Timestamp
+	(Role)(0),                          // 35: casebridge.v1.Role
+	(*fieldmaskpb.FieldMask)(nil),      // 36: google.protobuf.FieldMask
 }
 var file_casebridge_v1_organization_service_proto_depIdxs = []int32{
-	32, // 0: casebridge.v1.Organization.kind:type_name -> casebridge.v1.OrganizationKind
-	33, // 1: casebridge.v1.Organization.create_time:type_name -> google.protobuf.Timestamp
-	33, // 2: casebridge.v1.Organization.update_time:type_name -> google.protobuf.Timestamp
-	3,  // 3: casebridge.v1.Organization.approvals:type_name -> casebridge.v1.ApprovalSettings
-	34, // 4: casebridge.v1.Membership.roles:type_name -> casebridge.v1.Role
-	4,  // 5: casebridge.v1.GetCallerIdentityResponse.memberships:type_name -> casebridge.v1.Membership
-	2,  // 6: casebridge.v1.CreateOrganizationRequest.organization:type_name -> casebridge.v1.Organization
-	32, // 7: casebridge.v1.ListOrganizationsRequest.kind:type_name -> casebridge.v1.OrganizationKind
-	2,  // 8: casebridge.v1.ListOrganizationsResponse.organizations:type_name -> casebridge.v1.Organization
-	2,  // 9: casebridge.v1.UpdateOrganizationRequest.organization:type_name -> casebridge.v1.Organization
-	35, // 10: casebridge.v1.UpdateOrganizationRequest.update_mask:type_name -> google.protobuf.FieldMask
-	34, // 11: casebridge.v1.Member.roles:type_name -> casebridge.v1.Role
-	33, // 12: casebridge.v1.Member.create_time:type_name -> google.protobuf.Timestamp
-	33, // 13: casebridge.v1.Member.update_time:type_name -> google.protobuf.Timestamp
-	34, // 14: casebridge.v1.AddMemberRequest.roles:type_name -> casebridge.v1.Role
-	34, // 15: casebridge.v1.UpdateMemberRequest.roles:type_name -> casebridge.v1.Role
-	12, // 16: casebridge.v1.ListMembersResponse.members:type_name -> casebridge.v1.Member
-	0,  // 17: casebridge.v1.OrganizationKey.state:type_name -> casebridge.v1.KeyState
-	33, // 18: casebridge.v1.OrganizationKey.create_time:type_name -> google.protobuf.Timestamp
-	33, // 19: casebridge.v1.OrganizationKey.retire_time:type_name -> google.protobuf.Timestamp
-	19, // 20: casebridge.v1.ListKeysResponse.keys:type_name -> casebridge.v1.OrganizationKey
-	1,  // 21: casebridge.v1.KeyRotation.state:type_name -> casebridge.v1.RotationState
-	33, // 22: casebridge.v1.KeyRotation.create_time:type_name -> google.protobuf.Timestamp
-	33, // 23: casebridge.v1.KeyRotation.finish_time:type_name -> google.protobuf.Timestamp
-	2,  // 24: casebridge.v1.CreateOrganizationResponse.organization:type_name -> casebridge.v1.Organization
-	2,  // 25: casebridge.v1.GetOrganizationResponse.organization:type_name -> casebridge.v1.Organization
-	2,  // 26: casebridge.v1.UpdateOrganizationResponse.organization:type_name -> casebridge.v1.Organization
-	12, // 27: casebridge.v1.AddMemberResponse.member:type_name -> casebridge.v1.Member
-	12, // 28: casebridge.v1.UpdateMemberResponse.member:type_name -> casebridge.v1.Member
-	23, // 29: casebridge.v1.RotateKeyResponse.rotation:type_name -> casebridge.v1.KeyRotation
-	23, // 30: casebridge.v1.GetKeyRotationResponse.rotation:type_name -> casebridge.v1.KeyRotation
-	5,  // 31: casebridge.v1.OrganizationService.GetCallerIdentity:input_type -> casebridge.v1.GetCallerIdentityRequest
-	7,  // 32: casebridge.v1.OrganizationService.CreateOrganization:input_type -> casebridge.v1.CreateOrganizationRequest
-	8,  // 33: casebridge.v1.OrganizationService.GetOrganization:input_type -> casebridge.v1.GetOrganizationRequest
-	9,  // 34: casebridge.v1.OrganizationService.ListOrganizations:input_type -> casebridge.v1.ListOrganizationsRequest
-	11, // 35: casebridge.v1.OrganizationService.UpdateOrganization:input_type -> casebridge.v1.UpdateOrganizationRequest
-	13, // 36: casebridge.v1.OrganizationService.AddMember:input_type -> casebridge.v1.AddMemberRequest
-	14, // 37: casebridge.v1.OrganizationService.UpdateMember:input_type -> casebridge.v1.UpdateMemberRequest
-	15, // 38: casebridge.v1.OrganizationService.RemoveMember:input_type -> casebridge.v1.RemoveMemberRequest
-	17, // 39: casebridge.v1.OrganizationService.ListMembers:input_type -> casebridge.v1.ListMembersRequest
-	20, // 40: casebridge.v1.OrganizationService.ListKeys:input_type -> casebridge.v1.ListKeysRequest
-	22, // 41: casebridge.v1.OrganizationService.RotateKey:input_type -> casebridge.v1.RotateKeyRequest
-	24, // 42: casebridge.v1.OrganizationService.GetKeyRotation:input_type -> casebridge.v1.GetKeyRotationRequest
-	6,  // 43: casebridge.v1.OrganizationService.GetCallerIdentity:output_type -> casebridge.v1.GetCallerIdentityResponse
-	25, // 44: casebridge.v1.OrganizationService.CreateOrganization:output_type -> casebridge.v1.CreateOrganizationResponse
-	26, // 45: casebridge.v1.OrganizationService.GetOrganization:output_type -> casebridge.v1.GetOrganizationResponse
-	10, // 46: casebridge.v1.OrganizationService.ListOrganizations:output_type -> casebridge.v1.ListOrganizationsResponse
-	27, // 47: casebridge.v1.OrganizationService.UpdateOrganization:output_type -> casebridge.v1.UpdateOrganizationResponse
-	28, // 48: casebridge.v1.OrganizationService.AddMember:output_type -> casebridge.v1.AddMemberResponse
-	29, // 49: casebridge.v1.OrganizationService.UpdateMember:output_type -> casebridge.v1.UpdateMemberResponse
-	16, // 50: casebridge.v1.OrganizationService.RemoveMember:output_type -> casebridge.v1.RemoveMemberResponse
-	18, // 51: casebridge.v1.OrganizationService.ListMembers:output_type -> casebridge.v1.ListMembersResponse
-	21, // 52: casebridge.v1.OrganizationService.ListKeys:output_type -> casebridge.v1.ListKeysResponse
-	30, // 53: casebridge.v1.OrganizationService.RotateKey:output_type -> casebridge.v1.RotateKeyResponse
-	31, // 54: casebridge.v1.OrganizationService.GetKeyRotation:output_type -> casebridge.v1.GetKeyRotationResponse
-	43, // [43:55] is the sub-list for method output_type
-	31, // [31:43] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	33, // 0: casebridge.v1.Organization.kind:type_name -> casebridge.v1.OrganizationKind
+	34, // 1: casebridge.v1.Organization.create_time:type_name -> google.protobuf.Timestamp
+	34, // 2: casebridge.v1.Organization.update_time:type_name -> google.protobuf.Timestamp
+	4,  // 3: casebridge.v1.Organization.approvals:type_name -> casebridge.v1.ApprovalSettings
+	35, // 4: casebridge.v1.Membership.roles:type_name -> casebridge.v1.Role
+	5,  // 5: casebridge.v1.GetCallerIdentityResponse.memberships:type_name -> casebridge.v1.Membership
+	3,  // 6: casebridge.v1.CreateOrganizationRequest.organization:type_name -> casebridge.v1.Organization
+	33, // 7: casebridge.v1.ListOrganizationsRequest.kind:type_name -> casebridge.v1.OrganizationKind
+	3,  // 8: casebridge.v1.ListOrganizationsResponse.organizations:type_name -> casebridge.v1.Organization
+	3,  // 9: casebridge.v1.UpdateOrganizationRequest.organization:type_name -> casebridge.v1.Organization
+	36, // 10: casebridge.v1.UpdateOrganizationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	35, // 11: casebridge.v1.Member.roles:type_name -> casebridge.v1.Role
+	34, // 12: casebridge.v1.Member.create_time:type_name -> google.protobuf.Timestamp
+	34, // 13: casebridge.v1.Member.update_time:type_name -> google.protobuf.Timestamp
+	0,  // 14: casebridge.v1.Member.preferred_language:type_name -> casebridge.v1.Language
+	35, // 15: casebridge.v1.AddMemberRequest.roles:type_name -> casebridge.v1.Role
+	0,  // 16: casebridge.v1.AddMemberRequest.preferred_language:type_name -> casebridge.v1.Language
+	35, // 17: casebridge.v1.UpdateMemberRequest.roles:type_name -> casebridge.v1.Role
+	0,  // 18: casebridge.v1.UpdateMemberRequest.preferred_language:type_name -> casebridge.v1.Language
+	13, // 19: casebridge.v1.ListMembersResponse.members:type_name -> casebridge.v1.Member
+	1,  // 20: casebridge.v1.OrganizationKey.state:type_name -> casebridge.v1.KeyState
+	34, // 21: casebridge.v1.OrganizationKey.create_time:type_name -> google.protobuf.Timestamp
+	34, // 22: casebridge.v1.OrganizationKey.retire_time:type_name -> google.protobuf.Timestamp
+	20, // 23: casebridge.v1.ListKeysResponse.keys:type_name -> casebridge.v1.OrganizationKey
+	2,  // 24: casebridge.v1.KeyRotation.state:type_name -> casebridge.v1.RotationState
+	34, // 25: casebridge.v1.KeyRotation.create_time:type_name -> google.protobuf.Timestamp
+	34, // 26: casebridge.v1.KeyRotation.finish_time:type_name -> google.protobuf.Timestamp
+	3,  // 27: casebridge.v1.CreateOrganizationResponse.organization:type_name -> casebridge.v1.Organization
+	3,  // 28: casebridge.v1.GetOrganizationResponse.organization:type_name -> casebridge.v1.Organization
+	3,  // 29: casebridge.v1.UpdateOrganizationResponse.organization:type_name -> casebridge.v1.Organization
+	13, // 30: casebridge.v1.AddMemberResponse.member:type_name -> casebridge.v1.Member
+	13, // 31: casebridge.v1.UpdateMemberResponse.member:type_name -> casebridge.v1.Member
+	24, // 32: casebridge.v1.RotateKeyResponse.rotation:type_name -> casebridge.v1.KeyRotation
+	24, // 33: casebridge.v1.GetKeyRotationResponse.rotation:type_name -> casebridge.v1.KeyRotation
+	6,  // 34: casebridge.v1.OrganizationService.GetCallerIdentity:input_type -> casebridge.v1.GetCallerIdentityRequest
+	8,  // 35: casebridge.v1.OrganizationService.CreateOrganization:input_type -> casebridge.v1.CreateOrganizationRequest
+	9,  // 36: casebridge.v1.OrganizationService.GetOrganization:input_type -> casebridge.v1.GetOrganizationRequest
+	10, // 37: casebridge.v1.OrganizationService.ListOrganizations:input_type -> casebridge.v1.ListOrganizationsRequest
+	12, // 38: casebridge.v1.OrganizationService.UpdateOrganization:input_type -> casebridge.v1.UpdateOrganizationRequest
+	14, // 39: casebridge.v1.OrganizationService.AddMember:input_type -> casebridge.v1.AddMemberRequest
+	15, // 40: casebridge.v1.OrganizationService.UpdateMember:input_type -> casebridge.v1.UpdateMemberRequest
+	16, // 41: casebridge.v1.OrganizationService.RemoveMember:input_type -> casebridge.v1.RemoveMemberRequest
+	18, // 42: casebridge.v1.OrganizationService.ListMembers:input_type -> casebridge.v1.ListMembersRequest
+	21, // 43: casebridge.v1.OrganizationService.ListKeys:input_type -> casebridge.v1.ListKeysRequest
+	23, // 44: casebridge.v1.OrganizationService.RotateKey:input_type -> casebridge.v1.RotateKeyRequest
+	25, // 45: casebridge.v1.OrganizationService.GetKeyRotation:input_type -> casebridge.v1.GetKeyRotationRequest
+	7,  // 46: casebridge.v1.OrganizationService.GetCallerIdentity:output_type -> casebridge.v1.GetCallerIdentityResponse
+	26, // 47: casebridge.v1.OrganizationService.CreateOrganization:output_type -> casebridge.v1.CreateOrganizationResponse
+	27, // 48: casebridge.v1.OrganizationService.GetOrganization:output_type -> casebridge.v1.GetOrganizationResponse
+	11, // 49: casebridge.v1.OrganizationService.ListOrganizations:output_type -> casebridge.v1.ListOrganizationsResponse
+	28, // 50: casebridge.v1.OrganizationService.UpdateOrganization:output_type -> casebridge.v1.UpdateOrganizationResponse
+	29, // 51: casebridge.v1.OrganizationService.AddMember:output_type -> casebridge.v1.AddMemberResponse
+	30, // 52: casebridge.v1.OrganizationService.UpdateMember:output_type -> casebridge.v1.UpdateMemberResponse
+	17, // 53: casebridge.v1.OrganizationService.RemoveMember:output_type -> casebridge.v1.RemoveMemberResponse
+	19, // 54: casebridge.v1.OrganizationService.ListMembers:output_type -> casebridge.v1.ListMembersResponse
+	22, // 55: casebridge.v1.OrganizationService.ListKeys:output_type -> casebridge.v1.ListKeysResponse
+	31, // 56: casebridge.v1.OrganizationService.RotateKey:output_type -> casebridge.v1.RotateKeyResponse
+	32, // 57: casebridge.v1.OrganizationService.GetKeyRotation:output_type -> casebridge.v1.GetKeyRotationResponse
+	46, // [46:58] is the sub-list for method output_type
+	34, // [34:46] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_casebridge_v1_organization_service_proto_init() }
@@ -2107,12 +2238,13 @@ func file_casebridge_v1_organization_service_proto_init() {
 		return
 	}
 	file_casebridge_v1_common_proto_init()
+	file_casebridge_v1_organization_service_proto_msgTypes[12].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_casebridge_v1_organization_service_proto_rawDesc), len(file_casebridge_v1_organization_service_proto_rawDesc)),
-			NumEnums:      2,
+			NumEnums:      3,
 			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
