@@ -20,8 +20,8 @@ import (
 	"github.com/casebridge/casebridge/internal/scheduler"
 	"github.com/casebridge/casebridge/internal/server"
 	"github.com/casebridge/casebridge/internal/servertest"
-	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 	"github.com/casebridge/casebridge/policies"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
 // mailbox is a real SMTP server on loopback that keeps what it receives.
