@@ -56,6 +56,7 @@ type clients struct {
 	audit        casebridgev1.AuditServiceClient
 	casework     casebridgev1.CaseworkServiceClient
 	documents    casebridgev1.DocumentServiceClient
+	tasks        casebridgev1.TaskServiceClient
 }
 
 // client connects with the saved settings, --server and $CASEBRIDGE_TOKEN.
@@ -85,6 +86,7 @@ func newClients(conn grpc.ClientConnInterface) *clients {
 		audit:        casebridgev1.NewAuditServiceClient(conn),
 		casework:     casebridgev1.NewCaseworkServiceClient(conn),
 		documents:    casebridgev1.NewDocumentServiceClient(conn),
+		tasks:        casebridgev1.NewTaskServiceClient(conn),
 	}
 }
 
