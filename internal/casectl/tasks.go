@@ -213,7 +213,7 @@ func (a *app) tasksDoneCommand() *cli.Command {
 		Name:    "done",
 		Args:    "ID",
 		MinArgs: 1, MaxArgs: 1,
-		Summary: "mark a task done",
+		Summary:  "mark a task done",
 		Examples: []string{"casectl tasks done 6f1c1f9e-3a4e-4c39-9d57-0b1f6f0c2a11"},
 		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
 			f, err := a.format()
@@ -281,4 +281,3 @@ func (a *app) tasksSnoozeCommand() *cli.Command {
 		},
 	}
 }
-
