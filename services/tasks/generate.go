@@ -53,6 +53,12 @@ var (
 			FROM deadlines d JOIN cases c ON c.id = d.case_id JOIN s ON s.organization_id = c.organization_id
 			WHERE d.status = %d AND d.due_time > now() AND d.due_time <= now() + make_interval(days => s.deadline_notice_days)`,
 			int16(casebridgev1.DeadlineStatus_DEADLINE_STATUS_OPEN))},
+		{Kind: casebridgev1.TaskKind_TASK_KIND_PLAN_REVIEW_DUE, Select: fmt.Sprintf(`
+			SELECT p.case_id, c.organization_id, p.id AS source_id, p.review_date::timestamp AT TIME ZONE 'UTC' AS due_time
+			FROM support_plans p JOIN cases c ON c.id = p.case_id JOIN s ON s.organization_id = c.organization_id
+			WHERE p.status = %d AND p.review_date IS NOT NULL
+			  AND p.review_date <= (now() AT TIME ZONE 'UTC')::date + s.review_notice_days`,
+			int16(casebridgev1.SupportPlanStatus_SUPPORT_PLAN_STATUS_ACTIVE))},
 	}
 )
 

@@ -65,7 +65,19 @@ func TestSystemTasksAreRaisedOnceByTheScheduler(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// An active support plan due for review in five days (within the
+	// default seven), and one due next month.
+	reviewed := w.newCase()
+	plan := "5d0c7e35-8c1e-4d5b-9a7e-2f3f1c9b6a01"
+	if _, err := w.env.Pool.Exec(cw, `INSERT INTO support_plans (id, case_id, status, review_date, created_by) VALUES
+		($1, $2, $3, current_date + 5, 'caseworker@shelter-a'),
+		('5d0c7e35-8c1e-4d5b-9a7e-2f3f1c9b6a02', $4, $3, current_date + 40, 'caseworker@shelter-a')`,
+		plan, reviewed, int16(casebridgev1.SupportPlanStatus_SUPPORT_PLAN_STATUS_ACTIVE), w.newCase()); err != nil {
+		t.Fatal(err)
+	}
+
 	want := map[string]casebridgev1.TaskKind{
+		plan:                           casebridgev1.TaskKind_TASK_KIND_PLAN_REVIEW_DUE,
 		consent.GetConsent().GetId():   casebridgev1.TaskKind_TASK_KIND_CONSENT_EXPIRING,
 		ref.GetReferral().GetId():      casebridgev1.TaskKind_TASK_KIND_REFERRAL_PENDING,
 		hearing.GetHearing().GetId():   casebridgev1.TaskKind_TASK_KIND_HEARING_TOMORROW,
