@@ -34,6 +34,7 @@ var serviceDescs = []grpc.ServiceDesc{
 	casebridgev1.AuditService_ServiceDesc,
 	casebridgev1.DocumentService_ServiceDesc,
 	casebridgev1.CaseworkService_ServiceDesc,
+	casebridgev1.TaskService_ServiceDesc,
 }
 
 func registeredMethods() []string {
