@@ -127,8 +127,15 @@ func (w *world) newClaim(status string) fixture {
 }
 
 func onProceeding(w *world) fixture { return w.newProceeding() }
-func onHearing(w *world) fixture    { return w.newHearing() }
-func onDeadline(w *world) fixture   { return w.newDeadline() }
+
+// onCoVictims is two proceedings of two shelter-a cases, one trial to be.
+func onCoVictims(w *world) fixture {
+	fx := w.newProceeding()
+	fx.coProceedingID = w.newProceeding().proceedingID
+	return fx
+}
+func onHearing(w *world) fixture  { return w.newHearing() }
+func onDeadline(w *world) fixture { return w.newDeadline() }
 func onClaim(status string) func(w *world) fixture {
 	return func(w *world) fixture { return w.newClaim(status) }
 }
@@ -184,6 +191,10 @@ var litigationProbes = map[string]probe{
 		// Decided at the stage the proceeding is at (investigation): dismissed.
 		_, err := w.proceedings().RecordOutcome(ctx, &casebridgev1.RecordOutcomeRequest{Id: fx.proceedingID, Etag: fx.etag,
 			Outcome: &casebridgev1.ProceedingOutcome{Kind: casebridgev1.OutcomeKind_OUTCOME_KIND_DISMISSAL, DecisionDate: "2025-02-03"}})
+		return err
+	}},
+	"ProceedingService/LinkProceedings": {onCoVictims, func(w *world, ctx context.Context, fx fixture) error {
+		_, err := w.proceedings().LinkProceedings(ctx, &casebridgev1.LinkProceedingsRequest{Id: fx.proceedingID, WithId: fx.coProceedingID, Etag: fx.etag})
 		return err
 	}},
 	"ProceedingService/AddHearing": {onProceeding, func(w *world, ctx context.Context, fx fixture) error {

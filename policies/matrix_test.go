@@ -80,6 +80,9 @@ func (w *world) orgs() casebridgev1.OrganizationServiceClient {
 func (w *world) referrals() casebridgev1.ReferralServiceClient {
 	return casebridgev1.NewReferralServiceClient(w.env.Conn)
 }
+func (w *world) transfers() casebridgev1.TransferServiceClient {
+	return casebridgev1.NewTransferServiceClient(w.env.Conn)
+}
 func (w *world) as(user string) context.Context { return w.env.As(w.t, user) }
 func (w *world) unique() string                 { return fmt.Sprintf("%d", w.n.Add(1)) }
 
@@ -93,6 +96,7 @@ type fixture struct {
 	planID, objectiveID, actionID, serviceID, approvalID     string
 	documentID                                               string
 	taskID                                                   string
+	coProceedingID                                           string // a proceeding of another case, for LinkProceedings
 }
 
 func (w *world) newCase(status string) fixture {
@@ -172,6 +176,34 @@ func pendingReferralOf(org string) func(w *world) fixture {
 }
 func acceptedReferral(w *world) fixture { return w.newReferral(true) }
 
+// transferConsent is a fresh case of shelter-a whose person consented to
+// its transfer to org.
+func transferConsent(org string) func(w *world) fixture {
+	return func(w *world) fixture {
+		fx := w.newCase("open")
+		if _, err := w.cases().RecordConsent(w.as("caseworker@shelter-a"), &casebridgev1.RecordConsentRequest{CaseId: fx.caseID,
+			Purpose: casebridgev1.ConsentPurpose_CONSENT_PURPOSE_TRANSFER, Decision: casebridgev1.ConsentDecision_CONSENT_DECISION_GRANTED,
+			Recipient: &casebridgev1.RecordConsentRequest_OrganizationId{OrganizationId: org}}); err != nil {
+			w.t.Fatalf("fixture: %v", err)
+		}
+		return fx
+	}
+}
+
+// proposedTransfer is a case of shelter-a proposed for transfer to org (the
+// transfer's id in referralID).
+func proposedTransfer(org string) func(w *world) fixture {
+	return func(w *world) fixture {
+		fx := transferConsent(org)(w)
+		r, err := w.transfers().ProposeTransfer(w.as("supervisor@shelter-a"), &casebridgev1.ProposeTransferRequest{CaseId: fx.caseID, ToOrganizationId: org})
+		if err != nil {
+			w.t.Fatalf("fixture: %v", err)
+		}
+		fx.referralID = r.GetTransfer().GetId()
+		return fx
+	}
+}
+
 func (w *world) newMember() fixture {
 	subject := "target-" + w.unique() + "@shelter-a"
 	_, err := w.orgs().AddMember(w.as("admin@shelter-a"), &casebridgev1.AddMemberRequest{OrganizationId: "shelter-a",
@@ -238,6 +270,30 @@ var probes = map[string]probe{
 	}},
 	"ReferralService/GetCaseSharing": {pendingReferralOf("legal-b"), func(w *world, ctx context.Context, fx fixture) error {
 		_, err := w.referrals().GetCaseSharing(ctx, &casebridgev1.GetCaseSharingRequest{CaseId: fx.caseID})
+		return err
+	}},
+	"TransferService/ProposeTransfer": {transferConsent("cso-c"), func(w *world, ctx context.Context, fx fixture) error {
+		_, err := w.transfers().ProposeTransfer(ctx, &casebridgev1.ProposeTransferRequest{CaseId: fx.caseID, ToOrganizationId: "cso-c"})
+		return err
+	}},
+	"TransferService/GetTransfer": {proposedTransfer("legal-b"), func(w *world, ctx context.Context, fx fixture) error {
+		_, err := w.transfers().GetTransfer(ctx, &casebridgev1.GetTransferRequest{Id: fx.referralID})
+		return err
+	}},
+	"TransferService/ListTransfers": {none, func(w *world, ctx context.Context, _ fixture) error {
+		_, err := w.transfers().ListTransfers(ctx, &casebridgev1.ListTransfersRequest{})
+		return err
+	}},
+	"TransferService/AcceptTransfer": {proposedTransfer("cso-c"), func(w *world, ctx context.Context, fx fixture) error {
+		_, err := w.transfers().AcceptTransfer(ctx, &casebridgev1.AcceptTransferRequest{Id: fx.referralID})
+		return err
+	}},
+	"TransferService/DeclineTransfer": {proposedTransfer("cso-c"), func(w *world, ctx context.Context, fx fixture) error {
+		_, err := w.transfers().DeclineTransfer(ctx, &casebridgev1.DeclineTransferRequest{Id: fx.referralID})
+		return err
+	}},
+	"TransferService/CancelTransfer": {proposedTransfer("cso-c"), func(w *world, ctx context.Context, fx fixture) error {
+		_, err := w.transfers().CancelTransfer(ctx, &casebridgev1.CancelTransferRequest{Id: fx.referralID})
 		return err
 	}},
 	"ReferralService/WatchReferrals": {none, func(w *world, ctx context.Context, _ fixture) error {

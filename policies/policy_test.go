@@ -33,6 +33,7 @@ var (
 			"note:create", "note:read",
 			"consent:create", "consent:read", "consent:withdraw",
 			"referral:create", "referral:read", "referral:withdraw", "referral:revoke", "referral:respond", "referral:complete",
+			"transfer:read", "transfer:respond",
 			"proceeding:read", "claim:read",
 			"support_plan:create", "support_plan:read", "support_plan:update",
 			"support_service:create", "support_service:read", "support_service:update",
@@ -48,7 +49,8 @@ var (
 // role may do must change this table too, and README.md with it.
 var want = map[string][]string{
 	"caseworker": caseworker,
-	"supervisor": slices.Concat(caseworker, perms("case:close", "case:reopen", "case:assign", "case:erase", "approval:decide")),
+	"supervisor": slices.Concat(caseworker, perms("case:close", "case:reopen", "case:assign", "case:erase", "approval:decide",
+		"transfer:propose", "transfer:cancel")),
 	"lawyer": slices.Concat(everyMember,
 		perms("case:read",
 			"referral:read", "referral:respond", "referral:complete",
@@ -200,11 +202,11 @@ func TestRolesAddUpWithinAnOrganisationOnly(t *testing.T) {
 
 func TestReferralCeilingIsNotARole(t *testing.T) {
 	e := engine(t)
-	p := authz.Principal{Subject: "u", Memberships: map[string][]string{"org": {authz.ReferralCeiling, "unknown-role"}}}
+	p := authz.Principal{Subject: "u", Memberships: map[string][]string{"org": {authz.ReferralCeiling, authz.FollowUpCeiling, "unknown-role"}}}
 	for _, perm := range universe(t, e) {
 		obj, act, _ := strings.Cut(perm, ":")
 		if e.Allowed(p, "org", obj, act) {
-			t.Errorf("a membership naming %q or an unknown role grants %s", authz.ReferralCeiling, perm)
+			t.Errorf("a membership naming %q, %q or an unknown role grants %s", authz.ReferralCeiling, authz.FollowUpCeiling, perm)
 		}
 	}
 }

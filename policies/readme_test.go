@@ -80,6 +80,11 @@ var readmeTable = []docSection{
 	{"Tasks and reminders", []docRow{
 		{"See, write down, complete and snooze the tasks of the organisation's cases", ownOrg, perms("task:read", "task:create", "task:update")},
 	}},
+	{"Transfers", []docRow{
+		{"Hand a case to another organisation (needs the person's consent), or withdraw the offer", ownOrg, perms("transfer:propose", "transfer:cancel")},
+		{"Take on or decline a case another organisation hands over", ownOrg, perms("transfer:respond")},
+		{"See transfers sent and received", ownOrg, perms("transfer:read")},
+	}},
 	{"Court proceedings and compensation", []docRow{
 		{"See proceedings: court, stage, charges, outcome", caseScope, perms("proceeding:read")},
 		{"Record and update proceedings, stages and outcomes", caseScope, perms("proceeding:create", "proceeding:update")},

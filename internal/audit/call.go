@@ -186,6 +186,7 @@ var DefaultServices = []string{
 	casebridgev1.DocumentService_ServiceDesc.ServiceName,
 	casebridgev1.AuditService_ServiceDesc.ServiceName,
 	casebridgev1.TaskService_ServiceDesc.ServiceName,
+	casebridgev1.TransferService_ServiceDesc.ServiceName,
 }
 
 // Services returns a predicate for [Recorder.Interceptors] that selects

@@ -49,6 +49,12 @@ const (
 	// case_closure) or decided (approve, reject); its comments are sealed
 	// with the case, never in the trail.
 	DetailApproval DetailName = "approval"
+	// DetailTransfer is the id of a case transfer a call proposed or
+	// answered; DetailFrom and DetailTo the organisations it hands the case
+	// from and to: the chain of custody of a case.
+	DetailTransfer DetailName = "transfer"
+	DetailFrom     DetailName = "from"
+	DetailTo       DetailName = "to"
 )
 
 // Detail adds name=value to the event of the current call, once per value,

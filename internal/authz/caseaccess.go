@@ -17,10 +17,21 @@ type CaseInfo struct {
 }
 
 // Share is an accepted referral: the receiving organisation and the data
-// classes the referral grants it.
+// classes the referral grants it. Ceiling is the policy subject that bounds
+// what the organisation may do there: ReferralCeiling when empty,
+// FollowUpCeiling for a former owner following a transferred case.
 type Share struct {
 	Org     string
 	Classes []dataclass.Class
+	Ceiling string
+}
+
+// ceiling is the policy subject bounding sh.
+func (sh Share) ceiling() string {
+	if sh.Ceiling == "" {
+		return ReferralCeiling
+	}
+	return sh.Ceiling
 }
 
 // Access is how a caller may use a case.
@@ -67,11 +78,11 @@ func (e *Engine) CaseAccess(p Principal, info CaseInfo, obj, act string) (Access
 		if sh.Org == "" || sh.Org == info.OwnerOrg || !p.IsMember(sh.Org) {
 			continue
 		}
-		if !s.allowed(p, sh.Org, "case", ActRead) || !s.decide(ReferralCeiling, sh.Org, "case", ActRead) {
+		if !s.allowed(p, sh.Org, "case", ActRead) || !s.decide(sh.ceiling(), sh.Org, "case", ActRead) {
 			continue
 		}
 		visible = true
-		if !s.allowed(p, sh.Org, obj, act) || !s.decide(ReferralCeiling, sh.Org, obj, act) {
+		if !s.allowed(p, sh.Org, obj, act) || !s.decide(sh.ceiling(), sh.Org, obj, act) {
 			continue
 		}
 		var classes []dataclass.Class

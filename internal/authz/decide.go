@@ -16,6 +16,11 @@ const (
 // It is not a role: a membership row naming it is ignored.
 const ReferralCeiling = "via_referral"
 
+// FollowUpCeiling is the policy subject that bounds what an organisation
+// may do with a case it transferred away and follows under the person's
+// follow-up consent: see its status. Like ReferralCeiling, not a role.
+const FollowUpCeiling = "via_follow_up"
+
 // Allowed reports whether any role p holds in org allows act on obj there.
 // It says nothing about a particular case: for that use CaseAccess.
 func (e *Engine) Allowed(p Principal, org, obj, act string) bool {
@@ -63,7 +68,7 @@ func (e *Engine) WritableClasses(p Principal, org string) []dataclass.Class {
 
 func (s *snapshot) allowed(p Principal, org, obj, act string) bool {
 	for _, role := range p.Memberships[org] {
-		if role == ReferralCeiling || role == "" {
+		if role == ReferralCeiling || role == FollowUpCeiling || role == "" {
 			continue
 		}
 		if s.decide(role, org, obj, act) {

@@ -35,6 +35,7 @@ var serviceDescs = []grpc.ServiceDesc{
 	casebridgev1.DocumentService_ServiceDesc,
 	casebridgev1.CaseworkService_ServiceDesc,
 	casebridgev1.TaskService_ServiceDesc,
+	casebridgev1.TransferService_ServiceDesc,
 }
 
 func registeredMethods() []string {

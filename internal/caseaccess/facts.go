@@ -25,26 +25,35 @@ type Facts struct {
 	Erased bool
 	// Status is where the case is in its lifecycle.
 	Status casebridgev1.CaseStatus
-	// Shares are the accepted referrals of the case.
+	// Shares are the organisations the case is shared with: the receivers
+	// of its accepted referrals, and the former owners that follow it.
 	Shares []Share
 	// Closure is what a closure needs to know about a supervisor's
 	// approval; Transit loads it for a closure (the zero value: none needed).
 	Closure ClosureApproval
 }
 
-// Share is an accepted referral: the receiving organisation, the data
-// classes it grants and the service it was made for.
+// Share is an accepted referral — the receiving organisation, the data
+// classes it grants and the service it was made for — or, with Follows, an
+// organisation that transferred the case away and, under the person's
+// follow-up consent, keeps seeing its status: no class, no service, and
+// only what the follow-up ceiling (authz.FollowUpCeiling) allows.
 type Share struct {
 	Org     string
 	Classes []dataclass.Class
 	Service casebridgev1.ServiceKind
+	Follows bool
 }
 
 // Info is the facts as the policy decision takes them.
 func (f Facts) Info() authz.CaseInfo {
 	info := authz.CaseInfo{OwnerOrg: f.Owner, Shares: make([]authz.Share, 0, len(f.Shares))}
 	for _, s := range f.Shares {
-		info.Shares = append(info.Shares, authz.Share{Org: s.Org, Classes: s.Classes})
+		sh := authz.Share{Org: s.Org, Classes: s.Classes}
+		if s.Follows {
+			sh = authz.Share{Org: s.Org, Ceiling: authz.FollowUpCeiling}
+		}
+		info.Shares = append(info.Shares, sh)
 	}
 	return info
 }
@@ -53,12 +62,15 @@ func (f Facts) Info() authz.CaseInfo {
 var ErrNoCase = errors.New("no such case")
 
 // SharesColumn is a SQL expression, for a query over cases aliased c,
-// giving the case's accepted referrals as JSON text; DecodeShares reads it.
-// A query that loads a case row adds it as a column and gets the facts in
-// the same round trip.
+// giving the case's shares as JSON text — its accepted referrals and its
+// followers (FollowersSQL); DecodeShares reads it. A query that loads a case
+// row adds it as a column and gets the facts in the same round trip.
 func SharesColumn(c string) string {
-	return `(SELECT coalesce(json_agg(json_build_object('org', r.to_organization, 'classes', r.classes, 'service', r.service)), '[]')
-		FROM referrals r WHERE r.case_id = ` + c + `.id AND ` + referral.AcceptedSQL("r") + `)::text`
+	return `(SELECT coalesce(json_agg(u.s), '[]') FROM (
+		SELECT json_build_object('org', r.to_organization, 'classes', r.classes, 'service', r.service) AS s
+		FROM referrals r WHERE r.case_id = ` + c + `.id AND ` + referral.AcceptedSQL("r") + `
+		UNION ALL
+		SELECT json_build_object('org', f.org, 'follows', true) FROM (` + FollowersSQL(c) + `) f) u)::text`
 }
 
 // DecodeShares reads the value of SharesColumn.
@@ -67,12 +79,17 @@ func DecodeShares(raw string) ([]Share, error) {
 		Org     string  `json:"org"`
 		Classes []int16 `json:"classes"`
 		Service int16   `json:"service"`
+		Follows bool    `json:"follows"`
 	}
 	if err := json.Unmarshal([]byte(raw), &rows); err != nil {
 		return nil, fmt.Errorf("decode shares: %w", err)
 	}
 	out := make([]Share, 0, len(rows))
 	for _, r := range rows {
+		if r.Follows {
+			out = append(out, Share{Org: r.Org, Follows: true})
+			continue
+		}
 		out = append(out, Share{Org: r.Org, Classes: dataclass.FromStoredList(r.Classes), Service: casebridgev1.ServiceKind(r.Service)})
 	}
 	return out, nil

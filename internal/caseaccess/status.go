@@ -25,3 +25,17 @@ func (f Facts) CheckReferrable() error {
 	}
 	return nil
 }
+
+// CheckTransferable refuses (FailedPrecondition) to transfer a case that is
+// erased or closed: handing a case on means another organisation carries on
+// the work, which a closed case has ended, and an erased one has nothing
+// left to hand on.
+func (f Facts) CheckTransferable() error {
+	switch {
+	case f.Erased:
+		return rpcerr.FailedPrecondition("case %s is erased", f.ID)
+	case f.Status == StatusClosed:
+		return rpcerr.FailedPrecondition("case %s is closed: reopen it before transferring it", f.ID)
+	}
+	return nil
+}

@@ -71,3 +71,10 @@ func NotInForce(state, decision int16, expire *time.Time, now time.Time) string 
 	}
 	return ""
 }
+
+// CoversSQL is the condition "the consent aliased s names the organisation
+// org" (an SQL expression for its id: a column, never client text): it
+// names it by id, or names its kind.
+func CoversSQL(s, org string) string {
+	return fmt.Sprintf(`(%[1]s.organization_id = %[2]s OR %[1]s.organization_kind = (SELECT k.kind FROM organizations k WHERE k.id = %[2]s))`, s, org)
+}

@@ -42,6 +42,7 @@ import (
 	"github.com/casebridge/casebridge/services/referrals"
 	"github.com/casebridge/casebridge/services/stats"
 	"github.com/casebridge/casebridge/services/tasks"
+	"github.com/casebridge/casebridge/services/transfers"
 )
 
 // Server is a configured, not yet serving, Casebridge server.
@@ -246,6 +247,7 @@ func (s *Server) registerServices(context.Context) error {
 	casebridgev1.RegisterAuditServiceServer(s.grpc, auditsvc.New(s.pool, s.audit))
 	s.registerDocuments()
 	casebridgev1.RegisterTaskServiceServer(s.grpc, tasks.New(s.streams, s.pool, s.authz, s.keys, s.audit, s.log))
+	casebridgev1.RegisterTransferServiceServer(s.grpc, transfers.New(s.pool, s.authz, s.keys, s.audit))
 	privacy, err := s.cfg.StatsPrivacy()
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseref"
 	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/requestid"
@@ -57,14 +58,14 @@ func (s *Service) CreateCase(ctx context.Context, req *casebridgev1.CreateCaseRe
 	if _, err := s.limits().Cases.Remaining(ctx, s.pool, org, now); err != nil {
 		return nil, err
 	}
-	prefix, number, err := nextReferences(ctx, s.pool, org, now.Year(), 1)
+	prefix, number, err := caseref.Reserve(ctx, s.pool, org, now.Year(), 1)
 	if err != nil {
 		return nil, err
 	}
 	r := &caseRow{
 		ID:        uuid.NewString(),
 		OrgID:     org,
-		Reference: formatReference(prefix, now.Year(), number),
+		Reference: caseref.Format(prefix, now.Year(), number),
 		Status:    open,
 		Assigned:  p.Subject,
 		Coded:     codedOrEmpty(in.GetCoded()),

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseref"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/sealed"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -155,7 +156,7 @@ func (j *importJob) flush(ctx context.Context) error {
 		fresh = fresh[:room]
 		spent = quota.Refusal(j.org, now)
 	}
-	prefix, first, err := nextReferences(ctx, j.s.pool, j.org, importYear, len(fresh))
+	prefix, first, err := caseref.Reserve(ctx, j.s.pool, j.org, importYear, len(fresh))
 	if err != nil {
 		return err
 	}

@@ -37,6 +37,7 @@ type proceedingRow struct {
 	CreateTime    time.Time
 	UpdateTime    time.Time
 	StageTime     time.Time
+	TrialID       string // the trial shared with co-victims' proceedings; "" when none
 }
 
 // outcome is the latest decision; Kind is unspecified until there is one.
@@ -73,6 +74,7 @@ func (r *proceedingRow) toProto() *casebridgev1.Proceeding {
 		CreateTime:          timestamppb.New(r.CreateTime),
 		UpdateTime:          timestamppb.New(r.UpdateTime),
 		StageTime:           timestamppb.New(r.StageTime),
+		TrialId:             r.TrialID,
 	}
 	if o := r.Outcome; o.Kind != casebridgev1.OutcomeKind_OUTCOME_KIND_UNSPECIFIED {
 		out.Outcome = &casebridgev1.ProceedingOutcome{

@@ -22,7 +22,7 @@ const proceedingColumns = `id, case_id, kind, texts, jurisdiction_country, court
 	strategic, COALESCE(to_char(start_date, 'YYYY-MM-DD'), ''),
 	outcome_kind, outcome_decided_at,
 	COALESCE(to_char(outcome_decision_date, 'YYYY-MM-DD'), ''), COALESCE(to_char(outcome_final_date, 'YYYY-MM-DD'), ''),
-	created_by, version, create_time, update_time, stage_time,
+	created_by, version, create_time, update_time, stage_time, coalesce(trial_id::text, ''),
 	(SELECT k.reference FROM cases k WHERE k.id = case_id)`
 
 func scanProceeding(row pgx.Row) (*proceedingRow, error) {
@@ -33,7 +33,7 @@ func scanProceeding(row pgx.Row) (*proceedingRow, error) {
 		&stage, &role, &r.Defendants, &measures, &r.Lawyer,
 		&r.Strategic, &r.StartDate,
 		&oKind, &oAt, &r.Outcome.DecisionDate, &r.Outcome.FinalDate,
-		&r.CreatedBy, &r.Version, &r.CreateTime, &r.UpdateTime, &r.StageTime, &r.CaseReference)
+		&r.CreatedBy, &r.Version, &r.CreateTime, &r.UpdateTime, &r.StageTime, &r.TrialID, &r.CaseReference)
 	if err != nil {
 		return nil, err
 	}
@@ -141,6 +141,19 @@ func (s *Service) saveProceeding(ctx context.Context, tx pgx.Tx, r *proceedingRo
 		now, stageChanged).Scan(&r.Version, &r.UpdateTime, &r.StageTime)
 	if err != nil {
 		return fmt.Errorf("save proceeding %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// joinTrial puts proceedings a and b into trial (both rows locked by tx)
+func joinTrial(ctx context.Context, tx pgx.Tx, trial, a, b string) error {
+	tag, err := tx.Exec(ctx, `UPDATE proceedings SET trial_id = $1, version = version + 1, update_time = now()
+		WHERE id IN ($2, $3)`, trial, a, b)
+	if err != nil {
+		return fmt.Errorf("link proceedings %s and %s: %w", a, b, err)
+	}
+	if tag.RowsAffected() != 2 {
+		return fmt.Errorf("link proceedings %s and %s: %d rows", a, b, tag.RowsAffected())
 	}
 	return nil
 }

@@ -120,7 +120,7 @@ func (s *Service) referrable(ctx context.Context, tx pgx.Tx, n *newReferral, con
 	if n.to == n.from {
 		return rpcerr.InvalidArgument("to_organization_id", "%s owns case %s: a case is referred to another organisation", n.to, n.caseID)
 	}
-	to, err := recipientOf(ctx, tx, n.to)
+	to, err := referral.RecipientOf(ctx, tx, n.to)
 	if err != nil {
 		return err
 	}
@@ -133,7 +133,7 @@ func (s *Service) referrable(ctx context.Context, tx pgx.Tx, n *newReferral, con
 	case !errors.Is(err, pgx.ErrNoRows):
 		return fmt.Errorf("look up open referrals of case %s: %w", n.caseID, err)
 	}
-	n.consentID, err = findConsent(ctx, tx, n.caseID, canonical(consentID), to, n.purpose)
+	n.consentID, err = referral.FindConsent(ctx, tx, n.caseID, canonical(consentID), to, n.purpose)
 	return err
 }
 

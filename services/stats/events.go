@@ -61,6 +61,19 @@ var concludedEvents = events{dims: 1, sql: `
 	FROM proceedings p JOIN cases c ON c.id = p.case_id
 	WHERE p.outcome_final_date IS NOT NULL AND ` + usable}
 
+// Strategic-litigation proceedings opened, once per trial: co-victims of
+// one trial each have a proceeding of their own case (LinkProceedings gives
+// them one trial_id), and the trial is one piece of litigation however many
+// injured parties it names. The earliest recorded proceeding of a trial, of
+// a usable case, stands for it (its date, country and owner).
+var strategicEvents = events{sql: `
+	SELECT DISTINCT ON (coalesce(p.trial_id, p.id)) p.case_id,
+		extract(year FROM coalesce(p.start_date, (p.create_time AT TIME ZONE 'UTC')::date))::int AS year,
+		c.country, c.organization_id AS org, NULL::bigint AS v
+	FROM proceedings p JOIN cases c ON c.id = p.case_id
+	WHERE p.strategic AND ` + usable + `
+	ORDER BY coalesce(p.trial_id, p.id), p.create_time, p.id`}
+
 // paidPerClaim is the net total of each claim's ledger, corrections included.
 const paidPerClaim = `LEFT JOIN LATERAL (SELECT sum(cp.amount_minor)::bigint AS total
 		FROM claim_payments cp WHERE cp.claim_id = cl.id) pay ON true`

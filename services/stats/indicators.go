@@ -110,6 +110,11 @@ func (s *Service) proceedingIndicators(ctx context.Context, tx pgx.Tx, sc scope)
 	}
 	out = append(out, medianDays(s.k, "proceedings.median_days_to_final_decision",
 		"Median days from the start of a proceeding to its final decision", concluded, total))
+	strategic, err := s.figures(ctx, tx, strategicEvents, sc, false)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, count("proceedings.strategic", "Strategic-litigation proceedings opened (a trial of several co-victims counts once)", strategic))
 	return out, nil
 }
 

@@ -441,6 +441,13 @@ const (
 	ConsentPurpose_CONSENT_PURPOSE_ASSISTANCE           ConsentPurpose = 1
 	ConsentPurpose_CONSENT_PURPOSE_LEGAL_REPRESENTATION ConsentPurpose = 2
 	ConsentPurpose_CONSENT_PURPOSE_STATISTICS           ConsentPurpose = 3
+	// Handing the whole case to the named organisation (or kind), which then
+	// owns it: a cross-border return, a move to another region.
+	ConsentPurpose_CONSENT_PURPOSE_TRANSFER ConsentPurpose = 4
+	// After a transfer, the named organisation (the one that handed the case
+	// on) keeps seeing the case's status and coded attributes, nothing more.
+	// Without it the former owner keeps nothing.
+	ConsentPurpose_CONSENT_PURPOSE_FOLLOW_UP ConsentPurpose = 5
 )
 
 // Enum value maps for ConsentPurpose.
@@ -450,12 +457,16 @@ var (
 		1: "CONSENT_PURPOSE_ASSISTANCE",
 		2: "CONSENT_PURPOSE_LEGAL_REPRESENTATION",
 		3: "CONSENT_PURPOSE_STATISTICS",
+		4: "CONSENT_PURPOSE_TRANSFER",
+		5: "CONSENT_PURPOSE_FOLLOW_UP",
 	}
 	ConsentPurpose_value = map[string]int32{
 		"CONSENT_PURPOSE_UNSPECIFIED":          0,
 		"CONSENT_PURPOSE_ASSISTANCE":           1,
 		"CONSENT_PURPOSE_LEGAL_REPRESENTATION": 2,
 		"CONSENT_PURPOSE_STATISTICS":           3,
+		"CONSENT_PURPOSE_TRANSFER":             4,
+		"CONSENT_PURPOSE_FOLLOW_UP":            5,
 	}
 )
 
@@ -1625,12 +1636,14 @@ const file_casebridge_v1_case_proto_rawDesc = "" +
 	"\bCaseView\x12\x19\n" +
 	"\x15CASE_VIEW_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fCASE_VIEW_BASIC\x10\x01\x12\x12\n" +
-	"\x0eCASE_VIEW_FULL\x10\x02*\x9b\x01\n" +
+	"\x0eCASE_VIEW_FULL\x10\x02*\xd8\x01\n" +
 	"\x0eConsentPurpose\x12\x1f\n" +
 	"\x1bCONSENT_PURPOSE_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aCONSENT_PURPOSE_ASSISTANCE\x10\x01\x12(\n" +
 	"$CONSENT_PURPOSE_LEGAL_REPRESENTATION\x10\x02\x12\x1e\n" +
-	"\x1aCONSENT_PURPOSE_STATISTICS\x10\x03*o\n" +
+	"\x1aCONSENT_PURPOSE_STATISTICS\x10\x03\x12\x1c\n" +
+	"\x18CONSENT_PURPOSE_TRANSFER\x10\x04\x12\x1d\n" +
+	"\x19CONSENT_PURPOSE_FOLLOW_UP\x10\x05*o\n" +
 	"\x0fConsentDecision\x12 \n" +
 	"\x1cCONSENT_DECISION_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18CONSENT_DECISION_GRANTED\x10\x01\x12\x1c\n" +

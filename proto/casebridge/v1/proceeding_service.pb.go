@@ -731,6 +731,10 @@ type Proceeding struct {
 	StageTime *timestamppb.Timestamp `protobuf:"bytes,21,opt,name=stage_time,json=stageTime,proto3" json:"stage_time,omitempty"`
 	// The owner's reference of the case, e.g. "SHA-2026-0042"; output only.
 	CaseReference string `protobuf:"bytes,22,opt,name=case_reference,json=caseReference,proto3" json:"case_reference,omitempty"`
+	// The trial this proceeding is part of with other cases' proceedings
+	// (co-victims), set by LinkProceedings; empty when it names this case
+	// only. Output only.
+	TrialId       string `protobuf:"bytes,23,opt,name=trial_id,json=trialId,proto3" json:"trial_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -915,6 +919,13 @@ func (x *Proceeding) GetStageTime() *timestamppb.Timestamp {
 func (x *Proceeding) GetCaseReference() string {
 	if x != nil {
 		return x.CaseReference
+	}
+	return ""
+}
+
+func (x *Proceeding) GetTrialId() string {
+	if x != nil {
+		return x.TrialId
 	}
 	return ""
 }
@@ -2008,6 +2019,115 @@ func (x *RecordOutcomeResponse) GetProceeding() *Proceeding {
 	return nil
 }
 
+// LinkProceedingsRequest names a proceeding and one of another case that is
+// the same trial.
+type LinkProceedingsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The co-victim's proceeding: of another case, of the same kind.
+	WithId string `protobuf:"bytes,2,opt,name=with_id,json=withId,proto3" json:"with_id,omitempty"`
+	// The etag of the proceeding id the client last saw; empty skips the check.
+	Etag          string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LinkProceedingsRequest) Reset() {
+	*x = LinkProceedingsRequest{}
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LinkProceedingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LinkProceedingsRequest) ProtoMessage() {}
+
+func (x *LinkProceedingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LinkProceedingsRequest.ProtoReflect.Descriptor instead.
+func (*LinkProceedingsRequest) Descriptor() ([]byte, []int) {
+	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *LinkProceedingsRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *LinkProceedingsRequest) GetWithId() string {
+	if x != nil {
+		return x.WithId
+	}
+	return ""
+}
+
+func (x *LinkProceedingsRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+// LinkProceedingsResponse is the proceeding id, now in the trial.
+type LinkProceedingsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Proceeding    *Proceeding            `protobuf:"bytes,1,opt,name=proceeding,proto3" json:"proceeding,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LinkProceedingsResponse) Reset() {
+	*x = LinkProceedingsResponse{}
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LinkProceedingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LinkProceedingsResponse) ProtoMessage() {}
+
+func (x *LinkProceedingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LinkProceedingsResponse.ProtoReflect.Descriptor instead.
+func (*LinkProceedingsResponse) Descriptor() ([]byte, []int) {
+	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *LinkProceedingsResponse) GetProceeding() *Proceeding {
+	if x != nil {
+		return x.Proceeding
+	}
+	return nil
+}
+
 // AddHearingRequest names the proceeding and the hearing to add. start_time
 // and type are required; status may be SCHEDULED (default), HELD or
 // POSTPONED (to record a past hearing).
@@ -2024,7 +2144,7 @@ type AddHearingRequest struct {
 
 func (x *AddHearingRequest) Reset() {
 	*x = AddHearingRequest{}
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[17]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2036,7 +2156,7 @@ func (x *AddHearingRequest) String() string {
 func (*AddHearingRequest) ProtoMessage() {}
 
 func (x *AddHearingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[17]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2049,7 +2169,7 @@ func (x *AddHearingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddHearingRequest.ProtoReflect.Descriptor instead.
 func (*AddHearingRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{17}
+	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *AddHearingRequest) GetProceedingId() string {
@@ -2083,7 +2203,7 @@ type AddHearingResponse struct {
 
 func (x *AddHearingResponse) Reset() {
 	*x = AddHearingResponse{}
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[18]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2095,7 +2215,7 @@ func (x *AddHearingResponse) String() string {
 func (*AddHearingResponse) ProtoMessage() {}
 
 func (x *AddHearingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[18]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2108,7 +2228,7 @@ func (x *AddHearingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddHearingResponse.ProtoReflect.Descriptor instead.
 func (*AddHearingResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{18}
+	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AddHearingResponse) GetHearing() *Hearing {
@@ -2133,7 +2253,7 @@ type UpdateHearingRequest struct {
 
 func (x *UpdateHearingRequest) Reset() {
 	*x = UpdateHearingRequest{}
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[19]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2145,7 +2265,7 @@ func (x *UpdateHearingRequest) String() string {
 func (*UpdateHearingRequest) ProtoMessage() {}
 
 func (x *UpdateHearingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[19]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2158,7 +2278,7 @@ func (x *UpdateHearingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateHearingRequest.ProtoReflect.Descriptor instead.
 func (*UpdateHearingRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{19}
+	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *UpdateHearingRequest) GetHearing() *Hearing {
@@ -2192,7 +2312,7 @@ type UpdateHearingResponse struct {
 
 func (x *UpdateHearingResponse) Reset() {
 	*x = UpdateHearingResponse{}
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[20]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2204,7 +2324,7 @@ func (x *UpdateHearingResponse) String() string {
 func (*UpdateHearingResponse) ProtoMessage() {}
 
 func (x *UpdateHearingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[20]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2217,7 +2337,7 @@ func (x *UpdateHearingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateHearingResponse.ProtoReflect.Descriptor instead.
 func (*UpdateHearingResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{20}
+	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *UpdateHearingResponse) GetHearing() *Hearing {
@@ -2242,7 +2362,7 @@ type CancelHearingRequest struct {
 
 func (x *CancelHearingRequest) Reset() {
 	*x = CancelHearingRequest{}
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[21]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2254,7 +2374,7 @@ func (x *CancelHearingRequest) String() string {
 func (*CancelHearingRequest) ProtoMessage() {}
 
 func (x *CancelHearingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[21]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2267,7 +2387,7 @@ func (x *CancelHearingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelHearingRequest.ProtoReflect.Descriptor instead.
 func (*CancelHearingRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{21}
+	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CancelHearingRequest) GetId() string {
@@ -2301,7 +2421,7 @@ type CancelHearingResponse struct {
 
 func (x *CancelHearingResponse) Reset() {
 	*x = CancelHearingResponse{}
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[22]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2313,7 +2433,7 @@ func (x *CancelHearingResponse) String() string {
 func (*CancelHearingResponse) ProtoMessage() {}
 
 func (x *CancelHearingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[22]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2326,7 +2446,7 @@ func (x *CancelHearingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelHearingResponse.ProtoReflect.Descriptor instead.
 func (*CancelHearingResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{22}
+	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CancelHearingResponse) GetHearing() *Hearing {
@@ -2355,7 +2475,7 @@ type ListHearingsRequest struct {
 
 func (x *ListHearingsRequest) Reset() {
 	*x = ListHearingsRequest{}
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[23]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2367,7 +2487,7 @@ func (x *ListHearingsRequest) String() string {
 func (*ListHearingsRequest) ProtoMessage() {}
 
 func (x *ListHearingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[23]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2380,7 +2500,7 @@ func (x *ListHearingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListHearingsRequest.ProtoReflect.Descriptor instead.
 func (*ListHearingsRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{23}
+	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListHearingsRequest) GetPageSize() int32 {
@@ -2437,7 +2557,7 @@ type ListHearingsResponse struct {
 
 func (x *ListHearingsResponse) Reset() {
 	*x = ListHearingsResponse{}
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[24]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2449,7 +2569,7 @@ func (x *ListHearingsResponse) String() string {
 func (*ListHearingsResponse) ProtoMessage() {}
 
 func (x *ListHearingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[24]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2462,7 +2582,7 @@ func (x *ListHearingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListHearingsResponse.ProtoReflect.Descriptor instead.
 func (*ListHearingsResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{24}
+	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListHearingsResponse) GetHearings() []*Hearing {
@@ -2494,7 +2614,7 @@ type AddDeadlineRequest struct {
 
 func (x *AddDeadlineRequest) Reset() {
 	*x = AddDeadlineRequest{}
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[25]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2506,7 +2626,7 @@ func (x *AddDeadlineRequest) String() string {
 func (*AddDeadlineRequest) ProtoMessage() {}
 
 func (x *AddDeadlineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[25]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2519,7 +2639,7 @@ func (x *AddDeadlineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddDeadlineRequest.ProtoReflect.Descriptor instead.
 func (*AddDeadlineRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{25}
+	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *AddDeadlineRequest) GetProceedingId() string {
@@ -2553,7 +2673,7 @@ type AddDeadlineResponse struct {
 
 func (x *AddDeadlineResponse) Reset() {
 	*x = AddDeadlineResponse{}
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[26]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2565,7 +2685,7 @@ func (x *AddDeadlineResponse) String() string {
 func (*AddDeadlineResponse) ProtoMessage() {}
 
 func (x *AddDeadlineResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[26]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2578,7 +2698,7 @@ func (x *AddDeadlineResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddDeadlineResponse.ProtoReflect.Descriptor instead.
 func (*AddDeadlineResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{26}
+	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AddDeadlineResponse) GetDeadline() *Deadline {
@@ -2603,7 +2723,7 @@ type UpdateDeadlineRequest struct {
 
 func (x *UpdateDeadlineRequest) Reset() {
 	*x = UpdateDeadlineRequest{}
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[27]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2615,7 +2735,7 @@ func (x *UpdateDeadlineRequest) String() string {
 func (*UpdateDeadlineRequest) ProtoMessage() {}
 
 func (x *UpdateDeadlineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[27]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2628,7 +2748,7 @@ func (x *UpdateDeadlineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateDeadlineRequest.ProtoReflect.Descriptor instead.
 func (*UpdateDeadlineRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{27}
+	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *UpdateDeadlineRequest) GetDeadline() *Deadline {
@@ -2662,7 +2782,7 @@ type UpdateDeadlineResponse struct {
 
 func (x *UpdateDeadlineResponse) Reset() {
 	*x = UpdateDeadlineResponse{}
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[28]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2674,7 +2794,7 @@ func (x *UpdateDeadlineResponse) String() string {
 func (*UpdateDeadlineResponse) ProtoMessage() {}
 
 func (x *UpdateDeadlineResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[28]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2687,7 +2807,7 @@ func (x *UpdateDeadlineResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateDeadlineResponse.ProtoReflect.Descriptor instead.
 func (*UpdateDeadlineResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{28}
+	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *UpdateDeadlineResponse) GetDeadline() *Deadline {
@@ -2711,7 +2831,7 @@ type CancelDeadlineRequest struct {
 
 func (x *CancelDeadlineRequest) Reset() {
 	*x = CancelDeadlineRequest{}
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[29]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2723,7 +2843,7 @@ func (x *CancelDeadlineRequest) String() string {
 func (*CancelDeadlineRequest) ProtoMessage() {}
 
 func (x *CancelDeadlineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[29]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2736,7 +2856,7 @@ func (x *CancelDeadlineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelDeadlineRequest.ProtoReflect.Descriptor instead.
 func (*CancelDeadlineRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{29}
+	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CancelDeadlineRequest) GetId() string {
@@ -2770,7 +2890,7 @@ type CancelDeadlineResponse struct {
 
 func (x *CancelDeadlineResponse) Reset() {
 	*x = CancelDeadlineResponse{}
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[30]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2782,7 +2902,7 @@ func (x *CancelDeadlineResponse) String() string {
 func (*CancelDeadlineResponse) ProtoMessage() {}
 
 func (x *CancelDeadlineResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[30]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2795,7 +2915,7 @@ func (x *CancelDeadlineResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelDeadlineResponse.ProtoReflect.Descriptor instead.
 func (*CancelDeadlineResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{30}
+	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *CancelDeadlineResponse) GetDeadline() *Deadline {
@@ -2823,7 +2943,7 @@ type ListDeadlinesRequest struct {
 
 func (x *ListDeadlinesRequest) Reset() {
 	*x = ListDeadlinesRequest{}
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[31]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2835,7 +2955,7 @@ func (x *ListDeadlinesRequest) String() string {
 func (*ListDeadlinesRequest) ProtoMessage() {}
 
 func (x *ListDeadlinesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[31]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2848,7 +2968,7 @@ func (x *ListDeadlinesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadlinesRequest.ProtoReflect.Descriptor instead.
 func (*ListDeadlinesRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{31}
+	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListDeadlinesRequest) GetPageSize() int32 {
@@ -2898,7 +3018,7 @@ type ListDeadlinesResponse struct {
 
 func (x *ListDeadlinesResponse) Reset() {
 	*x = ListDeadlinesResponse{}
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[32]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2910,7 +3030,7 @@ func (x *ListDeadlinesResponse) String() string {
 func (*ListDeadlinesResponse) ProtoMessage() {}
 
 func (x *ListDeadlinesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[32]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2923,7 +3043,7 @@ func (x *ListDeadlinesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadlinesResponse.ProtoReflect.Descriptor instead.
 func (*ListDeadlinesResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{32}
+	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListDeadlinesResponse) GetDeadlines() []*Deadline {
@@ -2957,7 +3077,7 @@ type ListUpcomingRequest struct {
 
 func (x *ListUpcomingRequest) Reset() {
 	*x = ListUpcomingRequest{}
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[33]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2969,7 +3089,7 @@ func (x *ListUpcomingRequest) String() string {
 func (*ListUpcomingRequest) ProtoMessage() {}
 
 func (x *ListUpcomingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[33]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2982,7 +3102,7 @@ func (x *ListUpcomingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUpcomingRequest.ProtoReflect.Descriptor instead.
 func (*ListUpcomingRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{33}
+	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListUpcomingRequest) GetDays() int32 {
@@ -3025,7 +3145,7 @@ type ListUpcomingResponse struct {
 
 func (x *ListUpcomingResponse) Reset() {
 	*x = ListUpcomingResponse{}
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[34]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3037,7 +3157,7 @@ func (x *ListUpcomingResponse) String() string {
 func (*ListUpcomingResponse) ProtoMessage() {}
 
 func (x *ListUpcomingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[34]
+	mi := &file_casebridge_v1_proceeding_service_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3050,7 +3170,7 @@ func (x *ListUpcomingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUpcomingResponse.ProtoReflect.Descriptor instead.
 func (*ListUpcomingResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{34}
+	return file_casebridge_v1_proceeding_service_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListUpcomingResponse) GetItems() []*UpcomingItem {
@@ -3079,7 +3199,8 @@ const file_casebridge_v1_proceeding_service_proto_rawDesc = "" +
 	"\bsentence\x18\x03 \x01(\tB\v\xbaH\br\x06\x18\xd0\x0f(\xa0\x1fR\bsentence\x12\\\n" +
 	"\rdecision_date\x18\x04 \x01(\tB7\xbaH4r220^(\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01]))?$R\fdecisionDate\x12V\n" +
 	"\n" +
-	"final_date\x18\x05 \x01(\tB7\xbaH4r220^(\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01]))?$R\tfinalDate\"\xea\t\n" +
+	"final_date\x18\x05 \x01(\tB7\xbaH4r220^(\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01]))?$R\tfinalDate\"\x85\n" +
+	"\n" +
 	"\n" +
 	"Proceeding\x12\x1b\n" +
 	"\x02id\x18\x01 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x02id\x12\x17\n" +
@@ -3112,7 +3233,8 @@ const file_casebridge_v1_proceeding_service_proto_rawDesc = "" +
 	"updateTime\x129\n" +
 	"\n" +
 	"stage_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\tstageTime\x12%\n" +
-	"\x0ecase_reference\x18\x16 \x01(\tR\rcaseReference\"\xa1\x06\n" +
+	"\x0ecase_reference\x18\x16 \x01(\tR\rcaseReference\x12\x19\n" +
+	"\btrial_id\x18\x17 \x01(\tR\atrialId\"\xa1\x06\n" +
 	"\aHearing\x12\x1b\n" +
 	"\x02id\x18\x01 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x02id\x12#\n" +
 	"\rproceeding_id\x18\x02 \x01(\tR\fproceedingId\x12\x17\n" +
@@ -3220,6 +3342,14 @@ const file_casebridge_v1_proceeding_service_proto_rawDesc = "" +
 	"!outcome.final_date.after_decision\x12)final_date cannot be before decision_date\x1a>this.final_date == '' || this.final_date >= this.decision_date\xc8\x01\x01R\aoutcome\x12\x1d\n" +
 	"\x04etag\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x18@(@R\x04etag\"R\n" +
 	"\x15RecordOutcomeResponse\x129\n" +
+	"\n" +
+	"proceeding\x18\x01 \x01(\v2\x19.casebridge.v1.ProceedingR\n" +
+	"proceeding\"t\n" +
+	"\x16LinkProceedingsRequest\x12\x18\n" +
+	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12!\n" +
+	"\awith_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x06withId\x12\x1d\n" +
+	"\x04etag\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x18@(@R\x04etag\"T\n" +
+	"\x17LinkProceedingsResponse\x129\n" +
 	"\n" +
 	"proceeding\x18\x01 \x01(\v2\x19.casebridge.v1.ProceedingR\n" +
 	"proceeding\"\x90\x03\n" +
@@ -3377,15 +3507,15 @@ const file_casebridge_v1_proceeding_service_proto_rawDesc = "" +
 	"\x14DEADLINE_STATUS_OPEN\x10\x01\x12\x17\n" +
 	"\x13DEADLINE_STATUS_MET\x10\x02\x12\x1a\n" +
 	"\x16DEADLINE_STATUS_MISSED\x10\x03\x12\x1d\n" +
-	"\x19DEADLINE_STATUS_CANCELLED\x10\x042\xfd\n" +
-	"\n" +
+	"\x19DEADLINE_STATUS_CANCELLED\x10\x042\xdf\v\n" +
 	"\x11ProceedingService\x12c\n" +
 	"\x10CreateProceeding\x12&.casebridge.v1.CreateProceedingRequest\x1a'.casebridge.v1.CreateProceedingResponse\x12Z\n" +
 	"\rGetProceeding\x12#.casebridge.v1.GetProceedingRequest\x1a$.casebridge.v1.GetProceedingResponse\x12`\n" +
 	"\x0fListProceedings\x12%.casebridge.v1.ListProceedingsRequest\x1a&.casebridge.v1.ListProceedingsResponse\x12c\n" +
 	"\x10UpdateProceeding\x12&.casebridge.v1.UpdateProceedingRequest\x1a'.casebridge.v1.UpdateProceedingResponse\x12W\n" +
 	"\fAdvanceStage\x12\".casebridge.v1.AdvanceStageRequest\x1a#.casebridge.v1.AdvanceStageResponse\x12Z\n" +
-	"\rRecordOutcome\x12#.casebridge.v1.RecordOutcomeRequest\x1a$.casebridge.v1.RecordOutcomeResponse\x12Q\n" +
+	"\rRecordOutcome\x12#.casebridge.v1.RecordOutcomeRequest\x1a$.casebridge.v1.RecordOutcomeResponse\x12`\n" +
+	"\x0fLinkProceedings\x12%.casebridge.v1.LinkProceedingsRequest\x1a&.casebridge.v1.LinkProceedingsResponse\x12Q\n" +
 	"\n" +
 	"AddHearing\x12 .casebridge.v1.AddHearingRequest\x1a!.casebridge.v1.AddHearingResponse\x12Z\n" +
 	"\rUpdateHearing\x12#.casebridge.v1.UpdateHearingRequest\x1a$.casebridge.v1.UpdateHearingResponse\x12Z\n" +
@@ -3411,7 +3541,7 @@ func file_casebridge_v1_proceeding_service_proto_rawDescGZIP() []byte {
 }
 
 var file_casebridge_v1_proceeding_service_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
-var file_casebridge_v1_proceeding_service_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_casebridge_v1_proceeding_service_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_casebridge_v1_proceeding_service_proto_goTypes = []any{
 	(ProceedingKind)(0),              // 0: casebridge.v1.ProceedingKind
 	(ProceedingStage)(0),             // 1: casebridge.v1.ProceedingStage
@@ -3440,28 +3570,30 @@ var file_casebridge_v1_proceeding_service_proto_goTypes = []any{
 	(*AdvanceStageResponse)(nil),     // 24: casebridge.v1.AdvanceStageResponse
 	(*RecordOutcomeRequest)(nil),     // 25: casebridge.v1.RecordOutcomeRequest
 	(*RecordOutcomeResponse)(nil),    // 26: casebridge.v1.RecordOutcomeResponse
-	(*AddHearingRequest)(nil),        // 27: casebridge.v1.AddHearingRequest
-	(*AddHearingResponse)(nil),       // 28: casebridge.v1.AddHearingResponse
-	(*UpdateHearingRequest)(nil),     // 29: casebridge.v1.UpdateHearingRequest
-	(*UpdateHearingResponse)(nil),    // 30: casebridge.v1.UpdateHearingResponse
-	(*CancelHearingRequest)(nil),     // 31: casebridge.v1.CancelHearingRequest
-	(*CancelHearingResponse)(nil),    // 32: casebridge.v1.CancelHearingResponse
-	(*ListHearingsRequest)(nil),      // 33: casebridge.v1.ListHearingsRequest
-	(*ListHearingsResponse)(nil),     // 34: casebridge.v1.ListHearingsResponse
-	(*AddDeadlineRequest)(nil),       // 35: casebridge.v1.AddDeadlineRequest
-	(*AddDeadlineResponse)(nil),      // 36: casebridge.v1.AddDeadlineResponse
-	(*UpdateDeadlineRequest)(nil),    // 37: casebridge.v1.UpdateDeadlineRequest
-	(*UpdateDeadlineResponse)(nil),   // 38: casebridge.v1.UpdateDeadlineResponse
-	(*CancelDeadlineRequest)(nil),    // 39: casebridge.v1.CancelDeadlineRequest
-	(*CancelDeadlineResponse)(nil),   // 40: casebridge.v1.CancelDeadlineResponse
-	(*ListDeadlinesRequest)(nil),     // 41: casebridge.v1.ListDeadlinesRequest
-	(*ListDeadlinesResponse)(nil),    // 42: casebridge.v1.ListDeadlinesResponse
-	(*ListUpcomingRequest)(nil),      // 43: casebridge.v1.ListUpcomingRequest
-	(*ListUpcomingResponse)(nil),     // 44: casebridge.v1.ListUpcomingResponse
-	(*timestamppb.Timestamp)(nil),    // 45: google.protobuf.Timestamp
-	(DataClass)(0),                   // 46: casebridge.v1.DataClass
-	(*durationpb.Duration)(nil),      // 47: google.protobuf.Duration
-	(*fieldmaskpb.FieldMask)(nil),    // 48: google.protobuf.FieldMask
+	(*LinkProceedingsRequest)(nil),   // 27: casebridge.v1.LinkProceedingsRequest
+	(*LinkProceedingsResponse)(nil),  // 28: casebridge.v1.LinkProceedingsResponse
+	(*AddHearingRequest)(nil),        // 29: casebridge.v1.AddHearingRequest
+	(*AddHearingResponse)(nil),       // 30: casebridge.v1.AddHearingResponse
+	(*UpdateHearingRequest)(nil),     // 31: casebridge.v1.UpdateHearingRequest
+	(*UpdateHearingResponse)(nil),    // 32: casebridge.v1.UpdateHearingResponse
+	(*CancelHearingRequest)(nil),     // 33: casebridge.v1.CancelHearingRequest
+	(*CancelHearingResponse)(nil),    // 34: casebridge.v1.CancelHearingResponse
+	(*ListHearingsRequest)(nil),      // 35: casebridge.v1.ListHearingsRequest
+	(*ListHearingsResponse)(nil),     // 36: casebridge.v1.ListHearingsResponse
+	(*AddDeadlineRequest)(nil),       // 37: casebridge.v1.AddDeadlineRequest
+	(*AddDeadlineResponse)(nil),      // 38: casebridge.v1.AddDeadlineResponse
+	(*UpdateDeadlineRequest)(nil),    // 39: casebridge.v1.UpdateDeadlineRequest
+	(*UpdateDeadlineResponse)(nil),   // 40: casebridge.v1.UpdateDeadlineResponse
+	(*CancelDeadlineRequest)(nil),    // 41: casebridge.v1.CancelDeadlineRequest
+	(*CancelDeadlineResponse)(nil),   // 42: casebridge.v1.CancelDeadlineResponse
+	(*ListDeadlinesRequest)(nil),     // 43: casebridge.v1.ListDeadlinesRequest
+	(*ListDeadlinesResponse)(nil),    // 44: casebridge.v1.ListDeadlinesResponse
+	(*ListUpcomingRequest)(nil),      // 45: casebridge.v1.ListUpcomingRequest
+	(*ListUpcomingResponse)(nil),     // 46: casebridge.v1.ListUpcomingResponse
+	(*timestamppb.Timestamp)(nil),    // 47: google.protobuf.Timestamp
+	(DataClass)(0),                   // 48: casebridge.v1.DataClass
+	(*durationpb.Duration)(nil),      // 49: google.protobuf.Duration
+	(*fieldmaskpb.FieldMask)(nil),    // 50: google.protobuf.FieldMask
 }
 var file_casebridge_v1_proceeding_service_proto_depIdxs = []int32{
 	4,  // 0: casebridge.v1.ProceedingOutcome.kind:type_name -> casebridge.v1.OutcomeKind
@@ -3471,21 +3603,21 @@ var file_casebridge_v1_proceeding_service_proto_depIdxs = []int32{
 	2,  // 4: casebridge.v1.Proceeding.victim_role:type_name -> casebridge.v1.VictimRole
 	3,  // 5: casebridge.v1.Proceeding.protective_measures:type_name -> casebridge.v1.ProtectiveMeasure
 	10, // 6: casebridge.v1.Proceeding.outcome:type_name -> casebridge.v1.ProceedingOutcome
-	45, // 7: casebridge.v1.Proceeding.create_time:type_name -> google.protobuf.Timestamp
-	45, // 8: casebridge.v1.Proceeding.update_time:type_name -> google.protobuf.Timestamp
-	45, // 9: casebridge.v1.Proceeding.stage_time:type_name -> google.protobuf.Timestamp
-	45, // 10: casebridge.v1.Hearing.start_time:type_name -> google.protobuf.Timestamp
+	47, // 7: casebridge.v1.Proceeding.create_time:type_name -> google.protobuf.Timestamp
+	47, // 8: casebridge.v1.Proceeding.update_time:type_name -> google.protobuf.Timestamp
+	47, // 9: casebridge.v1.Proceeding.stage_time:type_name -> google.protobuf.Timestamp
+	47, // 10: casebridge.v1.Hearing.start_time:type_name -> google.protobuf.Timestamp
 	5,  // 11: casebridge.v1.Hearing.type:type_name -> casebridge.v1.HearingType
 	6,  // 12: casebridge.v1.Hearing.status:type_name -> casebridge.v1.HearingStatus
-	46, // 13: casebridge.v1.Hearing.redacted_classes:type_name -> casebridge.v1.DataClass
-	45, // 14: casebridge.v1.Hearing.create_time:type_name -> google.protobuf.Timestamp
-	45, // 15: casebridge.v1.Hearing.update_time:type_name -> google.protobuf.Timestamp
-	47, // 16: casebridge.v1.Hearing.expected_duration:type_name -> google.protobuf.Duration
-	45, // 17: casebridge.v1.Deadline.due_time:type_name -> google.protobuf.Timestamp
+	48, // 13: casebridge.v1.Hearing.redacted_classes:type_name -> casebridge.v1.DataClass
+	47, // 14: casebridge.v1.Hearing.create_time:type_name -> google.protobuf.Timestamp
+	47, // 15: casebridge.v1.Hearing.update_time:type_name -> google.protobuf.Timestamp
+	49, // 16: casebridge.v1.Hearing.expected_duration:type_name -> google.protobuf.Duration
+	47, // 17: casebridge.v1.Deadline.due_time:type_name -> google.protobuf.Timestamp
 	8,  // 18: casebridge.v1.Deadline.kind:type_name -> casebridge.v1.DeadlineKind
 	9,  // 19: casebridge.v1.Deadline.status:type_name -> casebridge.v1.DeadlineStatus
-	45, // 20: casebridge.v1.Deadline.create_time:type_name -> google.protobuf.Timestamp
-	45, // 21: casebridge.v1.Deadline.update_time:type_name -> google.protobuf.Timestamp
+	47, // 20: casebridge.v1.Deadline.create_time:type_name -> google.protobuf.Timestamp
+	47, // 21: casebridge.v1.Deadline.update_time:type_name -> google.protobuf.Timestamp
 	12, // 22: casebridge.v1.UpcomingItem.hearing:type_name -> casebridge.v1.Hearing
 	13, // 23: casebridge.v1.UpcomingItem.deadline:type_name -> casebridge.v1.Deadline
 	11, // 24: casebridge.v1.CreateProceedingRequest.proceeding:type_name -> casebridge.v1.Proceeding
@@ -3493,65 +3625,68 @@ var file_casebridge_v1_proceeding_service_proto_depIdxs = []int32{
 	11, // 26: casebridge.v1.GetProceedingResponse.proceeding:type_name -> casebridge.v1.Proceeding
 	11, // 27: casebridge.v1.ListProceedingsResponse.proceedings:type_name -> casebridge.v1.Proceeding
 	11, // 28: casebridge.v1.UpdateProceedingRequest.proceeding:type_name -> casebridge.v1.Proceeding
-	48, // 29: casebridge.v1.UpdateProceedingRequest.update_mask:type_name -> google.protobuf.FieldMask
+	50, // 29: casebridge.v1.UpdateProceedingRequest.update_mask:type_name -> google.protobuf.FieldMask
 	11, // 30: casebridge.v1.UpdateProceedingResponse.proceeding:type_name -> casebridge.v1.Proceeding
 	1,  // 31: casebridge.v1.AdvanceStageRequest.stage:type_name -> casebridge.v1.ProceedingStage
 	11, // 32: casebridge.v1.AdvanceStageResponse.proceeding:type_name -> casebridge.v1.Proceeding
 	10, // 33: casebridge.v1.RecordOutcomeRequest.outcome:type_name -> casebridge.v1.ProceedingOutcome
 	11, // 34: casebridge.v1.RecordOutcomeResponse.proceeding:type_name -> casebridge.v1.Proceeding
-	12, // 35: casebridge.v1.AddHearingRequest.hearing:type_name -> casebridge.v1.Hearing
-	12, // 36: casebridge.v1.AddHearingResponse.hearing:type_name -> casebridge.v1.Hearing
-	12, // 37: casebridge.v1.UpdateHearingRequest.hearing:type_name -> casebridge.v1.Hearing
-	48, // 38: casebridge.v1.UpdateHearingRequest.update_mask:type_name -> google.protobuf.FieldMask
-	12, // 39: casebridge.v1.UpdateHearingResponse.hearing:type_name -> casebridge.v1.Hearing
-	12, // 40: casebridge.v1.CancelHearingResponse.hearing:type_name -> casebridge.v1.Hearing
-	6,  // 41: casebridge.v1.ListHearingsRequest.status:type_name -> casebridge.v1.HearingStatus
-	7,  // 42: casebridge.v1.ListHearingsRequest.view:type_name -> casebridge.v1.HearingView
-	12, // 43: casebridge.v1.ListHearingsResponse.hearings:type_name -> casebridge.v1.Hearing
-	13, // 44: casebridge.v1.AddDeadlineRequest.deadline:type_name -> casebridge.v1.Deadline
-	13, // 45: casebridge.v1.AddDeadlineResponse.deadline:type_name -> casebridge.v1.Deadline
-	13, // 46: casebridge.v1.UpdateDeadlineRequest.deadline:type_name -> casebridge.v1.Deadline
-	48, // 47: casebridge.v1.UpdateDeadlineRequest.update_mask:type_name -> google.protobuf.FieldMask
-	13, // 48: casebridge.v1.UpdateDeadlineResponse.deadline:type_name -> casebridge.v1.Deadline
-	13, // 49: casebridge.v1.CancelDeadlineResponse.deadline:type_name -> casebridge.v1.Deadline
-	9,  // 50: casebridge.v1.ListDeadlinesRequest.status:type_name -> casebridge.v1.DeadlineStatus
-	13, // 51: casebridge.v1.ListDeadlinesResponse.deadlines:type_name -> casebridge.v1.Deadline
-	14, // 52: casebridge.v1.ListUpcomingResponse.items:type_name -> casebridge.v1.UpcomingItem
-	15, // 53: casebridge.v1.ProceedingService.CreateProceeding:input_type -> casebridge.v1.CreateProceedingRequest
-	17, // 54: casebridge.v1.ProceedingService.GetProceeding:input_type -> casebridge.v1.GetProceedingRequest
-	19, // 55: casebridge.v1.ProceedingService.ListProceedings:input_type -> casebridge.v1.ListProceedingsRequest
-	21, // 56: casebridge.v1.ProceedingService.UpdateProceeding:input_type -> casebridge.v1.UpdateProceedingRequest
-	23, // 57: casebridge.v1.ProceedingService.AdvanceStage:input_type -> casebridge.v1.AdvanceStageRequest
-	25, // 58: casebridge.v1.ProceedingService.RecordOutcome:input_type -> casebridge.v1.RecordOutcomeRequest
-	27, // 59: casebridge.v1.ProceedingService.AddHearing:input_type -> casebridge.v1.AddHearingRequest
-	29, // 60: casebridge.v1.ProceedingService.UpdateHearing:input_type -> casebridge.v1.UpdateHearingRequest
-	31, // 61: casebridge.v1.ProceedingService.CancelHearing:input_type -> casebridge.v1.CancelHearingRequest
-	33, // 62: casebridge.v1.ProceedingService.ListHearings:input_type -> casebridge.v1.ListHearingsRequest
-	35, // 63: casebridge.v1.ProceedingService.AddDeadline:input_type -> casebridge.v1.AddDeadlineRequest
-	37, // 64: casebridge.v1.ProceedingService.UpdateDeadline:input_type -> casebridge.v1.UpdateDeadlineRequest
-	39, // 65: casebridge.v1.ProceedingService.CancelDeadline:input_type -> casebridge.v1.CancelDeadlineRequest
-	41, // 66: casebridge.v1.ProceedingService.ListDeadlines:input_type -> casebridge.v1.ListDeadlinesRequest
-	43, // 67: casebridge.v1.ProceedingService.ListUpcoming:input_type -> casebridge.v1.ListUpcomingRequest
-	16, // 68: casebridge.v1.ProceedingService.CreateProceeding:output_type -> casebridge.v1.CreateProceedingResponse
-	18, // 69: casebridge.v1.ProceedingService.GetProceeding:output_type -> casebridge.v1.GetProceedingResponse
-	20, // 70: casebridge.v1.ProceedingService.ListProceedings:output_type -> casebridge.v1.ListProceedingsResponse
-	22, // 71: casebridge.v1.ProceedingService.UpdateProceeding:output_type -> casebridge.v1.UpdateProceedingResponse
-	24, // 72: casebridge.v1.ProceedingService.AdvanceStage:output_type -> casebridge.v1.AdvanceStageResponse
-	26, // 73: casebridge.v1.ProceedingService.RecordOutcome:output_type -> casebridge.v1.RecordOutcomeResponse
-	28, // 74: casebridge.v1.ProceedingService.AddHearing:output_type -> casebridge.v1.AddHearingResponse
-	30, // 75: casebridge.v1.ProceedingService.UpdateHearing:output_type -> casebridge.v1.UpdateHearingResponse
-	32, // 76: casebridge.v1.ProceedingService.CancelHearing:output_type -> casebridge.v1.CancelHearingResponse
-	34, // 77: casebridge.v1.ProceedingService.ListHearings:output_type -> casebridge.v1.ListHearingsResponse
-	36, // 78: casebridge.v1.ProceedingService.AddDeadline:output_type -> casebridge.v1.AddDeadlineResponse
-	38, // 79: casebridge.v1.ProceedingService.UpdateDeadline:output_type -> casebridge.v1.UpdateDeadlineResponse
-	40, // 80: casebridge.v1.ProceedingService.CancelDeadline:output_type -> casebridge.v1.CancelDeadlineResponse
-	42, // 81: casebridge.v1.ProceedingService.ListDeadlines:output_type -> casebridge.v1.ListDeadlinesResponse
-	44, // 82: casebridge.v1.ProceedingService.ListUpcoming:output_type -> casebridge.v1.ListUpcomingResponse
-	68, // [68:83] is the sub-list for method output_type
-	53, // [53:68] is the sub-list for method input_type
-	53, // [53:53] is the sub-list for extension type_name
-	53, // [53:53] is the sub-list for extension extendee
-	0,  // [0:53] is the sub-list for field type_name
+	11, // 35: casebridge.v1.LinkProceedingsResponse.proceeding:type_name -> casebridge.v1.Proceeding
+	12, // 36: casebridge.v1.AddHearingRequest.hearing:type_name -> casebridge.v1.Hearing
+	12, // 37: casebridge.v1.AddHearingResponse.hearing:type_name -> casebridge.v1.Hearing
+	12, // 38: casebridge.v1.UpdateHearingRequest.hearing:type_name -> casebridge.v1.Hearing
+	50, // 39: casebridge.v1.UpdateHearingRequest.update_mask:type_name -> google.protobuf.FieldMask
+	12, // 40: casebridge.v1.UpdateHearingResponse.hearing:type_name -> casebridge.v1.Hearing
+	12, // 41: casebridge.v1.CancelHearingResponse.hearing:type_name -> casebridge.v1.Hearing
+	6,  // 42: casebridge.v1.ListHearingsRequest.status:type_name -> casebridge.v1.HearingStatus
+	7,  // 43: casebridge.v1.ListHearingsRequest.view:type_name -> casebridge.v1.HearingView
+	12, // 44: casebridge.v1.ListHearingsResponse.hearings:type_name -> casebridge.v1.Hearing
+	13, // 45: casebridge.v1.AddDeadlineRequest.deadline:type_name -> casebridge.v1.Deadline
+	13, // 46: casebridge.v1.AddDeadlineResponse.deadline:type_name -> casebridge.v1.Deadline
+	13, // 47: casebridge.v1.UpdateDeadlineRequest.deadline:type_name -> casebridge.v1.Deadline
+	50, // 48: casebridge.v1.UpdateDeadlineRequest.update_mask:type_name -> google.protobuf.FieldMask
+	13, // 49: casebridge.v1.UpdateDeadlineResponse.deadline:type_name -> casebridge.v1.Deadline
+	13, // 50: casebridge.v1.CancelDeadlineResponse.deadline:type_name -> casebridge.v1.Deadline
+	9,  // 51: casebridge.v1.ListDeadlinesRequest.status:type_name -> casebridge.v1.DeadlineStatus
+	13, // 52: casebridge.v1.ListDeadlinesResponse.deadlines:type_name -> casebridge.v1.Deadline
+	14, // 53: casebridge.v1.ListUpcomingResponse.items:type_name -> casebridge.v1.UpcomingItem
+	15, // 54: casebridge.v1.ProceedingService.CreateProceeding:input_type -> casebridge.v1.CreateProceedingRequest
+	17, // 55: casebridge.v1.ProceedingService.GetProceeding:input_type -> casebridge.v1.GetProceedingRequest
+	19, // 56: casebridge.v1.ProceedingService.ListProceedings:input_type -> casebridge.v1.ListProceedingsRequest
+	21, // 57: casebridge.v1.ProceedingService.UpdateProceeding:input_type -> casebridge.v1.UpdateProceedingRequest
+	23, // 58: casebridge.v1.ProceedingService.AdvanceStage:input_type -> casebridge.v1.AdvanceStageRequest
+	25, // 59: casebridge.v1.ProceedingService.RecordOutcome:input_type -> casebridge.v1.RecordOutcomeRequest
+	27, // 60: casebridge.v1.ProceedingService.LinkProceedings:input_type -> casebridge.v1.LinkProceedingsRequest
+	29, // 61: casebridge.v1.ProceedingService.AddHearing:input_type -> casebridge.v1.AddHearingRequest
+	31, // 62: casebridge.v1.ProceedingService.UpdateHearing:input_type -> casebridge.v1.UpdateHearingRequest
+	33, // 63: casebridge.v1.ProceedingService.CancelHearing:input_type -> casebridge.v1.CancelHearingRequest
+	35, // 64: casebridge.v1.ProceedingService.ListHearings:input_type -> casebridge.v1.ListHearingsRequest
+	37, // 65: casebridge.v1.ProceedingService.AddDeadline:input_type -> casebridge.v1.AddDeadlineRequest
+	39, // 66: casebridge.v1.ProceedingService.UpdateDeadline:input_type -> casebridge.v1.UpdateDeadlineRequest
+	41, // 67: casebridge.v1.ProceedingService.CancelDeadline:input_type -> casebridge.v1.CancelDeadlineRequest
+	43, // 68: casebridge.v1.ProceedingService.ListDeadlines:input_type -> casebridge.v1.ListDeadlinesRequest
+	45, // 69: casebridge.v1.ProceedingService.ListUpcoming:input_type -> casebridge.v1.ListUpcomingRequest
+	16, // 70: casebridge.v1.ProceedingService.CreateProceeding:output_type -> casebridge.v1.CreateProceedingResponse
+	18, // 71: casebridge.v1.ProceedingService.GetProceeding:output_type -> casebridge.v1.GetProceedingResponse
+	20, // 72: casebridge.v1.ProceedingService.ListProceedings:output_type -> casebridge.v1.ListProceedingsResponse
+	22, // 73: casebridge.v1.ProceedingService.UpdateProceeding:output_type -> casebridge.v1.UpdateProceedingResponse
+	24, // 74: casebridge.v1.ProceedingService.AdvanceStage:output_type -> casebridge.v1.AdvanceStageResponse
+	26, // 75: casebridge.v1.ProceedingService.RecordOutcome:output_type -> casebridge.v1.RecordOutcomeResponse
+	28, // 76: casebridge.v1.ProceedingService.LinkProceedings:output_type -> casebridge.v1.LinkProceedingsResponse
+	30, // 77: casebridge.v1.ProceedingService.AddHearing:output_type -> casebridge.v1.AddHearingResponse
+	32, // 78: casebridge.v1.ProceedingService.UpdateHearing:output_type -> casebridge.v1.UpdateHearingResponse
+	34, // 79: casebridge.v1.ProceedingService.CancelHearing:output_type -> casebridge.v1.CancelHearingResponse
+	36, // 80: casebridge.v1.ProceedingService.ListHearings:output_type -> casebridge.v1.ListHearingsResponse
+	38, // 81: casebridge.v1.ProceedingService.AddDeadline:output_type -> casebridge.v1.AddDeadlineResponse
+	40, // 82: casebridge.v1.ProceedingService.UpdateDeadline:output_type -> casebridge.v1.UpdateDeadlineResponse
+	42, // 83: casebridge.v1.ProceedingService.CancelDeadline:output_type -> casebridge.v1.CancelDeadlineResponse
+	44, // 84: casebridge.v1.ProceedingService.ListDeadlines:output_type -> casebridge.v1.ListDeadlinesResponse
+	46, // 85: casebridge.v1.ProceedingService.ListUpcoming:output_type -> casebridge.v1.ListUpcomingResponse
+	70, // [70:86] is the sub-list for method output_type
+	54, // [54:70] is the sub-list for method input_type
+	54, // [54:54] is the sub-list for extension type_name
+	54, // [54:54] is the sub-list for extension extendee
+	0,  // [0:54] is the sub-list for field type_name
 }
 
 func init() { file_casebridge_v1_proceeding_service_proto_init() }
@@ -3570,7 +3705,7 @@ func file_casebridge_v1_proceeding_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_casebridge_v1_proceeding_service_proto_rawDesc), len(file_casebridge_v1_proceeding_service_proto_rawDesc)),
 			NumEnums:      10,
-			NumMessages:   35,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -25,6 +25,7 @@ const (
 	ProceedingService_UpdateProceeding_FullMethodName = "/casebridge.v1.ProceedingService/UpdateProceeding"
 	ProceedingService_AdvanceStage_FullMethodName     = "/casebridge.v1.ProceedingService/AdvanceStage"
 	ProceedingService_RecordOutcome_FullMethodName    = "/casebridge.v1.ProceedingService/RecordOutcome"
+	ProceedingService_LinkProceedings_FullMethodName  = "/casebridge.v1.ProceedingService/LinkProceedings"
 	ProceedingService_AddHearing_FullMethodName       = "/casebridge.v1.ProceedingService/AddHearing"
 	ProceedingService_UpdateHearing_FullMethodName    = "/casebridge.v1.ProceedingService/UpdateHearing"
 	ProceedingService_CancelHearing_FullMethodName    = "/casebridge.v1.ProceedingService/CancelHearing"
@@ -60,6 +61,12 @@ type ProceedingServiceClient interface {
 	// RecordOutcome records or corrects the decision in a proceeding. It does
 	// not change the stage: advance to FINAL when the decision becomes final.
 	RecordOutcome(ctx context.Context, in *RecordOutcomeRequest, opts ...grpc.CallOption) (*RecordOutcomeResponse, error)
+	// LinkProceedings records that two proceedings, of two cases, are one
+	// trial with several injured parties (co-victims of one trafficking ring):
+	// both then carry the same trial_id. Each stays its own case's record,
+	// sealed under that case's key and seen only by those who may see that
+	// case. The caller must be able to update both.
+	LinkProceedings(ctx context.Context, in *LinkProceedingsRequest, opts ...grpc.CallOption) (*LinkProceedingsResponse, error)
 	// AddHearing schedules (or records a past) hearing. Idempotent by request_id.
 	AddHearing(ctx context.Context, in *AddHearingRequest, opts ...grpc.CallOption) (*AddHearingResponse, error)
 	// UpdateHearing changes the fields named by update_mask if etag is
@@ -146,6 +153,16 @@ func (c *proceedingServiceClient) RecordOutcome(ctx context.Context, in *RecordO
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RecordOutcomeResponse)
 	err := c.cc.Invoke(ctx, ProceedingService_RecordOutcome_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *proceedingServiceClient) LinkProceedings(ctx context.Context, in *LinkProceedingsRequest, opts ...grpc.CallOption) (*LinkProceedingsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LinkProceedingsResponse)
+	err := c.cc.Invoke(ctx, ProceedingService_LinkProceedings_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -266,6 +283,12 @@ type ProceedingServiceServer interface {
 	// RecordOutcome records or corrects the decision in a proceeding. It does
 	// not change the stage: advance to FINAL when the decision becomes final.
 	RecordOutcome(context.Context, *RecordOutcomeRequest) (*RecordOutcomeResponse, error)
+	// LinkProceedings records that two proceedings, of two cases, are one
+	// trial with several injured parties (co-victims of one trafficking ring):
+	// both then carry the same trial_id. Each stays its own case's record,
+	// sealed under that case's key and seen only by those who may see that
+	// case. The caller must be able to update both.
+	LinkProceedings(context.Context, *LinkProceedingsRequest) (*LinkProceedingsResponse, error)
 	// AddHearing schedules (or records a past) hearing. Idempotent by request_id.
 	AddHearing(context.Context, *AddHearingRequest) (*AddHearingResponse, error)
 	// UpdateHearing changes the fields named by update_mask if etag is
@@ -315,6 +338,9 @@ func (UnimplementedProceedingServiceServer) AdvanceStage(context.Context, *Advan
 }
 func (UnimplementedProceedingServiceServer) RecordOutcome(context.Context, *RecordOutcomeRequest) (*RecordOutcomeResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RecordOutcome not implemented")
+}
+func (UnimplementedProceedingServiceServer) LinkProceedings(context.Context, *LinkProceedingsRequest) (*LinkProceedingsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method LinkProceedings not implemented")
 }
 func (UnimplementedProceedingServiceServer) AddHearing(context.Context, *AddHearingRequest) (*AddHearingResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method AddHearing not implemented")
@@ -468,6 +494,24 @@ func _ProceedingService_RecordOutcome_Handler(srv interface{}, ctx context.Conte
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ProceedingServiceServer).RecordOutcome(ctx, req.(*RecordOutcomeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ProceedingService_LinkProceedings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LinkProceedingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProceedingServiceServer).LinkProceedings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProceedingService_LinkProceedings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProceedingServiceServer).LinkProceedings(ctx, req.(*LinkProceedingsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -664,6 +708,10 @@ var ProceedingService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RecordOutcome",
 			Handler:    _ProceedingService_RecordOutcome_Handler,
+		},
+		{
+			MethodName: "LinkProceedings",
+			Handler:    _ProceedingService_LinkProceedings_Handler,
 		},
 		{
 			MethodName: "AddHearing",
