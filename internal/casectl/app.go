@@ -57,6 +57,7 @@ type clients struct {
 	casework     casebridgev1.CaseworkServiceClient
 	documents    casebridgev1.DocumentServiceClient
 	tasks        casebridgev1.TaskServiceClient
+	transfers    casebridgev1.TransferServiceClient
 }
 
 // client connects with the saved settings, --server and $CASEBRIDGE_TOKEN.
@@ -87,6 +88,7 @@ func newClients(conn grpc.ClientConnInterface) *clients {
 		casework:     casebridgev1.NewCaseworkServiceClient(conn),
 		documents:    casebridgev1.NewDocumentServiceClient(conn),
 		tasks:        casebridgev1.NewTaskServiceClient(conn),
+		transfers:    casebridgev1.NewTransferServiceClient(conn),
 	}
 }
 

@@ -27,6 +27,7 @@ proceeding.`,
 			"casectl proceedings list SHA-2026-0001",
 			"casectl proceedings update SHA-2026-0001 --stage first-instance",
 			"casectl proceedings outcome SHA-2026-0001 --kind conviction --date 2026-10-01 --sentence '5 years'",
+			"casectl proceedings link SHA-2026-0001 --with CSO-2026-0004",
 		},
 		Sub: []*cli.Command{
 			a.proceedingsNewCommand(),
@@ -34,6 +35,7 @@ proceeding.`,
 			a.proceedingsShowCommand(),
 			a.proceedingsUpdateCommand(),
 			a.proceedingsOutcomeCommand(),
+			a.proceedingsLinkCommand(),
 		},
 	}
 }

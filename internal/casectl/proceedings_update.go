@@ -148,3 +148,49 @@ decision becomes final, also run 'proceedings update --stage final'.`,
 		},
 	}
 }
+
+func (a *app) proceedingsLinkCommand() *cli.Command {
+	var with string
+	return &cli.Command{
+		Name:    "link",
+		Args:    "PROCEEDING",
+		MinArgs: 1, MaxArgs: 1,
+		Summary: "record that two persons' proceedings are one trial (co-victims)",
+		Help: `Link the proceeding of one person with the proceeding of another person in the
+same trial (several injured parties of one trafficking ring). Each stays her
+own case's record: the organisation of each case sees only its own person's
+proceeding, and erasing one person's case erases nothing of the others'.
+Figures count the trial once. You must be able to update both.`,
+		Examples: []string{"casectl proceedings link SHA-2026-0001 --with SHA-2026-0007"},
+		Flags: func(fs *pflag.FlagSet) {
+			fs.StringVar(&with, "with", "", "the co-victim's `PROCEEDING` (id, or a case reference with one proceeding; required)")
+		},
+		Run: func(ctx context.Context, _ *pflag.FlagSet, args []string) error {
+			if with == "" {
+				return cli.Usagef("--with PROCEEDING is required")
+			}
+			f, err := a.format()
+			if err != nil {
+				return err
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			current, err := getProceeding(ctx, c, args[0])
+			if err != nil {
+				return err
+			}
+			other, err := proceedingID(ctx, c, with)
+			if err != nil {
+				return err
+			}
+			resp, err := c.proceedings.LinkProceedings(ctx, &casebridgev1.LinkProceedingsRequest{Id: current.GetId(), WithId: other, Etag: current.GetEtag()})
+			if err != nil {
+				return explain.WithFlags(explain.Wrap(err, "link %s with %s", args[0], with), map[string]string{"with_id": "--with"})
+			}
+			a.say("Linked: trial %s.", resp.GetProceeding().GetTrialId())
+			return output.One(a.stdout(), f, resp.GetProceeding(), proceedingDetail)
+		},
+	}
+}

@@ -42,6 +42,7 @@ var proceedingDetail = []proceedingCol{
 	output.Col("Lawyer", (*casebridgev1.Proceeding).GetResponsibleLawyer),
 	output.Col("Strategic", func(p *casebridgev1.Proceeding) string { return yesNo(p.GetStrategic()) }),
 	output.Col("Goal", (*casebridgev1.Proceeding).GetStrategicGoal),
+	output.Col("Trial", (*casebridgev1.Proceeding).GetTrialId),
 	output.Col("Started", (*casebridgev1.Proceeding).GetStartDate),
 	output.Col("Outcome", func(p *casebridgev1.Proceeding) string { return enumName(p.GetOutcome().GetKind()) }),
 	output.Col("Decided at", func(p *casebridgev1.Proceeding) string { return enumName(p.GetOutcome().GetDecidedAt()) }),
