@@ -36,6 +36,7 @@ var serviceDescs = []grpc.ServiceDesc{
 	casebridgev1.CaseworkService_ServiceDesc,
 	casebridgev1.TaskService_ServiceDesc,
 	casebridgev1.TransferService_ServiceDesc,
+	casebridgev1.CaseworkService_ServiceDesc,
 }
 
 func registeredMethods() []string {
