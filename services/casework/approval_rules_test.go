@@ -33,11 +33,11 @@ func TestApprovedPlanNeedsNewApproval(t *testing.T) {
 		Objective: &casebridgev1.Objective{Description: "unapproved objective", TargetDate: "2030-05-01"}})
 	wantCode(t, err, codes.FailedPrecondition)
 	_, err = w.cw.UpdateObjective(cw, &casebridgev1.UpdateObjectiveRequest{
-		Objective: &casebridgev1.Objective{Id: obj.GetId(), Description: "reworded after approval"},
+		Objective:  &casebridgev1.Objective{Id: obj.GetId(), Description: "reworded after approval"},
 		UpdateMask: mask("description"), Etag: obj.GetEtag()})
 	wantCode(t, err, codes.FailedPrecondition)
 	must(w.cw.UpdateObjective(cw, &casebridgev1.UpdateObjectiveRequest{
-		Objective: &casebridgev1.Objective{Id: obj.GetId(), Status: casebridgev1.ObjectiveStatus_OBJECTIVE_STATUS_ACHIEVED},
+		Objective:  &casebridgev1.Objective{Id: obj.GetId(), Status: casebridgev1.ObjectiveStatus_OBJECTIVE_STATUS_ACHIEVED},
 		UpdateMask: mask("status"), Etag: obj.GetEtag()}))
 }
 
