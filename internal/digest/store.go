@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/caseaccess"
 	"github.com/casebridge/casebridge/internal/db"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 	"github.com/casebridge/casebridge/services/tasks"
@@ -108,16 +109,16 @@ func summarise(ctx context.Context, q db.Querier, org, subject string, now time.
 		SELECT count(*) FILTER (WHERE t.due_time < $2),
 			count(*) FILTER (WHERE t.due_time >= $2 AND t.due_time < $3),
 			count(*) FILTER (WHERE t.due_time < $3 AND t.assignee = $4)
-		FROM tasks t
-		WHERE t.organization_id = $1 AND `+tasks.OpenSQL("t")+` AND `+tasks.AwakeSQL("t", "$2"),
+		FROM tasks t JOIN cases c ON c.id = t.case_id AND c.organization_id = t.organization_id
+		WHERE t.organization_id = $1 AND NOT `+caseaccess.ErasedSQL("c")+` AND `+tasks.OpenSQL("t")+` AND `+tasks.AwakeSQL("t", "$2"),
 		org, now, soon, subject).Scan(&s.Overdue, &s.Soon, &s.Yours)
 	if err != nil {
 		return s, fmt.Errorf("count tasks: %w", err)
 	}
 	rows, err := q.Query(ctx, `
-		SELECT c.reference, count(*) FROM tasks t JOIN cases c ON c.id = t.case_id
+		SELECT c.reference, count(*) FROM tasks t JOIN cases c ON c.id = t.case_id AND c.organization_id = t.organization_id
 		WHERE t.organization_id = $1 AND t.due_time < $2 AND `+tasks.OpenSQL("t")+` AND `+tasks.AwakeSQL("t", "$2")+`
-		  AND c.erase_time IS NULL
+		  AND NOT `+caseaccess.ErasedSQL("c")+`
 		GROUP BY c.reference ORDER BY count(*) DESC, c.reference LIMIT 5`, org, now)
 	if err != nil {
 		return s, fmt.Errorf("count overdue tasks by case: %w", err)

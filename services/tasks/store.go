@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/casebridge/casebridge/internal/caseaccess"
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/sealed"
@@ -216,6 +217,7 @@ func (s *Service) listTasks(ctx context.Context, q db.Querier, f listFilter) ([]
 	}
 	rows, err := q.Query(ctx, "SELECT "+taskColumns+taskFrom+`
 		WHERE t.organization_id = ANY($1) AND `+OpenSQL("t")+`
+		  AND NOT `+caseaccess.ErasedSQL("c")+`
 		  AND ($2 = '' OR t.assignee = $2)
 		  AND `+dueCond+`
 		  AND ($5::timestamptz IS NULL OR (t.due_time, t.id) > ($5, $6::uuid))

@@ -113,5 +113,8 @@ func (s *Service) move(ctx context.Context, tx pgx.Tx, t *transferRow) (string, 
 	if err != nil {
 		return "", err
 	}
+	if err := moveOpenTasks(ctx, tx, t.CaseID, t.To); err != nil {
+		return "", err
+	}
 	return ref, referral.Ended(ctx, tx, s.keys, t.CaseID, t.From)
 }

@@ -201,6 +201,18 @@ func moveCase(ctx context.Context, tx pgx.Tx, caseID, to string) (string, error)
 	return ref, nil
 }
 
+// moveOpenTasks hands the open tasks of case caseID to organisation to, with
+// the case: the former owner keeps no follow-up of a case it no longer
+// holds, and the receiver assigns them itself (its assignees are not ours).
+func moveOpenTasks(ctx context.Context, tx pgx.Tx, caseID, to string) error {
+	_, err := tx.Exec(ctx, `UPDATE tasks SET organization_id = $2, assignee = ''
+		WHERE case_id = $1 AND complete_time IS NULL`, caseID, to)
+	if err != nil {
+		return fmt.Errorf("move open tasks of case %s to %s: %w", caseID, to, err)
+	}
+	return nil
+}
+
 // saveAnswer records transition to on transfer id, by subject; ref is the
 // receiver's reference of the case when it was accepted.
 func saveAnswer(ctx context.Context, tx pgx.Tx, id string, to transfer.Status, subject, ref string) error {
