@@ -50,6 +50,11 @@ func (s *Service) GetCaseSharing(ctx context.Context, req *casebridgev1.GetCaseS
 	if org == "" {
 		return nil, caseNotFound(id)
 	}
+	if !referredBy(org, out.OwnerOrganizationId, refs) {
+		// The case moved on to an owner that never referred it to org:
+		// who took it on, and under which reference, is not org's to know.
+		out.OwnerOrganizationId, out.CaseReference = "", ""
+	}
 	for _, r := range refs {
 		if shown(org, out.OwnerOrganizationId, refs, r) {
 			out.Referrals = append(out.Referrals, r.summary())
@@ -75,6 +80,21 @@ func worksOn(orgs []string, owner string, refs []*referralRow) string {
 		}
 	}
 	return ""
+}
+
+// referredBy reports whether org owns the case or worked on a referral of
+// it from its current owner; a partner of an owner that has since
+// transferred the case does not.
+func referredBy(org, owner string, refs []*referralRow) bool {
+	if org == owner {
+		return true
+	}
+	for _, r := range refs {
+		if r.To == org && r.From == owner && referral.WorkedOn(r.Status) {
+			return true
+		}
+	}
+	return false
 }
 
 // shown reports whether org, which works on the case (worksOn), sees

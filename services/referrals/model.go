@@ -17,6 +17,7 @@ type referralRow struct {
 	Seq           int64
 	CaseID        string
 	CaseReference string
+	CaseOwner     string // the case's owner now; after a transfer no longer From
 	From          string
 	To            string
 	Service       casebridgev1.ServiceKind

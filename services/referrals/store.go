@@ -14,7 +14,7 @@ import (
 
 // referralColumns reads a referral and the plain part of its case; it needs
 // "FROM referrals r JOIN cases c ON c.id = r.case_id".
-var referralColumns = `r.id, r.seq, r.case_id, c.reference, r.from_organization, r.to_organization,
+var referralColumns = `r.id, r.seq, r.case_id, c.reference, c.organization_id, r.from_organization, r.to_organization,
 	r.service, r.purpose, r.classes, r.texts, r.status, r.end_reason,
 	r.consent_id::text, r.created_by, r.version, r.create_time, r.update_time, r.accept_time,
 	r.decline_time, r.complete_time, r.withdraw_time, r.revoke_time,
@@ -29,7 +29,7 @@ func scanReferral(row pgx.Row) (*referralRow, error) {
 	var nationality, country string
 	var year int32
 	var forms []int16
-	err := row.Scan(&r.ID, &r.Seq, &r.CaseID, &r.CaseReference, &r.From, &r.To,
+	err := row.Scan(&r.ID, &r.Seq, &r.CaseID, &r.CaseReference, &r.CaseOwner, &r.From, &r.To,
 		&svc, &purpose, &r.Classes, &r.Texts, &status, &r.EndReason,
 		&r.ConsentID, &r.CreatedBy, &r.Version, &r.times.Create, &r.times.Update, &r.times.Accept,
 		&r.times.Decline, &r.times.Complete, &r.times.Withdraw, &r.times.Revoke,

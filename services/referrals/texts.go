@@ -25,7 +25,8 @@ func (s *Service) sealTexts(ctx context.Context, tx db.Querier, caseID, id strin
 }
 
 // openTexts fills in r's message, decline reason and end reason for
-// reader. The sender reads them; the receiver reads them only while the
+// reader. The sender reads them while it owns the case (once it has
+// transferred the case it keeps nothing of it, as an ended receiver); the receiver reads them only while the
 // referral is pending or accepted (referral.ReceiverReadsTexts), not once
 // it declined, completed, or was withdrawn or revoked; once the case is
 // erased its key is gone and they stay empty. Texts a reader may not see are dropped from r, so that the
@@ -39,7 +40,7 @@ func (s *Service) openTexts(ctx context.Context, q db.Querier, reader string, r 
 // (a receiver declining reads back the reason it gave), while every later
 // read is judged by the status the transition left.
 func (s *Service) openTextsAt(ctx context.Context, q db.Querier, reader string, r *referralRow, status referral.Status) error {
-	if r.Texts != nil && reader != r.From && !referral.ReceiverReadsTexts(status) {
+	if r.Texts != nil && !readsTexts(reader, r, status) {
 		r.Texts = nil
 	}
 	if r.Texts == nil {
@@ -54,6 +55,16 @@ func (s *Service) openTextsAt(ctx context.Context, q db.Querier, reader string, 
 		r.EndReason = t.EndReason
 	}
 	return nil
+}
+
+// readsTexts reports whether reader may read the texts of r, judged as if
+// r were in status: the sender while it still owns the case, the receiver
+// while referral.ReceiverReadsTexts.
+func readsTexts(reader string, r *referralRow, status referral.Status) bool {
+	if reader == r.From {
+		return r.CaseOwner == r.From
+	}
+	return referral.ReceiverReadsTexts(status)
 }
 
 // textClasses is the class an audit event names when a response carries a

@@ -109,6 +109,15 @@ func (s *Service) move(ctx context.Context, tx pgx.Tx, t *transferRow) (string, 
 	if err := checkConsentInForce(ctx, tx, t); err != nil {
 		return "", err
 	}
+	// The consent must still cover the receiver for the transfer purpose:
+	// the project's one consent rule, as at proposal.
+	to, err := referral.RecipientOf(ctx, tx, t.To)
+	if err != nil {
+		return "", err
+	}
+	if _, err := referral.FindConsent(ctx, tx, t.CaseID, t.ConsentID, to, transfer.Purpose); err != nil {
+		return "", err
+	}
 	ref, err := moveCase(ctx, tx, t.CaseID, t.To)
 	if err != nil {
 		return "", err

@@ -18,8 +18,9 @@ import (
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
-// transferColumns reads a transfer and the coded attributes of its case; it
-// needs transferFrom. sender_follows is whether a follow-up consent naming
+// transferColumns reads a transfer and the coded attributes of its case
+// (kept only while the transfer is proposed: see scanTransfer); it needs
+// transferFrom. sender_follows is whether a follow-up consent naming
 // the sender is in force (what it keeps once the case has moved).
 var transferColumns = `t.id::text, t.seq, t.case_id::text, t.from_organization, t.to_organization, t.status,
 	t.consent_id::text, t.from_reference, t.to_reference, t.proposed_by, t.answered_by, t.version,
@@ -56,6 +57,13 @@ func scanTransfer(row pgx.Row) (*transferRow, error) {
 	}
 	for _, f := range forms {
 		t.Coded.ExploitationForms = append(t.Coded.ExploitationForms, casebridgev1.ExploitationForm(f))
+	}
+	if status != transfer.Stored(transfer.Proposed) {
+		// The coded attributes are what the receiver decides on. Once
+		// answered, they are the live case's: the owner reads them from
+		// the case, and a side that no longer holds it must not follow
+		// them as they change.
+		t.Coded = nil
 	}
 	return &t, nil
 }
