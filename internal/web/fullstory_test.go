@@ -125,8 +125,8 @@ func TestFullStory(t *testing.T) {
 	// The auditor finds the lawyer's read of the case.
 	aud := webtest.NewBrowser(t)
 	env.SignIn(t, aud, "auditor@network")
-	webtest.Do(t, aud, "events of the case by the lawyer",
-		chromedp.Navigate(env.URL+"/audit"),
+	webtest.Do(t, aud, "the audit page", chromedp.Navigate(env.URL+"/audit"))
+	webtest.Submit(t, aud, "events of the case by the lawyer",
 		chromedp.SendKeys(chromedp.ID("a-case"), caseID),
 		chromedp.SendKeys(chromedp.ID("a-subject"), "lawyer@legal-b"),
 		chromedp.Click(chromedp.ID("find-events")),
@@ -137,7 +137,7 @@ func TestFullStory(t *testing.T) {
 		t.Errorf("the auditor does not find the lawyer's read:\n%s", events)
 	}
 	webtest.Shot(t, aud, "audit")
-	webtest.Do(t, aud, "verify", chromedp.Click(chromedp.ID("verify")))
+	webtest.Submit(t, aud, "verify", chromedp.Click(chromedp.ID("verify")))
 	webtest.WaitJS(t, aud, "verified", `!!document.getElementById('verify-result')`)
 	if got := webtest.Get(t, aud, "verdict", chromedp.Text(chromedp.ID("verify-result"))); !strings.Contains(got, "intact") {
 		t.Errorf("verification says %q", got)
