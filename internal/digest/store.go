@@ -105,10 +105,13 @@ func finish(ctx context.Context, q db.Querier, id string, skipped bool) error {
 func summarise(ctx context.Context, q db.Querier, org, subject string, now time.Time, days int) (summary, error) {
 	s := summary{SoonDays: days}
 	soon := now.AddDate(0, 0, days)
+	// By the due time the lists go by (tasks.ListDueSQL), so that the
+	// digest counts what the lists show.
+	due := tasks.ListDueSQL("t")
 	err := q.QueryRow(ctx, `
-		SELECT count(*) FILTER (WHERE t.due_time < $2),
-			count(*) FILTER (WHERE t.due_time >= $2 AND t.due_time < $3),
-			count(*) FILTER (WHERE t.due_time < $3 AND t.assignee = $4)
+		SELECT count(*) FILTER (WHERE `+due+` < $2),
+			count(*) FILTER (WHERE `+due+` >= $2 AND `+due+` < $3),
+			count(*) FILTER (WHERE `+due+` < $3 AND t.assignee = $4)
 		FROM tasks t JOIN cases c ON c.id = t.case_id AND c.organization_id = t.organization_id
 		WHERE t.organization_id = $1 AND NOT `+caseaccess.ErasedSQL("c")+` AND `+tasks.OpenSQL("t")+` AND `+tasks.AwakeSQL("t", "$2"),
 		org, now, soon, subject).Scan(&s.Overdue, &s.Soon, &s.Yours)
@@ -117,7 +120,7 @@ func summarise(ctx context.Context, q db.Querier, org, subject string, now time.
 	}
 	rows, err := q.Query(ctx, `
 		SELECT c.reference, count(*) FROM tasks t JOIN cases c ON c.id = t.case_id AND c.organization_id = t.organization_id
-		WHERE t.organization_id = $1 AND t.due_time < $2 AND `+tasks.OpenSQL("t")+` AND `+tasks.AwakeSQL("t", "$2")+`
+		WHERE t.organization_id = $1 AND `+due+` < $2 AND `+tasks.OpenSQL("t")+` AND `+tasks.AwakeSQL("t", "$2")+`
 		  AND NOT `+caseaccess.ErasedSQL("c")+`
 		GROUP BY c.reference ORDER BY count(*) DESC, c.reference LIMIT 5`, org, now)
 	if err != nil {

@@ -155,7 +155,8 @@ func (s *Service) CreateTask(ctx context.Context, req *casebridgev1.CreateTaskRe
 	if err != nil {
 		return nil, err
 	}
-	out := row.toProto(s.now(), true)
+	// A follow-up is about no court data.
+	out := row.toProto(s.now(), true, true)
 	if !written && hasTexts(out) { // a retry shows what the first attempt wrote
 		if err := s.audit.Read(ctx, acc.Org, row.CaseID, careIf(true)); err != nil {
 			return nil, err
@@ -187,7 +188,7 @@ func (s *Service) GetTask(ctx context.Context, req *casebridgev1.GetTaskRequest)
 	if err != nil {
 		return nil, err
 	}
-	acc, _, err := s.access(ctx, s.pool, p, caseID, actRead, false, taskNotFound(id))
+	acc, f, err := s.access(ctx, s.pool, p, caseID, actRead, false, taskNotFound(id))
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +197,7 @@ func (s *Service) GetTask(ctx context.Context, req *casebridgev1.GetTaskRequest)
 	if err != nil {
 		return nil, err
 	}
-	out := t.toProto(s.now(), readable)
+	out := t.toProto(s.now(), readable, s.courtReadable(p, f, t.Kind))
 	if err := s.audit.Read(ctx, acc.Org, caseID, careIf(hasTexts(out))); err != nil {
 		return nil, err
 	}
@@ -216,13 +217,14 @@ func (s *Service) change(ctx context.Context, id, etag string, act Action, fn fu
 	}
 	var t *taskRow
 	var acc authz.Access
+	var f caseaccess.Facts
 	now := s.now()
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		caseID, err := caseOfTask(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if acc, _, err = s.access(ctx, tx, p, caseID, actUpdate, true, taskNotFound(id)); err != nil {
+		if acc, f, err = s.access(ctx, tx, p, caseID, actUpdate, true, taskNotFound(id)); err != nil {
 			return err
 		}
 		if t, err = s.getTask(ctx, tx, id, true, false); err != nil {
@@ -252,7 +254,7 @@ func (s *Service) change(ctx context.Context, id, etag string, act Action, fn fu
 			return nil, err
 		}
 	}
-	out := t.toProto(now, readable)
+	out := t.toProto(now, readable, s.courtReadable(p, f, t.Kind))
 	if hasTexts(out) {
 		if err := s.audit.Read(ctx, acc.Org, t.CaseID, careIf(true)); err != nil {
 			return nil, err
@@ -349,15 +351,19 @@ func (s *Service) ListTasks(ctx context.Context, req *casebridgev1.ListTasksRequ
 	}
 	// Each case is decided again: a task's organisation is the case's owner
 	// when it was raised; a case since transferred is not shown.
-	access, err := s.gate.Readable(ctx, s.pool, p, ids, objTask, actRead)
+	facts, err := caseaccess.LoadMany(ctx, s.pool, ids)
 	if err != nil {
 		return nil, err
 	}
 	resp := &casebridgev1.ListTasksResponse{}
 	reads := &audit.ReadSet{}
 	for _, r := range rows {
-		acc, ok := access[r.CaseID]
-		if !ok || acc.Org != r.Org {
+		f, ok := facts[r.CaseID]
+		if !ok {
+			continue
+		}
+		acc, err := s.gate.Decide(p, f, objTask, actRead)
+		if err != nil || acc.Org != r.Org {
 			continue
 		}
 		readable := textsReadable(acc)
@@ -366,13 +372,13 @@ func (s *Service) ListTasks(ctx context.Context, req *casebridgev1.ListTasksRequ
 				return nil, err
 			}
 		}
-		out := r.toProto(now, readable)
+		out := r.toProto(now, readable, s.courtReadable(p, f, r.Kind))
 		reads.Add(acc.Org, r.CaseID, careIf(hasTexts(out)))
 		resp.Tasks = append(resp.Tasks, out)
 	}
 	if more && len(rows) > 0 {
 		last := rows[len(rows)-1]
-		resp.NextPageToken = pagetoken.Encode(fp, last.Due.Format(time.RFC3339Nano), last.ID)
+		resp.NextPageToken = pagetoken.Encode(fp, shownDue(last.Kind, last.Due).Format(time.RFC3339Nano), last.ID)
 	}
 	if err := s.audit.ReadMany(ctx, reads.Reads()); err != nil {
 		return nil, err

@@ -51,7 +51,10 @@ func ts(t *time.Time) *timestamppb.Timestamp {
 	return timestamppb.New(*t)
 }
 
-func (t *taskRow) toProto(now time.Time, withTexts bool) *casebridgev1.Task {
+// toProto is the task as a caller sees it: with its texts when withTexts,
+// and with the exact time and id of the court data it is about only when
+// court (see courtReadable).
+func (t *taskRow) toProto(now time.Time, withTexts, court bool) *casebridgev1.Task {
 	out := &casebridgev1.Task{
 		Id: t.ID, CaseId: t.CaseID, CaseReference: t.Reference, OrganizationId: t.Org,
 		Kind: t.Kind, Status: t.status(now), DueTime: timestamppb.New(t.Due), Assignee: t.Assignee,
@@ -64,6 +67,9 @@ func (t *taskRow) toProto(now time.Time, withTexts bool) *casebridgev1.Task {
 	}
 	if withTexts {
 		out.Title, out.Notes = t.Title, t.Notes
+	}
+	if !court {
+		withholdCourt(out)
 	}
 	return out
 }
@@ -197,11 +203,13 @@ type listFilter struct {
 // whether more follow.
 func (s *Service) listTasks(ctx context.Context, q db.Querier, f listFilter) ([]*taskRow, bool, error) {
 	var dueCond string
+	// Lists go by the due time every caller may see (ListDueSQL).
+	due := ListDueSQL("t")
 	switch f.due {
 	case casebridgev1.TaskDue_TASK_DUE_OVERDUE:
-		dueCond = "t.due_time < $3 AND " + AwakeSQL("t", "$3")
+		dueCond = due + " < $3 AND " + AwakeSQL("t", "$3")
 	case casebridgev1.TaskDue_TASK_DUE_SOON:
-		dueCond = "t.due_time >= $3 AND t.due_time < $4 AND " + AwakeSQL("t", "$3")
+		dueCond = due + " >= $3 AND " + due + " < $4 AND " + AwakeSQL("t", "$3")
 	default:
 		dueCond = "true"
 	}
@@ -220,9 +228,9 @@ func (s *Service) listTasks(ctx context.Context, q db.Querier, f listFilter) ([]
 		  AND NOT `+caseaccess.ErasedSQL("c")+`
 		  AND ($2 = '' OR t.assignee = $2)
 		  AND `+dueCond+`
-		  AND ($5::timestamptz IS NULL OR (t.due_time, t.id) > ($5, $6::uuid))
+		  AND ($5::timestamptz IS NULL OR (`+due+`, t.id) > ($5, $6::uuid))
 		  AND ($7::uuid IS NULL OR t.case_id = $7)
-		ORDER BY t.due_time, t.id
+		ORDER BY `+due+`, t.id
 		LIMIT $8`,
 		f.orgs, f.assignee, f.now, f.soonUntil, f.afterDue, afterID, caseID, f.limit+1)
 	if err != nil {

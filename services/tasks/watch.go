@@ -75,7 +75,7 @@ func (s *Service) taskEvent(ctx context.Context, p authz.Principal, id string) (
 		}
 		return nil, err
 	}
-	acc, _, err := s.gate.Check(ctx, s.pool, p, t.CaseID, objTask, actRead, false, taskNotFound(id))
+	acc, f, err := s.gate.Check(ctx, s.pool, p, t.CaseID, objTask, actRead, false, taskNotFound(id))
 	if err != nil {
 		var st interface{ GRPCStatus() *status.Status }
 		if errors.As(err, &st) {
@@ -83,7 +83,9 @@ func (s *Service) taskEvent(ctx context.Context, p authz.Principal, id string) (
 		}
 		return nil, err
 	}
-	if acc.Org != t.Org {
+	// An erased case's tasks are closed with it and told to nobody; a
+	// transferred case's tasks are its new owner's.
+	if f.Erased || acc.Org != t.Org {
 		return nil, nil
 	}
 	kind := casebridgev1.TaskEventKind_TASK_EVENT_KIND_CREATED
@@ -94,6 +96,10 @@ func (s *Service) taskEvent(ctx context.Context, p authz.Principal, id string) (
 	case t.Version > 1:
 		kind, at = casebridgev1.TaskEventKind_TASK_EVENT_KIND_SNOOZED, t.UpdateTime
 	}
+	due := t.Due
+	if !s.courtReadable(p, f, t.Kind) {
+		due = shownDue(t.Kind, due) // the day, as ListTasks shows it
+	}
 	return &casebridgev1.TaskEvent{Kind: kind, TaskId: t.ID, CaseId: t.CaseID, OrganizationId: t.Org,
-		TaskKind: t.Kind, DueTime: timestamppb.New(t.Due), Assignee: t.Assignee, EventTime: timestamppb.New(at)}, nil
+		TaskKind: t.Kind, DueTime: timestamppb.New(due), Assignee: t.Assignee, EventTime: timestamppb.New(at)}, nil
 }
