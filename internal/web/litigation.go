@@ -8,28 +8,40 @@ import (
 
 	"github.com/google/uuid"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
 // The lawyer's area: a case's proceedings with their stages, hearings and
 // deadlines, its compensation claims with award and payment ledger, and the
-// calendar of what is coming. Pages are open to every signed-in user: the
-// server decides who may see and change court data, and a refusal shows the
-// "not permitted" page.
+// calendar of what is coming. The pages are the lawyers': a caseworker may
+// read a proceeding's status and a claim's, but not the hearings, deadlines
+// and ledger every court page is made of. The server still decides who may
+// see and change court data, and a refusal shows the "not permitted" page.
 func (s *Server) routesLitigation(mux *http.ServeMux) {
-	mux.Handle("GET /court", s.Signed(Access{}, s.handleCourtList))
-	mux.Handle("GET /cases/{id}/court", s.Signed(Access{}, s.handleCaseCourt))
-	mux.Handle("POST /cases/{id}/court/proceedings", s.Signed(Access{}, s.handleCreateProceeding))
-	mux.Handle("POST /cases/{id}/court/stage", s.Signed(Access{}, s.handleAdvanceStage))
-	mux.Handle("POST /cases/{id}/court/hearings", s.Signed(Access{}, s.handleAddHearing))
-	mux.Handle("POST /cases/{id}/court/deadlines", s.Signed(Access{}, s.handleAddDeadline))
-	mux.Handle("POST /cases/{id}/claims", s.Signed(Access{}, s.handleCreateClaim))
-	mux.Handle("POST /cases/{id}/claims/{claim}/file", s.Signed(Access{}, s.handleFileClaim))
-	mux.Handle("POST /cases/{id}/claims/{claim}/award", s.Signed(Access{}, s.handleRecordAward))
-	mux.Handle("POST /cases/{id}/claims/{claim}/payments", s.Signed(Access{}, s.handleRecordPayment))
-	mux.Handle("GET /calendar", s.Signed(Access{}, s.handleCalendar))
-	mux.Handle("GET /calendar.ics", s.Signed(Access{}, s.handleCalendarICS))
+	lawyer := Access{Roles: []string{roleLawyer}}
+	mux.Handle("GET /court", s.Signed(lawyer, s.handleCourtList))
+	mux.Handle("GET /cases/{id}/court", s.Signed(lawyer, s.handleCaseCourt))
+	mux.Handle("POST /cases/{id}/court/proceedings", s.Signed(lawyer, s.handleCreateProceeding))
+	mux.Handle("POST /cases/{id}/court/stage", s.Signed(lawyer, s.handleAdvanceStage))
+	mux.Handle("POST /cases/{id}/court/outcome", s.Signed(lawyer, s.handleRecordOutcome))
+	mux.Handle("POST /cases/{id}/court/hearings", s.Signed(lawyer, s.handleAddHearing))
+	mux.Handle("POST /cases/{id}/court/hearings/{hearing}", s.Signed(lawyer, s.handleUpdateHearing))
+	mux.Handle("POST /cases/{id}/court/hearings/{hearing}/cancel", s.Signed(lawyer, s.handleCancelHearing))
+	mux.Handle("POST /cases/{id}/court/deadlines", s.Signed(lawyer, s.handleAddDeadline))
+	mux.Handle("POST /cases/{id}/court/deadlines/{deadline}/status", s.Signed(lawyer, s.handleMarkDeadline))
+	mux.Handle("POST /cases/{id}/court/deadlines/{deadline}/cancel", s.Signed(lawyer, s.handleCancelDeadline))
+	mux.Handle("POST /cases/{id}/claims", s.Signed(lawyer, s.handleCreateClaim))
+	mux.Handle("POST /cases/{id}/claims/{claim}/file", s.Signed(lawyer, s.handleFileClaim))
+	mux.Handle("POST /cases/{id}/claims/{claim}/award", s.Signed(lawyer, s.handleRecordAward))
+	mux.Handle("POST /cases/{id}/claims/{claim}/reject", s.Signed(lawyer, s.handleRejectClaim))
+	mux.Handle("POST /cases/{id}/claims/{claim}/appeal", s.Signed(lawyer, s.handleAppealClaim))
+	mux.Handle("POST /cases/{id}/claims/{claim}/unenforceable", s.Signed(lawyer, s.handleMarkUnenforceable))
+	mux.Handle("POST /cases/{id}/claims/{claim}/payments", s.Signed(lawyer, s.handleRecordPayment))
+	mux.Handle("POST /cases/{id}/claims/{claim}/corrections", s.Signed(lawyer, s.handleCorrectPayment))
+	mux.Handle("GET /calendar", s.Signed(lawyer, s.handleCalendar))
+	mux.Handle("GET /calendar.ics", s.Signed(lawyer, s.handleCalendarICS))
 }
 
 // litigationClients are the court and compensation services.
@@ -76,14 +88,33 @@ type proceedingView struct {
 	P         *casebridgev1.Proceeding
 	Hearings  []*casebridgev1.Hearing
 	Deadlines []*casebridgev1.Deadline
-	// Next are the stages it may advance to.
+	// Next are the stages it may move to.
 	Next []casebridgev1.ProceedingStage
+	// Reached are the stages up to its present one: where a decision may
+	// have been made.
+	Reached []casebridgev1.ProceedingStage
+}
+
+// nextStages are the stages a proceeding at from may move to: any later
+// one, and from appeal back to first instance (a retrial). The server
+// holds the rule; the form offers only what it allows.
+func nextStages(from casebridgev1.ProceedingStage) []casebridgev1.ProceedingStage {
+	var out []casebridgev1.ProceedingStage
+	if from == casebridgev1.ProceedingStage_PROCEEDING_STAGE_APPEAL {
+		out = append(out, casebridgev1.ProceedingStage_PROCEEDING_STAGE_FIRST_INSTANCE)
+	}
+	for st := from + 1; st <= casebridgev1.ProceedingStage_PROCEEDING_STAGE_FINAL; st++ {
+		out = append(out, st)
+	}
+	return out
 }
 
 // claimView is one claim with its payment ledger.
 type claimView struct {
 	C        *casebridgev1.Claim
 	Payments []*casebridgev1.Payment
+	// Reversed are the ids of entries a later correction fixes.
+	Reversed map[string]bool
 }
 
 // caseCourtData is a case's court page.
@@ -100,6 +131,9 @@ type caseCourtData struct {
 	DeadlineKind []casebridgev1.DeadlineKind
 	ClaimTypes   []casebridgev1.ClaimType
 	PartyKinds   []casebridgev1.ClaimPartyKind
+	OutcomeKinds []casebridgev1.OutcomeKind
+	// HearingStatuses are those a hearing may be set to (cancelling is its own form).
+	HearingStatuses []casebridgev1.HearingStatus
 	// RequestID makes a retried create form create once.
 	RequestID string
 	Error     string
@@ -128,15 +162,17 @@ func (s *Server) caseCourt(w http.ResponseWriter, q *Request, status int, proble
 	d := caseCourtData{CaseID: caseID, Kinds: enumRun(casebridgev1.ProceedingKind_PROCEEDING_KIND_CRIMINAL, 4),
 		VictimRoles: enumRun(casebridgev1.VictimRole_VICTIM_ROLE_INJURED_PARTY, 3), HearingTypes: enumRun(casebridgev1.HearingType_HEARING_TYPE_PRELIMINARY, 5),
 		DeadlineKind: enumRun(casebridgev1.DeadlineKind_DEADLINE_KIND_APPEAL, 4), ClaimTypes: enumRun(casebridgev1.ClaimType_CLAIM_TYPE_CRIMINAL_PROCEEDINGS, 5),
-		PartyKinds: enumRun(casebridgev1.ClaimPartyKind_CLAIM_PARTY_KIND_DEFENDANT, 4),
-		RequestID:  uuid.NewString(), Today: time.Now().In(s.loc).Format(time.DateOnly)}
+		PartyKinds:   enumRun(casebridgev1.ClaimPartyKind_CLAIM_PARTY_KIND_DEFENDANT, 4),
+		OutcomeKinds: enumRun(casebridgev1.OutcomeKind_OUTCOME_KIND_CONVICTION, 4), HearingStatuses: enumRun(casebridgev1.HearingStatus_HEARING_STATUS_SCHEDULED, 3),
+		RequestID: uuid.NewString(), Today: time.Now().In(s.loc).Format(time.DateOnly)}
 	for _, p := range list.GetProceedings() {
 		v := proceedingView{P: p}
 		if d.Reference == "" {
 			d.Reference = p.GetCaseReference()
 		}
-		for st := p.GetStage() + 1; st <= casebridgev1.ProceedingStage_PROCEEDING_STAGE_FINAL; st++ {
-			v.Next = append(v.Next, st)
+		v.Next = nextStages(p.GetStage())
+		for st := casebridgev1.ProceedingStage_PROCEEDING_STAGE_INVESTIGATION; st <= p.GetStage(); st++ {
+			v.Reached = append(v.Reached, st)
 		}
 		hs, err := ps.ListHearings(q.Ctx, &casebridgev1.ListHearingsRequest{ProceedingId: p.GetId(), PageSize: 100, View: casebridgev1.HearingView_HEARING_VIEW_BASIC})
 		if err != nil {
@@ -167,7 +203,13 @@ func (s *Server) caseCourt(w http.ResponseWriter, q *Request, status int, proble
 			s.apiRefused(w, q, err)
 			return
 		}
-		d.Claims = append(d.Claims, claimView{C: c, Payments: pays.GetPayments()})
+		v := claimView{C: c, Payments: pays.GetPayments(), Reversed: map[string]bool{}}
+		for _, pay := range v.Payments {
+			if id := pay.GetCorrectsPaymentId(); id != "" {
+				v.Reversed[id] = true
+			}
+		}
+		d.Claims = append(d.Claims, v)
 	}
 	sum, err := cs.GetClaimSummary(q.Ctx, &casebridgev1.GetClaimSummaryRequest{CaseId: caseID})
 	if err != nil {
@@ -198,6 +240,12 @@ func (s *Server) courtFormFailed(w http.ResponseWriter, q *Request, err error, f
 		return
 	}
 	e := explain(err, fieldOf)
+	e.Key = courtErrorKey(err, e)
+	if st, _ := status.FromError(err); st.Code() == codes.InvalidArgument && strings.Contains(st.Message(), "is in the past") {
+		for k := range e.Fields {
+			e.Fields[k] = "court.error.hearing_past"
+		}
+	}
 	s.caseCourt(w, q, e.Status, &e)
 }
 
@@ -264,8 +312,11 @@ func courtTime(date, clock, zone string) (time.Time, bool) {
 	if clock == "" {
 		clock = "00:00"
 	}
-	t, err := time.ParseInLocation("2006-01-02 15:04", date+" "+clock, loc)
-	return t, err == nil
+	const layout = "2006-01-02 15:04"
+	t, err := time.ParseInLocation(layout, date+" "+clock, loc)
+	// A time the clocks skip when they go forward does not exist at the
+	// court; Go would silently move it by an hour.
+	return t, err == nil && t.Format(layout) == date+" "+clock
 }
 
 // proceedingZone is the court zone of a proceeding of the case.
@@ -409,4 +460,27 @@ func (p *Page) MoneyOf(m *casebridgev1.Money) string {
 		return "—"
 	}
 	return p.L.Form.Money(m.GetAmountMinor(), m.GetCurrencyCode())
+}
+
+// CourtDate and CourtClock are a hearing's date and time of day in its
+// court's zone, as the edit form's date and time inputs take them.
+func (p *Page) CourtDate(ts interface{ AsTime() time.Time }, zone string) string {
+	return inZone(ts.AsTime(), zone).Format(time.DateOnly)
+}
+
+// CourtClock: see CourtDate.
+func (p *Page) CourtClock(ts interface{ AsTime() time.Time }, zone string) string {
+	return inZone(ts.AsTime(), zone).Format("15:04")
+}
+
+// Instant is a timestamp as RFC 3339, for a form's record of a value as shown.
+func (p *Page) Instant(ts interface{ AsTime() time.Time }) string {
+	return ts.AsTime().UTC().Format(time.RFC3339)
+}
+
+func inZone(t time.Time, zone string) time.Time {
+	if loc, err := time.LoadLocation(zone); err == nil && zone != "" {
+		return t.In(loc)
+	}
+	return t.UTC()
 }
