@@ -3,6 +3,7 @@ package server_test
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"encoding/binary"
 	"io"
 	"net/http"
@@ -28,9 +29,21 @@ type grpcWebReply struct {
 
 // grpcWebCall posts req as a browser's gRPC-Web client does, over
 // HTTP/1.1: one length-prefixed frame (binary gRPC-Web,
-// application/grpc-web+proto; the transcoder does not speak the base64
-// "grpc-web-text" variant).
+// application/grpc-web+proto).
 func grpcWebCall(t *testing.T, addr, method, token string, req proto.Message) grpcWebReply {
+	t.Helper()
+	return grpcWebPost(t, addr, method, token, req, false)
+}
+
+// grpcWebTextCall is grpcWebCall in the base64 text framing
+// (application/grpc-web-text), as grpc-web's default "grpcwebtext" mode
+// sends it; the answer is decoded from base64 before its frames are read.
+func grpcWebTextCall(t *testing.T, addr, method, token string, req proto.Message) grpcWebReply {
+	t.Helper()
+	return grpcWebPost(t, addr, method, token, req, true)
+}
+
+func grpcWebPost(t *testing.T, addr, method, token string, req proto.Message, text bool) grpcWebReply {
 	t.Helper()
 	msg, err := proto.Marshal(req)
 	if err != nil {
@@ -40,12 +53,18 @@ func grpcWebCall(t *testing.T, addr, method, token string, req proto.Message) gr
 	binary.BigEndian.PutUint32(frame[1:], uint32(len(msg)))
 	frame = append(frame, msg...)
 	contentType, body := "application/grpc-web+proto", frame
+	if text {
+		contentType, body = "application/grpc-web-text", []byte(base64.StdEncoding.EncodeToString(frame))
+	}
 	client := &http.Client{Timeout: 10 * time.Second}
 	var resp *http.Response
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		hr, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/casebridge.v1."+method, bytes.NewReader(body))
 		hr.Header.Set("Content-Type", contentType)
 		hr.Header.Set("X-Grpc-Web", "1")
+		if text {
+			hr.Header.Set("Accept", "application/grpc-web-text")
+		}
 		if token != "" {
 			hr.Header.Set("Authorization", "Bearer "+token)
 		}
@@ -64,12 +83,19 @@ func grpcWebCall(t *testing.T, addr, method, token string, req proto.Message) gr
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("%s: HTTP %s (gRPC-Web answers 200 and puts the outcome in grpc-status)", method, resp.Status)
 	}
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/grpc-web") {
+	ct := resp.Header.Get("Content-Type")
+	if !strings.HasPrefix(ct, "application/grpc-web") {
 		t.Fatalf("%s: content type %q, want gRPC-Web", method, ct)
+	}
+	if isText := strings.HasPrefix(ct, "application/grpc-web-text"); isText != text {
+		t.Fatalf("%s: content type %q answering %s", method, ct, contentType)
 	}
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if text {
+		raw = fromBase64Parts(t, raw)
 	}
 	out := grpcWebReply{status: resp.Header.Get("Grpc-Status"), message: resp.Header.Get("Grpc-Message")}
 	for len(raw) > 0 {
@@ -163,5 +189,80 @@ func TestGRPCWebOverHTTP1(t *testing.T) {
 	}
 	if got := value(fams, "casebridge_http_requests_in_flight", nil); got != 0 {
 		t.Errorf("casebridge_http_requests_in_flight = %v after the calls, want 0", got)
+	}
+}
+
+// fromBase64Parts decodes a grpc-web-text body: base64 that may be several
+// padded parts in a row (one per flush), so it is decoded a quantum of
+// four characters at a time.
+func fromBase64Parts(t *testing.T, b []byte) []byte {
+	t.Helper()
+	if len(b)%4 != 0 {
+		t.Fatalf("grpc-web-text body of %d characters is not base64: %q", len(b), b)
+	}
+	var out []byte
+	for i := 0; i < len(b); i += 4 {
+		q, err := base64.StdEncoding.DecodeString(string(b[i : i+4]))
+		if err != nil {
+			t.Fatalf("grpc-web-text body at %d: %v (%q)", i, err, b)
+		}
+		out = append(out, q...)
+	}
+	return out
+}
+
+// TestGRPCWebTextOverHTTP1 is TestGRPCWebOverHTTP1 in the base64 text
+// framing (application/grpc-web-text) on the same HTTP listener: the
+// outcome in grpc-status, the caller's identity and case decoded from the
+// base64 answer (whose content type says grpc-web-text), another
+// organisation's case NotFound; a body that is not base64 is refused
+// with 400 before it becomes a call. Without the text framing's decoder
+// the transcoder answers 415 to all of it.
+func TestGRPCWebTextOverHTTP1(t *testing.T) {
+	addr, admin := freeAddr(t), freeAddr(t)
+	env := servertest.Start(t, func(c *server.Config) { c.HTTPListen = addr; c.AdminListen = admin })
+	r := grpcWebTextCall(t, addr, "OrganizationService/GetCallerIdentity", "", &casebridgev1.GetCallerIdentityRequest{})
+	if r.status != "16" || len(r.messages) != 0 {
+		t.Fatalf("no token: grpc-status %q (%s), %d messages; want 16 (Unauthenticated) and none", r.status, r.message, len(r.messages))
+	}
+	r = grpcWebTextCall(t, addr, "OrganizationService/GetCallerIdentity", env.Token(t, "caseworker@shelter-a"), &casebridgev1.GetCallerIdentityRequest{})
+	if r.status != "0" || len(r.messages) != 1 {
+		t.Fatalf("with a token: grpc-status %q (%s), %d messages; want 0 and one", r.status, r.message, len(r.messages))
+	}
+	var who casebridgev1.GetCallerIdentityResponse
+	if err := proto.Unmarshal(r.messages[0], &who); err != nil {
+		t.Fatal(err)
+	}
+	if who.GetSubject() != "caseworker@shelter-a" || len(who.GetMemberships()) == 0 {
+		t.Fatalf("caller identity %v", &who)
+	}
+	caseID := env.NewMarkedCase(t)
+	r = grpcWebTextCall(t, addr, "CaseService/GetCase", env.Token(t, "caseworker@cso-c"), &casebridgev1.GetCaseRequest{Id: caseID})
+	if r.status != "5" {
+		t.Fatalf("another organisation's case: grpc-status %q (%s), want 5 (NotFound)", r.status, r.message)
+	}
+	r = grpcWebTextCall(t, addr, "CaseService/GetCase", env.Token(t, "caseworker@shelter-a"), &casebridgev1.GetCaseRequest{Id: caseID})
+	if r.status != "0" || len(r.messages) != 1 {
+		t.Fatalf("own case: grpc-status %q (%s), %d messages", r.status, r.message, len(r.messages))
+	}
+	var got casebridgev1.GetCaseResponse
+	if err := proto.Unmarshal(r.messages[0], &got); err != nil || got.GetCase().GetId() != caseID {
+		t.Fatalf("own case: %v %v", err, &got)
+	}
+
+	hr, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/casebridge.v1.OrganizationService/GetCallerIdentity", strings.NewReader("not base64!"))
+	hr.Header.Set("Content-Type", "application/grpc-web-text")
+	hr.Header.Set("Authorization", "Bearer "+env.Token(t, "caseworker@shelter-a"))
+	resp, err := http.DefaultClient.Do(hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a body that is not base64: %s, want 400", resp.Status)
+	}
+	fams := scrape(t, admin)
+	if got := value(fams, "casebridge_http_requests_total", map[string]string{"protocol": "grpc_web", "code": "200"}); got != 4 {
+		t.Errorf("casebridge_http_requests_total{grpc_web,200} = %v, want 4", got)
 	}
 }

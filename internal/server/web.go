@@ -13,7 +13,8 @@ import (
 
 // The HTTP listener (--http-listen) serves the API to browsers and scripts
 // that cannot speak gRPC: Connect (JSON or binary over HTTP/1.1 or 2,
-// callable with curl) and gRPC-Web. vanguard transcodes each request into a
+// callable with curl) and gRPC-Web (binary, and base64 text through
+// grpcWebText). vanguard transcodes each request into a
 // call on the same grpc.Server, so the same interceptors authenticate,
 // limit, audit, authorize and validate it as a native call, and the same
 // TLS configuration protects it.
@@ -36,7 +37,7 @@ func (s *Server) serveWeb(ctx context.Context, lis net.Listener) error {
 	if err != nil {
 		return fmt.Errorf("HTTP transcoder: %w", err)
 	}
-	handler := s.metrics.HTTPHandler(transcoder)
+	handler := s.metrics.HTTPHandler(grpcWebText(transcoder))
 	if n := s.cfg.Limits.Transport.MaxRecvBytes; n > 0 {
 		// The gRPC message limit, applied to the HTTP body (a JSON body
 		// is larger than its message, so this is no tighter).
