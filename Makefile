@@ -123,11 +123,12 @@ bench-documents: ## document throughput vs the raw store, re-key of 100 x 10 MiB
 # The image is built by tools/ (its own module, so go-containerregistry and the
 # manifest checkers never enter the server's dependency graph).
 IMAGE_REF     ?= casebridge/casebridged:dev
+WEB_IMAGE_REF ?= casebridge/casebridge-web:dev
 IMAGE_VERSION ?= dev
 
 .PHONY: image
-image: ## build the server's OCI image (no container daemon): bin/image/oci and bin/image/casebridged.tar
-	cd tools && $(GO) run ./cmd/image --module .. --out ../bin/image --ref $(IMAGE_REF) --version $(IMAGE_VERSION)
+image: ## build the server's and the web client's OCI images (no container daemon): bin/image/oci, bin/image/*.tar
+	cd tools && $(GO) run ./cmd/image --module .. --out ../bin/image --ref $(IMAGE_REF) --web-ref $(WEB_IMAGE_REF) --version $(IMAGE_VERSION)
 
 # The CloudNativePG and Barman Cloud Plugin CRDs the manifests are checked
 # against, read in place (they are not part of this repository).

@@ -8,6 +8,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	// Hearings and deadlines are shown at each court's own zone, and the
+	// image has no /usr/share/zoneinfo: the zone database goes in the binary.
+	_ "time/tzdata"
 
 	"github.com/casebridge/casebridge/internal/web"
 )

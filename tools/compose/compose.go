@@ -23,6 +23,12 @@ const ServerImageVar = "CASEBRIDGE_IMAGE"
 // is unset (what make image tags).
 const DefaultServerImage = "casebridge/casebridged:dev"
 
+// WebImageVar and DefaultWebImage are the same for the web client.
+const (
+	WebImageVar     = "CASEBRIDGE_WEB_IMAGE"
+	DefaultWebImage = "casebridge/casebridge-web:dev"
+)
+
 // Load parses and validates path against the compose specification with env
 // as the environment for interpolation.
 func Load(ctx context.Context, path string, env map[string]string) (*types.Project, error) {
@@ -48,7 +54,11 @@ func Load(ctx context.Context, path string, env map[string]string) (*types.Proje
 // run as a non-root user on a read-only root filesystem without capabilities;
 // the migration connects as the schema owner and the server as its own login
 // role; no password is in the environment; PostgreSQL sits on an internal
-// network only; the keyring is mounted where the server looks for it.
+// network only; the keyring is mounted where the server looks for it. The
+// web client runs as hardened as the server, off the database network and
+// without database settings (it holds no connection and no key), reaches
+// the server with TLS under a CA it is given, and reads its session keys
+// from a secret.
 func Check(ctx context.Context, path string, env map[string]string) error {
 	p, err := Load(ctx, path, env)
 	if err != nil {
@@ -62,8 +72,18 @@ func Check(ctx context.Context, path string, env map[string]string) error {
 	if serverImage == "" {
 		serverImage = DefaultServerImage
 	}
+	webImage := env[WebImageVar]
+	if webImage == "" {
+		webImage = DefaultWebImage
+	}
+	dbNets := map[string]bool{}
+	if pg, ok := p.Services["postgres"]; ok {
+		for net := range pg.Networks {
+			dbNets[net] = true
+		}
+	}
 	roles := map[string]string{}
-	servers := 0
+	servers, webs := 0, 0
 	for name, s := range p.Services {
 		for k, v := range s.Environment {
 			if v == nil {
@@ -79,22 +99,17 @@ func Check(ctx context.Context, path string, env map[string]string) error {
 				}
 			}
 		}
+		if s.Image == webImage {
+			webs++
+			hardened(s, bad)
+			checkWeb(s, dbNets, bad)
+			continue
+		}
 		if s.Image != serverImage {
 			continue
 		}
 		servers++
-		if s.User == "" || strings.HasPrefix(s.User, "0") || strings.HasPrefix(s.User, "root") {
-			bad(name, "runs as %q, want a non-root user", s.User)
-		}
-		if !s.ReadOnly {
-			bad(name, "root filesystem is writable, want read_only: true")
-		}
-		if !contains(s.CapDrop, "ALL") {
-			bad(name, "keeps Linux capabilities, want cap_drop: [ALL]")
-		}
-		if !contains(s.SecurityOpt, "no-new-privileges:true") {
-			bad(name, "may gain privileges, want security_opt: no-new-privileges:true")
-		}
+		hardened(s, bad)
 		role := ""
 		if u, err := url.Parse(value(s.Environment, "DATABASE_URL")); err == nil && u.User != nil {
 			role = u.User.Username()
@@ -112,6 +127,9 @@ func Check(ctx context.Context, path string, env map[string]string) error {
 	}
 	if servers == 0 {
 		errs = append(errs, fmt.Errorf("no service runs the server image %s", serverImage))
+	}
+	if webs == 0 {
+		errs = append(errs, fmt.Errorf("no service runs the web client image %s", webImage))
 	}
 	if roles["migrate"] != "casebridge_owner" {
 		errs = append(errs, fmt.Errorf("the migration must connect as the schema owner casebridge_owner, not %q", roles["migrate"]))
@@ -132,6 +150,75 @@ func Check(ctx context.Context, path string, env map[string]string) error {
 		errs = append(errs, errors.New("no postgres service"))
 	}
 	return errors.Join(errs...)
+}
+
+// hardened: a non-root user, a read-only root filesystem, no capabilities,
+// no privilege gained.
+func hardened(s types.ServiceConfig, bad func(svc, format string, args ...any)) {
+	if s.User == "" || strings.HasPrefix(s.User, "0") || strings.HasPrefix(s.User, "root") {
+		bad(s.Name, "runs as %q, want a non-root user", s.User)
+	}
+	if !s.ReadOnly {
+		bad(s.Name, "root filesystem is writable, want read_only: true")
+	}
+	if !contains(s.CapDrop, "ALL") {
+		bad(s.Name, "keeps Linux capabilities, want cap_drop: [ALL]")
+	}
+	if !contains(s.SecurityOpt, "no-new-privileges:true") {
+		bad(s.Name, "may gain privileges, want security_opt: no-new-privileges:true")
+	}
+}
+
+// checkWeb holds the web client to what it is: a client of the API over
+// TLS, with sessions sealed by keys from a secret, and nothing of the
+// database's.
+func checkWeb(s types.ServiceConfig, dbNets map[string]bool, bad func(svc, format string, args ...any)) {
+	for k := range s.Environment {
+		if k == "DATABASE_URL" || strings.HasPrefix(k, "PG") {
+			bad(s.Name, "has %s: the web client holds no database connection", k)
+		}
+	}
+	for net := range s.Networks {
+		if dbNets[net] {
+			bad(s.Name, "is on the database network %s", net)
+		}
+	}
+	flags := map[string]string{}
+	for _, a := range s.Command {
+		k, v, _ := strings.Cut(a, "=")
+		flags[k] = v
+	}
+	for _, f := range []string{"--dev", "--api-insecure"} {
+		if _, ok := flags[f]; ok {
+			bad(s.Name, "runs with %s, which is for a laptop only", f)
+		}
+	}
+	if flags["--api-ca"] == "" {
+		bad(s.Name, "reaches the server without --api-ca: it must verify the server's certificate")
+	}
+	if flags["--tls-cert"] == "" || flags["--tls-key"] == "" {
+		bad(s.Name, "serves the pages without --tls-cert and --tls-key")
+	}
+	keys := flags["--session-key-file"]
+	fromSecret := false
+	for _, sec := range s.Secrets {
+		target := sec.Target
+		if target == "" {
+			target = sec.Source
+		}
+		if !strings.HasPrefix(target, "/") {
+			target = "/run/secrets/" + target
+		}
+		if keys != "" && target == keys {
+			fromSecret = true
+		}
+	}
+	if !fromSecret {
+		bad(s.Name, "--session-key-file %q is not a secret: every replica needs the same keys, and no one else", keys)
+	}
+	if s.Restart == "" || s.Restart == "no" {
+		bad(s.Name, "is not restarted")
+	}
 }
 
 func contains(list []string, s string) bool {

@@ -22,13 +22,20 @@ func TestPilotComposeFileIsValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"postgres", "migrate", "casebridged"} {
+	for _, want := range []string{"postgres", "migrate", "casebridged", "casebridge-web"} {
 		if _, ok := p.Services[want]; !ok {
 			t.Errorf("no service %s", want)
 		}
 	}
 	if dep := p.Services["casebridged"].DependsOn["migrate"]; dep.Condition != "service_completed_successfully" {
 		t.Errorf("the server starts before the migration has finished: %+v", dep)
+	}
+	web := p.Services["casebridge-web"]
+	if _, ok := web.DependsOn["casebridged"]; !ok {
+		t.Errorf("the web client does not wait for the server: %+v", web.DependsOn)
+	}
+	if !contains(web.Command, "--api=casebridged:7443") {
+		t.Errorf("the web client does not reach the server's gRPC port: %q", web.Command)
 	}
 }
 
@@ -70,6 +77,11 @@ func TestCheckRejectsBrokenOrUnsafeCompose(t *testing.T) {
 		{"root user", "    user: \"65532:65532\"\n    read_only: true\n    cap_drop: [ALL]\n    security_opt: [\"no-new-privileges:true\"]\n    stop_grace_period", "    user: \"0:0\"\n    read_only: true\n    cap_drop: [ALL]\n    security_opt: [\"no-new-privileges:true\"]\n    stop_grace_period", "non-root"},
 		{"postgres on a routed network", "  db:\n    internal: true", "  db:\n    internal: false", "not internal"},
 		{"keyring not mounted", "target: /var/lib/casebridge/keyring", "target: /var/lib/casebridge/other", "keyring"},
+		{"web on the database network", "    networks: [api]\n    user", "    networks: [api, db]\n    user", "database network"},
+		{"web without TLS to the server", "      - --api-ca=/run/secrets/api-ca\n", "      - --api-insecure\n", "--api-insecure"},
+		{"web session keys not a secret", "--session-key-file=/run/secrets/web-session-keys", "--session-key-file=/tmp/keys", "not a secret"},
+		{"web with a database URL", "    restart: unless-stopped\n    secrets: [web-tls-cert", "    restart: unless-stopped\n    environment:\n      DATABASE_URL: postgres://casebridge_server@postgres/casebridge\n    secrets: [web-tls-cert", "no database connection"},
+		{"web writable", "    networks: [api]\n    user: \"65532:65532\"\n    read_only: true", "    networks: [api]\n    user: \"65532:65532\"\n    read_only: false", "casebridge-web: root filesystem is writable"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

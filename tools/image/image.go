@@ -1,7 +1,8 @@
-// Package image builds the Casebridge server's OCI image without a container
-// daemon or a base image: one layer holding static binaries, a CA bundle and
-// a passwd entry for the non-root user, with fixed timestamps so that the same
-// binaries always give the same digest.
+// Package image builds Casebridge's OCI images (the server and the web
+// client, see Targets) without a container daemon or a base image: one
+// layer holding static binaries, a CA bundle and a passwd entry for the
+// non-root user, with fixed timestamps so that the same binaries always give
+// the same digest.
 package image
 
 import (
@@ -24,6 +25,9 @@ type Spec struct {
 	Binaries map[string][]byte
 	// Entrypoint is the binary started by the container (a key of Binaries).
 	Entrypoint string
+	// Title and Description go into the org.opencontainers.image labels;
+	// Title defaults to Entrypoint.
+	Title, Description string
 	// Ports are exposed TCP ports, documentation only ("7443").
 	Ports []string
 	// Version goes into the org.opencontainers.image.version label.
@@ -84,9 +88,13 @@ func Build(spec Spec) (v1.Image, error) {
 	for _, p := range spec.Ports {
 		cfg.Config.ExposedPorts[p+"/tcp"] = struct{}{}
 	}
+	title := spec.Title
+	if title == "" {
+		title = spec.Entrypoint
+	}
 	cfg.Config.Labels = map[string]string{
-		"org.opencontainers.image.title":       "casebridged",
-		"org.opencontainers.image.description": "Casebridge case-management server",
+		"org.opencontainers.image.title":       title,
+		"org.opencontainers.image.description": spec.Description,
 		"org.opencontainers.image.version":     spec.Version,
 	}
 	img, err = mutate.ConfigFile(img, cfg)

@@ -13,10 +13,16 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
-// WriteLayout writes img as an OCI image layout in dir (replacing what was
-// there), its index annotated with ref so that `skopeo copy oci:DIR:REF` and
-// `crane push` find it.
-func WriteLayout(dir string, img v1.Image, ref string) error {
+// Tagged is an image and the reference it is written under.
+type Tagged struct {
+	Image v1.Image
+	Ref   string
+}
+
+// WriteLayout writes the images as one OCI image layout in dir (replacing
+// what was there), each in the index annotated with its reference so that
+// `skopeo copy oci:DIR:REF` and `crane push` find it.
+func WriteLayout(dir string, images ...Tagged) error {
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("clear %s: %w", dir, err)
 	}
@@ -25,10 +31,12 @@ func WriteLayout(dir string, img v1.Image, ref string) error {
 	if err != nil {
 		return fmt.Errorf("oci layout %s: %w", dir, err)
 	}
-	if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{
-		"org.opencontainers.image.ref.name": ref,
-	})); err != nil {
-		return fmt.Errorf("write image to %s: %w", dir, err)
+	for _, t := range images {
+		if err := p.AppendImage(t.Image, layout.WithAnnotations(map[string]string{
+			"org.opencontainers.image.ref.name": t.Ref,
+		})); err != nil {
+			return fmt.Errorf("write image %s to %s: %w", t.Ref, dir, err)
+		}
 	}
 	return nil
 }

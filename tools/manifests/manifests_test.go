@@ -73,6 +73,7 @@ func TestProductionIsHighlyAvailable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	deployments := map[string]bool{}
 	for _, o := range r.Objects {
 		if o.Namespace != "casebridge" && o.Kind != "Namespace" {
 			t.Errorf("%s outside the casebridge namespace", o.ID())
@@ -92,11 +93,17 @@ func TestProductionIsHighlyAvailable(t *testing.T) {
 		case "Deployment":
 			d := r.Typed[o.ID()].(*appsv1.Deployment)
 			if *d.Spec.Replicas < 2 {
-				t.Errorf("%d server replicas", *d.Spec.Replicas)
+				t.Errorf("%s: %d replicas", o.Name, *d.Spec.Replicas)
 			}
-			if !strings.HasPrefix(d.Spec.Template.Spec.Containers[0].Image, "registry.example.org/casebridge/casebridged:") {
-				t.Errorf("image %s", d.Spec.Template.Spec.Containers[0].Image)
+			if !strings.HasPrefix(d.Spec.Template.Spec.Containers[0].Image, "registry.example.org/casebridge/"+o.Name+":") {
+				t.Errorf("%s: image %s", o.Name, d.Spec.Template.Spec.Containers[0].Image)
 			}
+			deployments[o.Name] = true
+		}
+	}
+	for _, want := range []string{"casebridged", "casebridge-web"} {
+		if !deployments[want] {
+			t.Errorf("production has no Deployment %s", want)
 		}
 	}
 }
@@ -158,6 +165,15 @@ func TestCheckRejectsInvalidObjects(t *testing.T) {
 		{"server as schema owner", patch("Deployment", "casebridged", "- op: replace\n  path: /spec/template/spec/containers/0/env/2/value\n  value: postgres://casebridge_owner@casebridge-db-rw:5432/casebridge"), nil, "want casebridge_server"},
 		{"no resources", patch("Deployment", "casebridged", "- op: remove\n  path: /spec/template/spec/containers/0/resources"), nil, "requests"},
 		{"no managed server role", patch("Cluster", "casebridge-db", "- op: remove\n  path: /spec/managed/roles/1"), nil, "casebridge_server as a login role"},
+		{"web reaching the API without TLS", patch("Deployment", "casebridge-web", "- op: add\n  path: /spec/template/spec/containers/0/args/-\n  value: --api-insecure"), nil, "--api-insecure"},
+		{"web session keys from no Secret", patch("Deployment", "casebridge-web", "- op: replace\n  path: /spec/template/spec/containers/0/args/5\n  value: --session-key-file=/tmp/keys"), nil, "from no Secret volume"},
+		{"web probed over HTTP", patch("Deployment", "casebridge-web", "- op: replace\n  path: /spec/template/spec/containers/0/readinessProbe/httpGet/scheme\n  value: HTTP"), nil, "HTTPS readiness and liveness"},
+		{"web with a database URL", patch("Deployment", "casebridge-web", "- op: add\n  path: /spec/template/spec/containers/0/env\n  value: [{name: DATABASE_URL, value: \"postgres://casebridge_server@casebridge-db-rw/casebridge\"}]"), nil, "holds no database connection"},
+		{"web shut out of the API", patch("NetworkPolicy", "casebridged", "- op: remove\n  path: /spec/ingress/1"), nil, "keep it from --api casebridged:7443"},
+		{"web egress without the API", patch("NetworkPolicy", "casebridge-web", "- op: remove\n  path: /spec/egress/1"), nil, "keep it from --api"},
+		{"web API names no Service", patch("ConfigMap", "casebridge-web-config", "- op: replace\n  path: /data/CASEBRIDGE_WEB_API\n  value: casebridge:7443"), nil, "names no rendered Service"},
+		{"undefined variable in args", patch("Deployment", "casebridge-web", "- op: replace\n  path: /spec/template/spec/containers/0/args/3\n  value: --api=$(CASEBRIDGE_WEB_APII)"), nil, "$(CASEBRIDGE_WEB_APII)"},
+		{"unknown image", patch("Deployment", "casebridge-web", "- op: replace\n  path: /spec/template/spec/containers/0/image\n  value: nginx:1.27"), nil, "neither casebridged nor casebridge-web"},
 		{"unknown kind", "resources:\n  - cm.yaml\n", map[string]string{"cm.yaml": "apiVersion: example.org/v1\nkind: Widget\nmetadata:\n  name: w\n"}, "no type or schema"},
 	}
 	for _, c := range cases {

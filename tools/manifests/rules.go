@@ -24,8 +24,8 @@ const (
 )
 
 // rules are what a schema cannot say: restrictive security contexts,
-// resources, gRPC probes, database roles, and references between objects
-// that must resolve.
+// resources, probes, database roles, the web client's place (web.go), and
+// references between objects that must resolve.
 func rules(r *Rendered) []error {
 	var errs []error
 	bad := func(id, format string, args ...any) {
@@ -34,6 +34,7 @@ func rules(r *Rendered) []error {
 	var pods []workload
 	deployments := map[string]*appsv1.Deployment{}
 	services := map[string]*corev1.Service{}
+	var policies []*networkingv1.NetworkPolicy
 	kinds := map[string]bool{}
 	names := map[string]bool{} // Kind/name
 	for _, o := range r.Objects {
@@ -49,18 +50,45 @@ func rules(r *Rendered) []error {
 			if err != nil || !sel.Matches(labels.Set(v.Spec.Template.Labels)) {
 				bad(id, "selector does not match its pod template")
 			}
-			for _, c := range v.Spec.Template.Spec.Containers {
+		case *batchv1.Job:
+			pods = append(pods, workload{id, v.Spec.Template.Labels, v.Spec.Template.Spec})
+		case *corev1.Service:
+			services[v.Name] = v
+		case *networkingv1.NetworkPolicy:
+			policies = append(policies, v)
+		}
+	}
+	configMaps := configMapData(r)
+	images := map[string]int{}
+	for id, t := range r.Typed {
+		d, ok := t.(*appsv1.Deployment)
+		if !ok {
+			continue
+		}
+		for _, c := range d.Spec.Template.Spec.Containers {
+			args, missing := expandArgs(c, configMaps)
+			for _, name := range missing {
+				bad(id, "container %s: $(%s) in its args is defined by no env or rendered ConfigMap", c.Name, name)
+			}
+			images[imageName(c.Image)]++
+			switch imageName(c.Image) {
+			case ServerImage:
 				if c.ReadinessProbe == nil || c.ReadinessProbe.GRPC == nil || c.LivenessProbe == nil || c.LivenessProbe.GRPC == nil {
 					bad(id, "container %s needs gRPC readiness and liveness probes on the health service", c.Name)
 				}
 				if role := dbRole(c.Env); role != ServerRole {
 					bad(id, "container %s connects to PostgreSQL as %q, want %s", c.Name, role, ServerRole)
 				}
+			case WebImage:
+				webRules(id, d.Spec.Template.Spec, c, args, d.Spec.Template.Labels, services, pods, policies, bad)
+			default:
+				bad(id, "container %s runs %s, which is neither %s nor %s", c.Name, c.Image, ServerImage, WebImage)
 			}
-		case *batchv1.Job:
-			pods = append(pods, workload{id, v.Spec.Template.Labels, v.Spec.Template.Spec})
-		case *corev1.Service:
-			services[v.Name] = v
+		}
+	}
+	for _, want := range []string{ServerImage, WebImage} {
+		if images[want] == 0 {
+			errs = append(errs, fmt.Errorf("no Deployment runs %s", want))
 		}
 	}
 	for _, w := range pods {

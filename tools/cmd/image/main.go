@@ -1,6 +1,7 @@
-// Command image compiles casebridged statically and builds its OCI image
-// without a container daemon (see package image), writing an OCI layout
-// directory and a loadable tarball.
+// Command image compiles casebridged and casebridge-web statically and
+// builds their OCI images without a container daemon (see package image),
+// writing one OCI layout directory holding both and a loadable tarball of
+// each.
 //
 //	go run ./cmd/image --module .. --out ../bin/image
 package main
@@ -25,51 +26,52 @@ func main() {
 
 func run() error {
 	module := flag.String("module", "..", "the server's module directory")
-	out := flag.String("out", "bin/image", "output directory: OCI layout in OUT/oci, tarball OUT/casebridged.tar")
-	ref := flag.String("ref", "casebridge/casebridged:dev", "image reference recorded in the layout and the tarball")
+	out := flag.String("out", "bin/image", "output directory: both images in the OCI layout OUT/oci, tarballs OUT/<name>.tar")
+	ref := flag.String("ref", "casebridge/casebridged:dev", "the server's image reference, recorded in the layout and its tarball")
+	webRef := flag.String("web-ref", "casebridge/casebridge-web:dev", "the web client's image reference")
 	version := flag.String("version", "dev", "version label")
 	flag.Parse()
 	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return err
-	}
-	binPath := filepath.Join(*out, "casebridged")
-	if err := image.Compile(*module, "./cmd/casebridged", binPath); err != nil {
-		return err
-	}
-	bin, err := os.ReadFile(binPath)
-	if err != nil {
 		return err
 	}
 	created, err := sourceDate()
 	if err != nil {
 		return err
 	}
-	img, err := image.Build(image.Spec{
-		Binaries:   map[string][]byte{"casebridged": bin},
-		Entrypoint: "casebridged",
-		Ports:      image.Ports,
-		Version:    *version,
-		Created:    created,
-	})
-	if err != nil {
-		return err
+	refs := map[string]string{"casebridged": *ref, "casebridge-web": *webRef}
+	var built []image.Tagged
+	for _, t := range image.Targets {
+		r := refs[t.Name]
+		if r == "" {
+			return fmt.Errorf("no reference for image %s", t.Name)
+		}
+		binPath := filepath.Join(*out, t.Name)
+		if err := image.Compile(*module, t.Package, binPath); err != nil {
+			return err
+		}
+		bin, err := os.ReadFile(binPath)
+		if err != nil {
+			return err
+		}
+		img, err := image.Build(t.Spec(bin, *version, created))
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.Name, err)
+		}
+		if err := image.WriteTarball(filepath.Join(*out, t.Name+".tar"), img, r); err != nil {
+			return err
+		}
+		digest, err := img.Digest()
+		if err != nil {
+			return err
+		}
+		size, err := image.CompressedSize(img)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s %s (%.1f MB compressed) in %s\n", r, digest, float64(size)/1e6, *out)
+		built = append(built, image.Tagged{Image: img, Ref: r})
 	}
-	if err := image.WriteLayout(filepath.Join(*out, "oci"), img, *ref); err != nil {
-		return err
-	}
-	if err := image.WriteTarball(filepath.Join(*out, "casebridged.tar"), img, *ref); err != nil {
-		return err
-	}
-	digest, err := img.Digest()
-	if err != nil {
-		return err
-	}
-	size, err := image.CompressedSize(img)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("%s %s (%.1f MB compressed) in %s\n", *ref, digest, float64(size)/1e6, *out)
-	return nil
+	return image.WriteLayout(filepath.Join(*out, "oci"), built...)
 }
 
 // sourceDate honours SOURCE_DATE_EPOCH (reproducible-builds.org); unset, the
