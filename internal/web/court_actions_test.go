@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -22,7 +23,8 @@ import (
 // court's zone, the web client running in UTC), a stale edit refused as a
 // change by someone else with the current version shown, a past time
 // refused beside the date field, a hearing cancelled (a reason is
-// required), deadlines added and marked met and missed, the stage moved
+// required), deadlines added and marked met and missed (one opened again
+// and cancelled), the stage moved
 // and the decision recorded, and a claim rejected, appealed, awarded,
 // paid, overpaid (refused in plain words), an entry reversed, a
 // correction below zero refused, and the claim marked unenforceable. Each
@@ -34,7 +36,9 @@ func TestLawyerChangesCourtRecords(t *testing.T) {
 	caseID := env.API.ReferredCase(t)
 	pr := env.API.NewProceeding(t, caseID, servertest.CriminalProceeding())
 	pid := pr.GetId()
-	as := env.API.As(t, "lawyer@legal-b")
+	// Each call gets a context of its own: As gives one 30 s, and the
+	// whole day takes longer.
+	as := func() context.Context { return env.API.As(t, "lawyer@legal-b") }
 	ps := casebridgev1.NewProceedingServiceClient(env.API.Conn)
 	comp := casebridgev1.NewCompensationServiceClient(env.API.Conn)
 	belgrade := mustZone(t, "Europe/Belgrade")
@@ -44,7 +48,7 @@ func TestLawyerChangesCourtRecords(t *testing.T) {
 		return time.Date(d.Year(), d.Month(), d.Day(), hour, minute, 0, 0, belgrade)
 	}
 	addHearing := func(start time.Time, typ casebridgev1.HearingType) string {
-		resp, err := ps.AddHearing(as, &casebridgev1.AddHearingRequest{ProceedingId: pid, Hearing: &casebridgev1.Hearing{
+		resp, err := ps.AddHearing(as(), &casebridgev1.AddHearingRequest{ProceedingId: pid, Hearing: &casebridgev1.Hearing{
 			StartTime: timestamppb.New(start), Type: typ, Status: casebridgev1.HearingStatus_HEARING_STATUS_SCHEDULED}})
 		if err != nil {
 			t.Fatal(err)
@@ -54,7 +58,7 @@ func TestLawyerChangesCourtRecords(t *testing.T) {
 	h1 := addHearing(at(3, 9, 30), casebridgev1.HearingType_HEARING_TYPE_MAIN)
 	h2 := addHearing(at(4, 10, 0), casebridgev1.HearingType_HEARING_TYPE_PRELIMINARY)
 	hearing := func(id string) *casebridgev1.Hearing {
-		l, err := ps.ListHearings(as, &casebridgev1.ListHearingsRequest{ProceedingId: pid})
+		l, err := ps.ListHearings(as(), &casebridgev1.ListHearingsRequest{ProceedingId: pid})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,18 +70,18 @@ func TestLawyerChangesCourtRecords(t *testing.T) {
 		t.Fatalf("hearing %s is not listed", id)
 		return nil
 	}
-	cl, err := comp.CreateClaim(as, &casebridgev1.CreateClaimRequest{CaseId: caseID, Claim: &casebridgev1.Claim{
+	cl, err := comp.CreateClaim(as(), &casebridgev1.CreateClaimRequest{CaseId: caseID, Claim: &casebridgev1.Claim{
 		Type: casebridgev1.ClaimType_CLAIM_TYPE_CRIMINAL_PROCEEDINGS, ProceedingId: pid,
 		AmountClaimed: &casebridgev1.Money{CurrencyCode: "EUR", AmountMinor: 500000}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cid := cl.GetClaim().GetId()
-	if _, err := comp.FileClaim(as, &casebridgev1.FileClaimRequest{Id: cid}); err != nil {
+	if _, err := comp.FileClaim(as(), &casebridgev1.FileClaimRequest{Id: cid}); err != nil {
 		t.Fatal(err)
 	}
 	claim := func() *casebridgev1.Claim {
-		c, err := comp.GetClaim(as, &casebridgev1.GetClaimRequest{Id: cid})
+		c, err := comp.GetClaim(as(), &casebridgev1.GetClaimRequest{Id: cid})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +130,7 @@ func TestLawyerChangesCourtRecords(t *testing.T) {
 	// Someone else changes it meanwhile: the page's edit is refused, and
 	// the page now shows their change.
 	cur := hearing(h1)
-	if _, err := ps.UpdateHearing(as, &casebridgev1.UpdateHearingRequest{Hearing: &casebridgev1.Hearing{Id: h1, Outcome: "adjourned for expert witness"},
+	if _, err := ps.UpdateHearing(as(), &casebridgev1.UpdateHearingRequest{Hearing: &casebridgev1.Hearing{Id: h1, Outcome: "adjourned for expert witness"},
 		Etag: cur.GetEtag(), UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"outcome"}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +166,7 @@ func TestLawyerChangesCourtRecords(t *testing.T) {
 			chromedp.SendKeys(chromedp.ID("d-desc-"+pid), d.desc))
 		want("deadline added", "body", "The deadline was added.", d.desc)
 	}
-	dl, err := ps.ListDeadlines(as, &casebridgev1.ListDeadlinesRequest{ProceedingId: pid})
+	dl, err := ps.ListDeadlines(as(), &casebridgev1.ListDeadlinesRequest{ProceedingId: pid})
 	if err != nil || len(dl.GetDeadlines()) != 2 {
 		t.Fatalf("deadlines: %v %v", dl.GetDeadlines(), err)
 	}
@@ -171,10 +175,22 @@ func TestLawyerChangesCourtRecords(t *testing.T) {
 	want("met", "#deadline-"+met+" .deadline-status", "Met")
 	submit("mark missed", "#missed-"+missed)
 	want("missed", "#deadline-"+missed+" .deadline-status", "Missed")
-	dl, _ = ps.ListDeadlines(as, &casebridgev1.ListDeadlinesRequest{ProceedingId: pid})
+	dl, _ = ps.ListDeadlines(as(), &casebridgev1.ListDeadlinesRequest{ProceedingId: pid})
 	for _, d := range dl.GetDeadlines() {
 		if w := map[string]casebridgev1.DeadlineStatus{met: casebridgev1.DeadlineStatus_DEADLINE_STATUS_MET, missed: casebridgev1.DeadlineStatus_DEADLINE_STATUS_MISSED}[d.GetId()]; d.GetStatus() != w {
 			t.Fatalf("deadline %s is %v, want %v", d.GetId(), d.GetStatus(), w)
+		}
+	}
+	// Marked missed by mistake: open again, then cancelled, as it no longer applies.
+	submit("open again", "#reopen-"+missed)
+	want("reopened", "#deadline-"+missed+" .deadline-status", "Open")
+	submit("cancel the deadline", "#cancel-deadline-"+missed, open("#cancel-deadline-"+missed),
+		chromedp.SendKeys(chromedp.ID("dc-reason-"+missed), "the judgment was not appealable"))
+	want("cancelled", "#deadline-"+missed, "Cancelled", "the judgment was not appealable")
+	dl, _ = ps.ListDeadlines(as(), &casebridgev1.ListDeadlinesRequest{ProceedingId: pid})
+	for _, d := range dl.GetDeadlines() {
+		if d.GetId() == missed && d.GetStatus() != casebridgev1.DeadlineStatus_DEADLINE_STATUS_CANCELLED {
+			t.Fatalf("deadline %s is %v after cancelling", d.GetId(), d.GetStatus())
 		}
 	}
 
@@ -187,7 +203,7 @@ func TestLawyerChangesCourtRecords(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("o-sentence-"+pid), "5 years' imprisonment"))
 	want("decision", "body", "The decision was recorded.")
 	want("decision", "#proceeding-"+pid, "Conviction", "5 years' imprisonment")
-	p, err := ps.GetProceeding(as, &casebridgev1.GetProceedingRequest{Id: pid})
+	p, err := ps.GetProceeding(as(), &casebridgev1.GetProceedingRequest{Id: pid})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +229,7 @@ func TestLawyerChangesCourtRecords(t *testing.T) {
 		t.Fatalf("paid after a refused overpayment: %d", got)
 	}
 	// The 1,000 was entered by mistake: reversed, it stays in the ledger.
-	pays, err := comp.ListPayments(as, &casebridgev1.ListPaymentsRequest{ClaimId: cid})
+	pays, err := comp.ListPayments(as(), &casebridgev1.ListPaymentsRequest{ClaimId: cid})
 	if err != nil || len(pays.GetPayments()) != 1 {
 		t.Fatalf("payments: %v %v", pays.GetPayments(), err)
 	}
@@ -221,7 +237,7 @@ func TestLawyerChangesCourtRecords(t *testing.T) {
 	submit("reverse the entry", "#reverse-"+entry, open("#reverse-"+entry), chromedp.SendKeys(chromedp.ID("rv-reason-"+entry), "entered for the wrong claim"))
 	want("reversed", "#payment-"+entry, "corrected")
 	want("reversed", "table.payments", "entered for the wrong claim")
-	pays, _ = comp.ListPayments(as, &casebridgev1.ListPaymentsRequest{ClaimId: cid})
+	pays, _ = comp.ListPayments(as(), &casebridgev1.ListPaymentsRequest{ClaimId: cid})
 	var rev *casebridgev1.Payment
 	for _, p := range pays.GetPayments() {
 		if p.GetCorrection() {
