@@ -11,8 +11,10 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseaccess"
 	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/db"
+	"github.com/casebridge/casebridge/internal/doclinks"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/referral"
 	"github.com/casebridge/casebridge/internal/requestid"
@@ -183,6 +185,9 @@ func (s *Service) WithdrawConsent(ctx context.Context, req *casebridgev1.Withdra
 	if err != nil {
 		return nil, err
 	}
+	if err := s.proofDocuments(ctx, acc, req.GetCaseId(), []*casebridgev1.Consent{c}); err != nil {
+		return nil, err
+	}
 	if opened {
 		// The answer carries the method in clear: a read of its class.
 		if err := s.audit.Read(ctx, acc.Org, c.GetCaseId(), consentClasses(c.GetMethod())); err != nil {
@@ -254,6 +259,9 @@ func (s *Service) ListConsents(ctx context.Context, req *casebridgev1.ListConsen
 		return nil, err
 	}
 	rows.Close()
+	if err := s.proofDocuments(ctx, acc, req.GetCaseId(), resp.Consents); err != nil {
+		return nil, err
+	}
 	var classes []dataclass.Class
 	for i, c := range resp.Consents {
 		opened, err := s.openConsentTexts(ctx, s.pool, acc, c, texts[i])
@@ -320,4 +328,28 @@ func scanConsent(row pgx.Row, now time.Time, texts *[]byte) (*casebridgev1.Conse
 		c.WithdrawTime = timestamppb.New(*withdraw)
 	}
 	return &c, created, nil
+}
+
+// proofDocuments sets on each consent of case caseID the ids of the
+// documents proving it that the caller, reaching the case with acc, sees.
+func (s *Service) proofDocuments(ctx context.Context, acc authz.Access, caseID string, consents []*casebridgev1.Consent) error {
+	if len(consents) == 0 {
+		return nil
+	}
+	f, err := caseaccess.Load(ctx, s.pool, caseID, false)
+	if err != nil {
+		return err
+	}
+	sight := make(map[string]caseaccess.DocumentSight, len(consents))
+	for _, c := range consents {
+		sight[c.GetId()] = caseaccess.SightOf(acc, f)
+	}
+	ids, err := doclinks.IDs(ctx, s.pool, doclinks.Consent, sight)
+	if err != nil {
+		return err
+	}
+	for _, c := range consents {
+		c.DocumentIds = ids[c.GetId()]
+	}
+	return nil
 }

@@ -60,6 +60,9 @@ type claimChange struct {
 // answer records the read of the legal text claim c carries that the
 // change's event did not name, and returns c.
 func (s *Service) answer(ctx context.Context, ch claimChange, c *casebridgev1.Claim) (*casebridgev1.Claim, error) {
+	if err := s.fileDocuments(ctx, s.pool, []*casebridgev1.Claim{c}, []authz.Access{ch.acc}); err != nil {
+		return nil, err
+	}
 	if err := s.recordReturned(ctx, ch.acc.Org, ch.caseID, ch.written, claimLegal(c)); err != nil {
 		return nil, err
 	}

@@ -82,6 +82,9 @@ func (s *Service) RecordPayment(ctx context.Context, req *casebridgev1.RecordPay
 	// otherwise the entry's payer and reason, written and answered, are put
 	// on record by the read of the answer.
 	out := &casebridgev1.RecordPaymentResponse{Payment: entry.toProto(), Claim: c.toProto()}
+	if err := s.fileDocuments(ctx, s.pool, []*casebridgev1.Claim{out.Claim}, []authz.Access{ch.acc}); err != nil {
+		return nil, err
+	}
 	if err := s.recordReturned(ctx, ch.acc.Org, ch.caseID, ch.written, claimLegal(out.Claim) || paymentLegal(out.Payment)); err != nil {
 		return nil, err
 	}
@@ -149,6 +152,9 @@ func (s *Service) recordedAgain(ctx context.Context, ch claimChange, claimID, id
 		return nil, err
 	}
 	out := &casebridgev1.RecordPaymentResponse{Payment: entry.toProto(), Claim: c.toProto()}
+	if err := s.fileDocuments(ctx, s.pool, []*casebridgev1.Claim{out.Claim}, []authz.Access{ch.acc}); err != nil {
+		return nil, err
+	}
 	if err := s.recordRead(ctx, ch.acc.Org, ch.caseID, claimLegal(out.Claim) || paymentLegal(out.Payment)); err != nil {
 		return nil, err
 	}

@@ -6,6 +6,9 @@ import (
 
 	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseaccess"
+	"github.com/casebridge/casebridge/internal/db"
+	"github.com/casebridge/casebridge/internal/doclinks"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -27,6 +30,9 @@ func (s *Service) GetClaim(ctx context.Context, req *casebridgev1.GetClaimReques
 		return nil, err
 	}
 	resp := &casebridgev1.GetClaimResponse{Claim: c.toProto()}
+	if err := s.fileDocuments(ctx, s.pool, []*casebridgev1.Claim{resp.Claim}, []authz.Access{acc}); err != nil {
+		return nil, err
+	}
 	if err := s.recordRead(ctx, acc.Org, caseID, claimLegal(resp.Claim)); err != nil {
 		return nil, err
 	}
@@ -77,12 +83,17 @@ func (s *Service) ListClaims(ctx context.Context, req *casebridgev1.ListClaimsRe
 	}
 	resp := &casebridgev1.ListClaimsResponse{}
 	var reads audit.ReadSet
+	var accs []authz.Access
 	for _, c := range rows {
 		if acc, ok := readable[c.CaseID]; ok {
 			m := c.toProto()
 			resp.Claims = append(resp.Claims, m)
+			accs = append(accs, acc)
 			reads.Add(acc.Org, c.CaseID, legalIf(claimLegal(m)))
 		}
+	}
+	if err := s.fileDocuments(ctx, s.pool, resp.Claims, accs); err != nil {
+		return nil, err
 	}
 	if err := s.recordReads(ctx, &reads); err != nil {
 		return nil, err
@@ -92,4 +103,23 @@ func (s *Service) ListClaims(ctx context.Context, req *casebridgev1.ListClaimsRe
 		resp.NextPageToken = pagetoken.Encode(fp, last.UpdateTime.Format(time.RFC3339Nano), last.ID)
 	}
 	return resp, nil
+}
+
+// fileDocuments sets on each claim the ids of the documents filed with it
+// that the caller sees, accs[i] being its access to claims[i]'s case. A
+// caller reaching a claim reaches the case's court data, so the classes
+// its access reads decide.
+func (s *Service) fileDocuments(ctx context.Context, q db.Querier, claims []*casebridgev1.Claim, accs []authz.Access) error {
+	sight := make(map[string]caseaccess.DocumentSight, len(claims))
+	for i, c := range claims {
+		sight[c.GetId()] = caseaccess.CourtSight(accs[i])
+	}
+	ids, err := doclinks.IDs(ctx, q, doclinks.Claim, sight)
+	if err != nil {
+		return err
+	}
+	for _, c := range claims {
+		c.DocumentIds = ids[c.GetId()]
+	}
+	return nil
 }

@@ -33,11 +33,10 @@ func (s *Service) reach(ctx context.Context, q db.Querier, p authz.Principal, id
 	return d, acc, nil
 }
 
-// readable is the rule of which documents of a case a caller reaching it
-// with acc may see: those of a class acc reads, and those filed with court
-// data only where acc's organisation does legal work on the case.
+// readable reports whether a caller reaching d's case with acc sees d
+// (caseaccess.DocumentSight is the rule).
 func readable(acc authz.Access, f caseaccess.Facts, d *row) bool {
-	return acc.CanRead(d.Class) && (!d.court() || f.LegalWorkBy(acc.Org))
+	return caseaccess.SightOf(acc, f).Sees(d.Class, d.court())
 }
 
 // checkLinks checks what an upload's metadata points to: a consent of the

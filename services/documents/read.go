@@ -13,6 +13,7 @@ import (
 
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/blobstore"
+	"github.com/casebridge/casebridge/internal/caseaccess"
 	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/rpcerr"
@@ -77,7 +78,7 @@ func (s *Service) ListDocuments(ctx context.Context, req *casebridgev1.ListDocum
 	if err != nil {
 		return nil, rpcerr.InvalidArgument("page_token", "%v", err)
 	}
-	lf := listFilter{caseID: f.ID, court: f.LegalWorkBy(acc.Org), consentID: req.GetConsentId(), hearingID: req.GetHearingId(),
+	lf := listFilter{caseID: f.ID, court: caseaccess.SightOf(acc, f).Court(), consentID: req.GetConsentId(), hearingID: req.GetHearingId(),
 		claimID: req.GetClaimId(), limit: pagetoken.Size(req.GetPageSize(), 50, 500)}
 	want := dataclass.FromProto(req.GetDataClass())
 	for _, c := range dataclass.All {

@@ -8,8 +8,10 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseaccess"
 	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/db"
+	"github.com/casebridge/casebridge/internal/doclinks"
 	"github.com/casebridge/casebridge/internal/keys"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/vault"
@@ -107,7 +109,7 @@ func (s *Service) renderHearings(ctx context.Context, q db.Querier, p authz.Prin
 		m.Notes = string(plain)
 		clear(plain)
 	}
-	return out, nil
+	return out, s.fileDocuments(ctx, q, acc, out)
 }
 
 // openKey returns the case key to open notes with, or nil when the case was
@@ -128,4 +130,22 @@ func (s *Service) openKey(ctx context.Context, q db.Querier, caseID string) (*va
 		return nil, fmt.Errorf("key of case %s: %w", caseID, err)
 	}
 	return key, nil
+}
+
+// fileDocuments sets the ids of the documents filed with each hearing that
+// the caller sees. A caller reaching a hearing reaches the case's court
+// data, so the classes acc reads decide.
+func (s *Service) fileDocuments(ctx context.Context, q db.Querier, acc authz.Access, hearings []*casebridgev1.Hearing) error {
+	sight := make(map[string]caseaccess.DocumentSight, len(hearings))
+	for _, h := range hearings {
+		sight[h.GetId()] = caseaccess.CourtSight(acc)
+	}
+	ids, err := doclinks.IDs(ctx, q, doclinks.Hearing, sight)
+	if err != nil {
+		return err
+	}
+	for _, h := range hearings {
+		h.DocumentIds = ids[h.GetId()]
+	}
+	return nil
 }

@@ -1258,7 +1258,11 @@ type Consent struct {
 	// Subject of the member who recorded it.
 	RecordedBy string `protobuf:"bytes,11,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
 	// How it was given (signed form, oral with interpreter, ...); no victim data.
-	Method        string `protobuf:"bytes,12,opt,name=method,proto3" json:"method,omitempty"`
+	Method string `protobuf:"bytes,12,opt,name=method,proto3" json:"method,omitempty"`
+	// Output only: the documents that prove it (the signed consent form,
+	// filed with Document.consent_id), oldest first, listing only those the
+	// caller may read (their class readable where the caller reaches the case).
+	DocumentIds   []string `protobuf:"bytes,13,rep,name=document_ids,json=documentIds,proto3" json:"document_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1386,6 +1390,13 @@ func (x *Consent) GetMethod() string {
 		return x.Method
 	}
 	return ""
+}
+
+func (x *Consent) GetDocumentIds() []string {
+	if x != nil {
+		return x.DocumentIds
+	}
+	return nil
 }
 
 type isConsent_Recipient interface {
@@ -1562,7 +1573,7 @@ const file_casebridge_v1_case_proto_rawDesc = "" +
 	"close_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tcloseTime\x12\x16\n" +
 	"\x06erased\x18\x10 \x01(\bR\x06erased\x129\n" +
 	"\n" +
-	"erase_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\teraseTime\"\xd4\x04\n" +
+	"erase_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\teraseTime\"\xf7\x04\n" +
 	"\aConsent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n" +
 	"\acase_id\x18\x02 \x01(\tR\x06caseId\x127\n" +
@@ -1579,7 +1590,8 @@ const file_casebridge_v1_case_proto_rawDesc = "" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\fwithdrawTime\x12\x1f\n" +
 	"\vrecorded_by\x18\v \x01(\tR\n" +
 	"recordedBy\x12\x16\n" +
-	"\x06method\x18\f \x01(\tR\x06methodB\v\n" +
+	"\x06method\x18\f \x01(\tR\x06method\x12!\n" +
+	"\fdocument_ids\x18\r \x03(\tR\vdocumentIdsB\v\n" +
 	"\trecipient\"\xd1\x01\n" +
 	"\x04Note\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n" +

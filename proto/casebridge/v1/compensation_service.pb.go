@@ -308,6 +308,10 @@ type Claim struct {
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// The owner's reference of the case, e.g. "SHA-2026-0042"; output only.
 	CaseReference string `protobuf:"bytes,17,opt,name=case_reference,json=caseReference,proto3" json:"case_reference,omitempty"`
+	// Output only: the documents filed with it (Document.claim_id), oldest
+	// first, listing only those the caller may read (their class readable
+	// where the caller reaches the case).
+	DocumentIds   []string `protobuf:"bytes,18,rep,name=document_ids,json=documentIds,proto3" json:"document_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -459,6 +463,13 @@ func (x *Claim) GetCaseReference() string {
 		return x.CaseReference
 	}
 	return ""
+}
+
+func (x *Claim) GetDocumentIds() []string {
+	if x != nil {
+		return x.DocumentIds
+	}
+	return nil
 }
 
 // Payment is one append-only ledger entry of money received on a claim.
@@ -2070,7 +2081,7 @@ const file_casebridge_v1_compensation_service_proto_rawDesc = "" +
 	"\n" +
 	"ClaimParty\x12;\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1d.casebridge.v1.ClaimPartyKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12\x1f\n" +
-	"\x04name\x18\x02 \x01(\tB\v\xbaH\br\x06\x18\xc8\x01(\x90\x03R\x04name\"\xd8\x06\n" +
+	"\x04name\x18\x02 \x01(\tB\v\xbaH\br\x06\x18\xc8\x01(\x90\x03R\x04name\"\xfb\x06\n" +
 	"\x05Claim\x12\x1b\n" +
 	"\x02id\x18\x01 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x02id\x12\x17\n" +
 	"\acase_id\x18\x02 \x01(\tR\x06caseId\x120\n" +
@@ -2097,7 +2108,8 @@ const file_casebridge_v1_compensation_service_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12%\n" +
-	"\x0ecase_reference\x18\x11 \x01(\tR\rcaseReference\"\xf6\x02\n" +
+	"\x0ecase_reference\x18\x11 \x01(\tR\rcaseReference\x12!\n" +
+	"\fdocument_ids\x18\x12 \x03(\tR\vdocumentIds\"\xf6\x02\n" +
 	"\aPayment\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
 	"\bclaim_id\x18\x02 \x01(\tR\aclaimId\x12,\n" +

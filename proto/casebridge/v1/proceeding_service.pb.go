@@ -965,8 +965,12 @@ type Hearing struct {
 	// said; unset, calendars block 2 hours (a summons names a time,
 	// rarely a span).
 	ExpectedDuration *durationpb.Duration `protobuf:"bytes,15,opt,name=expected_duration,json=expectedDuration,proto3" json:"expected_duration,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Output only: the documents filed with it (Document.hearing_id), oldest
+	// first, listing only those the caller may read (their class readable
+	// where the caller reaches the case).
+	DocumentIds   []string `protobuf:"bytes,16,rep,name=document_ids,json=documentIds,proto3" json:"document_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Hearing) Reset() {
@@ -1100,6 +1104,13 @@ func (x *Hearing) GetUpdateTime() *timestamppb.Timestamp {
 func (x *Hearing) GetExpectedDuration() *durationpb.Duration {
 	if x != nil {
 		return x.ExpectedDuration
+	}
+	return nil
+}
+
+func (x *Hearing) GetDocumentIds() []string {
+	if x != nil {
+		return x.DocumentIds
 	}
 	return nil
 }
@@ -3234,7 +3245,7 @@ const file_casebridge_v1_proceeding_service_proto_rawDesc = "" +
 	"\n" +
 	"stage_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\tstageTime\x12%\n" +
 	"\x0ecase_reference\x18\x16 \x01(\tR\rcaseReference\x12\x19\n" +
-	"\btrial_id\x18\x17 \x01(\tR\atrialId\"\xa1\x06\n" +
+	"\btrial_id\x18\x17 \x01(\tR\atrialId\"\xc4\x06\n" +
 	"\aHearing\x12\x1b\n" +
 	"\x02id\x18\x01 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x02id\x12#\n" +
 	"\rproceeding_id\x18\x02 \x01(\tR\fproceedingId\x12\x17\n" +
@@ -3255,7 +3266,8 @@ const file_casebridge_v1_proceeding_service_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12Y\n" +
-	"\x11expected_duration\x18\x0f \x01(\v2\x19.google.protobuf.DurationB\x11\xbaH\x0e\xaa\x01\v\"\x04\b\xc0\xd1\x022\x03\b\xac\x02R\x10expectedDuration\"\xa2\x04\n" +
+	"\x11expected_duration\x18\x0f \x01(\v2\x19.google.protobuf.DurationB\x11\xbaH\x0e\xaa\x01\v\"\x04\b\xc0\xd1\x022\x03\b\xac\x02R\x10expectedDuration\x12!\n" +
+	"\fdocument_ids\x18\x10 \x03(\tR\vdocumentIds\"\xa2\x04\n" +
 	"\bDeadline\x12\x1b\n" +
 	"\x02id\x18\x01 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x02id\x12#\n" +
 	"\rproceeding_id\x18\x02 \x01(\tR\fproceedingId\x12\x17\n" +
