@@ -36,6 +36,8 @@ type caseView struct {
 	NotesWithheld []casebridgev1.DataClass
 	Consents      []*casebridgev1.Consent
 	Referrals     []*casebridgev1.Referral
+	// Documents are the case's documents the caller may read.
+	Documents []*casebridgev1.Document
 	// Orgs are the organisations a case can be referred to (not the
 	// owner, not a coordinating body); OrgName names any organisation.
 	Orgs    []*casebridgev1.Organization
@@ -49,7 +51,7 @@ type caseView struct {
 	V                map[string]string
 	Errors           map[string]string
 	// Request ids of the create forms, kept across a refusal.
-	NoteRID, ConsentRID, ReferRID string
+	NoteRID, ConsentRID, ReferRID, DocumentRID string
 
 	Classes  []casebridgev1.DataClass
 	Purposes []casebridgev1.ConsentPurpose
@@ -120,6 +122,7 @@ func (s *Server) showCase(w http.ResponseWriter, q *Request, d *caseView, status
 		cs    *casebridgev1.ListConsentsResponse
 		rs    *casebridgev1.ListReferralsResponse
 		orgs  *casebridgev1.ListOrganizationsResponse
+		docs  *casebridgev1.ListDocumentsResponse
 	)
 	wg.Go(func() {
 		notes, _ = s.api.cases.ListNotes(q.Ctx, &casebridgev1.ListNotesRequest{CaseId: id, PageSize: 100})
@@ -134,7 +137,11 @@ func (s *Server) showCase(w http.ResponseWriter, q *Request, d *caseView, status
 	wg.Go(func() {
 		orgs, _ = s.api.orgs.ListOrganizations(q.Ctx, &casebridgev1.ListOrganizationsRequest{PageSize: 1000})
 	})
+	wg.Go(func() {
+		docs, _ = casebridgev1.NewDocumentServiceClient(s.api.conn).ListDocuments(q.Ctx, &casebridgev1.ListDocumentsRequest{CaseId: id, PageSize: 200})
+	})
 	wg.Wait()
+	d.Documents = docs.GetDocuments()
 	d.Notes, d.NotesWithheld = notes.GetNotes(), notes.GetRedactedClasses()
 	d.Consents = cs.GetConsents()
 	d.Referrals = rs.GetReferrals()
@@ -160,13 +167,16 @@ func (s *Server) showCase(w http.ResponseWriter, q *Request, d *caseView, status
 	if d.ReferRID == "" {
 		d.ReferRID = uuid.NewString()
 	}
+	if d.DocumentRID == "" {
+		d.DocumentRID = uuid.NewString()
+	}
 	d.Classes = enumValues[casebridgev1.DataClass](casebridgev1.DataClass_name)[1:]
 	d.Purposes = enumValues[casebridgev1.ConsentPurpose](casebridgev1.ConsentPurpose_name)[1:]
 	d.Kinds = enumValues[casebridgev1.OrganizationKind](casebridgev1.OrganizationKind_name)[1:]
 	d.Services = enumValues[casebridgev1.ServiceKind](casebridgev1.ServiceKind_name)[1:]
 	d.Reasons = enumValues[casebridgev1.CaseChangeReason](casebridgev1.CaseChangeReason_name)[1:]
 	p := s.page(q, "title.case", d)
-	if d.Refusal != "" && d.Section != "refer" {
+	if d.Refusal != "" && d.Section != "refer" && d.Section != "documents" {
 		// The referral's refusal is shown in its own section.
 		p.Error = d.Refusal
 	}

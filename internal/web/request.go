@@ -61,6 +61,11 @@ type Access struct {
 	// Passive: the request is not the user's activity (a live update) and
 	// does not extend the session.
 	Passive bool
+	// Streamed: the page's form is multipart and its handler streams it
+	// (a document's upload), so the form's CSRF token is not read here —
+	// that would buffer the whole body — but by the handler, from the
+	// form's first part, before it reads anything else.
+	Streamed bool
 }
 
 // Signed wraps a page for signed-in users: no session (or an ended one)
@@ -74,7 +79,7 @@ func (s *Server) Signed(a Access, h HandlerFunc) http.Handler {
 			return
 		}
 		q := s.newRequest(r, sess)
-		if !safeMethod(r.Method) && !s.csrfOK(r, sess.CSRF) {
+		if !safeMethod(r.Method) && !a.Streamed && !s.csrfOK(r, sess.CSRF) {
 			s.csrfRefused(w, q)
 			return
 		}

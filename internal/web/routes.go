@@ -44,6 +44,7 @@ func (s *Server) routes() http.Handler {
 	}
 	s.routesCases(mux)
 	s.routesCaseView(mux)
+	s.routesDocuments(mux)
 	s.routesReferrals(mux)
 	s.routesLitigation(mux)
 	s.routesStats(mux)
