@@ -12,6 +12,7 @@ import (
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/sealed"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
+	"github.com/casebridge/casebridge/services/tasks"
 )
 
 // EraseCase crypto-shreds a person's sensitive data: ciphertexts, notes and
@@ -61,6 +62,9 @@ func (s *Service) EraseCase(ctx context.Context, req *casebridgev1.EraseCaseRequ
 			return err
 		}
 		if err := s.shred(ctx, tx, r.ID, &events); err != nil {
+			return err
+		}
+		if err := tasks.CloseOnErasure(ctx, tx, r.ID); err != nil {
 			return err
 		}
 		now := s.now()

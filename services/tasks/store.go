@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/caseaccess"
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/rpcerr"
@@ -245,4 +246,18 @@ func (s *Service) listTasks(ctx context.Context, q db.Querier, f listFilter) ([]
 		out = out[:f.limit]
 	}
 	return out, more, nil
+}
+
+// CloseOnErasure completes every open task of case caseID, as the server,
+// in tx: the transaction that erases the case, so that an erased case
+// never has a task left to do — its follow-ups were about a person whose
+// data is gone, and its system tasks about records that are. The tasks
+// stay, done, for the counts; their texts are shredded with the case.
+func CloseOnErasure(ctx context.Context, tx pgx.Tx, caseID string) error {
+	_, err := tx.Exec(ctx, `UPDATE tasks SET completed_by = $2, complete_time = now(), update_time = now(), version = version + 1
+		WHERE case_id = $1 AND `+OpenSQL("tasks"), caseID, audit.SystemSubject)
+	if err != nil {
+		return fmt.Errorf("close the tasks of erased case %s: %w", caseID, err)
+	}
+	return nil
 }
