@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -188,5 +189,79 @@ func waitDownload(t *testing.T, path string, n int) []byte {
 			t.Fatalf("no complete download at %s after 30 s (%d bytes, %v); the directory holds %v", path, len(b), err, names)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// The upload form's token is read from its first part, not by the usual
+// check (which would buffer the whole body): a form without it, with a
+// wrong one, with it after the file, or from another site is refused and
+// stores nothing; the same form with its token first stores the document.
+func TestDocumentUploadChecksItsToken(t *testing.T) {
+	env := webtest.Start(t)
+	c := env.Client(t, "caseworker@shelter-a")
+	id := createCase(t, env, c)
+	tok := webtest.FormToken(t, c, env.URL+"/cases/"+id)
+	type field struct{ name, value string }
+	post := func(fields []field, hdr map[string]string) int {
+		t.Helper()
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		for _, f := range fields {
+			if f.name == "file" {
+				w, _ := mw.CreateFormFile("file", "scan.pdf")
+				w.Write(pdfFile(t, 3000))
+				continue
+			}
+			mw.WriteField(f.name, f.value)
+		}
+		mw.Close()
+		req, _ := http.NewRequest("POST", env.URL+"/cases/"+id+"/documents", &body)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	form := func(csrf ...field) []field {
+		fs := append([]field{}, csrf...)
+		return append(fs, field{"data_class", "DATA_CLASS_LEGAL"}, field{"title", "Scan"}, field{"file", ""})
+	}
+	listed := func() int {
+		t.Helper()
+		resp, err := casebridgev1.NewDocumentServiceClient(env.API.Conn).ListDocuments(env.API.As(t, "caseworker@shelter-a"),
+			&casebridgev1.ListDocumentsRequest{CaseId: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(resp.GetDocuments())
+	}
+	for _, tc := range []struct {
+		name   string
+		fields []field
+		hdr    map[string]string
+	}{
+		{"no token", form(), nil},
+		{"wrong token", form(field{"csrf", "forged"}), nil},
+		{"token after the file", append(form(), field{"csrf", tok}), nil},
+		{"from another site", form(field{"csrf", tok}), map[string]string{"Sec-Fetch-Site": "cross-site"}},
+	} {
+		if got := post(tc.fields, tc.hdr); got != http.StatusForbidden {
+			t.Errorf("%s: %d, want 403", tc.name, got)
+		}
+	}
+	if n := listed(); n != 0 {
+		t.Fatalf("refused uploads stored %d documents", n)
+	}
+	if got := post(form(field{"csrf", tok}), nil); got != http.StatusOK { // the redirect to the case page, followed
+		t.Errorf("with its token first: %d, want 200", got)
+	}
+	if n := listed(); n != 1 {
+		t.Fatalf("the upload with its token stored %d documents, want 1", n)
 	}
 }
