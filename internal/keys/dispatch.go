@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/casebridge/casebridge/internal/db"
 )
@@ -42,6 +43,16 @@ var ErrNotThisKeyring = errors.New("key rotation cannot progress with this serve
 // for as long as ctx and the Manager run. It is the body of the scheduler's
 // key-rotation job.
 func (m *Manager) RunRotation(ctx context.Context, id string) error {
+	return m.runRotationFor(ctx, id, 0)
+}
+
+// ErrRotationRunsHere is returned by RunRotation when this server already
+// works on the rotation.
+var ErrRotationRunsHere = errors.New("key rotation already runs in this server")
+
+// runRotationFor is RunRotation stopping between batches after d (when
+// positive), with ErrRotationStopped if the rotation is not over by then.
+func (m *Manager) runRotationFor(ctx context.Context, id string, d time.Duration) error {
 	if err := checkUUID("rotation id", id); err != nil {
 		return fmt.Errorf("run key rotation: %w", err)
 	}
@@ -53,7 +64,7 @@ func (m *Manager) RunRotation(ctx context.Context, id string) error {
 	}
 	if _, ok := w.running[id]; ok {
 		w.mu.Unlock()
-		return fmt.Errorf("key rotation %s already runs in this server", id)
+		return ErrRotationRunsHere
 	}
 	if w.running == nil {
 		w.running = make(map[string]chan struct{})
@@ -71,7 +82,11 @@ func (m *Manager) RunRotation(ctx context.Context, id string) error {
 	defer cancel()
 	stop := context.AfterFunc(m.ctx, cancel)
 	defer stop()
-	outcome, over := m.runRotation(ctx, id)
+	var until time.Time
+	if d > 0 {
+		until = time.Now().Add(d)
+	}
+	outcome, over := m.runRotationUntil(ctx, id, until)
 	switch {
 	case !over:
 		return ErrRotationStopped

@@ -2,24 +2,107 @@ package keys
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/scheduler"
 )
 
-// UseScheduler runs this Manager's rotations as scheduler jobs: one job per
-// rotation, unique by its id, so that among all replicas one works on it at
-// a time, and a job cut short (a replica stopped, a keyring that cannot do
-// the work) is retried, possibly elsewhere. Call it before the scheduler
-// starts and before ResumeRotations.
+// How a rotation job shares out its work. A rotation of a large caseload
+// takes longer than any job may run, so a job works for rotationSlice (its
+// batches are each a short transaction) and then hands the rest to the
+// next run of the same job (snoozed for no time, so any replica picks it
+// up at once). Its Timeout stays well under the scheduler's
+// RescueStuckJobsAfter: a rotation job found "running" longer than that
+// belongs to a replica that died, and is rescued.
+const (
+	rotationSlice      = 20 * time.Second
+	rotationJobTimeout = scheduler.JobTimeout
+	// rotationBusyWait is how long a job waits before trying again when
+	// another job holds the rotation's lock.
+	rotationBusyWait = 2 * time.Second
+	// rotationLockClass is the first key of the session advisory lock a
+	// job holds on its rotation (the second is the hash of its id); the
+	// two-key form never meets the one-key locks used elsewhere.
+	rotationLockClass = 0x6b657973 // "keys"
+)
+
+// UseScheduler runs this Manager's rotations as scheduler jobs. One job per
+// rotation, unique by its id, enqueued in the transaction that starts or
+// extends the rotation, and again (a no-op while it is queued or running)
+// at start-up, on every rotation notice and when notifications come back.
+//
+// A job holds a session advisory lock on its rotation while it works, so
+// that two jobs never work on one rotation at once, whichever replicas
+// they run on; the lock goes with the connection if the replica dies.
+// Each run resumes the rotation where it stands (every batch commits its
+// progress, finishing is idempotent), so a rerun of a half-done rotation
+// finishes it. A replica killed mid-job leaves its job "running", which
+// the unique key would keep from being enqueued again until River's
+// rescuer frees it: the start-up check of the next server sees the lock
+// free and enqueues a takeover job unique to that orphan (see resume).
+//
+// Call it before the scheduler starts and before ResumeRotations.
 func (m *Manager) UseScheduler(s *scheduler.Scheduler) {
 	scheduler.Handle(s, &rotationWorker{keys: m})
 	m.SetDispatcher(func(ctx context.Context, q db.Querier, id string) error {
-		return s.Insert(ctx, q, scheduler.KeyRotationArgs{RotationID: id}, scheduler.Unique)
+		if _, ok := q.(pgx.Tx); ok {
+			return s.Insert(ctx, q, scheduler.KeyRotationArgs{RotationID: id}, scheduler.Unique)
+		}
+		return m.enqueueRotation(ctx, s, q, id)
 	})
+}
+
+// maxOrphans bounds the chain of dead replicas' jobs enqueueRotation
+// follows for one rotation.
+const maxOrphans = 8
+
+// enqueueRotation enqueues the rotation's job; if one is "running" while
+// nobody holds the rotation's lock, its worker is gone, and a job taking
+// over from it is enqueued (unique to it, so replicas starting together
+// enqueue one), and so on along the takeovers that died too.
+func (m *Manager) enqueueRotation(ctx context.Context, s *scheduler.Scheduler, q db.Querier, id string) error {
+	var running bool
+	if err := q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM key_rotations WHERE id = $1 AND state = $2)", id, RotationRunning).Scan(&running); err != nil || !running {
+		return err // a finished rotation's notice needs no job
+	}
+	args := scheduler.KeyRotationArgs{RotationID: id}
+	for range maxOrphans {
+		res, err := s.InsertJob(ctx, q, args, scheduler.Unique)
+		if err != nil {
+			return err
+		}
+		if !res.UniqueSkippedAsDuplicate || res.Job.State != rivertype.JobStateRunning {
+			return nil
+		}
+		held, err := m.rotationLockHeld(ctx, id)
+		if err != nil || held {
+			return err
+		}
+		m.log.Warn("key rotation job left running by a stopped server; taking it over",
+			"rotation_id", id, "job_id", res.Job.ID)
+		args.OrphanJobID = res.Job.ID
+	}
+	return nil
+}
+
+// rotationLockHeld reports whether some session holds the rotation's lock.
+func (m *Manager) rotationLockHeld(ctx context.Context, id string) (bool, error) {
+	var held bool
+	err := m.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND objsubid = 2
+		  AND classid::bigint = $1 AND objid::bigint = (hashtext($2)::bigint & 4294967295))`,
+		rotationLockClass, id).Scan(&held)
+	if err != nil {
+		return false, fmt.Errorf("look for the key rotation's worker: %w", err)
+	}
+	return held, nil
 }
 
 type rotationWorker struct {
@@ -27,10 +110,65 @@ type rotationWorker struct {
 	keys *Manager
 }
 
+// Work takes the rotation's lock and works on it for a slice. Over (done,
+// failed) is success; not over (the slice ended, the server stops) is a
+// snooze of no time, which costs no attempt; another job holding the lock
+// is a short snooze.
 func (w *rotationWorker) Work(ctx context.Context, job *river.Job[scheduler.KeyRotationArgs]) error {
-	return w.keys.RunRotation(ctx, job.Args.RotationID)
+	id := job.Args.RotationID
+	if err := checkUUID("rotation id", id); err != nil {
+		return river.JobCancel(err)
+	}
+	unlock, ok, err := w.keys.lockRotation(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return river.JobSnooze(rotationBusyWait)
+	}
+	defer unlock()
+	if w.keys.inJob != nil {
+		w.keys.inJob(1)
+		defer w.keys.inJob(-1)
+	}
+	err = w.keys.runRotationFor(ctx, id, w.keys.jobSlice)
+	switch {
+	case errors.Is(err, ErrRotationStopped):
+		return river.JobSnooze(0)
+	case errors.Is(err, ErrRotationRunsHere):
+		return river.JobSnooze(rotationBusyWait)
+	}
+	return err
 }
 
-// Timeout: a rotation of a large caseload takes as long as it takes; it
-// stops between batches when the server shuts down.
-func (w *rotationWorker) Timeout(*river.Job[scheduler.KeyRotationArgs]) time.Duration { return -1 }
+// Timeout: a job stops between batches after rotationSlice; its context is
+// cancelled (the batch it is in rolls back) if one batch hangs past this.
+func (w *rotationWorker) Timeout(*river.Job[scheduler.KeyRotationArgs]) time.Duration {
+	return rotationJobTimeout
+}
+
+// lockRotation takes the rotation's session advisory lock, if free, on a
+// connection it keeps until unlock. A connection whose unlock fails is
+// closed, which releases the lock too.
+func (m *Manager) lockRotation(ctx context.Context, id string) (unlock func(), ok bool, err error) {
+	conn, err := m.pool.Acquire(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("lock key rotation: %w", err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1, hashtext($2))", rotationLockClass, id).Scan(&ok); err != nil || !ok {
+		conn.Release()
+		if err != nil {
+			return nil, false, fmt.Errorf("lock key rotation: %w", err)
+		}
+		return nil, false, nil
+	}
+	return func() {
+		uctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		var released bool
+		if err := conn.QueryRow(uctx, "SELECT pg_advisory_unlock($1, hashtext($2))", rotationLockClass, id).Scan(&released); err != nil || !released {
+			_ = conn.Conn().Close(uctx)
+		}
+		conn.Release()
+	}, true, nil
+}

@@ -67,7 +67,12 @@ type Manager struct {
 	retryDelay time.Duration
 	maxRetries int
 	afterBatch func() // called after each committed rotation batch
-	unwraps    atomic.Int64
+	// jobSlice is how long a rotation job works before handing over (see
+	// rotationSlice); inJob, when set, is told when a job takes (+1) and
+	// leaves (-1) a rotation's lock.
+	jobSlice time.Duration
+	inJob    func(delta int)
+	unwraps  atomic.Int64
 	// changes counts the key files this server created and destroyed.
 	changes keyringChanges
 	// rotationNotices counts the rotation notifications dispatched, so a
@@ -124,6 +129,7 @@ func newManager(pool *pgxpool.Pool, keyring *vault.Keyring, cache *vault.KeyCach
 		idleDelay:  defaultIdleDelay,
 		retryDelay: time.Second,
 		maxRetries: 5,
+		jobSlice:   rotationSlice,
 
 		healthCheck: defaultHealthCheck,
 		trust:       defaultTrust,

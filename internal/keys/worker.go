@@ -100,9 +100,15 @@ const (
 // persist over maxRetries attempts. Close stops it between batches, leaving
 // it running for ResumeRotations.
 func (m *Manager) runRotation(ctx context.Context, id string) (stepOutcome, bool) {
+	return m.runRotationUntil(ctx, id, time.Time{})
+}
+
+// runRotationUntil is runRotation stopping, between batches, once until has
+// passed (when not zero), as though ctx had ended.
+func (m *Manager) runRotationUntil(ctx context.Context, id string, until time.Time) (stepOutcome, bool) {
 	log := m.log.With("rotation_id", id)
 	failures := 0
-	for ctx.Err() == nil {
+	for ctx.Err() == nil && (until.IsZero() || time.Now().Before(until)) {
 		outcome, err := m.rotationStep(ctx, id)
 		if err != nil {
 			if ctx.Err() != nil {

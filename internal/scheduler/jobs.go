@@ -23,9 +23,12 @@ type ConsentSweepArgs struct{}
 func (ConsentSweepArgs) Kind() string { return KindConsentSweep }
 
 // KeyRotationArgs moves the case keys of one organisation key rotation to
-// the new key, then finishes it.
+// the new key, then finishes it. OrphanJobID is set on a job that takes
+// over from the job of that id, left "running" by a replica that died with
+// it; it makes the takeover unique per orphan.
 type KeyRotationArgs struct {
-	RotationID string `json:"rotation_id"`
+	RotationID  string `json:"rotation_id"`
+	OrphanJobID int64  `json:"orphan_job_id,omitempty"`
 }
 
 // Kind names the job.

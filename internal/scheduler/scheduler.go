@@ -95,6 +95,14 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		FetchPollInterval: s.opts.PollInterval,
 		// Errors are the workers' to log, without arguments or values.
 		ErrorHandler: &errorLog{log: s.log},
+		// No job runs longer than JobTimeout (a key rotation works in
+		// slices well within it, see keys.UseScheduler), so a job still
+		// "running" twice that long belongs to a replica that died with
+		// it: the leader's rescuer (every 30 s) makes it retryable, and
+		// another replica takes it over within a few minutes rather than
+		// River's default hour.
+		JobTimeout:           JobTimeout,
+		RescueStuckJobsAfter: RescueStuckJobsAfter,
 	}
 	pool, err := ownPool(ctx, s.pool, workers)
 	if err != nil {
@@ -155,6 +163,14 @@ func (s *Scheduler) Stop() {
 	}
 }
 
+// JobTimeout bounds how long one run of any job may take: its context is
+// cancelled then. RescueStuckJobsAfter is when a job still marked running
+// is taken for one whose replica died.
+const (
+	JobTimeout           = time.Minute
+	RescueStuckJobsAfter = 2 * JobTimeout
+)
+
 // ErrNotStarted is returned by Insert before Start or after Stop.
 var ErrNotStarted = errors.New("scheduler: not started")
 
@@ -169,22 +185,33 @@ var Unique = &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByStat
 // Insert enqueues a job in q's transaction when q is one (the job exists
 // only if the transaction commits), else on its own.
 func (s *Scheduler) Insert(ctx context.Context, q db.Querier, args river.JobArgs, opts *river.InsertOpts) error {
+	_, err := s.InsertJob(ctx, q, args, opts)
+	return err
+}
+
+// InsertJob is Insert returning River's answer: the job inserted or, when
+// opts made it unique and one like it exists, that job
+// (UniqueSkippedAsDuplicate).
+func (s *Scheduler) InsertJob(ctx context.Context, q db.Querier, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error) {
 	s.mu.Lock()
 	client := s.client
 	s.mu.Unlock()
 	if client == nil {
-		return ErrNotStarted
+		return nil, ErrNotStarted
 	}
-	var err error
+	var (
+		res *rivertype.JobInsertResult
+		err error
+	)
 	if tx, ok := q.(pgx.Tx); ok {
-		_, err = client.InsertTx(ctx, tx, args, opts)
+		res, err = client.InsertTx(ctx, tx, args, opts)
 	} else {
-		_, err = client.Insert(ctx, args, opts)
+		res, err = client.Insert(ctx, args, opts)
 	}
 	if err != nil {
-		return fmt.Errorf("enqueue %s job: %w", args.Kind(), err)
+		return nil, fmt.Errorf("enqueue %s job: %w", args.Kind(), err)
 	}
-	return nil
+	return res, nil
 }
 
 // errorLog logs a failed job by kind and attempt only: its error text is

@@ -76,12 +76,11 @@ func (s *Server) buildKeys(ctx context.Context) error {
 	if _, err := s.keys.AdoptLegacyKeys(ctx); err != nil {
 		s.log.Warn("some organisation key files could not be updated", "error", err)
 	}
-	// Rotations run in the key Manager's own workers, not as scheduler
-	// jobs: the job of a replica killed mid-rotation stays "running" in
-	// the queue until its rescuer runs (an hour), and its unique key keeps
-	// any other replica from taking it over meanwhile. The Manager resumes
-	// every running rotation at start-up and whenever its notification
-	// connection comes back (startJobs), which the fault suite checks.
+	// Rotations run as scheduler jobs, on one replica at a time (an
+	// advisory lock per rotation), in slices well under the scheduler's
+	// job timeout; startJobs enqueues those a previous run left unfinished
+	// and takes over the jobs of a server killed mid-rotation.
+	s.keys.UseScheduler(s.sched)
 	// Free text that older versions stored in plain columns is sealed
 	// before the first call is served (and again every minute, for rows an
 	// older replica writes during a rolling upgrade).
