@@ -44,6 +44,10 @@ type Access struct {
 	Classes []dataclass.Class
 	// Shared is true when the caller reaches the case through a referral.
 	Shared bool
+	// Ceiling is, when Shared, the policy subject that bounded the decision:
+	// ReferralCeiling for a referral, FollowUpCeiling for a former owner
+	// following the case (what such a caller is shown is caseaccess's).
+	Ceiling string
 }
 
 // CanRead reports whether class is among the readable classes.
@@ -91,7 +95,7 @@ func (e *Engine) CaseAccess(p Principal, info CaseInfo, obj, act string) (Access
 				classes = append(classes, c)
 			}
 		}
-		return Access{Org: sh.Org, Classes: classes, Shared: true}, nil
+		return Access{Org: sh.Org, Classes: classes, Shared: true, Ceiling: sh.ceiling()}, nil
 	}
 	if visible {
 		return Access{}, ErrPermissionDenied

@@ -23,10 +23,19 @@ const serviceLegal = casebridgev1.ServiceKind_SERVICE_KIND_LEGAL
 // the organisations orgs", an SQL text[] expression: a parameter ("$1") or
 // a column made an array ("ARRAY[m.organization_id]"), never client text.
 func VisibleSQL(c, orgs string) string {
+	return fmt.Sprintf(`(%[3]s OR EXISTS (SELECT 1 FROM (%[4]s) f WHERE f.org = ANY(%[2]s)))`,
+		c, orgs, WorkedOnSQL(c, orgs), FollowersSQL(c))
+}
+
+// WorkedOnSQL is VisibleSQL without the followers: the case aliased c is
+// owned by one of orgs or shared with one of them by an accepted referral.
+// A follower sees only FollowerView of a case, so a list filters on what
+// that view leaves out (reference, owner, assignment, update time) only
+// where this holds: a filter must not answer what the view withholds.
+func WorkedOnSQL(c, orgs string) string {
 	return fmt.Sprintf(`(%[1]s.organization_id = ANY(%[2]s) OR EXISTS (
-		SELECT 1 FROM referrals r WHERE r.case_id = %[1]s.id AND %[3]s AND r.to_organization = ANY(%[2]s))
-		OR EXISTS (SELECT 1 FROM (%[4]s) f WHERE f.org = ANY(%[2]s)))`,
-		c, orgs, referral.AcceptedSQL("r"), FollowersSQL(c))
+		SELECT 1 FROM referrals r WHERE r.case_id = %[1]s.id AND %[3]s AND r.to_organization = ANY(%[2]s)))`,
+		c, orgs, referral.AcceptedSQL("r"))
 }
 
 // FollowersSQL is a query, for the case aliased c, of the organisations

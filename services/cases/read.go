@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseaccess"
 	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/iso"
@@ -53,11 +54,17 @@ func (s *Service) ownerAccess(p authz.Principal, org string) authz.Access {
 }
 
 // render turns a row into the API message: plain attributes, the classes
-// acc allows decrypted (FULL view only), the rest listed as redacted. The
+// acc allows decrypted (FULL view only), the rest listed as redacted; for a
+// follower, only caseaccess.FollowerView. The
 // classes in known (at most one map) are not decrypted but taken from it:
 // a change that has them in clear already.
 func (s *Service) render(ctx context.Context, q db.Querier, acc authz.Access, r *caseRow, view casebridgev1.CaseView, known ...map[dataclass.Class]proto.Message) (*casebridgev1.Case, error) {
 	out := r.toProto()
+	if caseaccess.Follows(acc) {
+		// A former owner following the case: what the follow-up consent
+		// covers, whatever the view asked for; nothing is decrypted.
+		return caseaccess.FollowerView(out), nil
+	}
 	var readable []dataclass.Class
 	for _, c := range dataclass.All {
 		if !r.has(c) {

@@ -243,12 +243,13 @@ func listCases(ctx context.Context, q db.Querier, f listFilter) ([]*caseRow, boo
 		SELECT `+caseColumns+` FROM cases c
 		WHERE `+caseaccess.VisibleSQL("c", "$1")+`
 		  AND ($2 = 0 OR c.status = $2)
-		  AND ($3 = '' OR c.assigned_caseworker = $3)
-		  AND ($4::timestamptz IS NULL OR c.update_time >= $4)
 		  AND ($5 = 0 OR $5 = ANY(c.exploitation_forms))
-		  AND ($6 = '' OR c.reference = $6)
-		  AND ($7 = '' OR c.organization_id = $7)
 		  AND ($8 = 0 OR c.seq < $8)
+		  AND (($3 = '' AND $4::timestamptz IS NULL AND $6 = '' AND $7 = '') OR (`+caseaccess.WorkedOnSQL("c", "$1")+`
+		    AND ($3 = '' OR c.assigned_caseworker = $3)
+		    AND ($4::timestamptz IS NULL OR c.update_time >= $4)
+		    AND ($6 = '' OR c.reference = $6)
+		    AND ($7 = '' OR c.organization_id = $7)))
 		ORDER BY c.seq DESC
 		LIMIT $9`,
 		f.orgs, f.status, f.assigned, f.since, f.form, f.reference, f.owner, f.afterSeq, f.limit+1)

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseaccess"
 	"github.com/casebridge/casebridge/internal/referral"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -24,7 +25,8 @@ import (
 // What each sees is shown(): the owner every referral; a current partner
 // its own and those of the organisations working on the case; a past
 // partner (its referral completed) its own alone — where the person is
-// being moved next is no longer its business.
+// being moved next is no longer its business — and not the case's status,
+// which only an organisation the case is visible to (caseaccess) follows.
 func (s *Service) GetCaseSharing(ctx context.Context, req *casebridgev1.GetCaseSharingRequest) (*casebridgev1.GetCaseSharingResponse, error) {
 	p, err := authz.Caller(ctx)
 	if err != nil {
@@ -32,16 +34,21 @@ func (s *Service) GetCaseSharing(ctx context.Context, req *casebridgev1.GetCaseS
 	}
 	id := canonical(req.GetCaseId())
 	out := &casebridgev1.CaseSharing{CaseId: id}
-	var status int16
-	err = s.pool.QueryRow(ctx, `SELECT reference, organization_id, status FROM cases WHERE id = $1`, id).
-		Scan(&out.CaseReference, &out.OwnerOrganizationId, &status)
+	facts, err := caseaccess.Load(ctx, s.pool, id, false)
+	if errors.Is(err, caseaccess.ErrNoCase) {
+		return nil, caseNotFound(id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	err = s.pool.QueryRow(ctx, `SELECT reference FROM cases WHERE id = $1`, id).Scan(&out.CaseReference)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, caseNotFound(id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load case %s: %w", id, err)
 	}
-	out.CaseStatus = casebridgev1.CaseStatus(status)
+	out.OwnerOrganizationId = facts.Owner
 	refs, err := caseReferrals(ctx, s.pool, id)
 	if err != nil {
 		return nil, err
@@ -49,6 +56,12 @@ func (s *Service) GetCaseSharing(ctx context.Context, req *casebridgev1.GetCaseS
 	org := worksOn(s.readOrgs(p), out.OwnerOrganizationId, refs)
 	if org == "" {
 		return nil, caseNotFound(id)
+	}
+	if facts.VisibleTo(org) {
+		// Where the case stands is the visibility rule's to give: the
+		// owner, a current partner and a follower see it; a past partner
+		// (its referral completed) does not follow the case any more.
+		out.CaseStatus = facts.Status
 	}
 	if !referredBy(org, out.OwnerOrganizationId, refs) {
 		// The case moved on to an owner that never referred it to org:

@@ -12,9 +12,10 @@ import (
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
-// referralColumns reads a referral and the plain part of its case; it needs
+// referralColumns reads a referral and the plain part of its case (as the
+// referral shows it: caseaccess.SenderHolds); it needs
 // "FROM referrals r JOIN cases c ON c.id = r.case_id".
-var referralColumns = `r.id, r.seq, r.case_id, c.reference, c.organization_id, r.from_organization, r.to_organization,
+var referralColumns = `r.id, r.seq, r.case_id, ` + caseaccess.ReferredReferenceSQL("r", "c") + `, c.organization_id, r.from_organization, r.to_organization,
 	r.service, r.purpose, r.classes, r.texts, r.status, r.end_reason,
 	r.consent_id::text, r.created_by, r.version, r.create_time, r.update_time, r.accept_time,
 	r.decline_time, r.complete_time, r.withdraw_time, r.revoke_time,
@@ -53,6 +54,10 @@ func scanReferral(row pgx.Row) (*referralRow, error) {
 	}
 	for _, f := range forms {
 		r.Coded.ExploitationForms = append(r.Coded.ExploitationForms, casebridgev1.ExploitationForm(f))
+	}
+	if !caseaccess.SenderHolds(r.CaseOwner, r.From) {
+		// The case moved on: the referral does not follow what it became.
+		r.Coded = nil
 	}
 	return &r, nil
 }

@@ -3,6 +3,7 @@ package referrals
 import (
 	"context"
 
+	"github.com/casebridge/casebridge/internal/caseaccess"
 	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/referral"
@@ -62,7 +63,7 @@ func (s *Service) openTextsAt(ctx context.Context, q db.Querier, reader string, 
 // while referral.ReceiverReadsTexts.
 func readsTexts(reader string, r *referralRow, status referral.Status) bool {
 	if reader == r.From {
-		return r.CaseOwner == r.From
+		return caseaccess.SenderHolds(r.CaseOwner, r.From)
 	}
 	return referral.ReceiverReadsTexts(status)
 }

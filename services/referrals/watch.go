@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/casebridge/casebridge/internal/authz"
+	"github.com/casebridge/casebridge/internal/caseaccess"
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/rpcerr"
@@ -180,7 +181,7 @@ func loadEvents(ctx context.Context, q db.Querier, orgs []string, after int64) (
 	rows, err := q.Query(ctx, `
 		SELECT e.seq, e.organization_id, e.event_type, e.referral_status, e.case_status, e.event_time,
 			r.id, r.case_id, r.from_organization, r.to_organization, r.service, r.create_time,
-			r.accept_time, r.decline_time, r.complete_time, r.withdraw_time, r.revoke_time, c.reference
+			r.accept_time, r.decline_time, r.complete_time, r.withdraw_time, r.revoke_time, `+caseaccess.ReferredReferenceSQL("r", "c")+`
 		FROM referral_events e JOIN referrals r ON r.id = e.referral_id JOIN cases c ON c.id = r.case_id
 		WHERE e.organization_id = ANY($1) AND e.seq > $2
 		ORDER BY e.seq

@@ -107,7 +107,7 @@ func TestTransferSerbiaToNorthMacedonia(t *testing.T) {
 	_, err = cs.ListNotes(rs, &casebridgev1.ListNotesRequest{CaseId: id})
 	servertest.WantCode(t, err, codes.PermissionDenied)
 	_, err = cs.UpdateCase(sv, &casebridgev1.UpdateCaseRequest{Case: &casebridgev1.Case{Id: id, Identity: &casebridgev1.IdentityData{GivenNames: "x"}},
-		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"identity"}}, Etag: old.GetCase().GetEtag()})
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"identity"}}, Etag: c.GetEtag()}) // a follower is given no etag
 	servertest.WantCode(t, err, codes.PermissionDenied)
 	list, err := cs.ListCases(rs, &casebridgev1.ListCasesRequest{})
 	if err != nil || !slices.ContainsFunc(list.GetCases(), func(c *casebridgev1.Case) bool { return c.GetId() == id }) {
