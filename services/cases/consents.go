@@ -19,6 +19,7 @@ import (
 	"github.com/casebridge/casebridge/internal/referral"
 	"github.com/casebridge/casebridge/internal/requestid"
 	"github.com/casebridge/casebridge/internal/rpcerr"
+	"github.com/casebridge/casebridge/internal/transfer"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -198,10 +199,14 @@ func (s *Service) WithdrawConsent(ctx context.Context, req *casebridgev1.Withdra
 }
 
 // endSharingOf ends, in the withdrawal's transaction, every sharing of the
-// case that relied on the consent: its open referrals are revoked and the
+// case that relied on the consent: a transfer proposed on it is cancelled
+// (transfer.EndConsent), its open referrals are revoked and the
 // receivers that lose access lose the case key, which is rotated so that
 // later writes are out of their reach (see referral.EndConsent).
 func (s *Service) endSharingOf(ctx context.Context, tx pgx.Tx, caseID, consentID string) error {
+	if err := transfer.EndConsent(ctx, tx, caseID, consentID); err != nil {
+		return err
+	}
 	return referral.EndConsent(ctx, tx, s.keys, caseID, consentID, "consent withdrawn")
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/casebridge/casebridge/internal/referral"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/sealed"
+	"github.com/casebridge/casebridge/internal/transfer"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 	"github.com/casebridge/casebridge/services/tasks"
 )
@@ -88,13 +89,17 @@ func (s *Service) EraseCase(ctx context.Context, req *casebridgev1.EraseCaseRequ
 
 // shred deletes every sealed value of the case (every column of the
 // registry, see vault.Columns) and its wrapped keys, ends its sharing
-// (gathering the revocation events in events), and commits the rotation of
+// (gathering the revocation events in events) and any transfer of it
+// waiting for an answer, and commits the rotation of
 // every organisation key that wrapped the case key together with the erasure.
 func (s *Service) shred(ctx context.Context, tx pgx.Tx, id string, events *referral.Outbox) error {
 	if err := sealed.Clear(ctx, tx, id); err != nil {
 		return fmt.Errorf("erase case %s: %w", id, err)
 	}
 	if err := referral.EndAll(ctx, tx, events, id, "case erased"); err != nil {
+		return fmt.Errorf("erase case %s: %w", id, err)
+	}
+	if err := transfer.EndCase(ctx, tx, id); err != nil {
 		return fmt.Errorf("erase case %s: %w", id, err)
 	}
 	if _, err := s.keys.ShredAndRotate(ctx, tx, id); err != nil {

@@ -75,8 +75,9 @@ func TestTransferTransitions(t *testing.T) {
 		if _, err := env.Cases().WithdrawConsent(env.As(t, caseworkerRS), &casebridgev1.WithdrawConsentRequest{CaseId: p.GetCaseId(), ConsentId: p.GetConsentId()}); err != nil {
 			t.Fatal(err)
 		}
+		// The withdrawal cancelled the proposal resting on the consent.
 		_, err := ts.AcceptTransfer(mk, &casebridgev1.AcceptTransferRequest{Id: p.GetId()})
-		servertest.WantMessage(t, err, codes.FailedPrecondition, "was withdrawn")
+		servertest.WantMessage(t, err, codes.FailedPrecondition, "is cancelled")
 	})
 	t.Run("referral opened while proposed", func(t *testing.T) {
 		p := proposed(t, env)
