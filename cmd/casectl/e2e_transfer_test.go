@@ -39,7 +39,9 @@ func TestTransferAndCoVictimCommands(t *testing.T) {
 		t.Fatalf("accepted transfer: %v", &done)
 	}
 	contains(t, mk.ok("cases", "show", done.GetToReference()), "Marker-Given-6120")
-	followed := cw.ok("cases", "show", done.GetToReference())
+	// The follower does not learn the receiver's reference: it names the
+	// case by its id.
+	followed := cw.ok("cases", "show", done.GetCaseId())
 	if strings.Contains(followed.stdout, "Marker-Given-6120") {
 		t.Fatalf("the former owner reads the identity after the transfer:\n%s", followed)
 	}

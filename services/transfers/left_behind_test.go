@@ -232,7 +232,8 @@ func TestPastPartnerDoesNotFollowCaseStatus(t *testing.T) {
 // attributes and nothing else: not cso-c's reference, not that cso-c owns it,
 // not who works on it or when it last changed, not even which sensitive
 // classes exist. Nor can ListCases' filters on what the view leaves out
-// (reference, owner, assignee, update time) tell it those.
+// (reference, owner, assignee, update time) tell it those, nor the transfer
+// record (the receiver's reference).
 func TestFollowerSeesOnlyStatusAndCodedAttributes(t *testing.T) {
 	env := servertest.Start(t)
 	rs := env.As(t, caseworkerRS)
@@ -292,6 +293,22 @@ func TestFollowerSeesOnlyStatusAndCodedAttributes(t *testing.T) {
 	list, err := env.Cases().ListCases(rs, &casebridgev1.ListCasesRequest{Status: casebridgev1.CaseStatus_CASE_STATUS_OPEN})
 	if err != nil || !slices.ContainsFunc(list.GetCases(), func(c *casebridgev1.Case) bool { return c.GetId() == id }) {
 		t.Fatalf("ListCases by status must list the followed case: %v", err)
+	}
+	// Nor does the transfer record tell the sender the receiver's reference.
+	tl, err := transfersOf(env).ListTransfers(rs, &casebridgev1.ListTransfersRequest{CaseId: id})
+	if err != nil || len(tl.GetTransfers()) != 1 {
+		t.Fatalf("the sender's transfers of the case: %v %v", tl, err)
+	}
+	if r := tl.GetTransfers()[0].GetToReference(); r != "" {
+		t.Errorf("ListTransfers gives the former owner the receiver's reference %q", r)
+	}
+	gt, err := transfersOf(env).GetTransfer(rs, &casebridgev1.GetTransferRequest{Id: tl.GetTransfers()[0].GetId()})
+	if err != nil || gt.GetTransfer().GetToReference() != "" || gt.GetTransfer().GetFromReference() == "" {
+		t.Errorf("GetTransfer as the former owner: %v %v", gt.GetTransfer(), err)
+	}
+	rt, err := transfersOf(env).GetTransfer(env.As(t, caseworkerMK), &casebridgev1.GetTransferRequest{Id: tl.GetTransfers()[0].GetId()})
+	if err != nil || rt.GetTransfer().GetToReference() != newRef {
+		t.Errorf("the receiver reads its own reference on the transfer: %v %v", rt.GetTransfer(), err)
 	}
 	// The new owner's own filters are unaffected.
 	mine, err := env.Cases().ListCases(env.As(t, caseworkerMK), &casebridgev1.ListCasesRequest{Reference: newRef})

@@ -1,6 +1,7 @@
 package transfers
 
 import (
+	"slices"
 	"strconv"
 	"time"
 
@@ -33,6 +34,19 @@ func ts(t *time.Time) *timestamppb.Timestamp {
 		return nil
 	}
 	return timestamppb.New(*t)
+}
+
+// protoFor renders the transfer for a reader in orgs. The receiver's
+// reference of the case is what the case became once it moved: the sender
+// reads it only while it is the receiver too (a transfer back), as a
+// referral of a transferred case shows the sender only the reference it
+// had (caseaccess.SenderHolds).
+func (t *transferRow) protoFor(orgs []string) *casebridgev1.Transfer {
+	out := t.toProto()
+	if !slices.Contains(orgs, t.To) {
+		out.ToReference = ""
+	}
+	return out
 }
 
 func (t *transferRow) toProto() *casebridgev1.Transfer {

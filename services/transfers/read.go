@@ -26,7 +26,7 @@ func (s *Service) GetTransfer(ctx context.Context, req *casebridgev1.GetTransfer
 		return nil, transferNotFound(req.GetId())
 	}
 	audit.Concerns(ctx, "", t.CaseID)
-	return &casebridgev1.GetTransferResponse{Transfer: t.toProto()}, nil
+	return &casebridgev1.GetTransferResponse{Transfer: t.protoFor(s.readOrgs(p))}, nil
 }
 
 // ListTransfers lists the transfers the caller's organisations sent or
@@ -61,7 +61,7 @@ func (s *Service) ListTransfers(ctx context.Context, req *casebridgev1.ListTrans
 		resp.NextPageToken = pagetoken.Encode(fp, strconv.FormatInt(rows[len(rows)-1].Seq, 10))
 	}
 	for _, t := range rows {
-		resp.Transfers = append(resp.Transfers, t.toProto())
+		resp.Transfers = append(resp.Transfers, t.protoFor(orgs))
 	}
 	return resp, nil
 }
