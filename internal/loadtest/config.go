@@ -65,6 +65,9 @@ type Config struct {
 	// the server in this process (server.New).
 	ServerBin      string
 	ServerLogLevel string
+	// Replicas is how many servers run on the database, sharing its data
+	// directory; calls go to them round-robin (replicas.go).
+	Replicas int
 	// DataDir is the dev-mode data directory (token key, organisation
 	// keys); empty means a temporary directory.
 	DataDir string
@@ -95,6 +98,7 @@ func DefaultConfig() Config {
 	return Config{
 		FreshDatabase:  true,
 		ServerLogLevel: "info",
+		Replicas:       1,
 		Cases:          100_000,
 		FullCases:      10_000,
 		Duration:       10 * time.Second,
@@ -112,6 +116,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.KeepDatabase, "keep-db", c.KeepDatabase, "keep the fresh database after the run")
 	fs.StringVar(&c.ServerBin, "server-bin", c.ServerBin, "casebridged binary to run as a subprocess; empty runs the server in-process")
 	fs.StringVar(&c.ServerLogLevel, "server-log-level", c.ServerLogLevel, "the server's --log-level (its log goes to a file in the data directory)")
+	fs.IntVar(&c.Replicas, "replicas", c.Replicas, "servers to run on the one database and data directory, the calls sent to them round-robin; the report gives each replica's calls/s and CPU per call")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "dev-mode data directory of the server; empty means a temporary one")
 	fs.IntVar(&c.Cases, "cases", c.Cases, "cases to seed in total (e.g. 1000000)")
 	fs.IntVar(&c.FullCases, "full-cases", c.FullCases, "of those, cases created through CreateCase with all four sensitive classes (read by GetCase)")
@@ -149,6 +154,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Warmup < 0 {
 		errs = append(errs, errors.New("--warmup must not be negative"))
+	}
+	if c.Replicas < 1 {
+		errs = append(errs, errors.New("--replicas must be at least 1"))
 	}
 	if c.Concurrency < 1 {
 		errs = append(errs, errors.New("--concurrency must be at least 1"))

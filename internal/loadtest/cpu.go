@@ -20,8 +20,12 @@ const clockTicks = 100
 // processes on the machine. On a 2-core machine a wall-clock rate moves
 // with whatever else runs; CPU time per call hardly does.
 type cpuMeter struct {
-	serverPID int           // 0: the server runs in the harness's process
-	pool      *pgxpool.Pool // to list PostgreSQL's processes; nil: do not
+	serverPID int // 0: the server runs in the harness's process
+	// replicaPIDs are every replica's process with --replicas (the first
+	// is serverPID): the server's CPU is then their sum, and each one's
+	// is reported too.
+	replicaPIDs []int
+	pool        *pgxpool.Pool // to list PostgreSQL's processes; nil: do not
 	// postmaster is PostgreSQL's parent process, found from a backend; its
 	// children's CPU time counts the backends and parallel workers that
 	// exited during a window, which no listing catches.
@@ -32,6 +36,7 @@ type cpuSnap struct {
 	at      time.Time
 	busy    uint64 // machine, all cores
 	server  uint64
+	replica []uint64 // by replicaPIDs
 	harness uint64
 	pg      map[int]uint64
 	reaped  uint64 // the postmaster's exited children
@@ -45,7 +50,13 @@ func (m *cpuMeter) snap(ctx context.Context) cpuSnap {
 		return s
 	}
 	s.harness, _ = procTicks("self")
-	if m.serverPID != 0 {
+	if len(m.replicaPIDs) > 0 {
+		s.replica = make([]uint64, len(m.replicaPIDs))
+		for i, pid := range m.replicaPIDs {
+			s.replica[i], _ = procTicks(strconv.Itoa(pid))
+			s.server += s.replica[i]
+		}
+	} else if m.serverPID != 0 {
 		s.server, _ = procTicks(strconv.Itoa(m.serverPID))
 	}
 	for _, pid := range m.pgPIDs(ctx) {
@@ -91,6 +102,7 @@ func (m *cpuMeter) pgPIDs(ctx context.Context) []int {
 type cpuUse struct {
 	seconds                  float64
 	server, harness, pg, all float64 // cores
+	replica                  []float64
 }
 
 func (m *cpuMeter) since(ctx context.Context, a cpuSnap) (cpuUse, bool) {
@@ -107,6 +119,11 @@ func (m *cpuMeter) since(ctx context.Context, a cpuSnap) (cpuUse, bool) {
 	u.harness = cores(b.harness - a.harness)
 	if m.serverPID != 0 {
 		u.server = cores(b.server - a.server)
+	}
+	for i := range b.replica {
+		if i < len(a.replica) && b.replica[i] >= a.replica[i] {
+			u.replica = append(u.replica, cores(b.replica[i]-a.replica[i]))
+		}
 	}
 	var pg uint64
 	if b.reaped >= a.reaped {
@@ -223,6 +240,11 @@ type watch struct {
 
 	start      cpuSnap
 	startAlloc allocSnap
+
+	// replicas counts calls by replica (nil with one server).
+	replicas   *replicaCounter
+	startCalls []int64
+	startAt    time.Time
 }
 
 func (w *watch) begin() {
@@ -230,6 +252,9 @@ func (w *watch) begin() {
 		return
 	}
 	w.mem.resetWindow()
+	if w.replicas != nil {
+		w.startCalls, w.startAt = w.replicas.snap(), time.Now()
+	}
 	w.startAlloc = scrapeAlloc(w.ctx, w.admin)
 	if w.cpu != nil {
 		w.start = w.cpu.snap(w.ctx)
@@ -242,6 +267,9 @@ func (w *watch) end(r *Result) {
 		return
 	}
 	r.ServerPeakMB = w.mem.windowPeakMB()
+	if w.replicas != nil && w.startCalls != nil {
+		r.Replicas = replicaShares(w.replicas, w.startCalls, w.replicas.snap(), time.Since(w.startAt).Seconds())
+	}
 	if a := scrapeAlloc(w.ctx, w.admin); a.ok && w.startAlloc.ok {
 		if ops := float64(r.Requests + r.Errors); ops > 0 {
 			r.ServerAllocKBPerOp = round2(float64(a.bytes-w.startAlloc.bytes) / ops / 1024)
@@ -271,6 +299,14 @@ func (w *watch) end(r *Result) {
 	if w.cpu.serverPID != 0 {
 		r.CPU.ServerCores = round2(u.server)
 		r.CPU.ServerUsPerOp = round2(perOp(u.server))
+		for i, cores := range u.replica {
+			if i < len(r.Replicas) {
+				r.Replicas[i].ServerCores = round2(cores)
+				if n := r.Replicas[i].Calls; n > 0 {
+					r.Replicas[i].ServerUsPerOp = round2(cores * u.seconds / float64(n) * 1e6)
+				}
+			}
+		}
 	} else {
 		r.CPU.HarnessUsPerOp = round2(perOp(u.harness))
 	}

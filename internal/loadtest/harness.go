@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/casebridge/casebridge/internal/authn"
@@ -86,15 +84,39 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	rep.Settings.ServerMode = srv.mode
 	rep.ServerMemoryMethod = srv.mem.method
 	logf("server %s on %s", srv.mode, srv.addr)
+	// More replicas, one after the other once the first has migrated and
+	// seeded the database.
+	addrs, pids := []string{srv.addr}, []int{srv.pid}
+	for n := 2; n <= cfg.Replicas; n++ {
+		r, err := startReplica(ctx, &cfg, dbURL, dataDir, n)
+		if err != nil {
+			return nil, fmt.Errorf("replica %d: %w", n, err)
+		}
+		defer func() {
+			r.mem.finish()
+			if stopErr := r.stop(); stopErr != nil && err == nil {
+				rep.Notes = append(rep.Notes, fmt.Sprintf("replica %d did not stop cleanly: %v", n, stopErr))
+			}
+		}()
+		logf("replica %d on %s", n, r.addr)
+		addrs, pids = append(addrs, r.addr), append(pids, r.pid)
+	}
+	if cfg.Replicas > 1 {
+		rep.Settings.Replicas = cfg.Replicas
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d replicas: server CPU per call is all of them together; memory and allocation figures are replica 1's", cfg.Replicas))
+	}
 
-	e, closeEnv, err := newEnv(ctx, &cfg, srv.addr, dbURL, dataDir)
+	e, closeEnv, err := newEnv(ctx, &cfg, addrs, dbURL, dataDir)
 	if err != nil {
 		return nil, err
 	}
 	defer closeEnv()
 	_ = e.pool.QueryRow(ctx, "SELECT current_setting('server_version')").Scan(&rep.Machine.PostgreSQL)
 	rep.Durability = durability(ctx, e.pool)
-	wt := &watch{mem: srv.mem, cpu: &cpuMeter{serverPID: srv.pid, pool: e.meta}, admin: srv.admin, ctx: ctx}
+	wt := &watch{mem: srv.mem, cpu: &cpuMeter{serverPID: srv.pid, pool: e.meta}, admin: srv.admin, ctx: ctx, replicas: e.replicas}
+	if cfg.Replicas > 1 && srv.pid != 0 {
+		wt.cpu.replicaPIDs = pids
+	}
 
 	// Seed: coded-only cases by SQL, then full cases through CreateCase.
 	coded := cfg.Cases - cfg.FullCases
@@ -271,8 +293,9 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	return rep, nil
 }
 
-// newEnv connects to the server and the database and mints the tokens.
-func newEnv(ctx context.Context, cfg *Config, addr, dbURL, dataDir string) (*env, func(), error) {
+// newEnv connects to the server (or round-robin to every replica in
+// addrs) and the database and mints the tokens.
+func newEnv(ctx context.Context, cfg *Config, addrs []string, dbURL, dataDir string) (*env, func(), error) {
 	issuer, err := authn.LoadOrCreateDevIssuer(dataDir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dev token issuer: %w", err)
@@ -284,7 +307,7 @@ func newEnv(ctx context.Context, cfg *Config, addr, dbURL, dataDir string) (*env
 			return nil, nil, fmt.Errorf("mint token for %s: %w", sub, err)
 		}
 	}
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, counter, err := dial(addrs)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -316,6 +339,7 @@ func newEnv(ctx context.Context, cfg *Config, addr, dbURL, dataDir string) (*env
 		health:    healthpb.NewHealthClient(conn),
 		pool:      pool,
 		tokens:    tokens,
+		replicas:  counter,
 	}
 	return e, func() { conn.Close(); pool.Close(); meta.Close() }, nil
 }

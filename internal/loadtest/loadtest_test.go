@@ -159,3 +159,61 @@ func TestHarnessWebTiny(t *testing.T) {
 		}
 	}
 }
+
+// TestHarnessReplicasTiny: with --replicas 2 both servers, on one
+// database and data directory, answer calls of every workload run
+// (round-robin over one connection to each), the referral flow included,
+// whose referrals are made through one replica and accepted through the
+// other; and the report gives each replica's rate next to the total.
+func TestHarnessReplicasTiny(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two servers and workloads")
+	}
+	_, dbURL := testdb.NewWithURL(t)
+	cfg := loadtest.DefaultConfig()
+	cfg.DatabaseURL, cfg.FreshDatabase, cfg.ServerLogLevel, cfg.DataDir = dbURL, false, "warn", t.TempDir()
+	cfg.Cases, cfg.FullCases = 200, 50
+	cfg.Duration, cfg.Warmup, cfg.Concurrency = 300*time.Millisecond, 50*time.Millisecond, 4
+	cfg.Replicas = 2
+	cfg.Workloads = []string{"getcase", "referral"}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	rep, err := loadtest.Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Settings.Replicas != 2 {
+		t.Errorf("report says %d replicas", rep.Settings.Replicas)
+	}
+	for _, name := range []string{loadtest.WTransportLimit, loadtest.WGetCase, loadtest.WReferral} {
+		r := rep.Result(name)
+		if r == nil {
+			t.Errorf("no result for %s", name)
+			continue
+		}
+		if r.Requests == 0 || r.Errors != 0 {
+			t.Errorf("%s: %d requests, %d errors: %v", name, r.Requests, r.Errors, r.ErrorSamples)
+		}
+		if len(r.Replicas) != 2 {
+			t.Errorf("%s: %d replica shares, want 2: %+v", name, len(r.Replicas), r.Replicas)
+			continue
+		}
+		var sum float64
+		for _, u := range r.Replicas {
+			if u.Calls == 0 || u.RPS <= 0 {
+				t.Errorf("%s: replica %d (%s) answered %d calls (%.1f/s): the load is not spread", name, u.Replica, u.Addr, u.Calls, u.RPS)
+			}
+			sum += u.RPS
+		}
+		if r.Replicas[0].Addr == r.Replicas[1].Addr {
+			t.Errorf("%s: both replicas at %s", name, r.Replicas[0].Addr)
+		}
+		t.Logf("%s: %.0f/s in total, replicas %.0f/s and %.0f/s", name, r.RPS, r.Replicas[0].RPS, r.Replicas[1].RPS)
+	}
+	md := rep.Markdown()
+	for _, s := range []string{"replicas: 2 servers", "| replica 1 | replica 2 |"} {
+		if !strings.Contains(md, s) {
+			t.Errorf("the Markdown report lacks %q:\n%s", s, md)
+		}
+	}
+}

@@ -63,7 +63,7 @@ func runNoisy(ctx context.Context, cfg *Config, main *env, dbURL, dataDir string
 		return nil, nil, err
 	}
 	defer func() { _ = srv.stop() }()
-	e, closeEnv, err := newEnv(ctx, cfg, srv.addr, dbURL, dataDir)
+	e, closeEnv, err := newEnv(ctx, cfg, []string{srv.addr}, dbURL, dataDir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -72,7 +72,7 @@ func runNoisy(ctx context.Context, cfg *Config, main *env, dbURL, dataDir string
 	// The attacker is another client: a connection of its own, as it
 	// would be from another machine, so that what the bystander measures
 	// is the server, not one HTTP/2 connection shared with the flood.
-	hostileEnv, closeHostile, err := newEnv(ctx, cfg, srv.addr, dbURL, dataDir)
+	hostileEnv, closeHostile, err := newEnv(ctx, cfg, []string{srv.addr}, dbURL, dataDir)
 	if err != nil {
 		return nil, nil, err
 	}

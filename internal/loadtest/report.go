@@ -65,7 +65,9 @@ type Settings struct {
 	Concurrency     int     `json:"concurrency"`
 	HalfRate        float64 `json:"half_rate"`
 	ServerMode      string  `json:"server_mode"`
-	ServerLogLevel  string  `json:"server_log_level"`
+	// Replicas is how many servers shared the load (--replicas).
+	Replicas       int    `json:"replicas,omitempty"`
+	ServerLogLevel string `json:"server_log_level"`
 }
 
 // Seed says how the data was made and how long it took.
@@ -116,6 +118,8 @@ type Result struct {
 	FastP99Ms    float64  `json:"fast_p99_ms,omitempty"`
 	FastVsLimit  float64  `json:"fast_vs_limit,omitempty"`
 	ErrorSamples []string `json:"error_samples,omitempty"`
+	// Replicas is each replica's share of the window (--replicas > 1).
+	Replicas []ReplicaUse `json:"replicas,omitempty"`
 }
 
 // CPUUse is where the machine's CPU went during a workload's measured
@@ -359,6 +363,7 @@ func (r *Report) Markdown() string {
 			res.Name, conc, res.RPS, res.P50Ms, res.P95Ms, res.P99Ms, res.Errors,
 			vsLimit, srvCPU, pgCPU, alloc, allocs, res.ServerPeakMB, other, fast)
 	}
+	r.replicaMarkdown(&b)
 	fmt.Fprintf(&b, "\nlimits: measured with pgx on the same database and cluster in this run, %d connections; the read events of limits 2 and 2g commit synchronously, as the server's do. Transport ceiling (gRPC health check, same server and connection): %.0f/s\n",
 		r.Settings.Concurrency, r.TransportLimitRPS)
 	if r.FastDurability != "" {

@@ -91,14 +91,24 @@ func startServer(ctx context.Context, cfg *Config, dbURL, dataDir string) (*runn
 
 // startServerWith is startServer with the given limits.
 func startServerWith(ctx context.Context, cfg *Config, dbURL, dataDir string, lim limits.Config) (*runningServer, error) {
-	if cfg.ServerBin != "" {
-		return startSubprocess(ctx, cfg, dbURL, dataDir, lim)
-	}
-	return startInProcess(ctx, cfg, dbURL, dataDir, lim)
+	return startNamed(ctx, cfg, dbURL, dataDir, lim, "server.log")
 }
 
-func startInProcess(ctx context.Context, cfg *Config, dbURL, dataDir string, lim limits.Config) (*runningServer, error) {
-	logFile, err := os.Create(filepath.Join(dataDir, "server.log"))
+// startReplica starts replica n (from 2) beside the first server, on the
+// same database and data directory, with a log of its own.
+func startReplica(ctx context.Context, cfg *Config, dbURL, dataDir string, n int) (*runningServer, error) {
+	return startNamed(ctx, cfg, dbURL, dataDir, capacityLimits(), fmt.Sprintf("server-%d.log", n))
+}
+
+func startNamed(ctx context.Context, cfg *Config, dbURL, dataDir string, lim limits.Config, logName string) (*runningServer, error) {
+	if cfg.ServerBin != "" {
+		return startSubprocess(ctx, cfg, dbURL, dataDir, lim, logName)
+	}
+	return startInProcess(ctx, cfg, dbURL, dataDir, lim, logName)
+}
+
+func startInProcess(ctx context.Context, cfg *Config, dbURL, dataDir string, lim limits.Config, logName string) (*runningServer, error) {
+	logFile, err := os.Create(filepath.Join(dataDir, logName))
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +161,7 @@ func startInProcess(ctx context.Context, cfg *Config, dbURL, dataDir string, lim
 	return rs, nil
 }
 
-func startSubprocess(ctx context.Context, cfg *Config, dbURL, dataDir string, lim limits.Config) (*runningServer, error) {
+func startSubprocess(ctx context.Context, cfg *Config, dbURL, dataDir string, lim limits.Config, logName string) (*runningServer, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -162,7 +172,7 @@ func startSubprocess(ctx context.Context, cfg *Config, dbURL, dataDir string, li
 		return nil, err
 	}
 	admin := "127.0.0.1:" + strconv.Itoa(adminPort)
-	logPath := filepath.Join(dataDir, "server.log")
+	logPath := filepath.Join(dataDir, logName)
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err

@@ -42,6 +42,8 @@ type env struct {
 	meta      *pgxpool.Pool // two connections for the harness's bookkeeping queries
 	tokens    map[string]string
 	lim       *pgLimits // the limits' own connections and copied shapes
+	// replicas counts calls by the replica that answered (nil with one server).
+	replicas *replicaCounter
 
 	full []fullCase // GetCase, UpdateCase (each worker updates its own share)
 
