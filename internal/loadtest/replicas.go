@@ -114,8 +114,16 @@ func dial(addrs []string) (*grpc.ClientConn, *replicaCounter, error) {
 }
 
 // replicaShares turns two snapshots of the counter into each replica's
-// share of a window of seconds.
+// share of a window of seconds; nil when no call reached a server (the
+// limits, which query PostgreSQL directly).
 func replicaShares(c *replicaCounter, before, after []int64, seconds float64) []ReplicaUse {
+	var total int64
+	for i := range after {
+		total += after[i] - before[i]
+	}
+	if total == 0 {
+		return nil
+	}
 	out := make([]ReplicaUse, len(c.addrs))
 	for i, a := range c.addrs {
 		out[i] = ReplicaUse{Replica: i + 1, Addr: a, Calls: after[i] - before[i]}
