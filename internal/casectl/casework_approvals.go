@@ -26,10 +26,12 @@ with 'request'; a supervisor other than the one who asked approves or rejects
 			"casectl approvals list",
 			"casectl approvals approve APPROVAL --comment 'good plan'",
 			"casectl approvals reject APPROVAL --comment 'add the housing objective'",
+			"casectl approvals settings set --plans --closures",
 		},
 		Sub: []*cli.Command{a.approvalsRequestCommand(), a.approvalsListCommand(),
 			a.approvalsDecideCommand("approve", casebridgev1.ApprovalDecision_APPROVAL_DECISION_APPROVE),
-			a.approvalsDecideCommand("reject", casebridgev1.ApprovalDecision_APPROVAL_DECISION_REJECT)},
+			a.approvalsDecideCommand("reject", casebridgev1.ApprovalDecision_APPROVAL_DECISION_REJECT),
+			a.approvalSettingsCommand(nil)},
 	}
 }
 
