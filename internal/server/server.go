@@ -246,7 +246,7 @@ func (s *Server) registerServices(context.Context) error {
 	casebridgev1.RegisterCaseworkServiceServer(s.grpc, casework.New(s.pool, s.authz, s.keys, s.audit))
 	casebridgev1.RegisterAuditServiceServer(s.grpc, auditsvc.New(s.pool, s.audit))
 	s.registerDocuments()
-	casebridgev1.RegisterTaskServiceServer(s.grpc, tasks.New(s.streams, s.pool, s.authz, s.keys, s.audit, s.log))
+	casebridgev1.RegisterTaskServiceServer(s.grpc, tasks.New(s.streams, s.pool, s.authz, s.keys, s.audit, s.log, s.listener))
 	casebridgev1.RegisterTransferServiceServer(s.grpc, transfers.New(s.pool, s.authz, s.keys, s.audit))
 	privacy, err := s.cfg.StatsPrivacy()
 	if err != nil {

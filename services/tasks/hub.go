@@ -8,10 +8,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/casebridge/casebridge/internal/db"
 )
 
 // Channel is the PostgreSQL notification channel of task changes; the
@@ -19,19 +18,23 @@ import (
 const Channel = "casebridge_tasks"
 
 // ListenerApplicationName is the application_name of the connection that
-// listens for task changes, for pg_stat_activity.
-const ListenerApplicationName = "casebridge-tasks-listener"
+// hears task changes: the process's listener (db.Listener).
+const ListenerApplicationName = db.ListenerApplicationName
 
 // hub delivers task notifications to the watchers of their organisation.
-// One connection per server LISTENs, started with the first watcher. It is
-// the one place that knows how task changes are heard, so that a shared
-// listener for every channel can replace it without touching the stream.
+// It subscribes Channel on the process's listener (db.Listener; one of its
+// own when the service was given none) with the first watcher, so task
+// watches cost no LISTEN connection of their own. A watch carries the
+// changes heard, so a change that commits while the listener is down is
+// lost: every watcher is then told so (lost), and resynchronises.
 type hub struct {
-	ctx  context.Context
-	pool *pgxpool.Pool
-	log  *slog.Logger
+	ctx      context.Context
+	pool     *pgxpool.Pool
+	log      *slog.Logger
+	listener *db.Listener // nil: one of its own, made with the first watcher
 
 	start sync.Once
+	sub   *db.Subscription
 	mu    sync.Mutex
 	subs  map[*watcher]struct{}
 }
@@ -46,17 +49,23 @@ type watcher struct {
 	once sync.Once
 }
 
-func newHub(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) *hub {
-	return &hub{ctx: ctx, pool: pool, log: log, subs: map[*watcher]struct{}{}}
+func newHub(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, l *db.Listener) *hub {
+	return &hub{ctx: ctx, pool: pool, log: log, listener: l, subs: map[*watcher]struct{}{}}
 }
 
-func (h *hub) subscribe(orgs []string) *watcher {
-	h.start.Do(func() { go h.run() })
+// subscribe registers a watcher of orgs and waits until the channel is
+// listened to, so that every change committed after it returns is heard.
+func (h *hub) subscribe(ctx context.Context, orgs []string) (*watcher, error) {
+	h.start.Do(h.listen)
 	w := &watcher{orgs: orgs, ch: make(chan string, 256), lost: make(chan struct{})}
 	h.mu.Lock()
 	h.subs[w] = struct{}{}
 	h.mu.Unlock()
-	return w
+	if err := h.sub.WaitUp(ctx); err != nil {
+		h.unsubscribe(w)
+		return nil, err
+	}
+	return w, nil
 }
 
 func (h *hub) unsubscribe(w *watcher) {
@@ -84,82 +93,29 @@ func (h *hub) deliver(payload string) {
 	}
 }
 
-// run keeps a LISTEN connection open until the server stops.
-func (h *hub) run() {
-	backoff := 100 * time.Millisecond
-	for h.ctx.Err() == nil {
-		conn, err := h.listen()
-		if err != nil {
+// loseAll tells every watcher that changes may have been missed.
+func (h *hub) loseAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for w := range h.subs {
+		w.once.Do(func() { close(w.lost) })
+	}
+}
+
+// listen subscribes Channel on the listener. A private listener ends with
+// the hub's context.
+func (h *hub) listen() {
+	if h.listener == nil {
+		h.listener = db.NewListener(h.pool, db.ListenerOptions{HealthCheck: 10 * time.Second, MaxBackoff: 10 * time.Second, Logger: h.log})
+		h.listener.Start(h.ctx)
+	}
+	h.sub = h.listener.Subscribe(Channel, db.Handler{
+		Notify: h.deliver,
+		Down: func() {
+			h.loseAll()
 			if h.ctx.Err() == nil {
-				h.log.Warn("listen for task changes", "error", err)
-				sleepCtx(h.ctx, backoff)
-				backoff = min(2*backoff, 10*time.Second)
+				h.log.Warn("task change notifications interrupted; task watches end and resynchronise")
 			}
-			continue
-		}
-		backoff = 100 * time.Millisecond
-		err = h.receive(conn)
-		closeCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_ = conn.Close(closeCtx)
-		cancel()
-		if h.ctx.Err() == nil {
-			h.log.Warn("task change notifications interrupted", "error", err)
-		}
-	}
-}
-
-func (h *hub) receive(conn *pgx.Conn) error {
-	for {
-		wctx, cancel := context.WithTimeout(h.ctx, 10*time.Second)
-		n, err := conn.WaitForNotification(wctx)
-		cancel()
-		switch {
-		case err == nil:
-			h.deliver(n.Payload)
-			continue
-		case h.ctx.Err() != nil:
-			return h.ctx.Err()
-		case !pgconn.Timeout(err):
-			return err
-		}
-		pctx, cancel := context.WithTimeout(h.ctx, 10*time.Second)
-		err = conn.Ping(pctx)
-		cancel()
-		if err != nil {
-			return err
-		}
-	}
-}
-
-func (h *hub) listen() (*pgx.Conn, error) {
-	cfg := h.pool.Config().ConnConfig.Copy()
-	if cfg.RuntimeParams == nil {
-		cfg.RuntimeParams = map[string]string{}
-	}
-	cfg.RuntimeParams["application_name"] = ListenerApplicationName
-	// A cancelled wait ends at once (the pool's handler first asks
-	// PostgreSQL to cancel a statement, and a wait has none).
-	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
-		return &pgconn.DeadlineContextWatcherHandler{Conn: c.Conn()}
-	}
-	ctx, cancel := context.WithTimeout(h.ctx, 10*time.Second)
-	defer cancel()
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
-		_ = conn.Close(ctx)
-		return nil, err
-	}
-	return conn, nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
+		},
+	})
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/caseaccess"
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/keys"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -40,12 +41,14 @@ type Service struct {
 }
 
 // New builds the service over its dependencies; streams end when ctx does.
-func New(ctx context.Context, pool *pgxpool.Pool, engine *authz.Engine, km *keys.Manager, rec *audit.Recorder, log *slog.Logger) *Service {
+// Task changes are heard on l, the process's listener (nil: one of the
+// service's own).
+func New(ctx context.Context, pool *pgxpool.Pool, engine *authz.Engine, km *keys.Manager, rec *audit.Recorder, log *slog.Logger, l *db.Listener) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{pool: pool, authz: engine, gate: caseaccess.NewGate(engine), keys: km, audit: rec,
-		hub: newHub(ctx, pool, log), now: time.Now}
+		hub: newHub(ctx, pool, log, l), now: time.Now}
 }
 
 // Policy object and actions of this service (policies/methods.csv).

@@ -33,7 +33,10 @@ func (s *Service) WatchTasks(req *casebridgev1.WatchTasksRequest, stream grpc.Se
 	if err != nil {
 		return err
 	}
-	w := s.hub.subscribe(orgs)
+	w, err := s.hub.subscribe(ctx, orgs)
+	if err != nil {
+		return context.Cause(ctx)
+	}
 	defer s.hub.unsubscribe(w)
 	if err := stream.SendHeader(nil); err != nil {
 		return err

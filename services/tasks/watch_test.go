@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/servertest"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -99,4 +100,30 @@ func TestWatchTasks(t *testing.T) {
 	default:
 	}
 	servertest.WantCode(t, sup.err, codes.PermissionDenied)
+}
+
+// TestTaskWatchesShareTheServerListener: task watches hear changes on the
+// process's one listening connection (db.Listener), like referral watches
+// and the caches: with two watches open and an event delivered, the
+// database holds that one listening connection for this server and no
+// other LISTENing connection of its own.
+func TestTaskWatchesShareTheServerListener(t *testing.T) {
+	w := start(t)
+	a, b := w.watch(caseworker), w.watch(supervisor)
+	tk := w.task(w.newCase(), "call back", time.Hour)
+	for _, tw := range []*taskWatch{a, b} {
+		if e := tw.next(t); e.GetTaskId() != tk.GetId() {
+			t.Fatalf("event about %s, want %s", e.GetTaskId(), tk.GetId())
+		}
+	}
+	var listeners, shared int
+	if err := w.env.Pool.QueryRow(w.as(caseworker), `
+		SELECT count(*) FILTER (WHERE application_name <> $1), count(*) FILTER (WHERE application_name = $1)
+		FROM pg_stat_activity
+		WHERE datname = current_database() AND application_name LIKE '%listener%'`, db.ListenerApplicationName).Scan(&listeners, &shared); err != nil {
+		t.Fatal(err)
+	}
+	if listeners != 0 || shared != 1 {
+		t.Errorf("%d listening connections besides the server's listener, and %d of that listener: want 0 and 1", listeners, shared)
+	}
 }
