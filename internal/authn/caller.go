@@ -14,6 +14,9 @@ type Caller struct {
 	// Expiry is the token's "exp": a verified token may be trusted again
 	// without re-checking its signature until then, never after.
 	Expiry time.Time
+	// TokenID names the token without being it: its "jti" claim, or the
+	// hex SHA-256 of the token when it has none. Revocation is keyed by it.
+	TokenID string
 }
 
 type callerKey struct{}

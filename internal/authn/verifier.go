@@ -2,6 +2,7 @@ package authn
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -168,7 +169,12 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Caller, error) {
 		return Caller{}, ErrNoSubject
 	}
 	exp, _ := tok.Expiration()
-	return Caller{Subject: sub, Expiry: exp}, nil
+	id, _ := tok.JwtID()
+	if strings.TrimSpace(id) == "" {
+		sum := sha256Sum(raw)
+		id = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	return Caller{Subject: sub, Expiry: exp, TokenID: id}, nil
 }
 
 // classify maps a jwt.Parse failure to one sentinel. Claim checks come

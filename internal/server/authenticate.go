@@ -6,8 +6,10 @@ import (
 	"strings"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 
 	"github.com/casebridge/casebridge/internal/authn"
+	"github.com/casebridge/casebridge/internal/revocation"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 )
 
@@ -21,8 +23,12 @@ func publicMethod(fullMethod string) bool {
 // authenticator verifies the bearer token of every non-public call and puts
 // the caller in the context. The token itself is never logged or echoed.
 type authenticator struct {
-	verifier *authn.CachingVerifier
+	verifier    *authn.CachingVerifier
+	revocations *revocation.Revocations
 }
+
+// errRevoked is the answer to a token revoked before its expiry.
+var errRevoked = errors.New("token has been revoked")
 
 func (a *authenticator) authenticate(ctx context.Context, method string) (context.Context, error) {
 	if publicMethod(method) {
@@ -33,7 +39,15 @@ func (a *authenticator) authenticate(ctx context.Context, method string) (contex
 		var caller authn.Caller
 		caller, err = a.verifier.Verify(ctx, raw)
 		if err == nil {
-			return authn.WithCaller(ctx, caller), nil
+			revoked, rerr := a.revocations.Revoked(ctx, caller.TokenID, caller.Expiry)
+			if rerr != nil {
+				// Unknown is not "not revoked": refuse, and let the client retry.
+				return ctx, rpcerr.Condition(codes.Unavailable, "token revocation could not be checked")
+			}
+			if !revoked {
+				return authn.WithCaller(ctx, caller), nil
+			}
+			err = errRevoked
 		}
 	}
 	return ctx, rpcerr.Unauthenticated("%s", unauthenticatedMessage(err))
@@ -42,7 +56,7 @@ func (a *authenticator) authenticate(ctx context.Context, method string) (contex
 // unauthenticatedMessage says which check failed, in words a client can act on.
 func unauthenticatedMessage(err error) string {
 	for _, known := range []error{authn.ErrNoToken, authn.ErrMalformed, authn.ErrBadSignature,
-		authn.ErrExpired, authn.ErrNotYetValid, authn.ErrWrongIssuer, authn.ErrWrongAudience, authn.ErrNoSubject} {
+		authn.ErrExpired, authn.ErrNotYetValid, authn.ErrWrongIssuer, authn.ErrWrongAudience, authn.ErrNoSubject, errRevoked} {
 		if errors.Is(err, known) {
 			return strings.TrimPrefix(known.Error(), "authn: ")
 		}

@@ -29,6 +29,7 @@ import (
 	healthwatch "github.com/casebridge/casebridge/internal/health"
 	"github.com/casebridge/casebridge/internal/keys"
 	"github.com/casebridge/casebridge/internal/metrics"
+	"github.com/casebridge/casebridge/internal/revocation"
 	"github.com/casebridge/casebridge/internal/scheduler"
 	"github.com/casebridge/casebridge/internal/tracing"
 	"github.com/casebridge/casebridge/internal/validation"
@@ -55,6 +56,8 @@ type Server struct {
 	services []string
 	closers  []func()
 	listener *db.Listener
+	// revocations are the tokens ended before their expiry (sign-out).
+	revocations *revocation.Revocations
 
 	// background lives as long as the server: policy reloads, membership
 	// notifications, key rotations.
@@ -150,7 +153,9 @@ func (s *Server) build(ctx context.Context) error {
 	if s.validator, err = validation.New(); err != nil {
 		return err
 	}
-	auth := &authenticator{verifier: authn.NewCachingVerifier(verifier, tokenCacheSize, tokenCacheTTL)}
+	s.revocations = revocation.New(s.pool, s.listener)
+	s.closers = append(s.closers, func() { s.revocations.Close() })
+	auth := &authenticator{verifier: authn.NewCachingVerifier(verifier, tokenCacheSize, tokenCacheTTL), revocations: s.revocations}
 	authzUnary, authzStream := authz.Interceptors(s.authz, s.members, subjectOf, publicMethods)
 	// Audit sits before authorization so that refused calls are recorded too.
 	s.audit = audit.NewRecorder(s.pool, s.log, audit.Options{OnGroupCommit: s.metrics.AuditBatch})
