@@ -391,6 +391,10 @@ var probes = map[string]probe{
 		_, err := w.orgs().GetCallerIdentity(ctx, &casebridgev1.GetCallerIdentityRequest{})
 		return err
 	}},
+	"OrganizationService/RevokeCallerToken": {none, func(w *world, ctx context.Context, _ fixture) error {
+		_, err := w.orgs().RevokeCallerToken(ctx, &casebridgev1.RevokeCallerTokenRequest{Reason: casebridgev1.SignOutReason_SIGN_OUT_REASON_USER})
+		return err
+	}},
 	"OrganizationService/CreateOrganization": {none, func(w *world, ctx context.Context, _ fixture) error {
 		_, err := w.orgs().CreateOrganization(ctx, &casebridgev1.CreateOrganizationRequest{Organization: &casebridgev1.Organization{
 			Id: "matrix-" + w.unique(), DisplayName: "Matrix", Kind: casebridgev1.OrganizationKind_ORGANIZATION_KIND_CSO},

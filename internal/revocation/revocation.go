@@ -12,6 +12,7 @@ package revocation
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -114,9 +115,13 @@ func (r *Revocations) flush() {
 }
 
 // Revoke ends the token named id, which expires at expiry, on every
-// replica.
-func (r *Revocations) Revoke(ctx context.Context, id string, expiry time.Time) error {
-	if err := revokeRow(ctx, r.pool, id, expiry); err != nil {
+// replica. record, when not nil, runs in the revocation's transaction (the
+// audit event of the call): the token is revoked only if it succeeds.
+func (r *Revocations) Revoke(ctx context.Context, id string, expiry time.Time, record func(pgx.Tx) error) error {
+	if id == "" {
+		return errors.New("revocation: no token id")
+	}
+	if err := revokeRow(ctx, r.pool, id, expiry, record); err != nil {
 		return err
 	}
 	r.mu.Lock()
@@ -158,4 +163,32 @@ func (r *Revocations) Revoked(ctx context.Context, id string, expiry time.Time) 
 		}
 	}
 	return revoked, nil
+}
+
+// PruneInterval is how often PruneLoop deletes the rows of tokens that have
+// expired anyway.
+const PruneInterval = 10 * time.Minute
+
+// Prune deletes the revocations of tokens past their expiry, which no
+// check needs any more (every check refuses an expired token first). It
+// returns how many it deleted.
+func (r *Revocations) Prune(ctx context.Context) (int64, error) {
+	return pruneRows(ctx, r.pool)
+}
+
+// PruneLoop prunes every PruneInterval until ctx ends. Every replica runs
+// it; a deletion another replica made first costs nothing.
+func (r *Revocations) PruneLoop(ctx context.Context) {
+	t := time.NewTicker(PruneInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			// A failure is retried at the next tick; rows outliving their
+			// token do no harm meanwhile.
+			_, _ = r.Prune(ctx)
+		}
+	}
 }

@@ -12,9 +12,9 @@ import (
 )
 
 // revokeRow records id as revoked until expiry, drops rows of tokens that
-// have expired anyway, and tells every replica, in one transaction: the
-// notification is delivered only if the row is committed.
-func revokeRow(ctx context.Context, pool txBeginner, id string, expiry time.Time) error {
+// have expired anyway, runs record (if any) and tells every replica, in one
+// transaction: the notification is delivered only if the row is committed.
+func revokeRow(ctx context.Context, pool txBeginner, id string, expiry time.Time, record func(pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO revoked_tokens (token_id, expire_time) VALUES ($1, $2)
 			ON CONFLICT (token_id) DO NOTHING`, id, expiry); err != nil {
@@ -22,6 +22,11 @@ func revokeRow(ctx context.Context, pool txBeginner, id string, expiry time.Time
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM revoked_tokens WHERE expire_time < now()`); err != nil {
 			return fmt.Errorf("revocation: prune: %w", err)
+		}
+		if record != nil {
+			if err := record(tx); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, Channel, id); err != nil {
 			return fmt.Errorf("revocation: notify: %w", err)
@@ -41,4 +46,13 @@ func isRevokedRow(ctx context.Context, q db.Querier, id string) (bool, error) {
 		return false, fmt.Errorf("revocation: lookup: %w", err)
 	}
 	return true, nil
+}
+
+// pruneRows deletes the rows of tokens past their expiry.
+func pruneRows(ctx context.Context, q db.Querier) (int64, error) {
+	tag, err := q.Exec(ctx, `DELETE FROM revoked_tokens WHERE expire_time < now()`)
+	if err != nil {
+		return 0, fmt.Errorf("revocation: prune: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }

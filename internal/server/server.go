@@ -155,6 +155,7 @@ func (s *Server) build(ctx context.Context) error {
 	}
 	s.revocations = revocation.New(s.pool, s.listener)
 	s.closers = append(s.closers, func() { s.revocations.Close() })
+	go s.revocations.PruneLoop(s.background)
 	auth := &authenticator{verifier: authn.NewCachingVerifier(verifier, tokenCacheSize, tokenCacheTTL), revocations: s.revocations}
 	authzUnary, authzStream := authz.Interceptors(s.authz, s.members, subjectOf, publicMethods)
 	// Audit sits before authorization so that refused calls are recorded too.
@@ -241,7 +242,7 @@ func (s *Server) externalVerifier(ctx context.Context) (*authn.Verifier, error) 
 // registerServices registers every implemented service. A service that is
 // not implemented yet is simply absent.
 func (s *Server) registerServices(context.Context) error {
-	casebridgev1.RegisterOrganizationServiceServer(s.grpc, organizations.New(s.pool, s.authz, s.keys, s.members, s.audit))
+	casebridgev1.RegisterOrganizationServiceServer(s.grpc, organizations.New(s.pool, s.authz, s.keys, s.members, s.audit, s.revocations))
 	caseService := cases.New(s.pool, s.authz, s.keys, s.validator, s.audit)
 	caseService.SetBudget(cases.Budget{NotesPerCase: s.cfg.Limits.NotesPerCase, PageBytes: s.cfg.Limits.PageBytes, Cases: s.cfg.Limits.CaseQuota})
 	casebridgev1.RegisterCaseServiceServer(s.grpc, caseService)

@@ -66,6 +66,14 @@ func TestEveryOrganizationCallIsAudited(t *testing.T) {
 			_, err := orgs.GetCallerIdentity(ctx, &casebridgev1.GetCallerIdentityRequest{})
 			return err
 		}, "OK", "", fixed(), ""},
+		{"RevokeCallerToken", "caseworker@shelter-a", func(ctx context.Context) error {
+			_, err := orgs.RevokeCallerToken(ctx, &casebridgev1.RevokeCallerTokenRequest{Reason: casebridgev1.SignOutReason_SIGN_OUT_REASON_IDLE})
+			return err
+		}, "OK", "", fixed("reason=idle"), `SELECT xmin FROM revoked_tokens ORDER BY revoke_time DESC LIMIT 1`},
+		{"RevokeCallerToken refused", "caseworker@shelter-a", func(ctx context.Context) error {
+			_, err := orgs.RevokeCallerToken(ctx, &casebridgev1.RevokeCallerTokenRequest{})
+			return err
+		}, "INVALID_ARGUMENT", "", fixed(), ""},
 		{"CreateOrganization", "admin@network", func(ctx context.Context) error {
 			_, err := orgs.CreateOrganization(ctx, &casebridgev1.CreateOrganizationRequest{Organization: &casebridgev1.Organization{
 				Id: "legal-f", DisplayName: "Legal Aid F", Kind: casebridgev1.OrganizationKind_ORGANIZATION_KIND_LEGAL_AID},

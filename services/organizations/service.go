@@ -23,6 +23,7 @@ type Service struct {
 	keys    *keys.Manager
 	members Invalidator
 	audit   *audit.Recorder
+	revoker TokenRevoker
 }
 
 // Invalidator drops a subject's cached roles. Other replicas learn of a
@@ -33,9 +34,10 @@ type Invalidator interface {
 }
 
 // New builds the service over its dependencies. Every change it makes is
-// recorded by rec in the change's own transaction.
-func New(pool *pgxpool.Pool, engine *authz.Engine, km *keys.Manager, members Invalidator, rec *audit.Recorder) *Service {
-	return &Service{pool: pool, authz: engine, keys: km, members: members, audit: rec}
+// recorded by rec in the change's own transaction; revoker ends the tokens
+// callers sign out with.
+func New(pool *pgxpool.Pool, engine *authz.Engine, km *keys.Manager, members Invalidator, rec *audit.Recorder, revoker TokenRevoker) *Service {
+	return &Service{pool: pool, authz: engine, keys: km, members: members, audit: rec, revoker: revoker}
 }
 
 // require checks that the caller holds obj/act in org. Organisations are

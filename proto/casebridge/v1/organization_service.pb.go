@@ -24,6 +24,58 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// SignOutReason is why a session's token was revoked.
+type SignOutReason int32
+
+const (
+	SignOutReason_SIGN_OUT_REASON_UNSPECIFIED SignOutReason = 0
+	// The person signed out.
+	SignOutReason_SIGN_OUT_REASON_USER SignOutReason = 1
+	// The client ended a session left without activity.
+	SignOutReason_SIGN_OUT_REASON_IDLE SignOutReason = 2
+)
+
+// Enum value maps for SignOutReason.
+var (
+	SignOutReason_name = map[int32]string{
+		0: "SIGN_OUT_REASON_UNSPECIFIED",
+		1: "SIGN_OUT_REASON_USER",
+		2: "SIGN_OUT_REASON_IDLE",
+	}
+	SignOutReason_value = map[string]int32{
+		"SIGN_OUT_REASON_UNSPECIFIED": 0,
+		"SIGN_OUT_REASON_USER":        1,
+		"SIGN_OUT_REASON_IDLE":        2,
+	}
+)
+
+func (x SignOutReason) Enum() *SignOutReason {
+	p := new(SignOutReason)
+	*p = x
+	return p
+}
+
+func (x SignOutReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SignOutReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_casebridge_v1_organization_service_proto_enumTypes[0].Descriptor()
+}
+
+func (SignOutReason) Type() protoreflect.EnumType {
+	return &file_casebridge_v1_organization_service_proto_enumTypes[0]
+}
+
+func (x SignOutReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SignOutReason.Descriptor instead.
+func (SignOutReason) EnumDescriptor() ([]byte, []int) {
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{0}
+}
+
 // Language is a language the server writes messages to staff in.
 type Language int32
 
@@ -66,11 +118,11 @@ func (x Language) String() string {
 }
 
 func (Language) Descriptor() protoreflect.EnumDescriptor {
-	return file_casebridge_v1_organization_service_proto_enumTypes[0].Descriptor()
+	return file_casebridge_v1_organization_service_proto_enumTypes[1].Descriptor()
 }
 
 func (Language) Type() protoreflect.EnumType {
-	return &file_casebridge_v1_organization_service_proto_enumTypes[0]
+	return &file_casebridge_v1_organization_service_proto_enumTypes[1]
 }
 
 func (x Language) Number() protoreflect.EnumNumber {
@@ -79,7 +131,7 @@ func (x Language) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Language.Descriptor instead.
 func (Language) EnumDescriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{0}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{1}
 }
 
 // KeyState is where an organisation key is in its life.
@@ -122,11 +174,11 @@ func (x KeyState) String() string {
 }
 
 func (KeyState) Descriptor() protoreflect.EnumDescriptor {
-	return file_casebridge_v1_organization_service_proto_enumTypes[1].Descriptor()
+	return file_casebridge_v1_organization_service_proto_enumTypes[2].Descriptor()
 }
 
 func (KeyState) Type() protoreflect.EnumType {
-	return &file_casebridge_v1_organization_service_proto_enumTypes[1]
+	return &file_casebridge_v1_organization_service_proto_enumTypes[2]
 }
 
 func (x KeyState) Number() protoreflect.EnumNumber {
@@ -135,7 +187,7 @@ func (x KeyState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use KeyState.Descriptor instead.
 func (KeyState) EnumDescriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{1}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{2}
 }
 
 // RotationState is where a key rotation stands.
@@ -175,11 +227,11 @@ func (x RotationState) String() string {
 }
 
 func (RotationState) Descriptor() protoreflect.EnumDescriptor {
-	return file_casebridge_v1_organization_service_proto_enumTypes[2].Descriptor()
+	return file_casebridge_v1_organization_service_proto_enumTypes[3].Descriptor()
 }
 
 func (RotationState) Type() protoreflect.EnumType {
-	return &file_casebridge_v1_organization_service_proto_enumTypes[2]
+	return &file_casebridge_v1_organization_service_proto_enumTypes[3]
 }
 
 func (x RotationState) Number() protoreflect.EnumNumber {
@@ -188,7 +240,7 @@ func (x RotationState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RotationState.Descriptor instead.
 func (RotationState) EnumDescriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{2}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{3}
 }
 
 // Organization is a tenant: a shelter, legal-aid organisation, CSO, state
@@ -494,6 +546,96 @@ func (x *GetCallerIdentityResponse) GetMemberships() []*Membership {
 	return nil
 }
 
+type RevokeCallerTokenRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Why the session ends, for the audit trail. Required.
+	Reason        SignOutReason `protobuf:"varint,1,opt,name=reason,proto3,enum=casebridge.v1.SignOutReason" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeCallerTokenRequest) Reset() {
+	*x = RevokeCallerTokenRequest{}
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeCallerTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeCallerTokenRequest) ProtoMessage() {}
+
+func (x *RevokeCallerTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeCallerTokenRequest.ProtoReflect.Descriptor instead.
+func (*RevokeCallerTokenRequest) Descriptor() ([]byte, []int) {
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RevokeCallerTokenRequest) GetReason() SignOutReason {
+	if x != nil {
+		return x.Reason
+	}
+	return SignOutReason_SIGN_OUT_REASON_UNSPECIFIED
+}
+
+type RevokeCallerTokenResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When the token would have expired: the revocation is kept until then.
+	ExpireTime    *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeCallerTokenResponse) Reset() {
+	*x = RevokeCallerTokenResponse{}
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeCallerTokenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeCallerTokenResponse) ProtoMessage() {}
+
+func (x *RevokeCallerTokenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeCallerTokenResponse.ProtoReflect.Descriptor instead.
+func (*RevokeCallerTokenResponse) Descriptor() ([]byte, []int) {
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *RevokeCallerTokenResponse) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
 type CreateOrganizationRequest struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	Organization *Organization          `protobuf:"bytes,1,opt,name=organization,proto3" json:"organization,omitempty"`
@@ -509,7 +651,7 @@ type CreateOrganizationRequest struct {
 
 func (x *CreateOrganizationRequest) Reset() {
 	*x = CreateOrganizationRequest{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[5]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -521,7 +663,7 @@ func (x *CreateOrganizationRequest) String() string {
 func (*CreateOrganizationRequest) ProtoMessage() {}
 
 func (x *CreateOrganizationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[5]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -534,7 +676,7 @@ func (x *CreateOrganizationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateOrganizationRequest.ProtoReflect.Descriptor instead.
 func (*CreateOrganizationRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{5}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CreateOrganizationRequest) GetOrganization() *Organization {
@@ -567,7 +709,7 @@ type GetOrganizationRequest struct {
 
 func (x *GetOrganizationRequest) Reset() {
 	*x = GetOrganizationRequest{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[6]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -579,7 +721,7 @@ func (x *GetOrganizationRequest) String() string {
 func (*GetOrganizationRequest) ProtoMessage() {}
 
 func (x *GetOrganizationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[6]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -592,7 +734,7 @@ func (x *GetOrganizationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetOrganizationRequest.ProtoReflect.Descriptor instead.
 func (*GetOrganizationRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{6}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetOrganizationRequest) GetId() string {
@@ -616,7 +758,7 @@ type ListOrganizationsRequest struct {
 
 func (x *ListOrganizationsRequest) Reset() {
 	*x = ListOrganizationsRequest{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[7]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -628,7 +770,7 @@ func (x *ListOrganizationsRequest) String() string {
 func (*ListOrganizationsRequest) ProtoMessage() {}
 
 func (x *ListOrganizationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[7]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -641,7 +783,7 @@ func (x *ListOrganizationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOrganizationsRequest.ProtoReflect.Descriptor instead.
 func (*ListOrganizationsRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{7}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListOrganizationsRequest) GetKind() OrganizationKind {
@@ -682,7 +824,7 @@ type ListOrganizationsResponse struct {
 
 func (x *ListOrganizationsResponse) Reset() {
 	*x = ListOrganizationsResponse{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[8]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -694,7 +836,7 @@ func (x *ListOrganizationsResponse) String() string {
 func (*ListOrganizationsResponse) ProtoMessage() {}
 
 func (x *ListOrganizationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[8]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -707,7 +849,7 @@ func (x *ListOrganizationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOrganizationsResponse.ProtoReflect.Descriptor instead.
 func (*ListOrganizationsResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{8}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListOrganizationsResponse) GetOrganizations() []*Organization {
@@ -735,7 +877,7 @@ type UpdateOrganizationRequest struct {
 
 func (x *UpdateOrganizationRequest) Reset() {
 	*x = UpdateOrganizationRequest{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[9]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -747,7 +889,7 @@ func (x *UpdateOrganizationRequest) String() string {
 func (*UpdateOrganizationRequest) ProtoMessage() {}
 
 func (x *UpdateOrganizationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[9]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -760,7 +902,7 @@ func (x *UpdateOrganizationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateOrganizationRequest.ProtoReflect.Descriptor instead.
 func (*UpdateOrganizationRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{9}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *UpdateOrganizationRequest) GetOrganization() *Organization {
@@ -804,7 +946,7 @@ type Member struct {
 
 func (x *Member) Reset() {
 	*x = Member{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[10]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -816,7 +958,7 @@ func (x *Member) String() string {
 func (*Member) ProtoMessage() {}
 
 func (x *Member) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[10]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -829,7 +971,7 @@ func (x *Member) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Member.ProtoReflect.Descriptor instead.
 func (*Member) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{10}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Member) GetOrganizationId() string {
@@ -903,7 +1045,7 @@ type AddMemberRequest struct {
 
 func (x *AddMemberRequest) Reset() {
 	*x = AddMemberRequest{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[11]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -915,7 +1057,7 @@ func (x *AddMemberRequest) String() string {
 func (*AddMemberRequest) ProtoMessage() {}
 
 func (x *AddMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[11]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -928,7 +1070,7 @@ func (x *AddMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddMemberRequest.ProtoReflect.Descriptor instead.
 func (*AddMemberRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{11}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *AddMemberRequest) GetOrganizationId() string {
@@ -989,7 +1131,7 @@ type UpdateMemberRequest struct {
 
 func (x *UpdateMemberRequest) Reset() {
 	*x = UpdateMemberRequest{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[12]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1001,7 +1143,7 @@ func (x *UpdateMemberRequest) String() string {
 func (*UpdateMemberRequest) ProtoMessage() {}
 
 func (x *UpdateMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[12]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1014,7 +1156,7 @@ func (x *UpdateMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMemberRequest.ProtoReflect.Descriptor instead.
 func (*UpdateMemberRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{12}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *UpdateMemberRequest) GetOrganizationId() string {
@@ -1062,7 +1204,7 @@ type RemoveMemberRequest struct {
 
 func (x *RemoveMemberRequest) Reset() {
 	*x = RemoveMemberRequest{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[13]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1074,7 +1216,7 @@ func (x *RemoveMemberRequest) String() string {
 func (*RemoveMemberRequest) ProtoMessage() {}
 
 func (x *RemoveMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[13]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1087,7 +1229,7 @@ func (x *RemoveMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveMemberRequest.ProtoReflect.Descriptor instead.
 func (*RemoveMemberRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{13}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RemoveMemberRequest) GetOrganizationId() string {
@@ -1112,7 +1254,7 @@ type RemoveMemberResponse struct {
 
 func (x *RemoveMemberResponse) Reset() {
 	*x = RemoveMemberResponse{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[14]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1124,7 +1266,7 @@ func (x *RemoveMemberResponse) String() string {
 func (*RemoveMemberResponse) ProtoMessage() {}
 
 func (x *RemoveMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[14]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1137,7 +1279,7 @@ func (x *RemoveMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveMemberResponse.ProtoReflect.Descriptor instead.
 func (*RemoveMemberResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{14}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{16}
 }
 
 type ListMembersRequest struct {
@@ -1151,7 +1293,7 @@ type ListMembersRequest struct {
 
 func (x *ListMembersRequest) Reset() {
 	*x = ListMembersRequest{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[15]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1163,7 +1305,7 @@ func (x *ListMembersRequest) String() string {
 func (*ListMembersRequest) ProtoMessage() {}
 
 func (x *ListMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[15]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1176,7 +1318,7 @@ func (x *ListMembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMembersRequest.ProtoReflect.Descriptor instead.
 func (*ListMembersRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{15}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListMembersRequest) GetOrganizationId() string {
@@ -1210,7 +1352,7 @@ type ListMembersResponse struct {
 
 func (x *ListMembersResponse) Reset() {
 	*x = ListMembersResponse{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[16]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1222,7 +1364,7 @@ func (x *ListMembersResponse) String() string {
 func (*ListMembersResponse) ProtoMessage() {}
 
 func (x *ListMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[16]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1235,7 +1377,7 @@ func (x *ListMembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMembersResponse.ProtoReflect.Descriptor instead.
 func (*ListMembersResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{16}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListMembersResponse) GetMembers() []*Member {
@@ -1268,7 +1410,7 @@ type OrganizationKey struct {
 
 func (x *OrganizationKey) Reset() {
 	*x = OrganizationKey{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[17]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1280,7 +1422,7 @@ func (x *OrganizationKey) String() string {
 func (*OrganizationKey) ProtoMessage() {}
 
 func (x *OrganizationKey) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[17]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1293,7 +1435,7 @@ func (x *OrganizationKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OrganizationKey.ProtoReflect.Descriptor instead.
 func (*OrganizationKey) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{17}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *OrganizationKey) GetKeyId() string {
@@ -1340,7 +1482,7 @@ type ListKeysRequest struct {
 
 func (x *ListKeysRequest) Reset() {
 	*x = ListKeysRequest{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[18]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1352,7 +1494,7 @@ func (x *ListKeysRequest) String() string {
 func (*ListKeysRequest) ProtoMessage() {}
 
 func (x *ListKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[18]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1365,7 +1507,7 @@ func (x *ListKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListKeysRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{18}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListKeysRequest) GetOrganizationId() string {
@@ -1384,7 +1526,7 @@ type ListKeysResponse struct {
 
 func (x *ListKeysResponse) Reset() {
 	*x = ListKeysResponse{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[19]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1396,7 +1538,7 @@ func (x *ListKeysResponse) String() string {
 func (*ListKeysResponse) ProtoMessage() {}
 
 func (x *ListKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[19]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1409,7 +1551,7 @@ func (x *ListKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListKeysResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{19}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListKeysResponse) GetKeys() []*OrganizationKey {
@@ -1428,7 +1570,7 @@ type RotateKeyRequest struct {
 
 func (x *RotateKeyRequest) Reset() {
 	*x = RotateKeyRequest{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[20]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1440,7 +1582,7 @@ func (x *RotateKeyRequest) String() string {
 func (*RotateKeyRequest) ProtoMessage() {}
 
 func (x *RotateKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[20]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1453,7 +1595,7 @@ func (x *RotateKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateKeyRequest.ProtoReflect.Descriptor instead.
 func (*RotateKeyRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{20}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RotateKeyRequest) GetOrganizationId() string {
@@ -1485,7 +1627,7 @@ type KeyRotation struct {
 
 func (x *KeyRotation) Reset() {
 	*x = KeyRotation{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[21]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1497,7 +1639,7 @@ func (x *KeyRotation) String() string {
 func (*KeyRotation) ProtoMessage() {}
 
 func (x *KeyRotation) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[21]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1510,7 +1652,7 @@ func (x *KeyRotation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyRotation.ProtoReflect.Descriptor instead.
 func (*KeyRotation) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{21}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *KeyRotation) GetId() string {
@@ -1593,7 +1735,7 @@ type GetKeyRotationRequest struct {
 
 func (x *GetKeyRotationRequest) Reset() {
 	*x = GetKeyRotationRequest{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[22]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1605,7 +1747,7 @@ func (x *GetKeyRotationRequest) String() string {
 func (*GetKeyRotationRequest) ProtoMessage() {}
 
 func (x *GetKeyRotationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[22]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1618,7 +1760,7 @@ func (x *GetKeyRotationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetKeyRotationRequest.ProtoReflect.Descriptor instead.
 func (*GetKeyRotationRequest) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{22}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GetKeyRotationRequest) GetOrganizationId() string {
@@ -1644,7 +1786,7 @@ type CreateOrganizationResponse struct {
 
 func (x *CreateOrganizationResponse) Reset() {
 	*x = CreateOrganizationResponse{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[23]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1656,7 +1798,7 @@ func (x *CreateOrganizationResponse) String() string {
 func (*CreateOrganizationResponse) ProtoMessage() {}
 
 func (x *CreateOrganizationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[23]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1669,7 +1811,7 @@ func (x *CreateOrganizationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateOrganizationResponse.ProtoReflect.Descriptor instead.
 func (*CreateOrganizationResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{23}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *CreateOrganizationResponse) GetOrganization() *Organization {
@@ -1688,7 +1830,7 @@ type GetOrganizationResponse struct {
 
 func (x *GetOrganizationResponse) Reset() {
 	*x = GetOrganizationResponse{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[24]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1700,7 +1842,7 @@ func (x *GetOrganizationResponse) String() string {
 func (*GetOrganizationResponse) ProtoMessage() {}
 
 func (x *GetOrganizationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[24]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1713,7 +1855,7 @@ func (x *GetOrganizationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetOrganizationResponse.ProtoReflect.Descriptor instead.
 func (*GetOrganizationResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{24}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetOrganizationResponse) GetOrganization() *Organization {
@@ -1732,7 +1874,7 @@ type UpdateOrganizationResponse struct {
 
 func (x *UpdateOrganizationResponse) Reset() {
 	*x = UpdateOrganizationResponse{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[25]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1744,7 +1886,7 @@ func (x *UpdateOrganizationResponse) String() string {
 func (*UpdateOrganizationResponse) ProtoMessage() {}
 
 func (x *UpdateOrganizationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[25]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1757,7 +1899,7 @@ func (x *UpdateOrganizationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateOrganizationResponse.ProtoReflect.Descriptor instead.
 func (*UpdateOrganizationResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{25}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *UpdateOrganizationResponse) GetOrganization() *Organization {
@@ -1776,7 +1918,7 @@ type AddMemberResponse struct {
 
 func (x *AddMemberResponse) Reset() {
 	*x = AddMemberResponse{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[26]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1788,7 +1930,7 @@ func (x *AddMemberResponse) String() string {
 func (*AddMemberResponse) ProtoMessage() {}
 
 func (x *AddMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[26]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1801,7 +1943,7 @@ func (x *AddMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddMemberResponse.ProtoReflect.Descriptor instead.
 func (*AddMemberResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{26}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AddMemberResponse) GetMember() *Member {
@@ -1820,7 +1962,7 @@ type UpdateMemberResponse struct {
 
 func (x *UpdateMemberResponse) Reset() {
 	*x = UpdateMemberResponse{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[27]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1832,7 +1974,7 @@ func (x *UpdateMemberResponse) String() string {
 func (*UpdateMemberResponse) ProtoMessage() {}
 
 func (x *UpdateMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[27]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1845,7 +1987,7 @@ func (x *UpdateMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMemberResponse.ProtoReflect.Descriptor instead.
 func (*UpdateMemberResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{27}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *UpdateMemberResponse) GetMember() *Member {
@@ -1864,7 +2006,7 @@ type RotateKeyResponse struct {
 
 func (x *RotateKeyResponse) Reset() {
 	*x = RotateKeyResponse{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[28]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1876,7 +2018,7 @@ func (x *RotateKeyResponse) String() string {
 func (*RotateKeyResponse) ProtoMessage() {}
 
 func (x *RotateKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[28]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1889,7 +2031,7 @@ func (x *RotateKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateKeyResponse.ProtoReflect.Descriptor instead.
 func (*RotateKeyResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{28}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RotateKeyResponse) GetRotation() *KeyRotation {
@@ -1908,7 +2050,7 @@ type GetKeyRotationResponse struct {
 
 func (x *GetKeyRotationResponse) Reset() {
 	*x = GetKeyRotationResponse{}
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[29]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1920,7 +2062,7 @@ func (x *GetKeyRotationResponse) String() string {
 func (*GetKeyRotationResponse) ProtoMessage() {}
 
 func (x *GetKeyRotationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_casebridge_v1_organization_service_proto_msgTypes[29]
+	mi := &file_casebridge_v1_organization_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1933,7 +2075,7 @@ func (x *GetKeyRotationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetKeyRotationResponse.ProtoReflect.Descriptor instead.
 func (*GetKeyRotationResponse) Descriptor() ([]byte, []int) {
-	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{29}
+	return file_casebridge_v1_organization_service_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetKeyRotationResponse) GetRotation() *KeyRotation {
@@ -1969,7 +2111,13 @@ const file_casebridge_v1_organization_service_proto_rawDesc = "" +
 	"\x18GetCallerIdentityRequest\"r\n" +
 	"\x19GetCallerIdentityResponse\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12;\n" +
-	"\vmemberships\x18\x02 \x03(\v2\x19.casebridge.v1.MembershipR\vmemberships\"\xc2\x01\n" +
+	"\vmemberships\x18\x02 \x03(\v2\x19.casebridge.v1.MembershipR\vmemberships\"\\\n" +
+	"\x18RevokeCallerTokenRequest\x12@\n" +
+	"\x06reason\x18\x01 \x01(\x0e2\x1c.casebridge.v1.SignOutReasonB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x06reason\"X\n" +
+	"\x19RevokeCallerTokenResponse\x12;\n" +
+	"\vexpire_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime\"\xc2\x01\n" +
 	"\x19CreateOrganizationRequest\x12G\n" +
 	"\forganization\x18\x01 \x01(\v2\x1b.casebridge.v1.OrganizationB\x06\xbaH\x03\xc8\x01\x01R\forganization\x12(\n" +
 	"\n" +
@@ -2081,7 +2229,11 @@ const file_casebridge_v1_organization_service_proto_rawDesc = "" +
 	"\x11RotateKeyResponse\x126\n" +
 	"\brotation\x18\x01 \x01(\v2\x1a.casebridge.v1.KeyRotationR\brotation\"P\n" +
 	"\x16GetKeyRotationResponse\x126\n" +
-	"\brotation\x18\x01 \x01(\v2\x1a.casebridge.v1.KeyRotationR\brotation*\x86\x01\n" +
+	"\brotation\x18\x01 \x01(\v2\x1a.casebridge.v1.KeyRotationR\brotation*d\n" +
+	"\rSignOutReason\x12\x1f\n" +
+	"\x1bSIGN_OUT_REASON_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14SIGN_OUT_REASON_USER\x10\x01\x12\x18\n" +
+	"\x14SIGN_OUT_REASON_IDLE\x10\x02*\x86\x01\n" +
 	"\bLanguage\x12\x18\n" +
 	"\x14LANGUAGE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10LANGUAGE_ENGLISH\x10\x01\x12\x1a\n" +
@@ -2097,9 +2249,10 @@ const file_casebridge_v1_organization_service_proto_rawDesc = "" +
 	"\x1aROTATION_STATE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16ROTATION_STATE_RUNNING\x10\x01\x12\x17\n" +
 	"\x13ROTATION_STATE_DONE\x10\x02\x12\x19\n" +
-	"\x15ROTATION_STATE_FAILED\x10\x032\xf1\b\n" +
+	"\x15ROTATION_STATE_FAILED\x10\x032\xd9\t\n" +
 	"\x13OrganizationService\x12f\n" +
-	"\x11GetCallerIdentity\x12'.casebridge.v1.GetCallerIdentityRequest\x1a(.casebridge.v1.GetCallerIdentityResponse\x12i\n" +
+	"\x11GetCallerIdentity\x12'.casebridge.v1.GetCallerIdentityRequest\x1a(.casebridge.v1.GetCallerIdentityResponse\x12f\n" +
+	"\x11RevokeCallerToken\x12'.casebridge.v1.RevokeCallerTokenRequest\x1a(.casebridge.v1.RevokeCallerTokenResponse\x12i\n" +
 	"\x12CreateOrganization\x12(.casebridge.v1.CreateOrganizationRequest\x1a).casebridge.v1.CreateOrganizationResponse\x12`\n" +
 	"\x0fGetOrganization\x12%.casebridge.v1.GetOrganizationRequest\x1a&.casebridge.v1.GetOrganizationResponse\x12f\n" +
 	"\x11ListOrganizations\x12'.casebridge.v1.ListOrganizationsRequest\x1a(.casebridge.v1.ListOrganizationsResponse\x12i\n" +
@@ -2125,111 +2278,118 @@ func file_casebridge_v1_organization_service_proto_rawDescGZIP() []byte {
 	return file_casebridge_v1_organization_service_proto_rawDescData
 }
 
-var file_casebridge_v1_organization_service_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_casebridge_v1_organization_service_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_casebridge_v1_organization_service_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_casebridge_v1_organization_service_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_casebridge_v1_organization_service_proto_goTypes = []any{
-	(Language)(0),                      // 0: casebridge.v1.Language
-	(KeyState)(0),                      // 1: casebridge.v1.KeyState
-	(RotationState)(0),                 // 2: casebridge.v1.RotationState
-	(*Organization)(nil),               // 3: casebridge.v1.Organization
-	(*ApprovalSettings)(nil),           // 4: casebridge.v1.ApprovalSettings
-	(*Membership)(nil),                 // 5: casebridge.v1.Membership
-	(*GetCallerIdentityRequest)(nil),   // 6: casebridge.v1.GetCallerIdentityRequest
-	(*GetCallerIdentityResponse)(nil),  // 7: casebridge.v1.GetCallerIdentityResponse
-	(*CreateOrganizationRequest)(nil),  // 8: casebridge.v1.CreateOrganizationRequest
-	(*GetOrganizationRequest)(nil),     // 9: casebridge.v1.GetOrganizationRequest
-	(*ListOrganizationsRequest)(nil),   // 10: casebridge.v1.ListOrganizationsRequest
-	(*ListOrganizationsResponse)(nil),  // 11: casebridge.v1.ListOrganizationsResponse
-	(*UpdateOrganizationRequest)(nil),  // 12: casebridge.v1.UpdateOrganizationRequest
-	(*Member)(nil),                     // 13: casebridge.v1.Member
-	(*AddMemberRequest)(nil),           // 14: casebridge.v1.AddMemberRequest
-	(*UpdateMemberRequest)(nil),        // 15: casebridge.v1.UpdateMemberRequest
-	(*RemoveMemberRequest)(nil),        // 16: casebridge.v1.RemoveMemberRequest
-	(*RemoveMemberResponse)(nil),       // 17: casebridge.v1.RemoveMemberResponse
-	(*ListMembersRequest)(nil),         // 18: casebridge.v1.ListMembersRequest
-	(*ListMembersResponse)(nil),        // 19: casebridge.v1.ListMembersResponse
-	(*OrganizationKey)(nil),            // 20: casebridge.v1.OrganizationKey
-	(*ListKeysRequest)(nil),            // 21: casebridge.v1.ListKeysRequest
-	(*ListKeysResponse)(nil),           // 22: casebridge.v1.ListKeysResponse
-	(*RotateKeyRequest)(nil),           // 23: casebridge.v1.RotateKeyRequest
-	(*KeyRotation)(nil),                // 24: casebridge.v1.KeyRotation
-	(*GetKeyRotationRequest)(nil),      // 25: casebridge.v1.GetKeyRotationRequest
-	(*CreateOrganizationResponse)(nil), // 26: casebridge.v1.CreateOrganizationResponse
-	(*GetOrganizationResponse)(nil),    // 27: casebridge.v1.GetOrganizationResponse
-	(*UpdateOrganizationResponse)(nil), // 28: casebridge.v1.UpdateOrganizationResponse
-	(*AddMemberResponse)(nil),          // 29: casebridge.v1.AddMemberResponse
-	(*UpdateMemberResponse)(nil),       // 30: casebridge.v1.UpdateMemberResponse
-	(*RotateKeyResponse)(nil),          // 31: casebridge.v1.RotateKeyResponse
-	(*GetKeyRotationResponse)(nil),     // 32: casebridge.v1.GetKeyRotationResponse
-	(OrganizationKind)(0),              // 33: casebridge.v1.OrganizationKind
-	(*timestamppb.Timestamp)(nil),      // 34: google.protobuf.Timestamp
-	(Role)(0),                          // 35: casebridge.v1.Role
-	(*fieldmaskpb.FieldMask)(nil),      // 36: google.protobuf.FieldMask
+	(SignOutReason)(0),                 // 0: casebridge.v1.SignOutReason
+	(Language)(0),                      // 1: casebridge.v1.Language
+	(KeyState)(0),                      // 2: casebridge.v1.KeyState
+	(RotationState)(0),                 // 3: casebridge.v1.RotationState
+	(*Organization)(nil),               // 4: casebridge.v1.Organization
+	(*ApprovalSettings)(nil),           // 5: casebridge.v1.ApprovalSettings
+	(*Membership)(nil),                 // 6: casebridge.v1.Membership
+	(*GetCallerIdentityRequest)(nil),   // 7: casebridge.v1.GetCallerIdentityRequest
+	(*GetCallerIdentityResponse)(nil),  // 8: casebridge.v1.GetCallerIdentityResponse
+	(*RevokeCallerTokenRequest)(nil),   // 9: casebridge.v1.RevokeCallerTokenRequest
+	(*RevokeCallerTokenResponse)(nil),  // 10: casebridge.v1.RevokeCallerTokenResponse
+	(*CreateOrganizationRequest)(nil),  // 11: casebridge.v1.CreateOrganizationRequest
+	(*GetOrganizationRequest)(nil),     // 12: casebridge.v1.GetOrganizationRequest
+	(*ListOrganizationsRequest)(nil),   // 13: casebridge.v1.ListOrganizationsRequest
+	(*ListOrganizationsResponse)(nil),  // 14: casebridge.v1.ListOrganizationsResponse
+	(*UpdateOrganizationRequest)(nil),  // 15: casebridge.v1.UpdateOrganizationRequest
+	(*Member)(nil),                     // 16: casebridge.v1.Member
+	(*AddMemberRequest)(nil),           // 17: casebridge.v1.AddMemberRequest
+	(*UpdateMemberRequest)(nil),        // 18: casebridge.v1.UpdateMemberRequest
+	(*RemoveMemberRequest)(nil),        // 19: casebridge.v1.RemoveMemberRequest
+	(*RemoveMemberResponse)(nil),       // 20: casebridge.v1.RemoveMemberResponse
+	(*ListMembersRequest)(nil),         // 21: casebridge.v1.ListMembersRequest
+	(*ListMembersResponse)(nil),        // 22: casebridge.v1.ListMembersResponse
+	(*OrganizationKey)(nil),            // 23: casebridge.v1.OrganizationKey
+	(*ListKeysRequest)(nil),            // 24: casebridge.v1.ListKeysRequest
+	(*ListKeysResponse)(nil),           // 25: casebridge.v1.ListKeysResponse
+	(*RotateKeyRequest)(nil),           // 26: casebridge.v1.RotateKeyRequest
+	(*KeyRotation)(nil),                // 27: casebridge.v1.KeyRotation
+	(*GetKeyRotationRequest)(nil),      // 28: casebridge.v1.GetKeyRotationRequest
+	(*CreateOrganizationResponse)(nil), // 29: casebridge.v1.CreateOrganizationResponse
+	(*GetOrganizationResponse)(nil),    // 30: casebridge.v1.GetOrganizationResponse
+	(*UpdateOrganizationResponse)(nil), // 31: casebridge.v1.UpdateOrganizationResponse
+	(*AddMemberResponse)(nil),          // 32: casebridge.v1.AddMemberResponse
+	(*UpdateMemberResponse)(nil),       // 33: casebridge.v1.UpdateMemberResponse
+	(*RotateKeyResponse)(nil),          // 34: casebridge.v1.RotateKeyResponse
+	(*GetKeyRotationResponse)(nil),     // 35: casebridge.v1.GetKeyRotationResponse
+	(OrganizationKind)(0),              // 36: casebridge.v1.OrganizationKind
+	(*timestamppb.Timestamp)(nil),      // 37: google.protobuf.Timestamp
+	(Role)(0),                          // 38: casebridge.v1.Role
+	(*fieldmaskpb.FieldMask)(nil),      // 39: google.protobuf.FieldMask
 }
 var file_casebridge_v1_organization_service_proto_depIdxs = []int32{
-	33, // 0: casebridge.v1.Organization.kind:type_name -> casebridge.v1.OrganizationKind
-	34, // 1: casebridge.v1.Organization.create_time:type_name -> google.protobuf.Timestamp
-	34, // 2: casebridge.v1.Organization.update_time:type_name -> google.protobuf.Timestamp
-	4,  // 3: casebridge.v1.Organization.approvals:type_name -> casebridge.v1.ApprovalSettings
-	35, // 4: casebridge.v1.Membership.roles:type_name -> casebridge.v1.Role
-	5,  // 5: casebridge.v1.GetCallerIdentityResponse.memberships:type_name -> casebridge.v1.Membership
-	3,  // 6: casebridge.v1.CreateOrganizationRequest.organization:type_name -> casebridge.v1.Organization
-	33, // 7: casebridge.v1.ListOrganizationsRequest.kind:type_name -> casebridge.v1.OrganizationKind
-	3,  // 8: casebridge.v1.ListOrganizationsResponse.organizations:type_name -> casebridge.v1.Organization
-	3,  // 9: casebridge.v1.UpdateOrganizationRequest.organization:type_name -> casebridge.v1.Organization
-	36, // 10: casebridge.v1.UpdateOrganizationRequest.update_mask:type_name -> google.protobuf.FieldMask
-	35, // 11: casebridge.v1.Member.roles:type_name -> casebridge.v1.Role
-	34, // 12: casebridge.v1.Member.create_time:type_name -> google.protobuf.Timestamp
-	34, // 13: casebridge.v1.Member.update_time:type_name -> google.protobuf.Timestamp
-	0,  // 14: casebridge.v1.Member.preferred_language:type_name -> casebridge.v1.Language
-	35, // 15: casebridge.v1.AddMemberRequest.roles:type_name -> casebridge.v1.Role
-	0,  // 16: casebridge.v1.AddMemberRequest.preferred_language:type_name -> casebridge.v1.Language
-	35, // 17: casebridge.v1.UpdateMemberRequest.roles:type_name -> casebridge.v1.Role
-	0,  // 18: casebridge.v1.UpdateMemberRequest.preferred_language:type_name -> casebridge.v1.Language
-	13, // 19: casebridge.v1.ListMembersResponse.members:type_name -> casebridge.v1.Member
-	1,  // 20: casebridge.v1.OrganizationKey.state:type_name -> casebridge.v1.KeyState
-	34, // 21: casebridge.v1.OrganizationKey.create_time:type_name -> google.protobuf.Timestamp
-	34, // 22: casebridge.v1.OrganizationKey.retire_time:type_name -> google.protobuf.Timestamp
-	20, // 23: casebridge.v1.ListKeysResponse.keys:type_name -> casebridge.v1.OrganizationKey
-	2,  // 24: casebridge.v1.KeyRotation.state:type_name -> casebridge.v1.RotationState
-	34, // 25: casebridge.v1.KeyRotation.create_time:type_name -> google.protobuf.Timestamp
-	34, // 26: casebridge.v1.KeyRotation.finish_time:type_name -> google.protobuf.Timestamp
-	3,  // 27: casebridge.v1.CreateOrganizationResponse.organization:type_name -> casebridge.v1.Organization
-	3,  // 28: casebridge.v1.GetOrganizationResponse.organization:type_name -> casebridge.v1.Organization
-	3,  // 29: casebridge.v1.UpdateOrganizationResponse.organization:type_name -> casebridge.v1.Organization
-	13, // 30: casebridge.v1.AddMemberResponse.member:type_name -> casebridge.v1.Member
-	13, // 31: casebridge.v1.UpdateMemberResponse.member:type_name -> casebridge.v1.Member
-	24, // 32: casebridge.v1.RotateKeyResponse.rotation:type_name -> casebridge.v1.KeyRotation
-	24, // 33: casebridge.v1.GetKeyRotationResponse.rotation:type_name -> casebridge.v1.KeyRotation
-	6,  // 34: casebridge.v1.OrganizationService.GetCallerIdentity:input_type -> casebridge.v1.GetCallerIdentityRequest
-	8,  // 35: casebridge.v1.OrganizationService.CreateOrganization:input_type -> casebridge.v1.CreateOrganizationRequest
-	9,  // 36: casebridge.v1.OrganizationService.GetOrganization:input_type -> casebridge.v1.GetOrganizationRequest
-	10, // 37: casebridge.v1.OrganizationService.ListOrganizations:input_type -> casebridge.v1.ListOrganizationsRequest
-	12, // 38: casebridge.v1.OrganizationService.UpdateOrganization:input_type -> casebridge.v1.UpdateOrganizationRequest
-	14, // 39: casebridge.v1.OrganizationService.AddMember:input_type -> casebridge.v1.AddMemberRequest
-	15, // 40: casebridge.v1.OrganizationService.UpdateMember:input_type -> casebridge.v1.UpdateMemberRequest
-	16, // 41: casebridge.v1.OrganizationService.RemoveMember:input_type -> casebridge.v1.RemoveMemberRequest
-	18, // 42: casebridge.v1.OrganizationService.ListMembers:input_type -> casebridge.v1.ListMembersRequest
-	21, // 43: casebridge.v1.OrganizationService.ListKeys:input_type -> casebridge.v1.ListKeysRequest
-	23, // 44: casebridge.v1.OrganizationService.RotateKey:input_type -> casebridge.v1.RotateKeyRequest
-	25, // 45: casebridge.v1.OrganizationService.GetKeyRotation:input_type -> casebridge.v1.GetKeyRotationRequest
-	7,  // 46: casebridge.v1.OrganizationService.GetCallerIdentity:output_type -> casebridge.v1.GetCallerIdentityResponse
-	26, // 47: casebridge.v1.OrganizationService.CreateOrganization:output_type -> casebridge.v1.CreateOrganizationResponse
-	27, // 48: casebridge.v1.OrganizationService.GetOrganization:output_type -> casebridge.v1.GetOrganizationResponse
-	11, // 49: casebridge.v1.OrganizationService.ListOrganizations:output_type -> casebridge.v1.ListOrganizationsResponse
-	28, // 50: casebridge.v1.OrganizationService.UpdateOrganization:output_type -> casebridge.v1.UpdateOrganizationResponse
-	29, // 51: casebridge.v1.OrganizationService.AddMember:output_type -> casebridge.v1.AddMemberResponse
-	30, // 52: casebridge.v1.OrganizationService.UpdateMember:output_type -> casebridge.v1.UpdateMemberResponse
-	17, // 53: casebridge.v1.OrganizationService.RemoveMember:output_type -> casebridge.v1.RemoveMemberResponse
-	19, // 54: casebridge.v1.OrganizationService.ListMembers:output_type -> casebridge.v1.ListMembersResponse
-	22, // 55: casebridge.v1.OrganizationService.ListKeys:output_type -> casebridge.v1.ListKeysResponse
-	31, // 56: casebridge.v1.OrganizationService.RotateKey:output_type -> casebridge.v1.RotateKeyResponse
-	32, // 57: casebridge.v1.OrganizationService.GetKeyRotation:output_type -> casebridge.v1.GetKeyRotationResponse
-	46, // [46:58] is the sub-list for method output_type
-	34, // [34:46] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	36, // 0: casebridge.v1.Organization.kind:type_name -> casebridge.v1.OrganizationKind
+	37, // 1: casebridge.v1.Organization.create_time:type_name -> google.protobuf.Timestamp
+	37, // 2: casebridge.v1.Organization.update_time:type_name -> google.protobuf.Timestamp
+	5,  // 3: casebridge.v1.Organization.approvals:type_name -> casebridge.v1.ApprovalSettings
+	38, // 4: casebridge.v1.Membership.roles:type_name -> casebridge.v1.Role
+	6,  // 5: casebridge.v1.GetCallerIdentityResponse.memberships:type_name -> casebridge.v1.Membership
+	0,  // 6: casebridge.v1.RevokeCallerTokenRequest.reason:type_name -> casebridge.v1.SignOutReason
+	37, // 7: casebridge.v1.RevokeCallerTokenResponse.expire_time:type_name -> google.protobuf.Timestamp
+	4,  // 8: casebridge.v1.CreateOrganizationRequest.organization:type_name -> casebridge.v1.Organization
+	36, // 9: casebridge.v1.ListOrganizationsRequest.kind:type_name -> casebridge.v1.OrganizationKind
+	4,  // 10: casebridge.v1.ListOrganizationsResponse.organizations:type_name -> casebridge.v1.Organization
+	4,  // 11: casebridge.v1.UpdateOrganizationRequest.organization:type_name -> casebridge.v1.Organization
+	39, // 12: casebridge.v1.UpdateOrganizationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	38, // 13: casebridge.v1.Member.roles:type_name -> casebridge.v1.Role
+	37, // 14: casebridge.v1.Member.create_time:type_name -> google.protobuf.Timestamp
+	37, // 15: casebridge.v1.Member.update_time:type_name -> google.protobuf.Timestamp
+	1,  // 16: casebridge.v1.Member.preferred_language:type_name -> casebridge.v1.Language
+	38, // 17: casebridge.v1.AddMemberRequest.roles:type_name -> casebridge.v1.Role
+	1,  // 18: casebridge.v1.AddMemberRequest.preferred_language:type_name -> casebridge.v1.Language
+	38, // 19: casebridge.v1.UpdateMemberRequest.roles:type_name -> casebridge.v1.Role
+	1,  // 20: casebridge.v1.UpdateMemberRequest.preferred_language:type_name -> casebridge.v1.Language
+	16, // 21: casebridge.v1.ListMembersResponse.members:type_name -> casebridge.v1.Member
+	2,  // 22: casebridge.v1.OrganizationKey.state:type_name -> casebridge.v1.KeyState
+	37, // 23: casebridge.v1.OrganizationKey.create_time:type_name -> google.protobuf.Timestamp
+	37, // 24: casebridge.v1.OrganizationKey.retire_time:type_name -> google.protobuf.Timestamp
+	23, // 25: casebridge.v1.ListKeysResponse.keys:type_name -> casebridge.v1.OrganizationKey
+	3,  // 26: casebridge.v1.KeyRotation.state:type_name -> casebridge.v1.RotationState
+	37, // 27: casebridge.v1.KeyRotation.create_time:type_name -> google.protobuf.Timestamp
+	37, // 28: casebridge.v1.KeyRotation.finish_time:type_name -> google.protobuf.Timestamp
+	4,  // 29: casebridge.v1.CreateOrganizationResponse.organization:type_name -> casebridge.v1.Organization
+	4,  // 30: casebridge.v1.GetOrganizationResponse.organization:type_name -> casebridge.v1.Organization
+	4,  // 31: casebridge.v1.UpdateOrganizationResponse.organization:type_name -> casebridge.v1.Organization
+	16, // 32: casebridge.v1.AddMemberResponse.member:type_name -> casebridge.v1.Member
+	16, // 33: casebridge.v1.UpdateMemberResponse.member:type_name -> casebridge.v1.Member
+	27, // 34: casebridge.v1.RotateKeyResponse.rotation:type_name -> casebridge.v1.KeyRotation
+	27, // 35: casebridge.v1.GetKeyRotationResponse.rotation:type_name -> casebridge.v1.KeyRotation
+	7,  // 36: casebridge.v1.OrganizationService.GetCallerIdentity:input_type -> casebridge.v1.GetCallerIdentityRequest
+	9,  // 37: casebridge.v1.OrganizationService.RevokeCallerToken:input_type -> casebridge.v1.RevokeCallerTokenRequest
+	11, // 38: casebridge.v1.OrganizationService.CreateOrganization:input_type -> casebridge.v1.CreateOrganizationRequest
+	12, // 39: casebridge.v1.OrganizationService.GetOrganization:input_type -> casebridge.v1.GetOrganizationRequest
+	13, // 40: casebridge.v1.OrganizationService.ListOrganizations:input_type -> casebridge.v1.ListOrganizationsRequest
+	15, // 41: casebridge.v1.OrganizationService.UpdateOrganization:input_type -> casebridge.v1.UpdateOrganizationRequest
+	17, // 42: casebridge.v1.OrganizationService.AddMember:input_type -> casebridge.v1.AddMemberRequest
+	18, // 43: casebridge.v1.OrganizationService.UpdateMember:input_type -> casebridge.v1.UpdateMemberRequest
+	19, // 44: casebridge.v1.OrganizationService.RemoveMember:input_type -> casebridge.v1.RemoveMemberRequest
+	21, // 45: casebridge.v1.OrganizationService.ListMembers:input_type -> casebridge.v1.ListMembersRequest
+	24, // 46: casebridge.v1.OrganizationService.ListKeys:input_type -> casebridge.v1.ListKeysRequest
+	26, // 47: casebridge.v1.OrganizationService.RotateKey:input_type -> casebridge.v1.RotateKeyRequest
+	28, // 48: casebridge.v1.OrganizationService.GetKeyRotation:input_type -> casebridge.v1.GetKeyRotationRequest
+	8,  // 49: casebridge.v1.OrganizationService.GetCallerIdentity:output_type -> casebridge.v1.GetCallerIdentityResponse
+	10, // 50: casebridge.v1.OrganizationService.RevokeCallerToken:output_type -> casebridge.v1.RevokeCallerTokenResponse
+	29, // 51: casebridge.v1.OrganizationService.CreateOrganization:output_type -> casebridge.v1.CreateOrganizationResponse
+	30, // 52: casebridge.v1.OrganizationService.GetOrganization:output_type -> casebridge.v1.GetOrganizationResponse
+	14, // 53: casebridge.v1.OrganizationService.ListOrganizations:output_type -> casebridge.v1.ListOrganizationsResponse
+	31, // 54: casebridge.v1.OrganizationService.UpdateOrganization:output_type -> casebridge.v1.UpdateOrganizationResponse
+	32, // 55: casebridge.v1.OrganizationService.AddMember:output_type -> casebridge.v1.AddMemberResponse
+	33, // 56: casebridge.v1.OrganizationService.UpdateMember:output_type -> casebridge.v1.UpdateMemberResponse
+	20, // 57: casebridge.v1.OrganizationService.RemoveMember:output_type -> casebridge.v1.RemoveMemberResponse
+	22, // 58: casebridge.v1.OrganizationService.ListMembers:output_type -> casebridge.v1.ListMembersResponse
+	25, // 59: casebridge.v1.OrganizationService.ListKeys:output_type -> casebridge.v1.ListKeysResponse
+	34, // 60: casebridge.v1.OrganizationService.RotateKey:output_type -> casebridge.v1.RotateKeyResponse
+	35, // 61: casebridge.v1.OrganizationService.GetKeyRotation:output_type -> casebridge.v1.GetKeyRotationResponse
+	49, // [49:62] is the sub-list for method output_type
+	36, // [36:49] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_casebridge_v1_organization_service_proto_init() }
@@ -2238,14 +2398,14 @@ func file_casebridge_v1_organization_service_proto_init() {
 		return
 	}
 	file_casebridge_v1_common_proto_init()
-	file_casebridge_v1_organization_service_proto_msgTypes[12].OneofWrappers = []any{}
+	file_casebridge_v1_organization_service_proto_msgTypes[14].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_casebridge_v1_organization_service_proto_rawDesc), len(file_casebridge_v1_organization_service_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   30,
+			NumEnums:      4,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

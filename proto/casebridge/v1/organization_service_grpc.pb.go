@@ -20,6 +20,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	OrganizationService_GetCallerIdentity_FullMethodName  = "/casebridge.v1.OrganizationService/GetCallerIdentity"
+	OrganizationService_RevokeCallerToken_FullMethodName  = "/casebridge.v1.OrganizationService/RevokeCallerToken"
 	OrganizationService_CreateOrganization_FullMethodName = "/casebridge.v1.OrganizationService/CreateOrganization"
 	OrganizationService_GetOrganization_FullMethodName    = "/casebridge.v1.OrganizationService/GetOrganization"
 	OrganizationService_ListOrganizations_FullMethodName  = "/casebridge.v1.OrganizationService/ListOrganizations"
@@ -43,6 +44,10 @@ type OrganizationServiceClient interface {
 	// GetCallerIdentity returns who the caller is and the roles they hold in
 	// each organisation, as the server resolves them for this call.
 	GetCallerIdentity(ctx context.Context, in *GetCallerIdentityRequest, opts ...grpc.CallOption) (*GetCallerIdentityResponse, error)
+	// RevokeCallerToken ends the token the call is made with (sign-out):
+	// every replica refuses it from then on, although it has not expired.
+	// Other tokens of the same subject keep working.
+	RevokeCallerToken(ctx context.Context, in *RevokeCallerTokenRequest, opts ...grpc.CallOption) (*RevokeCallerTokenResponse, error)
 	// CreateOrganization registers a new organisation and names its first org
 	// admin. Only a network admin may.
 	CreateOrganization(ctx context.Context, in *CreateOrganizationRequest, opts ...grpc.CallOption) (*CreateOrganizationResponse, error)
@@ -84,6 +89,16 @@ func (c *organizationServiceClient) GetCallerIdentity(ctx context.Context, in *G
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetCallerIdentityResponse)
 	err := c.cc.Invoke(ctx, OrganizationService_GetCallerIdentity_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *organizationServiceClient) RevokeCallerToken(ctx context.Context, in *RevokeCallerTokenRequest, opts ...grpc.CallOption) (*RevokeCallerTokenResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeCallerTokenResponse)
+	err := c.cc.Invoke(ctx, OrganizationService_RevokeCallerToken_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -210,6 +225,10 @@ type OrganizationServiceServer interface {
 	// GetCallerIdentity returns who the caller is and the roles they hold in
 	// each organisation, as the server resolves them for this call.
 	GetCallerIdentity(context.Context, *GetCallerIdentityRequest) (*GetCallerIdentityResponse, error)
+	// RevokeCallerToken ends the token the call is made with (sign-out):
+	// every replica refuses it from then on, although it has not expired.
+	// Other tokens of the same subject keep working.
+	RevokeCallerToken(context.Context, *RevokeCallerTokenRequest) (*RevokeCallerTokenResponse, error)
 	// CreateOrganization registers a new organisation and names its first org
 	// admin. Only a network admin may.
 	CreateOrganization(context.Context, *CreateOrganizationRequest) (*CreateOrganizationResponse, error)
@@ -249,6 +268,9 @@ type UnimplementedOrganizationServiceServer struct{}
 
 func (UnimplementedOrganizationServiceServer) GetCallerIdentity(context.Context, *GetCallerIdentityRequest) (*GetCallerIdentityResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCallerIdentity not implemented")
+}
+func (UnimplementedOrganizationServiceServer) RevokeCallerToken(context.Context, *RevokeCallerTokenRequest) (*RevokeCallerTokenResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeCallerToken not implemented")
 }
 func (UnimplementedOrganizationServiceServer) CreateOrganization(context.Context, *CreateOrganizationRequest) (*CreateOrganizationResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateOrganization not implemented")
@@ -318,6 +340,24 @@ func _OrganizationService_GetCallerIdentity_Handler(srv interface{}, ctx context
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(OrganizationServiceServer).GetCallerIdentity(ctx, req.(*GetCallerIdentityRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrganizationService_RevokeCallerToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeCallerTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrganizationServiceServer).RevokeCallerToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrganizationService_RevokeCallerToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrganizationServiceServer).RevokeCallerToken(ctx, req.(*RevokeCallerTokenRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -530,6 +570,10 @@ var OrganizationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCallerIdentity",
 			Handler:    _OrganizationService_GetCallerIdentity_Handler,
+		},
+		{
+			MethodName: "RevokeCallerToken",
+			Handler:    _OrganizationService_RevokeCallerToken_Handler,
 		},
 		{
 			MethodName: "CreateOrganization",
