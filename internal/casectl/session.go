@@ -2,8 +2,14 @@ package casectl
 
 import (
 	"context"
+	"errors"
+	"fmt"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/casebridge/casebridge/internal/casectl/cli"
+	"github.com/casebridge/casebridge/internal/casectl/dial"
 	"github.com/casebridge/casebridge/internal/casectl/explain"
 	"github.com/casebridge/casebridge/internal/casectl/output"
 	"github.com/casebridge/casebridge/internal/casectl/settings"
@@ -33,11 +39,14 @@ func (a *app) whoamiCommand() *cli.Command {
 
 func (a *app) logoutCommand() *cli.Command {
 	return &cli.Command{
-		Name:     "logout",
-		Summary:  "forget the saved token",
-		Help:     "Remove the token from the settings file; the server address and TLS settings stay for the next login.",
+		Name:    "logout",
+		Summary: "end the saved token at the server and forget it",
+		Help: "Ask the server to end the saved token on every server replica (it is refused from then on, " +
+			"even where it was copied), then remove it from the settings file; the server address and TLS " +
+			"settings stay for the next login. If the server cannot be reached the token is removed all the " +
+			"same, and casectl says so and exits 1: the token then stays valid until it expires.",
 		Examples: []string{"casectl logout"},
-		Run: func(context.Context, *pflag.FlagSet, []string) error {
+		Run: func(ctx context.Context, _ *pflag.FlagSet, _ []string) error {
 			path, err := settings.Path(a.env.Getenv)
 			if err != nil {
 				return err
@@ -46,14 +55,47 @@ func (a *app) logoutCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if s.Token == "" {
+				a.say("Not logged in: no token is saved in %s", path)
+				return nil
+			}
+			revokeErr := a.revokeSaved(ctx, s)
 			s.Token, s.Subject = "", ""
 			if err := settings.Save(path, s); err != nil {
 				return err
 			}
-			a.say("Logged out: the token is removed from %s", path)
+			if revokeErr != nil {
+				return fmt.Errorf("the token is removed from %s, but it stays valid until it expires: %w", path, revokeErr)
+			}
+			a.say("Logged out: the token is ended at the server and removed from %s", path)
 			return nil
 		},
 	}
+}
+
+// revokeSaved ends the saved token at the server: the saved one, not
+// $CASEBRIDGE_TOKEN, since that is what logout forgets. A token the server
+// refuses already (expired, ended elsewhere) is as good as ended.
+func (a *app) revokeSaved(ctx context.Context, s settings.Settings) error {
+	t, err := a.target()
+	if err != nil && !errors.Is(err, errNotLoggedIn) {
+		return err
+	}
+	t.Token = s.Token
+	if t.Address == "" {
+		return errors.New("no server address to end it at")
+	}
+	conn, err := dial.Dial(t)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_, err = casebridgev1.NewOrganizationServiceClient(conn).RevokeCallerToken(ctx,
+		&casebridgev1.RevokeCallerTokenRequest{Reason: casebridgev1.SignOutReason_SIGN_OUT_REASON_USER})
+	if err != nil && status.Code(err) != codes.Unauthenticated {
+		return explain.Wrap(err, "end the token at the server")
+	}
+	return nil
 }
 
 func (a *app) orgsCommand() *cli.Command {

@@ -26,6 +26,8 @@ type Request struct {
 	flash string
 	// preCSRF is the signed-out forms' token (the sign-in form).
 	preCSRF string
+	// watch notes an API call refused Unauthenticated (signed-in pages).
+	watch *tokenWatch
 }
 
 // HandlerFunc is a page handler.
@@ -48,7 +50,7 @@ func (s *Server) newRequest(r *http.Request, sess *session.Session) *Request {
 		q.flash = f
 	}
 	if sess != nil {
-		q.Ctx = metadata.AppendToOutgoingContext(r.Context(), "authorization", "Bearer "+sess.Token)
+		q.Ctx, q.watch = watchToken(metadata.AppendToOutgoingContext(r.Context(), "authorization", "Bearer "+sess.Token))
 	}
 	return q
 }
@@ -70,11 +72,16 @@ type Access struct {
 
 // Signed wraps a page for signed-in users: no session (or an ended one)
 // goes to the sign-in page, a form without the session's CSRF token is
-// refused, and every other request counts as activity.
+// refused, and every other request counts as activity. A page whose API
+// call is refused Unauthenticated (the token was revoked: signed out in
+// another window, on any replica) ends the session instead of showing.
 func (s *Server) Signed(a Access, h HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess, err := s.sessions.Load(r)
 		if err != nil {
+			if errors.Is(err, session.ErrIdle) {
+				s.endIdle(r)
+			}
 			s.signedOut(w, r, err)
 			return
 		}
@@ -92,7 +99,7 @@ func (s *Server) Signed(a Access, h HandlerFunc) http.Handler {
 				s.log.Error("web: reseal session", "err", err)
 			}
 		}
-		h(w, q)
+		h(&refusalWriter{ResponseWriter: w, r: r, s: s, watch: q.watch}, q)
 	})
 }
 
@@ -140,6 +147,8 @@ func (s *Server) signedOut(w http.ResponseWriter, r *http.Request, err error) {
 		why = "?why=idle"
 	case errors.Is(err, session.ErrExpired):
 		why = "?why=expired"
+	case errors.Is(err, errTokenRefused):
+		why = "?why=ended"
 	}
 	http.Redirect(w, r, "/signin"+why, http.StatusSeeOther)
 }

@@ -198,7 +198,8 @@ func New(cfg Config, log *slog.Logger, extra ...SignIn) (*Server, error) {
 	}
 	s.signIns = append(s.signIns, extra...)
 	if s.conn, err = dial.Dial(dial.Target{Address: cfg.API, Insecure: cfg.APIInsecure,
-		CAFile: cfg.APICA, CertFile: cfg.APICert, KeyFile: cfg.APIKey, Timeout: cfg.callTimeout()}); err != nil {
+		CAFile: cfg.APICA, CertFile: cfg.APICert, KeyFile: cfg.APIKey, Timeout: cfg.callTimeout(),
+		Options: refusalInterceptors()}); err != nil {
 		return nil, err
 	}
 	s.api = newClients(s.conn)

@@ -95,6 +95,10 @@ func (s *Server) signInPage(w http.ResponseWriter, q *Request, status int, probl
 		d.Why = "signin.why_expired"
 	case "signedout":
 		d.Why = "signin.why_signedout"
+	case "signedout_unconfirmed":
+		d.Why = "signin.why_signedout_unconfirmed"
+	case "ended":
+		d.Why = "signin.why_ended"
 	}
 	if s.cfg.Dev {
 		for _, m := range devworld.Members {
@@ -112,18 +116,15 @@ func (s *Server) handleSignIn(w http.ResponseWriter, q *Request) {
 	s.signInPage(w, q, http.StatusOK, "")
 }
 
-// signOut ends the session in this browser and sends it to the sign-in page.
-func (s *Server) handleSignOut(w http.ResponseWriter, q *Request) {
-	s.sessions.End(w)
-	http.Redirect(w, q.Request, "/signin?why=signedout", http.StatusSeeOther)
-}
-
 // handleIdle is where an unattended page goes when its session's idle time
 // is up: it shows no victim data, and signs the browser out if the session
 // really ended (another tab may have kept it alive).
 func (s *Server) handleIdle(w http.ResponseWriter, q *Request) {
 	sess, err := s.sessions.Load(q.Request)
 	if err != nil {
+		if errors.Is(err, session.ErrIdle) {
+			s.endIdle(q.Request)
+		}
 		s.sessions.End(w)
 		http.Redirect(w, q.Request, "/signin?why=idle", http.StatusSeeOther)
 		return

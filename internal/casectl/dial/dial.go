@@ -28,6 +28,8 @@ type Target struct {
 	Token                     string
 	// Timeout bounds each unary call that has no deadline of its own.
 	Timeout time.Duration
+	// Options are further dial options (the web client's interceptors).
+	Options []grpc.DialOption
 }
 
 // Dial returns a connection to t. Nothing is sent until the first call.
@@ -46,6 +48,7 @@ func Dial(t Target) (*grpc.ClientConn, error) {
 	if t.Timeout > 0 {
 		opts = append(opts, grpc.WithUnaryInterceptor(deadline(t.Timeout)))
 	}
+	opts = append(opts, t.Options...)
 	conn, err := grpc.NewClient(t.Address, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", t.Address, err)

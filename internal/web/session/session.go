@@ -207,6 +207,25 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 	return s, nil
 }
 
+// Ended opens the request's session whatever its idle deadline, for ending
+// a session that timed out: its token may still be valid at the server
+// and is to be revoked there. A session whose token has expired is ErrExpired
+// (nothing is left to revoke).
+func (m *Manager) Ended(r *http.Request) (*Session, error) {
+	c, err := r.Cookie(m.cookieName())
+	if err != nil {
+		return nil, ErrNone
+	}
+	s, err := m.open(c.Value)
+	if err != nil {
+		return nil, ErrNone
+	}
+	if !m.now().Before(s.Expiry) {
+		return nil, ErrExpired
+	}
+	return s, nil
+}
+
 // Touch records activity now and re-seals the cookie.
 func (m *Manager) Touch(w http.ResponseWriter, s *Session) error {
 	s.Seen = m.now()
