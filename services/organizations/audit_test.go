@@ -69,7 +69,7 @@ func TestEveryOrganizationCallIsAudited(t *testing.T) {
 		{"RevokeCallerToken", "caseworker@shelter-a", func(ctx context.Context) error {
 			_, err := orgs.RevokeCallerToken(ctx, &casebridgev1.RevokeCallerTokenRequest{Reason: casebridgev1.SignOutReason_SIGN_OUT_REASON_IDLE})
 			return err
-		}, "OK", "", fixed("reason=idle"), `SELECT xmin FROM revoked_tokens ORDER BY revoke_time DESC LIMIT 1`},
+		}, "OK", "shelter-a", fixed("reason=idle"), `SELECT xmin FROM revoked_tokens ORDER BY revoke_time DESC LIMIT 1`},
 		{"RevokeCallerToken refused", "caseworker@shelter-a", func(ctx context.Context) error {
 			_, err := orgs.RevokeCallerToken(ctx, &casebridgev1.RevokeCallerTokenRequest{})
 			return err
