@@ -20,7 +20,7 @@ var roles = append(slices.Clone(authz.OrganizationRoles), authz.NetworkRoles...)
 func perms(s ...string) []string { return s }
 
 var (
-	everyMember = perms("self:read", "directory:read")
+	everyMember = perms("self:read", "self:revoke", "directory:read")
 	classesRW   = func(classes ...string) []string {
 		var out []string
 		for _, c := range classes {
