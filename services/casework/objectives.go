@@ -2,7 +2,7 @@ package casework
 
 import (
 	"context"
-	"slices"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -123,79 +123,43 @@ func (s *Service) answerObjective(ctx context.Context, org, caseID, id string, w
 
 // UpdateObjective changes an objective's description, status or target date.
 func (s *Service) UpdateObjective(ctx context.Context, req *casebridgev1.UpdateObjectiveRequest) (*casebridgev1.UpdateObjectiveResponse, error) {
-	p, err := authz.Caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	in, paths := req.GetObjective(), req.GetUpdateMask().GetPaths()
-	has := func(f string) bool { return slices.Contains(paths, f) }
-	if len(paths) == 0 {
-		return nil, rpcerr.InvalidArgument("update_mask", "must name at least one field")
-	}
-	if has("description") && in.GetDescription() == "" {
-		return nil, rpcerr.InvalidArgument("objective.description", "cannot be empty")
-	}
-	if has("status") && in.GetStatus() == 0 {
-		return nil, rpcerr.InvalidArgument("objective.status", "is required when update_mask names it")
-	}
-	target, err := parseDate("objective.target_date", in.GetTargetDate())
-	if err != nil {
-		return nil, err
-	}
-	id := in.GetId()
-	caseID, err := caseOf(ctx, s.pool, tableObjectives, id)
-	if err != nil {
-		return nil, err
-	}
-	if caseID == "" {
-		return nil, objectiveNotFound(id)
-	}
-	var org string
-	written := false
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		acc, f, err := s.access(ctx, tx, p, caseID, objPlan, actUpdate, true, namedRecord, objectiveNotFound(id))
-		if err != nil {
-			return err
-		}
-		org = acc.Org
-		row, err := getObjective(ctx, tx, id, true)
-		if err != nil {
-			return err
-		}
-		if err := checkEtag("objective", id, req.GetEtag(), row.Version); err != nil {
-			return err
-		}
-		if err := f.CheckWorkable(); err != nil {
-			return err
-		}
-		if _, err := editablePlan(ctx, tx, caseID, row.PlanID, f.Owner, has("description") || has("target_date")); err != nil {
-			return err
-		}
-		if has("status") {
-			if err := supportplan.Objective.Check(row.Status, in.GetStatus()); err != nil {
-				return err
+	in := req.GetObjective()
+	has, maskErr := updateMask("objective", req.GetUpdateMask().GetPaths(), int32(in.GetStatus()))
+	var target *time.Time
+	done, err := updateRow(ctx, s, rowUpdate[*objectiveRow]{
+		what: "objective", table: tableObjectives, object: objPlan, id: in.GetId(), etag: req.GetEtag(),
+		notFound: objectiveNotFound(in.GetId()),
+		check: func() (err error) {
+			if maskErr != nil {
+				return maskErr
 			}
-			row.Status = in.GetStatus()
-		}
-		if has("target_date") {
-			row.TargetDate = target
-		}
-		if has("description") {
+			if has("description") && in.GetDescription() == "" {
+				return rpcerr.InvalidArgument("objective.description", "cannot be empty")
+			}
+			target, err = parseDate("objective.target_date", in.GetTargetDate())
+			return err
+		},
+		get: getObjective, etagOf: func(o *objectiveRow) int64 { return o.Version },
+		planOf: func(o *objectiveRow) string { return o.PlanID }, content: has("description") || has("target_date"),
+		apply: func(ctx context.Context, tx pgx.Tx, row *objectiveRow) (bool, error) {
+			if err := moveStatus(has, supportplan.Objective, &row.Status, in.GetStatus()); err != nil {
+				return false, err
+			}
+			if has("target_date") {
+				row.TargetDate = target
+			}
+			if !has("description") {
+				return false, nil
+			}
 			row.Description = in.GetDescription()
-			if err := s.sealObjective(ctx, tx, row); err != nil {
-				return err
-			}
-			written = true
-		}
-		if err := saveObjective(ctx, tx, row); err != nil {
-			return err
-		}
-		return s.recordChange(ctx, tx, org, caseID, written)
+			return true, s.sealObjective(ctx, tx, row)
+		},
+		save: saveObjective,
 	})
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.answerObjective(ctx, org, caseID, id, written)
+	out, err := s.answerObjective(ctx, done.org, done.caseID, in.GetId(), done.written)
 	return &casebridgev1.UpdateObjectiveResponse{Objective: out}, err
 }
 
@@ -293,91 +257,53 @@ func (s *Service) answerAction(ctx context.Context, org, caseID, id string, writ
 
 // UpdateAction changes an action's description, status or dates.
 func (s *Service) UpdateAction(ctx context.Context, req *casebridgev1.UpdateActionRequest) (*casebridgev1.UpdateActionResponse, error) {
-	p, err := authz.Caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	in, paths := req.GetAction(), req.GetUpdateMask().GetPaths()
-	has := func(f string) bool { return slices.Contains(paths, f) }
-	if len(paths) == 0 {
-		return nil, rpcerr.InvalidArgument("update_mask", "must name at least one field")
-	}
-	if has("description") && in.GetDescription() == "" {
-		return nil, rpcerr.InvalidArgument("action.description", "cannot be empty")
-	}
-	if has("status") && in.GetStatus() == 0 {
-		return nil, rpcerr.InvalidArgument("action.status", "is required when update_mask names it")
-	}
-	planned, err := parseDate("action.planned_date", in.GetPlannedDate())
-	if err != nil {
-		return nil, err
-	}
-	actual, err := parseDate("action.actual_date", in.GetActualDate())
-	if err != nil {
-		return nil, err
-	}
-	if err := checkPast("action.actual_date", actual, s.now()); err != nil {
-		return nil, err
-	}
-	id := in.GetId()
-	caseID, err := caseOf(ctx, s.pool, tableActions, id)
-	if err != nil {
-		return nil, err
-	}
-	if caseID == "" {
-		return nil, actionNotFound(id)
-	}
-	var org string
-	written := false
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		acc, f, err := s.access(ctx, tx, p, caseID, objPlan, actUpdate, true, namedRecord, actionNotFound(id))
-		if err != nil {
-			return err
-		}
-		org = acc.Org
-		row, err := getAction(ctx, tx, id, true)
-		if err != nil {
-			return err
-		}
-		if err := checkEtag("action", id, req.GetEtag(), row.Version); err != nil {
-			return err
-		}
-		if err := f.CheckWorkable(); err != nil {
-			return err
-		}
-		if _, err := editablePlan(ctx, tx, caseID, row.PlanID, f.Owner, has("description") || has("planned_date")); err != nil {
-			return err
-		}
-		if has("status") {
-			if err := supportplan.Action.Check(row.Status, in.GetStatus()); err != nil {
+	in := req.GetAction()
+	has, maskErr := updateMask("action", req.GetUpdateMask().GetPaths(), int32(in.GetStatus()))
+	var planned, actual *time.Time
+	done, err := updateRow(ctx, s, rowUpdate[*actionRow]{
+		what: "action", table: tableActions, object: objPlan, id: in.GetId(), etag: req.GetEtag(),
+		notFound: actionNotFound(in.GetId()),
+		check: func() (err error) {
+			if maskErr != nil {
+				return maskErr
+			}
+			if has("description") && in.GetDescription() == "" {
+				return rpcerr.InvalidArgument("action.description", "cannot be empty")
+			}
+			if planned, err = parseDate("action.planned_date", in.GetPlannedDate()); err != nil {
 				return err
 			}
-			row.Status = in.GetStatus()
-		}
-		if has("planned_date") {
-			row.PlannedDate = planned
-		}
-		if has("actual_date") {
-			row.ActualDate = actual
-		}
-		if err := supportplan.CheckActionDates(row.Status, formatDate(row.ActualDate)); err != nil {
-			return err
-		}
-		if has("description") {
+			if actual, err = parseDate("action.actual_date", in.GetActualDate()); err != nil {
+				return err
+			}
+			return checkPast("action.actual_date", actual, s.now())
+		},
+		get: getAction, etagOf: func(a *actionRow) int64 { return a.Version },
+		planOf: func(a *actionRow) string { return a.PlanID }, content: has("description") || has("planned_date"),
+		apply: func(ctx context.Context, tx pgx.Tx, row *actionRow) (bool, error) {
+			if err := moveStatus(has, supportplan.Action, &row.Status, in.GetStatus()); err != nil {
+				return false, err
+			}
+			if has("planned_date") {
+				row.PlannedDate = planned
+			}
+			if has("actual_date") {
+				row.ActualDate = actual
+			}
+			if err := supportplan.CheckActionDates(row.Status, formatDate(row.ActualDate)); err != nil {
+				return false, err
+			}
+			if !has("description") {
+				return false, nil
+			}
 			row.Description = in.GetDescription()
-			if err := s.sealAction(ctx, tx, row); err != nil {
-				return err
-			}
-			written = true
-		}
-		if err := saveAction(ctx, tx, row); err != nil {
-			return err
-		}
-		return s.recordChange(ctx, tx, org, caseID, written)
+			return true, s.sealAction(ctx, tx, row)
+		},
+		save: saveAction,
 	})
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.answerAction(ctx, org, caseID, id, written)
+	out, err := s.answerAction(ctx, done.org, done.caseID, in.GetId(), done.written)
 	return &casebridgev1.UpdateActionResponse{Action: out}, err
 }

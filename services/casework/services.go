@@ -2,7 +2,6 @@ package casework
 
 import (
 	"context"
-	"slices"
 	"strconv"
 
 	"github.com/google/uuid"
@@ -157,66 +156,35 @@ func (s *Service) answerService(ctx context.Context, org, caseID, id string, wri
 
 // UpdateService changes the fields of a service the mask names.
 func (s *Service) UpdateService(ctx context.Context, req *casebridgev1.UpdateServiceRequest) (*casebridgev1.UpdateServiceResponse, error) {
-	p, err := authz.Caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	in, paths := req.GetService(), req.GetUpdateMask().GetPaths()
-	has := func(f string) bool { return slices.Contains(paths, f) }
-	if len(paths) == 0 {
-		return nil, rpcerr.InvalidArgument("update_mask", "must name at least one field")
-	}
-	if has("status") && in.GetStatus() == 0 {
-		return nil, rpcerr.InvalidArgument("service.status", "is required when update_mask names it")
-	}
-	id := in.GetId()
-	caseID, err := caseOf(ctx, s.pool, tableServices, id)
-	if err != nil {
-		return nil, err
-	}
-	if caseID == "" {
-		return nil, serviceNotFound(id)
-	}
-	var org string
-	written := false
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		acc, f, err := s.access(ctx, tx, p, caseID, objService, actUpdate, true, namedRecord, serviceNotFound(id))
-		if err != nil {
-			return err
-		}
-		org = acc.Org
-		row, err := getService(ctx, tx, id, true)
-		if err != nil {
-			return err
-		}
-		if err := checkEtag("service", id, req.GetEtag(), row.Version); err != nil {
-			return err
-		}
-		if err := f.CheckWorkable(); err != nil {
-			return err
-		}
-		if has("status") {
-			if err := supportplan.Service.Check(row.Status, in.GetStatus()); err != nil {
-				return err
+	in := req.GetService()
+	has, maskErr := updateMask("service", req.GetUpdateMask().GetPaths(), int32(in.GetStatus()))
+	done, err := updateRow(ctx, s, rowUpdate[*serviceRow]{
+		what: "service", table: tableServices, object: objService, id: in.GetId(), etag: req.GetEtag(),
+		notFound: serviceNotFound(in.GetId()),
+		check:    func() error { return maskErr },
+		get:      getService, etagOf: func(v *serviceRow) int64 { return v.Version },
+		apply: func(ctx context.Context, tx pgx.Tx, row *serviceRow) (bool, error) {
+			if err := moveStatus(has, supportplan.Service, &row.Status, in.GetStatus()); err != nil {
+				return false, err
 			}
-			row.Status = in.GetStatus()
-		}
-		if has("provider") {
-			row.Provider = in.GetProvider()
-		}
-		if has("referral_id") {
-			row.ReferralID = nullUUID(in.GetReferralId())
-		}
-		if err := s.serviceDates(row, in, has); err != nil {
-			return err
-		}
-		if err := checkProvider(ctx, tx, row); err != nil {
-			return err
-		}
-		if has("description") || has("outcome") {
+			if has("provider") {
+				row.Provider = in.GetProvider()
+			}
+			if has("referral_id") {
+				row.ReferralID = nullUUID(in.GetReferralId())
+			}
+			if err := s.serviceDates(row, in, has); err != nil {
+				return false, err
+			}
+			if err := checkProvider(ctx, tx, row); err != nil {
+				return false, err
+			}
+			if !has("description") && !has("outcome") {
+				return false, nil
+			}
 			// The two texts are sealed together: open the other one first.
 			if err := s.openService(ctx, tx, row); err != nil {
-				return err
+				return false, err
 			}
 			if has("description") {
 				row.Description = in.GetDescription()
@@ -225,19 +193,16 @@ func (s *Service) UpdateService(ctx context.Context, req *casebridgev1.UpdateSer
 				row.Outcome = in.GetOutcome()
 			}
 			if err := s.sealService(ctx, tx, row); err != nil {
-				return err
+				return false, err
 			}
-			written = row.Texts != nil
-		}
-		if err := saveService(ctx, tx, row); err != nil {
-			return err
-		}
-		return s.recordChange(ctx, tx, org, caseID, written)
+			return row.Texts != nil, nil
+		},
+		save: saveService,
 	})
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.answerService(ctx, org, caseID, id, written)
+	out, err := s.answerService(ctx, done.org, done.caseID, in.GetId(), done.written)
 	return &casebridgev1.UpdateServiceResponse{Service: out}, err
 }
 
