@@ -3,8 +3,10 @@ package server_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net/http"
 	"net/textproto"
@@ -265,4 +267,124 @@ func TestGRPCWebTextOverHTTP1(t *testing.T) {
 	if got := value(fams, "casebridge_http_requests_total", map[string]string{"protocol": "grpc_web", "code": "200"}); got != 4 {
 		t.Errorf("casebridge_http_requests_total{grpc_web,200} = %v, want 4", got)
 	}
+}
+
+// TestGRPCWebTextStreamsAsWritten: a server stream in the text framing
+// reaches the client while it is open. A lawyer's WatchReferrals over
+// grpc-web-text receives, before the stream ends, the event of a referral
+// made after it began: each part the server flushes is base64 of its own
+// (padded), so the client decodes messages as they come instead of at the
+// end of a stream that may never end.
+func TestGRPCWebTextStreamsAsWritten(t *testing.T) {
+	addr := freeAddr(t)
+	env := servertest.Start(t, func(c *server.Config) { c.HTTPListen = addr })
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	msg, _ := proto.Marshal(&casebridgev1.WatchReferralsRequest{})
+	frame := binary.BigEndian.AppendUint32([]byte{0}, uint32(len(msg)))
+	frame = append(frame, msg...)
+	token := env.Token(t, "lawyer@legal-b")
+	ids := make(chan string, 64)
+	failed := make(chan string, 1)
+	// The response's headers travel with its first message, so the call
+	// is read in a goroutine while referrals are made.
+	go func() {
+		defer close(ids)
+		var resp *http.Response
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			hr, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+"/casebridge.v1.ReferralService/WatchReferrals",
+				strings.NewReader(base64.StdEncoding.EncodeToString(frame)))
+			hr.Header.Set("Content-Type", "application/grpc-web-text")
+			hr.Header.Set("Accept", "application/grpc-web-text")
+			hr.Header.Set("X-Grpc-Web", "1")
+			hr.Header.Set("Authorization", "Bearer "+token)
+			var err error
+			if resp, err = http.DefaultClient.Do(hr); err == nil {
+				break
+			}
+			if time.Now().After(deadline) || ctx.Err() != nil {
+				failed <- err.Error()
+				return
+			}
+		}
+		defer resp.Body.Close()
+		if ct := resp.Header.Get("Content-Type"); resp.StatusCode != http.StatusOK || !strings.HasPrefix(ct, "application/grpc-web-text") {
+			failed <- fmt.Sprintf("WatchReferrals: %s, content type %q, grpc-status %q", resp.Status, ct, resp.Header.Get("Grpc-Status"))
+			return
+		}
+		var text, raw []byte
+		buf := make([]byte, 4096)
+		for {
+			n, err := resp.Body.Read(buf)
+			text = append(text, buf[:n]...)
+			// Decode every whole quantum received so far.
+			for len(text) >= 4 {
+				q, derr := base64.StdEncoding.DecodeString(string(text[:4]))
+				if derr != nil {
+					failed <- fmt.Sprintf("not base64: %v", derr)
+					return
+				}
+				raw, text = append(raw, q...), text[4:]
+			}
+			for len(raw) >= 5 {
+				size := binary.BigEndian.Uint32(raw[1:5])
+				if uint32(len(raw)-5) < size {
+					break
+				}
+				flag, payload := raw[0], raw[5:5+size]
+				raw = raw[5+size:]
+				if flag&0x80 != 0 {
+					failed <- "the stream ended: " + string(payload)
+					return
+				}
+				var ev casebridgev1.WatchReferralsResponse
+				if proto.Unmarshal(payload, &ev) == nil {
+					ids <- ev.GetEvent().GetReferral().GetId()
+				}
+			}
+			if err != nil {
+				failed <- "reading the stream: " + err.Error()
+				return
+			}
+		}
+	}()
+	// Referrals of new cases, one every half second until the open
+	// stream carries one of them (the first may come before the watch has
+	// begun, and would rightly not be news to it).
+	made := map[string]bool{}
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	next := func(within time.Duration, refer bool) {
+		t.Helper()
+		give := time.After(within)
+		for {
+			select {
+			case id, ok := <-ids:
+				if !ok {
+					t.Fatalf("the grpc-web-text stream ended before it carried a referral: %s", <-failed)
+				}
+				if made[id] {
+					return
+				}
+			case why := <-failed:
+				t.Fatal(why)
+			case <-tick.C:
+				if refer {
+					ref := env.Refer(t, env.NewMarkedCase(t), casebridgev1.ServiceKind_SERVICE_KIND_LEGAL, casebridgev1.DataClass_DATA_CLASS_LEGAL)
+					made[ref.GetId()] = true
+				}
+			case <-give:
+				t.Fatalf("no event of the referral within %s over grpc-web-text: the stream is not sent as it is written", within)
+			}
+		}
+	}
+	next(15*time.Second, true)
+	// The watch is live: one more referral, alone, must arrive on its own,
+	// not when later output pushes it out.
+	for id := range made {
+		delete(made, id)
+	}
+	ref := env.Refer(t, env.NewMarkedCase(t), casebridgev1.ServiceKind_SERVICE_KIND_LEGAL, casebridgev1.DataClass_DATA_CLASS_LEGAL)
+	made[ref.GetId()] = true
+	next(5*time.Second, false)
 }
