@@ -226,20 +226,24 @@ func Check(t testing.TB, srv *Server, dbURL string, l *Ledger) Result {
 	// event of the transaction that wrote it last (a change and its event
 	// commit together or not at all).
 	for _, table := range []string{"cases", "case_notes", "consents", "referrals", "proceedings", "hearings", "claims", "claim_payments"} {
-		// Except a revoked referral: the re-key that follows a revocation
-		// re-seals its texts to the new case key in the re-key's own
-		// (system) transaction.
-		// And an imported case: the import (coded attributes only) is
+		// Except an imported case: the import (coded attributes only) is
 		// audited once per call, not in each batch's transaction.
+		// And a revoked referral rewritten by the re-key that follows its
+		// revocation (in a savepoint: the row carries the savepoint's
+		// transaction id), which rekeyed proves to be exactly that.
 		except := ""
 		switch table {
 		case "referrals":
-			except = fmt.Sprintf(" AND t.status <> %d", referral.Stored(referral.Revoked))
+			except = fmt.Sprintf(" AND NOT (t.status = %d AND t.id::text = ANY($1))", referral.Stored(referral.Revoked))
 		case "cases":
 			except = " AND t.import_line IS NULL"
 		}
+		var args []any
+		if table == "referrals" {
+			args = append(args, c.rekeyed(l.Revocations))
+		}
 		rows, _ := db.Query(ctx, `SELECT row_to_json(t)::text FROM `+table+` t WHERE NOT EXISTS (
-			SELECT 1 FROM audit_events a WHERE a.xid % 4294967296 = t.xmin::text::bigint)`+except)
+			SELECT 1 FROM audit_events a WHERE a.xid % 4294967296 = t.xmin::text::bigint)`+except, args...)
 		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
 		if err != nil {
 			t.Fatalf("checker: %s: %v", table, err)
@@ -251,6 +255,60 @@ func Check(t testing.TB, srv *Server, dbURL string, l *Ledger) Result {
 
 	c.verifyChain()
 	return r
+}
+
+// rekeyed returns the revoked referrals whose last rewrite, which has no
+// audit event in its transaction, is proved to be exactly the re-key after
+// their acknowledged revocation: the same transaction wrote the case's new
+// wrapped keys (and none for the receiver, who lost access); the
+// revocation's audit event (OK) is in the log, in a transaction begun
+// before (a savepoint's transaction id is above its parent's); and the
+// referral's texts decrypt, under the new key, to what they were (the
+// reason given). Any other rewrite without an audit event is reported by
+// the caller.
+func (c *checker) rekeyed(revs []RevokeRec) []string {
+	c.t.Helper()
+	refs := casebridgev1.NewReferralServiceClient(c.srv.Conn)
+	var ok []string
+	for _, rev := range revs {
+		var xmin int64
+		var to string
+		if err := c.db.QueryRow(c.ctx, `SELECT t.xmin::text::bigint, t.to_organization FROM referrals t
+			WHERE t.id = $1 AND t.status = $2 AND NOT EXISTS (
+			SELECT 1 FROM audit_events a WHERE a.xid % 4294967296 = t.xmin::text::bigint)`,
+			rev.ID, referral.Stored(referral.Revoked)).Scan(&xmin, &to); err != nil {
+			if err != pgx.ErrNoRows {
+				c.t.Fatalf("checker: revoked referral %s: %v", rev.ID, err)
+			}
+			continue // not rewritten after its audited revocation: checked as any row
+		}
+		switch {
+		case c.count(`SELECT count(*) FROM case_keys WHERE case_id = $1 AND xmin::text::bigint = $2`, rev.CaseID, xmin) == 0:
+			c.t.Errorf("revoked referral %s rewritten without an audit event by a transaction that did not re-key case %s", rev.ID, rev.CaseID)
+			continue
+		case c.count(`SELECT count(*) FROM case_keys ck JOIN organization_keys ok ON ok.key_id = ck.key_id
+			WHERE ck.case_id = $1 AND ok.organization_id = $2`, rev.CaseID, to) != 0:
+			c.t.Errorf("revoked referral %s: the re-key of case %s left a wrapped key to %s", rev.ID, rev.CaseID, to)
+			continue
+		case c.count(`SELECT count(*) FROM audit_events WHERE case_id = $1 AND method LIKE '%/RevokeSharing' AND code = 'OK'
+			AND xid % 4294967296 < $2`, rev.CaseID, xmin) == 0:
+			c.t.Errorf("revoked referral %s re-keyed with no revocation of case %s in the audit log", rev.ID, rev.CaseID)
+			continue
+		}
+		var resp *casebridgev1.GetReferralResponse
+		if !c.retry("GetReferral "+rev.ID, func(ctx context.Context) (err error) {
+			resp, err = refs.GetReferral(c.srv.As(ctx, Caseworker), &casebridgev1.GetReferralRequest{Id: rev.ID})
+			return err
+		}) {
+			continue
+		}
+		if got := resp.GetReferral().GetEndReason(); got != rev.Reason {
+			c.t.Errorf("revoked referral %s: after its re-key the reason reads %q, want %q", rev.ID, got, rev.Reason)
+			continue
+		}
+		ok = append(ok, rev.ID)
+	}
+	return ok
 }
 
 type checker struct {

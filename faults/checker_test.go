@@ -6,8 +6,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
 // recordingT is a testing.TB whose errors are kept, not reported, so that
@@ -51,6 +54,20 @@ func TestCheckerSeesDamage(t *testing.T) {
 		loadFor(t, w, 5)
 	}
 	w.Stop()
+	// Two revocations, whose re-keys rewrite their referrals without an
+	// audit event of their own: the checker must accept these as re-keys.
+	var revoked []string
+	for range 2 {
+		caseID, refID := shareCase(t, srv, true)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		_, err := casebridgev1.NewReferralServiceClient(srv.Conn).RevokeSharing(srv.As(ctx, Caseworker), &casebridgev1.RevokeSharingRequest{Id: refID, Reason: "checker"})
+		cancel()
+		if err != nil {
+			t.Fatalf("revoke: %v", err)
+		}
+		w.Ledger.Revoked(RevokeRec{CaseID: caseID, ID: refID, Reason: "checker"})
+		revoked = append(revoked, refID)
+	}
 	if r := Check(t, srv, url, w.Ledger); r.Lost() != 0 {
 		t.Fatalf("before any damage: %s", r)
 	}
@@ -67,6 +84,9 @@ func TestCheckerSeesDamage(t *testing.T) {
 		`DELETE FROM case_notes WHERE id = '` + note.ID + `'`,
 		`UPDATE hearings SET outcome = 'changed behind the server' WHERE id = '` + hearing.ID + `'`,
 		`DELETE FROM case_keys WHERE case_id = '` + victim.ID + `'`,
+		// A rewrite of a revoked referral that is no re-key (no new case
+		// key in its transaction), and one whose text no longer opens.
+		`UPDATE referrals SET texts = texts WHERE id = '` + revoked[0] + `'`,
 	} {
 		if _, err := db.Exec(ctx, sql); err != nil {
 			t.Fatalf("%s: %v", sql, err)
@@ -79,7 +99,8 @@ func TestCheckerSeesDamage(t *testing.T) {
 	if r.Lost() != 1 {
 		t.Errorf("the checker found all but %d writes after a note was deleted", r.Lost())
 	}
-	for _, want := range []string{"note " + note.ID, "rows of hearings without an audit event", "cases without a case key"} {
+	for _, want := range []string{"note " + note.ID, "rows of hearings without an audit event", "cases without a case key",
+		"revoked referral " + revoked[0] + " rewritten without an audit event by a transaction that did not re-key", "rows of referrals without an audit event"} {
 		if !rt.said(want) {
 			t.Errorf("the checker did not report %q; it said:\n%s", want, strings.Join(rt.errs, "\n"))
 		}

@@ -48,6 +48,18 @@ type PaymentRec struct {
 	Minor               int64
 }
 
+// RevokeRec is an acknowledged revocation of a referral's sharing: the
+// re-key that follows it rewrites the referral's texts (and the case's
+// other sealed values) under a new case key, in a savepoint of the
+// revocation's transaction, whose row versions therefore carry the
+// savepoint's transaction id and no audit event of their own.
+type RevokeRec struct{ CaseID, ID, Reason string }
+
+// Revoked records an acknowledged revocation.
+func (l *Ledger) Revoked(rec RevokeRec) {
+	l.add(func(l *Ledger) { l.Revocations = append(l.Revocations, rec) })
+}
+
 // Ledger is every write the server acknowledged, and what the calls that
 // failed answered.
 type Ledger struct {
@@ -58,6 +70,8 @@ type Ledger struct {
 	Referrals []RefRec
 	Hearings  []HearingRec
 	Payments  []PaymentRec
+	// Revocations the tests made (not the writers).
+	Revocations []RevokeRec
 	// Proceedings and claims the writers set up, which the checker lists.
 	Proceedings map[string]string // proceeding id -> case id
 	Claims      map[string]string // claim id -> case id

@@ -45,6 +45,7 @@ type Server struct {
 	t     testing.TB
 	bin   string
 	flags []string
+	env   []string // added to the test's environment
 	cmd   *exec.Cmd
 	exit  chan struct{}
 
@@ -67,13 +68,25 @@ func StartServer(t testing.TB, bin, dbURL string, flags ...string) *Server {
 // issuer) of another server: a second replica of the same deployment.
 func StartReplica(t testing.TB, bin, dbURL, dataDir string, flags ...string) *Server {
 	t.Helper()
+	return startServer(t, bin, dbURL, dataDir, nil, flags...)
+}
+
+// StartServerEnv is StartServer with env (KEY=value) added to the server's
+// environment, at every start: for the fault-injection knobs.
+func StartServerEnv(t testing.TB, bin, dbURL string, env []string, flags ...string) *Server {
+	t.Helper()
+	return startServer(t, bin, dbURL, t.TempDir(), env, flags...)
+}
+
+func startServer(t testing.TB, bin, dbURL, dataDir string, env []string, flags ...string) *Server {
+	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := lis.Addr().String()
 	lis.Close()
-	s := &Server{Addr: addr, DataDir: dataDir, DBURL: dbURL, t: t, bin: bin, flags: flags}
+	s := &Server{Addr: addr, DataDir: dataDir, DBURL: dbURL, t: t, bin: bin, flags: flags, env: env}
 	s.Start()
 	s.Conn, err = grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -104,6 +117,9 @@ func (s *Server) Start() {
 		"--log-level", "warn", "--shutdown-grace", "2s", "--admin-listen="}, s.flags...)
 	s.cmd = exec.Command(s.bin, args...)
 	s.cmd.Stdout, s.cmd.Stderr = s, s
+	if len(s.env) > 0 {
+		s.cmd.Env = append(os.Environ(), s.env...)
+	}
 	// The server dies with the test process, whatever happens to it.
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := s.cmd.Start(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/casebridge/casebridge/internal/ctdc"
 	"github.com/casebridge/casebridge/internal/ctdc/synth"
+	"github.com/casebridge/casebridge/internal/keys"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -66,6 +68,13 @@ func runImport(srv *Server, source string, rows []*casebridgev1.ImportRow, after
 	return stream.CloseAndRecv()
 }
 
+// The server kill's values of the rotation's fault-injection knobs
+// (internal/keys): batches of 5 case keys, a second apart.
+const (
+	rotationPause = time.Second
+	rotationBatch = 5
+)
+
 // TestServerKilled kills the server with kill -9 under load in the middle
 // of an import, of a key rotation and right after a revocation (whose
 // re-key runs on): after a restart the import retried imports nothing
@@ -74,7 +83,11 @@ func runImport(srv *Server, source string, rows []*casebridgev1.ImportRow, after
 func TestServerKilled(t *testing.T) {
 	cl := StartCluster(t)
 	url := cl.Database(t, "casebridge")
-	srv := StartServer(t, serverBin, url)
+	// Rotations re-wrap rotationBatch case keys at a time and pause
+	// rotationPause after each batch (fault-injection knobs of
+	// internal/keys), so the kill lands between two batches.
+	srv := StartServerEnv(t, serverBin, url, []string{
+		keys.FaultRotationPauseEnv + "=" + rotationPause.String(), keys.FaultRotationBatchEnv + "=" + fmt.Sprint(rotationBatch)})
 	w := NewWorkload(t, srv, Options{})
 	w.Start()
 	loadFor(t, w, 40)
@@ -126,6 +139,17 @@ func TestServerKilled(t *testing.T) {
 	})
 
 	t.Run("rotation", func(t *testing.T) {
+		// Enough keyed cases for several batches.
+		keyed := func() (n int) {
+			if err := db.QueryRow(ctx, `SELECT count(*) FROM case_keys ck JOIN organization_keys ok ON ok.key_id = ck.key_id
+				WHERE ok.organization_id = $1`, ownerOrg).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		for keyed() < 4*rotationBatch {
+			loadFor(t, w, 10)
+		}
 		orgs := casebridgev1.NewOrganizationServiceClient(srv.Conn)
 		actx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		rot, err := orgs.RotateKey(srv.As(actx, "admin@shelter-a"), &casebridgev1.RotateKeyRequest{OrganizationId: ownerOrg})
@@ -134,12 +158,31 @@ func TestServerKilled(t *testing.T) {
 			t.Fatalf("rotate key: %v", err)
 		}
 		id := rot.GetRotation().GetId()
+		// Kill it once the first batch is committed: the next one waits
+		// rotationPause, so the kill lands between two batches.
 		var at *casebridgev1.GetKeyRotationResponse
-		actx, cancel = context.WithTimeout(ctx, 5*time.Second)
-		at, _ = orgs.GetKeyRotation(srv.As(actx, "admin@shelter-a"), &casebridgev1.GetKeyRotationRequest{OrganizationId: ownerOrg, Id: id})
-		cancel()
-		restart()
-		t.Logf("killed at rotation %d of %d (%s)", at.GetRotation().GetDone(), at.GetRotation().GetTotal(), at.GetRotation().GetState())
+		for start := time.Now(); at.GetRotation().GetDone() == 0; time.Sleep(20 * time.Millisecond) {
+			actx, cancel = context.WithTimeout(ctx, 5*time.Second)
+			at, _ = orgs.GetKeyRotation(srv.As(actx, "admin@shelter-a"), &casebridgev1.GetKeyRotationRequest{OrganizationId: ownerOrg, Id: id})
+			cancel()
+			if time.Since(start) > 30*time.Second {
+				t.Fatalf("the rotation's first batch not done in 30 s: %v", at.GetRotation())
+			}
+		}
+		srv.Kill9()
+		var moved, left int
+		if err := db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE key_id = $2), count(*) FILTER (WHERE key_id = $1) FROM case_keys
+			WHERE key_id IN ($1, $2)`, rot.GetRotation().GetOldKeyId(), rot.GetRotation().GetNewKeyId()).Scan(&moved, &left); err != nil {
+			t.Fatal(err)
+		}
+		if moved == 0 || left == 0 {
+			t.Fatalf("the kill did not land mid-rotation: %d case keys re-wrapped, %d left", moved, left)
+		}
+		t.Logf("killed mid-rotation: %d case keys re-wrapped, %d left", moved, left)
+		start := time.Now()
+		srv.Start()
+		recovery = max(recovery, srv.WaitServing(90*time.Second))
+		_ = firstAck(t, w, start)
 		for start := time.Now(); ; time.Sleep(200 * time.Millisecond) {
 			actx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			got, err := orgs.GetKeyRotation(srv.As(actx, "admin@shelter-a"), &casebridgev1.GetKeyRotationRequest{OrganizationId: ownerOrg, Id: id})
@@ -155,7 +198,6 @@ func TestServerKilled(t *testing.T) {
 				t.Fatalf("rotation not done 2 minutes after the restart: %v %v", got.GetRotation(), err)
 			}
 		}
-		var left int
 		if err := db.QueryRow(ctx, `SELECT count(*) FROM case_keys WHERE key_id = $1`, rot.GetRotation().GetOldKeyId()).Scan(&left); err != nil {
 			t.Fatal(err)
 		}
@@ -167,11 +209,15 @@ func TestServerKilled(t *testing.T) {
 	t.Run("re-key", func(t *testing.T) {
 		caseID, refID := shareCase(t, srv, true)
 		actx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		_, err := casebridgev1.NewReferralServiceClient(srv.Conn).RevokeSharing(srv.As(actx, Caseworker), &casebridgev1.RevokeSharingRequest{Id: refID, Reason: "fault suite"})
+		err := admitted(actx, func() error {
+			_, err := casebridgev1.NewReferralServiceClient(srv.Conn).RevokeSharing(srv.As(actx, Caseworker), &casebridgev1.RevokeSharingRequest{Id: refID, Reason: "fault suite"})
+			return err
+		})
 		cancel()
 		if err != nil {
 			t.Fatalf("revoke: %v", err)
 		}
+		w.Ledger.Revoked(RevokeRec{CaseID: caseID, ID: refID, Reason: "fault suite"})
 		restart()
 		cases := casebridgev1.NewCaseServiceClient(srv.Conn)
 		for start := time.Now(); ; time.Sleep(200 * time.Millisecond) {

@@ -238,6 +238,14 @@ func (l *Listener) Listening() bool {
 	return l.up.Load() && time.Duration(int64(time.Since(l.base))-l.lastAlive.Load()) < 2*l.opts.HealthCheck
 }
 
+// SinceAlive is how long ago the listener last proved that its connection
+// delivers (a notification, or a health check answered). It grows while the
+// database is down or the link to it is silent, and is small otherwise: the
+// server fails calls in flight once it exceeds a bound (internal/server).
+func (l *Listener) SinceAlive() time.Duration {
+	return time.Duration(int64(time.Since(l.base)) - l.lastAlive.Load())
+}
+
 // PID is the backend process id of the listening connection, 0 while there
 // is none: for operators' logs and tests.
 func (l *Listener) PID() uint32 { return l.pid.Load() }

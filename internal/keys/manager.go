@@ -134,6 +134,7 @@ func newManager(pool *pgxpool.Pool, keyring *vault.Keyring, cache *vault.KeyCach
 		healthCheck: defaultHealthCheck,
 		trust:       defaultTrust,
 	}
+	m.faultPauseFromEnv()
 	if tune != nil {
 		tune(m)
 	}

@@ -171,9 +171,13 @@ func (s *Server) build(ctx context.Context) error {
 	recoverUnary, recoverStream := recoverInterceptors(s.log)
 	// Metrics are outermost, so they count the status the client receives.
 	metricsUnary, metricsStream := s.metrics.Interceptors()
+	// A call in flight when the link to PostgreSQL goes silent is answered
+	// Unavailable within linkSilentAfter, not after its class timeout.
+	link := newLinkWatch(s.listener, s.pool, linkSilentAfter)
+	go link.run(s.background)
 	lim := s.limiter()
 	opts := []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(metricsUnary, observeUnary(s.log), recoverUnary, auth.unary(), lim.UnaryInterceptor(), auditUnary, authzUnary,
+		grpc.ChainUnaryInterceptor(metricsUnary, observeUnary(s.log), link.unary(recoverUnary), auth.unary(), lim.UnaryInterceptor(), auditUnary, authzUnary,
 			s.validator.UnaryInterceptor(), recoverUnary),
 		grpc.ChainStreamInterceptor(metricsStream, observeStream(s.log), recoverStream, auth.stream(), lim.StreamInterceptor(), auditStream, authzStream,
 			s.validator.StreamInterceptor(cases.ValidatesOwnStream...), recoverStream),
