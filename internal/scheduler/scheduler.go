@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"reflect"
 	"sync"
 	"time"
@@ -103,6 +104,10 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		// River's default hour.
 		JobTimeout:           JobTimeout,
 		RescueStuckJobsAfter: RescueStuckJobsAfter,
+	}
+	if rescue := faultRescueAfter(); rescue > 0 {
+		cfg.JobTimeout, cfg.RescueStuckJobsAfter = min(JobTimeout, rescue/2), rescue
+		s.log.Warn("FAULT INJECTION: jobs of a dead replica are rescued early (unset "+FaultRescueAfterEnv+" in production)", "rescue_after", rescue)
 	}
 	pool, err := ownPool(ctx, s.pool, workers)
 	if err != nil {
@@ -226,4 +231,20 @@ func (e *errorLog) HandleError(_ context.Context, job *rivertype.JobRow, err err
 func (e *errorLog) HandlePanic(_ context.Context, job *rivertype.JobRow, v any, _ string) *river.ErrorHandlerResult {
 	e.log.Error("background job panicked", "kind", job.Kind, "job_id", job.ID, "attempt", job.Attempt, "panic", fmt.Sprint(v))
 	return nil
+}
+
+// FaultRescueAfterEnv is a fault-injection knob, for the fault suite
+// (faults/) only, unset (off) by default and announced in the log when
+// set: a duration that replaces RescueStuckJobsAfter (and cuts every job
+// off at half of it), so that a test of a replica killed mid-job sees the
+// job taken again within seconds rather than minutes. Too short for a key
+// rotation's slice: a test that sets it rotates no key.
+const FaultRescueAfterEnv = "CASEBRIDGE_FAULT_JOB_RESCUE_AFTER"
+
+func faultRescueAfter() time.Duration {
+	d, err := time.ParseDuration(os.Getenv(FaultRescueAfterEnv))
+	if err != nil || d <= 0 {
+		return 0
+	}
+	return d
 }

@@ -139,6 +139,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Digest.SMTP.Security, "smtp-security", "starttls", "starttls, tls (implicit, port 465) or none (a relay on loopback only)")
 	fs.StringVar(&c.Digest.PublicURL, "public-url", "", "address of the web client, which digests link to")
 	fs.IntVar(&c.Digest.Hour, "digest-hour", 6, "hour of the day (UTC) from which the daily task digests are sent")
+	fs.DurationVar(&c.Digest.Every, "digest-every", 10*time.Minute, "how often the server looks for task digests due")
 	c.Limits.RegisterFlags(fs)
 	c.Blobs.RegisterFlags(fs)
 }
