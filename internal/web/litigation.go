@@ -337,14 +337,14 @@ func (s *Server) handleAddHearing(w http.ResponseWriter, q *Request) {
 	}
 	start, ok := courtTime(q.PostFormValue("date"), q.PostFormValue("time"), zone)
 	if !ok {
-		s.formInvalid(w, q, "hearing_date")
+		s.formInvalid(w, q, fieldKey("hearing_date", pid))
 		return
 	}
 	_, err = s.proceedings().AddHearing(q.Ctx, &casebridgev1.AddHearingRequest{ProceedingId: pid, RequestId: q.PostFormValue("request_id"),
 		Hearing: &casebridgev1.Hearing{StartTime: timestamp(start), Type: formEnum[casebridgev1.HearingType](q, "type", casebridgev1.HearingType_value),
 			Status: casebridgev1.HearingStatus_HEARING_STATUS_SCHEDULED}})
 	if err != nil {
-		s.courtFormFailed(w, q, err, func(string) string { return "hearing_date" })
+		s.courtFormFailed(w, q, err, fieldOnly(fieldKey("hearing_date", pid)))
 		return
 	}
 	s.courtDone(w, q, "flash.hearing_added")
@@ -359,14 +359,14 @@ func (s *Server) handleAddDeadline(w http.ResponseWriter, q *Request) {
 	}
 	due, ok := courtTime(q.PostFormValue("date"), "23:59", zone)
 	if !ok {
-		s.formInvalid(w, q, "deadline_date")
+		s.formInvalid(w, q, fieldKey("deadline_date", pid))
 		return
 	}
 	_, err = s.proceedings().AddDeadline(q.Ctx, &casebridgev1.AddDeadlineRequest{ProceedingId: pid, RequestId: q.PostFormValue("request_id"),
 		Deadline: &casebridgev1.Deadline{DueTime: timestamp(due), Kind: formEnum[casebridgev1.DeadlineKind](q, "kind", casebridgev1.DeadlineKind_value),
 			Description: strings.TrimSpace(q.PostFormValue("description")), Status: casebridgev1.DeadlineStatus_DEADLINE_STATUS_OPEN}})
 	if err != nil {
-		s.courtFormFailed(w, q, err, func(string) string { return "deadline_date" })
+		s.courtFormFailed(w, q, err, fieldOnly(fieldKey("deadline_date", pid)))
 		return
 	}
 	s.courtDone(w, q, "flash.deadline_added")
@@ -403,12 +403,12 @@ func (s *Server) handleFileClaim(w http.ResponseWriter, q *Request) {
 func (s *Server) handleRecordAward(w http.ResponseWriter, q *Request) {
 	amount, ok := parseMoney(q.PostFormValue("amount"), q.PostFormValue("currency"))
 	if !ok {
-		s.formInvalid(w, q, "award_amount")
+		s.formInvalid(w, q, fieldKey("award_amount", q.PathValue("claim")))
 		return
 	}
 	if _, err := s.compensation().RecordAward(q.Ctx, &casebridgev1.RecordAwardRequest{Id: q.PathValue("claim"), Etag: q.PostFormValue("etag"),
 		Amount: amount, DecisionDate: q.PostFormValue("date")}); err != nil {
-		s.courtFormFailed(w, q, err, func(string) string { return "award_amount" })
+		s.courtFormFailed(w, q, err, fieldOnly(fieldKey("award_amount", q.PathValue("claim"))))
 		return
 	}
 	s.courtDone(w, q, "flash.award_recorded")
@@ -417,7 +417,7 @@ func (s *Server) handleRecordAward(w http.ResponseWriter, q *Request) {
 func (s *Server) handleRecordPayment(w http.ResponseWriter, q *Request) {
 	amount, ok := parseMoney(q.PostFormValue("amount"), q.PostFormValue("currency"))
 	if !ok {
-		s.formInvalid(w, q, "payment_amount")
+		s.formInvalid(w, q, fieldKey("payment_amount", q.PathValue("claim")))
 		return
 	}
 	req := &casebridgev1.RecordPaymentRequest{ClaimId: q.PathValue("claim"), Etag: q.PostFormValue("etag"), Amount: amount,
@@ -426,7 +426,7 @@ func (s *Server) handleRecordPayment(w http.ResponseWriter, q *Request) {
 		req.Payer = &casebridgev1.ClaimParty{Kind: k, Name: strings.TrimSpace(q.PostFormValue("payer_name"))}
 	}
 	if _, err := s.compensation().RecordPayment(q.Ctx, req); err != nil {
-		s.courtFormFailed(w, q, err, func(string) string { return "payment_amount" })
+		s.courtFormFailed(w, q, err, fieldOnly(fieldKey("payment_amount", q.PathValue("claim"))))
 		return
 	}
 	s.courtDone(w, q, "flash.payment_recorded")

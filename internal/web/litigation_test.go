@@ -168,7 +168,7 @@ func TestLawyerDay(t *testing.T) {
 		"date": {time.Now().Format(time.DateOnly)}, "request_id": {uuid.NewString()}}); st != http.StatusUnprocessableEntity {
 		t.Fatalf("payment with a comma: %d", st)
 	}
-	mustContain(t, "refused payment", body, `id="err-payment_amount"`)
+	mustContain(t, "refused payment", body, `id="err-payment_amount-`+c.GetId()+`"`, `aria-describedby="err-payment_amount-`+c.GetId()+`"`)
 	st, body = post(t, lawyer, env.URL, court, base+"/payments", url.Values{"etag": {c.GetEtag()}, "amount": {"1200.50"}, "currency": {"EUR"},
 		"payer_kind": {"CLAIM_PARTY_KIND_DEFENDANT"}, "date": {time.Now().Format(time.DateOnly)}, "request_id": {uuid.NewString()}})
 	if st != http.StatusOK {
