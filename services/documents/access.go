@@ -2,6 +2,8 @@ package documents
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/caseaccess"
@@ -11,10 +13,13 @@ import (
 )
 
 // reach loads document id and decides whether p may do act on it. A
-// document p may not read — its case out of reach, its class not readable
-// by p (or not granted by the referral p reaches the case through), or
-// filed with a hearing or claim that p's organisation does no legal work
-// on — is NotFound, exactly like one that does not exist.
+// document p may not read — its case out of reach, documents of the case
+// not readable by p at all (a former owner following the case), its class
+// not readable by p (or not granted by the referral p reaches the case
+// through), or filed with a hearing or claim that p's organisation does no
+// legal work on — is NotFound, exactly like one that does not exist,
+// whatever act is asked: the read is decided first, so that no refusal of
+// another act confirms that the id names a document, or of which case.
 func (s *Service) reach(ctx context.Context, q db.Querier, p authz.Principal, id, act string, lock bool) (*row, authz.Access, error) {
 	d, err := getRow(ctx, q, id)
 	if err != nil {
@@ -23,12 +28,24 @@ func (s *Service) reach(ctx context.Context, q db.Querier, p authz.Principal, id
 	if d == nil {
 		return nil, authz.Access{}, documentNotFound(id)
 	}
-	acc, f, err := s.gate.Check(ctx, q, p, d.CaseID, object, act, lock, documentNotFound(id))
+	f, err := caseaccess.Load(ctx, q, d.CaseID, lock)
+	if errors.Is(err, caseaccess.ErrNoCase) {
+		return nil, authz.Access{}, documentNotFound(id)
+	}
 	if err != nil {
 		return nil, authz.Access{}, err
 	}
-	if !readable(acc, f, d) {
+	acc, err := s.gate.Decide(p, f, object, authz.ActRead)
+	if errors.Is(err, authz.ErrNotFound) || errors.Is(err, authz.ErrPermissionDenied) || err == nil && !readable(acc, f, d) {
 		return nil, authz.Access{}, documentNotFound(id)
+	}
+	if err != nil {
+		return nil, authz.Access{}, fmt.Errorf("decide access to document %s: %w", id, err)
+	}
+	if act != authz.ActRead {
+		if acc, err = s.gate.Resolve(p, f, object, act, documentNotFound(id)); err != nil {
+			return nil, authz.Access{}, err
+		}
 	}
 	return d, acc, nil
 }
