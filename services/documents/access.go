@@ -20,34 +20,54 @@ import (
 // legal work on — is NotFound, exactly like one that does not exist,
 // whatever act is asked: the read is decided first, so that no refusal of
 // another act confirms that the id names a document, or of which case.
-func (s *Service) reach(ctx context.Context, q db.Querier, p authz.Principal, id, act string, lock bool) (*row, authz.Access, error) {
+func (s *Service) reach(ctx context.Context, q db.Querier, p authz.Principal, id, act string, lock bool) (*row, authz.Access, caseaccess.Facts, error) {
 	d, err := getRow(ctx, q, id)
 	if err != nil {
-		return nil, authz.Access{}, err
+		return nil, authz.Access{}, caseaccess.Facts{}, err
 	}
 	if d == nil {
-		return nil, authz.Access{}, documentNotFound(id)
+		return nil, authz.Access{}, caseaccess.Facts{}, documentNotFound(id)
 	}
 	f, err := caseaccess.Load(ctx, q, d.CaseID, lock)
 	if errors.Is(err, caseaccess.ErrNoCase) {
-		return nil, authz.Access{}, documentNotFound(id)
+		return nil, authz.Access{}, caseaccess.Facts{}, documentNotFound(id)
 	}
 	if err != nil {
-		return nil, authz.Access{}, err
+		return nil, authz.Access{}, caseaccess.Facts{}, err
 	}
 	acc, err := s.gate.Decide(p, f, object, authz.ActRead)
 	if errors.Is(err, authz.ErrNotFound) || errors.Is(err, authz.ErrPermissionDenied) || err == nil && !readable(acc, f, d) {
-		return nil, authz.Access{}, documentNotFound(id)
+		return nil, authz.Access{}, caseaccess.Facts{}, documentNotFound(id)
 	}
 	if err != nil {
-		return nil, authz.Access{}, fmt.Errorf("decide access to document %s: %w", id, err)
+		return nil, authz.Access{}, caseaccess.Facts{}, fmt.Errorf("decide access to document %s: %w", id, err)
 	}
 	if act != authz.ActRead {
 		if acc, err = s.gate.Resolve(p, f, object, act, documentNotFound(id)); err != nil {
-			return nil, authz.Access{}, err
+			return nil, authz.Access{}, caseaccess.Facts{}, err
 		}
 	}
-	return d, acc, nil
+	return d, acc, f, nil
+}
+
+// shown is doc as p, reaching case f, is shown it: the id of the hearing
+// or claim it is filed with only if p may read that hearing or claim (the
+// gate's decision, with the legal-work rule). The owner's caseworkers see a
+// document filed with a hearing, since the owner reaches its court data,
+// but hearings are for lawyers, and a hearing's id is shown to nobody else
+// (as tasks about hearings withhold it too).
+func (s *Service) shown(p authz.Principal, f caseaccess.Facts, doc *casebridgev1.Document) *casebridgev1.Document {
+	if doc.GetHearingId() != "" {
+		if _, err := s.gate.Decide(p, f, caseaccess.ObjHearing, authz.ActRead); err != nil {
+			doc.HearingId = ""
+		}
+	}
+	if doc.GetClaimId() != "" {
+		if _, err := s.gate.Decide(p, f, caseaccess.ObjClaim, authz.ActRead); err != nil {
+			doc.ClaimId = ""
+		}
+	}
+	return doc
 }
 
 // readable reports whether a caller reaching d's case with acc sees d

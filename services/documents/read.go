@@ -39,7 +39,7 @@ func (s *Service) GetDocument(ctx context.Context, req *casebridgev1.GetDocument
 
 // get opens document id for p and records the read.
 func (s *Service) get(ctx context.Context, p authz.Principal, id string) (*casebridgev1.Document, error) {
-	d, acc, err := s.reach(ctx, s.pool, p, id, authz.ActRead, false)
+	d, acc, f, err := s.reach(ctx, s.pool, p, id, authz.ActRead, false)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func (s *Service) get(ctx context.Context, p authz.Principal, id string) (*caseb
 	if err := s.audit.Read(ctx, acc.Org, d.CaseID, []dataclass.Class{d.Class}); err != nil {
 		return nil, err
 	}
-	return d.proto(env), nil
+	return s.shown(p, f, d.proto(env)), nil
 }
 
 func (s *Service) openEnvelope(ctx context.Context, d *row) (envelope, error) {
@@ -115,7 +115,7 @@ func (s *Service) ListDocuments(ctx context.Context, req *casebridgev1.ListDocum
 		if err != nil {
 			return nil, err
 		}
-		resp.Documents = append(resp.Documents, d.proto(env))
+		resp.Documents = append(resp.Documents, s.shown(p, f, d.proto(env)))
 	}
 	if err := s.audit.Read(ctx, acc.Org, f.ID, classesOf(resp.Documents)); err != nil {
 		return nil, err
@@ -138,7 +138,7 @@ func (s *Service) DownloadDocument(req *casebridgev1.DownloadDocumentRequest, st
 	if err != nil {
 		return err
 	}
-	d, acc, err := s.reach(ctx, s.pool, p, req.GetId(), authz.ActRead, false)
+	d, acc, f, err := s.reach(ctx, s.pool, p, req.GetId(), authz.ActRead, false)
 	if err != nil {
 		return err
 	}
@@ -153,7 +153,7 @@ func (s *Service) DownloadDocument(req *casebridgev1.DownloadDocumentRequest, st
 	if err := s.audit.Read(ctx, acc.Org, d.CaseID, []dataclass.Class{d.Class}); err != nil {
 		return err
 	}
-	if err := stream.Send(&casebridgev1.DownloadDocumentResponse{Item: &casebridgev1.DownloadDocumentResponse_Document{Document: d.proto(env)}}); err != nil {
+	if err := stream.Send(&casebridgev1.DownloadDocumentResponse{Item: &casebridgev1.DownloadDocumentResponse_Document{Document: s.shown(p, f, d.proto(env))}}); err != nil {
 		return err
 	}
 	obj, err := s.blobs.Open(ctx, d.ObjectID)
@@ -228,7 +228,7 @@ func (s *Service) DeleteDocument(ctx context.Context, req *casebridgev1.DeleteDo
 		return nil, err
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		d, acc, err := s.reach(ctx, tx, p, req.GetId(), "delete", true)
+		d, acc, _, err := s.reach(ctx, tx, p, req.GetId(), "delete", true)
 		if err != nil {
 			return err
 		}
