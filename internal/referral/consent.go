@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/casebridge/casebridge/internal/rpcerr"
+	"github.com/casebridge/casebridge/internal/rpcerr/reason"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -70,6 +72,35 @@ func NotInForce(state, decision int16, expire *time.Time, now time.Time) string 
 		return "has expired"
 	}
 	return ""
+}
+
+// NotInForceReason is NotInForce as the reason a client is given
+// (reason.Consent*), or "" when the consent is in force. The same
+// cases in the same order as NotInForce.
+func NotInForceReason(state, decision int16, expire *time.Time, now time.Time) string {
+	switch {
+	case casebridgev1.ConsentDecision(decision) != granted:
+		return reason.ConsentRefused
+	case casebridgev1.ConsentState(state) != active:
+		return reason.ConsentWithdrawn
+	case expire != nil && !expire.After(now):
+		return reason.ConsentExpired
+	}
+	return ""
+}
+
+// ConsentRefusal is the FailedPrecondition of a change the person's consent
+// does not allow, carrying code (reason.Consent*), the consent's id
+// (when one was named or relied on) and the purpose in its ErrorInfo.
+func ConsentRefusal(code, consentID string, purpose casebridgev1.ConsentPurpose, format string, args ...any) error {
+	meta := map[string]string{}
+	if consentID != "" {
+		meta["consent_id"] = consentID
+	}
+	if purpose != casebridgev1.ConsentPurpose_CONSENT_PURPOSE_UNSPECIFIED {
+		meta["purpose"] = purpose.String()
+	}
+	return rpcerr.FailedPreconditionReason(code, meta, format, args...)
 }
 
 // CoversSQL is the condition "the consent aliased s names the organisation

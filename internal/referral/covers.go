@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/rpcerr"
+	"github.com/casebridge/casebridge/internal/rpcerr/reason"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
@@ -41,8 +42,9 @@ func FindConsent(ctx context.Context, tx pgx.Tx, caseID, named string, to Recipi
 		ORDER BY organization_id IS NOT NULL DESC, given_time DESC, create_time DESC
 		LIMIT 1`, caseID, int16(purpose), to.ID, int16(to.Kind)).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", rpcerr.FailedPrecondition("missing consent: case %s has no active consent for %s that covers %s; "+
-			"record the person's consent (purpose %s, recipient %s) first",
+		return "", ConsentRefusal(reason.ConsentMissing, "", purpose,
+			"missing consent: case %s has no active consent for %s that covers %s; "+
+				"record the person's consent (purpose %s, recipient %s) first",
 			caseID, PurposeWord(purpose), to, PurposeWord(purpose), to)
 	}
 	if err != nil {
@@ -62,14 +64,20 @@ func checkNamedConsent(ctx context.Context, tx pgx.Tx, caseID, id string, to Rec
 	err := tx.QueryRow(ctx, `SELECT purpose, decision, state, organization_id, organization_kind, expire_time, now()
 		FROM consents WHERE id = $1 AND case_id = $2`, id, caseID).Scan(&p, &decision, &state, &org, &kind, &expire, &now)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", rpcerr.FailedPrecondition("missing consent: case %s has no consent %s", caseID, id)
+		return "", ConsentRefusal(reason.ConsentMissing, id, purpose, "missing consent: case %s has no consent %s", caseID, id)
 	}
 	if err != nil {
 		return "", fmt.Errorf("load consent %s: %w", id, err)
 	}
 	var problems []string
+	// The first problem decides the reason: a consent that is not in
+	// force is that, whatever else it names.
+	code := NotInForceReason(state, decision, expire, now)
 	if why := NotInForce(state, decision, expire, now); why != "" {
 		problems = append(problems, why)
+	}
+	if code == "" {
+		code = reason.ConsentNotCovering
 	}
 	if casebridgev1.ConsentPurpose(p) != purpose {
 		problems = append(problems, fmt.Sprintf("is for %s, not %s", PurposeWord(casebridgev1.ConsentPurpose(p)), PurposeWord(purpose)))
@@ -84,7 +92,7 @@ func checkNamedConsent(ctx context.Context, tx pgx.Tx, caseID, id string, to Rec
 		problems = append(problems, "names no recipient")
 	}
 	if len(problems) > 0 {
-		return "", rpcerr.FailedPrecondition("consent %s does not allow this: it %s; it needs an active consent for %s that covers %s",
+		return "", ConsentRefusal(code, id, purpose, "consent %s does not allow this: it %s; it needs an active consent for %s that covers %s",
 			id, strings.Join(problems, "; it "), PurposeWord(purpose), to)
 	}
 	return id, nil

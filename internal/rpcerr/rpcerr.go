@@ -11,6 +11,9 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/protoadapt"
+
+	"github.com/casebridge/casebridge/internal/rpcerr/reason"
 )
 
 // Error is an error meant for the client: a code and a message that says
@@ -19,6 +22,10 @@ type Error struct {
 	Code       codes.Code
 	Msg        string
 	Violations []FieldViolation
+	// Reason, when set, is sent as a google.rpc.ErrorInfo (domain reason.Domain)
+	// with Metadata: why, for a client to act on without reading Msg.
+	Reason   string
+	Metadata map[string]string
 }
 
 // FieldViolation names a request field and what is wrong with it.
@@ -33,16 +40,23 @@ func (e *Error) Error() string { return e.Msg }
 // field violations attached as google.rpc.BadRequest details.
 func (e *Error) GRPCStatus() *status.Status {
 	st := status.New(e.Code, e.Msg)
-	if len(e.Violations) == 0 {
+	var details []protoadapt.MessageV1
+	if len(e.Violations) > 0 {
+		br := &errdetails.BadRequest{}
+		for _, v := range e.Violations {
+			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{
+				Field: v.Field, Description: v.Description,
+			})
+		}
+		details = append(details, br)
+	}
+	if e.Reason != "" {
+		details = append(details, &errdetails.ErrorInfo{Reason: e.Reason, Domain: reason.Domain, Metadata: e.Metadata})
+	}
+	if len(details) == 0 {
 		return st
 	}
-	br := &errdetails.BadRequest{}
-	for _, v := range e.Violations {
-		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{
-			Field: v.Field, Description: v.Description,
-		})
-	}
-	if withDetails, err := st.WithDetails(br); err == nil {
+	if withDetails, err := st.WithDetails(details...); err == nil {
 		return withDetails
 	}
 	return st
@@ -80,6 +94,13 @@ func NotFound(format string, args ...any) error {
 // prerequisite (a consent, a key).
 func FailedPrecondition(format string, args ...any) error {
 	return &Error{Code: codes.FailedPrecondition, Msg: fmt.Sprintf(format, args...)}
+}
+
+// FailedPreconditionReason is FailedPrecondition with a machine-readable
+// reason (one of package reason's constants) and its metadata (ids and codes
+// only, never victim data) in a google.rpc.ErrorInfo.
+func FailedPreconditionReason(code string, metadata map[string]string, format string, args ...any) error {
+	return &Error{Code: codes.FailedPrecondition, Msg: fmt.Sprintf(format, args...), Reason: code, Metadata: metadata}
 }
 
 // Aborted reports a concurrent change: the etag the client sent is stale.

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/casebridge/casebridge/internal/rpcerr"
+	"github.com/casebridge/casebridge/internal/rpcerr/reason"
 )
 
 // apiError is an API refusal as a page shows it: a message id for the top
@@ -46,7 +47,10 @@ func explain(err error, fieldOf func(string) string) apiError {
 	case codes.PermissionDenied:
 		e.Status, e.Key = http.StatusForbidden, "error.permission_denied"
 	case codes.FailedPrecondition:
-		e.Status, e.Key = http.StatusConflict, preconditionKey(st.Message())
+		e.Status, e.Key = http.StatusConflict, consentKey(st)
+		if e.Key == "" {
+			e.Key = preconditionKey(st.Message())
+		}
 	case codes.Aborted:
 		e.Status, e.Key = http.StatusConflict, "error.aborted"
 	case codes.Unauthenticated:
@@ -61,15 +65,31 @@ func explain(err error, fieldOf func(string) string) apiError {
 	return e
 }
 
+// consentKeys are the words for each reason the server gives (in
+// google.rpc.ErrorInfo) for refusing a change the person's consent does
+// not allow.
+var consentKeys = map[string]string{
+	reason.ConsentMissing:     "error.precondition_no_consent",
+	reason.ConsentNotCovering: "error.precondition_consent_mismatch",
+	reason.ConsentExpired:     "error.consent_expired",
+	reason.ConsentWithdrawn:   "error.consent_withdrawn",
+	reason.ConsentRefused:     "error.consent_refused",
+}
+
+// consentKey is the message id of a consent refusal, chosen by the reason
+// the server attached (never by the message's text), or "" for any other
+// refusal.
+func consentKey(st *status.Status) string {
+	code, _ := reason.Of(st)
+	return consentKeys[code]
+}
+
 // preconditionKey names, in the user's words, why the server refused a
-// change: the server's message is English for operators, so the page says
-// the reason the message starts with, and a general one otherwise.
+// change that is not about consent: the server's message is English for
+// operators, so the page says the reason the message starts with, and a
+// general one otherwise.
 func preconditionKey(msg string) string {
 	switch {
-	case strings.HasPrefix(msg, "missing consent"):
-		return "error.precondition_no_consent"
-	case strings.Contains(msg, "does not allow this referral"):
-		return "error.precondition_consent_mismatch"
 	case strings.Contains(msg, "is erased"):
 		return "error.precondition_erased"
 	case strings.Contains(msg, "is closed"):

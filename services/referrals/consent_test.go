@@ -4,6 +4,10 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/status"
+
+	"github.com/casebridge/casebridge/internal/rpcerr/reason"
+
 	"github.com/google/uuid"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -26,6 +30,7 @@ func TestConsentRequired(t *testing.T) {
 	// No consent at all: the message names the consent that is missing.
 	wantMessage(t, create("legal-b", legalService, ""), codes.FailedPrecondition,
 		"missing consent", "legal representation", "legal-b", "legal aid")
+	wantReason(t, create("legal-b", legalService, ""), reason.ConsentMissing, "")
 
 	// A consent for another purpose, another organisation or kind, a
 	// refusal or an expired consent does not do either.
@@ -49,6 +54,9 @@ func TestConsentRequired(t *testing.T) {
 		assistanceB, "is for assistance, not legal representation")
 	wantMessage(t, create("legal-b", legalService, expired), codes.FailedPrecondition, expired, "has expired")
 	wantMessage(t, create("legal-b", legalService, uuid.NewString()), codes.FailedPrecondition, "missing consent")
+	// Each refusal carries its reason, for clients to word it.
+	wantReason(t, create("legal-b", legalService, assistanceB), reason.ConsentNotCovering, assistanceB)
+	wantReason(t, create("legal-b", legalService, expired), reason.ConsentExpired, expired)
 
 	// The assistance consent covers another service to legal-b.
 	if err := create("legal-b", psychosocial, ""); err != nil {
@@ -68,6 +76,7 @@ func TestConsentRequired(t *testing.T) {
 		t.Fatalf("withdraw consent: %v", err)
 	}
 	wantMessage(t, create("legal-b", legalService, byKind), codes.FailedPrecondition, byKind, "was withdrawn")
+	wantReason(t, create("legal-b", legalService, byKind), reason.ConsentWithdrawn, byKind)
 	g, err := w.rs.GetReferral(cw, &casebridgev1.GetReferralRequest{Id: ref.GetId()})
 	if err != nil || g.GetReferral().GetStatus() != statusRevoked || g.GetReferral().GetEndReason() != "consent withdrawn" {
 		t.Fatalf("pending referral after its consent was withdrawn: %v, %v", g.GetReferral(), err)
@@ -109,4 +118,18 @@ func TestCreateIsIdempotent(t *testing.T) {
 	wantCode(t, err, codes.PermissionDenied)
 	_, err = w.rs.CreateReferral(w.as(csoWorker), &casebridgev1.CreateReferralRequest{CaseId: caseID, ToOrganizationId: "legal-b", Service: psychosocial})
 	wantCode(t, err, codes.NotFound)
+}
+
+// wantReason checks that err is FailedPrecondition with code in its
+// google.rpc.ErrorInfo, naming consentID (when not empty) in its metadata.
+func wantReason(t *testing.T, err error, code, consentID string) {
+	t.Helper()
+	st := status.Convert(err)
+	got, meta := reason.Of(st)
+	if st.Code() != codes.FailedPrecondition || got != code {
+		t.Errorf("refusal %v: reason %q, want FailedPrecondition with %q", err, got, code)
+	}
+	if consentID != "" && meta["consent_id"] != consentID {
+		t.Errorf("refusal %v: consent_id %q, want %s", err, meta["consent_id"], consentID)
+	}
 }

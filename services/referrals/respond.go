@@ -180,7 +180,8 @@ func acceptable(ctx context.Context, tx pgx.Tx, r *referralRow) error {
 		return fmt.Errorf("load consent %s of referral %s: %w", *r.ConsentID, r.ID, err)
 	}
 	if why := referral.NotInForce(state, decision, expire, now); why != "" {
-		return rpcerr.FailedPrecondition("the consent %s that referral %s relies on %s: the referral cannot be accepted", *r.ConsentID, r.ID, why)
+		return referral.ConsentRefusal(referral.NotInForceReason(state, decision, expire, now), *r.ConsentID, casebridgev1.ConsentPurpose_CONSENT_PURPOSE_UNSPECIFIED,
+			"the consent %s that referral %s relies on %s: the referral cannot be accepted", *r.ConsentID, r.ID, why)
 	}
 	return nil
 }

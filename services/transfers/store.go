@@ -183,7 +183,8 @@ func checkConsentInForce(ctx context.Context, q db.Querier, t *transferRow) erro
 		return fmt.Errorf("load consent %s of transfer %s: %w", t.ConsentID, t.ID, err)
 	}
 	if why := referral.NotInForce(state, decision, expire, now); why != "" {
-		return rpcerr.FailedPrecondition("the transfer consent %s that transfer %s relies on %s: the transfer cannot be accepted", t.ConsentID, t.ID, why)
+		return referral.ConsentRefusal(referral.NotInForceReason(state, decision, expire, now), t.ConsentID, casebridgev1.ConsentPurpose_CONSENT_PURPOSE_TRANSFER,
+			"the transfer consent %s that transfer %s relies on %s: the transfer cannot be accepted", t.ConsentID, t.ID, why)
 	}
 	return nil
 }

@@ -11,6 +11,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/casebridge/casebridge/internal/rpcerr/reason"
 )
 
 // Exit statuses.
@@ -81,6 +83,9 @@ func describe(st *status.Status, hints map[string]string) string {
 	case codes.NotFound:
 		return "not found (or you may not see it)"
 	case codes.FailedPrecondition:
+		if code, _ := reason.Of(st); code != "" {
+			return "not possible now: " + reasonWords(code) + " (" + code + "): " + msg
+		}
 		return "not possible now: " + msg
 	case codes.Aborted:
 		return "someone changed it meanwhile; look at it again and retry (" + msg + ")"
@@ -105,4 +110,23 @@ func describe(st *status.Status, hints map[string]string) string {
 	default:
 		return "the server failed: " + msg
 	}
+}
+
+// consentWords say each reason the server gives for refusing a change the
+// person's consent does not allow.
+var consentWords = map[string]string{
+	reason.ConsentMissing:     "no consent of the person in force covers this; record their consent first",
+	reason.ConsentExpired:     "the person's consent this relies on has expired; record their consent again",
+	reason.ConsentWithdrawn:   "the person has withdrawn the consent this relies on",
+	reason.ConsentRefused:     "the consent named records the person's refusal",
+	reason.ConsentNotCovering: "the consent named does not cover this recipient or purpose",
+}
+
+// reasonWords is a refusal's reason in plain words; one this casectl does
+// not know yet is named as the server sent it.
+func reasonWords(code string) string {
+	if w, ok := consentWords[code]; ok {
+		return w
+	}
+	return "refused"
 }

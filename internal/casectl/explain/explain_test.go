@@ -10,6 +10,8 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/casebridge/casebridge/internal/rpcerr/reason"
 )
 
 // usageErr stands in for cli.UsageError, which explain knows only by its
@@ -104,5 +106,31 @@ func TestExitCodes(t *testing.T) {
 	}
 	if got := Message(usageErr{"casectl cases new: --sex: unknown value"}); got != "casectl cases new: --sex: unknown value" {
 		t.Errorf("usage message %q", got)
+	}
+}
+
+// TestConsentRefusalsByTheirReason: a refusal carrying a consent reason in
+// google.rpc.ErrorInfo is worded by the reason, not by its message; a
+// reason this casectl does not know is still named.
+func TestConsentRefusalsByTheirReason(t *testing.T) {
+	refusal := func(code string) error {
+		st, err := status.New(codes.FailedPrecondition, "consent c1 does not allow this").
+			WithDetails(&errdetails.ErrorInfo{Reason: code, Domain: reason.Domain})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Wrap(st.Err(), "refer SHA-2026-0001")
+	}
+	for code, want := range map[string]string{
+		reason.ConsentExpired:     "refer SHA-2026-0001: not possible now: the person's consent this relies on has expired; record their consent again (CONSENT_EXPIRED): consent c1 does not allow this",
+		reason.ConsentWithdrawn:   "the person has withdrawn the consent this relies on (CONSENT_WITHDRAWN)",
+		reason.ConsentMissing:     "no consent of the person in force covers this; record their consent first (CONSENT_MISSING)",
+		reason.ConsentRefused:     "the consent named records the person's refusal (CONSENT_REFUSED)",
+		reason.ConsentNotCovering: "the consent named does not cover this recipient or purpose (CONSENT_NOT_COVERING)",
+		"CONSENT_SOMETHING_NEW":   "not possible now: refused (CONSENT_SOMETHING_NEW): consent c1",
+	} {
+		if got := Message(refusal(code)); !strings.Contains(got, want) {
+			t.Errorf("%s: %q, want it to contain %q", code, got, want)
+		}
 	}
 }
