@@ -65,7 +65,7 @@ func TestFullStory(t *testing.T) {
 
 	// The lawyer's inbox, untouched, shows it; the lawyer accepts.
 	webtest.WaitJS(t, lawyer, "the referral arrives live", `[...document.querySelectorAll('#incoming tr[data-referral]')].some(r => r.innerText.includes('`+ref+`'))`)
-	webtest.Do(t, lawyer, "accept", chromedp.Click(chromedp.CSS("#incoming button.accept")))
+	webtest.Submit(t, lawyer, "accept", chromedp.Evaluate[chromedp.Void](`document.querySelector('#incoming button.accept').click()`))
 	webtest.WaitJS(t, lawyer, "accepted", `!!document.querySelector('#incoming a[href^="/cases/"]')`)
 
 	// Court: a proceeding, a hearing at 09:30 in Belgrade.

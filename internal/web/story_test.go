@@ -102,9 +102,12 @@ func TestIntakeConsentReferralLiveInbox(t *testing.T) {
 	// The lawyer's inbox, untouched since it opened, shows the referral.
 	webtest.WaitJS(t, lawyer, "the referral arrives live", `[...document.querySelectorAll('#incoming tr[data-referral]')].some(r => r.innerText.includes('`+ref+`'))`)
 	webtest.Shot(t, lawyer, "inbox-live")
-	webtest.Do(t, lawyer, "accept", chromedp.Click(chromedp.CSS("#incoming button.accept")))
+	// The live inbox redraws its table when it hears of a change, so a
+	// node found by one call may be gone by the next: each click is found
+	// and made in one script, and the next page is waited for.
+	webtest.Submit(t, lawyer, "accept", chromedp.Evaluate[chromedp.Void](`document.querySelector('#incoming button.accept').click()`))
 	webtest.WaitJS(t, lawyer, "accepted", `!!document.querySelector('#incoming a[href^="/cases/"]')`)
-	webtest.Do(t, lawyer, "open the case", chromedp.Click(chromedp.CSS(`#incoming a[href^="/cases/"]`)))
+	webtest.Submit(t, lawyer, "open the case", chromedp.Evaluate[chromedp.Void](`document.querySelector('#incoming a[href^="/cases/"]').click()`))
 	webtest.WaitJS(t, lawyer, "the shared case", `!!document.getElementById('case-ref')`)
 	identity := webtest.Get(t, lawyer, "identity", chromedp.Text(chromedp.ID("class-identity")))
 	contact := webtest.Get(t, lawyer, "contact", chromedp.Text(chromedp.ID("class-contact")))
