@@ -63,10 +63,28 @@ func (m *Manager) UseScheduler(s *scheduler.Scheduler) {
 // follows for one rotation.
 const maxOrphans = 8
 
+// orphanGrace is how long one attempt of a rotation job must be seen
+// "running" with nobody holding the rotation's lock before it is taken for
+// a dead replica's. A live job is briefly running without the lock: from
+// River fetching it until it takes the lock, and from its releasing the
+// lock until River records that it snoozed or completed. A server that
+// heard a rotation notice in such a moment took a live job for an orphan
+// and enqueued a second job for the rotation.
+const orphanGrace = 3 * time.Second
+
+// suspect is a rotation job attempt seen running without its lock.
+type suspect struct {
+	attemptedAt time.Time // the attempt's; another attempt is another sighting
+	seen        time.Time // when it was first seen so
+	recheck     bool      // a look again after orphanGrace is scheduled
+}
+
 // enqueueRotation enqueues the rotation's job; if one is "running" while
-// nobody holds the rotation's lock, its worker is gone, and a job taking
-// over from it is enqueued (unique to it, so replicas starting together
-// enqueue one), and so on along the takeovers that died too.
+// nobody holds the rotation's lock, and still is, in the same attempt,
+// orphanGrace later, its worker is gone, and a job taking over from it is
+// enqueued (unique to it, so replicas starting together enqueue one), and
+// so on along the takeovers that died too. A job first seen so is looked
+// at again in the background after orphanGrace.
 func (m *Manager) enqueueRotation(ctx context.Context, s *scheduler.Scheduler, q db.Querier, id string) error {
 	var running bool
 	if err := q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM key_rotations WHERE id = $1 AND state = $2)", id, RotationRunning).Scan(&running); err != nil || !running {
@@ -85,11 +103,63 @@ func (m *Manager) enqueueRotation(ctx context.Context, s *scheduler.Scheduler, q
 		if err != nil || held {
 			return err
 		}
+		if !m.orphaned(s, id, res.Job) {
+			return nil
+		}
 		m.log.Warn("key rotation job left running by a stopped server; taking it over",
 			"rotation_id", id, "job_id", res.Job.ID)
 		args.OrphanJobID = res.Job.ID
 	}
 	return nil
+}
+
+// orphaned reports whether job, running without the rotation's lock now,
+// was seen so in the same attempt at least orphanGrace ago. If not, it
+// notes the sighting and has the rotation looked at again after
+// orphanGrace.
+func (m *Manager) orphaned(s *scheduler.Scheduler, id string, job *rivertype.JobRow) bool {
+	var at time.Time
+	if job.AttemptedAt != nil {
+		at = *job.AttemptedAt
+	}
+	now := time.Now()
+	m.suspectsMu.Lock()
+	defer m.suspectsMu.Unlock()
+	if m.suspects == nil {
+		m.suspects = make(map[int64]*suspect)
+	}
+	for jid, sp := range m.suspects {
+		if now.Sub(sp.seen) > scheduler.RescueStuckJobsAfter && !sp.recheck {
+			delete(m.suspects, jid) // rescued by River by now
+		}
+	}
+	sp := m.suspects[job.ID]
+	if sp == nil || !sp.attemptedAt.Equal(at) {
+		sp = &suspect{attemptedAt: at, seen: now}
+		m.suspects[job.ID] = sp
+	}
+	if now.Sub(sp.seen) >= orphanGrace {
+		return true
+	}
+	if !sp.recheck && m.ctx.Err() == nil {
+		sp.recheck = true
+		wait := orphanGrace - now.Sub(sp.seen)
+		m.listener.Add(1)
+		go func() {
+			defer m.listener.Done()
+			ok := sleep(m.ctx, wait)
+			m.suspectsMu.Lock()
+			sp.recheck = false
+			m.suspectsMu.Unlock()
+			if !ok {
+				return
+			}
+			if err := m.enqueueRotation(m.ctx, s, m.pool, id); err != nil && m.ctx.Err() == nil {
+				m.log.Warn("enqueue key rotation", "rotation_id", id, "error", err)
+			}
+		}()
+	}
+	return false
 }
 
 // rotationLockHeld reports whether some session holds the rotation's lock.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/scheduler"
 	"github.com/casebridge/casebridge/internal/vault"
 )
@@ -210,6 +211,98 @@ func TestRotationJobOfADeadReplicaIsTakenOver(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("rotation jobs %v, want the orphan and one completed takeover", jobs)
+		}
+	}
+	for _, c := range cases {
+		if err := checkProbe(e.ctx, m, c); err != nil {
+			t.Fatalf("case %s after the rotation: %v", c.id, err)
+		}
+	}
+}
+
+// lateLockWorker is a live replica's rotation job that River has marked
+// running but that has not taken the rotation's lock yet: it tells the
+// test, waits until the test lets it go on, then works as any job does.
+type lateLockWorker struct {
+	river.WorkerDefaults[scheduler.KeyRotationArgs]
+	rotationWorker
+	took chan int64
+	goOn chan struct{}
+}
+
+func (w *lateLockWorker) Work(ctx context.Context, job *river.Job[scheduler.KeyRotationArgs]) error {
+	w.took <- job.ID
+	<-w.goOn
+	return w.rotationWorker.Work(ctx, job)
+}
+
+func (w *lateLockWorker) Timeout(job *river.Job[scheduler.KeyRotationArgs]) time.Duration {
+	return w.rotationWorker.Timeout(job)
+}
+
+// TestLiveRotationJobIsNotTakenOverBeforeItLocks: a rotation notice heard
+// by another server while a live job is running but has not yet taken the
+// rotation's lock does not make that server take the job for a dead
+// replica's (which left two jobs working the rotation in turn, and two
+// completed).
+func TestLiveRotationJobIsNotTakenOverBeforeItLocks(t *testing.T) {
+	e := newEnv(t, "shelter-a")
+	cases := e.createProbeCases(100, "shelter-a")
+
+	w := &lateLockWorker{rotationWorker: rotationWorker{keys: e.m}, took: make(chan int64, 1), goOn: make(chan struct{})}
+	var goOnce atomic.Bool
+	goOn := func() {
+		if goOnce.CompareAndSwap(false, true) {
+			close(w.goOn)
+		}
+	}
+	ls := e.startSchedulerWith(scheduler.Options{ID: "live", PollInterval: 100 * time.Millisecond, MaxWorkers: 1},
+		nil, func(s *scheduler.Scheduler) { scheduler.Handle(s, w) })
+	t.Cleanup(goOn) // before ls stops
+	e.m.SetDispatcher(func(ctx context.Context, q db.Querier, id string) error {
+		return ls.Insert(ctx, q, scheduler.KeyRotationArgs{RotationID: id}, scheduler.Unique)
+	})
+	rot, err := e.m.StartRotation(e.ctx, "shelter-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-w.took:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the job was never taken")
+	}
+
+	// Another server starts while the job is running, lock not yet taken.
+	m := e.newManager(e.loadKeyring(e.keyDir), nil)
+	e.startScheduler("other", m, nil)
+	if n, err := m.ResumeRotations(e.ctx); err != nil || n != 1 {
+		t.Fatalf("ResumeRotations = %d, %v", n, err)
+	}
+	time.Sleep(orphanGrace / 3)
+	goOn()
+
+	final := e.waitRotation(m, "shelter-a", rot.ID)
+	if final.State != RotationDone || final.Done != 100 {
+		t.Fatalf("rotation ended as %+v", final)
+	}
+	// Past the other server's second look at the job.
+	time.Sleep(orphanGrace + time.Second)
+	var takeovers int
+	if err := e.pool.QueryRow(e.ctx, `SELECT count(*) FROM river_job WHERE kind = $1
+		AND args->>'rotation_id' = $2 AND args ? 'orphan_job_id'`,
+		scheduler.KindKeyRotation, rot.ID).Scan(&takeovers); err != nil {
+		t.Fatal(err)
+	}
+	if takeovers != 0 {
+		t.Errorf("%d jobs took over from a live job, want 0", takeovers)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		jobs := e.rotationJobs(rot.ID)
+		if len(jobs) == 1 && jobs[0] == "completed" {
+			break
+		}
+		if len(jobs) != 1 || time.Now().After(deadline) {
+			t.Fatalf("rotation jobs %v, want one completed", jobs)
 		}
 	}
 	for _, c := range cases {

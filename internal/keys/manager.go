@@ -50,6 +50,10 @@ type Manager struct {
 	// dispatch, when set, enqueues rotations as scheduler jobs.
 	dispatchMu sync.Mutex
 	jobQueue   Dispatcher
+	// suspects are rotation jobs seen running without their lock, by job
+	// id (see orphaned).
+	suspectsMu sync.Mutex
+	suspects   map[int64]*suspect
 
 	// ctx is cancelled by Close; every background goroutine runs under it.
 	ctx      context.Context
