@@ -111,13 +111,35 @@ func TestServerKilled(t *testing.T) {
 	t.Run("import", func(t *testing.T) {
 		rows := importRows(t, 1500)
 		const source = "ctdc-fault-suite.csv"
-		_, err := runImport(srv, source, rows, len(rows)/2, restart)
-		if err == nil {
-			t.Log("the import finished before the server died")
+		imported := func() (n int) {
+			if err := db.QueryRow(ctx, `SELECT count(*) FROM cases WHERE import_line IS NOT NULL`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
 		}
-		var before int
-		_ = db.QueryRow(ctx, `SELECT count(*) FROM cases WHERE import_line IS NOT NULL`).Scan(&before)
+		// The server commits an import a transaction of rows at a time
+		// (1000, services/cases importBatch). The stream sends 1200 rows,
+		// waits until the first transaction has committed, and kills the
+		// server while it holds the rest uncommitted and the last 300 are
+		// unsent: the kill lands mid-import in every run, not before the
+		// first commit.
+		killAt := len(rows) * 4 / 5
+		_, err := runImport(srv, source, rows, killAt, func() {
+			for deadline := time.Now().Add(90 * time.Second); imported() == 0; time.Sleep(20 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("no imported row committed after %d rows were sent", killAt)
+				}
+			}
+			restart()
+		})
+		if err == nil {
+			t.Fatal("the import finished although the server was killed in its middle")
+		}
+		before := imported()
 		t.Logf("killed mid-import: %d of %d rows committed", before, len(rows))
+		if before == 0 || before >= killAt {
+			t.Fatalf("%d of %d rows committed when the server was killed after %d had been sent, want some but not all", before, len(rows), killAt)
+		}
 		resp, err := runImport(srv, source, rows, -1, nil)
 		for i := 0; err != nil && status.Code(err) == codes.ResourceExhausted && i < 30; i++ {
 			time.Sleep(time.Second)
@@ -135,6 +157,12 @@ func TestServerKilled(t *testing.T) {
 		}
 		if n != distinct || n != resp.GetImported()+resp.GetAlreadyImported() {
 			t.Errorf("%d imported cases for %d lines, want %d", n, distinct, resp.GetImported()+resp.GetAlreadyImported())
+		}
+		// Each line exactly once: the rows committed before the kill are
+		// found imported, the others imported now.
+		if resp.GetAlreadyImported() != int64(before) || n != int64(len(rows))-resp.GetRejected() {
+			t.Errorf("import again: %d already imported (want the %d committed before the kill), %d cases for %d rows less %d rejected",
+				resp.GetAlreadyImported(), before, n, len(rows), resp.GetRejected())
 		}
 	})
 
