@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -79,6 +80,16 @@ func (a *authenticator) unary() grpc.UnaryServerInterceptor {
 // stream it opened lasts.
 var errStreamTokenExpired = rpcerr.Unauthenticated("token has expired while the stream was open")
 
+// errStreamTokenRevoked ends a stream whose token was revoked (signed out)
+// while it was open: a sign-out ends the watches the token opened before
+// it, on every replica, not only the calls made after it.
+var errStreamTokenRevoked = rpcerr.Unauthenticated("token has been revoked while the stream was open")
+
+// streamRevocationCheck is how often an open stream asks whether its token
+// has been revoked. The answer is cached while the revocation listener
+// delivers, so a check is mostly a map lookup.
+const streamRevocationCheck = time.Second
+
 func (a *authenticator) stream() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		ctx, err := a.authenticate(ss.Context(), info.FullMethod)
@@ -86,15 +97,46 @@ func (a *authenticator) stream() grpc.StreamServerInterceptor {
 			return err
 		}
 		caller, ok := authn.CallerFrom(ctx)
-		if !ok || caller.Expiry.IsZero() {
+		if !ok {
 			return handler(srv, &contextStream{ServerStream: ss, ctx: ctx})
 		}
-		ctx, cancel := context.WithDeadlineCause(ctx, caller.Expiry, errStreamTokenExpired)
-		defer cancel()
+		ctx, end := context.WithCancelCause(ctx)
+		defer end(nil)
+		if !caller.Expiry.IsZero() {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadlineCause(ctx, caller.Expiry, errStreamTokenExpired)
+			defer cancel()
+		}
+		if caller.TokenID != "" {
+			go a.watchRevocation(ctx, caller, end)
+		}
 		err = handler(srv, &contextStream{ServerStream: ss, ctx: ctx})
-		if err != nil && errors.Is(context.Cause(ctx), errStreamTokenExpired) {
+		switch cause := context.Cause(ctx); {
+		case errors.Is(cause, errStreamTokenRevoked):
+			return errStreamTokenRevoked
+		case err != nil && errors.Is(cause, errStreamTokenExpired):
 			return errStreamTokenExpired
 		}
 		return err
+	}
+}
+
+// watchRevocation ends an open stream (end) once its caller's token is
+// revoked. A check that fails (the database away) leaves the stream open
+// and is asked again at the next tick: the stream was authenticated when it
+// opened, and every new call is refused until revocation can be checked.
+func (a *authenticator) watchRevocation(ctx context.Context, caller authn.Caller, end context.CancelCauseFunc) {
+	t := time.NewTicker(streamRevocationCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if revoked, err := a.revocations.Revoked(ctx, caller.TokenID, caller.Expiry); err == nil && revoked {
+				end(errStreamTokenRevoked)
+				return
+			}
+		}
 	}
 }
