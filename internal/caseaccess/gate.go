@@ -55,11 +55,15 @@ func (g *Gate) Resolve(p authz.Principal, f Facts, obj, act string, notFound err
 	acc, err := g.Decide(p, f, obj, act)
 	switch {
 	case errors.Is(err, errNotLegal):
-		return authz.Access{}, legalRefusal{rpcerr.PermissionDenied("no organisation of yours was referred case %s for legal representation: only the owner or the receiver of an accepted legal referral reaches its court data", f.ID)}
+		return authz.Access{}, hiddenRecord{rpcerr.PermissionDenied("no organisation of yours was referred case %s for legal representation: only the owner or the receiver of an accepted legal referral reaches its court data", f.ID)}
 	case errors.Is(err, authz.ErrNotFound):
 		return authz.Access{}, notFound
 	case errors.Is(err, authz.ErrPermissionDenied):
-		return authz.Access{}, rpcerr.PermissionDenied("your role may not %s %s on case %s", act, obj, f.ID)
+		denied := rpcerr.PermissionDenied("your role may not %s %s on case %s", act, obj, f.ID)
+		if g.followsOnly(p, f) {
+			return authz.Access{}, hiddenRecord{denied}
+		}
+		return authz.Access{}, denied
 	case err != nil:
 		return authz.Access{}, fmt.Errorf("decide access to case %s: %w", f.ID, err)
 	}
@@ -82,29 +86,39 @@ func (g *Gate) Check(ctx context.Context, q db.Querier, p authz.Principal, id, o
 }
 
 // CheckRecord is Check for a request that named a record of case id — a
-// proceeding, hearing, deadline or claim — rather than the case. A refusal
-// by the legal-work rule is then notFound too: to an organisation that does
-// no legal work on the case, a record's id must not confirm that the
-// record exists, let alone that the person is in court. (Naming the case
-// itself, which such an organisation may see, is PermissionDenied: that
-// answer is the same whether the case has court data or not.)
+// proceeding, hearing, deadline or claim, a plan, a task, a document —
+// rather than the case. Two refusals are then notFound too. One by the
+// legal-work rule: to an organisation that does no legal work on the case,
+// a record's id must not confirm that the record exists, let alone that
+// the person is in court. And any refusal of a follower (Follows): a
+// former owner still knows the ids of what it recorded while it held the
+// case, and sees nothing of it now; a refusal would tell it that the
+// record is still there. (Naming the case itself, which such an
+// organisation may see, is PermissionDenied: that answer is the same
+// whether the case has such records or not.)
 func (g *Gate) CheckRecord(ctx context.Context, q db.Querier, p authz.Principal, id, obj, act string, lock bool, notFound error) (authz.Access, Facts, error) {
 	acc, f, err := g.Check(ctx, q, p, id, obj, act, lock, notFound)
-	if errors.Is(err, errLegalRefused) {
+	if errors.Is(err, errRecordHidden) {
 		return authz.Access{}, Facts{}, notFound
 	}
 	return acc, f, err
 }
 
-// errLegalRefused marks the client error of a refusal by the legal-work
-// rule, so that CheckRecord can tell it from a role's refusal.
-var errLegalRefused = errors.New("legal work required")
+// followsOnly reports whether p sees case f only as a follower.
+func (g *Gate) followsOnly(p authz.Principal, f Facts) bool {
+	acc, err := g.engine.CaseAccess(p, f.Info(), "case", authz.ActRead)
+	return err == nil && Follows(acc)
+}
 
-// legalRefusal is the PermissionDenied of the legal-work rule, still
-// recognisable as errLegalRefused.
-type legalRefusal struct{ error }
+// errRecordHidden marks the client error of a refusal that CheckRecord
+// turns into notFound, so that it can tell it from a role's refusal.
+var errRecordHidden = errors.New("record hidden from the caller")
 
-func (e legalRefusal) Unwrap() []error { return []error{e.error, errLegalRefused} }
+// hiddenRecord is a PermissionDenied (by the legal-work rule, or to a
+// follower) still recognisable as errRecordHidden.
+type hiddenRecord struct{ error }
+
+func (e hiddenRecord) Unwrap() []error { return []error{e.error, errRecordHidden} }
 
 // Readable decides, for each case of a list page, whether p may do act on
 // obj there, loading the facts of the page's cases in one statement. The

@@ -34,10 +34,17 @@ const (
 func caseNotFound(id string) error { return rpcerr.NotFound("case %s not found", id) }
 
 // access decides p's access to act on tasks of case caseID (locking the
-// case row with lock); a case the caller may not see is notFound.
-func (s *Service) access(ctx context.Context, q db.Querier, p authz.Principal, caseID, act string, lock bool, notFound error) (authz.Access, caseaccess.Facts, error) {
+// case row with lock); a case the caller may not see is notFound. When the
+// request named a task (record) rather than the case, a follower's refusal
+// is notFound as well (caseaccess.Gate.CheckRecord): the task's id must
+// not confirm to a former owner that the task is still there.
+func (s *Service) access(ctx context.Context, q db.Querier, p authz.Principal, caseID, act string, lock, record bool, notFound error) (authz.Access, caseaccess.Facts, error) {
 	audit.SetCase(ctx, caseID)
-	acc, f, err := s.gate.Check(ctx, q, p, caseID, objTask, act, lock, notFound)
+	check := s.gate.Check
+	if record {
+		check = s.gate.CheckRecord
+	}
+	acc, f, err := check(ctx, q, p, caseID, objTask, act, lock, notFound)
 	if err != nil {
 		return authz.Access{}, caseaccess.Facts{}, err
 	}
@@ -122,7 +129,7 @@ func (s *Service) CreateTask(ctx context.Context, req *casebridgev1.CreateTaskRe
 	var acc authz.Access
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		if acc, _, err = s.access(ctx, tx, p, t.CaseID, actCreate, true, caseNotFound(t.CaseID)); err != nil {
+		if acc, _, err = s.access(ctx, tx, p, t.CaseID, actCreate, true, false, caseNotFound(t.CaseID)); err != nil {
 			return err
 		}
 		if !textsReadable(acc) || !s.authz.Allowed(p, acc.Org, string(dataclass.Care), authz.ActWrite) {
@@ -188,7 +195,7 @@ func (s *Service) GetTask(ctx context.Context, req *casebridgev1.GetTaskRequest)
 	if err != nil {
 		return nil, err
 	}
-	acc, f, err := s.access(ctx, s.pool, p, caseID, actRead, false, taskNotFound(id))
+	acc, f, err := s.access(ctx, s.pool, p, caseID, actRead, false, true, taskNotFound(id))
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +231,7 @@ func (s *Service) change(ctx context.Context, id, etag string, act Action, fn fu
 		if err != nil {
 			return err
 		}
-		if acc, f, err = s.access(ctx, tx, p, caseID, actUpdate, true, taskNotFound(id)); err != nil {
+		if acc, f, err = s.access(ctx, tx, p, caseID, actUpdate, true, true, taskNotFound(id)); err != nil {
 			return err
 		}
 		if t, err = s.getTask(ctx, tx, id, true, false); err != nil {
