@@ -43,15 +43,22 @@ var (
 			FROM referrals r JOIN s ON s.organization_id = r.from_organization
 			WHERE r.status = %d AND r.create_time <= now() - make_interval(days => s.referral_pending_days)`,
 			referral.Stored(referral.Pending))},
+		// Court tasks are raised by the day (UTC) of the hearing or
+		// deadline, never by its hour: members who may not read the court
+		// data see when the task appeared (its create time, the moment a
+		// watch tells of it), and a task raised exactly a day before the
+		// hearing would tell them its hour (see shownDue).
 		{Kind: casebridgev1.TaskKind_TASK_KIND_HEARING_TOMORROW, Select: fmt.Sprintf(`
 			SELECT h.case_id, c.organization_id, h.id AS source_id, h.start_time AS due_time
 			FROM hearings h JOIN cases c ON c.id = h.case_id JOIN s ON s.organization_id = c.organization_id
-			WHERE h.status = %d AND h.start_time > now() AND h.start_time <= now() + interval '1 day'`,
+			WHERE h.status = %d AND h.start_time > now()
+			  AND date_trunc('day', h.start_time, 'UTC') <= date_trunc('day', now(), 'UTC') + interval '1 day'`,
 			int16(casebridgev1.HearingStatus_HEARING_STATUS_SCHEDULED))},
 		{Kind: casebridgev1.TaskKind_TASK_KIND_DEADLINE_DUE, Select: fmt.Sprintf(`
 			SELECT d.case_id, c.organization_id, d.id AS source_id, d.due_time
 			FROM deadlines d JOIN cases c ON c.id = d.case_id JOIN s ON s.organization_id = c.organization_id
-			WHERE d.status = %d AND d.due_time > now() AND d.due_time <= now() + make_interval(days => s.deadline_notice_days)`,
+			WHERE d.status = %d AND d.due_time > now()
+			  AND date_trunc('day', d.due_time, 'UTC') <= date_trunc('day', now(), 'UTC') + make_interval(days => s.deadline_notice_days)`,
 			int16(casebridgev1.DeadlineStatus_DEADLINE_STATUS_OPEN))},
 		{Kind: casebridgev1.TaskKind_TASK_KIND_PLAN_REVIEW_DUE, Select: fmt.Sprintf(`
 			SELECT p.case_id, c.organization_id, p.id AS source_id, p.review_date::timestamp AT TIME ZONE 'UTC' AS due_time
