@@ -39,8 +39,10 @@ func TestErasureClosesTheCaseTasks(t *testing.T) {
 		plan, id, int16(casebridgev1.SupportPlanStatus_SUPPORT_PLAN_STATUS_ACTIVE)); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := tasks.RaiseTasks(ctx, w.env.Pool); err != nil || n == 0 {
-		t.Fatalf("raise the review task: %d, %v", n, err)
+	// The server's own sweep (run at start) may raise it first: the count
+	// of open tasks below is what matters.
+	if _, err := tasks.RaiseTasks(ctx, w.env.Pool); err != nil {
+		t.Fatalf("raise the review task: %v", err)
 	}
 	open := func() int {
 		var n int
