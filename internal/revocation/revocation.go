@@ -1,7 +1,7 @@
 // Package revocation ends tokens before their expiry. A revoked token is
 // named by its id (authn.Caller.TokenID: the jti, or a digest of the token),
-// never by the token itself, in the revoked_tokens table until the token
-// would have expired anyway.
+// never by the token itself, in the revoked_tokens table until no verifier
+// would accept the token anyway (its expiry and KeepPastExpiry).
 //
 // Every call checks its token here, so answers are cached; the cache is
 // kept honest across replicas by the process's db.Listener: a revocation
@@ -31,6 +31,13 @@ const Channel = "casebridge_token_revocations"
 // that a connection that fails silently leaves a replica stale for about a
 // second at most.
 const TrustWindow = 1500 * time.Millisecond
+
+// KeepPastExpiry is how long a revocation outlives its token's expiry. A
+// verifier accepts a token a little past its exp, for clock skew between
+// the identity provider and the server (casebridged allows 30 s): a
+// revoked token must stay refused for as long as any verifier would
+// accept it, so neither its row nor its cached answer may go sooner.
+const KeepPastExpiry = 5 * time.Minute
 
 // maxEntries bounds the cache; past it answers are not cached, only asked.
 const maxEntries = 50000
@@ -121,12 +128,13 @@ func (r *Revocations) Revoke(ctx context.Context, id string, expiry time.Time, r
 	if id == "" {
 		return errors.New("revocation: no token id")
 	}
-	if err := revokeRow(ctx, r.pool, id, expiry, record); err != nil {
+	until := expiry.Add(KeepPastExpiry)
+	if err := revokeRow(ctx, r.pool, id, until, record); err != nil {
 		return err
 	}
 	r.mu.Lock()
 	r.gen++
-	r.entries[id] = entry{revoked: true, until: expiry}
+	r.entries[id] = entry{revoked: true, until: until}
 	r.mu.Unlock()
 	return nil
 }
@@ -159,7 +167,7 @@ func (r *Revocations) Revoked(ctx context.Context, id string, expiry time.Time) 
 			}
 		}
 		if len(r.entries) < maxEntries {
-			r.entries[id] = entry{revoked: revoked, until: expiry}
+			r.entries[id] = entry{revoked: revoked, until: expiry.Add(KeepPastExpiry)}
 		}
 	}
 	return revoked, nil
@@ -169,8 +177,9 @@ func (r *Revocations) Revoked(ctx context.Context, id string, expiry time.Time) 
 // expired anyway.
 const PruneInterval = 10 * time.Minute
 
-// Prune deletes the revocations of tokens past their expiry, which no
-// check needs any more (every check refuses an expired token first). It
+// Prune deletes the revocations of tokens past their expiry and
+// KeepPastExpiry, which no check needs any more (every check refuses an
+// expired token first). It
 // returns how many it deleted.
 func (r *Revocations) Prune(ctx context.Context) (int64, error) {
 	return pruneRows(ctx, r.pool)

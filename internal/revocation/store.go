@@ -11,13 +11,13 @@ import (
 	"github.com/casebridge/casebridge/internal/db"
 )
 
-// revokeRow records id as revoked until expiry, drops rows of tokens that
-// have expired anyway, runs record (if any) and tells every replica, in one
+// revokeRow records id as revoked until until (its token's expiry and
+// KeepPastExpiry), drops rows past theirs, runs record (if any) and tells every replica, in one
 // transaction: the notification is delivered only if the row is committed.
-func revokeRow(ctx context.Context, pool txBeginner, id string, expiry time.Time, record func(pgx.Tx) error) error {
+func revokeRow(ctx context.Context, pool txBeginner, id string, until time.Time, record func(pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO revoked_tokens (token_id, expire_time) VALUES ($1, $2)
-			ON CONFLICT (token_id) DO NOTHING`, id, expiry); err != nil {
+			ON CONFLICT (token_id) DO NOTHING`, id, until); err != nil {
 			return fmt.Errorf("revocation: insert: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM revoked_tokens WHERE expire_time < now()`); err != nil {
@@ -48,7 +48,7 @@ func isRevokedRow(ctx context.Context, q db.Querier, id string) (bool, error) {
 	return true, nil
 }
 
-// pruneRows deletes the rows of tokens past their expiry.
+// pruneRows deletes the rows past the time they are kept until.
 func pruneRows(ctx context.Context, q db.Querier) (int64, error) {
 	tag, err := q.Exec(ctx, `DELETE FROM revoked_tokens WHERE expire_time < now()`)
 	if err != nil {
