@@ -60,7 +60,7 @@ func (g *Gate) Resolve(p authz.Principal, f Facts, obj, act string, notFound err
 		return authz.Access{}, notFound
 	case errors.Is(err, authz.ErrPermissionDenied):
 		denied := rpcerr.PermissionDenied("your role may not %s %s on case %s", act, obj, f.ID)
-		if g.followsOnly(p, f) {
+		if g.unreadableShared(p, f, obj) {
 			return authz.Access{}, hiddenRecord{denied}
 		}
 		return authz.Access{}, denied
@@ -90,10 +90,12 @@ func (g *Gate) Check(ctx context.Context, q db.Querier, p authz.Principal, id, o
 // rather than the case. Two refusals are then notFound too. One by the
 // legal-work rule: to an organisation that does no legal work on the case,
 // a record's id must not confirm that the record exists, let alone that
-// the person is in court. And any refusal of a follower (Follows): a
-// former owner still knows the ids of what it recorded while it held the
-// case, and sees nothing of it now; a refusal would tell it that the
-// record is still there. (Naming the case itself, which such an
+// the person is in court. And a refusal of a caller who reaches the case
+// only through a share and may not read records of that kind there
+// (unreadableShared): a former owner following the case still knows the
+// ids of what it recorded while it held it, a receiver may come by the id
+// of one of the owner's tasks, and a refusal would tell either that the
+// record is there, on this case. (Naming the case itself, which such an
 // organisation may see, is PermissionDenied: that answer is the same
 // whether the case has such records or not.)
 func (g *Gate) CheckRecord(ctx context.Context, q db.Querier, p authz.Principal, id, obj, act string, lock bool, notFound error) (authz.Access, Facts, error) {
@@ -104,18 +106,27 @@ func (g *Gate) CheckRecord(ctx context.Context, q db.Querier, p authz.Principal,
 	return acc, f, err
 }
 
-// followsOnly reports whether p sees case f only as a follower.
-func (g *Gate) followsOnly(p authz.Principal, f Facts) bool {
+// unreadableShared reports whether p reaches case f only through a share
+// (a referral, or as a follower) and may not even read obj there: records
+// of that kind are the owner's alone to p — a follower's old ones, or the
+// owner's tasks to a receiver — so that naming one must not confirm it.
+// A record p may read but not change stays PermissionDenied.
+func (g *Gate) unreadableShared(p authz.Principal, f Facts, obj string) bool {
 	acc, err := g.engine.CaseAccess(p, f.Info(), "case", authz.ActRead)
-	return err == nil && Follows(acc)
+	if err != nil || !acc.Shared {
+		return false
+	}
+	_, err = g.Decide(p, f, obj, authz.ActRead)
+	return err != nil
 }
 
 // errRecordHidden marks the client error of a refusal that CheckRecord
 // turns into notFound, so that it can tell it from a role's refusal.
 var errRecordHidden = errors.New("record hidden from the caller")
 
-// hiddenRecord is a PermissionDenied (by the legal-work rule, or to a
-// follower) still recognisable as errRecordHidden.
+// hiddenRecord is a PermissionDenied (by the legal-work rule, or of a
+// record p may not read: unreadableShared) still recognisable as
+// errRecordHidden.
 type hiddenRecord struct{ error }
 
 func (e hiddenRecord) Unwrap() []error { return []error{e.error, errRecordHidden} }
