@@ -8,6 +8,10 @@
 // notifies Channel in its own transaction, and a cached "not revoked" is
 // trusted only while the listener has proved, within TrustWindow, that it
 // delivers. Otherwise every check asks the database.
+//
+// Open streams are watched by their token's id (Watch): a revocation ends
+// them on every replica as soon as it learns of it, and while the listener
+// cannot be trusted their tokens are checked against the table instead.
 package revocation
 
 import (
@@ -61,6 +65,8 @@ type Revocations struct {
 	// does not cache its possibly stale answer after it.
 	gen     uint64
 	entries map[string]entry
+
+	streams streams
 }
 
 type entry struct {
@@ -72,14 +78,22 @@ type entry struct {
 // while it delivers; with nil, every check asks the database.
 func New(pool txBeginner, listener *db.Listener) *Revocations {
 	r := &Revocations{pool: pool, now: time.Now, entries: map[string]entry{}}
+	r.streams.wake = make(chan struct{}, 1)
 	if listener != nil {
 		r.sub = listener.Subscribe(Channel, db.Handler{
-			Notify: r.invalidate,
+			Notify: func(id string) {
+				r.invalidate(id)
+				// A notification is a hint: the table decides whether the
+				// token's open streams end.
+				r.checkSoon(id)
+			},
 			Up: func() {
-				// Revocations may have been missed while nobody listened.
+				// Revocations may have been missed while nobody listened,
+				// by the cache and by the open streams alike.
 				r.flush()
 				r.alive()
 				r.listening.Store(true)
+				r.checkAllSoon()
 			},
 			Down:  func() { r.listening.Store(false) },
 			Alive: r.alive,
@@ -88,11 +102,12 @@ func New(pool txBeginner, listener *db.Listener) *Revocations {
 	return r
 }
 
-// Close ends the subscription.
+// Close ends the subscription and the checking of open streams.
 func (r *Revocations) Close() {
 	if r.sub != nil {
 		r.sub.Close()
 	}
+	r.streams.close()
 }
 
 func (r *Revocations) alive() { r.lastAlive.Store(r.now().UnixNano()) }
@@ -136,6 +151,9 @@ func (r *Revocations) Revoke(ctx context.Context, id string, expiry time.Time, r
 	r.gen++
 	r.entries[id] = entry{revoked: true, until: until}
 	r.mu.Unlock()
+	// The row is committed: this replica's streams of the token end now,
+	// the other replicas' when the notification reaches them.
+	r.endStreams(id)
 	return nil
 }
 

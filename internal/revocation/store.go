@@ -56,3 +56,12 @@ func pruneRows(ctx context.Context, q db.Querier) (int64, error) {
 	}
 	return tag.RowsAffected(), nil
 }
+
+// revokedRows returns those of ids that have a revocation row.
+func revokedRows(ctx context.Context, q db.Querier, ids []string) ([]string, error) {
+	rows, err := q.Query(ctx, `SELECT token_id FROM revoked_tokens WHERE token_id = ANY($1)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}

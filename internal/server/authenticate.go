@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -85,11 +84,6 @@ var errStreamTokenExpired = rpcerr.Unauthenticated("token has expired while the 
 // it, on every replica, not only the calls made after it.
 var errStreamTokenRevoked = rpcerr.Unauthenticated("token has been revoked while the stream was open")
 
-// streamRevocationCheck is how often an open stream asks whether its token
-// has been revoked. The answer is cached while the revocation listener
-// delivers, so a check is mostly a map lookup.
-const streamRevocationCheck = time.Second
-
 func (a *authenticator) stream() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		ctx, err := a.authenticate(ss.Context(), info.FullMethod)
@@ -100,43 +94,36 @@ func (a *authenticator) stream() grpc.StreamServerInterceptor {
 		if !ok {
 			return handler(srv, &contextStream{ServerStream: ss, ctx: ctx})
 		}
-		ctx, end := context.WithCancelCause(ctx)
-		defer end(nil)
+		ctx, revoke := context.WithCancelCause(ctx)
+		defer revoke(nil)
 		if !caller.Expiry.IsZero() {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithDeadlineCause(ctx, caller.Expiry, errStreamTokenExpired)
 			defer cancel()
 		}
 		if caller.TokenID != "" {
-			go a.watchRevocation(ctx, caller, end)
+			// The stream is ended from the revocations' side the moment this
+			// replica learns of a revocation: no goroutine or query per
+			// stream.
+			unwatch := a.revocations.Watch(caller.TokenID, caller.Expiry, func() { revoke(errStreamTokenRevoked) })
+			defer unwatch()
+			// A revocation announced between the check above and Watch
+			// reached no watcher, but it did drop the cached answer: ask
+			// once more.
+			if revoked, rerr := a.revocations.Revoked(ctx, caller.TokenID, caller.Expiry); rerr != nil {
+				return rpcerr.Condition(codes.Unavailable, "token revocation could not be checked")
+			} else if revoked {
+				return errStreamTokenRevoked
+			}
 		}
 		err = handler(srv, &contextStream{ServerStream: ss, ctx: ctx})
 		switch cause := context.Cause(ctx); {
 		case errors.Is(cause, errStreamTokenRevoked):
+			// However the handler words its end, the client learns why.
 			return errStreamTokenRevoked
 		case err != nil && errors.Is(cause, errStreamTokenExpired):
 			return errStreamTokenExpired
 		}
 		return err
-	}
-}
-
-// watchRevocation ends an open stream (end) once its caller's token is
-// revoked. A check that fails (the database away) leaves the stream open
-// and is asked again at the next tick: the stream was authenticated when it
-// opened, and every new call is refused until revocation can be checked.
-func (a *authenticator) watchRevocation(ctx context.Context, caller authn.Caller, end context.CancelCauseFunc) {
-	t := time.NewTicker(streamRevocationCheck)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if revoked, err := a.revocations.Revoked(ctx, caller.TokenID, caller.Expiry); err == nil && revoked {
-				end(errStreamTokenRevoked)
-				return
-			}
-		}
 	}
 }

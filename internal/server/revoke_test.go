@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,5 +159,105 @@ func TestSignOutEndsTheTokenOnEveryReplica(t *testing.T) {
 	// Signing out again with the ended token is refused like any other call.
 	if _, err := b.Organizations().RevokeCallerToken(with(tok), &casebridgev1.RevokeCallerTokenRequest{Reason: casebridgev1.SignOutReason_SIGN_OUT_REASON_USER}); status.Code(err) != codes.Unauthenticated {
 		t.Errorf("second sign-out with the ended token: %v, want Unauthenticated", err)
+	}
+}
+
+// openStream is a server stream received from until it ends.
+type openStream struct {
+	ended chan struct{}
+	err   error
+}
+
+func (o *openStream) open() bool {
+	select {
+	case <-o.ended:
+		return false
+	default:
+		return true
+	}
+}
+
+// recvStream is the client side of a server stream.
+type recvStream interface {
+	Header() (metadata.MD, error)
+	RecvMsg(any) error
+}
+
+// watch receives from a stream opened by open (once it has sent its
+// headers) until it ends.
+func watch(t *testing.T, what string, open func() (recvStream, error), msg func() any) *openStream {
+	t.Helper()
+	stream, err := open()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if _, err := stream.Header(); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	o := &openStream{ended: make(chan struct{})}
+	go func() {
+		defer close(o.ended)
+		for {
+			if err := stream.RecvMsg(msg()); err != nil {
+				o.err = err
+				return
+			}
+		}
+	}()
+	return o
+}
+
+// TestSignOutEndsTheTokensOpenStreamsOnEveryReplica: a sign-out on one
+// replica ends the open streams of the token on every replica of the
+// database at once — a WatchReferrals stream on the other replica and a
+// WatchTasks stream on its own — Unauthenticated "token has been revoked",
+// while the streams of another token of the same user keep running.
+func TestSignOutEndsTheTokensOpenStreamsOnEveryReplica(t *testing.T) {
+	a := servertest.Start(t)
+	b := servertest.StartOn(t, a.DBURL, a.DataDir)
+	tok := a.Token(t, "caseworker@shelter-a")
+	other := a.Token(t, "caseworker@shelter-a")
+	with := func(tok string) context.Context {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		t.Cleanup(cancel)
+		return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok)
+	}
+	referrals := func(r *servertest.Env, tok string) *openStream {
+		return watch(t, "WatchReferrals", func() (recvStream, error) {
+			return casebridgev1.NewReferralServiceClient(r.Conn).WatchReferrals(with(tok), &casebridgev1.WatchReferralsRequest{})
+		}, func() any { return new(casebridgev1.WatchReferralsResponse) })
+	}
+	tasks := func(r *servertest.Env, tok string) *openStream {
+		return watch(t, "WatchTasks", func() (recvStream, error) {
+			return casebridgev1.NewTaskServiceClient(r.Conn).WatchTasks(with(tok), &casebridgev1.WatchTasksRequest{})
+		}, func() any { return new(casebridgev1.WatchTasksResponse) })
+	}
+	onB, onA := referrals(b, tok), tasks(a, tok)
+	otherOnB, otherOnA := referrals(b, other), tasks(a, other)
+
+	if _, err := a.Organizations().RevokeCallerToken(with(tok), &casebridgev1.RevokeCallerTokenRequest{Reason: casebridgev1.SignOutReason_SIGN_OUT_REASON_USER}); err != nil {
+		t.Fatal(err)
+	}
+	signedOut := time.Now()
+	for name, s := range map[string]*openStream{"WatchReferrals on B": onB, "WatchTasks on A": onA} {
+		select {
+		case <-s.ended:
+		case <-time.After(2*time.Second - time.Since(signedOut)):
+			t.Fatalf("%s still open 2 s after sign-out on A", name)
+		}
+		st := status.Convert(s.err)
+		if st.Code() != codes.Unauthenticated || !strings.HasPrefix(st.Message(), "token has been revoked") {
+			t.Errorf("%s ended with %v, want Unauthenticated \"token has been revoked...\"", name, s.err)
+		}
+		t.Logf("%s ended %v after sign-out on A", name, time.Since(signedOut).Round(time.Millisecond))
+	}
+	// Longer than a replica's periodic check of open streams
+	// (revocation.StreamCheckInterval), had it taken the other token for
+	// the revoked one.
+	time.Sleep(2 * time.Second)
+	for name, s := range map[string]*openStream{"WatchReferrals on B": otherOnB, "WatchTasks on A": otherOnA} {
+		if !s.open() {
+			t.Errorf("%s of another token of the same user ended: %v", name, s.err)
+		}
 	}
 }
