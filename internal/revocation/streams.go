@@ -205,7 +205,7 @@ func (r *Revocations) checkStreams(ctx context.Context, ids []string) error {
 		if !until.IsZero() {
 			r.mu.Lock()
 			r.gen++
-			r.entries[id] = entry{revoked: true, until: until}
+			r.entries[id] = entry{revoked: true, until: until.Add(KeepPastExpiry)}
 			r.mu.Unlock()
 		}
 		r.endStreams(id)
