@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/db"
+	"github.com/casebridge/casebridge/internal/supportplan"
 )
 
 // Required reports whether organisation org requires a supervisor's
@@ -59,6 +60,24 @@ func WithdrawOpen(ctx context.Context, q db.Querier, caseID string) error {
 	if _, err := q.Exec(ctx, `UPDATE approvals SET status = $2, decide_time = now(), version = version + 1
 		WHERE case_id = $1 AND status = ANY($3::smallint[])`, caseID, int16(Withdraw.To), statuses(Withdraw.From)); err != nil {
 		return fmt.Errorf("withdraw the approvals of case %s: %w", caseID, err)
+	}
+	return nil
+}
+
+// HandOver ends, in the transaction that transfers case caseID to
+// another organisation, what the former owner was asked to approve: every
+// open request is withdrawn (WithdrawOpen) — the organisation asked no
+// longer decides anything for the case, and the new owner's supervisors
+// cannot decide a request made of another organisation — and a support
+// plan awaiting approval is a draft again, so that the new owner can
+// change it and ask its own supervisors rather than find it frozen.
+func HandOver(ctx context.Context, q db.Querier, caseID string) error {
+	if err := WithdrawOpen(ctx, q, caseID); err != nil {
+		return err
+	}
+	if _, err := q.Exec(ctx, `UPDATE support_plans SET status = $2, version = version + 1, update_time = now()
+		WHERE case_id = $1 AND status = $3`, caseID, int16(supportplan.PlanDraft), int16(supportplan.PlanAwaiting)); err != nil {
+		return fmt.Errorf("return the support plan of case %s to draft: %w", caseID, err)
 	}
 	return nil
 }

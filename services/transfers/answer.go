@@ -5,6 +5,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casebridge/casebridge/internal/approval"
 	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/caseaccess"
@@ -123,6 +124,9 @@ func (s *Service) move(ctx context.Context, tx pgx.Tx, t *transferRow) (string, 
 		return "", err
 	}
 	if err := moveOpenTasks(ctx, tx, t.CaseID, t.To); err != nil {
+		return "", err
+	}
+	if err := approval.HandOver(ctx, tx, t.CaseID); err != nil {
 		return "", err
 	}
 	return ref, referral.Ended(ctx, tx, s.keys, t.CaseID, t.From)
