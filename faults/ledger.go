@@ -85,6 +85,28 @@ type Ledger struct {
 	overruns []string
 	// unacked counts calls that never got an acknowledgement.
 	unacked int
+	// latencies holds the durations of successful attempts since the last
+	// TakeLatencies, once SampleLatencies has been called (the soak's).
+	sampling  bool
+	latencies []time.Duration
+}
+
+// SampleLatencies makes the ledger keep the duration of every successful
+// attempt until TakeLatencies collects them.
+func (l *Ledger) SampleLatencies() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sampling = true
+}
+
+// TakeLatencies returns the durations kept since the last call, and
+// forgets them.
+func (l *Ledger) TakeLatencies() []time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.latencies
+	l.latencies = nil
+	return out
 }
 
 func newLedger() *Ledger {
@@ -101,6 +123,9 @@ func (l *Ledger) attempt(method string, code codes.Code, msg string, took, limit
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.codes[code]++
+	if l.sampling && code == codes.OK {
+		l.latencies = append(l.latencies, took)
+	}
 	if (code == codes.Internal || code == codes.Unknown) && len(l.internal) < 20 {
 		l.internal = append(l.internal, fmt.Sprintf("%s: %s %s", method, code, msg))
 	}
