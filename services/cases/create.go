@@ -58,7 +58,7 @@ func (s *Service) CreateCase(ctx context.Context, req *casebridgev1.CreateCaseRe
 	if _, err := s.limits().Cases.Remaining(ctx, s.pool, org, now); err != nil {
 		return nil, err
 	}
-	prefix, number, err := caseref.Reserve(ctx, s.pool, org, now.Year(), 1)
+	prefix, number, err := caseref.ReserveAhead(ctx, s.pool, org, now.Year(), 1)
 	if err != nil {
 		return nil, err
 	}

@@ -156,7 +156,7 @@ func (j *importJob) flush(ctx context.Context) error {
 		fresh = fresh[:room]
 		spent = quota.Refusal(j.org, now)
 	}
-	prefix, first, err := caseref.Reserve(ctx, j.s.pool, j.org, importYear, len(fresh))
+	prefix, first, err := caseref.ReserveAhead(ctx, j.s.pool, j.org, importYear, len(fresh))
 	if err != nil {
 		return err
 	}

@@ -121,19 +121,11 @@ func (s *Service) ListCases(ctx context.Context, req *casebridgev1.ListCasesRequ
 	if view == casebridgev1.CaseView_CASE_VIEW_UNSPECIFIED {
 		view = casebridgev1.CaseView_CASE_VIEW_BASIC
 	}
-	ids := make([]string, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ID
-	}
-	readable, err := s.gate.Readable(ctx, s.pool, p, ids, "case", authz.ActRead)
-	if err != nil {
-		return nil, err
-	}
 	resp := &casebridgev1.ListCasesResponse{}
 	budget, used := s.limits(), 0
 	for i, r := range rows {
-		acc, ok := readable[r.ID]
-		if !ok {
+		acc, err := s.gate.Decide(p, r.facts(), "case", authz.ActRead)
+		if err != nil {
 			// Shared with an organisation where the caller's role cannot read it.
 			continue
 		}

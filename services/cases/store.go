@@ -237,10 +237,11 @@ type listFilter struct {
 }
 
 // listCases returns up to f.limit visible cases after f.afterSeq, newest
-// first, and whether more follow.
+// first, with their sharing (the facts of each decision, in the same round
+// trip), and whether more follow.
 func listCases(ctx context.Context, q db.Querier, f listFilter) ([]*caseRow, bool, error) {
 	rows, err := q.Query(ctx, `
-		SELECT `+caseColumns+` FROM cases c
+		SELECT `+caseaccess.SharesColumn("c")+`, `+caseColumns+` FROM cases c
 		WHERE `+caseaccess.VisibleSQL("c", "$1")+`
 		  AND ($2 = 0 OR c.status = $2)
 		  AND ($5 = 0 OR $5 = ANY(c.exploitation_forms))
@@ -259,9 +260,13 @@ func listCases(ctx context.Context, q db.Querier, f listFilter) ([]*caseRow, boo
 	defer rows.Close()
 	var out []*caseRow
 	for rows.Next() {
-		r, err := scanCase(rows)
+		var shares string
+		r, err := scanCase(prefixedRow{row: rows, dest: []any{&shares}})
 		if err != nil {
 			return nil, false, fmt.Errorf("scan case: %w", err)
+		}
+		if r.shares, err = caseaccess.DecodeShares(shares); err != nil {
+			return nil, false, fmt.Errorf("scan case %s: %w", r.ID, err)
 		}
 		out = append(out, r)
 	}
