@@ -75,6 +75,11 @@ func SharesColumn(c string) string {
 
 // DecodeShares reads the value of SharesColumn.
 func DecodeShares(raw string) ([]Share, error) {
+	if raw == "[]" {
+		// Most cases are shared with no one: a page of a list decodes
+		// fifty of these.
+		return nil, nil
+	}
 	var rows []struct {
 		Org     string  `json:"org"`
 		Classes []int16 `json:"classes"`

@@ -125,7 +125,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Concurrency, "concurrency", c.Concurrency, "concurrent callers per workload")
 	fs.Float64Var(&c.HalfRate, "half-rate", c.HalfRate, "fraction of GetCase's maximum rate for the open-loop latency pass")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", c.CPUProfile, "write a CPU profile of this process during the GetCase workload to this file (with the server in-process, without -server-bin, it shows the server's frames and the harness's)")
-	fs.StringVar(&c.ProfileDir, "profile-dir", c.ProfileDir, "write the server's pprof CPU profile of the GetCase window and its allocation profiles at the window's start and end to this directory (compare with go tool pprof -sample_index=alloc_space -base getcase-allocs-start.pprof getcase-allocs-end.pprof)")
+	fs.StringVar(&c.ProfileDir, "profile-dir", c.ProfileDir, "write the server's pprof CPU profiles of the GetCase, ListCases and CreateCase windows and their allocation profiles at the window's start and end to this directory (compare with go tool pprof -sample_index=alloc_space -base getcase-allocs-start.pprof getcase-allocs-end.pprof)")
 	fs.Func("workloads", "comma-separated subset of getcase,listcases,updatecase,countcases,createcase,referral, web (only when named: the web client's case list and case view beside their gRPC calls), and noisy (only when named: bystander GetCase under attack on a second server with the default limits; the two limits always run)", func(s string) error {
 		c.Workloads = nil
 		for _, w := range strings.Split(s, ",") {

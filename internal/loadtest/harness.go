@@ -172,15 +172,21 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	run(WLimitReadAudit, closed(WLimitReadAudit, e.limitReadAudit))
 	run(WLimitReadAuditGrouped, closed(WLimitReadAuditGrouped, e.limitReadAuditGrouped))
 	auditBefore := e.auditEvents(ctx)
-	run(WGetCase, func() Result {
-		if cfg.ProfileDir != "" && srv.admin != "" {
-			done := profileWindow(ctx, srv.admin, cfg.ProfileDir, "getcase", time.Now().Add(cfg.Warmup), cfg.Duration)
-			defer func() {
-				if err := <-done; err != nil {
-					rep.Notes = append(rep.Notes, fmt.Sprintf("server profiles incomplete: %v", err))
-				}
-			}()
+	// profiled keeps the server's profiles of a workload's window.
+	profiled := func(prefix string, f func() Result) func() Result {
+		return func() Result {
+			if cfg.ProfileDir != "" && srv.admin != "" {
+				done := profileWindow(ctx, srv.admin, cfg.ProfileDir, prefix, time.Now().Add(cfg.Warmup), cfg.Duration)
+				defer func() {
+					if err := <-done; err != nil {
+						rep.Notes = append(rep.Notes, fmt.Sprintf("server profiles of %s incomplete: %v", prefix, err))
+					}
+				}()
+			}
+			return f()
 		}
+	}
+	run(WGetCase, profiled("getcase", func() Result {
 		if cfg.CPUProfile != "" {
 			stopProfile, err := startCPUProfile(cfg.CPUProfile)
 			if err != nil {
@@ -190,7 +196,7 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 			}
 		}
 		return runClosed(ctx, WGetCase, cfg.Concurrency, cfg.Warmup, cfg.Duration, wt, e.getCase)
-	})
+	}))
 	if g := rep.Result(WGetCase); g != nil && g.Calls > 0 && auditBefore >= 0 {
 		getCaseCalls := g.Calls
 		if after := e.auditEvents(ctx); after >= 0 {
@@ -209,7 +215,7 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		return runOpen(ctx, WGetCaseHalf, cfg.Concurrency, peak.RPS*cfg.HalfRate, cfg.Warmup, cfg.Duration, wt, e.getCase)
 	})
 	run(WLimitPage, closed(WLimitPage, e.limitPage))
-	run(WListCases, closed(WListCases, e.listCases))
+	run(WListCases, profiled("listcases", closed(WListCases, e.listCases)))
 	run(WUpdateCase, closed(WUpdateCase, e.updateCase))
 	run(WCountCases, closed(WCountCases, e.countCases))
 	run(WCountCasesSolo, func() Result {
@@ -219,7 +225,7 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	if err := e.removeLimitCases(ctx); err != nil && ctx.Err() == nil {
 		return nil, fmt.Errorf("remove limit 3's cases: %w", err)
 	}
-	run(WCreateCase, closed(WCreateCase, e.createCaseOp))
+	run(WCreateCase, profiled("createcase", closed(WCreateCase, e.createCaseOp)))
 	run(WReferral, closed(WReferral, e.referral))
 	if cfg.wantsWeb() && ctx.Err() == nil {
 		w, stopWeb, err := startWeb(ctx, e, srv.addr, dataDir, cfg.Concurrency)

@@ -19,32 +19,42 @@ const caseColumns = `id, seq, organization_id, reference, status, assigned_casew
 	sex, age_band, child, nationality, country, identification_year, exploitation_forms,
 	identification_status, classes_present, version, create_time, update_time, close_time, erase_time`
 
-func scanCase(row pgx.Row) (*caseRow, error) {
-	var r caseRow
-	var status, sex, ageBand, child, idStatus int16
-	var forms []int16
-	var nationality, country string
-	var year int32
-	err := row.Scan(&r.ID, &r.Seq, &r.OrgID, &r.Reference, &status, &r.Assigned,
-		&sex, &ageBand, &child, &nationality, &country, &year, &forms,
-		&idStatus, &r.ClassesPresent, &r.Version, &r.CreateTime, &r.UpdateTime, &r.CloseTime, &r.EraseTime)
-	if err != nil {
+// caseScan holds a case row and everything it is scanned through, so that
+// a row costs one allocation rather than one per column (a page of a list
+// scans fifty).
+type caseScan struct {
+	r                                     caseRow
+	coded                                 casebridgev1.CodedAttributes
+	status, sex, ageBand, child, idStatus int16
+	forms                                 []int16
+	year                                  int32
+	dest                                  [24]any
+}
+
+// scanCase scans the columns of caseColumns, after the leading columns
+// prefix names (extra values a query loads with the row).
+func scanCase(row pgx.Row, prefix ...any) (*caseRow, error) {
+	s := &caseScan{}
+	r := &s.r
+	n := copy(s.dest[:], prefix)
+	n += copy(s.dest[n:], []any{&r.ID, &r.Seq, &r.OrgID, &r.Reference, &s.status, &r.Assigned,
+		&s.sex, &s.ageBand, &s.child, &s.coded.Nationality, &s.coded.Country, &s.year, &s.forms,
+		&s.idStatus, &r.ClassesPresent, &r.Version, &r.CreateTime, &r.UpdateTime, &r.CloseTime, &r.EraseTime})
+	if err := row.Scan(s.dest[:n]...); err != nil {
 		return nil, err
 	}
-	r.Status = casebridgev1.CaseStatus(status)
-	r.Coded = &casebridgev1.CodedAttributes{
-		Sex:                  casebridgev1.Sex(sex),
-		AgeBand:              casebridgev1.AgeBand(ageBand),
-		Child:                casebridgev1.ChildStatus(child),
-		Nationality:          nationality,
-		Country:              country,
-		IdentificationYear:   year,
-		IdentificationStatus: casebridgev1.IdentificationStatus(idStatus),
+	r.Status = casebridgev1.CaseStatus(s.status)
+	c := &s.coded
+	c.Sex, c.AgeBand, c.Child = casebridgev1.Sex(s.sex), casebridgev1.AgeBand(s.ageBand), casebridgev1.ChildStatus(s.child)
+	c.IdentificationYear, c.IdentificationStatus = s.year, casebridgev1.IdentificationStatus(s.idStatus)
+	if len(s.forms) > 0 {
+		c.ExploitationForms = make([]casebridgev1.ExploitationForm, len(s.forms))
+		for i, f := range s.forms {
+			c.ExploitationForms[i] = casebridgev1.ExploitationForm(f)
+		}
 	}
-	for _, f := range forms {
-		r.Coded.ExploitationForms = append(r.Coded.ExploitationForms, casebridgev1.ExploitationForm(f))
-	}
-	return &r, nil
+	r.Coded = c
+	return r, nil
 }
 
 // codedArgs are the coded attributes as SQL arguments, in column order.
@@ -87,7 +97,7 @@ func getCaseSealed(ctx context.Context, q db.Querier, id string) (*caseRow, erro
 	var classes []int16
 	var cts [][]byte
 	var shares string
-	r, err := scanCase(prefixedRow{row: q.QueryRow(ctx, sealedCaseSQL, id), dest: []any{&classes, &cts, &shares}})
+	r, err := scanCase(q.QueryRow(ctx, sealedCaseSQL, id), &classes, &cts, &shares)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, caseNotFound(id)
 	}
@@ -106,14 +116,6 @@ func getCaseSealed(ctx context.Context, q db.Querier, id string) (*caseRow, erro
 	}
 	return r, nil
 }
-
-// prefixedRow scans leading extra columns into dest before the case columns.
-type prefixedRow struct {
-	row  pgx.Row
-	dest []any
-}
-
-func (p prefixedRow) Scan(dest ...any) error { return p.row.Scan(append(p.dest, dest...)...) }
 
 // caseIDByRequest finds the case org created earlier with the same
 // request id; "" when there is none.
@@ -236,23 +238,27 @@ type listFilter struct {
 	limit     int
 }
 
+// listCasesSQL is a keyset page of the cases $1 may see, filtered, with
+// their sharing; built once, as it is asked for on every page.
+var listCasesSQL = `
+	SELECT ` + caseaccess.SharesColumn("c") + `, ` + caseColumns + ` FROM cases c
+	WHERE ` + caseaccess.VisibleSQL("c", "$1") + `
+	  AND ($2 = 0 OR c.status = $2)
+	  AND ($5 = 0 OR $5 = ANY(c.exploitation_forms))
+	  AND ($8 = 0 OR c.seq < $8)
+	  AND (($3 = '' AND $4::timestamptz IS NULL AND $6 = '' AND $7 = '') OR (` + caseaccess.WorkedOnSQL("c", "$1") + `
+	    AND ($3 = '' OR c.assigned_caseworker = $3)
+	    AND ($4::timestamptz IS NULL OR c.update_time >= $4)
+	    AND ($6 = '' OR c.reference = $6)
+	    AND ($7 = '' OR c.organization_id = $7)))
+	ORDER BY c.seq DESC
+	LIMIT $9`
+
 // listCases returns up to f.limit visible cases after f.afterSeq, newest
 // first, with their sharing (the facts of each decision, in the same round
 // trip), and whether more follow.
 func listCases(ctx context.Context, q db.Querier, f listFilter) ([]*caseRow, bool, error) {
-	rows, err := q.Query(ctx, `
-		SELECT `+caseaccess.SharesColumn("c")+`, `+caseColumns+` FROM cases c
-		WHERE `+caseaccess.VisibleSQL("c", "$1")+`
-		  AND ($2 = 0 OR c.status = $2)
-		  AND ($5 = 0 OR $5 = ANY(c.exploitation_forms))
-		  AND ($8 = 0 OR c.seq < $8)
-		  AND (($3 = '' AND $4::timestamptz IS NULL AND $6 = '' AND $7 = '') OR (`+caseaccess.WorkedOnSQL("c", "$1")+`
-		    AND ($3 = '' OR c.assigned_caseworker = $3)
-		    AND ($4::timestamptz IS NULL OR c.update_time >= $4)
-		    AND ($6 = '' OR c.reference = $6)
-		    AND ($7 = '' OR c.organization_id = $7)))
-		ORDER BY c.seq DESC
-		LIMIT $9`,
+	rows, err := q.Query(ctx, listCasesSQL,
 		f.orgs, f.status, f.assigned, f.since, f.form, f.reference, f.owner, f.afterSeq, f.limit+1)
 	if err != nil {
 		return nil, false, fmt.Errorf("list cases: %w", err)
@@ -261,7 +267,7 @@ func listCases(ctx context.Context, q db.Querier, f listFilter) ([]*caseRow, boo
 	var out []*caseRow
 	for rows.Next() {
 		var shares string
-		r, err := scanCase(prefixedRow{row: rows, dest: []any{&shares}})
+		r, err := scanCase(rows, &shares)
 		if err != nil {
 			return nil, false, fmt.Errorf("scan case: %w", err)
 		}
