@@ -90,7 +90,7 @@ func Defaults() Config {
 	// A refusal waits for its retry delay, up to a second, so a flood paces
 	// itself; a thousand held at once cost a few megabytes.
 	c.Hold = Hold{Max: time.Second, PerCaller: 32, PerReplica: 1024}
-	c.ImportRowsPerSecond, c.ImportRowsBurst = 2000, 20000
+	c.ImportRowsPerSecond, c.ImportRowsBurst = 500, 2000
 	c.PageBytes, c.NotesPerCase = 1<<20, 1000
 	// A shelter opens a few cases a day; a day's quota still takes a large
 	// legacy import, and an operator raises it for a larger one.
