@@ -3,6 +3,7 @@ package limits
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -174,3 +175,77 @@ func TestFlagsRoundTrip(t *testing.T) {
 		t.Fatalf("flags gave\n%+v\nwant\n%+v", got, want)
 	}
 }
+
+// A refusal is answered after its retry delay, up to Hold.Max, and tells
+// the caller only what is left of the wait; past the bounds of callers and
+// of the replica, refusals are answered at once.
+func TestRefusalsHeld(t *testing.T) {
+	var cfg Config
+	cfg.Classes[Read] = ClassLimits{Rate: 1, Burst: 1}
+	cfg.Hold = Hold{Max: 300 * time.Millisecond, PerCaller: 2, PerReplica: 3}
+	l := New(cfg, func(ctx context.Context) (string, []string, bool) {
+		return ctx.Value(callerKey{}).(string), nil, true
+	})
+	as := func(caller string) context.Context {
+		return context.WithValue(context.Background(), callerKey{}, caller)
+	}
+	const get = "/casebridge.v1.CaseService/GetCase"
+	for _, c := range []string{"a", "b", "c"} {
+		if _, done, err := l.Admit(as(c), get); err != nil {
+			t.Fatalf("%s's first call: %v", c, err)
+		} else {
+			done()
+		}
+	}
+
+	start := time.Now()
+	_, _, err := l.Admit(as("a"), get)
+	took := time.Since(start)
+	if took < 250*time.Millisecond || took > 2*time.Second {
+		t.Errorf("a refusal was answered after %s, want about the hold of 300ms", took)
+	}
+	if left := retryDelay(t, err); left > 750*time.Millisecond {
+		t.Errorf("after a hold of %s the caller is told to wait %s more (its wait was 1s)", took, left)
+	}
+
+	// Five refusals of a at once: two are held (PerCaller), three are not;
+	// with b's and c's, three are held in all (PerReplica).
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	held := map[string]int{}
+	for _, c := range []string{"a", "a", "a", "a", "a", "b", "b", "c"} {
+		ctx := as(c)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := time.Now()
+			_, _, err := l.Admit(ctx, get)
+			retryDelay(t, err)
+			if time.Since(start) > 150*time.Millisecond {
+				mu.Lock()
+				held[c]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if n := held["a"] + held["b"] + held["c"]; n != 3 || held["a"] > 2 || held["b"] > 2 {
+		t.Errorf("refusals held: %v, want at most 2 per caller and 3 in all", held)
+	}
+	if n := l.holder.heldNow(); n != 0 {
+		t.Errorf("%d refusals still counted as held", n)
+	}
+
+	// A call whose context ends is not held past it.
+	ctx, cancel := context.WithTimeout(as("a"), 20*time.Millisecond)
+	defer cancel()
+	start = time.Now()
+	if _, _, err := l.Admit(ctx, get); err == nil {
+		t.Fatal("admitted beyond the rate")
+	}
+	if took := time.Since(start); took > 200*time.Millisecond {
+		t.Errorf("a refusal was held %s past its call's deadline of 20ms", took)
+	}
+}
+
+type callerKey struct{}

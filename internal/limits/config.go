@@ -39,7 +39,9 @@ type Config struct {
 	// at ImportRowsPerSecond.
 	ImportRowsPerSecond float64
 	ImportRowsBurst     int
-	Transport           Transport
+	// Hold paces refusals (see Hold).
+	Hold      Hold
+	Transport Transport
 	// HTTP are the limits of the HTTP listeners.
 	HTTP HTTP
 	// MemoryLimit is the process's soft memory limit (see SetMemoryLimit):
@@ -85,7 +87,10 @@ func Defaults() Config {
 	// bytes take: a few at once per caller, a bounded number per replica.
 	c.Classes[Transfer] = ClassLimits{Rate: 2, Burst: 10, InFlight: 4, OrgInFlight: 16, ServerInFlight: 64, Timeout: 10 * time.Minute}
 	c.DocumentBytes = 50 << 20
-	c.ImportRowsPerSecond, c.ImportRowsBurst = 2000, 20000
+	// A refusal waits for its retry delay, up to a second, so a flood paces
+	// itself; a thousand held at once cost a few megabytes.
+	c.Hold = Hold{Max: time.Second, PerCaller: 32, PerReplica: 1024}
+	c.ImportRowsPerSecond, c.ImportRowsBurst = 500, 2000
 	c.PageBytes, c.NotesPerCase = 1<<20, 1000
 	// A shelter opens a few cases a day; a day's quota still takes a large
 	// legacy import, and an operator raises it for a larger one.
@@ -120,6 +125,9 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	}
 	fs.Float64Var(&c.ImportRowsPerSecond, "limits-import-rows", c.ImportRowsPerSecond, "rows per second one organisation may import (0: no limit)")
 	fs.IntVar(&c.ImportRowsBurst, "limits-import-burst", c.ImportRowsBurst, "rows an organisation may import at full speed before --limits-import-rows applies")
+	fs.DurationVar(&c.Hold.Max, "limits-hold", c.Hold.Max, "a refused call is answered after its retry delay, up to this long, so that a client retrying at once paces itself (0: answer at once)")
+	fs.IntVar(&c.Hold.PerCaller, "limits-hold-caller", c.Hold.PerCaller, "refusals of one caller held at once; more are answered at once")
+	fs.IntVar(&c.Hold.PerReplica, "limits-hold-replica", c.Hold.PerReplica, "refusals held at once by the replica; more are answered at once")
 	fs.IntVar(&c.PageBytes, "max-page-bytes", c.PageBytes, "byte budget of one page of a list (a next-page token follows)")
 	fs.IntVar(&c.NotesPerCase, "max-notes-per-case", c.NotesPerCase, "notes one case may hold")
 	fs.Int64Var(&c.DocumentBytes, "max-document-bytes", c.DocumentBytes, "largest document an upload may store, in bytes")
@@ -243,6 +251,9 @@ func (c Config) Flags() []string {
 	return append(args,
 		"--limits-import-rows="+strconv.FormatFloat(c.ImportRowsPerSecond, 'g', -1, 64),
 		"--limits-import-burst="+strconv.Itoa(c.ImportRowsBurst),
+		"--limits-hold="+c.Hold.Max.String(),
+		"--limits-hold-caller="+strconv.Itoa(c.Hold.PerCaller),
+		"--limits-hold-replica="+strconv.Itoa(c.Hold.PerReplica),
 		"--max-recv-bytes="+strconv.Itoa(t.MaxRecvBytes),
 		"--max-send-bytes="+strconv.Itoa(t.MaxSendBytes),
 		"--max-streams-per-conn="+strconv.FormatUint(uint64(t.MaxStreamsPerConn), 10),

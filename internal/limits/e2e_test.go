@@ -28,6 +28,9 @@ const (
 func withLimits(f func(*limits.Config)) servertest.Option {
 	return func(c *server.Config) {
 		c.Limits = limits.Defaults().WithoutCallerLimits()
+		// Refusals are answered at once, so that a test counts them
+		// quickly; TestRefusalsHeld is about holding them.
+		c.Limits.Hold = limits.Hold{}
 		f(&c.Limits)
 	}
 }
@@ -214,5 +217,61 @@ func TestStreamsPerConnection(t *testing.T) {
 	}
 	if status.Code(err) != codes.DeadlineExceeded {
 		t.Fatalf("stream %d on one connection: %v, want it held back until its deadline", limit+1, err)
+	}
+}
+
+// A flood that retries at once paces itself: each refusal is answered
+// after its retry delay, so sixteen callers hammering for two seconds get a
+// few dozen refusals, not the thousands the server would otherwise answer,
+// and a bystander is served at once meanwhile.
+func TestRefusalsHeld(t *testing.T) {
+	env := servertest.Start(t, func(c *server.Config) {
+		c.Limits = limits.Defaults().WithoutCallerLimits()
+		c.Limits.Classes[limits.Read] = limits.ClassLimits{Rate: 1, Burst: 1}
+	})
+	orgs := env.Organizations()
+	attacker, bystander := env.As(t, "caseworker@shelter-a"), env.As(t, "lawyer@legal-b")
+	ctx, cancel := context.WithTimeout(attacker, 2*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	refused, served := 0, 0
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				_, err := orgs.GetCallerIdentity(ctx, &casebridgev1.GetCallerIdentityRequest{})
+				mu.Lock()
+				switch {
+				case err == nil:
+					served++
+				case ctx.Err() != nil:
+				case exhausted(t, err):
+					refused++
+				default:
+					t.Errorf("attacker: %v", err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(500 * time.Millisecond)
+	start := time.Now()
+	if _, err := orgs.GetCallerIdentity(bystander, &casebridgev1.GetCallerIdentityRequest{}); err != nil {
+		t.Fatalf("bystander during the flood: %v", err)
+	}
+	if took := time.Since(start); took > 500*time.Millisecond {
+		t.Errorf("the bystander waited %s during the flood", took)
+	}
+	wg.Wait()
+	// At one call a second and a hold of up to a second, each of the 16
+	// callers is answered about once a second: some 32 refusals, and a few
+	// more for the rounding of retry delays. Without the hold: thousands.
+	if refused == 0 || refused > 100 {
+		t.Errorf("a 2 s flood by 16 callers got %d refusals (and %d calls served), want a few dozen", refused, served)
+	}
+	if served > 4 {
+		t.Errorf("%d calls served at a rate of 1 a second over 2 s", served)
 	}
 }

@@ -2,6 +2,8 @@ package limits
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net"
 	"sync/atomic"
 	"time"
@@ -31,6 +33,7 @@ type Limiter struct {
 	identify Identity
 	classes  [numClasses]*classLimiter
 	rows     *buckets
+	holder   *holder
 }
 
 type classLimiter struct {
@@ -44,7 +47,8 @@ type classLimiter struct {
 
 // New builds the limiter of cfg; identify says who calls.
 func New(cfg Config, identify Identity) *Limiter {
-	l := &Limiter{cfg: cfg, identify: identify, rows: newBuckets(cfg.ImportRowsPerSecond, cfg.ImportRowsBurst)}
+	l := &Limiter{cfg: cfg, identify: identify, rows: newBuckets(cfg.ImportRowsPerSecond, cfg.ImportRowsBurst),
+		holder: newHolder(cfg.Hold)}
 	for cl := Class(0); cl < numClasses; cl++ {
 		c := cfg.Classes[cl]
 		cls := &classLimiter{
@@ -78,32 +82,38 @@ func (l *Limiter) Admit(ctx context.Context, method string) (context.Context, fu
 			undo[i]()
 		}
 	}
-	refuse := func(err error) (context.Context, func(), error) {
+	// refuse undoes what was taken, holds the refusal (see Hold) and
+	// answers it, with what is left of the wait as its retry delay.
+	refuse := func(r refusal) (context.Context, func(), error) {
 		done()
-		return ctx, func() {}, err
+		left := r.retry - l.holder.hold(ctx, caller, r.retry)
+		return ctx, func() {}, r.err(left)
 	}
 	if !c.callerBusy.acquire(caller) {
-		return refuse(rpcerr.ResourceExhausted(busyRetry, "you have %d %s calls running, the most allowed at once: wait for one to finish", c.cfg.InFlight, c.name))
+		return refuse(busy("you have %d %s calls running, the most allowed at once: wait for one to finish", c.cfg.InFlight, c.name))
 	}
 	undo = append(undo, func() { c.callerBusy.release(caller) })
 	for _, org := range orgs {
 		if !c.orgBusy.acquire(org) {
-			return refuse(rpcerr.ResourceExhausted(busyRetry, "organisation %s has %d %s calls running, the most allowed at once", org, c.cfg.OrgInFlight, c.name))
+			return refuse(busy("organisation %s has %d %s calls running, the most allowed at once", org, c.cfg.OrgInFlight, c.name))
 		}
 		undo = append(undo, func() { c.orgBusy.release(org) })
 	}
 	now := time.Now()
 	if ok, retry := c.callerRate.take(caller, now); !ok {
-		return refuse(rpcerr.ResourceExhausted(retry, "too many %s calls: at most %g a second, try again in %s", c.name, c.cfg.Rate, roundUp(retry)))
+		return refuse(refusal{retry: retry, msg: fmt.Sprintf("too many %s calls: at most %g a second", c.name, c.cfg.Rate)})
 	}
 	for _, org := range orgs {
 		if ok, retry := c.orgRate.take(org, now); !ok {
-			return refuse(rpcerr.ResourceExhausted(retry, "too many %s calls from organisation %s: at most %g a second, try again in %s", c.name, org, c.cfg.OrgRate, roundUp(retry)))
+			return refuse(refusal{retry: retry, msg: fmt.Sprintf("too many %s calls from organisation %s: at most %g a second", c.name, org, c.cfg.OrgRate)})
 		}
 	}
 	if c.server != nil {
-		if err := c.acquireServer(ctx); err != nil {
-			return refuse(err)
+		if r, err := c.acquireServer(ctx); err != nil {
+			if r == nil {
+				return ctx, func() {}, err
+			}
+			return refuse(*r)
 		}
 		undo = append(undo, func() { c.server.Release(1) })
 	}
@@ -116,14 +126,16 @@ func (l *Limiter) Admit(ctx context.Context, method string) (context.Context, fu
 }
 
 // acquireServer takes a slot of the replica's pool of this class, waiting
-// in a bounded queue while the call's context lasts.
-func (c *classLimiter) acquireServer(ctx context.Context) error {
+// in a bounded queue while the call's context lasts. It fails with a
+// refusal when the pool is full, or with the context's error.
+func (c *classLimiter) acquireServer(ctx context.Context) (*refusal, error) {
 	if c.server.TryAcquire(1) {
-		return nil
+		return nil, nil
 	}
 	if c.waiting.Add(1) > int64(c.cfg.Queue) {
 		c.waiting.Add(-1)
-		return rpcerr.ResourceExhausted(busyRetry, "the server is running its %d %s calls and %d more wait: try again shortly", c.cfg.ServerInFlight, c.name, c.cfg.Queue)
+		r := busy("the server is running its %d %s calls and %d more wait", c.cfg.ServerInFlight, c.name, c.cfg.Queue)
+		return &r, errFull
 	}
 	defer c.waiting.Add(-1)
 	wait := ctx
@@ -134,11 +146,34 @@ func (c *classLimiter) acquireServer(ctx context.Context) error {
 	}
 	if err := c.server.Acquire(wait, 1); err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
-		return rpcerr.ResourceExhausted(busyRetry, "no %s worker became free in %s: try again shortly", c.name, c.cfg.Timeout)
+		r := busy("no %s worker became free in %s", c.name, c.cfg.Timeout)
+		return &r, errFull
 	}
-	return nil
+	return nil, nil
+}
+
+// errFull marks a refusal of acquireServer.
+var errFull = errors.New("pool full")
+
+// refusal is why a call is refused and how long it should wait.
+type refusal struct {
+	retry time.Duration
+	msg   string
+}
+
+// busy is the refusal of a concurrency bound: calls usually end within
+// busyRetry.
+func busy(format string, args ...any) refusal {
+	return refusal{retry: busyRetry, msg: fmt.Sprintf(format, args...)}
+}
+
+// err is the refusal as ResourceExhausted, told to wait left more (a
+// retry delay is always given: the limit frees up by itself).
+func (r refusal) err(left time.Duration) error {
+	left = max(left, time.Millisecond)
+	return rpcerr.ResourceExhausted(left, "%s: try again in %s", r.msg, roundUp(left))
 }
 
 // waitRows holds an import until its organisation may import n more rows.
