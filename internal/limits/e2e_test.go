@@ -246,7 +246,9 @@ func TestRefusalsHeld(t *testing.T) {
 				switch {
 				case err == nil:
 					served++
-				case ctx.Err() != nil:
+				case ctx.Err() != nil, status.Code(err) == codes.DeadlineExceeded:
+					// The flood's end: the server may answer the deadline
+					// a moment before the client's own timer fires.
 				case exhausted(t, err):
 					refused++
 				default:
