@@ -28,33 +28,37 @@ func (iv interval) values() int64 {
 // attack is the linear-programming attacker of one table: the unknowns are
 // the table's atoms (the distinct combinations of values its cases have);
 // the equations are the published cells, each the sum of the atoms it
-// counts. Atoms a published cell pins down alone are known; the rest fall
-// into independent components, linked by the equations they share.
+// counts, and the labels of the withheld ones, each a bound on that sum
+// (labelBounds). Atoms a published cell pins down alone are known; the
+// rest fall into independent components, linked by the equations they
+// share.
 //
 // In a table of single values every atom is a full cell, and a cell is
 // listed only when it has a case, so each atom is at least 1. Where a case
 // counts under several values of a dimension (forms of exploitation) an
 // atom is a combination of value sets that no cell names, so the table
-// does not say it exists: atoms are at least 0 there, and each listed
-// withheld cell instead adds "the sum of its atoms is at least 1" (an
-// equation with a slack unknown). Limiting the unknowns to the atoms the
-// population has only gives the attacker less room than the true one, so
-// the intervals found are never wider than the attacker's.
+// does not say it exists: atoms are at least 0 there, and the label of a
+// listed withheld cell says instead that the sum of its atoms is at least
+// 1. A bound is an equation with a slack unknown. Limiting the unknowns to
+// the atoms the population has only gives the attacker less room than the
+// true one, so the intervals found are never wider than the attacker's.
 type attack struct {
 	// floor is the least value of an unknown atom: 1, or 0 in a
 	// multi-valued table.
 	floor int64
 	// slacks counts the slack unknowns, numbered after the atoms; eqSlack
-	// is each equation's slack (-1 for none), taken with coefficient -1.
+	// is each equation's slack (-1 for none), taken with the coefficient
+	// eqCoef: -1 for a lower bound, +1 for an upper one.
 	slacks  int
 	eqSlack []int
+	eqCoef  []float64
 	known   []bool
 	value   []int64 // of known atoms
 	comp    []int   // component of each unknown atom
 	compVar [][]int // unknown atoms of each component
 	compEq  [][]int // equations of each component
 	eqAtoms [][]int // unknown atoms of each equation
-	eqRHS   []int64 // published count less known atoms and the floor of 1 per unknown one
+	eqRHS   []int64 // count or bound, less known atoms and the floor of each unknown one
 	// programs caches the linear program of each component.
 	programs map[int]*program
 }
@@ -73,66 +77,54 @@ func (c *cube) published(i int) bool {
 	return !cell.Suppressed && (c.opt.Levels == 0 || cell.Full(c.opt.Dims))
 }
 
-// newAttack sets up the attacker against the cells published now.
-func (c *cube) newAttack() *attack {
+// labelBounds is what the label of a listed withheld cell says of its
+// count. "Fewer than k" (BelowK) puts it between 1 and k-1: a cell is
+// listed only when it has a case. Every other reason puts it at k or
+// more: primary suppression withholds a cell below k as BelowK before any
+// other rule looks at it, and secondary suppression, the audit and
+// withholdAll only withhold cells it let through. (The grand total of an
+// empty population is BelowK with no case; it has no atom, so the bound
+// is never applied to it.)
+func (c *cube) labelBounds(cell *Cell) (lo, hi int64) {
+	if cell.Reason == BelowK {
+		return 1, c.opt.K - 1
+	}
+	return c.opt.K, unbounded
+}
+
+// newAttack sets up the attacker against the table as it would go out
+// now: the published cells and the labels of the withheld ones. Without
+// figures it knows the labels alone — what the table says of its cells
+// without a single count, which no withholding can take back (see
+// protected).
+func (c *cube) newAttack(figures bool) *attack {
 	n := len(c.atomCount)
 	a := &attack{known: make([]bool, n), value: make([]int64, n), floor: 1}
 	if c.multiValued {
 		a.floor = 0
 	}
-	// Pin down, repeatedly, every atom that is alone among the unknown
-	// atoms of a published cell.
-	for changed := true; changed; {
-		changed = false
-		for i, cell := range c.cells {
-			if !c.published(i) {
-				continue
-			}
-			rest, unknown, many := cell.Count, -1, false
-			for _, at := range c.cellAtoms[i] {
-				if a.known[at] {
-					rest -= a.value[at]
-					continue
-				}
-				if unknown >= 0 {
-					many = true
-					break
-				}
-				unknown = at
-			}
-			if unknown >= 0 && !many {
-				a.known[unknown], a.value[unknown] = true, rest
-				changed = true
-			}
-		}
+	if figures {
+		c.pin(a)
 	}
 	// The remaining equations, grouped into components by union-find.
-	// Slack unknowns are numbered from n on; there is at most one per cell.
-	parent := make([]int, n+len(c.cells))
+	// Slack unknowns are numbered from n on; there are at most two per
+	// cell (the two bounds of a label).
+	parent := make([]int, n+2*len(c.cells))
 	for i := range parent {
 		parent[i] = i
 	}
-	var find func(int) int
-	find = func(x int) int {
+	find := func(x int) int {
 		for parent[x] != x {
 			parent[x] = parent[parent[x]]
 			x = parent[x]
 		}
 		return x
 	}
-	for i, cell := range c.cells {
-		pub := c.published(i)
-		// A withheld cell the table lists has at least one case; only a
-		// multi-valued table needs saying so (elsewhere each atom is).
-		lower := a.floor == 0 && cell.Suppressed && c.listed(i)
-		if !pub && !lower {
-			continue
-		}
+	// add makes cell i's sum equal to value (coef 0), at least value (-1)
+	// or at most value (+1), unless that is implied already.
+	add := func(i int, value int64, coef float64) {
 		var atoms []int
-		rhs := cell.Count
-		if lower {
-			rhs = 1
-		}
+		rhs := value
 		for _, at := range c.cellAtoms[i] {
 			if a.known[at] {
 				rhs -= a.value[at]
@@ -141,22 +133,42 @@ func (c *cube) newAttack() *attack {
 				rhs -= a.floor
 			}
 		}
+		switch {
+		case len(atoms) == 0:
+			return // nothing left unknown
+		case coef == 0 && len(atoms) < 2:
+			return // pinned down already
+		case coef < 0 && rhs <= 0:
+			return // implied by the floor of each atom
+		}
 		slack := -1
-		if lower {
-			if rhs <= 0 || len(atoms) == 0 {
-				continue // already implied
-			}
+		if coef != 0 {
 			slack = n + a.slacks
 			a.slacks++
 			parent[find(slack)] = find(atoms[0])
-		} else if len(atoms) < 2 {
-			continue
 		}
 		a.eqAtoms = append(a.eqAtoms, atoms)
 		a.eqRHS = append(a.eqRHS, rhs)
 		a.eqSlack = append(a.eqSlack, slack)
+		a.eqCoef = append(a.eqCoef, coef)
 		for _, at := range atoms[1:] {
 			parent[find(at)] = find(atoms[0])
+		}
+	}
+	for i, cell := range c.cells {
+		switch {
+		case c.published(i):
+			if figures {
+				add(i, cell.Count, 0)
+			}
+		case cell.Suppressed && c.listed(i):
+			lo, hi := c.labelBounds(cell)
+			if !c.lowerImplied(i, figures) {
+				add(i, lo, -1)
+			}
+			if hi != unbounded && !c.upperImplied(i) {
+				add(i, hi, 1)
+			}
 		}
 	}
 	a.comp = make([]int, n+a.slacks)
@@ -182,6 +194,73 @@ func (c *cube) newAttack() *attack {
 		a.compEq[ci] = append(a.compEq[ci], e)
 	}
 	return a
+}
+
+// upperImplied reports whether the label bound "at most k-1" of cell i
+// follows from its total's: a total one level up that is withheld as
+// BelowK, and so bounded itself, counts every case of i. Leaving out the
+// bounds that say nothing new keeps the programs small; the dense simplex
+// slows steeply with every row and slack.
+func (c *cube) upperImplied(i int) bool {
+	for _, ln := range c.linesOf(i) {
+		if ln.total == i || !c.listed(ln.total) {
+			continue
+		}
+		if t := c.cells[ln.total]; t.Suppressed && t.Reason == BelowK {
+			return true
+		}
+	}
+	return false
+}
+
+// lowerImplied reports whether the label bound "at least k" of cell i
+// follows from a cell one level down, whose cases it all counts: one
+// withheld for a reason other than BelowK, at least k by its own label,
+// or, when the attacker has the figures, one published (at least k too).
+func (c *cube) lowerImplied(i int, figures bool) bool {
+	for _, ln := range c.linesOf(i) {
+		if ln.total != i {
+			continue
+		}
+		for _, j := range ln.cells {
+			if !c.listed(j) {
+				continue
+			}
+			if ch := c.cells[j]; (ch.Suppressed && ch.Reason != BelowK) || (!ch.Suppressed && figures) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// pin marks known, repeatedly, every atom that is alone among the unknown
+// atoms of a published cell.
+func (c *cube) pin(a *attack) {
+	for changed := true; changed; {
+		changed = false
+		for i, cell := range c.cells {
+			if !c.published(i) {
+				continue
+			}
+			rest, unknown, many := cell.Count, -1, false
+			for _, at := range c.cellAtoms[i] {
+				if a.known[at] {
+					rest -= a.value[at]
+					continue
+				}
+				if unknown >= 0 {
+					many = true
+					break
+				}
+				unknown = at
+			}
+			if unknown >= 0 && !many {
+				a.known[unknown], a.value[unknown] = true, rest
+				changed = true
+			}
+		}
+	}
 }
 
 // bounds solves for the smallest and largest value of cell i, rounded
@@ -288,9 +367,10 @@ func (a *attack) fromPoints(parts map[int][]int, comps []int, fixed int64) (inte
 const maxPoints = 64
 
 // program is the linear program of one component: its equations in
-// standard form (A y = b, y ≥ 0, y the atoms less their floor of 1) and a
-// feasible basis to start every objective from, so that the simplex's
-// first phase runs once per component, not twice per cell.
+// standard form (A y = b, y ≥ 0, y the atoms less their floor and the
+// slacks of the bounds) and a feasible basis to start every objective
+// from, so that the simplex's first phase runs once per component, not
+// twice per cell.
 type program struct {
 	vars  []int
 	col   map[int]int
@@ -321,7 +401,7 @@ func (a *attack) programOf(ci int) (*program, error) {
 			row[p.col[at]] = 1
 		}
 		if sl := a.eqSlack[e]; sl >= 0 {
-			row[p.col[sl]] = -1
+			row[p.col[sl]] = a.eqCoef[e]
 		}
 		rows = append(rows, row)
 		rhs = append(rhs, float64(a.eqRHS[e]))

@@ -18,23 +18,43 @@ const MaxMultiValuedAtoms = 96
 // Options.AuditBudget is zero.
 const DefaultAuditBudget = 30 * time.Second
 
-// safe reports whether an attacker's interval leaves a withheld cell
-// protected: every withheld cell must keep at least k possible values.
-// A cell withheld for any reason but fewer than k has at least k cases, as
-// a reader who knows the rules can tell, so it must keep k possible values
-// from k upwards.
+// safe reports whether an attacker's interval leaves a cell withheld for
+// what it counts itself (primary) protected. A cell below k must keep
+// every value from 1 to k-1, all its label allows: the figures may not
+// tell a reader more than "fewer than k". A cell withheld for any other
+// primary reason has at least k cases, as its label tells, and must keep
+// k possible values from k upwards.
 func safe(r Reason, iv interval, k int64) bool {
 	if r == BelowK {
-		return iv.values() >= k
+		return iv.lo <= 1 && iv.hi >= k-1
 	}
 	lo := max(iv.lo, k)
 	return iv.hi == unbounded || iv.hi-lo+1 >= k
 }
 
-// audit plays the attacker against the table as it would be published and
-// withholds more until no withheld cell is left with fewer possible values
-// than safe allows. When the budget runs out it withholds every cell:
-// an audit that could not finish never publishes more.
+// protected reports whether a withheld cell may go out as it is: iv is
+// what the figures and labels together leave of it, alone what the labels
+// alone do. A cell withheld to protect another (Secondary) needs no
+// interval of its own: primary suppression let it through, so it could
+// have been published, and every cell it protects is solved against all
+// the table says, its own label included. A primary cell is protected
+// when its interval is safe, or when the figures narrow it no further
+// than the labels alone: a total marked "fewer than k" over several
+// listed cells bounds each of them below k-1, and that withholding more
+// cannot undo (it is a limit of listing withheld cells with their
+// reasons, not something the audit can close).
+func protected(r Reason, iv, alone interval, k int64) bool {
+	if !r.Primary() {
+		return true
+	}
+	return safe(r, iv, k) || (iv.lo <= alone.lo && iv.hi >= alone.hi)
+}
+
+// audit plays the attacker against the table as it would be published —
+// its figures and the labels of its withheld cells — and withholds more
+// until every withheld cell is protected. When the budget runs out it
+// withholds every cell: an audit that could not finish never publishes
+// more.
 //
 // A table where some case counts under several values of a dimension
 // (forms of exploitation) is audited too: its totals are not sums of its
@@ -55,19 +75,21 @@ func (c *cube) audit() (rounds, largest int) {
 		budget = DefaultAuditBudget
 	}
 	deadline := time.Now().Add(budget)
-	// Withholding a cell only takes an equation away from the attacker,
-	// which can only widen what it can tell of the others: a cell found
-	// safe stays safe, and is not solved for again.
+	// Withholding a cell only trades the equation of its count for the
+	// looser bound of its label, which can only widen what the attacker
+	// can tell of the others, while the labels alone only tell more: a
+	// cell found protected stays protected, and is not solved for again.
 	verified := make([]bool, len(c.cells))
 	for {
 		rounds++
-		a := c.newAttack()
+		a := c.newAttack(true)
 		for _, vars := range a.compVar {
 			largest = max(largest, len(vars))
 		}
+		var labels *attack // the labels alone, set up when first needed
 		var failing []int
 		for i, cell := range c.cells {
-			if !cell.Suppressed || verified[i] {
+			if !cell.Suppressed || verified[i] || !cell.Reason.Primary() {
 				continue
 			}
 			if time.Now().After(deadline) {
@@ -76,7 +98,15 @@ func (c *cube) audit() (rounds, largest int) {
 			}
 			good := func(iv interval) bool { return safe(cell.Reason, iv, c.opt.K) }
 			iv, ok := a.bounds(c, i, good)
-			if ok && good(iv) {
+			if ok && !good(iv) {
+				if labels == nil {
+					labels = c.newAttack(false)
+				}
+				var alone interval
+				alone, ok = labels.bounds(c, i, func(interval) bool { return false })
+				ok = ok && protected(cell.Reason, iv, alone, c.opt.K)
+			}
+			if ok {
 				verified[i] = true
 			} else {
 				failing = append(failing, i)
@@ -164,9 +194,11 @@ func (c *cube) anySuppressed() bool {
 
 // withholdAll withholds every published cell but the grand total, as
 // Unverified: the audit could not show that publishing it is safe. The
-// grand total alone gives no cell away (each keeps every value from 0 to
-// the total, and the total is at least k), so it stays. Cells withheld
-// already keep their reason.
+// grand total stays: it is at least k, and next to it every other cell is
+// labelled "fewer than k" or at least k, so a small cell could be
+// narrowed only if nearly all the cases lay in small cells. That is not
+// checked: running out of time means nothing is. Cells withheld already
+// keep their reason.
 func (c *cube) withholdAll() {
 	c.exhausted = true
 	for _, cell := range c.cells[1:] {

@@ -6,9 +6,11 @@
 // The counts this package publishes are exact. Nothing is perturbed: a
 // coordinator gets the true number or no number, so that figures reported
 // to monitoring bodies add up and can be checked against the case files.
-// Protection comes from withholding instead, in two layers. (The optional
-// noisy tables are another mechanism altogether, in package noise: they
-// withhold nothing and are not protected here.)
+// Protection comes from withholding instead, in three layers: primary
+// suppression, secondary suppression along the table's lines, and an
+// attacker's audit of the table as it goes out. (The optional noisy tables
+// are another mechanism altogether, in package noise: they withhold
+// nothing and are not protected here.)
 //
 // # Primary suppression: no small cell
 //
@@ -61,17 +63,45 @@
 // A case with several values of a multi-valued attribute (forms of
 // exploitation) counts once under each and once in a total over them, so
 // such a line does not add up exactly; the line rule protects it as if it
-// did, and the attacker's audit that follows reasons about the combinations
-// of values the cases have, whose sums every published figure is.
+// did, and the audit reasons about the combinations of values the cases
+// have, whose sums every published figure is.
+//
+// # The audit: no narrowed cell
+//
+// The line rule is not enough: withheld cells can form cycles that the
+// totals pin down to a value or two though no line has a single withheld
+// member. So the table is then played against a linear-programming
+// attacker (attack.go, audit.go) who knows every figure it publishes and
+// what each withheld cell's label says: Reason BelowK ("fewer than k")
+// puts a cell between 1 and k-1, and any other reason at k or more, since
+// a cell below k is always withheld as BelowK first. For each cell
+// withheld for what it counts itself (Reason.Primary) the attacker solves
+// for its least and greatest value. A BelowK cell must keep every value
+// from 1 to k-1, any other primary cell k values from k upwards, unless
+// the figures narrow it no further than the labels alone do (a total
+// below k over several listed cells bounds each of them by itself, and
+// withholding cannot undo that). A Secondary cell needs no interval: it
+// could have been published. While a cell falls short, one more cell is
+// withheld and the attacker plays again. An audit that runs out of its
+// time budget (Options.AuditBudget), or a multi-valued table of more than
+// MaxMultiValuedAtoms combinations with any cell withheld, withholds
+// every cell but the grand total as Unverified.
+//
+// The attacker reasons over real numbers and rounds its two bounds
+// inward: one who searches the whole-number solutions may narrow a cell
+// slightly further in a rare table. A wide table published without its
+// totals gives it no equation, so there the line rule is the whole
+// protection.
 //
 // # What remains
 //
-// The guarantees are about pairs of queries and about the lines of one
-// table. Exact answers cannot rule out every attack by many queries (the
-// "tracker" problem): combining several overlapping filtered tables, or
-// tables whose secondary suppression chose different cells, may still
-// narrow a withheld value down. The complement and remainder rules close
-// the common cases; the rest is why statistics are for coordinators only.
-// A withheld cell also says that at least one case is there; a cell that
-// is absent says that none is.
+// The guarantees are about pairs of queries and about one table. Exact
+// answers cannot rule out every attack by many queries (the "tracker"
+// problem): combining several overlapping filtered tables, tables over
+// different dimensions, or tables whose secondary suppression chose
+// different cells, may still narrow a withheld value down; none of these
+// is audited together. The complement and remainder rules close the
+// common cases; the rest is why statistics are for coordinators only. A
+// withheld cell also says that at least one case is there; a cell that is
+// absent says that none is.
 package disclosure

@@ -35,9 +35,11 @@ func mvGroups(cases []mvCase) []Group {
 // mvAttack is the test's own attacker of a multi-valued table, written
 // apart from attack.go: unknowns are the combinations (plain value, set of
 // forms) the cases have, each at least 0; every published cell is an
-// equation; every withheld cell is at least 1. It returns, per withheld
-// cell key, the least and greatest value, rounded inward.
-func mvAttack(t *testing.T, cases []mvCase, tab *Table) map[string][2]int64 {
+// equation; a withheld cell's label bounds it: "fewer than k" to 1..k-1,
+// any other reason to k or more. It returns, per withheld cell key, the
+// least and greatest value the figures and labels leave it, rounded
+// inward, and the same from the labels alone.
+func mvAttack(t *testing.T, cases []mvCase, tab *Table, k int64) map[string][2]interval {
 	t.Helper()
 	var atoms []mvCase
 	seen := map[string]bool{}
@@ -66,71 +68,110 @@ func mvAttack(t *testing.T, cases []mvCase, tab *Table) map[string][2]int64 {
 			withheld = append(withheld, c)
 		}
 	}
-	n := len(atoms) + len(withheld) // atoms, then one slack per withheld cell
-	var rows [][]float64
-	var rhs []float64
-	for _, c := range tab.Cells {
+	n := len(atoms) + 2*len(withheld) // atoms, then two slacks per withheld cell
+	sum := func(c *Cell) []float64 {
 		row := make([]float64, n)
 		for j, a := range atoms {
 			if in(a, c) {
 				row[j] = 1
 			}
 		}
+		return row
+	}
+	var figRows, labelRows [][]float64
+	var figRHS, labelRHS []float64
+	for _, c := range tab.Cells {
 		if !c.Suppressed {
-			rows, rhs = append(rows, row), append(rhs, float64(c.Count))
+			figRows, figRHS = append(figRows, sum(c)), append(figRHS, float64(c.Count))
 		}
 	}
 	for w, c := range withheld {
-		row := make([]float64, n)
-		for j, a := range atoms {
-			if in(a, c) {
-				row[j] = 1
-			}
+		lo, hi := k, int64(0) // the label: at least k, or 1 to k-1
+		if c.Reason == BelowK {
+			lo, hi = 1, k-1
 		}
-		row[len(atoms)+w] = -1
-		rows, rhs = append(rows, row), append(rhs, 1)
+		row := sum(c)
+		row[len(atoms)+2*w] = -1
+		labelRows, labelRHS = append(labelRows, row), append(labelRHS, float64(lo))
+		if hi > 0 {
+			row := sum(c)
+			row[len(atoms)+2*w+1] = 1
+			labelRows, labelRHS = append(labelRows, row), append(labelRHS, float64(hi))
+		}
 	}
-	// Drop dependent rows (the simplex wants full row rank).
-	keep := independent(rows)
-	A := mat.NewDense(len(keep), n, nil)
-	b := make([]float64, len(keep))
-	for i, r := range keep {
-		A.SetRow(i, rows[r])
-		b[i] = rhs[r]
-	}
-	out := map[string][2]int64{}
+	all := append(slices.Clone(figRows), labelRows...)
+	allRHS := append(slices.Clone(figRHS), labelRHS...)
+	out := map[string][2]interval{}
 	for _, c := range withheld {
-		obj := make([]float64, n)
-		for j, a := range atoms {
-			if in(a, c) {
-				obj[j] = 1
-			}
-		}
-		lo, _, err := lp.Simplex(obj, A, b, 1e-10, nil)
-		if err != nil {
-			t.Fatalf("attacker min: %v", err)
-		}
-		for j := range obj {
-			obj[j] = -obj[j]
-		}
-		hi, _, err := lp.Simplex(obj, A, b, 1e-10, nil)
-		h := int64(math.MaxInt64)
-		switch {
-		case errors.Is(err, lp.ErrUnbounded):
-		case err != nil:
-			t.Fatalf("attacker max: %v", err)
-		default:
-			h = int64(math.Floor(-hi + 1e-6))
-		}
-		out[key(c)] = [2]int64{int64(math.Ceil(lo - 1e-6)), h}
+		obj := sum(c)
+		out[key(c)] = [2]interval{mvRange(t, all, allRHS, obj), mvRange(t, labelRows, labelRHS, obj)}
 	}
 	return out
 }
 
+// mvRange is the least and greatest value of obj·y over rows·y = rhs,
+// y ≥ 0, rounded inward. Columns no row names are left out (the simplex
+// refuses them): they add 0 to the least value and leave the greatest
+// unbounded.
+func mvRange(t *testing.T, rows [][]float64, rhs []float64, obj []float64) interval {
+	t.Helper()
+	var cols []int
+	free := false
+	for j := range obj {
+		named := slices.ContainsFunc(rows, func(r []float64) bool { return r[j] != 0 })
+		switch {
+		case named:
+			cols = append(cols, j)
+		case obj[j] != 0:
+			free = true
+		}
+	}
+	if len(cols) == 0 {
+		return interval{0, unbounded}
+	}
+	sub := make([][]float64, len(rows))
+	for i, r := range rows {
+		for _, j := range cols {
+			sub[i] = append(sub[i], r[j])
+		}
+	}
+	keep := independent(sub) // the simplex wants full row rank
+	A := mat.NewDense(len(keep), len(cols), nil)
+	b := make([]float64, len(keep))
+	for i, r := range keep {
+		A.SetRow(i, sub[r])
+		b[i] = rhs[r]
+	}
+	c := make([]float64, len(cols))
+	for jj, j := range cols {
+		c[jj] = obj[j]
+	}
+	lo, _, err := lp.Simplex(c, A, b, 1e-10, nil)
+	if err != nil {
+		t.Fatalf("attacker min: %v", err)
+	}
+	iv := interval{int64(math.Ceil(lo - 1e-6)), unbounded}
+	if free {
+		return iv
+	}
+	for j := range c {
+		c[j] = -c[j]
+	}
+	hi, _, err := lp.Simplex(c, A, b, 1e-10, nil)
+	switch {
+	case errors.Is(err, lp.ErrUnbounded):
+	case err != nil:
+		t.Fatalf("attacker max: %v", err)
+	default:
+		iv.hi = int64(math.Floor(-hi + 1e-6))
+	}
+	return iv
+}
+
 // TestMultiValuedTablesAreAudited: in tables where a case counts under
-// each of its forms, no withheld cell is left fewer than k possible values
-// by an attacker who knows every published figure, that each withheld cell
-// has a case, and that forms are sets. The line rule alone fails this on
+// each of its forms, every primary withheld cell stays protected from an
+// attacker who knows every published figure, what each withheld cell's
+// label says of it, and that forms are sets. The line rule alone fails this on
 // such tables (it treats the lines as sums, which they are not).
 func TestMultiValuedTablesAreAudited(t *testing.T) {
 	const k = 3
@@ -158,9 +199,9 @@ func TestMultiValuedTablesAreAudited(t *testing.T) {
 		for _, c := range tab.Cells {
 			reasons[key(c)] = c.Reason
 		}
-		for cell, iv := range mvAttack(t, cases, tab) {
-			if !safe(reasons[cell], interval{iv[0], iv[1]}, k) {
-				t.Errorf("trial %d: withheld cell %s (%v) is narrowed to [%d, %d]", trial, cell, reasons[cell], iv[0], iv[1])
+		for cell, iv := range mvAttack(t, cases, tab, k) {
+			if !protected(reasons[cell], iv[0], iv[1], k) {
+				t.Errorf("trial %d: withheld cell %s (%v) is narrowed to %v, its labels alone to %v", trial, cell, reasons[cell], iv[0], iv[1])
 			}
 		}
 	}
@@ -208,9 +249,9 @@ func TestLargeMultiValuedTablesAreAudited(t *testing.T) {
 	if withheld == 0 || withheld == len(tab.Cells)-1 {
 		t.Fatalf("%d of %d cells withheld: the table tests nothing", withheld, len(tab.Cells))
 	}
-	for cell, iv := range mvAttack(t, cases, tab) {
-		if !safe(reasons[cell], interval{iv[0], iv[1]}, k) {
-			t.Errorf("withheld cell %s (%v) is narrowed to [%d, %d]", cell, reasons[cell], iv[0], iv[1])
+	for cell, iv := range mvAttack(t, cases, tab, k) {
+		if !protected(reasons[cell], iv[0], iv[1], k) {
+			t.Errorf("withheld cell %s (%v) is narrowed to %v, its labels alone to %v", cell, reasons[cell], iv[0], iv[1])
 		}
 	}
 }

@@ -3,6 +3,7 @@ package stats_test
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -17,9 +18,13 @@ import (
 // The test's own attacker, written apart from internal/disclosure: it reads
 // only CountCases answers. Its unknowns are the full cells every answer
 // lists (each at least 1, since only cells with a case are listed); every
-// published cell or total of every answer is an equation; it minimises and
-// maximises each withheld cell and rounds inward. It is meant for tables
-// of single-valued dimensions, where a total is the sum of its cells.
+// published cell or total of every answer is an equation, and every
+// withheld one is bounded by what its label says: "fewer than k" (PRIMARY)
+// puts it between 1 and k-1, any other reason at k or more (a cell below k
+// is always withheld as PRIMARY). It minimises and maximises each withheld
+// cell and rounds inward, once with the figures and labels and once with
+// the labels alone. It is meant for tables of single-valued dimensions,
+// where a total is the sum of its cells.
 
 // coord names a cell by its values, dimension by dimension, whatever the
 // order the answer listed them in; "*" where it sums over a dimension.
@@ -51,13 +56,22 @@ func within(f, t string) bool {
 	return true
 }
 
-// possible is how many whole values the union of the answers leaves open
-// for each withheld cell; math.MaxInt64 when unbounded.
-func possible(t *testing.T, dims []casebridgev1.Dimension, answers ...*casebridgev1.CountCasesResponse) map[string]int64 {
+// span is what an attacker can tell of a withheld cell: the least and
+// greatest whole value (hi math.MaxInt64 when unbounded), from the
+// figures and labels together and from the labels alone.
+type span struct {
+	lo, hi           int64
+	aloneLo, aloneHi int64
+	reason           casebridgev1.WithheldReason
+}
+
+// possible is what the union of the answers leaves open for each withheld
+// cell.
+func possible(t *testing.T, dims []casebridgev1.Dimension, answers ...*casebridgev1.CountCasesResponse) map[string]span {
 	t.Helper()
 	var full []string
 	known := map[string]int64{}
-	withheld := map[string]bool{}
+	withheld := map[string]casebridgev1.WithheldReason{}
 	for _, a := range answers {
 		for _, c := range a.GetCells() {
 			if k := coord(dims, c); !slices.Contains(full, k) {
@@ -68,7 +82,7 @@ func possible(t *testing.T, dims []casebridgev1.Dimension, answers ...*casebridg
 			for _, c := range group {
 				k := coord(dims, c)
 				if c.GetSuppressed() {
-					withheld[k] = true
+					withheld[k] = c.GetWithheldReason()
 				} else {
 					known[k] = c.GetCount()
 				}
@@ -79,39 +93,64 @@ func possible(t *testing.T, dims []casebridgev1.Dimension, answers ...*casebridg
 	for k := range known {
 		delete(withheld, k) // published by another answer
 	}
-	// y = cell − 1 ≥ 0; one equation per published cell.
-	var rows [][]float64
-	var rhs []float64
-	for k, n := range known {
-		row := make([]float64, len(full))
-		b := float64(n)
+	names := slices.Sorted(maps.Keys(withheld))
+	// y = cell − 1 ≥ 0, then two slacks per withheld cell (its label's
+	// bounds).
+	cols := len(full) + 2*len(names)
+	sum := func(k string) ([]float64, float64) {
+		row := make([]float64, cols)
+		floor := 0.0
 		for j, f := range full {
 			if within(f, k) {
 				row[j] = 1
-				b--
-			}
-		}
-		rows, rhs = append(rows, row), append(rhs, b)
-	}
-	rows, rhs = fullRank(rows, rhs)
-	out := map[string]int64{}
-	for w := range withheld {
-		obj := make([]float64, len(full))
-		floor := 0.0
-		for j, f := range full {
-			if within(f, w) {
-				obj[j] = 1
 				floor++
 			}
 		}
-		lo, hi := extremes(t, obj, rows, rhs)
-		if math.IsInf(hi, 1) {
-			out[w] = math.MaxInt64
-			continue
+		return row, floor
+	}
+	var figRows, labelRows [][]float64
+	var figRHS, labelRHS []float64
+	for k, n := range known {
+		row, floor := sum(k)
+		figRows, figRHS = append(figRows, row), append(figRHS, float64(n)-floor)
+	}
+	for w, name := range names {
+		lo, hi := float64(k), math.Inf(1)
+		if withheld[name] == casebridgev1.WithheldReason_WITHHELD_REASON_PRIMARY {
+			lo, hi = 1, float64(k-1)
 		}
-		out[w] = int64(math.Floor(hi+floor+1e-6)) - int64(math.Ceil(lo+floor-1e-6)) + 1
+		if row, floor := sum(name); lo > floor {
+			row[len(full)+2*w] = -1
+			labelRows, labelRHS = append(labelRows, row), append(labelRHS, lo-floor)
+		}
+		if row, floor := sum(name); !math.IsInf(hi, 1) {
+			row[len(full)+2*w+1] = 1
+			labelRows, labelRHS = append(labelRows, row), append(labelRHS, hi-floor)
+		}
+	}
+	rows, rhs := fullRank(append(slices.Clone(figRows), labelRows...), append(slices.Clone(figRHS), labelRHS...))
+	aloneRows, aloneRHS := fullRank(labelRows, labelRHS)
+	out := map[string]span{}
+	for _, w := range names {
+		obj, floor := sum(w)
+		sp := span{reason: withheld[w]}
+		sp.lo, sp.hi = rounded(t, obj, floor, rows, rhs)
+		sp.aloneLo, sp.aloneHi = rounded(t, obj, floor, aloneRows, aloneRHS)
+		out[w] = sp
 	}
 	return out
+}
+
+// rounded is the least and greatest whole value of obj·y + floor,
+// math.MaxInt64 for no greatest.
+func rounded(t *testing.T, obj []float64, floor float64, rows [][]float64, rhs []float64) (int64, int64) {
+	t.Helper()
+	lo, hi := extremes(t, obj, rows, rhs)
+	l := int64(math.Ceil(lo + floor - 1e-6))
+	if math.IsInf(hi, 1) {
+		return l, math.MaxInt64
+	}
+	return l, int64(math.Floor(hi + floor + 1e-6))
 }
 
 // extremes minimises and maximises obj·y subject to rows·y = rhs, y ≥ 0.
@@ -133,7 +172,7 @@ func extremes(t *testing.T, obj []float64, rows [][]float64, rhs []float64) (flo
 			free = true
 		}
 	}
-	if len(rows) == 0 {
+	if len(rows) == 0 || len(named) == 0 {
 		return 0, math.Inf(1)
 	}
 	A := mat.NewDense(len(rows), len(named), nil)
@@ -199,18 +238,41 @@ func fullRank(rows [][]float64, rhs []float64) ([][]float64, []float64) {
 	return outR, outB
 }
 
-// checkAttacker fails when the answers together leave a withheld cell
-// fewer than k possible values.
+// checkAttacker fails when the answers together leave a cell withheld
+// for what it counts itself (any reason but SECONDARY and UNVERIFIED)
+// less than its label allows: a PRIMARY cell must keep every value from 1
+// to k-1, any other k values from k upwards — unless the figures narrow
+// it no further than the labels alone do, which no withholding can undo.
+// A cell withheld to protect another could have been published, and
+// needs no interval of its own. It returns how many cells were withheld.
 func checkAttacker(t *testing.T, dims []casebridgev1.Dimension, answers ...*casebridgev1.CountCasesResponse) int {
 	t.Helper()
 	n := 0
-	for cell, values := range possible(t, dims, answers...) {
+	for cell, sp := range possible(t, dims, answers...) {
 		n++
-		if values < k {
-			t.Errorf("withheld cell %s: the published figures leave %d possible values", cell, values)
+		if !guarded(sp) {
+			t.Errorf("withheld cell %s (%v): the published figures leave [%d, %d], its labels alone [%d, %d]",
+				cell, sp.reason, sp.lo, sp.hi, sp.aloneLo, sp.aloneHi)
 		}
 	}
 	return n
+}
+
+// guarded reports whether a withheld cell keeps what checkAttacker asks.
+func guarded(sp span) bool {
+	switch sp.reason {
+	case casebridgev1.WithheldReason_WITHHELD_REASON_SECONDARY, casebridgev1.WithheldReason_WITHHELD_REASON_UNVERIFIED:
+		return true
+	case casebridgev1.WithheldReason_WITHHELD_REASON_PRIMARY:
+		if sp.lo <= 1 && sp.hi >= k-1 {
+			return true
+		}
+	default:
+		if sp.hi == math.MaxInt64 || sp.hi-max(sp.lo, k)+1 >= k {
+			return true
+		}
+	}
+	return sp.lo <= sp.aloneLo && sp.hi >= sp.aloneHi
 }
 
 // withheldSet lists an answer's withheld cells by coordinate.
