@@ -21,8 +21,11 @@ func (a *app) statsCommand() *cli.Command {
 about a person. Every count below the server's threshold k is withheld, and
 so are counts from which a small one could be worked out. A withheld count
 is shown as "withheld" with its reason: "fewer than k" (the only one that
-says the count is small), "protects another cell", "one organisation" (one
-organisation holds nearly all of it) or "differencing".
+says the figure is small), "protects another cell", "one organisation" (one
+organisation holds nearly all of it), "differencing", "not verified in
+time" (the check against combining figures ran out of time) or, for an
+indicator, "rests on fewer than k" (a count of events, a median or a sum
+taken over fewer than k persons or events, itself of any size).
 
 With --noisy the counts are not exact but differentially private: every
 count has random noise added, nothing is withheld, and each such query
@@ -214,6 +217,8 @@ func withheldText(r casebridgev1.WithheldReason, k int32) string {
 		return "withheld (differencing)"
 	case casebridgev1.WithheldReason_WITHHELD_REASON_UNVERIFIED:
 		return "withheld (not verified in time)"
+	case casebridgev1.WithheldReason_WITHHELD_REASON_SMALL_BASE:
+		return "withheld (rests on fewer than " + strconv.Itoa(int(k)) + ")"
 	}
 	return "withheld"
 }

@@ -24,7 +24,9 @@ func (a *app) statsIndicatorsCommand() *cli.Command {
 outcomes, how long they take, how many victims claimed compensation, were
 awarded it and were actually paid. The period is --years (one year or a
 range) or --from/--to dates; the default is this year. Figures resting on
-fewer than k cases are withheld.`,
+fewer than k persons or events are withheld: a count below k reads
+"withheld (fewer than k)", any other such figure "withheld (rests on fewer
+than k)", since it may itself be large.`,
 		Examples: []string{
 			"casectl stats indicators",
 			"casectl stats indicators --years 2020-2025 --country RS",

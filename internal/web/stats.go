@@ -102,7 +102,9 @@ func statsBy(q *Request) []casebridgev1.Dimension {
 	return by
 }
 
-// withheldKey is the message saying why a figure is withheld.
+// withheldKey is the message saying why a figure is withheld. Only
+// PRIMARY says the figure is small; a reason this client does not know
+// says no more than "withheld".
 func withheldKey(r casebridgev1.WithheldReason) string {
 	switch r {
 	case casebridgev1.WithheldReason_WITHHELD_REASON_PRIMARY:
@@ -113,6 +115,10 @@ func withheldKey(r casebridgev1.WithheldReason) string {
 		return "stats.withheld_contributor"
 	case casebridgev1.WithheldReason_WITHHELD_REASON_DIFFERENCING:
 		return "stats.withheld_differencing"
+	case casebridgev1.WithheldReason_WITHHELD_REASON_UNVERIFIED:
+		return "stats.withheld_unverified"
+	case casebridgev1.WithheldReason_WITHHELD_REASON_SMALL_BASE:
+		return "stats.withheld_small_base"
 	}
 	return "stats.withheld"
 }

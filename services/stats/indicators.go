@@ -161,7 +161,7 @@ func (s *Service) moneyIndicators(ctx context.Context, tx pgx.Tx, sc scope) ([]*
 					Amounts: []*casebridgev1.Money{{CurrencyCode: cur, AmountMinor: sum}},
 				}}
 			} else {
-				ind.Suppressed, ind.WithheldReason = true, withheldReason(r)
+				ind.Suppressed, ind.WithheldReason = true, figureReason(r)
 			}
 			out = append(out, ind)
 		}
@@ -179,9 +179,9 @@ func (s *Service) victimIndicators(ctx context.Context, tx pgx.Tx, sc scope) ([]
 	paid, ok2 := t.at("yes")
 	switch {
 	case !ok1:
-		share.Suppressed, share.WithheldReason = true, withheldReason(t.reason(total))
+		share.Suppressed, share.WithheldReason = true, figureReason(t.reason(total))
 	case !ok2:
-		share.Suppressed, share.WithheldReason = true, withheldReason(t.reason("yes"))
+		share.Suppressed, share.WithheldReason = true, figureReason(t.reason("yes"))
 	case claimed > 0: // with nobody who claimed there is no share to give
 		share.Value = &casebridgev1.Indicator_Ratio{Ratio: &casebridgev1.Ratio{
 			BasisPoints: int32(math.Round(float64(paid) * 10000 / float64(claimed))),
@@ -236,7 +236,7 @@ func medianDays(k int64, id, label string, t *figureTable, at ...string) *casebr
 	if m, r := t.median(k, at...); r == disclosure.Published {
 		ind.Value = &casebridgev1.Indicator_Duration{Duration: &casebridgev1.DurationDays{MedianDays: int32(m)}}
 	} else if n, ok := t.at(at...); !ok || n > 0 {
-		ind.Suppressed, ind.WithheldReason = true, withheldReason(r)
+		ind.Suppressed, ind.WithheldReason = true, figureReason(r)
 	}
 	return ind
 }

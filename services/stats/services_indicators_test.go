@@ -79,3 +79,41 @@ func TestServiceIndicators(t *testing.T) {
 	wantCount(t, got, "services.delivered", 0)
 	wantCount(t, got, "services.persons_served", 0)
 }
+
+// TestWithheldIndicatorsSayWhatIsSmall: "fewer than k" (PRIMARY) is a
+// bound on the figure, so it is said only of a count below k. Ten medical
+// services delivered to two persons are withheld for resting on fewer
+// than k persons, and the median days to acceptance of three referrals
+// for resting on fewer than k events: neither figure is below k (ten
+// services, a median of 10 days), and both used to be called so.
+func TestWithheldIndicatorsSayWhatIsSmall(t *testing.T) {
+	env := servertest.Start(t)
+	st := client(env)
+	ctx := env.As(t, coordinator)
+	l := litigation{t, env}
+	for i := range 20 {
+		id := l.newCase("RS", 2017, true, "2017-06-01")
+		l.service(id, casebridgev1.ServiceKind_SERVICE_KIND_SHELTER, "2017-06-02")
+		if i < 2 {
+			for d := range 5 {
+				l.service(id, casebridgev1.ServiceKind_SERVICE_KIND_MEDICAL, "2017-07-0"+string(rune('1'+d)))
+			}
+		}
+		accept := -1
+		if i < 3 {
+			accept = 10
+		}
+		l.referral(id, "2017-06-05", accept)
+	}
+	got := indicators(t, st, ctx, years(2017, 2017, "RS"))
+	small := casebridgev1.WithheldReason_WITHHELD_REASON_SMALL_BASE
+	for id, want := range map[string]casebridgev1.WithheldReason{
+		"services.delivered.medical":          small,
+		"referrals.accepted":                  casebridgev1.WithheldReason_WITHHELD_REASON_PRIMARY,
+		"referrals.median_days_to_acceptance": small,
+	} {
+		if ind := got[id]; !ind.GetSuppressed() || ind.GetWithheldReason() != want {
+			t.Errorf("%s: suppressed %v as %v, want withheld as %v", id, ind.GetSuppressed(), ind.GetWithheldReason(), want)
+		}
+	}
+}

@@ -99,14 +99,15 @@ func (Dimension) EnumDescriptor() ([]byte, []int) {
 }
 
 // WithheldReason says why a figure was withheld. Only
-// WITHHELD_REASON_PRIMARY says anything about the size of the figure (that
-// it is below k); a figure withheld for any other reason may be large.
+// WITHHELD_REASON_PRIMARY says that the figure itself is small (between 1
+// and k-1); a figure withheld for any other reason is at least k in a
+// cross-table, and an indicator's may be of any size.
 type WithheldReason int32
 
 const (
 	WithheldReason_WITHHELD_REASON_UNSPECIFIED WithheldReason = 0
-	// Primary: the figure counts fewer than k cases (or rests on fewer than
-	// k persons).
+	// Primary: the figure is a count of fewer than k cases, persons or
+	// events.
 	WithheldReason_WITHHELD_REASON_PRIMARY WithheldReason = 1
 	// Secondary: the figure is withheld to protect another withheld figure,
 	// which could otherwise be worked out from it and the totals.
@@ -119,9 +120,14 @@ const (
 	WithheldReason_WITHHELD_REASON_DIFFERENCING WithheldReason = 4
 	// Unverified: the check against an attacker who combines every figure of
 	// the table could not finish in its time budget, so it could not show the
-	// figure safe to publish. The figure may be of any size; asking for fewer
-	// dimensions or values makes the table quicker to check.
+	// figure safe to publish. The figure may be of any size from k up;
+	// asking for fewer dimensions or values makes the table quicker to check.
 	WithheldReason_WITHHELD_REASON_UNVERIFIED WithheldReason = 5
+	// Small base: the figure rests on fewer than k persons or events, but is
+	// not itself that small number. It is an indicator's count of events
+	// concerning fewer than k persons, or a median, a sum of money or a
+	// share taken over fewer than k, and may be of any size.
+	WithheldReason_WITHHELD_REASON_SMALL_BASE WithheldReason = 6
 )
 
 // Enum value maps for WithheldReason.
@@ -133,6 +139,7 @@ var (
 		3: "WITHHELD_REASON_CONTRIBUTOR",
 		4: "WITHHELD_REASON_DIFFERENCING",
 		5: "WITHHELD_REASON_UNVERIFIED",
+		6: "WITHHELD_REASON_SMALL_BASE",
 	}
 	WithheldReason_value = map[string]int32{
 		"WITHHELD_REASON_UNSPECIFIED":  0,
@@ -141,6 +148,7 @@ var (
 		"WITHHELD_REASON_CONTRIBUTOR":  3,
 		"WITHHELD_REASON_DIFFERENCING": 4,
 		"WITHHELD_REASON_UNVERIFIED":   5,
+		"WITHHELD_REASON_SMALL_BASE":   6,
 	}
 )
 
@@ -1918,14 +1926,15 @@ const file_casebridge_v1_stats_service_proto_rawDesc = "" +
 	"\x15DIMENSION_NATIONALITY\x10\x06\x12\x1f\n" +
 	"\x1bDIMENSION_EXPLOITATION_FORM\x10\a\x12#\n" +
 	"\x1fDIMENSION_IDENTIFICATION_STATUS\x10\b\x12\x1f\n" +
-	"\x1bDIMENSION_ORGANIZATION_KIND\x10\t*\xd0\x01\n" +
+	"\x1bDIMENSION_ORGANIZATION_KIND\x10\t*\xf0\x01\n" +
 	"\x0eWithheldReason\x12\x1f\n" +
 	"\x1bWITHHELD_REASON_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17WITHHELD_REASON_PRIMARY\x10\x01\x12\x1d\n" +
 	"\x19WITHHELD_REASON_SECONDARY\x10\x02\x12\x1f\n" +
 	"\x1bWITHHELD_REASON_CONTRIBUTOR\x10\x03\x12 \n" +
 	"\x1cWITHHELD_REASON_DIFFERENCING\x10\x04\x12\x1e\n" +
-	"\x1aWITHHELD_REASON_UNVERIFIED\x10\x05*f\n" +
+	"\x1aWITHHELD_REASON_UNVERIFIED\x10\x05\x12\x1e\n" +
+	"\x1aWITHHELD_REASON_SMALL_BASE\x10\x06*f\n" +
 	"\tMechanism\x12\x19\n" +
 	"\x15MECHANISM_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aMECHANISM_EXACT_SUPPRESSED\x10\x01\x12\x1e\n" +
