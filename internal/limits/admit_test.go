@@ -249,3 +249,48 @@ func TestRefusalsHeld(t *testing.T) {
 }
 
 type callerKey struct{}
+
+// Only a caller's own limits are held: a refusal by the replica's full
+// worker pool (which others filled, and for which the caller may already
+// have queued its class timeout) and a refusal of a caller without a token
+// are answered at once.
+func TestSharedRefusalsNotHeld(t *testing.T) {
+	var cfg Config
+	cfg.Classes[Stats] = ClassLimits{ServerInFlight: 1, Queue: 1, Timeout: 200 * time.Millisecond}
+	cfg.Classes[Public] = ClassLimits{InFlight: 1}
+	cfg.Hold = Hold{Max: time.Second, PerCaller: 32, PerReplica: 1024}
+	l := New(cfg, func(ctx context.Context) (string, []string, bool) {
+		c, ok := ctx.Value(callerKey{}).(string)
+		return c, nil, ok
+	})
+	as := func(c string) context.Context { return context.WithValue(context.Background(), callerKey{}, c) }
+	const stats = "/casebridge.v1.StatsService/CountCases"
+	_, done, err := l.Admit(as("hog"), stats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	start := time.Now()
+	_, _, err = l.Admit(as("victim"), stats)
+	if took := time.Since(start); took > 500*time.Millisecond {
+		t.Errorf("a refusal by the full pool came %s after the call began (class timeout 200ms): it was held", took)
+	}
+	retryDelay(t, err)
+
+	// Without a token (keyed by peer address).
+	const public = "/grpc.health.v1.Health/Watch"
+	_, pdone, err := l.Admit(context.Background(), public)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pdone()
+	start = time.Now()
+	_, _, err = l.Admit(context.Background(), public)
+	if took := time.Since(start); took > 100*time.Millisecond {
+		t.Errorf("a refusal of a caller without a token was held %s", took)
+	}
+	retryDelay(t, err)
+	if n := l.holder.heldNow(); n != 0 {
+		t.Errorf("%d refusals still counted as held", n)
+	}
+}

@@ -44,15 +44,17 @@ func (h *holder) hold(ctx context.Context, caller string, retry time.Duration) t
 	if h == nil || retry <= 0 {
 		return 0
 	}
+	// The caller's own bound first, so that one caller's flood past it
+	// never counts against the replica's.
+	if !h.callers.acquire(caller) {
+		return 0
+	}
+	defer h.callers.release(caller)
 	if h.cfg.PerReplica > 0 && h.held.Add(1) > int64(h.cfg.PerReplica) {
 		h.held.Add(-1)
 		return 0
 	}
 	defer h.held.Add(-1)
-	if !h.callers.acquire(caller) {
-		return 0
-	}
-	defer h.callers.release(caller)
 	d := min(retry, h.cfg.Max)
 	start := time.Now()
 	t := time.NewTimer(d)

@@ -83,10 +83,17 @@ func (l *Limiter) Admit(ctx context.Context, method string) (context.Context, fu
 		}
 	}
 	// refuse undoes what was taken, holds the refusal (see Hold) and
-	// answers it, with what is left of the wait as its retry delay.
+	// answers it, with what is left of the wait as its retry delay. Only
+	// the refusals of a caller's or its organisation's own limits are
+	// held: a full worker pool is everyone's, a caller who queued for it
+	// has waited already, and callers without a token (keyed by address,
+	// which a proxy shares and IPv6 multiplies) are answered at once.
 	refuse := func(r refusal) (context.Context, func(), error) {
 		done()
-		left := r.retry - l.holder.hold(ctx, caller, r.retry)
+		left := r.retry
+		if ok && !r.shared {
+			left -= l.holder.hold(ctx, caller, r.retry)
+		}
 		return ctx, func() {}, r.err(left)
 	}
 	if !c.callerBusy.acquire(caller) {
@@ -135,6 +142,7 @@ func (c *classLimiter) acquireServer(ctx context.Context) (*refusal, error) {
 	if c.waiting.Add(1) > int64(c.cfg.Queue) {
 		c.waiting.Add(-1)
 		r := busy("the server is running its %d %s calls and %d more wait", c.cfg.ServerInFlight, c.name, c.cfg.Queue)
+		r.shared = true
 		return &r, errFull
 	}
 	defer c.waiting.Add(-1)
@@ -149,6 +157,7 @@ func (c *classLimiter) acquireServer(ctx context.Context) (*refusal, error) {
 			return nil, ctx.Err()
 		}
 		r := busy("no %s worker became free in %s", c.name, c.cfg.Timeout)
+		r.shared = true
 		return &r, errFull
 	}
 	return nil, nil
@@ -161,6 +170,8 @@ var errFull = errors.New("pool full")
 type refusal struct {
 	retry time.Duration
 	msg   string
+	// shared: the replica's pool refused, not a limit of the caller's own.
+	shared bool
 }
 
 // busy is the refusal of a concurrency bound: calls usually end within
