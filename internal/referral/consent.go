@@ -1,9 +1,11 @@
 package referral
 
 import (
+	"context"
 	"fmt"
 	"time"
 
+	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/rpcerr"
 	"github.com/casebridge/casebridge/internal/rpcerr/reason"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -11,7 +13,8 @@ import (
 
 // A referral stands on the person's consent. "Consent in force" is one
 // rule, written twice side by side: InForceSQL for queries and NotInForce
-// for a consent already loaded. Change them together.
+// for a consent already loaded (CheckInForce loads one and applies it).
+// Change them together.
 
 const (
 	granted   = casebridgev1.ConsentDecision_CONSENT_DECISION_GRANTED
@@ -72,6 +75,28 @@ func NotInForce(state, decision int16, expire *time.Time, now time.Time) string 
 		return "has expired"
 	}
 	return ""
+}
+
+// CheckInForce refuses a change that relies on consent consentID unless
+// that consent is in force now, by the database's clock (the one
+// InForceSQL reads, so that a consent never counts as lapsed here and in
+// force there). The refusal is ConsentRefusal with the reason and purpose,
+// worded "<subject> <why>: <outcome>"; subject names the consent and what
+// relies on it ("the consent X that referral Y relies on"), outcome what
+// is refused ("the referral cannot be accepted").
+func CheckInForce(ctx context.Context, q db.Querier, consentID string, purpose casebridgev1.ConsentPurpose, subject, outcome string) error {
+	var state, decision int16
+	var expire *time.Time
+	var now time.Time
+	err := q.QueryRow(ctx, `SELECT state, decision, expire_time, now() FROM consents WHERE id = $1`, consentID).
+		Scan(&state, &decision, &expire, &now)
+	if err != nil {
+		return fmt.Errorf("load %s: %w", subject, err)
+	}
+	if why := NotInForce(state, decision, expire, now); why != "" {
+		return ConsentRefusal(NotInForceReason(state, decision, expire, now), consentID, purpose, "%s %s: %s", subject, why, outcome)
+	}
+	return nil
 }
 
 // NotInForceReason is NotInForce as the reason a client is given

@@ -3,7 +3,6 @@ package referrals
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -171,17 +170,6 @@ func acceptable(ctx context.Context, tx pgx.Tx, r *referralRow) error {
 	if r.ConsentID == nil {
 		return rpcerr.FailedPrecondition("referral %s relies on no consent", r.ID)
 	}
-	var state, decision int16
-	var expire *time.Time
-	var now time.Time
-	err := tx.QueryRow(ctx, `SELECT state, decision, expire_time, now() FROM consents WHERE id = $1`, *r.ConsentID).
-		Scan(&state, &decision, &expire, &now)
-	if err != nil {
-		return fmt.Errorf("load consent %s of referral %s: %w", *r.ConsentID, r.ID, err)
-	}
-	if why := referral.NotInForce(state, decision, expire, now); why != "" {
-		return referral.ConsentRefusal(referral.NotInForceReason(state, decision, expire, now), *r.ConsentID, casebridgev1.ConsentPurpose_CONSENT_PURPOSE_UNSPECIFIED,
-			"the consent %s that referral %s relies on %s: the referral cannot be accepted", *r.ConsentID, r.ID, why)
-	}
-	return nil
+	return referral.CheckInForce(ctx, tx, *r.ConsentID, casebridgev1.ConsentPurpose_CONSENT_PURPOSE_UNSPECIFIED,
+		fmt.Sprintf("the consent %s that referral %s relies on", *r.ConsentID, r.ID), "the referral cannot be accepted")
 }

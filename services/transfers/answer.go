@@ -2,6 +2,7 @@ package transfers
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
@@ -107,7 +108,10 @@ func (s *Service) move(ctx context.Context, tx pgx.Tx, t *transferRow) (string, 
 	if err := refuseOpenReferrals(ctx, tx, t.CaseID); err != nil {
 		return "", err
 	}
-	if err := checkConsentInForce(ctx, tx, t); err != nil {
+	// A consent withdrawn, or lapsed while the transfer waited, no longer
+	// stands.
+	if err := referral.CheckInForce(ctx, tx, t.ConsentID, casebridgev1.ConsentPurpose_CONSENT_PURPOSE_TRANSFER,
+		fmt.Sprintf("the transfer consent %s that transfer %s relies on", t.ConsentID, t.ID), "the transfer cannot be accepted"); err != nil {
 		return "", err
 	}
 	// The consent must still cover the receiver for the transfer purpose:

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -169,24 +168,6 @@ func caseReference(ctx context.Context, q db.Querier, caseID string) (string, er
 		return "", fmt.Errorf("read reference of case %s: %w", caseID, err)
 	}
 	return ref, nil
-}
-
-// checkConsentInForce refuses an answer on a consent that no longer stands:
-// withdrawn, or lapsed while the transfer waited.
-func checkConsentInForce(ctx context.Context, q db.Querier, t *transferRow) error {
-	var state, decision int16
-	var expire *time.Time
-	var now time.Time
-	err := q.QueryRow(ctx, `SELECT state, decision, expire_time, now() FROM consents WHERE id = $1`, t.ConsentID).
-		Scan(&state, &decision, &expire, &now)
-	if err != nil {
-		return fmt.Errorf("load consent %s of transfer %s: %w", t.ConsentID, t.ID, err)
-	}
-	if why := referral.NotInForce(state, decision, expire, now); why != "" {
-		return referral.ConsentRefusal(referral.NotInForceReason(state, decision, expire, now), t.ConsentID, casebridgev1.ConsentPurpose_CONSENT_PURPOSE_TRANSFER,
-			"the transfer consent %s that transfer %s relies on %s: the transfer cannot be accepted", t.ConsentID, t.ID, why)
-	}
-	return nil
 }
 
 // moveCase makes to the owner of the case, numbered in its own series, and
