@@ -316,7 +316,7 @@ func (s *Service) ListTasks(ctx context.Context, req *casebridgev1.ListTasksRequ
 	if err != nil {
 		return nil, err
 	}
-	orgs, err := s.callerOrgs(p, req.GetOrganizationId())
+	orgs, err := s.authz.ListOrgs(p, listScope, req.GetOrganizationId())
 	if err != nil {
 		return nil, err
 	}
@@ -391,22 +391,4 @@ func (s *Service) ListTasks(ctx context.Context, req *casebridgev1.ListTasksRequ
 		return nil, err
 	}
 	return resp, nil
-}
-
-// callerOrgs is the organisations whose tasks p may list: org alone when
-// named (one p may read tasks in), else every such organisation.
-func (s *Service) callerOrgs(p authz.Principal, org string) ([]string, error) {
-	allowed := s.authz.OrgsAllowed(p, objTask, actRead)
-	if org == "" {
-		if len(allowed) == 0 {
-			return nil, rpcerr.PermissionDenied("your roles may not read tasks in any organisation")
-		}
-		return allowed, nil
-	}
-	for _, o := range allowed {
-		if o == org {
-			return []string{org}, nil
-		}
-	}
-	return nil, rpcerr.PermissionDenied("you may not read tasks of organisation %s", org)
 }

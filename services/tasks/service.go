@@ -58,3 +58,7 @@ const (
 	actRead   = "read"
 	actUpdate = "update"
 )
+
+// listScope is what ListTasks and WatchTasks cover: the tasks of the
+// caller's organisations where they may read them (or of the one named).
+var listScope = authz.Scope{Obj: objTask, Act: actRead, Plural: "tasks"}

@@ -29,7 +29,7 @@ func (s *Service) WatchTasks(req *casebridgev1.WatchTasksRequest, stream grpc.Se
 	if err != nil {
 		return err
 	}
-	orgs, err := s.callerOrgs(p, req.GetOrganizationId())
+	orgs, err := s.authz.ListOrgs(p, listScope, req.GetOrganizationId())
 	if err != nil {
 		return err
 	}
