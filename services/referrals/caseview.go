@@ -3,10 +3,7 @@ package referrals
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/caseaccess"
@@ -41,12 +38,8 @@ func (s *Service) GetCaseSharing(ctx context.Context, req *casebridgev1.GetCaseS
 	if err != nil {
 		return nil, err
 	}
-	err = s.pool.QueryRow(ctx, `SELECT reference FROM cases WHERE id = $1`, id).Scan(&out.CaseReference)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, caseNotFound(id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load case %s: %w", id, err)
+	if out.CaseReference, err = caseReference(ctx, s.pool, id); err != nil {
+		return nil, err
 	}
 	out.OwnerOrganizationId = facts.Owner
 	refs, err := caseReferrals(ctx, s.pool, id)

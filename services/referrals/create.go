@@ -2,7 +2,6 @@ package referrals
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -124,14 +123,12 @@ func (s *Service) referrable(ctx context.Context, tx pgx.Tx, n *newReferral, con
 	if err != nil {
 		return err
 	}
-	var open string
-	err = tx.QueryRow(ctx, `SELECT id FROM referrals r WHERE r.case_id = $1 AND r.to_organization = $2 AND r.service = $3
-		AND `+referral.OpenSQL("r")+` LIMIT 1`, n.caseID, n.to, int16(n.service)).Scan(&open)
-	switch {
-	case err == nil:
+	open, err := openReferralTo(ctx, tx, n.caseID, n.to, n.service)
+	if err != nil {
+		return err
+	}
+	if open != "" {
 		return rpcerr.AlreadyExists("referral %s already asks %s for this service on case %s", open, n.to, n.caseID)
-	case !errors.Is(err, pgx.ErrNoRows):
-		return fmt.Errorf("look up open referrals of case %s: %w", n.caseID, err)
 	}
 	n.consentID, err = referral.FindConsent(ctx, tx, n.caseID, canonical(consentID), to, n.purpose)
 	return err

@@ -48,7 +48,7 @@ func (s *Service) ListReferrals(ctx context.Context, req *casebridgev1.ListRefer
 	if err != nil {
 		return nil, err
 	}
-	orgs, err := s.callerOrgs(p, req.GetOrganizationId(), true)
+	orgs, err := s.authz.ListOrgs(p, listScope, req.GetOrganizationId())
 	if err != nil {
 		return nil, err
 	}

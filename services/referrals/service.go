@@ -8,12 +8,10 @@ package referrals
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/casebridge/casebridge/internal/audit"
@@ -68,17 +66,6 @@ func (s *Service) caseAccess(ctx context.Context, q db.Querier, p authz.Principa
 	return acc, nil
 }
 
-// lockCase takes the case row lock that every change to a case's sharing
-// takes first (CaseService's consent withdrawal and erasure too), so that a
-// referral changes with the case standing still and no two changes of its
-// sharing interleave.
-func lockCase(ctx context.Context, tx pgx.Tx, id string) error {
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM cases WHERE id = $1 FOR UPDATE`, id); err != nil {
-		return fmt.Errorf("lock case %s: %w", id, err)
-	}
-	return nil
-}
-
 // readOrgs are the organisations whose referrals the caller may read.
 func (s *Service) readOrgs(p authz.Principal) []string {
 	return s.authz.OrgsAllowed(p, objReferral, authz.ActRead)
@@ -104,26 +91,13 @@ func (s *Service) readerOrg(p authz.Principal, r *referralRow) string {
 	return ""
 }
 
-// callerOrgs resolves the organisations a list or watch is for: the one
-// named, which the caller must be allowed to read referrals of, or else
-// every one where they may. single requires exactly one when none is named.
-func (s *Service) callerOrgs(p authz.Principal, named string, single bool) ([]string, error) {
-	if named != "" {
-		if !s.authz.Allowed(p, named, objReferral, authz.ActRead) {
-			return nil, rpcerr.PermissionDenied("you may not read the referrals of organisation %s", named)
-		}
-		return []string{named}, nil
-	}
-	orgs := s.readOrgs(p)
-	slices.Sort(orgs)
-	switch {
-	case len(orgs) == 0:
-		return nil, rpcerr.PermissionDenied("your roles do not allow reading referrals in any organisation")
-	case single && len(orgs) > 1:
-		return nil, rpcerr.InvalidArgument("organization_id", "required: you belong to several organisations (%s)", strings.Join(orgs, ", "))
-	}
-	return orgs, nil
-}
+// What WatchReferrals and ListReferrals cover: the referrals of the
+// caller's organisations where they may read them; a list is of one
+// organisation, which a caller in several must name.
+var (
+	watchScope = authz.Scope{Obj: objReferral, Act: authz.ActRead, Plural: "referrals"}
+	listScope  = authz.Scope{Obj: objReferral, Act: authz.ActRead, Plural: "referrals", Single: true}
+)
 
 func caseNotFound(id string) error     { return rpcerr.NotFound("case %s not found", id) }
 func referralNotFound(id string) error { return rpcerr.NotFound("referral %s not found", id) }

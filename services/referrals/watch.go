@@ -4,19 +4,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/casebridge/casebridge/internal/authz"
-	"github.com/casebridge/casebridge/internal/caseaccess"
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/rpcerr"
@@ -89,7 +85,7 @@ func (s *Service) WatchReferrals(req *casebridgev1.WatchReferralsRequest, stream
 	if err != nil {
 		return err
 	}
-	orgs, err := s.callerOrgs(p, req.GetOrganizationId(), false)
+	orgs, err := s.authz.ListOrgs(p, watchScope, req.GetOrganizationId())
 	if err != nil {
 		return err
 	}
@@ -140,9 +136,9 @@ func (s *Service) WatchReferrals(req *casebridgev1.WatchReferralsRequest, stream
 // from another history and the client must start over (never resume at a
 // position that means something else here).
 func startAfter(ctx context.Context, q db.Querier, cursor string) (int64, error) {
-	var first, last int64
-	if err := q.QueryRow(ctx, `SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM referral_events`).Scan(&first, &last); err != nil {
-		return 0, fmt.Errorf("referral event positions: %w", err)
+	first, last, err := eventPositions(ctx, q)
+	if err != nil {
+		return 0, err
 	}
 	if cursor == "" {
 		return last, nil
@@ -154,68 +150,14 @@ func startAfter(ctx context.Context, q db.Querier, cursor string) (int64, error)
 	if seq < first-1 {
 		return 0, rpcerr.FailedPrecondition("the events after this cursor are no longer kept: resynchronise with ListReferrals and watch from now on")
 	}
-	var org, referralID string
-	var typ int16
-	var at time.Time
-	err = q.QueryRow(ctx, `SELECT organization_id, referral_id::text, event_type, event_time FROM referral_events WHERE seq = $1`, seq).
-		Scan(&org, &referralID, &typ, &at)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, errOtherHistory
-	}
+	e, found, err := eventAt(ctx, q, seq)
 	if err != nil {
-		return 0, fmt.Errorf("referral event of the cursor: %w", err)
+		return 0, err
 	}
-	if eventMark(org, referralID, typ, at) != mark {
+	if !found || eventMark(e.org, e.referralID, e.typ, e.at) != mark {
 		return 0, errOtherHistory
 	}
 	return seq, nil
-}
-
-type watchEvent struct {
-	seq   int64
-	event *casebridgev1.ReferralEvent
-}
-
-// loadEvents reads the next events of orgs after seq, oldest first.
-func loadEvents(ctx context.Context, q db.Querier, orgs []string, after int64) ([]watchEvent, error) {
-	rows, err := q.Query(ctx, `
-		SELECT e.seq, e.organization_id, e.event_type, e.referral_status, e.case_status, e.event_time,
-			r.id, r.case_id, r.from_organization, r.to_organization, r.service, r.create_time,
-			r.accept_time, r.decline_time, r.complete_time, r.withdraw_time, r.revoke_time, `+caseaccess.ReferredReferenceSQL("r", "c")+`
-		FROM referral_events e JOIN referrals r ON r.id = e.referral_id JOIN cases c ON c.id = r.case_id
-		WHERE e.organization_id = ANY($1) AND e.seq > $2
-		ORDER BY e.seq
-		LIMIT $3`, orgs, after, watchBatch)
-	if err != nil {
-		return nil, fmt.Errorf("read referral events: %w", err)
-	}
-	defer rows.Close()
-	var out []watchEvent
-	for rows.Next() {
-		var seq int64
-		var typ, refStatus, caseStatus, svc int16
-		var at time.Time
-		var org, id, caseID, from, to, reference string
-		var t referralTimes
-		if err := rows.Scan(&seq, &org, &typ, &refStatus, &caseStatus, &at, &id, &caseID, &from, &to, &svc,
-			&t.Create, &t.Accept, &t.Decline, &t.Complete, &t.Withdraw, &t.Revoke, &reference); err != nil {
-			return nil, fmt.Errorf("scan referral event: %w", err)
-		}
-		t = t.asOf(at)
-		out = append(out, watchEvent{seq: seq, event: &casebridgev1.ReferralEvent{
-			Cursor:        encodeCursor(seq, eventMark(org, id, typ, at)),
-			Type:          casebridgev1.ReferralEventType(typ),
-			Referral:      summaryOf(id, caseID, from, to, casebridgev1.ServiceKind(svc), casebridgev1.ReferralStatus(refStatus), t),
-			CaseId:        caseID,
-			CaseReference: reference,
-			CaseStatus:    casebridgev1.CaseStatus(caseStatus),
-			EventTime:     timestamppb.New(at),
-		}})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read referral events: %w", err)
-	}
-	return out, nil
 }
 
 // asOf is the referral's times as they stood at an event: an event replayed
