@@ -2,7 +2,6 @@ package cases
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
@@ -54,9 +53,9 @@ func (b Budget) pageFull(items, used, size int) bool {
 // checkNoteQuota refuses a note beyond the case's cap. The caller holds the
 // case row's lock, so concurrent adds cannot both pass the count.
 func (b Budget) checkNoteQuota(ctx context.Context, tx pgx.Tx, caseID string) error {
-	var n int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM case_notes WHERE case_id = $1`, caseID).Scan(&n); err != nil {
-		return fmt.Errorf("count notes of case %s: %w", caseID, err)
+	n, err := countNotes(ctx, tx, caseID)
+	if err != nil {
+		return err
 	}
 	if n >= b.NotesPerCase {
 		return rpcerr.ResourceExhausted(0, "case %s holds %d notes, the most a case may hold", caseID, b.NotesPerCase)

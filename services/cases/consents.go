@@ -2,13 +2,10 @@ package cases
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/caseaccess"
@@ -22,9 +19,6 @@ import (
 	"github.com/casebridge/casebridge/internal/transfer"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
-
-const consentColumns = `id, case_id, purpose, decision, organization_id, organization_kind, state,
-	given_time, expire_time, withdraw_time, recorded_by, texts, create_time`
 
 // RecordConsent records the person's decision about sharing their case or
 // its statistical use.
@@ -139,10 +133,12 @@ func checkConsentRecipient(req *casebridgev1.RecordConsentRequest) error {
 	return nil
 }
 
+// requireOrganization refuses a consent naming an organisation that is not
+// registered.
 func requireOrganization(ctx context.Context, q db.Querier, id string) error {
-	var ok bool
-	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM organizations WHERE id = $1)`, id).Scan(&ok); err != nil {
-		return fmt.Errorf("look up organisation %s: %w", id, err)
+	ok, err := organizationExists(ctx, q, id)
+	if err != nil {
+		return err
 	}
 	if !ok {
 		return rpcerr.InvalidArgument("organization_id", "no organisation %q", id)
@@ -171,8 +167,8 @@ func (s *Service) WithdrawConsent(ctx context.Context, req *casebridgev1.Withdra
 		if c.GetState() == casebridgev1.ConsentState_CONSENT_STATE_WITHDRAWN {
 			return rpcerr.FailedPrecondition("consent %s is already withdrawn", c.GetId())
 		}
-		if _, err := tx.Exec(ctx, `UPDATE consents SET state = $2, withdraw_time = now() WHERE id = $1`, c.GetId(), referral.WithdrawnState); err != nil {
-			return fmt.Errorf("withdraw consent %s: %w", c.GetId(), err)
+		if err := withdrawConsent(ctx, tx, c.GetId()); err != nil {
+			return err
 		}
 		if err := s.audit.InTx(ctx, tx, acc.Org, req.GetCaseId(), nil); err != nil {
 			return err
@@ -235,41 +231,24 @@ func (s *Service) ListConsents(ctx context.Context, req *casebridgev1.ListConsen
 		afterTime, afterID = &t, &keys[1]
 	}
 	limit := pagetoken.Size(req.GetPageSize(), 50, 500)
-	rows, err := s.pool.Query(ctx, `SELECT `+consentColumns+` FROM consents
-		WHERE case_id = $1 AND ($2::timestamptz IS NULL OR (create_time, id) < ($2, $3::uuid))
-		ORDER BY create_time DESC, id DESC LIMIT $4`, req.GetCaseId(), afterTime, afterID, limit+1)
+	found, err := listConsents(ctx, s.pool, consentPage{caseID: req.GetCaseId(), afterTime: afterTime, afterID: afterID, limit: limit}, s.now())
 	if err != nil {
-		return nil, fmt.Errorf("list consents of case %s: %w", req.GetCaseId(), err)
-	}
-	defer rows.Close()
-	resp := &casebridgev1.ListConsentsResponse{}
-	var lastCreate time.Time
-	now := s.now()
-	var texts [][]byte
-	for rows.Next() {
-		if len(resp.Consents) == limit {
-			resp.NextPageToken = pagetoken.Encode(fp, lastCreate.Format(time.RFC3339Nano), resp.Consents[limit-1].GetId())
-			break
-		}
-		var t []byte
-		c, created, err := scanConsent(rows, now, &t)
-		if err != nil {
-			return nil, err
-		}
-		lastCreate = created
-		resp.Consents = append(resp.Consents, c)
-		texts = append(texts, t)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows.Close()
+	resp := &casebridgev1.ListConsentsResponse{}
+	if len(found) > limit {
+		resp.NextPageToken = pagetoken.Encode(fp, found[limit-1].created.Format(time.RFC3339Nano), found[limit-1].consent.GetId())
+		found = found[:limit]
+	}
+	for _, c := range found {
+		resp.Consents = append(resp.Consents, c.consent)
+	}
 	if err := s.proofDocuments(ctx, acc, req.GetCaseId(), resp.Consents); err != nil {
 		return nil, err
 	}
 	var classes []dataclass.Class
 	for i, c := range resp.Consents {
-		opened, err := s.openConsentTexts(ctx, s.pool, acc, c, texts[i])
+		opened, err := s.openConsentTexts(ctx, s.pool, acc, c, found[i].texts)
 		if err != nil {
 			return nil, err
 		}
@@ -288,51 +267,12 @@ func (s *Service) ListConsents(ctx context.Context, req *casebridgev1.ListConsen
 // getConsent reads one consent, its method opened if acc may read it
 // (opened reports so: the caller records the read).
 func (s *Service) getConsent(ctx context.Context, q db.Querier, acc authz.Access, caseID, id string, now time.Time) (c *casebridgev1.Consent, opened bool, err error) {
-	var texts []byte
-	c, _, err = scanConsent(q.QueryRow(ctx, `SELECT `+consentColumns+` FROM consents WHERE id = $1 AND case_id = $2`, id, caseID), now, &texts)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, false, rpcerr.NotFound("consent %s not found on case %s", id, caseID)
-	}
+	found, err := loadConsent(ctx, q, caseID, id, now)
 	if err != nil {
 		return nil, false, err
 	}
-	opened, err = s.openConsentTexts(ctx, q, acc, c, texts)
-	return c, opened, err
-}
-
-// scanConsent reads a consent; its sealed texts go to texts, for
-// openConsentTexts.
-func scanConsent(row pgx.Row, now time.Time, texts *[]byte) (*casebridgev1.Consent, time.Time, error) {
-	var c casebridgev1.Consent
-	var purpose, decision, state int16
-	var org *string
-	var kind *int16
-	var given, created time.Time
-	var expire, withdraw *time.Time
-	if err := row.Scan(&c.Id, &c.CaseId, &purpose, &decision, &org, &kind, &state,
-		&given, &expire, &withdraw, &c.RecordedBy, texts, &created); err != nil {
-		return nil, time.Time{}, err
-	}
-	c.Purpose = casebridgev1.ConsentPurpose(purpose)
-	c.Decision = casebridgev1.ConsentDecision(decision)
-	c.State = casebridgev1.ConsentState(state)
-	if c.State == casebridgev1.ConsentState_CONSENT_STATE_ACTIVE && expire != nil && !expire.After(now) {
-		c.State = casebridgev1.ConsentState_CONSENT_STATE_EXPIRED
-	}
-	switch {
-	case org != nil:
-		c.Recipient = &casebridgev1.Consent_OrganizationId{OrganizationId: *org}
-	case kind != nil:
-		c.Recipient = &casebridgev1.Consent_OrganizationKind{OrganizationKind: casebridgev1.OrganizationKind(*kind)}
-	}
-	c.GivenTime = timestamppb.New(given)
-	if expire != nil {
-		c.ExpireTime = timestamppb.New(*expire)
-	}
-	if withdraw != nil {
-		c.WithdrawTime = timestamppb.New(*withdraw)
-	}
-	return &c, created, nil
+	opened, err = s.openConsentTexts(ctx, q, acc, found.consent, found.texts)
+	return found.consent, opened, err
 }
 
 // proofDocuments sets on each consent of case caseID the ids of the

@@ -37,12 +37,7 @@ func (s *Service) addHistory(ctx context.Context, tx pgx.Tx, caseID string, stat
 			}
 		}
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO case_history (id, case_id, status, erased, reason_code, reason, actor)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		id, caseID, int16(status), erased, int16(code), ct, actor); err != nil {
-		return fmt.Errorf("keep history of case %s: %w", caseID, err)
-	}
-	return nil
+	return insertHistory(ctx, tx, historyRow{id: id, caseID: caseID, status: status, erased: erased, code: code, reason: ct, actor: actor})
 }
 
 // historyClasses is what the audit event of a status change names: the

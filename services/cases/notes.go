@@ -156,15 +156,8 @@ func (s *Service) ListNotes(ctx context.Context, req *casebridgev1.ListNotesRequ
 	return resp, nil
 }
 
-type noteFilter struct {
-	id        string
-	class     dataclass.Class
-	afterTime *time.Time
-	afterID   string
-	limit     int
-	maxBytes  int // the page's byte budget; 0: none
-}
-
+// loadNotes returns the page f of the notes of case caseID in the classes
+// acc may read, opened, and whether more follow.
 func (s *Service) loadNotes(ctx context.Context, acc authz.Access, caseID string, f noteFilter) ([]*casebridgev1.Note, bool, error) {
 	var readable []int16
 	for _, c := range dataclass.All {
@@ -176,41 +169,9 @@ func (s *Service) loadNotes(ctx context.Context, acc authz.Access, caseID string
 	if maxBytes <= 0 {
 		maxBytes = math.MaxInt32
 	}
-	// A note's ciphertext is fetched only while the notes before it weigh
-	// less than the page's byte budget: the page ends at the first without.
-	rows, err := s.pool.Query(ctx, `SELECT id, class,
-			CASE WHEN running - octet_length(ciphertext) < $7 THEN ciphertext END, author, create_time
-		FROM (SELECT id, class, ciphertext, author, create_time,
-				sum(octet_length(ciphertext)) OVER (ORDER BY create_time DESC, id DESC) AS running
-			FROM case_notes
-			WHERE case_id = $1 AND class = ANY($2) AND ($3 = '' OR id::text = $3)
-			  AND ($4::timestamptz IS NULL OR (create_time, id) < ($4, $5::uuid))
-			ORDER BY create_time DESC, id DESC LIMIT $6) page
-		ORDER BY create_time DESC, id DESC`,
-		caseID, readable, f.id, f.afterTime, nullUUID(f.afterID), f.limit+1, maxBytes)
+	found, err := notePage(ctx, s.pool, caseID, readable, f, maxBytes)
 	if err != nil {
-		return nil, false, fmt.Errorf("list notes of case %s: %w", caseID, err)
-	}
-	type stored struct {
-		note *casebridgev1.Note
-		ct   []byte
-	}
-	var found []stored
-	for rows.Next() {
-		var n casebridgev1.Note
-		var class int16
-		var ct []byte
-		var created time.Time
-		if err := rows.Scan(&n.Id, &class, &ct, &n.Author, &created); err != nil {
-			rows.Close()
-			return nil, false, fmt.Errorf("scan note of case %s: %w", caseID, err)
-		}
-		n.CaseId, n.DataClass, n.CreateTime = caseID, dataclass.FromStored(class).Proto(), timestamppb.New(created)
-		found = append(found, stored{&n, ct})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("list notes of case %s: %w", caseID, err)
+		return nil, false, err
 	}
 	more := len(found) > f.limit
 	if more {
@@ -245,20 +206,17 @@ func (s *Service) loadNotes(ctx context.Context, acc authz.Access, caseID string
 	return notes, more, nil
 }
 
+// redactedNoteClasses lists the classes of the case's notes that acc may
+// not read, for ListNotes to report.
 func redactedNoteClasses(ctx context.Context, q db.Querier, caseID string, acc authz.Access) ([]dataclass.Class, error) {
-	rows, err := q.Query(ctx, `SELECT DISTINCT class FROM case_notes WHERE case_id = $1 ORDER BY class`, caseID)
+	classes, err := noteClassesOf(ctx, q, caseID)
 	if err != nil {
-		return nil, fmt.Errorf("note classes of case %s: %w", caseID, err)
-	}
-	classes, err := pgx.CollectRows(rows, pgx.RowTo[int16])
-	if err != nil {
-		return nil, fmt.Errorf("note classes of case %s: %w", caseID, err)
+		return nil, err
 	}
 	var out []dataclass.Class
 	for _, c := range classes {
-		dc := dataclass.FromStored(c)
-		if !acc.CanRead(dc) {
-			out = append(out, dc)
+		if !acc.CanRead(c) {
+			out = append(out, c)
 		}
 	}
 	return out, nil
@@ -273,11 +231,4 @@ func noteClasses(notes []*casebridgev1.Note) []dataclass.Class {
 		}
 	}
 	return out
-}
-
-func nullUUID(id string) *string {
-	if id == "" {
-		return nil
-	}
-	return &id
 }
