@@ -174,9 +174,9 @@ func (s *Service) CreateTask(ctx context.Context, req *casebridgev1.CreateTaskRe
 
 // checkMember refuses an assignee who is not a member of org.
 func checkMember(ctx context.Context, q db.Querier, org, subject string) error {
-	var ok bool
-	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM memberships WHERE organization_id = $1 AND subject = $2)`, org, subject).Scan(&ok); err != nil {
-		return fmt.Errorf("look up assignee: %w", err)
+	ok, err := isMember(ctx, q, org, subject)
+	if err != nil {
+		return err
 	}
 	if !ok {
 		return rpcerr.InvalidArgument("assignee", "is not a member of organisation %s", org)

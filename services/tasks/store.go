@@ -109,6 +109,15 @@ func caseOfTask(ctx context.Context, q db.Querier, id string) (string, error) {
 	return caseID, nil
 }
 
+// isMember reports whether subject is a member of organisation org.
+func isMember(ctx context.Context, q db.Querier, org, subject string) (bool, error) {
+	var ok bool
+	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM memberships WHERE organization_id = $1 AND subject = $2)`, org, subject).Scan(&ok); err != nil {
+		return false, fmt.Errorf("look up assignee: %w", err)
+	}
+	return ok, nil
+}
+
 // getTask loads task id, locked for the caller's transaction with lock, and
 // opens its texts when open is set.
 func (s *Service) getTask(ctx context.Context, q db.Querier, id string, lock, open bool) (*taskRow, error) {
