@@ -2,10 +2,6 @@ package compensation
 
 import (
 	"context"
-	"errors"
-	"fmt"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/caseaccess"
@@ -55,13 +51,9 @@ func (s *Service) decide(ctx context.Context, q db.Querier, p authz.Principal, c
 // claim that does not exist and one the caller may not see are the same
 // NotFound.
 func (s *Service) claimAccess(ctx context.Context, q db.Querier, p authz.Principal, id, obj, act string, lock bool) (string, authz.Access, error) {
-	var caseID string
-	err := q.QueryRow(ctx, `SELECT case_id FROM claims WHERE id = $1`, id).Scan(&caseID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", authz.Access{}, claimNotFound(id)
-	}
+	caseID, err := caseOfClaim(ctx, q, id)
 	if err != nil {
-		return "", authz.Access{}, fmt.Errorf("find case of claim %s: %w", id, err)
+		return "", authz.Access{}, err
 	}
 	acc, err := s.recordAccess(ctx, q, p, caseID, obj, act, lock, claimNotFound(id))
 	return caseID, acc, err
@@ -75,11 +67,9 @@ func checkProceeding(ctx context.Context, q db.Querier, field, caseID, proceedin
 	if proceedingID == "" {
 		return nil
 	}
-	var ok bool
-	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM proceedings WHERE id = $1 AND case_id = $2)`,
-		proceedingID, caseID).Scan(&ok)
+	ok, err := isProceedingOf(ctx, q, proceedingID, caseID)
 	if err != nil {
-		return fmt.Errorf("look up proceeding %s: %w", proceedingID, err)
+		return err
 	}
 	if !ok {
 		return rpcerr.InvalidArgument(field, "%s is not a proceeding of case %s", proceedingID, caseID)

@@ -144,3 +144,12 @@ func (s *Service) listPayments(ctx context.Context, q db.Querier, claimID string
 	}
 	return out, more, nil
 }
+
+// hasPayments reports whether the ledger of claim claimID holds any payment.
+func hasPayments(ctx context.Context, q db.Querier, claimID string) (bool, error) {
+	var ok bool
+	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM claim_payments WHERE claim_id = $1)`, claimID).Scan(&ok); err != nil {
+		return false, fmt.Errorf("look up payments of claim %s: %w", claimID, err)
+	}
+	return ok, nil
+}

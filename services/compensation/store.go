@@ -38,6 +38,32 @@ func scanClaim(row pgx.Row) (*claimRow, error) {
 	return &c, nil
 }
 
+// caseOfClaim finds the case of claim id; a claim that does not exist is
+// NotFound.
+func caseOfClaim(ctx context.Context, q db.Querier, id string) (string, error) {
+	var caseID string
+	err := q.QueryRow(ctx, `SELECT case_id FROM claims WHERE id = $1`, id).Scan(&caseID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", claimNotFound(id)
+	}
+	if err != nil {
+		return "", fmt.Errorf("find case of claim %s: %w", id, err)
+	}
+	return caseID, nil
+}
+
+// isProceedingOf reports whether proceeding proceedingID is one of case
+// caseID's.
+func isProceedingOf(ctx context.Context, q db.Querier, proceedingID, caseID string) (bool, error) {
+	var ok bool
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM proceedings WHERE id = $1 AND case_id = $2)`,
+		proceedingID, caseID).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("look up proceeding %s: %w", proceedingID, err)
+	}
+	return ok, nil
+}
+
 // getClaim loads a claim; lock takes a row lock on it for the transaction,
 // which is what serialises payments: the ledger total read here cannot
 // change until the transaction ends.

@@ -2,7 +2,6 @@ package compensation
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -76,8 +75,9 @@ func (s *Service) UpdateClaim(ctx context.Context, req *casebridgev1.UpdateClaim
 func setClaimed(ctx context.Context, tx pgx.Tx, c *claimRow, m *casebridgev1.Money) error {
 	fixed := c.Awarded != nil
 	if !fixed {
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM claim_payments WHERE claim_id = $1)`, c.ID).Scan(&fixed); err != nil {
-			return fmt.Errorf("look up payments of claim %s: %w", c.ID, err)
+		var err error
+		if fixed, err = hasPayments(ctx, tx, c.ID); err != nil {
+			return err
 		}
 	}
 	switch {
