@@ -131,5 +131,26 @@ func orgKind(ctx context.Context, q db.Querier, org string) (casebridgev1.Organi
 	return casebridgev1.OrganizationKind(kind), nil
 }
 
-const listMembersSQL = `SELECT ` + memberColumns + ` FROM memberships
-	WHERE organization_id = $1 AND subject > $2 ORDER BY subject LIMIT $3`
+// listMembers returns up to limit+1 members of org after subject after,
+// ordered by subject (one more than a page holds tells that another
+// follows).
+func listMembers(ctx context.Context, q db.Querier, org, after string, limit int) ([]*casebridgev1.Member, error) {
+	rows, err := q.Query(ctx, `SELECT `+memberColumns+` FROM memberships
+		WHERE organization_id = $1 AND subject > $2 ORDER BY subject LIMIT $3`, org, after, limit+1)
+	if err != nil {
+		return nil, fmt.Errorf("list members of %s: %w", org, err)
+	}
+	defer rows.Close()
+	var out []*casebridgev1.Member
+	for rows.Next() {
+		m, _, err := scanMember(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan member: %w", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list members of %s: %w", org, err)
+	}
+	return out, nil
+}

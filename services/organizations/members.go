@@ -2,7 +2,6 @@ package organizations
 
 import (
 	"context"
-	"fmt"
 	"net/mail"
 	"slices"
 	"strings"
@@ -225,22 +224,14 @@ func (s *Service) ListMembers(ctx context.Context, req *casebridgev1.ListMembers
 		after = keys[0]
 	}
 	limit := pagetoken.Size(req.GetPageSize(), 100, 1000)
-	rows, err := s.pool.Query(ctx, listMembersSQL, org, after, limit+1)
+	members, err := listMembers(ctx, s.pool, org, after, limit)
 	if err != nil {
-		return nil, fmt.Errorf("list members of %s: %w", org, err)
+		return nil, err
 	}
-	defer rows.Close()
-	resp := &casebridgev1.ListMembersResponse{}
-	for rows.Next() {
-		m, _, err := scanMember(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan member: %w", err)
-		}
-		if len(resp.Members) == limit {
-			resp.NextPageToken = pagetoken.Encode(fp, resp.Members[limit-1].GetSubject())
-			break
-		}
-		resp.Members = append(resp.Members, m)
+	resp := &casebridgev1.ListMembersResponse{Members: members}
+	if len(members) > limit {
+		resp.Members = members[:limit]
+		resp.NextPageToken = pagetoken.Encode(fp, members[limit-1].GetSubject())
 	}
-	return resp, rows.Err()
+	return resp, nil
 }

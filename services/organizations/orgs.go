@@ -2,18 +2,13 @@ package organizations
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/authz"
@@ -24,24 +19,6 @@ import (
 )
 
 var orgID = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-
-const orgColumns = `id, display_name, kind, country_code, create_time, update_time, version, support_plan_approval, closure_approval`
-
-func scanOrg(row pgx.Row) (*casebridgev1.Organization, error) {
-	var o casebridgev1.Organization
-	var kind int16
-	var created, updated time.Time
-	var version int64
-	a := &casebridgev1.ApprovalSettings{}
-	if err := row.Scan(&o.Id, &o.DisplayName, &kind, &o.CountryCode, &created, &updated, &version, &a.SupportPlans, &a.CaseClosures); err != nil {
-		return nil, err
-	}
-	o.Approvals = a
-	o.Kind = casebridgev1.OrganizationKind(kind)
-	o.CreateTime, o.UpdateTime = timestamppb.New(created), timestamppb.New(updated)
-	o.Etag = strconv.FormatInt(version, 10)
-	return &o, nil
-}
 
 func validateOrg(o *casebridgev1.Organization, create bool) error {
 	if create && !orgID.MatchString(o.GetId()) {
@@ -86,14 +63,8 @@ func (s *Service) CreateOrganization(ctx context.Context, req *casebridgev1.Crea
 		return nil, err
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO organizations (id, display_name, kind, country_code) VALUES ($1, $2, $3, $4)`,
-			o.GetId(), o.GetDisplayName(), int16(o.GetKind()), o.GetCountryCode())
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-			return rpcerr.AlreadyExists("organisation %s already exists", o.GetId())
-		}
-		if err != nil {
-			return fmt.Errorf("insert organisation %s: %w", o.GetId(), err)
+		if err := insertOrganization(ctx, tx, o); err != nil {
+			return err
 		}
 		if err := insertMember(ctx, tx, o.GetId(), req.GetAdminSubject(), []string{authz.RoleOrgAdmin}, "", contact{}); err != nil {
 			return fmt.Errorf("add first admin of %s: %w", o.GetId(), err)
@@ -109,17 +80,6 @@ func (s *Service) CreateOrganization(ctx context.Context, req *casebridgev1.Crea
 	s.members.Invalidate(req.GetAdminSubject())
 	created, err := s.getOrg(ctx, o.GetId())
 	return &casebridgev1.CreateOrganizationResponse{Organization: created}, err
-}
-
-func (s *Service) getOrg(ctx context.Context, id string) (*casebridgev1.Organization, error) {
-	o, err := scanOrg(s.pool.QueryRow(ctx, `SELECT `+orgColumns+` FROM organizations WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, rpcerr.NotFound("organisation %s not found", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load organisation %s: %w", id, err)
-	}
-	return o, nil
 }
 
 // GetOrganization returns an organisation's public profile.
@@ -141,26 +101,16 @@ func (s *Service) ListOrganizations(ctx context.Context, req *casebridgev1.ListO
 		after = keys[0]
 	}
 	limit := pagetoken.Size(req.GetPageSize(), 100, 1000)
-	rows, err := s.pool.Query(ctx, `SELECT `+orgColumns+` FROM organizations
-		WHERE ($1 = 0 OR kind = $1) AND ($2 = '' OR country_code = $2) AND id > $3
-		ORDER BY id LIMIT $4`, int16(req.GetKind()), req.GetCountryCode(), after, limit+1)
+	orgs, err := listOrganizations(ctx, s.pool, orgFilter{kind: req.GetKind(), country: req.GetCountryCode(), after: after, limit: limit})
 	if err != nil {
-		return nil, fmt.Errorf("list organisations: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	resp := &casebridgev1.ListOrganizationsResponse{}
-	for rows.Next() {
-		o, err := scanOrg(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan organisation: %w", err)
-		}
-		if len(resp.Organizations) == limit {
-			resp.NextPageToken = pagetoken.Encode(fp, resp.Organizations[limit-1].GetId())
-			break
-		}
-		resp.Organizations = append(resp.Organizations, o)
+	resp := &casebridgev1.ListOrganizationsResponse{Organizations: orgs}
+	if len(orgs) > limit {
+		resp.Organizations = orgs[:limit]
+		resp.NextPageToken = pagetoken.Encode(fp, orgs[limit-1].GetId())
 	}
-	return resp, rows.Err()
+	return resp, nil
 }
 
 // updatable are the fields UpdateOrganization changes; the approval
@@ -211,22 +161,11 @@ func (s *Service) UpdateOrganization(ctx context.Context, req *casebridgev1.Upda
 		return nil, rpcerr.InvalidArgument("organization.kind", "cannot be unspecified")
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE organizations SET
-				display_name = CASE WHEN $3 THEN $4 ELSE display_name END,
-				kind = CASE WHEN $5 THEN $6 ELSE kind END,
-				country_code = CASE WHEN $7 THEN $8 ELSE country_code END,
-				support_plan_approval = CASE WHEN $9 THEN $10 ELSE support_plan_approval END,
-				closure_approval = CASE WHEN $11 THEN $12 ELSE closure_approval END,
-				update_time = now(), version = version + 1
-			WHERE id = $1 AND version::text = $2`,
-			o.GetId(), req.GetEtag(), has("display_name"), o.GetDisplayName(), has("kind"), int16(o.GetKind()),
-			has("country_code"), o.GetCountryCode(),
-			has("approvals.support_plans"), o.GetApprovals().GetSupportPlans(),
-			has("approvals.case_closures"), o.GetApprovals().GetCaseClosures())
+		saved, err := saveOrganization(ctx, tx, o, req.GetEtag(), has)
 		if err != nil {
-			return fmt.Errorf("update organisation %s: %w", o.GetId(), err)
+			return err
 		}
-		if tag.RowsAffected() == 0 {
+		if !saved {
 			if _, err := s.getOrg(ctx, o.GetId()); err != nil {
 				return err
 			}
