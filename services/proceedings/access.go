@@ -3,9 +3,6 @@ package proceedings
 import (
 	"context"
 	"errors"
-	"fmt"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/caseaccess"
@@ -58,13 +55,9 @@ type checkFunc func(ctx context.Context, q db.Querier, p authz.Principal, id, ob
 // to it; a proceeding that does not exist and one the caller may not see
 // are the same NotFound.
 func (s *Service) proceedingAccess(ctx context.Context, q db.Querier, p authz.Principal, id, obj, act string, lock bool) (string, authz.Access, error) {
-	var caseID string
-	err := q.QueryRow(ctx, `SELECT case_id FROM proceedings WHERE id = $1`, id).Scan(&caseID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", authz.Access{}, proceedingNotFound(id)
-	}
+	caseID, err := caseOf(ctx, q, "proceedings", id, proceedingNotFound(id))
 	if err != nil {
-		return "", authz.Access{}, fmt.Errorf("find case of proceeding %s: %w", id, err)
+		return "", authz.Access{}, err
 	}
 	acc, err := s.recordAccess(ctx, q, p, caseID, obj, act, lock, proceedingNotFound(id))
 	return caseID, acc, err
@@ -106,14 +99,9 @@ func caseFacts(ctx context.Context, q db.Querier, id string) (caseaccess.Facts, 
 // and decides p's access to it; one that does not exist and one the caller
 // may not see are the same notFound.
 func (s *Service) childAccess(ctx context.Context, q db.Querier, p authz.Principal, table, id, obj, act string, lock bool, notFound error) (string, authz.Access, error) {
-	var caseID string
-	// table is one of two constants, never client input.
-	err := q.QueryRow(ctx, `SELECT case_id FROM `+table+` WHERE id = $1`, id).Scan(&caseID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", authz.Access{}, notFound
-	}
+	caseID, err := caseOf(ctx, q, table, id, notFound)
 	if err != nil {
-		return "", authz.Access{}, fmt.Errorf("find case of %s %s: %w", table, id, err)
+		return "", authz.Access{}, err
 	}
 	acc, err := s.recordAccess(ctx, q, p, caseID, obj, act, lock, notFound)
 	return caseID, acc, err

@@ -73,7 +73,7 @@ func classNames(classes []casebridgev1.DataClass) []dataclass.Class {
 // legalIf is the legal class when b holds, else none.
 func legalIf(b bool) []casebridgev1.DataClass {
 	if b {
-		return []casebridgev1.DataClass{legal}
+		return []casebridgev1.DataClass{dataclass.Legal.Proto()}
 	}
 	return nil
 }
@@ -88,7 +88,7 @@ func (s *Service) recordReturned(ctx context.Context, org, caseID string, writte
 	if !returned || written {
 		return nil
 	}
-	return s.recordRead(ctx, org, caseID, legal)
+	return s.recordRead(ctx, org, caseID, dataclass.Legal.Proto())
 }
 
 // proceedingLegal reports whether p carries legal text in clear.

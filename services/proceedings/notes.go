@@ -18,8 +18,6 @@ import (
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
-var legal = casebridgev1.DataClass_DATA_CLASS_LEGAL
-
 // sealKey returns the key to seal notes of case caseID under. A case that
 // has no key yet (imported without sensitive data) gets one now, wrapped to
 // its owner; an erased case takes nothing new.
@@ -87,7 +85,7 @@ func (s *Service) renderHearings(ctx context.Context, q db.Querier, p authz.Prin
 			continue
 		}
 		if !open {
-			m.RedactedClasses = []casebridgev1.DataClass{legal}
+			m.RedactedClasses = []casebridgev1.DataClass{dataclass.Legal.Proto()}
 			continue
 		}
 		key, ok := opened[h.CaseID]
@@ -99,7 +97,7 @@ func (s *Service) renderHearings(ctx context.Context, q db.Querier, p authz.Prin
 			opened[h.CaseID], key = k, k
 		}
 		if key == nil {
-			m.RedactedClasses = []casebridgev1.DataClass{legal}
+			m.RedactedClasses = []casebridgev1.DataClass{dataclass.Legal.Proto()}
 			continue
 		}
 		plain, err := vault.HearingNotes.Open(key, h.CaseID, h.ID, dataclass.Legal, h.Notes)

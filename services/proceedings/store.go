@@ -64,6 +64,21 @@ func (s *Service) getProceeding(ctx context.Context, q db.Querier, id string, lo
 	return r, s.openProceeding(ctx, q, r)
 }
 
+// caseOf finds the case of record id in table — proceedings, hearings or
+// deadlines: a constant of the caller's, never client input; a record
+// that does not exist is notFound.
+func caseOf(ctx context.Context, q db.Querier, table, id string, notFound error) (string, error) {
+	var caseID string
+	err := q.QueryRow(ctx, `SELECT case_id FROM `+table+` WHERE id = $1`, id).Scan(&caseID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", notFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("find case of %s row %s: %w", table, id, err)
+	}
+	return caseID, nil
+}
+
 // proceedingByRequest finds the proceeding created earlier on the case with
 // the same request id: its id and case, "" when there is none.
 func proceedingByRequest(ctx context.Context, q db.Querier, caseID, requestID string) (id, ofCase string, err error) {

@@ -3,16 +3,13 @@ package proceedings
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"strconv"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/authz"
-	"github.com/casebridge/casebridge/internal/caseaccess"
+	"github.com/casebridge/casebridge/internal/dataclass"
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/pagetoken"
 	"github.com/casebridge/casebridge/internal/rpcerr"
@@ -156,52 +153,12 @@ type upcoming struct {
 	item   *casebridgev1.UpcomingItem
 }
 
-type upcomingFilter struct {
-	orgs        []string
-	from, until time.Time
-	lawyer      string
-	after       *position
-	limit       int
-}
-
-func (f upcomingFilter) afterArgs() (*time.Time, *int, *string) {
-	if f.after == nil {
-		return nil, nil, nil
-	}
-	return &f.after.at, &f.after.rank, &f.after.id
-}
-
-// upcomingHearings returns up to f.limit+1 scheduled hearings in [from, until).
+// upcomingHearings returns up to f.limit+1 scheduled hearings in [from,
+// until), opened as the calendar shows them.
 func (s *Service) upcomingHearings(ctx context.Context, q db.Querier, f upcomingFilter) ([]upcoming, error) {
-	at, rank, id := f.afterArgs()
-	rows, err := q.Query(ctx, "SELECT "+hearingColumns+`, c.reference, p.texts`+hearingFrom+`
-		JOIN cases c ON c.id = h.case_id
-		WHERE h.status = `+stored(hearingScheduled)+` AND h.start_time >= $1 AND h.start_time < $2 AND `+caseaccess.LegalSQL("c", "$3")+`
-		  AND ($4 = '' OR p.responsible_lawyer = $4)
-		  AND ($5::timestamptz IS NULL OR (h.start_time, 1, h.id) > ($5, $6::int, $7::uuid))
-		ORDER BY h.start_time, h.id
-		LIMIT $8`,
-		f.from, f.until, f.orgs, f.lawyer, at, rank, id, f.limit+1)
+	all, err := hearingsDue(ctx, q, f)
 	if err != nil {
-		return nil, fmt.Errorf("list upcoming hearings: %w", err)
-	}
-	type found struct {
-		h         hearingRow
-		reference string
-		procTexts []byte
-	}
-	all, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (found, error) {
-		var x found
-		h := &x.h
-		var typ, status int16
-		err := row.Scan(&h.ID, &h.ProceedingID, &h.CaseID, &h.Start, &h.Zone, &h.ProcZone,
-			&typ, &status, &h.Texts, &h.Notes, &h.Version, &h.CreateTime, &h.UpdateTime, &h.Expected,
-			&x.reference, &x.procTexts)
-		h.Type, h.Status, h.Start = casebridgev1.HearingType(typ), casebridgev1.HearingStatus(status), h.Start.UTC()
-		return x, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("scan upcoming hearing: %w", err)
+		return nil, err
 	}
 	out := make([]upcoming, 0, len(all))
 	for i := range all {
@@ -215,7 +172,7 @@ func (s *Service) upcomingHearings(ctx context.Context, q db.Querier, f upcoming
 		}
 		m := h.toProto() // the BASIC view: notes are never opened for the calendar
 		if h.Notes != nil {
-			m.RedactedClasses = []casebridgev1.DataClass{legal}
+			m.RedactedClasses = []casebridgev1.DataClass{dataclass.Legal.Proto()}
 		}
 		it.Item = &casebridgev1.UpcomingItem_Hearing{Hearing: m}
 		out = append(out, upcoming{pos: position{at: h.Start, rank: 1, id: h.ID}, caseID: h.CaseID, item: it})
@@ -226,35 +183,9 @@ func (s *Service) upcomingHearings(ctx context.Context, q db.Querier, f upcoming
 // upcomingDeadlines returns up to f.limit+1 open deadlines due before
 // until, past due ones included.
 func (s *Service) upcomingDeadlines(ctx context.Context, q db.Querier, f upcomingFilter) ([]upcoming, error) {
-	at, rank, id := f.afterArgs()
-	rows, err := q.Query(ctx, "SELECT "+deadlineColumns+`, c.reference, p.texts`+deadlineFrom+`
-		JOIN cases c ON c.id = d.case_id
-		WHERE d.status = `+stored(deadlineOpen)+` AND d.due_time < $1 AND `+caseaccess.LegalSQL("c", "$2")+`
-		  AND ($3 = '' OR p.responsible_lawyer = $3)
-		  AND ($4::timestamptz IS NULL OR (d.due_time, 0, d.id) > ($4, $5::int, $6::uuid))
-		ORDER BY d.due_time, d.id
-		LIMIT $7`,
-		f.until, f.orgs, f.lawyer, at, rank, id, f.limit+1)
+	all, err := deadlinesDue(ctx, q, f)
 	if err != nil {
-		return nil, fmt.Errorf("list upcoming deadlines: %w", err)
-	}
-	type found struct {
-		d         deadlineRow
-		reference string
-		procTexts []byte
-	}
-	all, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (found, error) {
-		var x found
-		d := &x.d
-		var kind, status int16
-		err := row.Scan(&d.ID, &d.ProceedingID, &d.CaseID, &d.Due, &d.Zone,
-			&kind, &d.Texts, &status, &d.Version, &d.CreateTime, &d.UpdateTime,
-			&x.reference, &x.procTexts)
-		d.Kind, d.Status, d.Due = casebridgev1.DeadlineKind(kind), casebridgev1.DeadlineStatus(status), d.Due.UTC()
-		return x, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("scan upcoming deadline: %w", err)
+		return nil, err
 	}
 	out := make([]upcoming, 0, len(all))
 	for i := range all {
