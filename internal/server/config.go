@@ -172,11 +172,12 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if c.Dev {
-		if err := loopbackOnly(c.Listen); err != nil {
-			errs = append(errs, err)
-		}
-		if err := loopbackOnly(c.HTTPListen); err != nil {
-			errs = append(errs, err)
+		for _, l := range []struct{ flag, addr string }{
+			{"--listen", c.Listen}, {"--http-listen", c.HTTPListen}, {"--admin-listen", c.AdminListen},
+		} {
+			if err := loopbackOnly(l.flag, l.addr); err != nil {
+				errs = append(errs, err)
+			}
 		}
 		if c.DataDir == "" {
 			errs = append(errs, errors.New("--data-dir is required in dev mode"))
@@ -204,16 +205,18 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// loopbackOnly refuses a dev-mode listen address reachable from another
-// machine: dev mode serves plaintext and mints tokens for anyone who asks.
-// An empty address is the caller's own listener (tests).
-func loopbackOnly(listen string) error {
+// loopbackOnly refuses a dev-mode listen address (of flag) reachable from
+// another machine: dev mode serves plaintext and mints tokens for anyone
+// who asks, and its admin listener serves profiles and metrics without a
+// token. An empty address is a listener that is off, or the caller's own
+// (tests).
+func loopbackOnly(flag, listen string) error {
 	if listen == "" {
 		return nil
 	}
 	host, _, err := net.SplitHostPort(listen)
 	if err != nil {
-		return fmt.Errorf("--listen %q: %w", listen, err)
+		return fmt.Errorf("%s %q: %w", flag, listen, err)
 	}
 	if host == "localhost" {
 		return nil
@@ -221,9 +224,9 @@ func loopbackOnly(listen string) error {
 	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
 		return nil
 	}
-	return fmt.Errorf("--listen %s: dev mode listens on loopback only (127.0.0.1, ::1 or localhost), "+
+	return fmt.Errorf("%s %s: dev mode listens on loopback only (127.0.0.1, ::1 or localhost), "+
 		"because it serves without TLS and its tokens are minted for anyone on the machine; "+
-		"run outside dev mode (TLS and a token issuer) to serve other machines", listen)
+		"run outside dev mode (TLS and a token issuer) to serve other machines", flag, listen)
 }
 
 // StatsPrivacy is the noisy statistics' configuration; fields left empty

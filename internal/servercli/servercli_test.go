@@ -41,6 +41,26 @@ func TestDevModeListensOnLoopbackOnly(t *testing.T) {
 	}
 }
 
+// TestDevModeAdminListensOnLoopbackOnly: the admin listener (metrics,
+// pprof, plaintext health: no token) is held to loopback in dev mode too;
+// turning it off is allowed.
+func TestDevModeAdminListensOnLoopbackOnly(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:9090", ":9090", "[::]:9090", "192.0.2.10:9090", "example.org:9090"} {
+		code, _, stderr := run(t, "--dev", "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0", "--admin-listen", addr,
+			"--database-url", "postgres://nobody@127.0.0.1:1/none")
+		if code != exitFailed || !strings.Contains(stderr, "--admin-listen "+addr+": dev mode listens on loopback only") {
+			t.Errorf("--admin-listen %s: exit %d, stderr %q", addr, code, stderr)
+		}
+	}
+	for _, addr := range []string{"", "127.0.0.1:9090", "[::1]:9090", "localhost:9090"} {
+		_, _, stderr := run(t, "--dev", "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0", "--admin-listen="+addr,
+			"--database-url", "postgres://nobody@127.0.0.1:1/none")
+		if strings.Contains(stderr, "loopback only") {
+			t.Errorf("--admin-listen %q is refused: %s", addr, stderr)
+		}
+	}
+}
+
 // TestMistypedCommandIsRefused: "migarte" is not served as "serve".
 func TestMistypedCommandIsRefused(t *testing.T) {
 	code, _, stderr := run(t, "migarte", "--listen", "127.0.0.1:0")
