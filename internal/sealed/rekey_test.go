@@ -7,9 +7,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/casebridge/casebridge/internal/keys"
 	"github.com/casebridge/casebridge/internal/sealed"
+	"github.com/casebridge/casebridge/internal/server"
 	"github.com/casebridge/casebridge/internal/servertest"
 	"github.com/casebridge/casebridge/internal/vault"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
@@ -26,14 +28,62 @@ import (
 // entry.
 func TestRekeyKeepsEverySealedColumnReadable(t *testing.T) {
 	env := servertest.Start(t)
-	cw, lw := env.As(t, "caseworker@shelter-a"), env.As(t, "lawyer@legal-b")
-	ps := casebridgev1.NewProceedingServiceClient(env.Conn)
-	cs := casebridgev1.NewCompensationServiceClient(env.Conn)
+	sc := env.SealedCase(t)
+	before := sealedInEveryColumn(t, env, sc.CaseID)
+
+	// Revoke cso-c's sharing: the case is re-keyed.
+	rs := casebridgev1.NewReferralServiceClient(env.Conn)
+	if _, err := rs.RevokeSharing(env.As(t, "caseworker@shelter-a"), &casebridgev1.RevokeSharingRequest{Id: sc.Accepted}); err != nil {
+		t.Fatalf("revoke sharing: %v", err)
+	}
+	checkRekeyed(t, env, sc, before)
+}
+
+// TestLapseKeepsEverySealedColumnReadable is the same for the re-key the
+// server makes by itself: the consent cso-c's referral relies on lapses,
+// the server's own consent sweep revokes the referral and re-keys the
+// case, and every sealed value of the case still opens, for the owner and
+// for legal-b, whose sharing stands on another consent.
+func TestLapseKeepsEverySealedColumnReadable(t *testing.T) {
+	env := servertest.Start(t, func(c *server.Config) { c.ConsentSweep = 100 * time.Millisecond })
+	cw := env.As(t, "caseworker@shelter-a")
 	rs := casebridgev1.NewReferralServiceClient(env.Conn)
 	sc := env.SealedCase(t)
-	ctx := context.Background()
+	before := sealedInEveryColumn(t, env, sc.CaseID)
 
-	before, err := sealed.Load(ctx, env.Pool, sc.CaseID)
+	ref, err := rs.GetReferral(cw, &casebridgev1.GetReferralRequest{Id: sc.Accepted})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The API takes no expiry in the past: let the consent lapse in the
+	// database, as time would.
+	if _, err := env.Pool.Exec(context.Background(), `UPDATE consents SET expire_time = now() - interval '1 second' WHERE id = $1`,
+		ref.GetReferral().GetConsentId()); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		ref, err = rs.GetReferral(cw, &casebridgev1.GetReferralRequest{Id: sc.Accepted})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ref.GetReferral().GetStatus() == casebridgev1.ReferralStatus_REFERRAL_STATUS_REVOKED {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the sweep did not end the referral on a lapsed consent: %v", ref.GetReferral().GetStatus())
+		}
+	}
+	if got := ref.GetReferral().GetEndReason(); got != "consent expired" {
+		t.Fatalf("referral ended with reason %q, want the sweep's", got)
+	}
+	checkRekeyed(t, env, sc, before)
+}
+
+// sealedInEveryColumn loads every sealed value of case caseID and fails
+// the test unless each registered column holds one.
+func sealedInEveryColumn(t *testing.T, env *servertest.Env, caseID string) []sealed.Value {
+	t.Helper()
+	before, err := sealed.Load(context.Background(), env.Pool, caseID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,12 +99,16 @@ func TestRekeyKeepsEverySealedColumnReadable(t *testing.T) {
 	if t.Failed() {
 		t.FailNow()
 	}
+	return before
+}
 
-	// Revoke cso-c's sharing: the case is re-keyed.
-	if _, err := rs.RevokeSharing(cw, &casebridgev1.RevokeSharingRequest{Id: sc.Accepted}); err != nil {
-		t.Fatalf("revoke sharing: %v", err)
-	}
-	after, err := sealed.Load(ctx, env.Pool, sc.CaseID)
+// checkRekeyed checks that the case of sc was re-keyed with every one of
+// its sealed values (before, as they were) kept: each re-encrypted, each
+// opening with the case's new key to a marker of the fixture, and each
+// read back through the API by the owner and by legal-b.
+func checkRekeyed(t *testing.T, env *servertest.Env, sc servertest.Sealed, before []sealed.Value) {
+	t.Helper()
+	after, err := sealed.Load(context.Background(), env.Pool, sc.CaseID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,8 +129,18 @@ func TestRekeyKeepsEverySealedColumnReadable(t *testing.T) {
 			t.Errorf("%s row %s opened to no marker of the fixture", v.Column, v.ID)
 		}
 	}
+	checkReadable(t, env, sc)
+}
 
-	// And through the API, for those who keep access.
+// checkReadable reads every sealed value of sc's case through the API, as
+// the owner's caseworker and legal-b's lawyer.
+func checkReadable(t *testing.T, env *servertest.Env, sc servertest.Sealed) {
+	t.Helper()
+	cw, lw := env.As(t, "caseworker@shelter-a"), env.As(t, "lawyer@legal-b")
+	ps := casebridgev1.NewProceedingServiceClient(env.Conn)
+	cs := casebridgev1.NewCompensationServiceClient(env.Conn)
+	rs := casebridgev1.NewReferralServiceClient(env.Conn)
+	work := casebridgev1.NewCaseworkServiceClient(env.Conn)
 	check := func(what string, err error, got string, want ...string) {
 		t.Helper()
 		if err != nil {
@@ -109,7 +173,6 @@ func TestRekeyKeepsEverySealedColumnReadable(t *testing.T) {
 	check("GetClaim", err, cl.String(), servertest.MarkRespondent)
 	pay, err := cs.ListPayments(lw, &casebridgev1.ListPaymentsRequest{ClaimId: sc.Claim})
 	check("ListPayments", err, pay.String(), servertest.MarkPayer)
-	work := casebridgev1.NewCaseworkServiceClient(env.Conn)
 	plan, err := work.GetSupportPlan(cw, &casebridgev1.GetSupportPlanRequest{CaseId: sc.CaseID})
 	check("GetSupportPlan", err, plan.String(), servertest.MarkPlan, servertest.MarkObjective, servertest.MarkAction)
 	svc, err := work.ListServices(cw, &casebridgev1.ListServicesRequest{CaseId: sc.CaseID})
