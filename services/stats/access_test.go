@@ -71,7 +71,7 @@ func TestCoordinatorNeverSeesARecord(t *testing.T) {
 	look := func(m proto.Message) {
 		answers = append(answers, prototext.Format(m))
 	}
-	for _, dims := range [][]casebridgev1.Dimension{nil, {dYear}, {dNat, dSex}, {dYear, dForm}, {dOrgKind, dStatus, dChild}} {
+	for _, dims := range [][]casebridgev1.Dimension{nil, {dYear}, {dNat, dAge}, {dCountry, dSex}, {dYear, dForm}, {dOrgKind, dStatus, dChild}} {
 		// Each call has its own, longer deadline: the audit of a table
 		// over thousands of cases solves many linear programs, which
 		// takes a while under the race detector. (The tables are the
