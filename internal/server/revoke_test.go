@@ -30,11 +30,7 @@ func TestRevokedTokenRefusedOnEveryReplica(t *testing.T) {
 
 	tok := a.Token(t, "admin@shelter-a")
 	other := a.Token(t, "admin@shelter-a")
-	with := func(tok string) context.Context {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		t.Cleanup(cancel)
-		return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok)
-	}
+	with := func(tok string) context.Context { return bearer(t, tok) }
 	call := func(r *servertest.Env, tok string) error {
 		_, err := r.Organizations().GetCallerIdentity(with(tok), &casebridgev1.GetCallerIdentityRequest{})
 		return err
@@ -92,11 +88,7 @@ func TestSignOutEndsTheTokenOnEveryReplica(t *testing.T) {
 	b := servertest.StartOn(t, a.DBURL, a.DataDir)
 	tok := a.Token(t, "caseworker@shelter-a")
 	other := a.Token(t, "caseworker@shelter-a")
-	with := func(tok string) context.Context {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		t.Cleanup(cancel)
-		return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok)
-	}
+	with := func(tok string) context.Context { return bearer(t, tok) }
 	call := func(r *servertest.Env, tok string) error {
 		_, err := r.Cases().ListCases(with(tok), &casebridgev1.ListCasesRequest{OrganizationId: "shelter-a", PageSize: 1})
 		return err
@@ -218,11 +210,7 @@ func TestSignOutEndsTheTokensOpenStreamsOnEveryReplica(t *testing.T) {
 	b := servertest.StartOn(t, a.DBURL, a.DataDir)
 	tok := a.Token(t, "caseworker@shelter-a")
 	other := a.Token(t, "caseworker@shelter-a")
-	with := func(tok string) context.Context {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		t.Cleanup(cancel)
-		return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok)
-	}
+	with := func(tok string) context.Context { return bearer(t, tok) }
 	referrals := func(r *servertest.Env, tok string) *openStream {
 		return watch(t, "WatchReferrals", func() (recvStream, error) {
 			return casebridgev1.NewReferralServiceClient(r.Conn).WatchReferrals(with(tok), &casebridgev1.WatchReferralsRequest{})
@@ -264,4 +252,11 @@ func TestSignOutEndsTheTokensOpenStreamsOnEveryReplica(t *testing.T) {
 			t.Errorf("%s of another token of the same user ended: %v", name, s.err)
 		}
 	}
+}
+
+// bearer is a call context carrying tok, ended with the test.
+func bearer(t *testing.T, tok string) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok)
 }

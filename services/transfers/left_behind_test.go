@@ -20,6 +20,20 @@ import (
 func referredAndCompleted(t *testing.T, env *servertest.Env) (string, *casebridgev1.Referral) {
 	t.Helper()
 	refs := casebridgev1.NewReferralServiceClient(env.Conn)
+	lw := env.As(t, lawyerThird)
+	id, r := referredAndAccepted(t, env)
+	done, err := refs.CompleteReferral(lw, &casebridgev1.CompleteReferralRequest{Id: r.GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id, done.GetReferral()
+}
+
+// referredAndAccepted opens a case at shelter-a, refers it to legal-b for
+// legal representation on the person's consent, and has legal-b accept.
+func referredAndAccepted(t *testing.T, env *servertest.Env) (string, *casebridgev1.Referral) {
+	t.Helper()
+	refs := casebridgev1.NewReferralServiceClient(env.Conn)
 	rs, lw := env.As(t, caseworkerRS), env.As(t, lawyerThird)
 	id := newCase(t, env)
 	consent(t, env, id, casebridgev1.ConsentPurpose_CONSENT_PURPOSE_LEGAL_REPRESENTATION, "legal-b")
@@ -31,11 +45,7 @@ func referredAndCompleted(t *testing.T, env *servertest.Env) (string, *casebridg
 	if _, err := refs.AcceptReferral(lw, &casebridgev1.AcceptReferralRequest{Id: r.GetReferral().GetId()}); err != nil {
 		t.Fatal(err)
 	}
-	done, err := refs.CompleteReferral(lw, &casebridgev1.CompleteReferralRequest{Id: r.GetReferral().GetId()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id, done.GetReferral()
+	return id, r.GetReferral()
 }
 
 // transferToCSO moves case id from shelter-a to cso-c on the person's
@@ -184,21 +194,12 @@ func TestPastPartnerDoesNotFollowCaseStatus(t *testing.T) {
 	env := servertest.Start(t)
 	refs := casebridgev1.NewReferralServiceClient(env.Conn)
 	rs, lw := env.As(t, caseworkerRS), env.As(t, lawyerThird)
-	id := newCase(t, env)
-	consent(t, env, id, casebridgev1.ConsentPurpose_CONSENT_PURPOSE_LEGAL_REPRESENTATION, "legal-b")
-	r, err := refs.CreateReferral(rs, &casebridgev1.CreateReferralRequest{CaseId: id, ToOrganizationId: "legal-b",
-		Service: casebridgev1.ServiceKind_SERVICE_KIND_LEGAL, GrantedClasses: []casebridgev1.DataClass{casebridgev1.DataClass_DATA_CLASS_LEGAL}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := refs.AcceptReferral(lw, &casebridgev1.AcceptReferralRequest{Id: r.GetReferral().GetId()}); err != nil {
-		t.Fatal(err)
-	}
+	id, r := referredAndAccepted(t, env)
 	sh, err := refs.GetCaseSharing(lw, &casebridgev1.GetCaseSharingRequest{CaseId: id})
 	if err != nil || sh.GetSharing().GetCaseStatus() != casebridgev1.CaseStatus_CASE_STATUS_OPEN {
 		t.Fatalf("a current partner sees the case's status: %v %v", sh, err)
 	}
-	if _, err := refs.CompleteReferral(lw, &casebridgev1.CompleteReferralRequest{Id: r.GetReferral().GetId()}); err != nil {
+	if _, err := refs.CompleteReferral(lw, &casebridgev1.CompleteReferralRequest{Id: r.GetId()}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := env.Cases().StartAssistance(rs, &casebridgev1.StartAssistanceRequest{Id: id}); err != nil {
