@@ -92,6 +92,7 @@ package ctdc
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -308,23 +309,87 @@ func Columns() []string {
 // order, following the reverse mapping in the package documentation. A nil
 // c is written as all unknown.
 func Record(c *casebridgev1.CodedAttributes) []string {
+	out := make([]string, 0, len(exportColumns))
+	for _, a := range attributes {
+		out = append(out, a.write(c)...)
+	}
+	return out
+}
+
+// An Attribute is one coded attribute as the CTDC layout writes it: the
+// columns it fills and their values. The exploitation forms fill three
+// columns (isForcedLabour, ExploitType, Labor_Type), written together
+// from a case's whole set of forms.
+type Attribute struct {
+	dim     casebridgev1.Dimension
+	columns []string
+	write   func(c *casebridgev1.CodedAttributes) []string
+}
+
+// Dimension is the statistics dimension the attribute writes.
+func (a *Attribute) Dimension() casebridgev1.Dimension { return a.dim }
+
+// Columns names the CTDC columns the attribute fills, in order.
+func (a *Attribute) Columns() []string { return append([]string(nil), a.columns...) }
+
+// Values writes c's value of the attribute, one per column.
+func (a *Attribute) Values(c *casebridgev1.CodedAttributes) []string { return a.write(c) }
+
+// AttributeOf returns the attribute the CTDC layout writes for dimension
+// d, or nil when the layout has no column for it (country of
+// identification, identification status, child, organisation kind).
+func AttributeOf(d casebridgev1.Dimension) *Attribute {
+	for _, a := range attributes {
+		if a.dim == d {
+			return a
+		}
+	}
+	return nil
+}
+
+// Attributes lists the attributes the CTDC layout has, in the order of
+// Columns.
+func Attributes() []*Attribute { return slices.Clone(attributes) }
+
+// attributes are the layout's attributes in the order of exportColumns.
+var attributes = []*Attribute{
+	{casebridgev1.Dimension_DIMENSION_YEAR, []string{colYear}, writeYear},
+	{casebridgev1.Dimension_DIMENSION_SEX, []string{colGender}, writeGender},
+	{casebridgev1.Dimension_DIMENSION_NATIONALITY, []string{colCitizenship}, writeCitizenship},
+	{casebridgev1.Dimension_DIMENSION_EXPLOITATION_FORM, []string{colForced, colExploit, colLabor}, writeForms},
+	{casebridgev1.Dimension_DIMENSION_AGE_BAND, []string{colAge}, writeAge},
+}
+
+func writeYear(c *casebridgev1.CodedAttributes) []string {
+	if y := c.GetIdentificationYear(); y != 0 {
+		return []string{strconv.Itoa(int(y))}
+	}
+	return []string{""}
+}
+
+func writeGender(c *casebridgev1.CodedAttributes) []string {
+	gender, ok := genderWords[c.GetSex()]
+	if !ok {
+		gender = unknownWord
+	}
+	return []string{gender}
+}
+
+func writeCitizenship(c *casebridgev1.CodedAttributes) []string {
+	if n := c.GetNationality(); n != "" {
+		return []string{n}
+	}
+	return []string{unknownCitizenship}
+}
+
+// writeForms writes isForcedLabour, ExploitType and Labor_Type from the
+// whole set of a case's forms.
+func writeForms(c *casebridgev1.CodedAttributes) []string {
 	has := map[form]bool{}
 	for _, f := range c.GetExploitationForms() {
 		if f != casebridgev1.ExploitationForm_EXPLOITATION_FORM_UNSPECIFIED {
 			has[f] = true
 		}
-	}
-	year := ""
-	if y := c.GetIdentificationYear(); y != 0 {
-		year = strconv.Itoa(int(y))
-	}
-	gender, ok := genderWords[c.GetSex()]
-	if !ok {
-		gender = unknownWord
-	}
-	citizenship := c.GetNationality()
-	if citizenship == "" {
-		citizenship = unknownCitizenship
 	}
 	labour := has[casebridgev1.ExploitationForm_EXPLOITATION_FORM_FORCED_LABOUR] ||
 		has[casebridgev1.ExploitationForm_EXPLOITATION_FORM_BEGGING]
@@ -353,11 +418,14 @@ func Record(c *casebridgev1.CodedAttributes) []string {
 	if has[casebridgev1.ExploitationForm_EXPLOITATION_FORM_BEGGING] {
 		labor = "Begging"
 	}
-	age := unknownWord
+	return []string{forced, exploit, labor}
+}
+
+func writeAge(c *casebridgev1.CodedAttributes) []string {
 	for _, b := range ageBands {
 		if b.band == c.GetAgeBand() {
-			age = b.word
+			return []string{b.word}
 		}
 	}
-	return []string{year, gender, citizenship, forced, exploit, labor, age}
+	return []string{unknownWord}
 }

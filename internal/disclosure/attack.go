@@ -63,19 +63,8 @@ type attack struct {
 	programs map[int]*program
 }
 
-// listed reports whether cell i goes out at all, published or withheld: a
-// table protected with fewer levels of totals lists its full cells only.
-func (c *cube) listed(i int) bool {
-	return c.opt.Levels == 0 || c.cells[i].Full(c.opt.Dims)
-}
-
-// published reports whether cell i is published as the table goes out: a
-// table protected with fewer levels of totals goes out with its full
-// cells only (Options.Levels).
-func (c *cube) published(i int) bool {
-	cell := c.cells[i]
-	return !cell.Suppressed && (c.opt.Levels == 0 || cell.Full(c.opt.Dims))
-}
+// published reports whether cell i is published as the table goes out.
+func (c *cube) published(i int) bool { return !c.cells[i].Suppressed }
 
 // labelBounds is what the label of a listed withheld cell says of its
 // count. "Fewer than k" (BelowK) puts it between 1 and k-1: a cell is
@@ -161,7 +150,7 @@ func (c *cube) newAttack(figures bool) *attack {
 			if figures {
 				add(i, cell.Count, 0)
 			}
-		case cell.Suppressed && c.listed(i):
+		case cell.Suppressed:
 			lo, hi := c.labelBounds(cell)
 			if !c.lowerImplied(i, figures) {
 				add(i, lo, -1)
@@ -203,7 +192,7 @@ func (c *cube) newAttack(figures bool) *attack {
 // slows steeply with every row and slack.
 func (c *cube) upperImplied(i int) bool {
 	for _, ln := range c.linesOf(i) {
-		if ln.total == i || !c.listed(ln.total) {
+		if ln.total == i {
 			continue
 		}
 		if t := c.cells[ln.total]; t.Suppressed && t.Reason == BelowK {
@@ -223,9 +212,6 @@ func (c *cube) lowerImplied(i int, figures bool) bool {
 			continue
 		}
 		for _, j := range ln.cells {
-			if !c.listed(j) {
-				continue
-			}
 			if ch := c.cells[j]; (ch.Suppressed && ch.Reason != BelowK) || (!ch.Suppressed && figures) {
 				return true
 			}

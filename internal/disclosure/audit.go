@@ -15,8 +15,11 @@ import (
 const MaxMultiValuedAtoms = 96
 
 // DefaultAuditBudget is how long the audit of one table may take when
-// Options.AuditBudget is zero.
-const DefaultAuditBudget = 30 * time.Second
+// Options.AuditBudget is zero: well inside the 20 s a statistics call may
+// run (the Stats class timeout of internal/limits), so that a table whose
+// audit cannot finish is answered, withheld as Unverified, rather than
+// cut off with DeadlineExceeded.
+const DefaultAuditBudget = 10 * time.Second
 
 // safe reports whether an attacker's interval leaves a cell withheld for
 // what it counts itself (primary) protected. A cell below k must keep
@@ -192,18 +195,18 @@ func (c *cube) anySuppressed() bool {
 	return false
 }
 
-// withholdAll withholds every published cell but the grand total, as
-// Unverified: the audit could not show that publishing it is safe. The
-// grand total stays: it is at least k, and next to it every other cell is
-// labelled "fewer than k" or at least k, so a small cell could be
-// narrowed only if nearly all the cases lay in small cells. That is not
-// checked: running out of time means nothing is. Cells withheld already
-// keep their reason.
+// withholdAll withholds every cell but the grand total as Unverified:
+// the audit could not show that publishing any of them is safe. Cells
+// withheld already are relabelled Unverified too, which says nothing of a
+// cell's size, small or not: the grand total stays published (anyone can
+// ask for it alone), and next to it the labels would otherwise be
+// equations of their own — a total of 6 over a cell "fewer than 5" and
+// one "at least 5" says the first is 1 — that nobody has checked. With
+// every cell unlabelled, the total and the listing say only that each
+// listed cell has a case, as any table's listing does.
 func (c *cube) withholdAll() {
 	c.exhausted = true
 	for _, cell := range c.cells[1:] {
-		if !cell.Suppressed {
-			cell.suppress(Unverified, -1)
-		}
+		cell.Suppressed, cell.Reason, cell.Filter = true, Unverified, -1
 	}
 }

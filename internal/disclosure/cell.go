@@ -31,7 +31,8 @@ const (
 	Contributor
 	// Unverified: the attacker's audit could not finish within its time
 	// budget, so it could not show that the cell is safe to publish. It
-	// says nothing of the cell's size.
+	// says nothing of the cell's size: every cell of such a table but its
+	// grand total is Unverified, small ones included.
 	Unverified
 )
 

@@ -95,10 +95,10 @@ func (c *cube) cell(has uint32, values []string, create bool) int {
 }
 
 // expand calls fn once for every cell a group counts in: for each subset of
-// the dimensions (down to levels below all of them, and the empty one),
-// each combination of the group's values on them. A value listed twice for
-// one dimension is counted once.
-func expand(g *Group, dims, levels int, fn func(has uint32, values []string)) {
+// the dimensions (the empty one included), each combination of the
+// group's values on them. A value listed twice for one dimension is
+// counted once.
+func expand(g *Group, dims int, fn func(has uint32, values []string)) {
 	values := make([]string, dims)
 	var walk func(has uint32, i int)
 	walk = func(has uint32, i int) {
@@ -120,9 +120,7 @@ func expand(g *Group, dims, levels int, fn func(has uint32, values []string)) {
 		}
 	}
 	for has := uint32(0); has < 1<<uint(dims); has++ {
-		if has == 0 || levels == 0 || bits.OnesCount32(has) >= dims-levels {
-			walk(has, 0)
-		}
+		walk(has, 0)
 	}
 }
 
@@ -143,7 +141,7 @@ func (c *cube) addInside(g *Group) {
 			c.multiValued = true
 		}
 	}
-	expand(g, c.opt.Dims, c.opt.Levels, func(has uint32, values []string) {
+	expand(g, c.opt.Dims, func(has uint32, values []string) {
 		i := c.cell(has, values, true)
 		c.cells[i].Count += g.Count
 		st := c.stats[i]
@@ -163,7 +161,7 @@ func (c *cube) addInside(g *Group) {
 func (c *cube) addOutside(g *Group) {
 	single := bits.OnesCount32(g.Fails) == 1
 	f := bits.TrailingZeros32(g.Fails)
-	expand(g, c.opt.Dims, c.opt.Levels, func(has uint32, values []string) {
+	expand(g, c.opt.Dims, func(has uint32, values []string) {
 		i := c.cell(has, values, false)
 		if i < 0 {
 			return
@@ -207,7 +205,7 @@ func (c *cube) sort() {
 			continue
 		}
 		g := &Group{Values: values}
-		expand(g, c.opt.Dims, c.opt.Levels, func(has uint32, values []string) {
+		expand(g, c.opt.Dims, func(has uint32, values []string) {
 			if i := c.cell(has, values, false); i >= 0 {
 				c.cellAtoms[i] = append(c.cellAtoms[i], a)
 			}

@@ -54,12 +54,6 @@
 // those the smallest; in a one-dimensional table that is simply the next
 // smallest cell.
 //
-// A table with few dimensions is protected with every level of its totals.
-// A wide one that is published without its totals (an export of more than
-// three columns) can be protected along its cells' lines only
-// (Options.Levels): treating every deeper total as published would
-// withhold most of it.
-//
 // A case with several values of a multi-valued attribute (forms of
 // exploitation) counts once under each and once in a total over them, so
 // such a line does not add up exactly; the line rule protects it as if it
@@ -85,13 +79,15 @@
 // withheld and the attacker plays again. An audit that runs out of its
 // time budget (Options.AuditBudget), or a multi-valued table of more than
 // MaxMultiValuedAtoms combinations with any cell withheld, withholds
-// every cell but the grand total as Unverified.
+// every cell but the grand total as Unverified, relabelling those withheld
+// before: their labels next to the total would be equations nobody
+// checked.
 //
 // The attacker reasons over real numbers and rounds its two bounds
 // inward: one who searches the whole-number solutions may narrow a cell
-// slightly further in a rare table. A wide table published without its
-// totals gives it no equation, so there the line rule is the whole
-// protection.
+// slightly further in a rare table. Every table is protected and audited
+// with all its levels of totals, as if all were published: the service
+// keeps exact tables to three dimensions, which the audit can afford.
 //
 // # What remains
 //

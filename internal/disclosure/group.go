@@ -56,12 +56,6 @@ type Options struct {
 	// selection is still guarded by the selection rule of the query that
 	// asks for it.
 	Required uint32
-	// Levels, when positive, limits the totals to that many levels above
-	// the full cells (the grand total is always there): a wide table
-	// published without its deeper totals need not be protected as if
-	// they were published, which would withhold most of it. Zero means
-	// every level, as for a table published with all its totals.
-	Levels int
 	// Withhold, when set, is a further primary rule of the caller: a cell
 	// it reports is withheld like a small one, before secondary
 	// suppression runs (for example a count of events that rests on fewer
@@ -80,8 +74,6 @@ func (o Options) check() error {
 		return fmt.Errorf("disclosure: %d dimensions, want 0 to %d", o.Dims, MaxDims)
 	case o.Filters < 0 || o.Filters > MaxFilters:
 		return fmt.Errorf("disclosure: %d filters, want 0 to %d", o.Filters, MaxFilters)
-	case o.Levels < 0:
-		return fmt.Errorf("disclosure: negative levels %d", o.Levels)
 	case o.Required>>uint(o.Filters) != 0:
 		return fmt.Errorf("disclosure: required filter bits %b beyond the %d filters", o.Required, o.Filters)
 	}

@@ -25,8 +25,8 @@ type AuditReport struct {
 	Duration time.Duration
 	// Exhausted is set when the audit ran out of its budget
 	// (Options.AuditBudget), or could not start (a multi-valued table of
-	// more than MaxMultiValuedAtoms atoms), and so withheld every cell it
-	// had not withheld already (Unverified).
+	// more than MaxMultiValuedAtoms atoms), and so withheld every cell but
+	// the grand total as Unverified.
 	Exhausted bool
 }
 

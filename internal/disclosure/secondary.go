@@ -27,10 +27,6 @@ func (c *cube) lines() []line {
 			copy(parent, cell.Values)
 			parent[d] = ""
 			p := c.cell(cell.Has&^bit, parent, false)
-			if p < 0 {
-				// A level of totals left out (Options.Levels): no line.
-				continue
-			}
 			k := [2]int{p, d}
 			ln, ok := byKey[k]
 			if !ok {

@@ -161,25 +161,3 @@ func TestCallerRuleWithholdsBeforeSecondary(t *testing.T) {
 		t.Fatalf("got %v", got)
 	}
 }
-
-func TestWideTableProtectsItsCellsAndDirectTotals(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
-	for round := range 3 {
-		people := randomPeople(r, 100+r.IntN(150), 5)
-		q := query{dims: []int{0, 1, 2, 3, 4}}
-		tab, err := Protect(groupsOf(people, q), Options{K: 5, Dims: 5, Levels: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := truth(people, q)
-		for _, c := range tab.Cells {
-			if n := popcount(c.Has); n != 0 && n < 4 {
-				t.Fatalf("round %d: a total %s of a level left out", round, key(c))
-			}
-			if !c.Suppressed && (c.Count < 5 || c.Count != want[key(c)]) {
-				t.Fatalf("round %d: published %s = %d, true %d", round, key(c), c.Count, want[key(c)])
-			}
-		}
-		checkLines(t, tab)
-	}
-}

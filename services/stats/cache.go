@@ -132,7 +132,6 @@ func (c *answerCache) put(key string, a *answer) {
 func cacheKey(t *tableSpec, noisy bool) string {
 	var b strings.Builder
 	b.WriteString(t.kind)
-	b.WriteString("|levels=" + strconv.Itoa(t.levels))
 	if noisy {
 		b.WriteString("|noisy|cellsOnly=" + strconv.FormatBool(t.cellsOnly))
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/disclosure"
@@ -12,8 +13,17 @@ import (
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
-// maxCountDims is the most dimensions CountCases takes.
+// maxCountDims is the most dimensions an exact table has, CountCases'
+// and ExportCases' alike: the attacker's audit solves a table of three
+// dimensions with every level of totals in well under a second even over
+// a large caseload, but not one of four or more (a four-dimension table
+// of 14,000 cases ran past the 20 s a statistics call may take), so a
+// wider exact table could not be checked as every table is.
 const maxCountDims = 3
+
+// maxNoisyExportDims is the most dimensions a noisy export has: noise
+// needs no audit, only a domain small enough to count (maxNoisyDomain).
+const maxNoisyExportDims = 9
 
 // chunkSize is the largest piece of file one ExportCasesResponse carries.
 const chunkSize = 64 << 10
@@ -23,16 +33,26 @@ var defaultExportDims = []casebridgev1.Dimension{
 	casebridgev1.Dimension_DIMENSION_YEAR,
 	casebridgev1.Dimension_DIMENSION_COUNTRY,
 	casebridgev1.Dimension_DIMENSION_SEX,
-	casebridgev1.Dimension_DIMENSION_AGE_BAND,
-	casebridgev1.Dimension_DIMENSION_EXPLOITATION_FORM,
+}
+
+// checkExactDims refuses an exact table of more dimensions than the
+// audit can check.
+func checkExactDims(dims []casebridgev1.Dimension) error {
+	if len(dims) > maxCountDims {
+		return rpcerr.InvalidArgument("dimensions", "an exact table has at most %d dimensions, %d were asked: the check that no withheld figure can be worked out from the others cannot be made for more; ask for fewer, or for a noisy export (noisy), which takes up to %d", maxCountDims, len(dims), maxNoisyExportDims)
+	}
+	return nil
 }
 
 // ExportCases writes the protected cross-table as a CSV file: one row per
 // cell with at least one case, a count column ("withheld" for a withheld
-// count) and the reason it was withheld; totals are not written. Filters are refused exactly as in CountCases,
-// and every row goes through the same disclosure control, so an export
-// never holds a row about one person — not even in the CTDC layout, whose
-// rows are aggregated too.
+// count) and the reason it was withheld; totals are not written. An exact
+// export is the very table CountCases answers for the same dimensions and
+// filter, cell for cell, protected and audited the same way with all its
+// totals (which anyone may ask for), and so has at most three dimensions;
+// a noisy one may have more. Filters are refused exactly as in
+// CountCases, so an export never holds a row about one person — not even
+// in the CTDC layout, whose rows are aggregated too.
 func (s *Service) ExportCases(req *casebridgev1.ExportCasesRequest, stream casebridgev1.StatsService_ExportCasesServer) error {
 	ctx := stream.Context()
 	auditExport(ctx, req)
@@ -46,25 +66,21 @@ func (s *Service) ExportCases(req *casebridgev1.ExportCasesRequest, stream caseb
 		if req.GetNoisy() {
 			return rpcerr.InvalidArgument("noisy", "the CTDC layout is exported exact only: its columns combine several attributes, so they have no fixed set of values to add noise over")
 		}
-		t, err = ctdcTable(req.GetFilter())
+		t, err = ctdcTable(req.GetDimensions(), req.GetFilter())
 	default:
 		dims := req.GetDimensions()
 		if len(dims) == 0 {
 			dims = defaultExportDims
 		}
+		if !req.GetNoisy() {
+			if err := checkExactDims(dims); err != nil {
+				return err
+			}
+		}
 		t, err = tableFor(dims, req.GetFilter())
 	}
 	if err != nil {
 		return err
-	}
-	if len(t.columns) > maxCountDims {
-		// CountCases publishes up to three dimensions with every level of
-		// totals, and an export of as many is protected the same way, so
-		// the two agree cell for cell. A wider export publishes its cells
-		// only: it is protected along the lines of its cells and their
-		// direct totals, not as if its deeper totals were out too, which
-		// would withhold most of it for nothing.
-		t.levels = 1
 	}
 	t.cellsOnly = true
 	var tab *disclosure.Table
@@ -104,9 +120,13 @@ func (s *Service) ExportCases(req *casebridgev1.ExportCasesRequest, stream caseb
 func (s *Service) writeCSV(t *tableSpec, tab *disclosure.Table, noisy bool) ([]byte, error) {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	header := make([]string, 0, len(t.columns)+1)
+	header := make([]string, 0, len(t.columns)+2)
 	for _, c := range t.columns {
-		header = append(header, c.name)
+		if c.header != nil {
+			header = append(header, c.header...)
+		} else {
+			header = append(header, c.name)
+		}
 	}
 	countHeader := "count"
 	if noisy {
@@ -120,7 +140,15 @@ func (s *Service) writeCSV(t *tableSpec, tab *disclosure.Table, noisy bool) ([]b
 		if !c.Suppressed {
 			count, reason = strconv.FormatInt(c.Count, 10), ""
 		}
-		if err := w.Write(append(append([]string(nil), c.Values...), count, reason)); err != nil {
+		rec := make([]string, 0, len(header)+2)
+		for i, col := range t.columns {
+			if col.header != nil {
+				rec = append(rec, strings.Split(c.Values[i], ctdcSep)...)
+			} else {
+				rec = append(rec, c.Values[i])
+			}
+		}
+		if err := w.Write(append(rec, count, reason)); err != nil {
 			return nil, fmt.Errorf("write export row: %w", err)
 		}
 	}

@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/casebridge/casebridge/internal/ctdc"
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
@@ -93,16 +96,16 @@ func TestExportCSV(t *testing.T) {
 	st := client(env)
 	ctx := env.As(t, coordinator)
 
-	// The default layout.
+	// The default layout: year, country and sex.
 	out, err := export(t, st, ctx, &casebridgev1.ExportCasesRequest{Format: casebridgev1.ExportFormat_EXPORT_FORMAT_CSV})
 	if err != nil {
 		t.Fatal(err)
 	}
 	recs := readCSV(t, out)
-	if got := strings.Join(recs[0], ","); got != "year,country,sex,age_band,exploitation_form,count,withheld_reason" {
+	if got := strings.Join(recs[0], ","); got != "year,country,sex,count,withheld_reason" {
 		t.Fatalf("header %q", got)
 	}
-	dims := []casebridgev1.Dimension{dYear, dCountry, dSex, dAge, dForm}
+	dims := []casebridgev1.Dimension{dYear, dCountry, dSex}
 	want := map[string]int64{}
 	for key, n := range expected(file, dims, nil) {
 		if !strings.Contains(key, "*") {
@@ -110,6 +113,19 @@ func TestExportCSV(t *testing.T) {
 		}
 	}
 	checkRows(t, recs, want)
+
+	// An exact table has at most three dimensions, the most the audit can
+	// check; a noisy export may have more.
+	wide := []casebridgev1.Dimension{dYear, dCountry, dSex, dAge, dForm}
+	_, err = export(t, st, ctx, &casebridgev1.ExportCasesRequest{Format: casebridgev1.ExportFormat_EXPORT_FORMAT_CSV, Dimensions: wide})
+	wantInvalid(t, err, "dimensions", "noisy")
+	if out, err = export(t, st, ctx, &casebridgev1.ExportCasesRequest{Format: casebridgev1.ExportFormat_EXPORT_FORMAT_CSV,
+		Dimensions: wide[:4], Noisy: true, Filter: &casebridgev1.StatsFilter{Years: []int32{2018}}}); err != nil {
+		t.Fatalf("noisy export of four dimensions: %v", err)
+	}
+	if got := strings.Join(readCSV(t, out)[0], ","); got != "year,country,sex,age_band,noisy_count,withheld_reason" {
+		t.Fatalf("noisy header %q", got)
+	}
 
 	// The same cells as CountCases, suppressed the same way.
 	dims = []casebridgev1.Dimension{dNat, dSex}
@@ -143,40 +159,75 @@ func TestExportCSV(t *testing.T) {
 	}
 }
 
+// ctdcKey is the key of a case's row in a CTDC export of the given
+// attributes: its CTDC values joined with "|".
+func ctdcKey(c *casebridgev1.CodedAttributes, dims ...casebridgev1.Dimension) string {
+	var vs []string
+	for _, d := range dims {
+		vs = append(vs, ctdc.AttributeOf(d).Values(c)...)
+	}
+	return strings.Join(vs, "|")
+}
+
+// wantInvalid fails unless err is InvalidArgument naming field and
+// saying hint.
+func wantInvalid(t *testing.T, err error, field, hint string) {
+	t.Helper()
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), field) || !strings.Contains(err.Error(), hint) {
+		t.Fatalf("got %v, want InvalidArgument naming %q and saying %q", err, field, hint)
+	}
+}
+
 func TestExportCTDC(t *testing.T) {
 	env, file := startWithCTDC(t)
 	st := client(env)
 	ctx := env.As(t, coordinator)
+
+	// The default attributes: year, sex and age band, in CTDC's columns
+	// and words.
 	out, err := export(t, st, ctx, &casebridgev1.ExportCasesRequest{Format: casebridgev1.ExportFormat_EXPORT_FORMAT_CTDC})
 	if err != nil {
 		t.Fatal(err)
 	}
 	recs := readCSV(t, out)
-	if !slices.Equal(recs[0], append(ctdc.Columns(), "count", "withheld_reason")) {
-		t.Fatalf("header %v, want %v + count, withheld_reason", recs[0], ctdc.Columns())
+	if got := strings.Join(recs[0], ","); got != "yearOfRegistration,gender,ageCategories,count,withheld_reason" {
+		t.Fatalf("header %q", got)
 	}
-	// Aggregated rows in CTDC's layout: the file's cases written through
-	// the standard's columns and counted here.
 	want := map[string]int64{}
 	for _, c := range file {
-		want[strings.Join(ctdc.Record(c.coded), "|")]++
+		want[ctdcKey(c.coded, dYear, dSex, dAge)]++
 	}
 	checkRows(t, recs, want)
 	if len(recs)-1 >= len(file) {
 		t.Errorf("%d rows for %d cases: not aggregated", len(recs)-1, len(file))
 	}
 
-	// Filters apply to the CTDC layout too.
+	// The forms fill three columns, written from each case's whole set of
+	// forms, so every case counts once; filters apply too.
+	dims := []casebridgev1.Dimension{dAge, dForm}
 	out, err = export(t, st, ctx, &casebridgev1.ExportCasesRequest{Format: casebridgev1.ExportFormat_EXPORT_FORMAT_CTDC,
-		Filter: &casebridgev1.StatsFilter{Years: []int32{2018}}})
+		Dimensions: dims, Filter: &casebridgev1.StatsFilter{Years: []int32{2018}}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	recs = readCSV(t, out)
+	if got := strings.Join(recs[0], ","); got != "ageCategories,isForcedLabour,ExploitType,Labor_Type,count,withheld_reason" {
+		t.Fatalf("header %q", got)
 	}
 	want = map[string]int64{}
 	for _, c := range file {
 		if c.coded.GetIdentificationYear() == 2018 {
-			want[strings.Join(ctdc.Record(c.coded), "|")]++
+			want[ctdcKey(c.coded, dims...)]++
 		}
 	}
-	checkRows(t, readCSV(t, out), want)
+	checkRows(t, recs, want)
+
+	// The same table as CountCases would protect: at most three
+	// attributes, and only those CTDC has.
+	_, err = export(t, st, ctx, &casebridgev1.ExportCasesRequest{Format: casebridgev1.ExportFormat_EXPORT_FORMAT_CTDC,
+		Dimensions: []casebridgev1.Dimension{dYear, dSex, dNat, dAge}})
+	wantInvalid(t, err, "dimensions", "at most 3")
+	_, err = export(t, st, ctx, &casebridgev1.ExportCasesRequest{Format: casebridgev1.ExportFormat_EXPORT_FORMAT_CTDC,
+		Dimensions: []casebridgev1.Dimension{dYear, dCountry}})
+	wantInvalid(t, err, "dimensions", "no column")
 }

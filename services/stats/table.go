@@ -17,8 +17,12 @@ import (
 // and how those values sort.
 type column struct {
 	name string
-	// field is the coded attribute counted, nil for a column of values
-	// derived from several (the CTDC layout).
+	// header names the CSV columns the column is written in, when not
+	// the one column name: a CTDC attribute may fill several, its values
+	// joined with ctdcSep.
+	header []string
+	// field is the coded attribute counted, nil for a column written in
+	// the CTDC layout (its values are CTDC's words, not coded values).
 	field   *field
 	values  func(r row) []string
 	compare func(a, b string) int
@@ -32,9 +36,6 @@ type tableSpec struct {
 	fields  []*field
 	columns []column
 	sels    []selection
-	// levels of totals protected above the full cells; 0 for all (see
-	// disclosure.Options.Levels).
-	levels int
 	// cellsOnly is set when only the full cells are published (an
 	// export): a noisy table then releases, and pays for, those alone.
 	cellsOnly bool
@@ -224,7 +225,7 @@ func (s *Service) protectCanonical(t *tableSpec, rows []row) (*disclosure.Table,
 			g.Via[j], g.Own[j] = via, own
 		}
 	}
-	tab, err := disclosure.Protect(groups, disclosure.Options{K: s.k, Dims: len(t.columns), Filters: len(t.sels), Levels: t.levels})
+	tab, err := disclosure.Protect(groups, disclosure.Options{K: s.k, Dims: len(t.columns), Filters: len(t.sels)})
 	if err != nil {
 		return nil, fmt.Errorf("protect table: %w", err)
 	}
