@@ -43,9 +43,10 @@ func (iv interval) values() int64 {
 // the atoms the population has only gives the attacker less room than the
 // true one, so the intervals found are never wider than the attacker's.
 type attack struct {
-	// floor is the least value of an unknown atom: 1, or 0 in a
-	// multi-valued table.
-	floor int64
+	// floors is the least value of each atom: 1, or 0 in a multi-valued
+	// table — or, for an organisation's attacker, its own cases there
+	// when it has more (see newAttack).
+	floors []int64
 	// slacks counts the slack unknowns, numbered after the atoms; eqSlack
 	// is each equation's slack (-1 for none), taken with the coefficient
 	// eqCoef: -1 for a lower bound, +1 for an upper one.
@@ -86,12 +87,18 @@ func (c *cube) labelBounds(cell *Cell) (lo, hi int64) {
 // figures it knows the labels alone — what the table says of its cells
 // without a single count, which no withholding can take back (see
 // protected).
-func (c *cube) newAttack(figures bool) *attack {
+//
+// With org set it is that organisation's attacker: it also knows its own
+// cases, which it recorded, and so that each atom holds at least as many
+// cases as it has there. It does not know whether other organisations
+// have cases there too, so its own count is a floor, not a value. A
+// cell withheld to protect another is a figure it may know much of —
+// all of it, when the cases are its own — which the general attacker
+// takes for any value from k up.
+func (c *cube) newAttack(figures bool, org string) *attack {
 	n := len(c.atomCount)
-	a := &attack{known: make([]bool, n), value: make([]int64, n), floor: 1}
-	if c.multiValued {
-		a.floor = 0
-	}
+	a := &attack{known: make([]bool, n), value: make([]int64, n), floors: make([]int64, n)}
+	copy(a.floors, c.floorsOf(org))
 	if figures {
 		c.pin(a)
 	}
@@ -119,7 +126,7 @@ func (c *cube) newAttack(figures bool) *attack {
 				rhs -= a.value[at]
 			} else {
 				atoms = append(atoms, at)
-				rhs -= a.floor
+				rhs -= a.floors[at]
 			}
 		}
 		switch {
@@ -128,7 +135,7 @@ func (c *cube) newAttack(figures bool) *attack {
 		case coef == 0 && len(atoms) < 2:
 			return // pinned down already
 		case coef < 0 && rhs <= 0:
-			return // implied by the floor of each atom
+			return // implied by the floors of its atoms
 		}
 		slack := -1
 		if coef != 0 {
@@ -259,7 +266,11 @@ func (c *cube) pin(a *attack) {
 // programs went through: if they already spread the cell wide enough
 // for good, the exact bounds (which can only be wider) are not needed,
 // and the inner interval they give is returned instead.
-func (a *attack) bounds(c *cube, i int, good func(interval) bool) (iv interval, ok bool) {
+//
+// It also returns the feasible points that bear the interval out — in
+// each component the cell has atoms in, one where its part is least and
+// one where it is greatest (see witnessed).
+func (a *attack) bounds(c *cube, i int, good func(interval) bool) (iv interval, ok bool, wits []point) {
 	var fixed int64
 	parts := map[int][]int{} // component → the cell's unknown atoms in it
 	var comps []int
@@ -268,7 +279,7 @@ func (a *attack) bounds(c *cube, i int, good func(interval) bool) (iv interval, 
 			fixed += a.value[at]
 			continue
 		}
-		fixed += a.floor // the floor of each unknown atom
+		fixed += a.floors[at] // the floor of each unknown atom
 		ci := a.comp[at]
 		if _, seen := parts[ci]; !seen {
 			comps = append(comps, ci)
@@ -277,27 +288,29 @@ func (a *attack) bounds(c *cube, i int, good func(interval) bool) (iv interval, 
 	}
 	iv = interval{fixed, fixed}
 	slices.Sort(comps)
-	if inner, ok := a.fromPoints(parts, comps, fixed); ok && good(inner) {
-		return inner, true
+	if inner, ok, wits := a.fromPoints(parts, comps, fixed); ok && good(inner) {
+		return inner, true, wits
 	}
 	for _, ci := range comps {
 		if len(a.compEq[ci]) == 0 {
 			// No published figure names this atom.
 			iv.hi = unbounded
+			wits = append(wits, point{free: parts[ci]})
 			continue
 		}
 		p, err := a.programOf(ci)
 		if err != nil {
-			return interval{}, false
+			return interval{}, false, nil
 		}
 		obj := make([]float64, len(p.vars))
 		for _, at := range parts[ci] {
 			obj[p.col[at]] = 1
 		}
-		lo, err := p.solve(obj)
+		lo, xlo, err := p.solve(obj)
 		if err != nil {
-			return interval{}, false
+			return interval{}, false, nil
 		}
+		wits = append(wits, point{p: p, x: xlo})
 		iv.lo += int64(math.Ceil(lo - 1e-6))
 		if iv.hi == unbounded {
 			continue
@@ -305,48 +318,96 @@ func (a *attack) bounds(c *cube, i int, good func(interval) bool) (iv interval, 
 		for j := range obj {
 			obj[j] = -obj[j]
 		}
-		hi, err := p.solve(obj)
+		hi, xhi, err := p.solve(obj)
 		switch {
 		case errors.Is(err, lp.ErrUnbounded):
 			iv.hi = unbounded
+			wits = append(wits, point{p: p}) // no point: an unbounded ray
 		case err != nil:
-			return interval{}, false
+			return interval{}, false, nil
 		default:
 			iv.hi += int64(math.Floor(-hi + 1e-6))
+			wits = append(wits, point{p: p, x: xhi})
 		}
 	}
-	return iv, true
+	return iv, true, wits
+}
+
+// point is a feasible solution of a component's program, or, with free
+// set, the cell's atoms in a component no figure names (each at its
+// floor at least, and unbounded).
+type point struct {
+	p    *program
+	x    []float64 // nil for the ray of an unbounded maximum
+	free []int
+}
+
+// witnessed reports whether every point is also feasible for an attacker
+// that knows more floors (an organisation's own cases): then that
+// attacker can reach the same least and greatest values, so its interval
+// is at least as wide as the one the points bear out, and needs no
+// program of its own. A ray is not checked, and says no.
+func (a *attack) witnessed(wits []point, floors []int64) bool {
+	n := len(a.floors)
+	for _, w := range wits {
+		if w.free != nil {
+			for _, at := range w.free {
+				if floors[at] > a.floors[at] {
+					return false
+				}
+			}
+			continue
+		}
+		if w.x == nil {
+			return false
+		}
+		for j, at := range w.p.vars {
+			if at < n && w.x[j]+float64(a.floors[at]) < float64(floors[at])-1e-6 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // fromPoints is the interval the known feasible points of the components
 // spread the cell over; ok is false when a component has none yet.
-func (a *attack) fromPoints(parts map[int][]int, comps []int, fixed int64) (interval, bool) {
+func (a *attack) fromPoints(parts map[int][]int, comps []int, fixed int64) (interval, bool, []point) {
+	var wits []point
 	lo, hi := float64(fixed), float64(fixed)
 	unb := false
 	for _, ci := range comps {
 		if len(a.compEq[ci]) == 0 {
 			unb = true
+			wits = append(wits, point{free: parts[ci]})
 			continue
 		}
 		p := a.programs[ci]
 		if p == nil || len(p.points) == 0 {
-			return interval{}, false
+			return interval{}, false, nil
 		}
 		pmin, pmax := math.Inf(1), math.Inf(-1)
+		var xmin, xmax []float64
 		for _, x := range p.points {
 			v := 0.0
 			for _, at := range parts[ci] {
 				v += x[p.col[at]]
 			}
-			pmin, pmax = min(pmin, v), max(pmax, v)
+			if v < pmin {
+				pmin, xmin = v, x
+			}
+			if v > pmax {
+				pmax, xmax = v, x
+			}
 		}
 		lo, hi = lo+pmin, hi+pmax
+		wits = append(wits, point{p: p, x: xmin}, point{p: p, x: xmax})
 	}
 	iv := interval{int64(math.Ceil(lo - 1e-6)), int64(math.Floor(hi + 1e-6))}
 	if unb {
 		iv.hi = unbounded
 	}
-	return iv, iv.lo <= iv.hi
+	return iv, iv.lo <= iv.hi, wits
 }
 
 // maxPoints bounds the feasible points kept per component.
@@ -408,8 +469,8 @@ func (a *attack) programOf(ci int) (*program, error) {
 }
 
 // solve minimises obj·y over the component, from its feasible basis when
-// it has one.
-func (p *program) solve(obj []float64) (float64, error) {
+// it has one, and returns the optimum and where it is.
+func (p *program) solve(obj []float64) (float64, []float64, error) {
 	f, x, err := simplex(obj, p.A, p.b, p.basis)
 	if p.basis != nil && err != nil && !errors.Is(err, lp.ErrUnbounded) {
 		f, x, err = simplex(obj, p.A, p.b, nil)
@@ -424,7 +485,7 @@ func (p *program) solve(obj []float64) (float64, error) {
 			p.basis = b
 		}
 	}
-	return f, err
+	return f, x, err
 }
 
 // simplex is lp.Simplex with its panics made errors. It panics when the

@@ -78,41 +78,71 @@ func (c *cube) audit() (rounds, largest int) {
 		budget = DefaultAuditBudget
 	}
 	deadline := time.Now().Add(budget)
+	// The attackers: anyone with the table, and each organisation with
+	// cases in it, which knows those too ("" is the first).
+	views := append([]string{""}, c.orgs...)
 	// Withholding a cell only trades the equation of its count for the
-	// looser bound of its label, which can only widen what the attacker
+	// looser bound of its label, which can only widen what an attacker
 	// can tell of the others, while the labels alone only tell more: a
-	// cell found protected stays protected, and is not solved for again.
-	verified := make([]bool, len(c.cells))
+	// cell found protected against an attacker stays protected, and is
+	// not solved for again.
+	verified := make([][]bool, len(views))
+	for v := range views {
+		verified[v] = make([]bool, len(c.cells))
+	}
 	for {
 		rounds++
-		a := c.newAttack(true)
-		for _, vars := range a.compVar {
-			largest = max(largest, len(vars))
+		attackers := make([]*attack, len(views))
+		labels := make([]*attack, len(views)) // the labels alone, set up when first needed
+		skip := make([]bool, len(views))
+		for v, org := range views {
+			skip[v] = org != "" && !c.knowsMore(org)
 		}
-		var labels *attack // the labels alone, set up when first needed
 		var failing []int
 		for i, cell := range c.cells {
-			if !cell.Suppressed || verified[i] || !cell.Reason.Primary() {
+			if !cell.Suppressed || !cell.Reason.Primary() {
 				continue
 			}
-			if time.Now().After(deadline) {
-				c.withholdAll()
-				return rounds, largest
-			}
-			good := func(iv interval) bool { return safe(cell.Reason, iv, c.opt.K) }
-			iv, ok := a.bounds(c, i, good)
-			if ok && !good(iv) {
-				if labels == nil {
-					labels = c.newAttack(false)
+			// The points that bore out the general attacker's interval
+			// of this cell in this round: an organisation that can
+			// reach them too is answered by them (witnessed).
+			var wits []point
+			for v, org := range views {
+				if verified[v][i] || skip[v] {
+					continue
 				}
-				var alone interval
-				alone, ok = labels.bounds(c, i, func(interval) bool { return false })
-				ok = ok && protected(cell.Reason, iv, alone, c.opt.K)
-			}
-			if ok {
-				verified[i] = true
-			} else {
-				failing = append(failing, i)
+				if wits != nil && attackers[0].witnessed(wits, c.floorsOf(org)) {
+					verified[v][i] = true
+					continue
+				}
+				if time.Now().After(deadline) {
+					c.withholdAll()
+					return rounds, largest
+				}
+				if attackers[v] == nil {
+					attackers[v] = c.newAttack(true, org)
+					for _, vars := range attackers[v].compVar {
+						largest = max(largest, len(vars))
+					}
+				}
+				good := func(iv interval) bool { return safe(cell.Reason, iv, c.opt.K) }
+				iv, ok, w := attackers[v].bounds(c, i, good)
+				if v == 0 {
+					wits = w
+				}
+				if ok && !good(iv) {
+					if labels[v] == nil {
+						labels[v] = c.newAttack(false, org)
+					}
+					var alone interval
+					alone, ok, _ = labels[v].bounds(c, i, func(interval) bool { return false })
+					ok = ok && protected(cell.Reason, iv, alone, c.opt.K)
+				}
+				if !ok {
+					failing = append(failing, i)
+					break
+				}
+				verified[v][i] = true
 			}
 		}
 		if len(failing) == 0 {
@@ -209,4 +239,48 @@ func (c *cube) withholdAll() {
 	for _, cell := range c.cells[1:] {
 		cell.Suppressed, cell.Reason, cell.Filter = true, Unverified, -1
 	}
+}
+
+// knowsMore reports whether org's own cases could tell it more than
+// anyone knows: whether it has cases in an atom of a withheld cell beyond
+// the floor every attacker knows (one case in each listed atom of a
+// table of single values). Atoms of published cells only are known to
+// all.
+func (c *cube) knowsMore(org string) bool {
+	base := int64(1)
+	if c.multiValued {
+		base = 0
+	}
+	for i, cell := range c.cells {
+		if !cell.Suppressed {
+			continue
+		}
+		for _, at := range c.cellAtoms[i] {
+			if c.atomOrgs[at][org] > base {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// floorsOf is the least value of each atom that org's attacker knows (see
+// newAttack), kept for the round.
+func (c *cube) floorsOf(org string) []int64 {
+	if f, ok := c.orgFloors[org]; ok {
+		return f
+	}
+	base := int64(1)
+	if c.multiValued {
+		base = 0
+	}
+	f := make([]int64, len(c.atomCount))
+	for at := range f {
+		f[at] = max(base, c.atomOrgs[at][org])
+	}
+	if c.orgFloors == nil {
+		c.orgFloors = map[string][]int64{}
+	}
+	c.orgFloors[org] = f
+	return f
 }

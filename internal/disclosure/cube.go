@@ -36,6 +36,13 @@ type cube struct {
 	atomIndex  map[string]int
 	atomValues [][][]string
 	atomCount  []int64
+	// atomOrgs counts each atom's cases by organisation (Group.Org), for
+	// the attacker each organisation is (see newAttack); orgs lists the
+	// organisations named, sorted.
+	atomOrgs []map[string]int64
+	orgs     []string
+	// orgFloors caches floorsOf.
+	orgFloors map[string][]int64
 	// cellAtoms lists, per cell, the atoms it counts (set by sort).
 	cellAtoms  [][]int
 	lineCache  []line
@@ -134,8 +141,15 @@ func (c *cube) addInside(g *Group) {
 		c.atomIndex[key] = a
 		c.atomValues = append(c.atomValues, g.Values)
 		c.atomCount = append(c.atomCount, 0)
+		c.atomOrgs = append(c.atomOrgs, map[string]int64{})
 	}
 	c.atomCount[a] += g.Count
+	if g.Org != "" {
+		if _, ok := c.atomOrgs[a][g.Org]; !ok && !slices.Contains(c.orgs, g.Org) {
+			c.orgs = append(c.orgs, g.Org)
+		}
+		c.atomOrgs[a][g.Org] += g.Count
+	}
 	for _, vs := range g.Values {
 		if len(vs) > 1 && slices.ContainsFunc(vs[1:], func(v string) bool { return v != vs[0] }) {
 			c.multiValued = true
@@ -199,6 +213,7 @@ func (c *cube) sort() {
 		c.index[cellKey(cells[to].Has, cells[to].Values)] = to
 	}
 	c.cells, c.stats = cells, stats
+	slices.Sort(c.orgs)
 	c.cellAtoms = make([][]int, len(c.cells))
 	for a, values := range c.atomValues {
 		if c.atomCount[a] == 0 {

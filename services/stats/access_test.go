@@ -98,9 +98,9 @@ func TestCoordinatorNeverSeesARecord(t *testing.T) {
 	}
 	look(ind)
 	for _, req := range []*casebridgev1.ExportCasesRequest{
-		{Format: casebridgev1.ExportFormat_EXPORT_FORMAT_CSV, Dimensions: []casebridgev1.Dimension{dNat, dAge, dForm}},
+		{Format: casebridgev1.ExportFormat_EXPORT_FORMAT_CSV, Dimensions: []casebridgev1.Dimension{dNat, dForm}},
 		{Format: casebridgev1.ExportFormat_EXPORT_FORMAT_CSV, Dimensions: []casebridgev1.Dimension{dChild, dStatus, dOrgKind}},
-		{Format: casebridgev1.ExportFormat_EXPORT_FORMAT_CTDC, Dimensions: []casebridgev1.Dimension{dNat, dAge, dForm}},
+		{Format: casebridgev1.ExportFormat_EXPORT_FORMAT_CTDC, Dimensions: []casebridgev1.Dimension{dNat, dForm}},
 	} {
 		out, err := export(t, st, env.As(t, coordinator), req)
 		if err != nil {

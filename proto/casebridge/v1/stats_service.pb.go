@@ -120,8 +120,10 @@ const (
 	WithheldReason_WITHHELD_REASON_DIFFERENCING WithheldReason = 4
 	// Unverified: the check against an attacker who combines every figure of
 	// the table could not finish in its time budget, so it could not show the
-	// figure safe to publish. The figure may be of any size from k up;
-	// asking for fewer dimensions or values makes the table quicker to check.
+	// figure safe to publish. Every figure of such a table but its grand
+	// total is withheld so, small ones included: the label says nothing of
+	// the figure's size. Asking for fewer dimensions or values makes the
+	// table quicker to check.
 	WithheldReason_WITHHELD_REASON_UNVERIFIED WithheldReason = 5
 	// Small base: the figure rests on fewer than k persons or events, but is
 	// not itself that small number. It is an indicator's count of events
@@ -1661,9 +1663,14 @@ func (x *Ratio) GetBasisPoints() int32 {
 type ExportCasesRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Format ExportFormat           `protobuf:"varint,1,opt,name=format,proto3,enum=casebridge.v1.ExportFormat" json:"format,omitempty"`
-	// Dimensions of the CSV rows, distinct; empty means year, country, sex,
-	// age band and exploitation form. Ignored by EXPORT_FORMAT_CTDC. More
-	// dimensions mean smaller, more often suppressed cells.
+	// Dimensions of the rows, distinct. An exact export has at most three
+	// (InvalidArgument beyond): it is the table CountCases answers for the
+	// same dimensions and filter, cell for cell, audited with all its totals.
+	// A noisy CSV export may have up to nine. Empty means year, country and
+	// sex for CSV; year, sex and age band for EXPORT_FORMAT_CTDC, which takes
+	// year, sex, nationality, exploitation form (its three columns
+	// isForcedLabour, ExploitType and Labor_Type) and age band. More
+	// dimensions mean smaller, more often withheld cells.
 	Dimensions []Dimension  `protobuf:"varint,2,rep,packed,name=dimensions,proto3,enum=casebridge.v1.Dimension" json:"dimensions,omitempty"`
 	Filter     *StatsFilter `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"`
 	// Noisy exports a differentially private table, as CountCasesRequest's
