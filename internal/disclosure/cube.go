@@ -9,17 +9,19 @@ import (
 
 // cellStats is what the primary rules need to know about one cell, beyond
 // its count: how the cases around it fail the filters and through which
-// values the cases in it pass them.
+// values the cases in it pass them. Each of these counts is kept by
+// organisation as well: an organisation knows its own cases and can take
+// them out of any difference the rules measure.
 type cellStats struct {
 	// fails counts the cases a broader query would add to this cell, by
 	// the set of filters they fail.
-	fails map[uint32]int64
+	fails tallies[uint32]
 	// via counts, per filter, the cell's cases by the selected value they
 	// pass through.
-	via []map[string]int64
+	via []tallies[string]
 	// own counts, per filter f, the cases of the cell as counted without
 	// filter f, by their own value of f's attribute.
-	own []map[string]int64
+	own []tallies[string]
 	// orgs counts the cell's cases by the organisation they belong to.
 	orgs map[string]int64
 }
@@ -89,12 +91,12 @@ func (c *cube) cell(has uint32, values []string, create bool) int {
 	c.cells = append(c.cells, &Cell{Has: has, Values: slices.Clone(values), Filter: -1})
 	st := &cellStats{orgs: map[string]int64{}}
 	if c.opt.Filters > 0 {
-		st.fails = map[uint32]int64{}
-		st.via = make([]map[string]int64, c.opt.Filters)
-		st.own = make([]map[string]int64, c.opt.Filters)
+		st.fails = tallies[uint32]{}
+		st.via = make([]tallies[string], c.opt.Filters)
+		st.own = make([]tallies[string], c.opt.Filters)
 		for f := range c.opt.Filters {
-			st.via[f] = map[string]int64{}
-			st.own[f] = map[string]int64{}
+			st.via[f] = tallies[string]{}
+			st.own[f] = tallies[string]{}
 		}
 	}
 	c.stats = append(c.stats, st)
@@ -163,8 +165,8 @@ func (c *cube) addInside(g *Group) {
 			st.orgs[g.Org] += g.Count
 		}
 		for f := range c.opt.Filters {
-			st.via[f][g.Via[f]] += g.Count
-			st.own[f][g.Own[f]] += g.Count
+			st.via[f].add(g.Via[f], g.Count, g.Org)
+			st.own[f].add(g.Own[f], g.Count, g.Org)
 		}
 	})
 }
@@ -181,9 +183,9 @@ func (c *cube) addOutside(g *Group) {
 			return
 		}
 		st := c.stats[i]
-		st.fails[g.Fails] += g.Count
+		st.fails.add(g.Fails, g.Count, g.Org)
 		if single {
-			st.own[f][g.Own[f]] += g.Count
+			st.own[f].add(g.Own[f], g.Count, g.Org)
 		}
 	})
 }
