@@ -11,7 +11,8 @@ const (
 	// BelowK: the cell counts fewer than k cases.
 	BelowK
 	// Complement: dropping some of the filters would add between 1 and
-	// k-1 cases to the cell, so the two answers could be subtracted.
+	// k-1 cases to the cell — or a difference one organisation's own cases
+	// could reduce to that — so the two answers could be subtracted.
 	Complement
 	// SmallSelection: one of the values a filter selects accounts for
 	// between 1 and k-1 of the cell's cases.

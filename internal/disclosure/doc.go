@@ -34,6 +34,12 @@
 //     add up to between 1 and k-1 cases (otherwise "all" minus the answers
 //     for each common value, one query each, leaves the rare ones).
 //
+// Each difference is also judged as the contributor rule judges a cell:
+// it is withheld when removing any one organisation's cases from it
+// leaves 1 to k-1, for an organisation could pad what a filter leaves
+// out until the two answers differ by k or more, and then take its own
+// cases back out of the difference.
+//
 // Together these make any two queries that differ only in their filters
 // differ by zero or at least k cases in every published cell: if the
 // narrower query could be subtracted from the broader one to leave fewer

@@ -265,7 +265,7 @@ func (s *Service) refusal(total *disclosure.Cell, sels []selection) error {
 	}
 	switch total.Reason {
 	case disclosure.Complement:
-		return rpcerr.FailedPrecondition("%s leaves out fewer than %d of the cases counted without it, so the two answers could be subtracted to single them out: widen or drop it", name, s.k)
+		return rpcerr.FailedPrecondition("%s leaves out fewer than %d of the cases counted without it (or so few beside one organisation's own cases that it could subtract those too), so the two answers could be subtracted to single them out: widen or drop it", name, s.k)
 	case disclosure.SmallSelection:
 		return rpcerr.FailedPrecondition("one of the values selected by %s holds fewer than %d cases: leave it out of the selection", name, s.k)
 	case disclosure.Contributor:
