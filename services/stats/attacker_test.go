@@ -69,6 +69,14 @@ type span struct {
 // cell.
 func possible(t *testing.T, dims []casebridgev1.Dimension, answers ...*casebridgev1.CountCasesResponse) map[string]span {
 	t.Helper()
+	return possibleFor(t, dims, nil, answers...)
+}
+
+// possibleFor is what the answers leave open to an organisation that
+// also knows own, its number of cases in each full cell (by coordinate):
+// each cell holds at least that many.
+func possibleFor(t *testing.T, dims []casebridgev1.Dimension, own map[string]int64, answers ...*casebridgev1.CountCasesResponse) map[string]span {
+	t.Helper()
 	var full []string
 	known := map[string]int64{}
 	withheld := map[string]casebridgev1.WithheldReason{}
@@ -94,8 +102,8 @@ func possible(t *testing.T, dims []casebridgev1.Dimension, answers ...*casebridg
 		delete(withheld, k) // published by another answer
 	}
 	names := slices.Sorted(maps.Keys(withheld))
-	// y = cell − 1 ≥ 0, then two slacks per withheld cell (its label's
-	// bounds).
+	// y = cell − its floor ≥ 0 (1, or the organisation's own cases
+	// there), then two slacks per withheld cell (its label's bounds).
 	cols := len(full) + 2*len(names)
 	sum := func(k string) ([]float64, float64) {
 		row := make([]float64, cols)
@@ -103,7 +111,7 @@ func possible(t *testing.T, dims []casebridgev1.Dimension, answers ...*casebridg
 		for j, f := range full {
 			if within(f, k) {
 				row[j] = 1
-				floor++
+				floor += float64(max(1, own[f]))
 			}
 		}
 		return row, floor
@@ -247,12 +255,19 @@ func fullRank(rows [][]float64, rhs []float64) ([][]float64, []float64) {
 // needs no interval of its own. It returns how many cells were withheld.
 func checkAttacker(t *testing.T, dims []casebridgev1.Dimension, answers ...*casebridgev1.CountCasesResponse) int {
 	t.Helper()
+	return checkAttackerFor(t, dims, "", nil, answers...)
+}
+
+// checkAttackerFor is checkAttacker played by organisation org, which
+// knows own (see possibleFor).
+func checkAttackerFor(t *testing.T, dims []casebridgev1.Dimension, org string, own map[string]int64, answers ...*casebridgev1.CountCasesResponse) int {
+	t.Helper()
 	n := 0
-	for cell, sp := range possible(t, dims, answers...) {
+	for cell, sp := range possibleFor(t, dims, own, answers...) {
 		n++
 		if !guarded(sp) {
-			t.Errorf("withheld cell %s (%v): the published figures leave [%d, %d], its labels alone [%d, %d]",
-				cell, sp.reason, sp.lo, sp.hi, sp.aloneLo, sp.aloneHi)
+			t.Errorf("withheld cell %s (%v), attacker %q: the published figures leave [%d, %d], its labels alone [%d, %d]",
+				cell, sp.reason, org, sp.lo, sp.hi, sp.aloneLo, sp.aloneHi)
 		}
 	}
 	return n

@@ -2,6 +2,7 @@ package stats_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/casebridge/casebridge/internal/servertest"
@@ -139,5 +140,66 @@ func TestUnverifiedTableTotalPinsNothing(t *testing.T) {
 		if hi := total - (least - 1); hi < k-1 {
 			t.Errorf("grand total %d published beside %d withheld nationality totals (labels: at least %d together): %s, marked fewer than %d, is at most %d", total, len(byNat), least, coord(dims, c), k, hi)
 		}
+	}
+}
+
+// TestEveryOrganisationIsPlayed: over random populations of three
+// organisations, each holding most cases of some nationalities (as a
+// shelter's caseload gathers where it works), no withheld cell of a nationality × sex table is left
+// narrower than checkAttacker asks — by anyone holding the table, nor by
+// any of the organisations, each knowing its own cases in every cell.
+func TestEveryOrganisationIsPlayed(t *testing.T) {
+	dims := []casebridgev1.Dimension{dNat, dSex}
+	nats := []string{"UA", "UA", "UA", "BY", "BY", "MD", "RO", "ER", "AL"}
+	sexes := []casebridgev1.Sex{casebridgev1.Sex_SEX_FEMALE, casebridgev1.Sex_SEX_FEMALE, casebridgev1.Sex_SEX_MALE}
+	orgs := []string{"shelter-a", "legal-b", "cso-c"}
+	checked := 0
+	for seed := range uint64(6) {
+		env := servertest.Start(t)
+		r := rand.New(rand.NewPCG(seed, 7))
+		// own[org][nationality|sex] counts each organisation's cases.
+		own := map[string]map[string]int64{}
+		for _, org := range orgs {
+			own[org] = map[string]int64{}
+		}
+		for range 60 + r.IntN(80) {
+			n := r.IntN(len(nats))
+			org := orgs[n%len(orgs)]
+			if r.IntN(5) == 0 {
+				org = orgs[r.IntN(len(orgs))]
+			}
+			c := &casebridgev1.CodedAttributes{Nationality: nats[n], Sex: sexes[r.IntN(len(sexes))]}
+			addCase(t, env.Pool, org, c)
+			own[org][c.GetNationality()+"|"+c.GetSex().String()]++
+		}
+		resp, err := client(env).CountCases(env.As(t, coordinator), &casebridgev1.CountCasesRequest{Dimensions: dims})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checked += checkAttacker(t, dims, resp)
+		for _, org := range orgs {
+			// The organisation's counts by the coordinates the checker
+			// names cells by.
+			byCoord := map[string]int64{}
+			for _, c := range resp.GetCells() {
+				var nat, sex string
+				for _, v := range c.GetValues() {
+					switch v.GetDimension() {
+					case dNat:
+						nat = v.GetValue()
+					case dSex:
+						sex = v.GetValue()
+					}
+				}
+				byCoord[coord(dims, c)] = own[org][nat+"|"+sex]
+			}
+			checkAttackerFor(t, dims, org, byCoord, resp)
+		}
+		if t.Failed() {
+			t.Fatalf("seed %d", seed)
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no table had a withheld cell: the test checked nothing")
 	}
 }
