@@ -26,12 +26,78 @@ const total = "\x00total"
 // not give: how many persons they concern, and the sum and median of v.
 type selected struct {
 	events, persons int64
-	sum             int64
-	median          *float64
-	// topPersons and topSum are the persons and the sum of v of the one
-	// organisation that contributes most to the cell: the rules against a
-	// median or a sum that one contributor places or dominates.
-	topPersons, topSum int64
+	// values is the number of events with a v: those the median is taken
+	// over.
+	values int64
+	sum    int64
+	median *float64
+	// topPersons, topValues and topSum are the persons, the values and the
+	// sum of v of the organisation that contributes most of each to the
+	// cell (not necessarily the same one): the rules against a figure
+	// that one contributor isolates, places or dominates.
+	topPersons, topValues, topSum int64
+	// byYear counts the persons behind the cell in each year of the
+	// period (in the scope's countries), byCountry in each country (over
+	// the whole period): the differencing rules, applied to persons.
+	byYear    map[int32]int64
+	byCountry map[string]int64
+}
+
+// byPersons is why the events' protection was told to withhold a cell
+// (Options.Withhold): the rules of disclosure.Protect applied to the
+// persons behind the events rather than to the events.
+type byPersons struct {
+	reason disclosure.Reason
+	filter int
+}
+
+// small reports whether n is a number of persons that may not be
+// isolated: between 1 and k-1.
+func small(n, k int64) bool { return n > 0 && n < k }
+
+// personRules applies to the persons behind a cell the rules that
+// disclosure.Protect applies to its events. One person can have any
+// number of events, so a rule that counts events lets her figure out as
+// soon as she has k of them: shelter-a, with four persons of two services
+// each beside another organisation's one person with six, would subtract
+// its 8 from a published 14. With country set (the second filter of the
+// events' protection), the country rules apply too; the period is a
+// filter every question has, so only its selection rule does.
+func (f selected) personRules(k int64, country string) byPersons {
+	switch {
+	case f.persons < k:
+		return byPersons{disclosure.ByCaller, -1}
+	case small(f.persons-f.topPersons, k):
+		// A case belongs to one organisation: its persons less the
+		// largest organisation's are the fewest any removal leaves.
+		return byPersons{disclosure.Contributor, -1}
+	}
+	var elsewhere, rare int64
+	if country != "" {
+		for c, n := range f.byCountry {
+			if c != country {
+				elsewhere += n
+			}
+			if small(n, k) {
+				rare += n
+			}
+		}
+	}
+	if small(elsewhere, k) {
+		// All countries less this one: the persons of the others.
+		return byPersons{disclosure.Complement, 1}
+	}
+	for _, n := range f.byYear {
+		if small(n, k) {
+			// The period without this year.
+			return byPersons{disclosure.SmallSelection, 0}
+		}
+	}
+	if small(rare, k) {
+		// All countries less every country with k persons or more.
+		return byPersons{disclosure.SmallRemainder, 1}
+	}
+	return byPersons{disclosure.Published, -1}
 }
 
 // dominancePercent: a sum is withheld when one organisation's share of it
@@ -48,6 +114,9 @@ const medianWeek = 7
 type figureTable struct {
 	cells map[string]*disclosure.Cell
 	facts map[string]selected
+	// withheld holds the cells personRules withheld, by key, for the
+	// reason to give for them.
+	withheld map[string]byPersons
 }
 
 func figureKey(values []string) string { return strings.Join(values, "\x1f") }
@@ -94,9 +163,18 @@ func (t *figureTable) at(values ...string) (int64, bool) {
 // median returns the median of v over a publishable, non-empty cell, in
 // days rounded to whole weeks. It is withheld (Contributor) when one
 // organisation brings at least half of the cell's persons, or when fewer
-// than k persons come from the other organisations: otherwise that
-// organisation could add cases below or above the others and choose whose
-// value the median is.
+// than k persons come from the other organisations, or when the other
+// organisations' values do not outnumber the largest organisation's
+// values by more than 2k.
+//
+// The median is taken over the events the indicator counts (each
+// proceeding, each referral), as its label says, so it is the number of
+// values, not of persons, that decides where it lands: an organisation
+// with m of n values can move it by up to m places among the others',
+// wherever it puts its own, and two persons with five proceedings put it
+// on the longest or the shortest of six others'. With n − 2m > 2k at
+// least k of the others' values stay below the middle and k above it, and
+// the median is never one of the k most extreme of the others' values.
 func (t *figureTable) median(k int64, values ...string) (float64, disclosure.Reason) {
 	n, ok := t.at(values...)
 	f := t.facts[figureKey(values)]
@@ -106,6 +184,8 @@ func (t *figureTable) median(k int64, values ...string) (float64, disclosure.Rea
 	case n == 0 || f.median == nil:
 		return 0, disclosure.BelowK
 	case 2*f.topPersons >= f.persons || f.persons-f.topPersons < k:
+		return 0, disclosure.Contributor
+	case f.values-2*f.topValues <= 2*k:
 		return 0, disclosure.Contributor
 	}
 	return math.Round(*f.median/medianWeek) * medianWeek, disclosure.Published
@@ -149,14 +229,23 @@ func (s *Service) figures(ctx context.Context, tx pgx.Tx, ev events, sc scope, s
 	if err != nil {
 		return nil, err
 	}
-	t := &figureTable{cells: map[string]*disclosure.Cell{}, facts: facts}
+	t := &figureTable{cells: map[string]*disclosure.Cell{}, facts: facts, withheld: map[string]byPersons{}}
 	opt := disclosure.Options{K: s.k, Dims: ev.dims, Filters: 1, Required: 1}
 	if sc.country != "" {
 		opt.Filters = 2
 	}
+	// The rules on persons withhold through Options.Withhold, as primary
+	// suppression: secondary suppression and the audit then protect those
+	// cells like any other, and protect gives each its own reason.
 	withhold := func(prefix []string) func(*disclosure.Cell) bool {
 		return func(c *disclosure.Cell) bool {
-			return facts[figureKey(append(prefix, cellValues(c)...))].persons < s.k
+			key := figureKey(append(append([]string(nil), prefix...), cellValues(c)...))
+			v := facts[key].personRules(s.k, sc.country)
+			if v.reason == disclosure.Published {
+				return false
+			}
+			t.withheld[key] = v
+			return true
 		}
 	}
 	if !separate {
@@ -183,14 +272,21 @@ func (s *Service) figures(ctx context.Context, tx pgx.Tx, ev events, sc scope, s
 }
 
 // protect runs disclosure control on groups and files the cells under
-// prefix plus their own coordinates.
+// prefix plus their own coordinates. A cell that personRules withheld is
+// labelled with the rule that did (ByCaller only when it rests on fewer
+// than k persons): the audit reads every primary reason but BelowK alike,
+// as at least k, which each of them is.
 func (t *figureTable) protect(groups []disclosure.Group, opt disclosure.Options, prefix []string) error {
 	tab, err := disclosure.Protect(groups, opt)
 	if err != nil {
 		return fmt.Errorf("protect indicator: %w", err)
 	}
 	for _, c := range tab.Cells {
-		t.cells[figureKey(append(append([]string(nil), prefix...), cellValues(c)...))] = c
+		key := figureKey(append(append([]string(nil), prefix...), cellValues(c)...))
+		if v, ok := t.withheld[key]; ok && c.Suppressed && c.Reason == disclosure.ByCaller {
+			c.Reason, c.Filter = v.reason, v.filter
+		}
+		t.cells[key] = c
 	}
 	return nil
 }
@@ -256,7 +352,7 @@ func selectedFacts(ctx context.Context, tx pgx.Tx, ev events, sc scope) (map[str
 	for _, d := range dims {
 		sql += d + ", "
 	}
-	sql += `count(*), count(DISTINCT case_id), coalesce(sum(v), 0)::bigint,
+	sql += `count(*), count(DISTINCT case_id), count(v), coalesce(sum(v), 0)::bigint,
 		percentile_cont(0.5) WITHIN GROUP (ORDER BY v)
 		FROM (` + ev.sql + `) e WHERE year BETWEEN $1 AND $2 AND ($3 = '' OR country = $3)`
 	if len(dims) > 0 {
@@ -275,7 +371,7 @@ func selectedFacts(ctx context.Context, tx pgx.Tx, ev events, sc scope) (map[str
 		for i := range values {
 			dest = append(dest, &values[i])
 		}
-		if err := rows.Scan(append(dest, &f.events, &f.persons, &f.sum, &f.median)...); err != nil {
+		if err := rows.Scan(append(dest, &f.events, &f.persons, &f.values, &f.sum, &f.median)...); err != nil {
 			return nil, fmt.Errorf("measure events: %w", err)
 		}
 		key := make([]string, ev.dims)
@@ -290,11 +386,14 @@ func selectedFacts(ctx context.Context, tx pgx.Tx, ev events, sc scope) (map[str
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("measure events: %w", err)
 	}
-	return out, topContributors(ctx, tx, ev, sc, out)
+	if err := topContributors(ctx, tx, ev, sc, out); err != nil {
+		return nil, err
+	}
+	return out, personSpread(ctx, tx, ev, sc, out)
 }
 
-// topContributors files in facts, for every cell and total, the persons
-// and the sum of v of the organisation that contributes most. A case
+// topContributors files in facts, for every cell and total, the most
+// persons, values and sum of v that one organisation contributes. A case
 // belongs to one organisation, so its persons are counted per
 // organisation without overlap.
 func topContributors(ctx context.Context, tx pgx.Tx, ev events, sc scope, facts map[string]selected) error {
@@ -303,7 +402,7 @@ func topContributors(ctx context.Context, tx pgx.Tx, ev events, sc scope, facts 
 	for _, d := range dims {
 		sql += d + ", "
 	}
-	sql += `count(DISTINCT case_id), coalesce(sum(v), 0)::bigint
+	sql += `count(DISTINCT case_id), count(v), coalesce(sum(v), 0)::bigint
 		FROM (` + ev.sql + `) e WHERE year BETWEEN $1 AND $2 AND ($3 = '' OR country = $3) GROUP BY org`
 	if len(dims) > 0 {
 		sql += ", CUBE (" + strings.Join(dims, ", ") + ")"
@@ -315,12 +414,12 @@ func topContributors(ctx context.Context, tx pgx.Tx, ev events, sc scope, facts 
 	defer rows.Close()
 	for rows.Next() {
 		values := make([]*string, ev.dims)
-		var persons, sum int64
+		var persons, measured, sum int64
 		var dest []any
 		for i := range values {
 			dest = append(dest, &values[i])
 		}
-		if err := rows.Scan(append(dest, &persons, &sum)...); err != nil {
+		if err := rows.Scan(append(dest, &persons, &measured, &sum)...); err != nil {
 			return fmt.Errorf("measure contributors: %w", err)
 		}
 		key := make([]string, ev.dims)
@@ -333,11 +432,82 @@ func topContributors(ctx context.Context, tx pgx.Tx, ev events, sc scope, facts 
 		k := figureKey(key)
 		f := facts[k]
 		f.topPersons = max(f.topPersons, persons)
+		f.topValues = max(f.topValues, measured)
 		f.topSum = max(f.topSum, sum)
 		facts[k] = f
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("measure contributors: %w", err)
+	}
+	return nil
+}
+
+// personSpread files in facts, for every cell and total, the persons
+// behind it in each year of the period (in the scope's countries) and in
+// each country (over the period), for personRules. A case has one
+// country, so persons add up over countries; not over years, where one
+// person can have events in several, hence the per-country counts over
+// the whole period (the grouping set without the year).
+func personSpread(ctx context.Context, tx pgx.Tx, ev events, sc scope, facts map[string]selected) error {
+	dims := dimColumns(ev.dims)
+	sql := "SELECT GROUPING(year) = 0, year, country, "
+	for _, d := range dims {
+		sql += d + ", "
+	}
+	sql += `count(DISTINCT case_id)
+		FROM (` + ev.sql + `) e WHERE year BETWEEN $1 AND $2 GROUP BY country, GROUPING SETS ((year), ())`
+	if len(dims) > 0 {
+		sql += ", CUBE (" + strings.Join(dims, ", ") + ")"
+	}
+	rows, err := tx.Query(ctx, sql, sc.period.from, sc.period.to)
+	if err != nil {
+		return fmt.Errorf("measure persons: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var perYear bool
+		var year *int32
+		var country *string
+		values := make([]*string, ev.dims)
+		var persons int64
+		dest := []any{&perYear, &year, &country}
+		for i := range values {
+			dest = append(dest, &values[i])
+		}
+		if err := rows.Scan(append(dest, &persons)...); err != nil {
+			return fmt.Errorf("measure persons: %w", err)
+		}
+		key := make([]string, ev.dims)
+		for i, v := range values {
+			key[i] = total
+			if v != nil {
+				key[i] = *v
+			}
+		}
+		k := figureKey(key)
+		f, ok := facts[k]
+		if !ok {
+			// No event of the cell in scope: it is not published, so
+			// nothing outside the scope can be subtracted from it.
+			continue
+		}
+		c := deref(country)
+		switch {
+		case !perYear:
+			if f.byCountry == nil {
+				f.byCountry = map[string]int64{}
+			}
+			f.byCountry[c] += persons
+		case year != nil && (sc.country == "" || c == sc.country):
+			if f.byYear == nil {
+				f.byYear = map[int32]int64{}
+			}
+			f.byYear[*year] += persons
+		}
+		facts[k] = f
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("measure persons: %w", err)
 	}
 	return nil
 }

@@ -20,9 +20,11 @@ import (
 // years and, optionally, one country of identification. All figures are
 // read in one snapshot, so that those that add up do. Each is published
 // only when it rests on at least k events and k persons and survives the
-// same differencing and secondary suppression as CountCases — with the
-// period as a filter that is always present — otherwise it comes back with
-// suppressed set and no value. A period with no event at all gives zeros.
+// same contributor, differencing and secondary suppression as CountCases —
+// with the period as a filter that is always present — applied to its
+// events and to the persons behind them (selected.personRules),
+// otherwise it comes back with suppressed set and no value. A period with
+// no event at all gives zeros.
 func (s *Service) GetIndicators(ctx context.Context, req *casebridgev1.GetIndicatorsRequest) (*casebridgev1.GetIndicatorsResponse, error) {
 	auditIndicators(ctx, req)
 	if _, err := authz.Caller(ctx); err != nil {
