@@ -108,7 +108,7 @@ func (c *cube) audit() (rounds, largest int) {
 			// reach them too is answered by them (witnessed).
 			var wits []point
 			for v, org := range views {
-				if verified[v][i] || skip[v] {
+				if verified[v][i] || skip[v] || (org != "" && c.ownsAll(org, i)) {
 					continue
 				}
 				if wits != nil && attackers[0].witnessed(wits, c.floorsOf(org)) {
@@ -283,4 +283,17 @@ func (c *cube) floorsOf(org string) []int64 {
 	}
 	c.orgFloors[org] = f
 	return f
+}
+
+// ownsAll reports whether every case of cell i is org's own. Nothing of
+// other organisations' cases is there to protect from it: it learns at
+// most that they have none, and a cell only it counts would otherwise be
+// pinned by its own knowledge and the figures around it however much
+// were withheld.
+func (c *cube) ownsAll(org string, i int) bool {
+	var own int64
+	for _, at := range c.cellAtoms[i] {
+		own += c.atomOrgs[at][org]
+	}
+	return own == c.cells[i].Count
 }
