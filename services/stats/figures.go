@@ -374,14 +374,7 @@ func selectedFacts(ctx context.Context, tx pgx.Tx, ev events, sc scope) (map[str
 		if err := rows.Scan(append(dest, &f.events, &f.persons, &f.values, &f.sum, &f.median)...); err != nil {
 			return nil, fmt.Errorf("measure events: %w", err)
 		}
-		key := make([]string, ev.dims)
-		for i, v := range values {
-			key[i] = total
-			if v != nil {
-				key[i] = *v
-			}
-		}
-		out[figureKey(key)] = f
+		out[figureKeyOf(values)] = f
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("measure events: %w", err)
@@ -422,14 +415,7 @@ func topContributors(ctx context.Context, tx pgx.Tx, ev events, sc scope, facts 
 		if err := rows.Scan(append(dest, &persons, &measured, &sum)...); err != nil {
 			return fmt.Errorf("measure contributors: %w", err)
 		}
-		key := make([]string, ev.dims)
-		for i, v := range values {
-			key[i] = total
-			if v != nil {
-				key[i] = *v
-			}
-		}
-		k := figureKey(key)
+		k := figureKeyOf(values)
 		f := facts[k]
 		f.topPersons = max(f.topPersons, persons)
 		f.topValues = max(f.topValues, measured)
@@ -440,6 +426,19 @@ func topContributors(ctx context.Context, tx pgx.Tx, ev events, sc scope, facts 
 		return fmt.Errorf("measure contributors: %w", err)
 	}
 	return nil
+}
+
+// figureKeyOf is the key of the cell a row of a grouping-sets query
+// names: a NULL value is the total over its dimension.
+func figureKeyOf(values []*string) string {
+	key := make([]string, len(values))
+	for i, v := range values {
+		key[i] = total
+		if v != nil {
+			key[i] = *v
+		}
+	}
+	return figureKey(key)
 }
 
 // personSpread files in facts, for every cell and total, the persons
@@ -477,14 +476,7 @@ func personSpread(ctx context.Context, tx pgx.Tx, ev events, sc scope, facts map
 		if err := rows.Scan(append(dest, &persons)...); err != nil {
 			return fmt.Errorf("measure persons: %w", err)
 		}
-		key := make([]string, ev.dims)
-		for i, v := range values {
-			key[i] = total
-			if v != nil {
-				key[i] = *v
-			}
-		}
-		k := figureKey(key)
+		k := figureKeyOf(values)
 		f, ok := facts[k]
 		if !ok {
 			// No event of the cell in scope: it is not published, so

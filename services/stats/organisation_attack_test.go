@@ -9,18 +9,6 @@ import (
 	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
-// createCasesAs creates n cases with the coded attributes c through the
-// real CaseService as subject: a hostile caseworker's own cases.
-func createCasesAs(t *testing.T, env *servertest.Env, subject string, n int, c *casebridgev1.CodedAttributes) {
-	t.Helper()
-	cw := env.As(t, subject)
-	for range n {
-		if _, err := env.Cases().CreateCase(cw, &casebridgev1.CreateCaseRequest{Case: &casebridgev1.Case{Coded: c}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // TestProtectorOfOneOrganisationGivesNothingAway: a caseworker of
 // shelter-a records 9 Moldovans (all shelter-a's). legal-b has one Eritrean, cso-c
 // ten Ukrainians. By nationality, the Eritrean is withheld (fewer than 5)
@@ -37,8 +25,8 @@ func TestProtectorOfOneOrganisationGivesNothingAway(t *testing.T) {
 			env := servertest.Start(t)
 			addCase(t, env.Pool, "legal-b", &casebridgev1.CodedAttributes{Nationality: "ER"})
 			addMany(t, env.Pool, "cso-c", 10, &casebridgev1.CodedAttributes{Nationality: "UA"})
-			createCasesAs(t, env, caseworker, 9, &casebridgev1.CodedAttributes{Nationality: "MD"})
-			createCasesAs(t, env, caseworker, pad, &casebridgev1.CodedAttributes{Nationality: "ER"})
+			recordCases(t, env, caseworker, 9, &casebridgev1.CodedAttributes{Nationality: "MD"})
+			recordCases(t, env, caseworker, pad, &casebridgev1.CodedAttributes{Nationality: "ER"})
 			own := map[string]int64{"MD": 9, "ER": int64(pad)} // what shelter-a recorded
 			ownsAll := map[string]bool{"MD": true}
 
