@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/casebridge/casebridge/internal/caseaccess"
 	"github.com/casebridge/casebridge/internal/dataclass"
@@ -20,31 +21,81 @@ const caseColumns = `id, seq, organization_id, reference, status, assigned_casew
 	identification_status, classes_present, version, create_time, update_time, close_time, erase_time`
 
 // caseScan holds a case row and everything it is scanned through, so that
-// a row costs one allocation rather than one per column (a page of a list
-// scans fifty).
+// a row costs few allocations rather than one per column (a page of a list
+// scans fifty): the text columns are gathered into one buffer (inline for
+// rows of usual size) and made one string, which the row's fields slice.
 type caseScan struct {
 	r                                     caseRow
 	coded                                 casebridgev1.CodedAttributes
 	status, sex, ageBand, child, idStatus int16
 	forms                                 []int16
 	year                                  int32
+	id                                    pgtype.UUID
+	shares, org, ref, assigned, nat, ctry textCol
+	buf                                   []byte
+	inline                                [160]byte
 	dest                                  [24]any
 }
+
+// textCol is the scan target of a text column: it copies the column's bytes
+// (valid only during the scan) to its row's buffer and remembers where.
+type textCol struct {
+	buf        *[]byte
+	start, end int
+}
+
+// ScanBytes implements pgtype.BytesScanner.
+func (c *textCol) ScanBytes(src []byte) error {
+	c.start = len(*c.buf)
+	*c.buf = append(*c.buf, src...)
+	c.end = len(*c.buf)
+	return nil
+}
+
+func (c *textCol) in(all string) string { return all[c.start:c.end] }
 
 // scanCase scans the columns of caseColumns, after the leading columns
 // prefix names (extra values a query loads with the row).
 func scanCase(row pgx.Row, prefix ...any) (*caseRow, error) {
+	r, _, err := scanCaseRow(row, false, prefix)
+	return r, err
+}
+
+// scanCaseShares scans prefix, a SharesColumn, then the columns of
+// caseColumns; it returns the shares column's text.
+func scanCaseShares(row pgx.Row, prefix ...any) (*caseRow, string, error) {
+	return scanCaseRow(row, true, prefix)
+}
+
+func scanCaseRow(row pgx.Row, withShares bool, prefix []any) (*caseRow, string, error) {
 	s := &caseScan{}
+	s.buf = s.inline[:0]
+	for _, c := range []*textCol{&s.shares, &s.org, &s.ref, &s.assigned, &s.nat, &s.ctry} {
+		c.buf = &s.buf
+	}
 	r := &s.r
 	n := copy(s.dest[:], prefix)
-	n += copy(s.dest[n:], []any{&r.ID, &r.Seq, &r.OrgID, &r.Reference, &s.status, &r.Assigned,
-		&s.sex, &s.ageBand, &s.child, &s.coded.Nationality, &s.coded.Country, &s.year, &s.forms,
+	if withShares {
+		s.dest[n] = &s.shares
+		n++
+	}
+	n += copy(s.dest[n:], []any{&s.id, &r.Seq, &s.org, &s.ref, &s.status, &s.assigned,
+		&s.sex, &s.ageBand, &s.child, &s.nat, &s.ctry, &s.year, &s.forms,
 		&s.idStatus, &r.ClassesPresent, &r.Version, &r.CreateTime, &r.UpdateTime, &r.CloseTime, &r.EraseTime})
 	if err := row.Scan(s.dest[:n]...); err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	if !s.id.Valid {
+		return nil, "", errors.New("case row without an id")
+	}
+	idAt := len(s.buf)
+	s.buf = appendUUID(s.buf, s.id.Bytes)
+	all := string(s.buf)
+	r.ID = all[idAt:]
+	r.OrgID, r.Reference, r.Assigned = s.org.in(all), s.ref.in(all), s.assigned.in(all)
 	r.Status = casebridgev1.CaseStatus(s.status)
 	c := &s.coded
+	c.Nationality, c.Country = s.nat.in(all), s.ctry.in(all)
 	c.Sex, c.AgeBand, c.Child = casebridgev1.Sex(s.sex), casebridgev1.AgeBand(s.ageBand), casebridgev1.ChildStatus(s.child)
 	c.IdentificationYear, c.IdentificationStatus = s.year, casebridgev1.IdentificationStatus(s.idStatus)
 	if len(s.forms) > 0 {
@@ -54,7 +105,20 @@ func scanCase(row pgx.Row, prefix ...any) (*caseRow, error) {
 		}
 	}
 	r.Coded = c
-	return r, nil
+	return r, s.shares.in(all), nil
+}
+
+// appendUUID appends u in its canonical text form (lower-case hex,
+// hyphenated), as PostgreSQL prints a uuid.
+func appendUUID(b []byte, u [16]byte) []byte {
+	const hexDigits = "0123456789abcdef"
+	for i, x := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b = append(b, '-')
+		}
+		b = append(b, hexDigits[x>>4], hexDigits[x&0x0f])
+	}
+	return b
 }
 
 // codedArgs are the coded attributes as SQL arguments, in column order.
@@ -96,8 +160,7 @@ var sealedCaseSQL = `SELECT s.classes, s.cts, ` + caseaccess.SharesColumn("cases
 func getCaseSealed(ctx context.Context, q db.Querier, id string) (*caseRow, error) {
 	var classes []int16
 	var cts [][]byte
-	var shares string
-	r, err := scanCase(q.QueryRow(ctx, sealedCaseSQL, id), &classes, &cts, &shares)
+	r, shares, err := scanCaseShares(q.QueryRow(ctx, sealedCaseSQL, id), &classes, &cts)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, caseNotFound(id)
 	}
@@ -266,8 +329,7 @@ func listCases(ctx context.Context, q db.Querier, f listFilter) ([]*caseRow, boo
 	defer rows.Close()
 	var out []*caseRow
 	for rows.Next() {
-		var shares string
-		r, err := scanCase(rows, &shares)
+		r, shares, err := scanCaseShares(rows)
 		if err != nil {
 			return nil, false, fmt.Errorf("scan case: %w", err)
 		}
