@@ -127,7 +127,7 @@ func (s *Service) ListCases(ctx context.Context, req *casebridgev1.ListCasesRequ
 	if view == casebridgev1.CaseView_CASE_VIEW_UNSPECIFIED {
 		view = casebridgev1.CaseView_CASE_VIEW_BASIC
 	}
-	resp := &casebridgev1.ListCasesResponse{}
+	resp := &casebridgev1.ListCasesResponse{Cases: make([]*casebridgev1.Case, 0, len(rows))}
 	budget, used := s.limits(), 0
 	// The rows of a page mostly share their facts (one owner, no
 	// referral): each distinct set is decided once.

@@ -20,10 +20,10 @@ const caseColumns = `id, seq, organization_id, reference, status, assigned_casew
 	sex, age_band, child, nationality, country, identification_year, exploitation_forms,
 	identification_status, classes_present, version, create_time, update_time, close_time, erase_time`
 
-// caseScan holds a case row and everything it is scanned through, so that
+// caseScan holds a case row and the values it is scanned through, so that
 // a row costs few allocations rather than one per column (a page of a list
-// scans fifty): the text columns are gathered into one buffer (inline for
-// rows of usual size) and made one string, which the row's fields slice.
+// scans fifty): the text columns are gathered into the scanner's buffer and
+// made one string, which the row's fields slice.
 type caseScan struct {
 	r                                     caseRow
 	coded                                 casebridgev1.CodedAttributes
@@ -32,13 +32,17 @@ type caseScan struct {
 	year                                  int32
 	id                                    pgtype.UUID
 	shares, org, ref, assigned, nat, ctry textCol
-	buf                                   []byte
-	inline                                [160]byte
-	dest                                  [24]any
+}
+
+// caseScanner scans case rows; the rows of one query share it, so that its
+// scan targets and text buffer are allocated once a query, not once a row.
+type caseScanner struct {
+	buf  []byte
+	dest [24]any
 }
 
 // textCol is the scan target of a text column: it copies the column's bytes
-// (valid only during the scan) to its row's buffer and remembers where.
+// (valid only during the scan) to the scanner's buffer and remembers where.
 type textCol struct {
 	buf        *[]byte
 	start, end int
@@ -57,40 +61,36 @@ func (c *textCol) in(all string) string { return all[c.start:c.end] }
 // scanCase scans the columns of caseColumns, after the leading columns
 // prefix names (extra values a query loads with the row).
 func scanCase(row pgx.Row, prefix ...any) (*caseRow, error) {
-	r, _, err := scanCaseRow(row, false, prefix)
+	r, _, err := (&caseScanner{}).scan(row, false, prefix)
 	return r, err
 }
 
-// scanCaseShares scans prefix, a SharesColumn, then the columns of
-// caseColumns; it returns the shares column's text.
-func scanCaseShares(row pgx.Row, prefix ...any) (*caseRow, string, error) {
-	return scanCaseRow(row, true, prefix)
-}
-
-func scanCaseRow(row pgx.Row, withShares bool, prefix []any) (*caseRow, string, error) {
+// scan scans prefix, a SharesColumn when withShares, then the columns of
+// caseColumns; it returns the shares column's text ("" without).
+func (sc *caseScanner) scan(row pgx.Row, withShares bool, prefix []any) (*caseRow, string, error) {
 	s := &caseScan{}
-	s.buf = s.inline[:0]
+	sc.buf = sc.buf[:0]
 	for _, c := range []*textCol{&s.shares, &s.org, &s.ref, &s.assigned, &s.nat, &s.ctry} {
-		c.buf = &s.buf
+		c.buf = &sc.buf
 	}
 	r := &s.r
-	n := copy(s.dest[:], prefix)
+	n := copy(sc.dest[:], prefix)
 	if withShares {
-		s.dest[n] = &s.shares
+		sc.dest[n] = &s.shares
 		n++
 	}
-	n += copy(s.dest[n:], []any{&s.id, &r.Seq, &s.org, &s.ref, &s.status, &s.assigned,
+	n += copy(sc.dest[n:], []any{&s.id, &r.Seq, &s.org, &s.ref, &s.status, &s.assigned,
 		&s.sex, &s.ageBand, &s.child, &s.nat, &s.ctry, &s.year, &s.forms,
 		&s.idStatus, &r.ClassesPresent, &r.Version, &r.CreateTime, &r.UpdateTime, &r.CloseTime, &r.EraseTime})
-	if err := row.Scan(s.dest[:n]...); err != nil {
+	if err := row.Scan(sc.dest[:n]...); err != nil {
 		return nil, "", err
 	}
 	if !s.id.Valid {
 		return nil, "", errors.New("case row without an id")
 	}
-	idAt := len(s.buf)
-	s.buf = appendUUID(s.buf, s.id.Bytes)
-	all := string(s.buf)
+	idAt := len(sc.buf)
+	sc.buf = appendUUID(sc.buf, s.id.Bytes)
+	all := string(sc.buf)
 	r.ID = all[idAt:]
 	r.OrgID, r.Reference, r.Assigned = s.org.in(all), s.ref.in(all), s.assigned.in(all)
 	r.Status = casebridgev1.CaseStatus(s.status)
@@ -160,7 +160,7 @@ var sealedCaseSQL = `SELECT s.classes, s.cts, ` + caseaccess.SharesColumn("cases
 func getCaseSealed(ctx context.Context, q db.Querier, id string) (*caseRow, error) {
 	var classes []int16
 	var cts [][]byte
-	r, shares, err := scanCaseShares(q.QueryRow(ctx, sealedCaseSQL, id), &classes, &cts)
+	r, shares, err := (&caseScanner{}).scan(q.QueryRow(ctx, sealedCaseSQL, id), true, []any{&classes, &cts})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, caseNotFound(id)
 	}
@@ -327,9 +327,10 @@ func listCases(ctx context.Context, q db.Querier, f listFilter) ([]*caseRow, boo
 		return nil, false, fmt.Errorf("list cases: %w", err)
 	}
 	defer rows.Close()
-	var out []*caseRow
+	out := make([]*caseRow, 0, f.limit+1)
+	var sc caseScanner
 	for rows.Next() {
-		r, shares, err := scanCaseShares(rows)
+		r, shares, err := sc.scan(rows, true, nil)
 		if err != nil {
 			return nil, false, fmt.Errorf("scan case: %w", err)
 		}
