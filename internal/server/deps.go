@@ -41,11 +41,6 @@ const (
 	caseKeyCacheTTL  = 10 * time.Minute
 )
 
-// streamWorkers is how many goroutines answer calls (see NumStreamWorkers
-// in build): about the calls a replica has in flight at a busy moment,
-// each mostly waiting for PostgreSQL.
-const streamWorkers = 64
-
 func subjectOf(ctx context.Context) (string, bool) {
 	c, ok := authn.CallerFrom(ctx)
 	return c.Subject, ok

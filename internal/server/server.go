@@ -182,11 +182,6 @@ func (s *Server) build(ctx context.Context) error {
 		grpc.ChainStreamInterceptor(metricsStream, observeStream(s.log), recoverStream, auth.stream(), lim.StreamInterceptor(), auditStream, authzStream,
 			s.validator.StreamInterceptor(cases.ValidatesOwnStream...), recoverStream),
 	}
-	// Calls run on a pool of long-lived goroutines whose stacks have grown
-	// already: a fresh goroutine per call grew (copied) its stack several
-	// times on every call, some 5% of a GetCase's CPU. When all of them are
-	// busy a call gets a goroutine of its own, as without the pool.
-	opts = append(opts, grpc.NumStreamWorkers(streamWorkers))
 	opts = append(opts, s.cfg.Limits.Transport.ServerOptions()...)
 	if tr != nil {
 		opts = append(opts, grpc.StatsHandler(tr.StatsHandler()))
