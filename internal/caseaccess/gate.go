@@ -168,6 +168,10 @@ type PageDecider struct {
 	p        authz.Principal
 	obj, act string
 	seen     map[pageKey]pageDecision
+	// lastKey and last are the facts and decision of the previous row.
+	lastKey pageKey
+	last    pageDecision
+	hasLast bool
 }
 
 // pageKey is every fact of a case shared with no one that a decision may
@@ -196,13 +200,19 @@ func (d *PageDecider) Decide(f Facts) (authz.Access, error) {
 		return d.g.Decide(d.p, f, d.obj, d.act)
 	}
 	k := pageKey{owner: f.Owner, erased: f.Erased, status: f.Status, closure: f.Closure}
-	if got, ok := d.seen[k]; ok {
-		return got.acc, got.err
+	// A row mostly has the facts of the row before it: compared, not hashed.
+	if d.hasLast && k == d.lastKey {
+		return d.last.acc, d.last.err
 	}
-	acc, err := d.g.Decide(d.p, f, d.obj, d.act)
-	if d.seen == nil {
-		d.seen = make(map[pageKey]pageDecision, 4)
+	got, ok := d.seen[k]
+	if !ok {
+		acc, err := d.g.Decide(d.p, f, d.obj, d.act)
+		got = pageDecision{acc: acc, err: err}
+		if d.seen == nil {
+			d.seen = make(map[pageKey]pageDecision, 4)
+		}
+		d.seen[k] = got
 	}
-	d.seen[k] = pageDecision{acc: acc, err: err}
-	return acc, err
+	d.lastKey, d.last, d.hasLast = k, got, true
+	return got.acc, got.err
 }

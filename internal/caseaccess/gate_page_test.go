@@ -49,12 +49,16 @@ func TestPageDeciderIsDecide(t *testing.T) {
 			}
 		}
 	}
-	// The same rows in another order, and every row twice: a remembered
+	// The same rows in another order, then each thrice in a row: a remembered
 	// answer must be the one its facts get, whichever row asked first.
 	var page []Facts
 	page = append(page, rows...)
 	for i := len(rows) - 1; i >= 0; i-- {
 		page = append(page, rows[i])
+	}
+	for _, f := range rows {
+		// Runs of rows with the same facts, as a page mostly has.
+		page = append(page, f, f, f)
 	}
 	checked := 0
 	for _, p := range principals {
