@@ -8,6 +8,7 @@ import (
 	"github.com/casebridge/casebridge/internal/authz"
 	"github.com/casebridge/casebridge/internal/db"
 	"github.com/casebridge/casebridge/internal/rpcerr"
+	casebridgev1 "github.com/casebridge/casebridge/proto/casebridge/v1"
 )
 
 // errNotLegal is a decision refused by the legal-work rule alone.
@@ -151,4 +152,67 @@ func (g *Gate) Readable(ctx context.Context, q db.Querier, p authz.Principal, id
 		}
 	}
 	return out, nil
+}
+
+// PageDecider is Gate.Decide for the rows of one page of a list: one
+// caller, one object and action, many cases. A decision is a function of
+// the caller and the case's facts (less its id), so the rows of a page
+// that are shared with no one and have the same owner, erasure, status
+// and closure facts — most rows of most pages — get the one answer
+// Decide gave the first of them; a row with shares is decided on its own.
+// The rule is still Decide's: this only avoids asking it again the same
+// question. Build one per request (it is not safe for concurrent use):
+// the policy of a page is then the one in force at its first row.
+type PageDecider struct {
+	g        *Gate
+	p        authz.Principal
+	obj, act string
+	seen     map[pageKey]pageDecision
+	// lastKey and last are the facts and decision of the previous row.
+	lastKey pageKey
+	last    pageDecision
+	hasLast bool
+}
+
+// pageKey is every fact of a case shared with no one that a decision may
+// depend on: everything in Facts but the id and the (empty) shares.
+type pageKey struct {
+	owner   string
+	erased  bool
+	status  casebridgev1.CaseStatus
+	closure ClosureApproval
+}
+
+type pageDecision struct {
+	acc authz.Access
+	err error
+}
+
+// ForPage returns a PageDecider of p's access to act on obj.
+func (g *Gate) ForPage(p authz.Principal, obj, act string) *PageDecider {
+	return &PageDecider{g: g, p: p, obj: obj, act: act}
+}
+
+// Decide is Gate.Decide(p, f, obj, act). Rows of the same facts share the
+// returned Access: its Classes must not be modified.
+func (d *PageDecider) Decide(f Facts) (authz.Access, error) {
+	if len(f.Shares) > 0 {
+		return d.g.Decide(d.p, f, d.obj, d.act)
+	}
+	k := pageKey{owner: f.Owner, erased: f.Erased, status: f.Status, closure: f.Closure}
+	// A row mostly has the facts of the row before it: compared, not hashed.
+	if d.hasLast && k == d.lastKey {
+		return d.last.acc, d.last.err
+	}
+	got, ok := d.seen[k]
+	if !ok {
+		acc, err := d.g.Decide(d.p, f, d.obj, d.act)
+		got = pageDecision{acc: acc, err: err}
+		if d.seen == nil {
+			d.seen = make(map[pageKey]pageDecision, 4)
+		}
+		d.seen[k] = got
+	}
+	d.lastKey, d.last, d.hasLast = k, got, true
+	return got.acc, got.err
 }

@@ -294,3 +294,32 @@ func TestSharedRefusalsNotHeld(t *testing.T) {
 		t.Errorf("%d refusals still counted as held", n)
 	}
 }
+
+// A call whose context ends while it waits for the replica's pool gives
+// back the caller's and the organisation's in-flight slots it took: the
+// caller is not left one call short for good.
+func TestAdmitCancelledInQueueFreesSlots(t *testing.T) {
+	var cfg Config
+	cfg.Classes[Stats] = ClassLimits{InFlight: 2, OrgInFlight: 2, ServerInFlight: 1, Queue: 4, Timeout: time.Minute}
+	l := New(cfg, identityOf("c", "org"))
+	const m = "/casebridge.v1.StatsService/CountCases"
+	_, done, err := l.Admit(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, _, err := l.Admit(ctx, m); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a call that timed out in the queue: %v", err)
+	}
+	done()
+	c := l.classes[Stats]
+	for name, k := range map[*counters]string{c.callerBusy: "c", c.orgBusy: "org"} {
+		name.mu.Lock()
+		n := name.n[k]
+		name.mu.Unlock()
+		if n != 0 {
+			t.Errorf("%s still counts %d calls in flight after both ended", k, n)
+		}
+	}
+}

@@ -76,12 +76,9 @@ func (l *Limiter) Admit(ctx context.Context, method string) (context.Context, fu
 	if !ok {
 		caller, orgs = "peer:"+peerHost(ctx), nil
 	}
-	var undo []func()
-	done := func() {
-		for i := len(undo) - 1; i >= 0; i-- {
-			undo[i]()
-		}
-	}
+	// a records what was taken, to give it back in reverse order: one
+	// object a call, not a closure and a slice growth per step.
+	a := &admission{c: c, caller: caller}
 	// refuse undoes what was taken, holds the refusal (see Hold) and
 	// answers it, with what is left of the wait as its retry delay. Only
 	// the refusals of a caller's or its organisation's own limits are
@@ -89,7 +86,7 @@ func (l *Limiter) Admit(ctx context.Context, method string) (context.Context, fu
 	// has waited already, and callers without a token (keyed by address,
 	// which a proxy shares and IPv6 multiplies) are answered at once.
 	refuse := func(r refusal) (context.Context, func(), error) {
-		done()
+		a.release()
 		left := r.retry
 		if ok && !r.shared {
 			left -= l.holder.hold(ctx, caller, r.retry)
@@ -99,12 +96,12 @@ func (l *Limiter) Admit(ctx context.Context, method string) (context.Context, fu
 	if !c.callerBusy.acquire(caller) {
 		return refuse(busy("you have %d %s calls running, the most allowed at once: wait for one to finish", c.cfg.InFlight, c.name))
 	}
-	undo = append(undo, func() { c.callerBusy.release(caller) })
+	a.callerHeld = true
 	for _, org := range orgs {
 		if !c.orgBusy.acquire(org) {
 			return refuse(busy("organisation %s has %d %s calls running, the most allowed at once", org, c.cfg.OrgInFlight, c.name))
 		}
-		undo = append(undo, func() { c.orgBusy.release(org) })
+		a.orgsHeld = orgs[:len(a.orgsHeld)+1]
 	}
 	now := time.Now()
 	if ok, retry := c.callerRate.take(caller, now); !ok {
@@ -118,18 +115,42 @@ func (l *Limiter) Admit(ctx context.Context, method string) (context.Context, fu
 	if c.server != nil {
 		if r, err := c.acquireServer(ctx); err != nil {
 			if r == nil {
+				a.release()
 				return ctx, func() {}, err
 			}
 			return refuse(*r)
 		}
-		undo = append(undo, func() { c.server.Release(1) })
+		a.serverHeld = true
 	}
 	if c.cfg.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
-		undo = append(undo, cancel)
+		ctx, a.cancel = context.WithTimeout(ctx, c.cfg.Timeout)
 	}
-	return ctx, done, nil
+	return ctx, a.release, nil
+}
+
+// admission is what Admit took for one call.
+type admission struct {
+	c                      *classLimiter
+	caller                 string
+	callerHeld, serverHeld bool
+	orgsHeld               []string // the organisations whose in-flight slot is held, in order
+	cancel                 context.CancelFunc
+}
+
+// release gives back what was taken, the last first.
+func (a *admission) release() {
+	if a.cancel != nil {
+		a.cancel()
+	}
+	if a.serverHeld {
+		a.c.server.Release(1)
+	}
+	for i := len(a.orgsHeld) - 1; i >= 0; i-- {
+		a.c.orgBusy.release(a.orgsHeld[i])
+	}
+	if a.callerHeld {
+		a.c.callerBusy.release(a.caller)
+	}
 }
 
 // acquireServer takes a slot of the replica's pool of this class, waiting

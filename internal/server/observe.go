@@ -51,27 +51,30 @@ func observeStream(log *slog.Logger) grpc.StreamServerInterceptor {
 // own (internal) are logged with their cause, which stores wrap with ids.
 func finish(ctx context.Context, log *slog.Logger, method, id string, start time.Time, err error) error {
 	st, internal := rpcerr.ToStatus(err)
-	attrs := []any{
-		"method", method,
-		"code", st.Code().String(),
-		"duration_ms", float64(time.Since(start).Microseconds()) / 1000,
-		"request_id", id,
-	}
+	// Typed attributes, in an array of their own: a line per call costs no
+	// boxing of each value and no growth of the list.
+	var buf [7]slog.Attr
+	attrs := append(buf[:0],
+		slog.String("method", method),
+		slog.String("code", st.Code().String()),
+		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+		slog.String("request_id", id),
+	)
 	if c, ok := authn.CallerFrom(ctx); ok {
-		attrs = append(attrs, "caller", c.Subject)
+		attrs = append(attrs, slog.String("caller", c.Subject))
 	}
 	switch {
 	case internal:
 		// The cause may name a table or a constraint, never a field value:
 		// stores wrap errors with ids only.
-		log.ErrorContext(ctx, "call failed", append(attrs, "error", err.Error())...)
+		log.LogAttrs(ctx, slog.LevelError, "call failed", append(attrs, slog.String("error", err.Error()))...)
 	case st.Code() == codes.OK:
-		log.InfoContext(ctx, "call", attrs...)
+		log.LogAttrs(ctx, slog.LevelInfo, "call", attrs...)
 	default:
 		if fields := rpcerr.Fields(st); len(fields) > 0 {
-			attrs = append(attrs, "fields", fields)
+			attrs = append(attrs, slog.Any("fields", fields))
 		}
-		log.InfoContext(ctx, "call", attrs...)
+		log.LogAttrs(ctx, slog.LevelInfo, "call", attrs...)
 	}
 	if err == nil {
 		return nil

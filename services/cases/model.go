@@ -42,6 +42,11 @@ func (r *caseRow) has(c dataclass.Class) bool { return r.ClassesPresent&c.Bit() 
 // toProto renders the plain part of the case; sensitive classes are added
 // by the caller after decryption.
 func (r *caseRow) toProto() *casebridgev1.Case {
+	// The two times every case has are allocated together (a list renders
+	// fifty cases); each is what timestamppb.New makes.
+	times := new([2]timestamppb.Timestamp)
+	times[0].Seconds, times[0].Nanos = r.CreateTime.Unix(), int32(r.CreateTime.Nanosecond())
+	times[1].Seconds, times[1].Nanos = r.UpdateTime.Unix(), int32(r.UpdateTime.Nanosecond())
 	c := &casebridgev1.Case{
 		Id:                 r.ID,
 		Reference:          r.Reference,
@@ -50,8 +55,8 @@ func (r *caseRow) toProto() *casebridgev1.Case {
 		AssignedCaseworker: r.Assigned,
 		Coded:              r.Coded,
 		Etag:               r.etag(),
-		CreateTime:         timestamppb.New(r.CreateTime),
-		UpdateTime:         timestamppb.New(r.UpdateTime),
+		CreateTime:         &times[0],
+		UpdateTime:         &times[1],
 		Erased:             r.EraseTime != nil,
 	}
 	if r.CloseTime != nil {

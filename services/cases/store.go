@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/casebridge/casebridge/internal/caseaccess"
 	"github.com/casebridge/casebridge/internal/dataclass"
@@ -19,32 +20,82 @@ const caseColumns = `id, seq, organization_id, reference, status, assigned_casew
 	sex, age_band, child, nationality, country, identification_year, exploitation_forms,
 	identification_status, classes_present, version, create_time, update_time, close_time, erase_time`
 
-// caseScan holds a case row and everything it is scanned through, so that
-// a row costs one allocation rather than one per column (a page of a list
-// scans fifty).
+// caseScan holds a case row and the values it is scanned through, so that
+// a row costs few allocations rather than one per column (a page of a list
+// scans fifty): the text columns are gathered into the scanner's buffer and
+// made one string, which the row's fields slice.
 type caseScan struct {
 	r                                     caseRow
 	coded                                 casebridgev1.CodedAttributes
 	status, sex, ageBand, child, idStatus int16
 	forms                                 []int16
 	year                                  int32
-	dest                                  [24]any
+	id                                    pgtype.UUID
+	shares, org, ref, assigned, nat, ctry textCol
 }
+
+// caseScanner scans case rows; the rows of one query share it, so that its
+// scan targets and text buffer are allocated once a query, not once a row.
+type caseScanner struct {
+	buf  []byte
+	dest [24]any
+}
+
+// textCol is the scan target of a text column: it copies the column's bytes
+// (valid only during the scan) to the scanner's buffer and remembers where.
+type textCol struct {
+	buf        *[]byte
+	start, end int
+}
+
+// ScanBytes implements pgtype.BytesScanner.
+func (c *textCol) ScanBytes(src []byte) error {
+	c.start = len(*c.buf)
+	*c.buf = append(*c.buf, src...)
+	c.end = len(*c.buf)
+	return nil
+}
+
+func (c *textCol) in(all string) string { return all[c.start:c.end] }
 
 // scanCase scans the columns of caseColumns, after the leading columns
 // prefix names (extra values a query loads with the row).
 func scanCase(row pgx.Row, prefix ...any) (*caseRow, error) {
+	r, _, err := (&caseScanner{}).scan(row, false, prefix)
+	return r, err
+}
+
+// scan scans prefix, a SharesColumn when withShares, then the columns of
+// caseColumns; it returns the shares column's text ("" without).
+func (sc *caseScanner) scan(row pgx.Row, withShares bool, prefix []any) (*caseRow, string, error) {
 	s := &caseScan{}
-	r := &s.r
-	n := copy(s.dest[:], prefix)
-	n += copy(s.dest[n:], []any{&r.ID, &r.Seq, &r.OrgID, &r.Reference, &s.status, &r.Assigned,
-		&s.sex, &s.ageBand, &s.child, &s.coded.Nationality, &s.coded.Country, &s.year, &s.forms,
-		&s.idStatus, &r.ClassesPresent, &r.Version, &r.CreateTime, &r.UpdateTime, &r.CloseTime, &r.EraseTime})
-	if err := row.Scan(s.dest[:n]...); err != nil {
-		return nil, err
+	sc.buf = sc.buf[:0]
+	for _, c := range []*textCol{&s.shares, &s.org, &s.ref, &s.assigned, &s.nat, &s.ctry} {
+		c.buf = &sc.buf
 	}
+	r := &s.r
+	n := copy(sc.dest[:], prefix)
+	if withShares {
+		sc.dest[n] = &s.shares
+		n++
+	}
+	n += copy(sc.dest[n:], []any{&s.id, &r.Seq, &s.org, &s.ref, &s.status, &s.assigned,
+		&s.sex, &s.ageBand, &s.child, &s.nat, &s.ctry, &s.year, &s.forms,
+		&s.idStatus, &r.ClassesPresent, &r.Version, &r.CreateTime, &r.UpdateTime, &r.CloseTime, &r.EraseTime})
+	if err := row.Scan(sc.dest[:n]...); err != nil {
+		return nil, "", err
+	}
+	if !s.id.Valid {
+		return nil, "", errors.New("case row without an id")
+	}
+	idAt := len(sc.buf)
+	sc.buf = appendUUID(sc.buf, s.id.Bytes)
+	all := string(sc.buf)
+	r.ID = all[idAt:]
+	r.OrgID, r.Reference, r.Assigned = s.org.in(all), s.ref.in(all), s.assigned.in(all)
 	r.Status = casebridgev1.CaseStatus(s.status)
 	c := &s.coded
+	c.Nationality, c.Country = s.nat.in(all), s.ctry.in(all)
 	c.Sex, c.AgeBand, c.Child = casebridgev1.Sex(s.sex), casebridgev1.AgeBand(s.ageBand), casebridgev1.ChildStatus(s.child)
 	c.IdentificationYear, c.IdentificationStatus = s.year, casebridgev1.IdentificationStatus(s.idStatus)
 	if len(s.forms) > 0 {
@@ -54,7 +105,20 @@ func scanCase(row pgx.Row, prefix ...any) (*caseRow, error) {
 		}
 	}
 	r.Coded = c
-	return r, nil
+	return r, s.shares.in(all), nil
+}
+
+// appendUUID appends u in its canonical text form (lower-case hex,
+// hyphenated), as PostgreSQL prints a uuid.
+func appendUUID(b []byte, u [16]byte) []byte {
+	const hexDigits = "0123456789abcdef"
+	for i, x := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b = append(b, '-')
+		}
+		b = append(b, hexDigits[x>>4], hexDigits[x&0x0f])
+	}
+	return b
 }
 
 // codedArgs are the coded attributes as SQL arguments, in column order.
@@ -96,8 +160,7 @@ var sealedCaseSQL = `SELECT s.classes, s.cts, ` + caseaccess.SharesColumn("cases
 func getCaseSealed(ctx context.Context, q db.Querier, id string) (*caseRow, error) {
 	var classes []int16
 	var cts [][]byte
-	var shares string
-	r, err := scanCase(q.QueryRow(ctx, sealedCaseSQL, id), &classes, &cts, &shares)
+	r, shares, err := (&caseScanner{}).scan(q.QueryRow(ctx, sealedCaseSQL, id), true, []any{&classes, &cts})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, caseNotFound(id)
 	}
@@ -264,10 +327,10 @@ func listCases(ctx context.Context, q db.Querier, f listFilter) ([]*caseRow, boo
 		return nil, false, fmt.Errorf("list cases: %w", err)
 	}
 	defer rows.Close()
-	var out []*caseRow
+	out := make([]*caseRow, 0, f.limit+1)
+	var sc caseScanner
 	for rows.Next() {
-		var shares string
-		r, err := scanCase(rows, &shares)
+		r, shares, err := sc.scan(rows, true, nil)
 		if err != nil {
 			return nil, false, fmt.Errorf("scan case: %w", err)
 		}
