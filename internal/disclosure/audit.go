@@ -1,6 +1,7 @@
 package disclosure
 
 import (
+	"slices"
 	"time"
 )
 
@@ -228,17 +229,48 @@ func (c *cube) anySuppressed() bool {
 // withholdAll withholds every cell but the grand total as Unverified:
 // the audit could not show that publishing any of them is safe. Cells
 // withheld already are relabelled Unverified too, which says nothing of a
-// cell's size, small or not: the grand total stays published (anyone can
-// ask for it alone), and next to it the labels would otherwise be
-// equations of their own — a total of 6 over a cell "fewer than 5" and
-// one "at least 5" says the first is 1 — that nobody has checked. With
-// every cell unlabelled, the total and the listing say only that each
-// listed cell has a case, as any table's listing does.
+// cell's size, small or not: beside the grand total the labels would
+// otherwise be equations of their own — a total of 6 over a cell "fewer
+// than 5" and one "at least 5" says the first is 1 — that nobody has
+// checked. The grand total stays only when the listing leaves every
+// small cell all of 1 to k-1 beside it (listingLeavesRoom); otherwise it
+// is withheld as Unverified too (twelve listed nationalities and a total
+// of 12 say each is one person).
 func (c *cube) withholdAll() {
 	c.exhausted = true
 	for _, cell := range c.cells[1:] {
 		cell.Suppressed, cell.Reason, cell.Filter = true, Unverified, -1
 	}
+	if total := c.cells[0]; !total.Suppressed && !c.listingLeavesRoom() {
+		total.Suppressed, total.Reason, total.Filter = true, Unverified, -1
+	}
+}
+
+// listingLeavesRoom reports whether the grand total beside the listed
+// cells alone leaves every cell up to k-1 cases. The cells of the
+// dimensions that take one value per case partition the population, each
+// listed one holding at least one case, so each holds at most the total
+// less one for every other listed cell of them; a cell of a multi-valued
+// dimension (forms) lies within one of those, and is bounded no tighter.
+func (c *cube) listingLeavesRoom() bool {
+	var single uint32
+	for d := range c.opt.Dims {
+		single |= 1 << uint(d)
+	}
+	for _, values := range c.atomValues {
+		for d, vs := range values {
+			if len(slices.Compact(slices.Sorted(slices.Values(vs)))) > 1 {
+				single &^= 1 << uint(d)
+			}
+		}
+	}
+	listed := int64(0)
+	for _, cell := range c.cells {
+		if cell.Has == single && cell.Count > 0 {
+			listed++
+		}
+	}
+	return c.cells[0].Count-(listed-1) >= c.opt.K-1
 }
 
 // knowsMore reports whether org's own cases could tell it more than

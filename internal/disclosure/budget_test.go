@@ -113,3 +113,52 @@ func TestExhaustedAuditLabelsPinNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestExhaustedAuditWithholdsATotalTheListingPins: twelve listed
+// nationalities of one case each and a total of 12 say that each is one
+// person, with no figure but the total. An audit out of time used to keep
+// that total; now it keeps a total only when the listing leaves every
+// cell room for 1 to k-1 beside it — here, with the total withheld, the
+// table says nothing. A forms table past MaxMultiValuedAtoms, withheld at
+// once, is judged by its nationalities the same way.
+func TestExhaustedAuditWithholdsATotalTheListingPins(t *testing.T) {
+	orgs := []string{"shelter-a", "legal-b", "cso-c"}
+	var single, forms []Group
+	for i := range MaxMultiValuedAtoms + 1 {
+		nat := string(rune('A'+i/26)) + string(rune('A'+i%26))
+		if i < 12 {
+			single = append(single, Group{Count: 1, Values: [][]string{{nat}}, Org: orgs[i%3]})
+		}
+		var fs []string
+		for b, f := range []string{"sex", "lab", "beg"} {
+			if (i+1)&(1<<b) != 0 {
+				fs = append(fs, f)
+			}
+		}
+		if len(fs) == 0 {
+			fs = []string{"sex"}
+		}
+		forms = append(forms, Group{Count: 1, Values: [][]string{{nat}, fs}, Org: orgs[i%3]})
+	}
+	for _, tc := range []struct {
+		name   string
+		groups []Group
+		opt    Options
+	}{
+		{"single values, out of time", single, Options{K: 5, Dims: 1, AuditBudget: time.Nanosecond}},
+		{"forms past the atom bound", forms, Options{K: 5, Dims: 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tab, err := Protect(tc.groups, tc.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tab.Audit.Exhausted {
+				t.Fatal("the audit did not run out")
+			}
+			if total := tab.Total(); !total.Suppressed || total.Reason != Unverified {
+				t.Fatalf("grand total %+v published beside %d listed cells of one case each", total, len(tc.groups))
+			}
+		})
+	}
+}
