@@ -92,7 +92,6 @@ package ctdc
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -346,10 +345,6 @@ func AttributeOf(d casebridgev1.Dimension) *Attribute {
 	}
 	return nil
 }
-
-// Attributes lists the attributes the CTDC layout has, in the order of
-// Columns.
-func Attributes() []*Attribute { return slices.Clone(attributes) }
 
 // attributes are the layout's attributes in the order of exportColumns.
 var attributes = []*Attribute{

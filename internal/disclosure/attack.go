@@ -97,8 +97,7 @@ func (c *cube) labelBounds(cell *Cell) (lo, hi int64) {
 // takes for any value from k up.
 func (c *cube) newAttack(figures bool, org string) *attack {
 	n := len(c.atomCount)
-	a := &attack{known: make([]bool, n), value: make([]int64, n), floors: make([]int64, n)}
-	copy(a.floors, c.floorsOf(org))
+	a := &attack{known: make([]bool, n), value: make([]int64, n), floors: c.floorsOf(org)}
 	if figures {
 		c.pin(a)
 	}

@@ -1,7 +1,6 @@
 package disclosure
 
 import (
-	"slices"
 	"time"
 )
 
@@ -253,17 +252,7 @@ func (c *cube) withholdAll() {
 // less one for every other listed cell of them; a cell of a multi-valued
 // dimension (forms) lies within one of those, and is bounded no tighter.
 func (c *cube) listingLeavesRoom() bool {
-	var single uint32
-	for d := range c.opt.Dims {
-		single |= 1 << uint(d)
-	}
-	for _, values := range c.atomValues {
-		for d, vs := range values {
-			if len(slices.Compact(slices.Sorted(slices.Values(vs)))) > 1 {
-				single &^= 1 << uint(d)
-			}
-		}
-	}
+	single := (uint32(1)<<uint(c.opt.Dims) - 1) &^ c.multiDims
 	listed := int64(0)
 	for _, cell := range c.cells {
 		if cell.Has == single && cell.Count > 0 {
@@ -279,16 +268,13 @@ func (c *cube) listingLeavesRoom() bool {
 // table of single values). Atoms of published cells only are known to
 // all.
 func (c *cube) knowsMore(org string) bool {
-	base := int64(1)
-	if c.multiValued {
-		base = 0
-	}
+	own, base := c.floorsOf(org), c.floorsOf("")
 	for i, cell := range c.cells {
 		if !cell.Suppressed {
 			continue
 		}
 		for _, at := range c.cellAtoms[i] {
-			if c.atomOrgs[at][org] > base {
+			if own[at] > base[at] {
 				return true
 			}
 		}
@@ -297,7 +283,9 @@ func (c *cube) knowsMore(org string) bool {
 }
 
 // floorsOf is the least value of each atom that org's attacker knows (see
-// newAttack), kept for the round.
+// newAttack): 1 in a table of single values (a listed atom has a case),
+// 0 in a multi-valued one, or org's own cases there when more; "" is
+// anyone's. It is kept for the audit, and never changed.
 func (c *cube) floorsOf(org string) []int64 {
 	if f, ok := c.orgFloors[org]; ok {
 		return f

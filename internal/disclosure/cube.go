@@ -50,8 +50,9 @@ type cube struct {
 	lineCache  []line
 	lineMember [][]int
 	// multiValued is set when some group counts under several values of
-	// one dimension.
+	// one dimension; multiDims has the bit of each such dimension.
 	multiValued bool
+	multiDims   uint32
 	// exhausted is set when the audit ran out of its budget (see audit).
 	exhausted bool
 }
@@ -152,9 +153,10 @@ func (c *cube) addInside(g *Group) {
 		}
 		c.atomOrgs[a][g.Org] += g.Count
 	}
-	for _, vs := range g.Values {
+	for d, vs := range g.Values {
 		if len(vs) > 1 && slices.ContainsFunc(vs[1:], func(v string) bool { return v != vs[0] }) {
 			c.multiValued = true
+			c.multiDims |= 1 << uint(d)
 		}
 	}
 	expand(g, c.opt.Dims, func(has uint32, values []string) {

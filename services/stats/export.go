@@ -14,15 +14,15 @@ import (
 )
 
 // maxCountDims is the most dimensions an exact table has, CountCases'
-// and ExportCases' alike: the attacker's audit solves a table of three
-// dimensions with every level of totals in well under a second even over
-// a large caseload, but not one of four or more (a four-dimension table
-// of 14,000 cases ran past the 20 s a statistics call may take), so a
-// wider exact table could not be checked as every table is.
+// and ExportCases' alike: every exact table is audited with all its
+// levels of totals, and four dimensions already took that audit past the
+// 20 s a statistics call may take (14,000 cases), so a wider exact table
+// could not be checked as every table is. (Three dimensions with many
+// small cells can run out too; such a table is then withheld.)
 const maxCountDims = 3
 
 // maxNoisyExportDims is the most dimensions a noisy export has: noise
-// needs no audit, only a domain small enough to count (maxNoisyDomain).
+// needs no audit, only a domain small enough to count (maxNoisyCounts).
 const maxNoisyExportDims = 9
 
 // chunkSize is the largest piece of file one ExportCasesResponse carries.
